@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages lwm2md needs to build, run and test. As root it runs
+# apt-get; otherwise it prints the exact command and fails, so nothing is half set up.
+set -euo pipefail
+PACKAGES="build-essential cmake pkg-config libuv1-dev libmicrohttpd-dev libjansson-dev \
+libsqlite3-dev libcmocka-dev libmbedtls-dev libcoap3-bin sqlite3 curl"
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "lwm2md needs these Debian packages:$missing" >&2
+  echo "run: sudo apt-get update && sudo apt-get install -y$missing" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends $missing

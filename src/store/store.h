@@ -1,0 +1,159 @@
+/*
+ * store: the registry of projects, API tokens, products, devices and live registrations.
+ *
+ * One interface in front of the database (SQLite in WAL mode now; PostgreSQL later, see
+ * ../shared/DESIGN.md). Every function is synchronous and runs on the caller's thread; the
+ * caller decides when to group writes with store_begin/store_commit so that a burst of
+ * device traffic costs one commit, not one per packet.
+ *
+ * Conventions: every function returns 0 or a negative errno. -ENOENT: no such row.
+ * -EEXIST: a unique key (device_id, node_id, product_id, token) already exists. -EBUSY:
+ * the row is still referenced (a product with devices). -EIO: the database failed; the
+ * message is logged. Strings in the structs are NUL-terminated and truncated to their
+ * field sizes by the caller's validation, never by the store. Times are Unix seconds
+ * (UTC) unless a name says _ms.
+ */
+#ifndef LWM2MD_STORE_H
+#define LWM2MD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_ID_MAX 128        /* project_id, product_id, device_id */
+#define STORE_NODE_ID_MAX 64    /* node_id: 1–64 of [A-Za-z0-9_-] */
+#define STORE_NAME_MAX 256      /* names */
+#define STORE_TEXT_MAX 1024     /* descriptions */
+#define STORE_SECRET_MAX 64     /* secret: 8–64 hex characters */
+#define STORE_ADDR_MAX 64       /* "[v6addr]:port" */
+
+struct store;
+
+enum store_device_status {
+	STORE_DEVICE_INACTIVE = 0,
+	STORE_DEVICE_ONLINE = 1,
+	STORE_DEVICE_OFFLINE = 2,
+};
+
+struct store_product {
+	char project_id[STORE_ID_MAX + 1];
+	char product_id[STORE_ID_MAX + 1];
+	char name[STORE_NAME_MAX + 1];
+	char device_type[STORE_NAME_MAX + 1];
+	char manufacturer_name[STORE_NAME_MAX + 1];
+	char protocol_type[16 + 1];  /* "LwM2M" */
+	char data_format[16 + 1];    /* "binary" | "json" */
+	char description[STORE_TEXT_MAX + 1];
+	int64_t create_time;
+};
+
+struct store_device {
+	char project_id[STORE_ID_MAX + 1];
+	char device_id[STORE_ID_MAX + 1];
+	char node_id[STORE_NODE_ID_MAX + 1];
+	char device_name[STORE_NAME_MAX + 1];
+	char product_id[STORE_ID_MAX + 1];
+	char description[STORE_TEXT_MAX + 1];
+	char secret[STORE_SECRET_MAX + 1]; /* hex; the PSK key's bytes */
+	bool secure_access;
+	int64_t timeout;     /* seconds a never-connected device lives; 0 = forever */
+	int status;          /* enum store_device_status */
+	int64_t create_time;
+};
+
+/* A device's live LwM2M registration. One per device, keyed by node_id (the endpoint). */
+struct store_registration {
+	char node_id[STORE_NODE_ID_MAX + 1];
+	char reg_id[32 + 1];
+	int64_t lifetime;             /* seconds */
+	char binding[8 + 1];          /* "U", "UQ", ... */
+	char lwm2m_version[8 + 1];    /* "1.0", "1.1" */
+	char *links;                  /* CoRE link payload as registered; owned by the struct */
+	char peer[STORE_ADDR_MAX + 1]; /* "1.2.3.4:5683" or "[::1]:5683" */
+	char transport[8 + 1];        /* "udp" | "dtls" */
+	bool queue_mode;
+	int64_t registered_at_ms;
+	int64_t updated_at_ms;
+};
+
+/* Filters and paging for store_device_list; empty strings / -1 status mean "any". */
+struct store_device_filter {
+	const char *product_id;
+	const char *node_id;
+	int status;       /* -1 = any */
+	int64_t offset;   /* >= 0 */
+	int64_t limit;    /* 1–1000 */
+};
+
+/* Opens (creating if needed) the database at path and brings its schema up to date.
+ * path ":memory:" gives a private in-memory database (tests). */
+int store_open(struct store **out, const char *path);
+/* Flushes and closes; accepts NULL. */
+void store_close(struct store *s);
+
+/* Groups writes into one transaction. Nested begins are counted: only the outermost
+ * commit commits. store_rollback undoes the whole outermost transaction. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+int store_rollback(struct store *s);
+
+/* Projects exist once named; tokens belong to one. token_hash is the lowercase hex
+ * SHA-256 of the token (the store never sees the token itself). */
+int store_project_ensure(struct store *s, const char *project_id);
+int store_token_insert(struct store *s, const char *project_id, const char *token_hash);
+/* Finds the project of a token hash: 0 and project_id filled, or -ENOENT. */
+int store_token_find(struct store *s, const char *token_hash,
+		     char project_id[STORE_ID_MAX + 1]);
+
+int store_product_insert(struct store *s, const struct store_product *p);
+int store_product_get(struct store *s, const char *project_id, const char *product_id,
+		      struct store_product *out);
+/* Replaces every field but project_id, product_id and create_time. */
+int store_product_update(struct store *s, const struct store_product *p);
+/* -EBUSY while devices of the product exist. */
+int store_product_delete(struct store *s, const char *project_id, const char *product_id);
+/* Calls cb for each product of the project ordered by create_time then product_id, from
+ * offset, at most limit; *total gets the number of all the project's products. A non-zero
+ * return from cb stops the walk and is returned. */
+int store_product_list(struct store *s, const char *project_id, int64_t offset,
+		       int64_t limit, int (*cb)(const struct store_product *, void *),
+		       void *ctx, int64_t *total);
+
+/* -EEXIST when device_id or node_id is taken (node_id is unique across projects). */
+int store_device_insert(struct store *s, const struct store_device *d);
+int store_device_get(struct store *s, const char *project_id, const char *device_id,
+		     struct store_device *out);
+/* Finds a device by node_id across all projects (the LwM2M endpoint name). */
+int store_device_get_by_node_id(struct store *s, const char *node_id,
+				struct store_device *out);
+/* Replaces device_name, description, secret, secure_access and timeout. */
+int store_device_update(struct store *s, const struct store_device *d);
+int store_device_set_status(struct store *s, const char *node_id, int status);
+/* Deletes the device and its registration. */
+int store_device_delete(struct store *s, const char *project_id, const char *device_id);
+/* Like store_product_list, with filters, ordered by create_time then device_id. */
+int store_device_list(struct store *s, const char *project_id,
+		      const struct store_device_filter *filter,
+		      int (*cb)(const struct store_device *, void *), void *ctx,
+		      int64_t *total);
+/* Deletes every device still INACTIVE with timeout > 0 and create_time + timeout <= now.
+ * Calls cb (may be NULL) for each before it is deleted. Returns the number deleted (>= 0)
+ * or a negative errno. */
+int store_device_delete_expired(struct store *s, int64_t now,
+				void (*cb)(const struct store_device *, void *), void *ctx);
+/* The earliest create_time + timeout among INACTIVE devices with timeout > 0:
+ * 0 and *when filled, or -ENOENT when there is none. */
+int store_device_next_expiry(struct store *s, int64_t *when);
+
+/* Inserts or replaces the registration of r->node_id. */
+int store_registration_put(struct store *s, const struct store_registration *r);
+int store_registration_delete(struct store *s, const char *node_id);
+/* Calls cb for every stored registration (used at start to rebuild the live table). The
+ * struct and its links are only valid during the call. */
+int store_registration_load_all(struct store *s,
+				int (*cb)(const struct store_registration *, void *),
+				void *ctx);
+/* Frees r->links (the struct itself is the caller's). Accepts NULL. */
+void store_registration_clear(struct store_registration *r);
+
+#endif
