@@ -41,7 +41,7 @@ struct lwm2m_link {
 int lwm2m_link_parse(const char *payload, size_t len,
 		     int (*cb)(const struct lwm2m_link *link, void *ctx), void *ctx);
 
-/* Finds attribute name in link: 0 with *value/*value_len set (value NULL for a bare
+/* Finds attribute name in link: 0 with *value and *value_len set (value NULL for a bare
  * attribute), or -ENOENT. */
 int lwm2m_link_find_attr(const struct lwm2m_link *link, const char *name,
 			 const char **value, size_t *value_len);

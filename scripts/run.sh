@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `make run`: starts lwm2md on its embedded SQLite registry under ./var, creating an API
+# token for project "default" on the first run and printing it (it is kept, readable
+# only by you, in var/api-token).
+set -euo pipefail
+build=${1:-build}
+mkdir -p var
+db=var/lwm2md.db
+if [ ! -s var/api-token ]; then
+  umask 077
+  "$build/lwm2md" token create --db "$db" --project default > var/api-token
+fi
+echo "API token for project 'default': $(cat var/api-token)  (kept in var/api-token)"
+echo "try: curl -H \"X-Auth-Token: \$(cat var/api-token)\" http://127.0.0.1:8080/v5/iot/default/products"
+exec "$build/lwm2md" --db "$db" "${@:2}"

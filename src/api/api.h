@@ -1,0 +1,43 @@
+/*
+ * api: the REST API for applications, shaped like the IoTDA v5 API (docs/api.md).
+ *
+ * libmicrohttpd serves it from the daemon's libuv loop (MHD's epoll fd watched with
+ * uv_poll, its timeout with a uv_timer): no extra thread touches device state. Every
+ * /v5 route needs an X-Auth-Token scoped to the path's project.
+ */
+#ifndef LWM2MD_API_H
+#define LWM2MD_API_H
+
+#include <stdio.h>
+
+#include <uv.h>
+
+#include "util/addr.h"
+
+struct store;
+struct lwm2m_server;
+struct api_server;
+
+struct api_deps {
+	struct store *store;
+	/* Live registrations, shown in a device's GET. */
+	struct lwm2m_server *lwm2m;
+	/* Called after a device was deleted, or its secret reset, so that its live
+	 * registration (and later its DTLS sessions) end. May be NULL. */
+	void (*device_removed)(void *ctx, const char *node_id);
+	void (*secret_reset)(void *ctx, const char *node_id);
+	/* Writes the daemon's Prometheus metrics (everything but the API's own). */
+	void (*metrics)(void *ctx, FILE *out);
+	void *ctx;
+};
+
+/* Starts serving on bind (port 0 picks a free port). deps is copied. Returns 0 or a
+ * negative errno (-EADDRINUSE, ...). */
+int api_server_start(struct api_server **out, uv_loop_t *loop, const struct addr *bind,
+		     const struct api_deps *deps);
+/* The address actually bound. */
+int api_server_local_addr(const struct api_server *api, struct addr *out);
+/* Stops serving and frees; close callbacks run on the next loop turn. Accepts NULL. */
+void api_server_stop(struct api_server *api);
+
+#endif

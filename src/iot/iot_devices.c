@@ -1,0 +1,341 @@
+/*
+ * iot_devices: access rules, device status and the write-behind of registrations.
+ * See iot_devices.h.
+ *
+ * Write-behind: each hook marks the endpoint dirty (at most one entry per endpoint, found
+ * by hash), remembering a status change if there is one. A flush writes, per dirty
+ * endpoint, the live registration as it is then (or deletes the stored one when there is
+ * none any more) and the status, all in one transaction. Writing the state at flush time
+ * rather than each event means ten Updates between flushes cost one row write.
+ */
+#include "iot/iot_devices.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "util/hash.h"
+#include "util/log.h"
+#include "util/str.h"
+
+enum status_change {
+	STATUS_UNCHANGED = 0,
+	STATUS_TO_ONLINE,
+	STATUS_TO_OFFLINE,
+};
+
+struct dirty {
+	struct hmap_node node;
+	struct dirty *next; /* flush order */
+	uint8_t status;     /* enum status_change */
+	char endpoint[LWM2M_ENDPOINT_MAX + 1];
+};
+
+struct iot_devices {
+	struct store *store;
+	struct lwm2m_server *lwm2m;
+	struct hmap dirty_map;
+	struct dirty *dirty_head, *dirty_tail;
+	struct iot_devices_stats stats;
+};
+
+static struct dirty *dirty_find(struct iot_devices *dev, const char *endpoint, uint64_t h)
+{
+	struct hmap_node *n;
+	HMAP_FOR_EACH_WITH_HASH(n, h, &dev->dirty_map)
+	{
+		struct dirty *d = container_of(n, struct dirty, node);
+		if (strcmp(d->endpoint, endpoint) == 0)
+			return d;
+	}
+	return NULL;
+}
+
+static void mark_dirty(struct iot_devices *dev, const char *endpoint, enum status_change st)
+{
+	uint64_t h = hash_str(endpoint);
+	struct dirty *d = dirty_find(dev, endpoint, h);
+	if (!d) {
+		d = calloc(1, sizeof(*d));
+		if (!d) {
+			dev->stats.store_errors++;
+			LOG_ERROR("iot", "out of memory: change of '%s' not persisted", endpoint);
+			return;
+		}
+		str_copy(d->endpoint, sizeof(d->endpoint), endpoint);
+		hmap_insert(&dev->dirty_map, &d->node, h);
+		if (dev->dirty_tail)
+			dev->dirty_tail->next = d;
+		else
+			dev->dirty_head = d;
+		dev->dirty_tail = d;
+	}
+	if (st != STATUS_UNCHANGED)
+		d->status = (uint8_t)st;
+}
+
+static uint8_t hook_authorize(void *ctx, const char *endpoint, enum lwm2m_transport transport,
+			      const char *psk_identity, const struct addr *peer)
+{
+	struct iot_devices *dev = ctx;
+	struct store_device d;
+	(void)peer; /* the caller logs refusals with the peer address */
+	int rc = store_device_get_by_node_id(dev->store, endpoint, &d);
+	if (rc == -ENOENT)
+		return COAP_CODE_FORBIDDEN;
+	if (rc != 0) {
+		dev->stats.store_errors++;
+		return COAP_CODE_SERVICE_UNAVAILABLE;
+	}
+	/* DESIGN.md, security model: a secure device only over DTLS, a plain one only over
+	 * plain CoAP, and over DTLS the endpoint must be the PSK identity. */
+	if (transport == LWM2M_TRANSPORT_UDP && d.secure_access)
+		return COAP_CODE_FORBIDDEN;
+	if (transport == LWM2M_TRANSPORT_DTLS &&
+	    (!d.secure_access || !psk_identity || strcmp(psk_identity, endpoint) != 0))
+		return COAP_CODE_FORBIDDEN;
+	return 0;
+}
+
+static void hook_registered(void *ctx, const struct lwm2m_registration *reg)
+{
+	mark_dirty(ctx, reg->endpoint, STATUS_TO_ONLINE);
+}
+
+static void hook_updated(void *ctx, const struct lwm2m_registration *reg)
+{
+	mark_dirty(ctx, reg->endpoint, STATUS_UNCHANGED);
+}
+
+static void hook_deregistered(void *ctx, const struct lwm2m_registration *reg,
+			      enum lwm2m_dereg_reason reason)
+{
+	switch (reason) {
+	case LWM2M_DEREG_REQUESTED:
+	case LWM2M_DEREG_EXPIRED:
+		mark_dirty(ctx, reg->endpoint, STATUS_TO_OFFLINE);
+		break;
+	case LWM2M_DEREG_REPLACED:
+		break; /* the new registration's hook follows at once */
+	case LWM2M_DEREG_REMOVED:
+		/* The device and its stored registration are already gone. */
+		break;
+	}
+}
+
+int iot_devices_create(struct iot_devices **out, struct store *store)
+{
+	static const struct lwm2m_hooks hooks = {
+		.authorize = hook_authorize,
+		.registered = hook_registered,
+		.updated = hook_updated,
+		.deregistered = hook_deregistered,
+	};
+	struct iot_devices *dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	dev->store = store;
+	int rc = hmap_init(&dev->dirty_map);
+	if (rc == 0)
+		rc = lwm2m_server_create(&dev->lwm2m, &hooks, dev);
+	if (rc != 0) {
+		hmap_destroy(&dev->dirty_map);
+		free(dev);
+		return rc;
+	}
+	*out = dev;
+	return 0;
+}
+
+void iot_devices_destroy(struct iot_devices *dev)
+{
+	if (!dev)
+		return;
+	iot_devices_flush(dev);
+	lwm2m_server_destroy(dev->lwm2m);
+	hmap_destroy(&dev->dirty_map);
+	free(dev);
+}
+
+struct lwm2m_server *iot_devices_lwm2m(struct iot_devices *dev)
+{
+	return dev->lwm2m;
+}
+
+static void to_store(const struct lwm2m_registration *reg, struct store_registration *out)
+{
+	memset(out, 0, sizeof(*out));
+	str_copy(out->node_id, sizeof(out->node_id), reg->endpoint);
+	str_copy(out->reg_id, sizeof(out->reg_id), reg->id);
+	out->lifetime = reg->lifetime;
+	str_copy(out->binding, sizeof(out->binding), reg->binding);
+	str_copy(out->lwm2m_version, sizeof(out->lwm2m_version), reg->version);
+	out->links = reg->links;
+	char peer[ADDR_STR_MAX];
+	str_copy(out->peer, sizeof(out->peer), addr_format(&reg->peer, peer));
+	str_copy(out->transport, sizeof(out->transport),
+		 reg->transport == LWM2M_TRANSPORT_DTLS ? "dtls" : "udp");
+	out->queue_mode = reg->queue_mode;
+	out->registered_at_ms = reg->registered_at_ms;
+	out->updated_at_ms = reg->updated_at_ms;
+}
+
+/* Writes one dirty endpoint. Store errors other than a vanished device are counted. */
+static void flush_one(struct iot_devices *dev, const struct dirty *d)
+{
+	struct lwm2m_registration *reg = lwm2m_server_find_endpoint(dev->lwm2m, d->endpoint);
+	int rc;
+	if (reg) {
+		struct store_registration sr;
+		to_store(reg, &sr);
+		rc = store_registration_put(dev->store, &sr);
+	} else {
+		rc = store_registration_delete(dev->store, d->endpoint);
+	}
+	if (rc != 0 && rc != -ENOENT)
+		dev->stats.store_errors++;
+	if (d->status != STATUS_UNCHANGED) {
+		int st = d->status == STATUS_TO_ONLINE ? STORE_DEVICE_ONLINE : STORE_DEVICE_OFFLINE;
+		rc = store_device_set_status(dev->store, d->endpoint, st);
+		if (rc != 0 && rc != -ENOENT)
+			dev->stats.store_errors++;
+	}
+	dev->stats.flushed_writes++;
+}
+
+int iot_devices_flush(struct iot_devices *dev)
+{
+	if (!dev->dirty_head)
+		return 0;
+	int rc = store_begin(dev->store);
+	for (struct dirty *d = dev->dirty_head; d;) {
+		struct dirty *next = d->next;
+		if (rc == 0)
+			flush_one(dev, d);
+		hmap_remove(&dev->dirty_map, &d->node);
+		free(d);
+		d = next;
+	}
+	dev->dirty_head = dev->dirty_tail = NULL;
+	if (rc == 0)
+		rc = store_commit(dev->store);
+	dev->stats.flushes++;
+	if (rc != 0) {
+		dev->stats.store_errors++;
+		LOG_ERROR("iot", "flushing registrations failed: %d", rc);
+		return -EIO;
+	}
+	return 0;
+}
+
+struct restore_ctx {
+	struct iot_devices *dev;
+	int64_t now_ms;
+	int restored;
+	/* Registrations that ended while the daemon was down, dealt with after the walk:
+	 * the walk's statement must not be disturbed by writes to the same table. */
+	char (*expired)[STORE_NODE_ID_MAX + 1];
+	size_t expired_count;
+	size_t expired_cap;
+};
+
+static void note_expired(struct restore_ctx *rc, const char *node_id)
+{
+	if (rc->expired_count == rc->expired_cap) {
+		size_t cap = rc->expired_cap ? rc->expired_cap * 2 : 64;
+		void *p = realloc(rc->expired, cap * sizeof(*rc->expired));
+		if (!p)
+			return; /* stays stored; expires again at the next start */
+		rc->expired = p;
+		rc->expired_cap = cap;
+	}
+	str_copy(rc->expired[rc->expired_count++], STORE_NODE_ID_MAX + 1, node_id);
+}
+
+static int restore_one(const struct store_registration *sr, void *ctx)
+{
+	struct restore_ctx *rc = ctx;
+	int64_t expires = sr->updated_at_ms + sr->lifetime * 1000;
+	if (expires <= rc->now_ms || sr->lifetime <= 0 || sr->lifetime > LWM2M_MAX_LIFETIME) {
+		note_expired(rc, sr->node_id);
+		return 0;
+	}
+	struct lwm2m_registration reg;
+	memset(&reg, 0, sizeof(reg));
+	str_copy(reg.endpoint, sizeof(reg.endpoint), sr->node_id);
+	str_copy(reg.id, sizeof(reg.id), sr->reg_id);
+	reg.lifetime = (uint32_t)sr->lifetime;
+	str_copy(reg.binding, sizeof(reg.binding), sr->binding);
+	str_copy(reg.version, sizeof(reg.version), sr->lwm2m_version);
+	reg.queue_mode = sr->queue_mode;
+	reg.transport = strcmp(sr->transport, "dtls") == 0 ? LWM2M_TRANSPORT_DTLS
+							     : LWM2M_TRANSPORT_UDP;
+	if (addr_parse(&reg.peer, sr->peer) != 0)
+		memset(&reg.peer, 0, sizeof(reg.peer));
+	reg.links = sr->links;
+	reg.registered_at_ms = sr->registered_at_ms;
+	reg.updated_at_ms = sr->updated_at_ms;
+	int err = lwm2m_server_restore(rc->dev->lwm2m, &reg);
+	if (err == 0)
+		rc->restored++;
+	else
+		LOG_WARN("iot", "stored registration of '%s' not restored: %d", sr->node_id, err);
+	return 0;
+}
+
+int iot_devices_restore(struct iot_devices *dev, int64_t now_ms)
+{
+	struct restore_ctx ctx = {.dev = dev, .now_ms = now_ms};
+	int rc = store_registration_load_all(dev->store, restore_one, &ctx);
+	if (rc == 0 && ctx.expired_count) {
+		rc = store_begin(dev->store);
+		for (size_t i = 0; rc == 0 && i < ctx.expired_count; i++) {
+			store_registration_delete(dev->store, ctx.expired[i]);
+			store_device_set_status(dev->store, ctx.expired[i], STORE_DEVICE_OFFLINE);
+		}
+		if (rc == 0)
+			rc = store_commit(dev->store);
+		LOG_INFO("iot", "%zu registrations ended while the daemon was down",
+			 ctx.expired_count);
+	}
+	free(ctx.expired);
+	return rc != 0 ? rc : ctx.restored;
+}
+
+struct sweep_ctx {
+	int count;
+};
+
+static void swept(const struct store_device *d, void *ctx)
+{
+	struct sweep_ctx *sc = ctx;
+	sc->count++;
+	LOG_INFO("iot", "device '%s' (node %s) never connected within %lld s: deleted",
+		 d->device_id, d->node_id, (long long)d->timeout);
+}
+
+int iot_devices_sweep(struct iot_devices *dev, int64_t now_ms)
+{
+	struct sweep_ctx sc = {0};
+	int rc = store_device_delete_expired(dev->store, now_ms / 1000, swept, &sc);
+	if (rc < 0) {
+		dev->stats.store_errors++;
+		return rc;
+	}
+	dev->stats.expired_inactive += (uint64_t)rc;
+	return rc;
+}
+
+void iot_devices_removed(struct iot_devices *dev, const char *node_id)
+{
+	struct lwm2m_registration *reg = lwm2m_server_find_endpoint(dev->lwm2m, node_id);
+	if (reg)
+		lwm2m_server_remove(dev->lwm2m, reg);
+}
+
+const struct iot_devices_stats *iot_devices_stats(const struct iot_devices *dev)
+{
+	return &dev->stats;
+}

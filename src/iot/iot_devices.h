@@ -1,0 +1,55 @@
+/*
+ * iot_devices: what the platform does when devices come and go.
+ *
+ * It implements lwm2m_server's hooks on top of the store (../shared/DESIGN.md, iot/):
+ *  - who may register: only a device created through the API, on the transport its
+ *    secure_access says (5683 plain, 5684 DTLS with identity = node_id = endpoint);
+ *  - status: INACTIVE → ONLINE on the first Register, OFFLINE on De-register or expiry;
+ *  - persistence: registrations are written behind, in one transaction per flush
+ *    (iot_devices_flush, every 100 ms from the daemon), so a burst of Updates costs one
+ *    commit, not one per packet; a restart reloads them (iot_devices_restore);
+ *  - the activation timeout: a device still INACTIVE `timeout` seconds after creation is
+ *    deleted (iot_devices_sweep).
+ */
+#ifndef LWM2MD_IOT_DEVICES_H
+#define LWM2MD_IOT_DEVICES_H
+
+#include <stdint.h>
+
+#include "lwm2m/lwm2m_server.h"
+
+struct store;
+struct iot_devices;
+
+struct iot_devices_stats {
+	uint64_t flushes;
+	uint64_t flushed_writes;
+	uint64_t store_errors;
+	uint64_t expired_inactive; /* devices deleted by the activation timeout */
+};
+
+/* Creates the layer and its lwm2m_server (which it owns). Returns 0 or a negative
+ * errno. */
+int iot_devices_create(struct iot_devices **out, struct store *store);
+/* Flushes pending writes, then frees. Accepts NULL. */
+void iot_devices_destroy(struct iot_devices *dev);
+
+struct lwm2m_server *iot_devices_lwm2m(struct iot_devices *dev);
+
+/* Reloads stored registrations into the live table; those whose lifetime ended while the
+ * daemon was down are dropped and their devices set OFFLINE. Returns the number
+ * restored, or a negative errno. */
+int iot_devices_restore(struct iot_devices *dev, int64_t now_ms);
+
+/* Writes what changed since the last flush in one transaction. Returns 0 or -EIO. */
+int iot_devices_flush(struct iot_devices *dev);
+
+/* Deletes devices past their activation timeout. Returns how many, or a negative errno. */
+int iot_devices_sweep(struct iot_devices *dev, int64_t now_ms);
+
+/* The API deleted a device: its live registration ends now. */
+void iot_devices_removed(struct iot_devices *dev, const char *node_id);
+
+const struct iot_devices_stats *iot_devices_stats(const struct iot_devices *dev);
+
+#endif

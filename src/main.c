@@ -1,0 +1,514 @@
+/*
+ * lwm2md: configuration and wiring. Reads flags and an optional config file, opens the
+ * store, binds the CoAP sockets and the REST API on one libuv loop, and runs until
+ * SIGINT/SIGTERM, after which everything pending is flushed to the store.
+ *
+ *   lwm2md [--config FILE] [--db PATH] [--coap HOST:PORT]... [--coaps HOST:PORT]
+ *          [--http HOST:PORT] [--max-body N] [--log-level LEVEL]
+ *   lwm2md token create --db PATH --project P
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <uv.h>
+
+#include "api/api.h"
+#include "coap/coap_ep.h"
+#include "iot/iot_devices.h"
+#include "lwm2m/lwm2m_server.h"
+#include "net/udp.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/token.h"
+
+#define VERSION "0.1.0"
+#define MAX_BINDS 8
+#define TICK_MS 50
+#define FLUSH_EVERY_TICKS 2  /* registrations reach the store within 100 ms */
+#define SWEEP_EVERY_TICKS 20 /* activation timeouts are checked every second */
+
+struct config {
+	char db[512];
+	char coap[MAX_BINDS][64];
+	int coap_count;
+	char coaps[MAX_BINDS][64];
+	int coaps_count;
+	char http[64];
+	size_t max_body;
+	bool coap_given;
+};
+
+/* One CoAP socket and its message layer. */
+struct listener {
+	struct daemon *d;
+	enum lwm2m_transport transport;
+	struct net_udp *udp;
+	struct coap_ep *ep;
+};
+
+struct daemon {
+	uv_loop_t *loop;
+	struct store *store;
+	struct iot_devices *devices;
+	struct lwm2m_server *lwm2m;
+	struct api_server *api;
+	struct listener listeners[MAX_BINDS];
+	int listener_count;
+	uv_timer_t tick;
+	uv_signal_t sigint, sigterm;
+	uint64_t ticks;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: lwm2md [options]\n"
+		"       lwm2md token create --db PATH --project PROJECT\n"
+		"options:\n"
+		"  --config FILE      read 'name = value' lines (names as the long options)\n"
+		"  --db PATH          SQLite registry (default ./var/lwm2md.db)\n"
+		"  --coap HOST:PORT   plain CoAP socket; repeatable (default 0.0.0.0:5683 and "
+		"[::]:5683)\n"
+		"  --coaps HOST:PORT  CoAP over DTLS socket (not available yet)\n"
+		"  --http HOST:PORT   REST API (default 127.0.0.1:8080)\n"
+		"  --max-body N       largest CoAP body without block-wise (default 1024)\n"
+		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
+		"A port of 0 picks a free port; each bound socket is printed as\n"
+		"'listening <coap|http> HOST:PORT' on standard output.\n");
+}
+
+/* Applies one setting; the names are the long options without the dashes. */
+static int config_set(struct config *cfg, const char *name, const char *value)
+{
+	if (strcmp(name, "db") == 0)
+		return str_copy(cfg->db, sizeof(cfg->db), value);
+	if (strcmp(name, "coap") == 0) {
+		if (!cfg->coap_given)
+			cfg->coap_count = 0; /* the first one given replaces the defaults */
+		cfg->coap_given = true;
+		if (cfg->coap_count == MAX_BINDS)
+			return -E2BIG;
+		return str_copy(cfg->coap[cfg->coap_count++], sizeof(cfg->coap[0]), value);
+	}
+	if (strcmp(name, "coaps") == 0) {
+		if (cfg->coaps_count == MAX_BINDS)
+			return -E2BIG;
+		return str_copy(cfg->coaps[cfg->coaps_count++], sizeof(cfg->coaps[0]), value);
+	}
+	if (strcmp(name, "http") == 0)
+		return str_copy(cfg->http, sizeof(cfg->http), value);
+	if (strcmp(name, "max-body") == 0) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(value, &end, 10);
+		if (errno || *end || v < 16 || v > 65536)
+			return -EINVAL;
+		cfg->max_body = v;
+		return 0;
+	}
+	if (strcmp(name, "log-level") == 0)
+		return log_level_parse(value, &log_threshold);
+	return -ENOENT;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+static int config_load(struct config *cfg, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "lwm2md: cannot open config %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	char line[1024];
+	int lineno = 0, rc = 0;
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		lineno++;
+		char *s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			fprintf(stderr, "lwm2md: %s:%d: expected 'name = value'\n", path, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		rc = config_set(cfg, trim(s), trim(eq + 1));
+		if (rc != 0)
+			fprintf(stderr, "lwm2md: %s:%d: bad setting '%s'\n", path, lineno, trim(s));
+	}
+	fclose(f);
+	return rc;
+}
+
+static void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	str_copy(cfg->db, sizeof(cfg->db), "var/lwm2md.db");
+	str_copy(cfg->coap[0], sizeof(cfg->coap[0]), "0.0.0.0:5683");
+	str_copy(cfg->coap[1], sizeof(cfg->coap[1]), "[::]:5683");
+	cfg->coap_count = 2;
+	str_copy(cfg->http, sizeof(cfg->http), "127.0.0.1:8080");
+	cfg->max_body = 1024;
+}
+
+/* Parses argv from index first. Returns 0, 1 when --help/--version was answered, or
+ * a negative errno after printing what was wrong. */
+static int config_from_args(struct config *cfg, int argc, char **argv, int first)
+{
+	for (int i = first; i < argc; i++) {
+		const char *arg = argv[i];
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			usage(stdout);
+			return 1;
+		}
+		if (strcmp(arg, "--version") == 0) {
+			printf("lwm2md %s\n", VERSION);
+			return 1;
+		}
+		if (strncmp(arg, "--", 2) != 0 || i + 1 >= argc) {
+			fprintf(stderr, "lwm2md: unexpected argument '%s'\n", arg);
+			usage(stderr);
+			return -EINVAL;
+		}
+		const char *value = argv[++i];
+		int rc = strcmp(arg, "--config") == 0 ? config_load(cfg, value)
+						     : config_set(cfg, arg + 2, value);
+		if (rc == -ENOENT) {
+			fprintf(stderr, "lwm2md: unknown option '%s'\n", arg);
+			usage(stderr);
+			return rc;
+		}
+		if (rc != 0) {
+			fprintf(stderr, "lwm2md: bad value '%s' for %s\n", value, arg);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Creates the directory holding path when it does not exist (./var on a fresh clone). */
+static void ensure_parent_dir(const char *path)
+{
+	char dir[512];
+	if (str_copy(dir, sizeof(dir), path) != 0)
+		return;
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = '\0';
+	mkdir(dir, 0750);
+}
+
+static int token_create(int argc, char **argv)
+{
+	const char *db = NULL, *project = NULL;
+	for (int i = 3; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--db") == 0)
+			db = argv[i + 1];
+		else if (strcmp(argv[i], "--project") == 0)
+			project = argv[i + 1];
+	}
+	if (!db || !project || argc % 2 == 0) {
+		fprintf(stderr, "usage: lwm2md token create --db PATH --project PROJECT\n");
+		return 2;
+	}
+	size_t plen = strlen(project);
+	if (plen == 0 || plen > STORE_ID_MAX || strspn(project, "abcdefghijklmnopqrstuvwxyz"
+							   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+							   "0123456789_-") != plen) {
+		fprintf(stderr, "lwm2md: project must be 1-%d of [A-Za-z0-9_-]\n", STORE_ID_MAX);
+		return 2;
+	}
+	ensure_parent_dir(db);
+	struct store *store;
+	int rc = store_open(&store, db);
+	if (rc != 0) {
+		fprintf(stderr, "lwm2md: cannot open %s: %s\n", db, strerror(-rc));
+		return 1;
+	}
+	char token[TOKEN_HEX_LEN + 1], hash[TOKEN_HEX_LEN + 1];
+	rc = token_random_hex(token, sizeof(token), TOKEN_HEX_LEN / 2);
+	if (rc == 0) {
+		token_hash(token, hash);
+		rc = store_project_ensure(store, project);
+	}
+	if (rc == 0)
+		rc = store_token_insert(store, project, hash);
+	store_close(store);
+	if (rc != 0) {
+		fprintf(stderr, "lwm2md: token not created: %s\n", strerror(-rc));
+		return 1;
+	}
+	printf("%s\n", token);
+	return 0;
+}
+
+static void on_request(void *ctx, const struct addr *peer, const struct coap_msg *req,
+		       struct coap_msg *resp, uint64_t now)
+{
+	struct listener *l = ctx;
+	lwm2m_server_handle(l->d->lwm2m, l->transport, NULL, peer, req, resp, (int64_t)now);
+}
+
+static void on_send(void *ctx, const struct addr *peer, const uint8_t *data, size_t len)
+{
+	struct listener *l = ctx;
+	net_udp_send(l->udp, peer, data, len);
+}
+
+static void on_datagram(void *ctx, const struct addr *from, const uint8_t *data, size_t len)
+{
+	struct listener *l = ctx;
+	coap_ep_input(l->ep, from, data, len, (uint64_t)now_ms());
+}
+
+static void write_metrics(void *ctx, FILE *out)
+{
+	struct daemon *d = ctx;
+	struct coap_ep_stats sum = {0};
+	for (int i = 0; i < d->listener_count; i++) {
+		const struct coap_ep_stats *s = coap_ep_stats(d->listeners[i].ep);
+		sum.rx_datagrams += s->rx_datagrams;
+		sum.tx_datagrams += s->tx_datagrams;
+		sum.rx_malformed += s->rx_malformed;
+		sum.rx_duplicates += s->rx_duplicates;
+		sum.requests_served += s->requests_served;
+		sum.retransmissions += s->retransmissions;
+		sum.tx_timeouts += s->tx_timeouts;
+		sum.peers += s->peers;
+		for (int c = 0; c < 6; c++)
+			sum.responses_by_class[c] += s->responses_by_class[c];
+	}
+	const struct lwm2m_server_stats *ls = lwm2m_server_stats(d->lwm2m);
+	const struct iot_devices_stats *is = iot_devices_stats(d->devices);
+#define COUNTER(name, help, value)                                                          \
+	fprintf(out, "# HELP " name " " help "\n# TYPE " name " counter\n" name " %" PRIu64 "\n", \
+		(uint64_t)(value))
+#define GAUGE(name, help, value)                                                            \
+	fprintf(out, "# HELP " name " " help "\n# TYPE " name " gauge\n" name " %" PRIu64 "\n",   \
+		(uint64_t)(value))
+	COUNTER("lwm2md_coap_datagrams_in_total", "CoAP datagrams received.", sum.rx_datagrams);
+	COUNTER("lwm2md_coap_datagrams_out_total", "CoAP datagrams sent.", sum.tx_datagrams);
+	COUNTER("lwm2md_coap_malformed_total", "Datagrams that were not valid CoAP.",
+		sum.rx_malformed);
+	COUNTER("lwm2md_coap_duplicates_total", "Duplicate requests answered from the cache.",
+		sum.rx_duplicates);
+	COUNTER("lwm2md_coap_retransmissions_total", "Retransmitted server requests.",
+		sum.retransmissions);
+	fprintf(out, "# HELP lwm2md_coap_responses_total CoAP responses sent, by code class.\n"
+		     "# TYPE lwm2md_coap_responses_total counter\n");
+	for (int c = 2; c <= 5; c++)
+		if (c != 3)
+			fprintf(out, "lwm2md_coap_responses_total{class=\"%dxx\"} %" PRIu64 "\n",
+				c, sum.responses_by_class[c]);
+	GAUGE("lwm2md_coap_peers", "Peers in the CoAP exchange cache.", sum.peers);
+	COUNTER("lwm2md_registrations_total", "Successful LwM2M Registers.", ls->registrations);
+	COUNTER("lwm2md_registration_updates_total", "LwM2M Updates.", ls->updates);
+	COUNTER("lwm2md_deregistrations_total", "LwM2M De-registers.", ls->deregistrations);
+	COUNTER("lwm2md_registration_expirations_total", "Registrations whose lifetime ended.",
+		ls->expirations);
+	COUNTER("lwm2md_registrations_rejected_total", "Registers refused.",
+		ls->rejected_registrations);
+	GAUGE("lwm2md_registrations_active", "Live registrations.", lwm2m_server_count(d->lwm2m));
+	COUNTER("lwm2md_store_errors_total", "Failed registry writes.", is->store_errors);
+	COUNTER("lwm2md_store_flushes_total", "Registry write batches.", is->flushes);
+	COUNTER("lwm2md_devices_expired_inactive_total",
+		"Devices deleted because they never connected in time.", is->expired_inactive);
+#undef COUNTER
+#undef GAUGE
+}
+
+static void on_device_removed(void *ctx, const char *node_id)
+{
+	struct daemon *d = ctx;
+	iot_devices_removed(d->devices, node_id);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	int64_t now = now_ms();
+	d->ticks++;
+	for (int i = 0; i < d->listener_count; i++)
+		coap_ep_tick(d->listeners[i].ep, (uint64_t)now);
+	lwm2m_server_tick(d->lwm2m, now);
+	if (d->ticks % SWEEP_EVERY_TICKS == 0)
+		iot_devices_sweep(d->devices, now);
+	if (d->ticks % FLUSH_EVERY_TICKS == 0)
+		iot_devices_flush(d->devices);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+	LOG_INFO("main", "signal %d: shutting down", signum);
+	uv_stop(d->loop);
+}
+
+static int open_listener(struct daemon *d, const char *where, enum lwm2m_transport transport,
+			 const struct coap_ep_config *epcfg)
+{
+	struct addr bind;
+	if (addr_parse(&bind, where) != 0) {
+		fprintf(stderr, "lwm2md: bad address '%s' (expected HOST:PORT)\n", where);
+		return -EINVAL;
+	}
+	struct listener *l = &d->listeners[d->listener_count];
+	l->d = d;
+	l->transport = transport;
+	int rc = coap_ep_create(&l->ep, epcfg, on_send, on_request, l);
+	if (rc != 0)
+		return rc;
+	rc = net_udp_open(&l->udp, d->loop, &bind, on_datagram, l);
+	if (rc != 0) {
+		fprintf(stderr, "lwm2md: cannot bind coap %s: %s\n", where, uv_strerror(rc));
+		coap_ep_destroy(l->ep);
+		return rc;
+	}
+	d->listener_count++;
+	struct addr local;
+	char buf[ADDR_STR_MAX];
+	net_udp_local_addr(l->udp, &local);
+	printf("listening coap %s\n", addr_format(&local, buf));
+	return 0;
+}
+
+static int daemon_start(struct daemon *d, const struct config *cfg)
+{
+	int rc;
+	ensure_parent_dir(cfg->db);
+	rc = store_open(&d->store, cfg->db);
+	if (rc != 0) {
+		fprintf(stderr, "lwm2md: cannot open the registry %s: %s\n", cfg->db,
+			strerror(-rc));
+		return rc;
+	}
+	rc = iot_devices_create(&d->devices, d->store);
+	if (rc != 0)
+		return rc;
+	d->lwm2m = iot_devices_lwm2m(d->devices);
+	rc = iot_devices_restore(d->devices, now_ms());
+	if (rc < 0)
+		return rc;
+	LOG_INFO("main", "registry %s: %d live registrations restored", cfg->db, rc);
+
+	struct coap_ep_config epcfg;
+	coap_ep_config_defaults(&epcfg);
+	epcfg.max_body = cfg->max_body;
+	for (int i = 0; i < cfg->coap_count; i++) {
+		rc = open_listener(d, cfg->coap[i], LWM2M_TRANSPORT_UDP, &epcfg);
+		/* The IPv6 default is best effort: a host without IPv6 still serves IPv4. */
+		if (rc != 0 && !cfg->coap_given && strcmp(cfg->coap[i], "[::]:5683") == 0) {
+			LOG_WARN("main", "no IPv6 CoAP socket: %s", uv_strerror(rc));
+			continue;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	if (cfg->coaps_count)
+		LOG_WARN("main", "--coaps given, but CoAP over DTLS is not implemented yet");
+
+	struct addr http;
+	if (addr_parse(&http, cfg->http) != 0) {
+		fprintf(stderr, "lwm2md: bad address '%s' for --http\n", cfg->http);
+		return -EINVAL;
+	}
+	struct api_deps deps = {
+		.store = d->store,
+		.lwm2m = d->lwm2m,
+		.device_removed = on_device_removed,
+		.metrics = write_metrics,
+		.ctx = d,
+	};
+	rc = api_server_start(&d->api, d->loop, &http, &deps);
+	if (rc != 0) {
+		fprintf(stderr, "lwm2md: cannot start the API on %s: %s\n", cfg->http,
+			strerror(-rc));
+		return rc;
+	}
+	struct addr local;
+	char buf[ADDR_STR_MAX];
+	api_server_local_addr(d->api, &local);
+	printf("listening http %s\n", addr_format(&local, buf));
+	fflush(stdout);
+
+	uv_timer_init(d->loop, &d->tick);
+	d->tick.data = d;
+	uv_timer_start(&d->tick, on_tick, TICK_MS, TICK_MS);
+	uv_signal_init(d->loop, &d->sigint);
+	uv_signal_init(d->loop, &d->sigterm);
+	d->sigint.data = d->sigterm.data = d;
+	uv_signal_start(&d->sigint, on_signal, SIGINT);
+	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+	return 0;
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* Ends everything in order: sockets and API first, so nothing new arrives, then the
+ * pending writes, then the store. */
+static void daemon_stop(struct daemon *d)
+{
+	for (int i = 0; i < d->listener_count; i++) {
+		net_udp_close(d->listeners[i].udp);
+		coap_ep_destroy(d->listeners[i].ep);
+	}
+	api_server_stop(d->api);
+	uv_walk(d->loop, close_handle, NULL);
+	uv_run(d->loop, UV_RUN_DEFAULT);
+	iot_devices_destroy(d->devices); /* flushes */
+	store_close(d->store);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "token") == 0 && strcmp(argv[2], "create") == 0)
+		return token_create(argc, argv);
+
+	struct config cfg;
+	config_defaults(&cfg);
+	int rc = config_from_args(&cfg, argc, argv, 1);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+
+	struct daemon d;
+	memset(&d, 0, sizeof(d));
+	d.loop = uv_default_loop();
+	rc = daemon_start(&d, &cfg);
+	if (rc == 0) {
+		LOG_INFO("main", "lwm2md %s ready", VERSION);
+		uv_run(d.loop, UV_RUN_DEFAULT);
+	}
+	daemon_stop(&d);
+	uv_loop_close(d.loop);
+	LOG_INFO("main", "stopped");
+	return rc == 0 ? 0 : 1;
+}
