@@ -1,0 +1,92 @@
+/*
+ * harness: what every integration test needs to talk to a real lwm2md.
+ *
+ * It starts the daemon binary ($LWM2MD_BIN) on free loopback ports with a fresh
+ * database in a temporary directory, reads the ports it prints, creates an API token,
+ * and offers a blocking HTTP/1.1 client and a raw CoAP-over-UDP client. Nothing is
+ * mocked: the bytes cross real sockets.
+ */
+#ifndef LWM2MD_TEST_HARNESS_H
+#define LWM2MD_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "coap/coap_msg.h"
+#include "util/addr.h"
+
+struct daemon_proc {
+	pid_t pid;
+	char dir[256];   /* temporary directory holding the database */
+	char db[300];
+	char token[80];  /* API token for project "p1" */
+	struct addr coap;
+	struct addr http;
+	char coap_bind[64]; /* what --coap was given ("127.0.0.1:0" by default) */
+	int stdout_fd;
+};
+
+/* Creates the temp dir, database and token, and starts the daemon. extra_args (may be
+ * NULL) is a NULL-terminated list of further arguments. Fails the test on error. */
+void daemon_start(struct daemon_proc *d, const char *const *extra_args);
+/* The same with CoAP bound to coap_bind (e.g. "[::1]:0"). */
+void daemon_start_on(struct daemon_proc *d, const char *coap_bind,
+		     const char *const *extra_args);
+/* Starts again on the same database (after daemon_stop). */
+void daemon_restart(struct daemon_proc *d, const char *const *extra_args);
+/* SIGTERM and wait; fails the test unless the daemon exits 0 (under ASan, a leak or an
+ * error makes it exit non-zero). */
+void daemon_stop(struct daemon_proc *d);
+/* Stops when running and removes the temporary directory. */
+void daemon_cleanup(struct daemon_proc *d);
+
+/* One HTTP request to the daemon's API with its token (auth false: without). Returns
+ * the status code; the body goes into resp (NUL-terminated, truncated to cap). */
+int http_call(struct daemon_proc *d, const char *method, const char *path, const char *body,
+	      char *resp, size_t cap);
+int http_call_auth(struct daemon_proc *d, const char *method, const char *path,
+		   const char *body, const char *token, char *resp, size_t cap);
+
+/* Creates product "meter" and a device with node_id, secure_access and timeout through
+ * the API; fails the test on error. */
+void api_create_product(struct daemon_proc *d, const char *product_id);
+void api_create_device(struct daemon_proc *d, const char *product_id, const char *node_id,
+		       bool secure_access, int timeout);
+/* The device's JSON field value (a crude lookup of "name":"value" or "name":number in
+ * the device GET body): 0 and value copied, or -1. */
+int api_device_field(struct daemon_proc *d, const char *device_id, const char *field,
+		     char *value, size_t cap);
+/* Polls the device GET until "status" equals want, up to timeout_ms. Returns 0 or -1. */
+int api_wait_status(struct daemon_proc *d, const char *device_id, const char *want,
+		    int timeout_ms);
+
+/* A UDP socket bound to bind_addr (e.g. "127.0.0.1:0" or "[::1]:0"). */
+int coap_socket(const char *bind_addr);
+/* Sends len bytes to the daemon's CoAP address (or to `to` when not NULL). */
+void coap_send_raw(int fd, const struct addr *to, const void *data, size_t len);
+/* Waits up to timeout_ms for a datagram; returns its length or -1 on timeout. */
+ssize_t coap_recv_raw(int fd, uint8_t *buf, size_t cap, int timeout_ms);
+/* Sends msg and waits for the answer with the same message id (ACK/RST) or, for NON,
+ * the same token; parses it into resp, whose pointers go into buf. Returns 0 or -1. */
+int coap_exchange(int fd, const struct addr *to, struct coap_msg *msg, struct coap_msg *resp,
+		  uint8_t *buf, size_t cap);
+
+/* Builds a Register (CON POST /rd?ep=&lt=&lwm2m=1.1&b=U with link payload). */
+void coap_build_register(struct coap_msg *m, uint16_t mid, const char *ep, const char *lt,
+			 const char *links);
+/* Registers and returns the registration id (10 chars) in id; returns the CoAP code. */
+uint8_t coap_register(int fd, const struct addr *to, const char *ep, const char *lt,
+		      const char *links, char id[32]);
+/* Update (POST /rd/id) or De-register (DELETE /rd/id); returns the CoAP code. */
+uint8_t coap_update(int fd, const struct addr *to, const char *id, const char *query);
+uint8_t coap_deregister(int fd, const struct addr *to, const char *id);
+
+/* Runs a command line through /bin/sh with a timeout, capturing stdout+stderr. Returns
+ * the exit status (or -1). */
+int run_command(const char *cmd, char *out, size_t cap, int timeout_s);
+
+void sleep_ms(int ms);
+
+#endif
