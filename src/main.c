@@ -299,8 +299,8 @@ static void write_metrics(void *ctx, FILE *out)
 		sum.retransmissions += s->retransmissions;
 		sum.tx_timeouts += s->tx_timeouts;
 		sum.peers += s->peers;
-		for (int c = 0; c < 6; c++)
-			sum.responses_by_class[c] += s->responses_by_class[c];
+		for (int c = 0; c < 256; c++)
+			sum.responses_by_code[c] += s->responses_by_code[c];
 	}
 	const struct lwm2m_server_stats *ls = lwm2m_server_stats(d->lwm2m);
 	const struct iot_devices_stats *is = iot_devices_stats(d->devices);
@@ -318,12 +318,14 @@ static void write_metrics(void *ctx, FILE *out)
 		sum.rx_duplicates);
 	COUNTER("lwm2md_coap_retransmissions_total", "Retransmitted server requests.",
 		sum.retransmissions);
-	fprintf(out, "# HELP lwm2md_coap_responses_total CoAP responses sent, by code class.\n"
+	fprintf(out, "# HELP lwm2md_coap_responses_total CoAP responses to requests, by code.\n"
 		     "# TYPE lwm2md_coap_responses_total counter\n");
-	for (int c = 2; c <= 5; c++)
-		if (c != 3)
-			fprintf(out, "lwm2md_coap_responses_total{class=\"%dxx\"} %" PRIu64 "\n",
-				c, sum.responses_by_class[c]);
+	for (int c = 0; c < 256; c++) {
+		char code[5];
+		if (sum.responses_by_code[c])
+			fprintf(out, "lwm2md_coap_responses_total{code=\"%s\"} %" PRIu64 "\n",
+				coap_code_format((uint8_t)c, code), sum.responses_by_code[c]);
+	}
 	GAUGE("lwm2md_coap_peers", "Peers in the CoAP exchange cache.", sum.peers);
 	COUNTER("lwm2md_registrations_total", "Successful LwM2M Registers.", ls->registrations);
 	COUNTER("lwm2md_registration_updates_total", "LwM2M Updates.", ls->updates);

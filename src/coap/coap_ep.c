@@ -474,9 +474,7 @@ static void handle_request(struct coap_ep *ep, const struct addr *from,
 		if (len < 0)
 			return;
 	}
-	uint8_t cls = COAP_CODE_CLASS(resp->code);
-	if (cls < 6)
-		ep->stats.responses_by_class[cls]++;
+	ep->stats.responses_by_code[resp->code]++;
 	if (peer)
 		dedup_store(ep, peer, req->mid, buf, (size_t)len, now_ms);
 	coap_ep_send_raw(ep, from, buf, (size_t)len);

@@ -63,7 +63,7 @@ struct coap_ep_stats {
 	uint64_t rx_malformed;     /* parse errors */
 	uint64_t rx_duplicates;    /* requests answered from the dedup cache */
 	uint64_t requests_served;  /* requests passed to the handler */
-	uint64_t responses_by_class[6]; /* index 2, 4, 5: responses sent by code class */
+	uint64_t responses_by_code[256]; /* responses sent to requests, by CoAP code */
 	uint64_t retransmissions;
 	uint64_t tx_timeouts;
 	uint64_t peers;            /* live peer entries */

@@ -622,11 +622,12 @@ static void test_peer_table_is_bounded(void **state)
 	for (int i = 0; i < 100; i++) {
 		struct addr a = peer_a;
 		a.port = (uint16_t)(1000 + i);
+		sent_count = 0;
 		coap_ep_input(ep, &a, buf, len, 1000);
+		assert_int_equal(sent_count, 1);
 	}
 	assert_int_equal(coap_ep_stats(ep)->peers, 8);
 	assert_int_equal(handler_calls, 100);
-	sent_count = 0;
 }
 
 int main(void)
