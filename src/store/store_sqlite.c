@@ -1,0 +1,819 @@
+/*
+ * store_sqlite: the registry on SQLite (../shared/DESIGN.md: the embedded default).
+ *
+ * WAL with synchronous=NORMAL: a commit is a write into the log without an fsync, so a
+ * burst of device traffic grouped by the caller into one store_begin/store_commit costs one
+ * write, and a crash loses at most the last commits, never the database. Every statement is
+ * prepared once, on first use, and kept for the life of the connection.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/log.h"
+#include "util/str.h"
+
+/* Each schema version is applied once, in order; PRAGMA user_version records the last. */
+static const char *const schema_steps[] = {
+	/* 1: the foundation registry. */
+	"CREATE TABLE projects ("
+	"  project_id TEXT PRIMARY KEY,"
+	"  create_time INTEGER NOT NULL);"
+	"CREATE TABLE tokens ("
+	"  token_hash TEXT PRIMARY KEY,"
+	"  project_id TEXT NOT NULL REFERENCES projects(project_id),"
+	"  create_time INTEGER NOT NULL);"
+	"CREATE TABLE products ("
+	"  project_id TEXT NOT NULL REFERENCES projects(project_id),"
+	"  product_id TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  device_type TEXT NOT NULL,"
+	"  manufacturer_name TEXT NOT NULL,"
+	"  protocol_type TEXT NOT NULL,"
+	"  data_format TEXT NOT NULL,"
+	"  description TEXT NOT NULL,"
+	"  create_time INTEGER NOT NULL,"
+	"  PRIMARY KEY (project_id, product_id));"
+	"CREATE TABLE devices ("
+	"  device_id TEXT PRIMARY KEY,"
+	"  project_id TEXT NOT NULL,"
+	"  node_id TEXT NOT NULL UNIQUE,"
+	"  device_name TEXT NOT NULL,"
+	"  product_id TEXT NOT NULL,"
+	"  description TEXT NOT NULL,"
+	"  secret TEXT NOT NULL,"
+	"  secure_access INTEGER NOT NULL,"
+	"  timeout INTEGER NOT NULL,"
+	"  status INTEGER NOT NULL,"
+	"  create_time INTEGER NOT NULL,"
+	"  FOREIGN KEY (project_id, product_id) REFERENCES products(project_id, product_id));"
+	"CREATE INDEX devices_by_project ON devices(project_id, create_time, device_id);"
+	"CREATE INDEX devices_inactive ON devices(create_time + timeout)"
+	"  WHERE status = 0 AND timeout > 0;"
+	"CREATE TABLE registrations ("
+	"  node_id TEXT PRIMARY KEY,"
+	"  reg_id TEXT NOT NULL,"
+	"  lifetime INTEGER NOT NULL,"
+	"  binding TEXT NOT NULL,"
+	"  lwm2m_version TEXT NOT NULL,"
+	"  links TEXT NOT NULL,"
+	"  peer TEXT NOT NULL,"
+	"  transport TEXT NOT NULL,"
+	"  queue_mode INTEGER NOT NULL,"
+	"  registered_at_ms INTEGER NOT NULL,"
+	"  updated_at_ms INTEGER NOT NULL);",
+};
+
+enum stmt_id {
+	ST_PROJECT_ENSURE,
+	ST_TOKEN_INSERT,
+	ST_TOKEN_FIND,
+	ST_PRODUCT_INSERT,
+	ST_PRODUCT_GET,
+	ST_PRODUCT_UPDATE,
+	ST_PRODUCT_DEVICES,
+	ST_PRODUCT_DELETE,
+	ST_PRODUCT_LIST,
+	ST_PRODUCT_COUNT,
+	ST_DEVICE_INSERT,
+	ST_DEVICE_GET,
+	ST_DEVICE_GET_BY_NODE,
+	ST_DEVICE_UPDATE,
+	ST_DEVICE_SET_STATUS,
+	ST_DEVICE_DELETE,
+	ST_DEVICE_LIST,
+	ST_DEVICE_COUNT,
+	ST_DEVICE_EXPIRED,
+	ST_DEVICE_NEXT_EXPIRY,
+	ST_REG_PUT,
+	ST_REG_DELETE,
+	ST_REG_LOAD,
+	ST_COUNT
+};
+
+#define DEVICE_COLUMNS                                                                    \
+	"project_id, device_id, node_id, device_name, product_id, description, secret,"  \
+	" secure_access, timeout, status, create_time"
+#define PRODUCT_COLUMNS                                                                   \
+	"project_id, product_id, name, device_type, manufacturer_name, protocol_type,"   \
+	" data_format, description, create_time"
+#define DEVICE_FILTER                                                                     \
+	" WHERE project_id = ?1 AND (?2 = '' OR product_id = ?2) AND (?3 = '' OR node_id = ?3)" \
+	" AND (?4 < 0 OR status = ?4)"
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_PROJECT_ENSURE] = "INSERT OR IGNORE INTO projects (project_id, create_time) VALUES (?1, ?2)",
+	[ST_TOKEN_INSERT] = "INSERT INTO tokens (token_hash, project_id, create_time) VALUES (?1, ?2, ?3)",
+	[ST_TOKEN_FIND] = "SELECT project_id FROM tokens WHERE token_hash = ?1",
+	[ST_PRODUCT_INSERT] = "INSERT INTO products (" PRODUCT_COLUMNS ")"
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_PRODUCT_GET] = "SELECT " PRODUCT_COLUMNS " FROM products"
+			   " WHERE project_id = ?1 AND product_id = ?2",
+	[ST_PRODUCT_UPDATE] = "UPDATE products SET name = ?3, device_type = ?4,"
+			      " manufacturer_name = ?5, protocol_type = ?6, data_format = ?7,"
+			      " description = ?8 WHERE project_id = ?1 AND product_id = ?2",
+	[ST_PRODUCT_DEVICES] = "SELECT 1 FROM devices WHERE project_id = ?1 AND product_id = ?2 LIMIT 1",
+	[ST_PRODUCT_DELETE] = "DELETE FROM products WHERE project_id = ?1 AND product_id = ?2",
+	[ST_PRODUCT_LIST] = "SELECT " PRODUCT_COLUMNS " FROM products WHERE project_id = ?1"
+			    " ORDER BY create_time, product_id LIMIT ?3 OFFSET ?2",
+	[ST_PRODUCT_COUNT] = "SELECT count(*) FROM products WHERE project_id = ?1",
+	[ST_DEVICE_INSERT] = "INSERT INTO devices (" DEVICE_COLUMNS ")"
+			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_DEVICE_GET] = "SELECT " DEVICE_COLUMNS " FROM devices"
+			  " WHERE project_id = ?1 AND device_id = ?2",
+	[ST_DEVICE_GET_BY_NODE] = "SELECT " DEVICE_COLUMNS " FROM devices WHERE node_id = ?1",
+	[ST_DEVICE_UPDATE] = "UPDATE devices SET device_name = ?3, description = ?4, secret = ?5,"
+			     " secure_access = ?6, timeout = ?7"
+			     " WHERE project_id = ?1 AND device_id = ?2",
+	[ST_DEVICE_SET_STATUS] = "UPDATE devices SET status = ?2 WHERE node_id = ?1",
+	[ST_DEVICE_DELETE] = "DELETE FROM devices WHERE project_id = ?1 AND device_id = ?2"
+			     " RETURNING node_id",
+	[ST_DEVICE_LIST] = "SELECT " DEVICE_COLUMNS " FROM devices" DEVICE_FILTER
+			   " ORDER BY create_time, device_id LIMIT ?6 OFFSET ?5",
+	[ST_DEVICE_COUNT] = "SELECT count(*) FROM devices" DEVICE_FILTER,
+	[ST_DEVICE_EXPIRED] = "SELECT " DEVICE_COLUMNS " FROM devices"
+			      " WHERE status = 0 AND timeout > 0 AND create_time + timeout <= ?1",
+	[ST_DEVICE_NEXT_EXPIRY] = "SELECT min(create_time + timeout) FROM devices"
+				  " WHERE status = 0 AND timeout > 0",
+	[ST_REG_PUT] = "INSERT OR REPLACE INTO registrations (node_id, reg_id, lifetime, binding,"
+		       " lwm2m_version, links, peer, transport, queue_mode, registered_at_ms,"
+		       " updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_REG_DELETE] = "DELETE FROM registrations WHERE node_id = ?1",
+	[ST_REG_LOAD] = "SELECT node_id, reg_id, lifetime, binding, lwm2m_version, links, peer,"
+			" transport, queue_mode, registered_at_ms, updated_at_ms FROM registrations",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[ST_COUNT];
+	int tx_depth;
+	bool tx_failed; /* an inner rollback: the outermost end rolls back too */
+};
+
+static int db_error(struct store *s, const char *what)
+{
+	LOG_ERROR("store", "%s: %s", what, sqlite3_errmsg(s->db));
+	return -EIO;
+}
+
+/* The prepared statement for id, reset and with its bindings cleared, or NULL (logged). */
+static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->stmts[id];
+	if (st == NULL) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st,
+				       NULL) != SQLITE_OK) {
+			db_error(s, "prepare");
+			return NULL;
+		}
+		s->stmts[id] = st;
+	} else {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+/* Runs a statement that returns no rows. Maps constraint failures to -EEXIST. */
+static int run_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	int ret = 0;
+	if (rc == SQLITE_CONSTRAINT)
+		ret = sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY ? -ENOENT
+										    : -EEXIST;
+	else if (rc != SQLITE_DONE)
+		ret = db_error(s, what);
+	sqlite3_reset(st);
+	return ret;
+}
+
+static int exec(struct store *s, const char *sql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		LOG_ERROR("store", "%s: %s", sql, err ? err : "?");
+		sqlite3_free(err);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void column_text(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	str_copy(dst, cap, v ? v : "");
+}
+
+static int migrate(struct store *s)
+{
+	sqlite3_stmt *st;
+	int version = 0;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, "user_version");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+
+	int known = (int)(sizeof(schema_steps) / sizeof(schema_steps[0]));
+	if (version > known) {
+		LOG_ERROR("store", "database schema %d is newer than this lwm2md knows (%d)", version,
+			  known);
+		return -EIO;
+	}
+	for (int v = version; v < known; v++) {
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if (exec(s, "BEGIN IMMEDIATE") || exec(s, schema_steps[v]) || exec(s, pragma)) {
+			exec(s, "ROLLBACK");
+			return -EIO;
+		}
+		if (exec(s, "COMMIT"))
+			return -EIO;
+		LOG_INFO("store", "schema at version %d", v + 1);
+	}
+	return 0;
+}
+
+int store_open(struct store **out, const char *path)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		LOG_ERROR("store", "cannot open %s: %s", path,
+			  s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		sqlite3_close(s->db);
+		free(s);
+		return -EIO;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	/* WAL fails quietly to "memory" for :memory:, which is what tests want. */
+	if (exec(s, "PRAGMA journal_mode = WAL") || exec(s, "PRAGMA synchronous = NORMAL") ||
+	    exec(s, "PRAGMA foreign_keys = ON") || migrate(s)) {
+		store_close(s);
+		return -EIO;
+	}
+	*out = s;
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->tx_depth > 0) {
+		LOG_WARN("store", "closing inside a transaction; committing it");
+		exec(s, s->tx_failed ? "ROLLBACK" : "COMMIT");
+	}
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->stmts[i]);
+	if (sqlite3_close(s->db) != SQLITE_OK)
+		LOG_ERROR("store", "close: %s", sqlite3_errmsg(s->db));
+	free(s);
+}
+
+int store_begin(struct store *s)
+{
+	if (s->tx_depth++ > 0)
+		return 0;
+	s->tx_failed = false;
+	if (exec(s, "BEGIN IMMEDIATE")) {
+		s->tx_depth = 0;
+		return -EIO;
+	}
+	return 0;
+}
+
+int store_commit(struct store *s)
+{
+	if (s->tx_depth == 0)
+		return -EINVAL;
+	if (--s->tx_depth > 0)
+		return 0;
+	if (s->tx_failed) {
+		exec(s, "ROLLBACK");
+		return -EIO;
+	}
+	if (exec(s, "COMMIT")) {
+		exec(s, "ROLLBACK");
+		return -EIO;
+	}
+	return 0;
+}
+
+int store_rollback(struct store *s)
+{
+	if (s->tx_depth == 0)
+		return -EINVAL;
+	s->tx_failed = true;
+	if (--s->tx_depth > 0)
+		return 0;
+	return exec(s, "ROLLBACK");
+}
+
+int store_project_ensure(struct store *s, const char *project_id)
+{
+	sqlite3_stmt *st = stmt(s, ST_PROJECT_ENSURE);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, project_id);
+	sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+	return run_done(s, st, "project insert");
+}
+
+int store_token_insert(struct store *s, const char *project_id, const char *token_hash)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKEN_INSERT);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, token_hash);
+	bind_text(st, 2, project_id);
+	sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+	return run_done(s, st, "token insert");
+}
+
+int store_token_find(struct store *s, const char *token_hash, char project_id[STORE_ID_MAX + 1])
+{
+	sqlite3_stmt *st = stmt(s, ST_TOKEN_FIND);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, token_hash);
+	int rc = sqlite3_step(st);
+	int ret = 0;
+	if (rc == SQLITE_ROW)
+		column_text(st, 0, project_id, STORE_ID_MAX + 1);
+	else
+		ret = rc == SQLITE_DONE ? -ENOENT : db_error(s, "token find");
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* Products. */
+
+static void bind_product(sqlite3_stmt *st, const struct store_product *p)
+{
+	bind_text(st, 1, p->project_id);
+	bind_text(st, 2, p->product_id);
+	bind_text(st, 3, p->name);
+	bind_text(st, 4, p->device_type);
+	bind_text(st, 5, p->manufacturer_name);
+	bind_text(st, 6, p->protocol_type);
+	bind_text(st, 7, p->data_format);
+	bind_text(st, 8, p->description);
+}
+
+static void read_product(sqlite3_stmt *st, struct store_product *p)
+{
+	memset(p, 0, sizeof(*p));
+	column_text(st, 0, p->project_id, sizeof(p->project_id));
+	column_text(st, 1, p->product_id, sizeof(p->product_id));
+	column_text(st, 2, p->name, sizeof(p->name));
+	column_text(st, 3, p->device_type, sizeof(p->device_type));
+	column_text(st, 4, p->manufacturer_name, sizeof(p->manufacturer_name));
+	column_text(st, 5, p->protocol_type, sizeof(p->protocol_type));
+	column_text(st, 6, p->data_format, sizeof(p->data_format));
+	column_text(st, 7, p->description, sizeof(p->description));
+	p->create_time = sqlite3_column_int64(st, 8);
+}
+
+int store_product_insert(struct store *s, const struct store_product *p)
+{
+	int rc = store_project_ensure(s, p->project_id);
+	if (rc)
+		return rc;
+	sqlite3_stmt *st = stmt(s, ST_PRODUCT_INSERT);
+	if (!st)
+		return -EIO;
+	bind_product(st, p);
+	sqlite3_bind_int64(st, 9, p->create_time);
+	return run_done(s, st, "product insert");
+}
+
+int store_product_get(struct store *s, const char *project_id, const char *product_id,
+		      struct store_product *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_PRODUCT_GET);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, project_id);
+	bind_text(st, 2, product_id);
+	int rc = sqlite3_step(st);
+	int ret = 0;
+	if (rc == SQLITE_ROW)
+		read_product(st, out);
+	else
+		ret = rc == SQLITE_DONE ? -ENOENT : db_error(s, "product get");
+	sqlite3_reset(st);
+	return ret;
+}
+
+int store_product_update(struct store *s, const struct store_product *p)
+{
+	sqlite3_stmt *st = stmt(s, ST_PRODUCT_UPDATE);
+	if (!st)
+		return -EIO;
+	bind_product(st, p);
+	int rc = run_done(s, st, "product update");
+	if (rc == 0 && sqlite3_changes(s->db) == 0)
+		return -ENOENT;
+	return rc;
+}
+
+int store_product_delete(struct store *s, const char *project_id, const char *product_id)
+{
+	sqlite3_stmt *st = stmt(s, ST_PRODUCT_DEVICES);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, project_id);
+	bind_text(st, 2, product_id);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return -EBUSY;
+	if (rc != SQLITE_DONE)
+		return db_error(s, "product devices");
+	st = stmt(s, ST_PRODUCT_DELETE);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, project_id);
+	bind_text(st, 2, product_id);
+	rc = run_done(s, st, "product delete");
+	if (rc == 0 && sqlite3_changes(s->db) == 0)
+		return -ENOENT;
+	return rc;
+}
+
+/* Reads one count(*) row from a prepared, bound statement. */
+static int read_count(struct store *s, sqlite3_stmt *st, int64_t *total)
+{
+	int rc = sqlite3_step(st);
+	int ret = 0;
+	if (rc == SQLITE_ROW)
+		*total = sqlite3_column_int64(st, 0);
+	else
+		ret = db_error(s, "count");
+	sqlite3_reset(st);
+	return ret;
+}
+
+int store_product_list(struct store *s, const char *project_id, int64_t offset, int64_t limit,
+		       int (*cb)(const struct store_product *, void *), void *ctx,
+		       int64_t *total)
+{
+	sqlite3_stmt *st = stmt(s, ST_PRODUCT_COUNT);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, project_id);
+	int rc = read_count(s, st, total);
+	if (rc)
+		return rc;
+	st = stmt(s, ST_PRODUCT_LIST);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, project_id);
+	sqlite3_bind_int64(st, 2, offset);
+	sqlite3_bind_int64(st, 3, limit);
+	struct store_product p;
+	int ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_product(st, &p);
+		ret = cb(&p, ctx);
+		if (ret)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_error(s, "product list");
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* Devices. */
+
+static void bind_device_key(sqlite3_stmt *st, const char *project_id, const char *device_id)
+{
+	bind_text(st, 1, project_id);
+	bind_text(st, 2, device_id);
+}
+
+static void read_device(sqlite3_stmt *st, struct store_device *d)
+{
+	memset(d, 0, sizeof(*d));
+	column_text(st, 0, d->project_id, sizeof(d->project_id));
+	column_text(st, 1, d->device_id, sizeof(d->device_id));
+	column_text(st, 2, d->node_id, sizeof(d->node_id));
+	column_text(st, 3, d->device_name, sizeof(d->device_name));
+	column_text(st, 4, d->product_id, sizeof(d->product_id));
+	column_text(st, 5, d->description, sizeof(d->description));
+	column_text(st, 6, d->secret, sizeof(d->secret));
+	d->secure_access = sqlite3_column_int(st, 7) != 0;
+	d->timeout = sqlite3_column_int64(st, 8);
+	d->status = sqlite3_column_int(st, 9);
+	d->create_time = sqlite3_column_int64(st, 10);
+}
+
+int store_device_insert(struct store *s, const struct store_device *d)
+{
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_INSERT);
+	if (!st)
+		return -EIO;
+	bind_device_key(st, d->project_id, d->device_id);
+	bind_text(st, 3, d->node_id);
+	bind_text(st, 4, d->device_name);
+	bind_text(st, 5, d->product_id);
+	bind_text(st, 6, d->description);
+	bind_text(st, 7, d->secret);
+	sqlite3_bind_int(st, 8, d->secure_access);
+	sqlite3_bind_int64(st, 9, d->timeout);
+	sqlite3_bind_int(st, 10, d->status);
+	sqlite3_bind_int64(st, 11, d->create_time);
+	return run_done(s, st, "device insert");
+}
+
+/* Steps a statement expected to return at most one device row. */
+static int one_device(struct store *s, sqlite3_stmt *st, struct store_device *out)
+{
+	int rc = sqlite3_step(st);
+	int ret = 0;
+	if (rc == SQLITE_ROW)
+		read_device(st, out);
+	else
+		ret = rc == SQLITE_DONE ? -ENOENT : db_error(s, "device get");
+	sqlite3_reset(st);
+	return ret;
+}
+
+int store_device_get(struct store *s, const char *project_id, const char *device_id,
+		     struct store_device *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_GET);
+	if (!st)
+		return -EIO;
+	bind_device_key(st, project_id, device_id);
+	return one_device(s, st, out);
+}
+
+int store_device_get_by_node_id(struct store *s, const char *node_id, struct store_device *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_GET_BY_NODE);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, node_id);
+	return one_device(s, st, out);
+}
+
+int store_device_update(struct store *s, const struct store_device *d)
+{
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_UPDATE);
+	if (!st)
+		return -EIO;
+	bind_device_key(st, d->project_id, d->device_id);
+	bind_text(st, 3, d->device_name);
+	bind_text(st, 4, d->description);
+	bind_text(st, 5, d->secret);
+	sqlite3_bind_int(st, 6, d->secure_access);
+	sqlite3_bind_int64(st, 7, d->timeout);
+	int rc = run_done(s, st, "device update");
+	if (rc == 0 && sqlite3_changes(s->db) == 0)
+		return -ENOENT;
+	return rc;
+}
+
+int store_device_set_status(struct store *s, const char *node_id, int status)
+{
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_SET_STATUS);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, node_id);
+	sqlite3_bind_int(st, 2, status);
+	int rc = run_done(s, st, "device status");
+	if (rc == 0 && sqlite3_changes(s->db) == 0)
+		return -ENOENT;
+	return rc;
+}
+
+int store_device_delete(struct store *s, const char *project_id, const char *device_id)
+{
+	int rc = store_begin(s);
+	if (rc)
+		return rc;
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_DELETE);
+	if (!st) {
+		store_rollback(s);
+		return -EIO;
+	}
+	bind_device_key(st, project_id, device_id);
+	char node_id[STORE_NODE_ID_MAX + 1] = "";
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		column_text(st, 0, node_id, sizeof(node_id));
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		rc = db_error(s, "device delete");
+	} else if (node_id[0] == '\0') {
+		rc = -ENOENT;
+	} else {
+		rc = store_registration_delete(s, node_id);
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	if (rc) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s);
+}
+
+int store_device_list(struct store *s, const char *project_id,
+		      const struct store_device_filter *f,
+		      int (*cb)(const struct store_device *, void *), void *ctx, int64_t *total)
+{
+	enum stmt_id ids[2] = { ST_DEVICE_COUNT, ST_DEVICE_LIST };
+	sqlite3_stmt *st = NULL;
+
+	for (int i = 0; i < 2; i++) {
+		st = stmt(s, ids[i]);
+		if (!st)
+			return -EIO;
+		bind_text(st, 1, project_id);
+		bind_text(st, 2, f->product_id);
+		bind_text(st, 3, f->node_id);
+		sqlite3_bind_int(st, 4, f->status);
+		if (ids[i] == ST_DEVICE_COUNT) {
+			int rc = read_count(s, st, total);
+			if (rc)
+				return rc;
+		}
+	}
+	sqlite3_bind_int64(st, 5, f->offset);
+	sqlite3_bind_int64(st, 6, f->limit);
+	struct store_device d;
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_device(st, &d);
+		ret = cb(&d, ctx);
+		if (ret)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_error(s, "device list");
+	sqlite3_reset(st);
+	return ret;
+}
+
+int store_device_delete_expired(struct store *s, int64_t now,
+				void (*cb)(const struct store_device *, void *), void *ctx)
+{
+	/* Collect first: deleting while the SELECT is still stepping would work in SQLite
+	 * but is easy to get wrong; the batch is small (devices past their timeout). */
+	struct store_device *found = NULL;
+	size_t count = 0, cap = 0;
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_EXPIRED);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, now);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct store_device *n = realloc(found, ncap * sizeof(*n));
+			if (!n) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			found = n;
+			cap = ncap;
+		}
+		read_device(st, &found[count++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(found);
+		return rc == SQLITE_NOMEM ? -ENOMEM : db_error(s, "expired devices");
+	}
+	if (count == 0) {
+		free(found);
+		return 0;
+	}
+	int ret = store_begin(s);
+	if (ret) {
+		free(found);
+		return ret;
+	}
+	for (size_t i = 0; ret == 0 && i < count; i++) {
+		if (cb)
+			cb(&found[i], ctx);
+		ret = store_device_delete(s, found[i].project_id, found[i].device_id);
+		if (ret == -ENOENT)
+			ret = 0;
+	}
+	if (ret == 0)
+		ret = store_commit(s);
+	else
+		store_rollback(s);
+	free(found);
+	return ret ? ret : (int)count;
+}
+
+int store_device_next_expiry(struct store *s, int64_t *when)
+{
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_NEXT_EXPIRY);
+	if (!st)
+		return -EIO;
+	int rc = sqlite3_step(st);
+	int ret = 0;
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*when = sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		ret = -ENOENT;
+	else
+		ret = db_error(s, "next expiry");
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* Registrations. */
+
+int store_registration_put(struct store *s, const struct store_registration *r)
+{
+	sqlite3_stmt *st = stmt(s, ST_REG_PUT);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, r->node_id);
+	bind_text(st, 2, r->reg_id);
+	sqlite3_bind_int64(st, 3, r->lifetime);
+	bind_text(st, 4, r->binding);
+	bind_text(st, 5, r->lwm2m_version);
+	bind_text(st, 6, r->links);
+	bind_text(st, 7, r->peer);
+	bind_text(st, 8, r->transport);
+	sqlite3_bind_int(st, 9, r->queue_mode);
+	sqlite3_bind_int64(st, 10, r->registered_at_ms);
+	sqlite3_bind_int64(st, 11, r->updated_at_ms);
+	return run_done(s, st, "registration put");
+}
+
+int store_registration_delete(struct store *s, const char *node_id)
+{
+	sqlite3_stmt *st = stmt(s, ST_REG_DELETE);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, node_id);
+	int rc = run_done(s, st, "registration delete");
+	if (rc == 0 && sqlite3_changes(s->db) == 0)
+		return -ENOENT;
+	return rc;
+}
+
+int store_registration_load_all(struct store *s,
+				int (*cb)(const struct store_registration *, void *), void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_REG_LOAD);
+	if (!st)
+		return -EIO;
+	struct store_registration r;
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		column_text(st, 0, r.node_id, sizeof(r.node_id));
+		column_text(st, 1, r.reg_id, sizeof(r.reg_id));
+		r.lifetime = sqlite3_column_int64(st, 2);
+		column_text(st, 3, r.binding, sizeof(r.binding));
+		column_text(st, 4, r.lwm2m_version, sizeof(r.lwm2m_version));
+		r.links = (char *)sqlite3_column_text(st, 5); /* valid until the next step */
+		column_text(st, 6, r.peer, sizeof(r.peer));
+		column_text(st, 7, r.transport, sizeof(r.transport));
+		r.queue_mode = sqlite3_column_int(st, 8) != 0;
+		r.registered_at_ms = sqlite3_column_int64(st, 9);
+		r.updated_at_ms = sqlite3_column_int64(st, 10);
+		ret = cb(&r, ctx);
+		if (ret)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_error(s, "registration load");
+	sqlite3_reset(st);
+	return ret;
+}
+
+void store_registration_clear(struct store_registration *r)
+{
+	if (!r)
+		return;
+	free(r->links);
+	r->links = NULL;
+}
