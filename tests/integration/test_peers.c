@@ -45,7 +45,7 @@ static void test_own_simulator(void **state)
 {
 	struct daemon_proc *d = *state;
 	api_create_device(d, "meter", "sim0001", false, 0);
-	char cmd[1024], out[4096], addr[ADDR_STR_MAX];
+	char cmd[4096], out[4096], addr[ADDR_STR_MAX];
 	snprintf(cmd, sizeof(cmd),
 		 "%s --server %s --ep sim0001 --lifetime 300 --updates 2 --interval 100 "
 		 "--deregister",
