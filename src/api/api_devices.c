@@ -1,0 +1,439 @@
+/*
+ * api_devices: the /v5/iot/{project_id}/devices routes (IoTDA v5 "Device Management").
+ *
+ * A device is what may register over LwM2M (DESIGN.md, security model): its node_id is
+ * the endpoint name and the DTLS PSK identity, its secret the PSK key. The secret is shown
+ * only when it is made (create, resetSecret); a GET shows the device's live registration,
+ * if it has one, from the lwm2m server. Deleting a device or resetting its secret tells
+ * the daemon (deps->device_removed / secret_reset) so that its registration ends.
+ */
+#include "api/api_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "lwm2m/lwm2m_server.h"
+#include "util/str.h"
+#include "util/token.h"
+
+/* A generated secret: 16 random bytes, 32 hex characters. */
+#define SECRET_RANDOM_BYTES 16
+#define SECRET_MIN 8
+/* Seconds a never-connected device may live: bounded so create_time + timeout fits. */
+#define TIMEOUT_MAX 2147483647
+
+static const char *status_name(int status)
+{
+	switch (status) {
+	case STORE_DEVICE_ONLINE:
+		return "ONLINE";
+	case STORE_DEVICE_OFFLINE:
+		return "OFFLINE";
+	default:
+		return "INACTIVE";
+	}
+}
+
+static int status_parse(const char *s)
+{
+	if (strcmp(s, "ONLINE") == 0)
+		return STORE_DEVICE_ONLINE;
+	if (strcmp(s, "OFFLINE") == 0)
+		return STORE_DEVICE_OFFLINE;
+	if (strcmp(s, "INACTIVE") == 0)
+		return STORE_DEVICE_INACTIVE;
+	return -EINVAL;
+}
+
+static json_t *lwm2m_json(const struct lwm2m_registration *reg)
+{
+	char peer[ADDR_STR_MAX];
+	char registered[API_TIME_MAX];
+	char updated[API_TIME_MAX];
+	json_t *o = json_object();
+	int rc = 0;
+
+	if (!o)
+		return NULL;
+	rc |= json_object_set_new(o, "registration_id", api_json_str(reg->id));
+	rc |= json_object_set_new(o, "lifetime", json_integer(reg->lifetime));
+	rc |= json_object_set_new(o, "binding", api_json_str(reg->binding));
+	rc |= json_object_set_new(o, "lwm2m_version", api_json_str(reg->version));
+	rc |= json_object_set_new(o, "queue_mode", json_boolean(reg->queue_mode));
+	rc |= json_object_set_new(o, "object_links", api_json_str(reg->links ? reg->links : ""));
+	rc |= json_object_set_new(o, "peer_address", api_json_str(addr_format(&reg->peer, peer)));
+	rc |= json_object_set_new(
+		o, "transport",
+		api_json_str(reg->transport == LWM2M_TRANSPORT_DTLS ? "dtls" : "udp"));
+	rc |= json_object_set_new(
+		o, "registered_time",
+		api_json_str(api_format_time(reg->registered_at_ms / 1000, registered)));
+	rc |= json_object_set_new(
+		o, "last_update_time",
+		api_json_str(api_format_time(reg->updated_at_ms / 1000, updated)));
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The device as IoTDA shows it. The secret only when with_secret; the live registration
+ * only when with_lwm2m and the daemon gave us its lwm2m server (tests pass none). */
+static json_t *device_json(struct api_call *c, const struct store_device *d, bool with_secret,
+			   bool with_lwm2m)
+{
+	char t[API_TIME_MAX];
+	json_t *o = json_object();
+	json_t *auth = json_object();
+	int rc = 0;
+
+	if (!o || !auth)
+		goto fail;
+	rc |= json_object_set_new(auth, "auth_type", json_string("SECRET"));
+	if (with_secret)
+		rc |= json_object_set_new(auth, "secret", api_json_str(d->secret));
+	rc |= json_object_set_new(auth, "secure_access", json_boolean(d->secure_access));
+	rc |= json_object_set_new(auth, "timeout", json_integer(d->timeout));
+
+	rc |= json_object_set_new(o, "device_id", api_json_str(d->device_id));
+	rc |= json_object_set_new(o, "node_id", api_json_str(d->node_id));
+	rc |= json_object_set_new(o, "device_name", api_json_str(d->device_name));
+	rc |= json_object_set_new(o, "product_id", api_json_str(d->product_id));
+	rc |= json_object_set_new(o, "description", api_json_str(d->description));
+	rc |= json_object_set_new(o, "status", api_json_str(status_name(d->status)));
+	rc |= json_object_set_new(o, "create_time",
+				  api_json_str(api_format_time(d->create_time, t)));
+	rc |= json_object_set_new(o, "auth_info", auth);
+	auth = NULL;
+	if (with_lwm2m && c->api->deps.lwm2m) {
+		struct lwm2m_registration *reg =
+			lwm2m_server_find_endpoint(c->api->deps.lwm2m, d->node_id);
+		if (reg)
+			rc |= json_object_set_new(o, "lwm2m", lwm2m_json(reg));
+	}
+	if (rc != 0)
+		goto fail;
+	return o;
+fail:
+	json_decref(auth);
+	json_decref(o);
+	return NULL;
+}
+
+/*
+ * Reads path as a device secret into secret, or makes one when it is absent: 8-64 hex
+ * digits, an even count since they stand for the PSK's bytes. Returns 0, or -EINVAL with
+ * the reply set.
+ */
+static int read_secret(struct api_call *c, const json_t *obj, const char *path,
+		       char secret[STORE_SECRET_MAX + 1])
+{
+	int rc = api_field_string(c, obj, path, SECRET_MIN, STORE_SECRET_MAX, API_STR_HEX, secret,
+				  STORE_SECRET_MAX + 1, false);
+	if (rc != -ENOENT)
+		return rc;
+	if (token_random_hex(secret, STORE_SECRET_MAX + 1, SECRET_RANDOM_BYTES) != 0) {
+		api_reply_error(c, 500, "no randomness for a secret");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Reads auth_info's updatable members; absent ones keep d's values. */
+static int read_auth_info(struct api_call *c, const json_t *body, struct store_device *d)
+{
+	struct api_err err;
+	int64_t timeout;
+
+	if (api_json_object(body, "auth_info", &err) == -EINVAL) {
+		api_reply_error(c, 400, "%s", err.msg);
+		return -EINVAL;
+	}
+	if (api_field_bool(c, body, "auth_info.secure_access", &d->secure_access) == -EINVAL)
+		return -EINVAL;
+	int rc = api_field_int(c, body, "auth_info.timeout", 0, TIMEOUT_MAX, &timeout);
+	if (rc == -EINVAL)
+		return rc;
+	if (rc == 0)
+		d->timeout = timeout;
+	return 0;
+}
+
+/* Reads a create's body into d (project_id already set). Returns 0 or -EINVAL. */
+static int read_new_device(struct api_call *c, const json_t *body, struct store_device *d)
+{
+	char auth_type[16];
+	int rc;
+
+	if (api_field_string(c, body, "node_id", 1, STORE_NODE_ID_MAX, API_STR_ID, d->node_id,
+			     sizeof(d->node_id), true) != 0)
+		return -EINVAL;
+	if (api_field_string(c, body, "product_id", 1, STORE_ID_MAX, API_STR_ID, d->product_id,
+			     sizeof(d->product_id), true) != 0)
+		return -EINVAL;
+	rc = api_field_string(c, body, "device_id", 1, STORE_ID_MAX, API_STR_ID, d->device_id,
+			      sizeof(d->device_id), false);
+	if (rc == -EINVAL)
+		return rc;
+	if (rc == -ENOENT) {
+		/* IoTDA's default: "{product_id}_{node_id}", which may not fit. */
+		int n = snprintf(d->device_id, sizeof(d->device_id), "%s_%s", d->product_id,
+				 d->node_id);
+		if (n < 0 || (size_t)n >= sizeof(d->device_id)) {
+			api_reply_error(c, 400,
+					"device_id is required when \"{product_id}_{node_id}\" is "
+					"longer than %d characters",
+					STORE_ID_MAX);
+			return -EINVAL;
+		}
+	}
+	rc = api_field_string(c, body, "device_name", 1, STORE_NAME_MAX, API_STR_ANY,
+			      d->device_name, sizeof(d->device_name), false);
+	if (rc == -EINVAL)
+		return rc;
+	if (rc == -ENOENT)
+		str_copy(d->device_name, sizeof(d->device_name), d->node_id);
+	if (api_field_string(c, body, "description", 0, STORE_TEXT_MAX, API_STR_ANY,
+			     d->description, sizeof(d->description), false) == -EINVAL)
+		return -EINVAL;
+
+	rc = api_field_string(c, body, "auth_info.auth_type", 1, sizeof(auth_type) - 1,
+			      API_STR_ANY, auth_type, sizeof(auth_type), false);
+	if (rc == -EINVAL)
+		return rc;
+	if (rc == 0 && strcmp(auth_type, "SECRET") != 0) {
+		api_reply_error(c, 400, "auth_info.auth_type must be \"SECRET\"");
+		return -EINVAL;
+	}
+	if (read_auth_info(c, body, d) != 0)
+		return -EINVAL;
+	return read_secret(c, body, "auth_info.secret", d->secret);
+}
+
+void api_devices_create(struct api_call *c)
+{
+	struct store *store = c->api->deps.store;
+	struct store_product product;
+	struct store_device d, other;
+	json_t *body = api_body_object(c);
+	int rc;
+
+	if (!body)
+		return;
+	memset(&d, 0, sizeof(d));
+	str_copy(d.project_id, sizeof(d.project_id), c->project_id);
+	if (read_new_device(c, body, &d) != 0)
+		goto cleanup;
+
+	rc = store_product_get(store, c->project_id, d.product_id, &product);
+	if (rc == -ENOENT) {
+		api_reply_error(c, 400, "product_id %s does not exist", d.product_id);
+		goto cleanup;
+	}
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "product");
+		goto cleanup;
+	}
+	d.status = STORE_DEVICE_INACTIVE;
+	d.create_time = (int64_t)time(NULL);
+	rc = store_device_insert(store, &d);
+	if (rc == -EEXIST) {
+		/* node_id is unique across projects: say which key clashed, not where. */
+		if (store_device_get_by_node_id(store, d.node_id, &other) == 0)
+			api_reply_error(c, 409, "node_id %s already exists", d.node_id);
+		else
+			api_reply_error(c, 409, "device_id %s already exists", d.device_id);
+		goto cleanup;
+	}
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "device");
+		goto cleanup;
+	}
+	api_reply(c, 201, device_json(c, &d, true, false));
+cleanup:
+	json_decref(body);
+}
+
+struct list_ctx {
+	struct api_call *call;
+	json_t *items;
+};
+
+static int list_one(const struct store_device *d, void *ctx)
+{
+	struct list_ctx *l = ctx;
+	json_t *item = device_json(l->call, d, false, false);
+	return json_array_append_new(l->items, item) == 0 ? 0 : -ENOMEM;
+}
+
+/* An id filter from the query: absent or empty means any. Returns 0 or -EINVAL. */
+static int read_filter(struct api_call *c, const char *name, size_t max, const char **out)
+{
+	struct api_err err;
+	const char *s = api_query(c, name);
+
+	*out = "";
+	if (!s || s[0] == '\0')
+		return 0;
+	if (api_check_string(name, s, strlen(s), 1, max, API_STR_ID, &err) != 0) {
+		api_reply_error(c, 400, "%s", err.msg);
+		return -EINVAL;
+	}
+	*out = s;
+	return 0;
+}
+
+void api_devices_list(struct api_call *c)
+{
+	struct store_device_filter f = {.status = -1};
+	struct api_err err;
+	struct list_ctx l = {.call = c};
+	int64_t total = 0;
+	const char *status;
+
+	if (api_parse_paging(api_query(c, "limit"), api_query(c, "offset"), &f.limit, &f.offset,
+			     &err) != 0) {
+		api_reply_error(c, 400, "%s", err.msg);
+		return;
+	}
+	if (read_filter(c, "product_id", STORE_ID_MAX, &f.product_id) != 0 ||
+	    read_filter(c, "node_id", STORE_NODE_ID_MAX, &f.node_id) != 0)
+		return;
+	status = api_query(c, "status");
+	if (status && status[0] != '\0') {
+		f.status = status_parse(status);
+		if (f.status < 0) {
+			api_reply_error(c, 400, "status must be ONLINE, OFFLINE or INACTIVE");
+			return;
+		}
+	}
+	l.items = json_array();
+	if (!l.items) {
+		api_reply_error(c, 500, "out of memory");
+		return;
+	}
+	int rc = store_device_list(c->api->deps.store, c->project_id, &f, list_one, &l, &total);
+	if (rc != 0) {
+		json_decref(l.items);
+		api_reply_store_error(c, rc, "devices");
+		return;
+	}
+	api_reply(c, 200,
+		  json_pack("{s:o, s:{s:I}}", "devices", l.items, "page", "count",
+			    (json_int_t)total));
+}
+
+void api_devices_get(struct api_call *c)
+{
+	struct store_device d;
+	int rc = store_device_get(c->api->deps.store, c->project_id, c->id, &d);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "device");
+		return;
+	}
+	api_reply(c, 200, device_json(c, &d, false, true));
+}
+
+void api_devices_update(struct api_call *c)
+{
+	struct store_device d;
+	json_t *body = api_body_object(c);
+	int rc;
+
+	if (!body)
+		return;
+	rc = store_device_get(c->api->deps.store, c->project_id, c->id, &d);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "device");
+		goto cleanup;
+	}
+	if (api_field_string(c, body, "device_name", 1, STORE_NAME_MAX, API_STR_ANY,
+			     d.device_name, sizeof(d.device_name), false) == -EINVAL)
+		goto cleanup;
+	if (api_field_string(c, body, "description", 0, STORE_TEXT_MAX, API_STR_ANY,
+			     d.description, sizeof(d.description), false) == -EINVAL)
+		goto cleanup;
+	if (read_auth_info(c, body, &d) != 0)
+		goto cleanup;
+	rc = store_device_update(c->api->deps.store, &d);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "device");
+		goto cleanup;
+	}
+	api_reply(c, 200, device_json(c, &d, false, true));
+cleanup:
+	json_decref(body);
+}
+
+void api_devices_delete(struct api_call *c)
+{
+	struct api_deps *deps = &c->api->deps;
+	struct store_device d;
+	int rc = store_device_get(deps->store, c->project_id, c->id, &d);
+	if (rc == 0)
+		rc = store_device_delete(deps->store, c->project_id, c->id);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "device");
+		return;
+	}
+	api_reply(c, 204, NULL);
+	if (deps->device_removed)
+		deps->device_removed(deps->ctx, d.node_id);
+}
+
+/* POST .../action?action_id=resetSecret: a new secret, given or generated. */
+static void reset_secret(struct api_call *c)
+{
+	struct api_deps *deps = &c->api->deps;
+	struct store_device d;
+	char secret[STORE_SECRET_MAX + 1];
+	json_t *body = NULL;
+	int rc;
+
+	/* The body is optional here: none means "generate one". */
+	if (c->body_len > 0) {
+		body = api_body_object(c);
+		if (!body)
+			return;
+	}
+	rc = body ? read_secret(c, body, "secret", secret)
+		  : token_random_hex(secret, sizeof(secret), SECRET_RANDOM_BYTES);
+	if (rc != 0) {
+		if (c->status == 0)
+			api_reply_error(c, 500, "no randomness for a secret");
+		goto cleanup;
+	}
+	rc = store_device_get(deps->store, c->project_id, c->id, &d);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "device");
+		goto cleanup;
+	}
+	memcpy(d.secret, secret, sizeof(d.secret));
+	rc = store_device_update(deps->store, &d);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "device");
+		goto cleanup;
+	}
+	api_reply(c, 200, json_pack("{s:s, s:s}", "device_id", d.device_id, "secret", d.secret));
+	if (deps->secret_reset)
+		deps->secret_reset(deps->ctx, d.node_id);
+cleanup:
+	json_decref(body);
+}
+
+void api_devices_action(struct api_call *c)
+{
+	const char *action = api_query(c, "action_id");
+	if (!action || action[0] == '\0') {
+		api_reply_error(c, 400, "action_id is required");
+		return;
+	}
+	if (strcmp(action, "resetSecret") != 0) {
+		api_reply_error(c, 400, "action_id must be resetSecret");
+		return;
+	}
+	reset_secret(c);
+}

@@ -1,0 +1,518 @@
+/*
+ * api_http: one HTTP request, from MHD's access handler to its response.
+ *
+ * It gathers the body (at most API_BODY_MAX bytes; more is a 413), finds the route, checks
+ * the method (405) and the X-Auth-Token (401; a token of another project sees 404, as if
+ * nothing existed — DESIGN.md: one project never sees another's devices), calls the route
+ * with a struct api_call and turns the call's reply into the MHD response. It also serves
+ * /health and /metrics and counts every response by status code.
+ *
+ * Errors are {"error_code":"IOTDA.000<status>","error_msg":"..."}: the code carries the
+ * HTTP status so a client can switch on either, the message says what was wrong
+ * (docs/api.md lists them).
+ */
+#include "api/api_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "util/token.h"
+
+#define CONTENT_TYPE_JSON "application/json"
+#define CONTENT_TYPE_PROMETHEUS "text/plain; version=0.0.4"
+/* Longest request path we route; ours are far shorter. */
+#define API_PATH_MAX 512
+#define API_SEGMENTS_MAX 8
+
+/* Per-request state MHD keeps for us (its con_cls) between the handler's calls. */
+struct api_request {
+	char *body;
+	size_t len;
+	size_t cap;
+	bool too_large;
+	bool answered;
+};
+
+enum api_method { API_GET, API_POST, API_PUT, API_DELETE, API_METHODS };
+
+static const char *const method_names[API_METHODS] = {"GET", "POST", "PUT", "DELETE"};
+
+static void api_health(struct api_call *c);
+static void api_metrics(struct api_call *c);
+
+/* A path pattern: "*" matches one segment, which becomes a parameter (at most two). */
+struct api_route {
+	const char *pattern;
+	bool auth;
+	void (*fn[API_METHODS])(struct api_call *c);
+};
+
+static const struct api_route routes[] = {
+	{"/health", false, {[API_GET] = api_health}},
+	{"/metrics", false, {[API_GET] = api_metrics}},
+	{"/v5/iot/*/products",
+	 true,
+	 {[API_GET] = api_products_list, [API_POST] = api_products_create}},
+	{"/v5/iot/*/products/*",
+	 true,
+	 {[API_GET] = api_products_get,
+	  [API_PUT] = api_products_update,
+	  [API_DELETE] = api_products_delete}},
+	{"/v5/iot/*/devices", true, {[API_GET] = api_devices_list, [API_POST] = api_devices_create}},
+	{"/v5/iot/*/devices/*",
+	 true,
+	 {[API_GET] = api_devices_get,
+	  [API_PUT] = api_devices_update,
+	  [API_DELETE] = api_devices_delete}},
+	{"/v5/iot/*/devices/*/action", true, {[API_POST] = api_devices_action}},
+};
+
+json_t *api_json_str(const char *s)
+{
+	json_t *v = json_string(s);
+	return v ? v : json_string("");
+}
+
+void api_reply(struct api_call *c, unsigned status, json_t *body)
+{
+	json_decref(c->reply);
+	c->reply = body;
+	c->status = status;
+	/* A reply that should have a body but has none ran out of memory building it. */
+	if (!body && status != 204)
+		api_reply_error(c, 500, "out of memory");
+}
+
+void api_reply_error(struct api_call *c, unsigned status, const char *fmt, ...)
+{
+	char msg[512];
+	char code[16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(code, sizeof(code), "IOTDA.000%03u", status % 1000);
+	json_decref(c->reply);
+	c->reply = json_pack("{s:s, s:s}", "error_code", code, "error_msg", msg);
+	c->status = status;
+	if (status >= 500)
+		LOG_ERROR("api", "%u: %s", status, msg);
+}
+
+void api_reply_store_error(struct api_call *c, int rc, const char *what)
+{
+	switch (rc) {
+	case -ENOENT:
+		api_reply_error(c, 404, "%s not found", what);
+		break;
+	case -EEXIST:
+		api_reply_error(c, 409, "%s already exists", what);
+		break;
+	case -EBUSY:
+		api_reply_error(c, 409, "%s is still in use", what);
+		break;
+	default:
+		api_reply_error(c, 500, "store error: %s", strerror(rc < 0 ? -rc : rc));
+		break;
+	}
+}
+
+const char *api_query(const struct api_call *c, const char *name)
+{
+	return MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+json_t *api_body_object(struct api_call *c)
+{
+	struct api_err err;
+	json_t *obj;
+
+	if (!c->body || c->body_len == 0) {
+		api_reply_error(c, 400, "a JSON object body is required");
+		return NULL;
+	}
+	if (api_json_parse_object(c->body, c->body_len, &obj, &err) != 0) {
+		api_reply_error(c, 400, "%s", err.msg);
+		return NULL;
+	}
+	return obj;
+}
+
+int api_field_string(struct api_call *c, const json_t *obj, const char *path, size_t min,
+		     size_t max, enum api_str_rule rule, char *out, size_t cap, bool required)
+{
+	struct api_err err;
+	int rc = api_json_string(obj, path, min, max, rule, out, cap, &err);
+	if (rc == -ENOENT && required) {
+		api_reply_error(c, 400, "%s is required", path);
+		return -EINVAL;
+	}
+	if (rc != 0 && rc != -ENOENT) {
+		api_reply_error(c, 400, "%s", err.msg);
+		return -EINVAL;
+	}
+	return rc;
+}
+
+int api_field_bool(struct api_call *c, const json_t *obj, const char *path, bool *out)
+{
+	struct api_err err;
+	int rc = api_json_bool(obj, path, out, &err);
+	if (rc != 0 && rc != -ENOENT) {
+		api_reply_error(c, 400, "%s", err.msg);
+		return -EINVAL;
+	}
+	return rc;
+}
+
+int api_field_int(struct api_call *c, const json_t *obj, const char *path, int64_t min,
+		  int64_t max, int64_t *out)
+{
+	struct api_err err;
+	int rc = api_json_int(obj, path, min, max, out, &err);
+	if (rc != 0 && rc != -ENOENT) {
+		api_reply_error(c, 400, "%s", err.msg);
+		return -EINVAL;
+	}
+	return rc;
+}
+
+static void api_health(struct api_call *c)
+{
+	api_reply(c, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+/* Prometheus text format 0.0.4: the daemon's metrics, then the API's own. */
+static void api_metrics(struct api_call *c)
+{
+	struct api_server *api = c->api;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f) {
+		api_reply_error(c, 500, "out of memory");
+		return;
+	}
+	if (api->deps.metrics)
+		api->deps.metrics(api->deps.ctx, f);
+	fputs("# HELP lwm2md_http_requests_total HTTP requests answered by the REST API, by "
+	      "status code.\n# TYPE lwm2md_http_requests_total counter\n",
+	      f);
+	for (unsigned code = 100; code < API_STATUS_MAX; code++) {
+		if (api->responses[code])
+			fprintf(f, "lwm2md_http_requests_total{code=\"%u\"} %" PRIu64 "\n", code,
+				api->responses[code]);
+	}
+	if (fclose(f) != 0 || !buf) {
+		free(buf);
+		api_reply_error(c, 500, "out of memory");
+		return;
+	}
+	c->status = 200;
+	c->text = buf;
+	c->text_len = len;
+	c->content_type = CONTENT_TYPE_PROMETHEUS;
+}
+
+/*
+ * Matches segs against pattern. Returns true on a match with params filled; a parameter
+ * longer than any id we store still matches and sets *too_long, so that the caller can
+ * answer 404 rather than "no such route".
+ */
+static bool route_match(const char *pattern, char *const *segs, int nsegs, const char **params,
+			bool *too_long)
+{
+	int n = 0;
+	int nparams = 0;
+	const char *p = pattern;
+
+	*too_long = false;
+	params[0] = params[1] = NULL;
+	while (*p == '/') {
+		p++;
+		const char *end = strchr(p, '/');
+		size_t plen = end ? (size_t)(end - p) : strlen(p);
+		if (n >= nsegs)
+			return false;
+		if (plen == 1 && p[0] == '*') {
+			if (nparams < 2)
+				params[nparams++] = segs[n];
+			if (strlen(segs[n]) > STORE_ID_MAX)
+				*too_long = true;
+		} else if (strlen(segs[n]) != plen || memcmp(segs[n], p, plen) != 0) {
+			return false;
+		}
+		n++;
+		p += plen;
+	}
+	return n == nsegs;
+}
+
+/* Splits "/a/b/c" in place; empty segments (a "//" or a trailing '/') match nothing. */
+static int split_path(char *path, char **segs, int max)
+{
+	int n = 0;
+	if (path[0] != '/')
+		return -EINVAL;
+	char *p = path + 1;
+	for (;;) {
+		if (n >= max)
+			return -E2BIG;
+		char *slash = strchr(p, '/');
+		if (slash)
+			*slash = '\0';
+		if (*p == '\0')
+			return -EINVAL;
+		segs[n++] = p;
+		if (!slash)
+			return n;
+		p = slash + 1;
+	}
+}
+
+static void set_allow(char *allow, size_t cap, const struct api_route *r)
+{
+	size_t used = 0;
+	allow[0] = '\0';
+	for (int m = 0; m < API_METHODS; m++) {
+		if (!r->fn[m])
+			continue;
+		int w = snprintf(allow + used, cap - used, "%s%s", used ? ", " : "",
+				 method_names[m]);
+		if (w < 0 || (size_t)w >= cap - used)
+			return;
+		used += (size_t)w;
+	}
+}
+
+/* Checks X-Auth-Token against the path's project; sets the error reply when it fails. */
+static int check_auth(struct api_call *c, const char *project_id)
+{
+	char hash[TOKEN_HEX_LEN + 1];
+	char project[STORE_ID_MAX + 1];
+	const char *token =
+		MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "X-Auth-Token");
+
+	if (!token || token[0] == '\0') {
+		api_reply_error(c, 401, "X-Auth-Token header is required");
+		return -EACCES;
+	}
+	if (strnlen(token, API_TOKEN_MAX + 1) > API_TOKEN_MAX) {
+		api_reply_error(c, 401, "X-Auth-Token is not valid");
+		return -EACCES;
+	}
+	token_hash(token, hash);
+	int rc = store_token_find(c->api->deps.store, hash, project);
+	if (rc == -ENOENT) {
+		api_reply_error(c, 401, "X-Auth-Token is not valid");
+		return -EACCES;
+	}
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "token");
+		return rc;
+	}
+	if (strcmp(project, project_id) != 0) {
+		api_reply_error(c, 404, "project %s not found", project_id);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static void route(struct api_call *c, const char *url, const char *method, char *allow,
+		  size_t allow_cap)
+{
+	char path[API_PATH_MAX];
+	char *segs[API_SEGMENTS_MAX];
+	const char *params[2] = {NULL, NULL};
+	const struct api_route *r = NULL;
+	bool too_long = false;
+	int nsegs;
+
+	if (strnlen(url, sizeof(path)) >= sizeof(path)) {
+		api_reply_error(c, 404, "no such resource");
+		return;
+	}
+	memcpy(path, url, strlen(url) + 1);
+	nsegs = split_path(path, segs, API_SEGMENTS_MAX);
+	for (size_t i = 0; nsegs > 0 && i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (route_match(routes[i].pattern, segs, nsegs, params, &too_long)) {
+			r = &routes[i];
+			break;
+		}
+	}
+	if (!r) {
+		api_reply_error(c, 404, "no such resource");
+		return;
+	}
+	int m = 0;
+	while (m < API_METHODS && strcmp(method, method_names[m]) != 0)
+		m++;
+	if (m == API_METHODS || !r->fn[m]) {
+		set_allow(allow, allow_cap, r);
+		api_reply_error(c, 405, "method %s not allowed here (allowed: %s)", method, allow);
+		return;
+	}
+	if (too_long) {
+		api_reply_error(c, 404, "no such resource");
+		return;
+	}
+	if (r->auth && check_auth(c, params[0]) != 0)
+		return;
+	if (r->auth) {
+		c->project_id = params[0];
+		c->id = params[1];
+	}
+	r->fn[m](c);
+	if (c->status == 0)
+		api_reply_error(c, 500, "the route set no reply");
+}
+
+/* Queues the call's reply; frees what the call owned. */
+static enum MHD_Result respond(struct api_call *c, const char *allow)
+{
+	static const char oom[] = "{\"error_code\":\"IOTDA.000500\",\"error_msg\":\"out of memory\"}";
+	struct MHD_Response *resp = NULL;
+	const char *type = CONTENT_TYPE_JSON;
+	unsigned status = c->status;
+
+	if (c->text) {
+		resp = MHD_create_response_from_buffer(c->text_len, c->text, MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			free(c->text);
+		c->text = NULL;
+		type = c->content_type;
+	} else if (c->reply) {
+		char *s = json_dumps(c->reply, JSON_COMPACT);
+		if (s) {
+			resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+			if (!resp)
+				free(s);
+		}
+	} else if (status == 204) {
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	}
+	json_decref(c->reply);
+	c->reply = NULL;
+	if (!resp) {
+		status = 500;
+		type = CONTENT_TYPE_JSON;
+		resp = MHD_create_response_from_buffer(sizeof(oom) - 1, (void *)oom,
+						       MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return MHD_NO;
+	}
+	if (status != 204)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == 405 && allow[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	enum MHD_Result ret = MHD_queue_response(c->conn, status, resp);
+	MHD_destroy_response(resp);
+	if (status < API_STATUS_MAX)
+		c->api->responses[status]++;
+	return ret;
+}
+
+/* Declared Content-Length over the cap? Garbage is left to MHD, which refuses it. */
+static bool declared_too_large(struct MHD_Connection *conn)
+{
+	const char *cl =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (!cl)
+		return false;
+	size_t digits = strspn(cl, "0123456789");
+	if (digits == 0)
+		return false;
+	/* More digits than API_BODY_MAX has is too large whatever they say. */
+	if (digits > 9)
+		return true;
+	return strtoul(cl, NULL, 10) > API_BODY_MAX;
+}
+
+static int body_append(struct api_request *req, const char *data, size_t len)
+{
+	if (len > API_BODY_MAX - req->len)
+		return -EMSGSIZE;
+	if (req->len + len > req->cap) {
+		size_t cap = req->cap ? req->cap : 1024;
+		while (cap < req->len + len)
+			cap *= 2;
+		if (cap > API_BODY_MAX)
+			cap = API_BODY_MAX;
+		char *body = realloc(req->body, cap);
+		if (!body)
+			return -ENOMEM;
+		req->body = body;
+		req->cap = cap;
+	}
+	memcpy(req->body + req->len, data, len);
+	req->len += len;
+	return 0;
+}
+
+enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
+				const char *method, const char *version, const char *upload,
+				size_t *upload_size, void **con_cls)
+{
+	struct api_server *api = cls;
+	struct api_request *req = *con_cls;
+	char allow[64] = "";
+	(void)version;
+
+	if (!req) {
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return MHD_NO;
+		*con_cls = req;
+		if (!declared_too_large(conn))
+			return MHD_YES;
+		/* Refused before a byte of it is read; MHD closes the connection after. */
+		req->too_large = true;
+	} else if (*upload_size > 0) {
+		if (!req->too_large && !req->answered) {
+			int rc = body_append(req, upload, *upload_size);
+			if (rc == -ENOMEM)
+				return MHD_NO;
+			if (rc != 0) {
+				/* Read on but keep nothing, then answer 413 once it ended. */
+				req->too_large = true;
+				free(req->body);
+				req->body = NULL;
+				req->len = req->cap = 0;
+			}
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (req->answered)
+		return MHD_YES;
+	req->answered = true;
+
+	struct api_call c = {.api = api, .conn = conn, .body = req->body, .body_len = req->len};
+	if (req->too_large)
+		api_reply_error(&c, 413, "request body is larger than %d bytes", API_BODY_MAX);
+	else
+		route(&c, url, method, allow, sizeof(allow));
+	LOG_DEBUG("api", "%s %s -> %u", method, url, c.status);
+	return respond(&c, allow);
+}
+
+void api_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			enum MHD_RequestTerminationCode toe)
+{
+	struct api_request *req = *con_cls;
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (!req)
+		return;
+	free(req->body);
+	free(req);
+	*con_cls = NULL;
+}

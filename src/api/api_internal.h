@@ -1,0 +1,110 @@
+/*
+ * api_internal: what the API's files share — the server struct, one call's context, the
+ * reply helpers and the route handlers.
+ *
+ * The split: api_server.c glues libmicrohttpd to the libuv loop; api_http.c turns an MHD
+ * request into a struct api_call (body, route, auth) and the call's reply into an MHD
+ * response; api_products.c and api_devices.c are the routes, which see only the call,
+ * JSON and the store — never MHD.
+ */
+#ifndef LWM2MD_API_INTERNAL_H
+#define LWM2MD_API_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <uv.h>
+
+#include "api/api.h"
+#include "api/api_json.h"
+#include "store/store.h"
+#include "util/addr.h"
+
+/* Hard maximum of a request body; a bigger one gets 413. */
+#define API_BODY_MAX (64 * 1024)
+/* A header value we accept as X-Auth-Token; longer ones cannot be ours. */
+#define API_TOKEN_MAX 512
+/* HTTP status codes counted for /metrics. */
+#define API_STATUS_MAX 600
+
+struct api_server {
+	uv_loop_t *loop;
+	struct MHD_Daemon *mhd;
+	uv_poll_t poll;   /* MHD's epoll fd */
+	uv_timer_t timer; /* MHD's timeout, and at least once a second */
+	int open_handles; /* closed handles free the struct when this reaches 0 */
+	struct api_deps deps;
+	struct addr local;
+	uint64_t responses[API_STATUS_MAX]; /* by status code */
+};
+
+/* One request being served: what api_http.c hands a route, and the reply it fills. */
+struct api_call {
+	struct api_server *api;
+	struct MHD_Connection *conn;
+	const char *project_id; /* checked against the token; NULL on routes without auth */
+	const char *id;         /* the path's product_id or device_id, or NULL */
+	const char *body;       /* the request body, not NUL-terminated; NULL when empty */
+	size_t body_len;
+
+	unsigned status; /* 0 until a reply is set */
+	json_t *reply;   /* owned; NULL for an empty body */
+	char *text;      /* owned (malloc); a non-JSON reply, e.g. /metrics */
+	size_t text_len;
+	const char *content_type; /* of text */
+};
+
+/* Sets the reply: status and a JSON body (owned from now on; NULL for none, e.g. 204).
+ * A NULL body with a status that needs one (allocation failure) becomes a 500. */
+void api_reply(struct api_call *c, unsigned status, json_t *body);
+/* Sets an error reply {"error_code":"IOTDA.000<status>","error_msg":msg}. */
+void api_reply_error(struct api_call *c, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Maps a store error: -ENOENT → 404 "<what> not found", -EEXIST and -EBUSY → 409 with
+ * msg, anything else → 500. */
+void api_reply_store_error(struct api_call *c, int rc, const char *what);
+/* A query parameter's value, or NULL when absent. */
+const char *api_query(const struct api_call *c, const char *name);
+/* Parses the body as a JSON object; on failure sets a 400 and returns NULL. */
+json_t *api_body_object(struct api_call *c);
+
+/*
+ * The api_json getters, answering 400 themselves: 0 when the field was read, -ENOENT when
+ * it is absent (and required is false), -EINVAL when the reply is set ("<field> is
+ * required" or the getter's message).
+ */
+int api_field_string(struct api_call *c, const json_t *obj, const char *path, size_t min,
+		     size_t max, enum api_str_rule rule, char *out, size_t cap, bool required);
+int api_field_bool(struct api_call *c, const json_t *obj, const char *path, bool *out);
+int api_field_int(struct api_call *c, const json_t *obj, const char *path, int64_t min,
+		  int64_t max, int64_t *out);
+
+/* json_string that never fails on what the store holds: bad UTF-8 becomes "". */
+json_t *api_json_str(const char *s);
+
+/* Routes. Each sets the call's reply. */
+void api_products_create(struct api_call *c);
+void api_products_list(struct api_call *c);
+void api_products_get(struct api_call *c);
+void api_products_update(struct api_call *c);
+void api_products_delete(struct api_call *c);
+
+void api_devices_create(struct api_call *c);
+void api_devices_list(struct api_call *c);
+void api_devices_get(struct api_call *c);
+void api_devices_update(struct api_call *c);
+void api_devices_delete(struct api_call *c);
+void api_devices_action(struct api_call *c);
+
+/* The MHD access handler and completion callback (api_http.c), given to MHD by
+ * api_server.c with the server as cls. */
+enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
+				const char *method, const char *version, const char *upload,
+				size_t *upload_size, void **con_cls);
+void api_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			enum MHD_RequestTerminationCode toe);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * api_products: the /v5/iot/{project_id}/products routes (IoTDA v5 "Product Management").
+ *
+ * A product names a kind of device and how its payloads are formatted; devices are
+ * created under one. These handlers validate the body with the api_json getters, call the
+ * store and shape the IoTDA JSON; the project was already checked against the token.
+ */
+#include "api/api_internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/str.h"
+#include "util/token.h"
+
+#define PRODUCT_NAME_MAX 128
+/* A generated product_id: 12 random bytes, 24 hex characters. */
+#define PRODUCT_ID_RANDOM_BYTES 12
+
+static json_t *product_json(const struct store_product *p)
+{
+	char t[API_TIME_MAX];
+	json_t *o = json_object();
+	int rc = 0;
+
+	if (!o)
+		return NULL;
+	rc |= json_object_set_new(o, "product_id", api_json_str(p->product_id));
+	rc |= json_object_set_new(o, "name", api_json_str(p->name));
+	rc |= json_object_set_new(o, "device_type", api_json_str(p->device_type));
+	rc |= json_object_set_new(o, "manufacturer_name", api_json_str(p->manufacturer_name));
+	rc |= json_object_set_new(o, "protocol_type", api_json_str(p->protocol_type));
+	rc |= json_object_set_new(o, "data_format", api_json_str(p->data_format));
+	rc |= json_object_set_new(o, "description", api_json_str(p->description));
+	rc |= json_object_set_new(o, "create_time",
+				  api_json_str(api_format_time(p->create_time, t)));
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/*
+ * Reads the fields a create and an update share into p, keeping p's value for each absent
+ * one. Returns 0, or -EINVAL with the 400 set.
+ */
+static int read_product_fields(struct api_call *c, const json_t *body, struct store_product *p,
+			       bool create)
+{
+	char protocol[sizeof(p->protocol_type)];
+	int rc;
+
+	rc = api_field_string(c, body, "name", 1, PRODUCT_NAME_MAX, API_STR_ANY, p->name,
+			      sizeof(p->name), create);
+	if (rc == -EINVAL)
+		return rc;
+	if (api_field_string(c, body, "device_type", 0, STORE_NAME_MAX, API_STR_ANY,
+			     p->device_type, sizeof(p->device_type), false) == -EINVAL)
+		return -EINVAL;
+	if (api_field_string(c, body, "manufacturer_name", 0, STORE_NAME_MAX, API_STR_ANY,
+			     p->manufacturer_name, sizeof(p->manufacturer_name), false) == -EINVAL)
+		return -EINVAL;
+	if (api_field_string(c, body, "description", 0, STORE_TEXT_MAX, API_STR_ANY,
+			     p->description, sizeof(p->description), false) == -EINVAL)
+		return -EINVAL;
+	/* LwM2M is the only protocol this server speaks; a product of another would never
+	 * see a device. It cannot change once the product exists. */
+	rc = api_field_string(c, body, "protocol_type", 1, sizeof(protocol) - 1, API_STR_ANY,
+			      protocol, sizeof(protocol), false);
+	if (rc == -EINVAL)
+		return rc;
+	if (rc == 0 && strcmp(protocol, "LwM2M") != 0) {
+		api_reply_error(c, 400, "protocol_type must be \"LwM2M\"");
+		return -EINVAL;
+	}
+	rc = api_field_string(c, body, "data_format", 1, sizeof(p->data_format) - 1, API_STR_ANY,
+			      p->data_format, sizeof(p->data_format), false);
+	if (rc == -EINVAL)
+		return rc;
+	if (strcmp(p->data_format, "binary") != 0 && strcmp(p->data_format, "json") != 0) {
+		api_reply_error(c, 400, "data_format must be \"binary\" or \"json\"");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void api_products_create(struct api_call *c)
+{
+	struct store_product p;
+	json_t *body = api_body_object(c);
+	int rc;
+
+	if (!body)
+		return;
+	memset(&p, 0, sizeof(p));
+	str_copy(p.project_id, sizeof(p.project_id), c->project_id);
+	str_copy(p.protocol_type, sizeof(p.protocol_type), "LwM2M");
+	str_copy(p.data_format, sizeof(p.data_format), "binary");
+	rc = api_field_string(c, body, "product_id", 1, STORE_ID_MAX, API_STR_ID, p.product_id,
+			      sizeof(p.product_id), false);
+	if (rc == -EINVAL)
+		goto cleanup;
+	if (rc == -ENOENT &&
+	    token_random_hex(p.product_id, sizeof(p.product_id), PRODUCT_ID_RANDOM_BYTES) != 0) {
+		api_reply_error(c, 500, "no randomness for a product_id");
+		goto cleanup;
+	}
+	if (read_product_fields(c, body, &p, true) != 0)
+		goto cleanup;
+	p.create_time = (int64_t)time(NULL);
+
+	rc = store_product_insert(c->api->deps.store, &p);
+	if (rc == -EEXIST) {
+		api_reply_error(c, 409, "product %s already exists", p.product_id);
+		goto cleanup;
+	}
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "product");
+		goto cleanup;
+	}
+	api_reply(c, 201, product_json(&p));
+cleanup:
+	json_decref(body);
+}
+
+struct list_ctx {
+	json_t *items;
+};
+
+static int list_one(const struct store_product *p, void *ctx)
+{
+	struct list_ctx *l = ctx;
+	return json_array_append_new(l->items, product_json(p)) == 0 ? 0 : -ENOMEM;
+}
+
+void api_products_list(struct api_call *c)
+{
+	struct api_err err;
+	struct list_ctx l;
+	int64_t limit, offset, total = 0;
+
+	if (api_parse_paging(api_query(c, "limit"), api_query(c, "offset"), &limit, &offset,
+			     &err) != 0) {
+		api_reply_error(c, 400, "%s", err.msg);
+		return;
+	}
+	l.items = json_array();
+	if (!l.items) {
+		api_reply_error(c, 500, "out of memory");
+		return;
+	}
+	int rc = store_product_list(c->api->deps.store, c->project_id, offset, limit, list_one, &l,
+				    &total);
+	if (rc != 0) {
+		json_decref(l.items);
+		api_reply_store_error(c, rc, "products");
+		return;
+	}
+	api_reply(c, 200,
+		  json_pack("{s:o, s:{s:I}}", "products", l.items, "page", "count",
+			    (json_int_t)total));
+}
+
+void api_products_get(struct api_call *c)
+{
+	struct store_product p;
+	int rc = store_product_get(c->api->deps.store, c->project_id, c->id, &p);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "product");
+		return;
+	}
+	api_reply(c, 200, product_json(&p));
+}
+
+void api_products_update(struct api_call *c)
+{
+	struct store_product p;
+	json_t *body = api_body_object(c);
+	int rc;
+
+	if (!body)
+		return;
+	rc = store_product_get(c->api->deps.store, c->project_id, c->id, &p);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "product");
+		goto cleanup;
+	}
+	if (read_product_fields(c, body, &p, false) != 0)
+		goto cleanup;
+	rc = store_product_update(c->api->deps.store, &p);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "product");
+		goto cleanup;
+	}
+	api_reply(c, 200, product_json(&p));
+cleanup:
+	json_decref(body);
+}
+
+void api_products_delete(struct api_call *c)
+{
+	int rc = store_product_delete(c->api->deps.store, c->project_id, c->id);
+	if (rc == -EBUSY) {
+		api_reply_error(c, 409, "product %s still has devices; delete them first", c->id);
+		return;
+	}
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "product");
+		return;
+	}
+	api_reply(c, 204, NULL);
+}
