@@ -1,0 +1,917 @@
+/*
+ * lwm2m_load: the load generator of the benchmarks (the seed of tools/lwm2m-sim's many-device
+ * mode).
+ *
+ * It plays N LwM2M devices at once, each from its own UDP socket bound to its own loopback
+ * address (127.B.x.y), so the server sees N distinct peers as it would in the field. One
+ * thread drives all sockets with epoll and keeps a bounded window of requests in flight;
+ * every request carries its send time for the latency histogram, is retransmitted when
+ * unanswered (RFC 7252 §4.2 doubling) and is counted lost when it runs out of tries.
+ * A device never has more than one request in flight (CoAP NSTART = 1).
+ *
+ *   --mode echo    Update-shaped CON POST /rd/<id> to a UDP echo server (bench/udp_echo);
+ *                  the echoed datagram is the response. This is the ceiling of the rig.
+ *   --mode lwm2m   phase "register": every device registers (POST /rd?ep=..., expects
+ *                  2.01 with Location-Path rd/<id>); phase "update": --updates rounds of
+ *                  POST /rd/<id> per registered device, expecting 2.04.
+ *
+ * Echo mode sends as many Updates (devices x updates) as lwm2m mode's update phase, so the
+ * two update rates compare directly. Each phase prints one line of key=value pairs on
+ * stdout (see bench/README.md); diagnostics go to stderr.
+ *
+ *   lwm2m_load --mode echo|lwm2m --target IPV4:PORT [--devices N] [--prefix P]
+ *              [--updates K] [--window W] [--timeout-ms MS] [--retries R]
+ *              [--max-seconds S] [--pid PID] [--net B]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coap/coap_msg.h"
+
+/* Bounds on what the command line may ask for; they keep every table below bounded. */
+#define DEVICES_MAX 1000000u
+#define WINDOW_MAX 65536u
+#define UPDATES_MAX 100000u
+#define RETRIES_MAX 8u
+#define TIMEOUT_MS_MAX 60000u
+#define SECONDS_MAX 86400u
+#define PREFIX_MAX 32
+/* Node ids are the prefix and six zero-padded digits. */
+#define NODE_MAX (PREFIX_MAX + 8)
+/* The daemon's registration ids are 10 characters; room to spare for other servers. */
+#define REG_ID_MAX 32
+#define TOKEN_LEN 4
+/* A Register with the longest prefix is about 100 bytes. */
+#define REQ_MAX 256
+#define RESP_MAX 2048
+/* Datagrams read from one socket per readiness event before moving on. */
+#define RECV_BURST 16
+#define EPOLL_BATCH 512
+/* The longest epoll sleep, so the phase deadline is noticed even when all is quiet. */
+#define WAIT_MS_MAX 100
+/* Loopback addresses per value of the third octet: host octets 1..254. */
+#define HOSTS_PER_NET 254u
+#define NS_PER_MS 1000000ull
+#define NS_PER_US 1000ull
+
+#define REGISTER_LIFETIME "lt=86400"
+#define REGISTER_VERSION "lwm2m=1.1"
+#define REGISTER_BINDING "b=U"
+#define OBJECT_LINKS "</1/0>,</3/0>,</19/0>"
+
+/* Latency histogram: exact below 2 * HIST_SUB microseconds, then HIST_SUB buckets per
+ * power of two (under 1.6 % error), up to 2^HIST_EXP_MAX us; fixed size whatever the
+ * request count. */
+#define HIST_SUB_BITS 6
+#define HIST_SUB (1u << HIST_SUB_BITS)
+#define HIST_EXP_MIN (HIST_SUB_BITS + 1)
+#define HIST_EXP_MAX 40
+#define HIST_BUCKETS (2 * HIST_SUB + (HIST_EXP_MAX - HIST_EXP_MIN) * HIST_SUB)
+
+enum mode { MODE_ECHO, MODE_LWM2M };
+enum phase_kind { PHASE_ECHO, PHASE_REGISTER, PHASE_UPDATE };
+
+struct options {
+	enum mode mode;
+	struct sockaddr_in target;
+	const char *target_text;
+	uint32_t devices;
+	const char *prefix;
+	uint32_t updates;
+	uint32_t window;
+	uint32_t timeout_ms;
+	uint32_t retries;
+	uint32_t max_seconds;
+	long pid;
+	uint32_t net;
+};
+
+struct device {
+	int fd;
+	int32_t slot; /* index in load.slots while a request is in flight, else -1 */
+	uint32_t rounds_left;
+	uint16_t next_mid;
+	bool registered;
+	uint8_t reg_id_len;
+	char reg_id[REG_ID_MAX];
+};
+
+/* One request in flight. The encoded datagram is kept for retransmission, so memory for
+ * requests is bounded by the window, not by the device count. */
+struct slot {
+	bool used;
+	bool acked; /* an empty ACK came: the response will follow separately */
+	uint8_t tries;
+	uint16_t mid;
+	uint16_t len;
+	uint32_t dev;
+	uint8_t token[TOKEN_LEN];
+	uint64_t first_ns;
+	uint64_t deadline_ns;
+	uint8_t data[REQ_MAX];
+};
+
+struct hist {
+	uint64_t count;
+	uint64_t max;
+	uint64_t buckets[HIST_BUCKETS];
+};
+
+struct phase {
+	const char *name;
+	enum phase_kind kind;
+	uint64_t requests;
+	uint64_t issued;
+	uint64_t ok;
+	uint64_t lost;
+	uint64_t err;
+	uint64_t retransmits;
+	uint64_t server_requests;
+	uint64_t start_ns;
+	uint64_t end_ns;
+	bool aborted;
+	uint64_t codes[256]; /* response codes of requests that were not ok */
+	struct hist lat;
+};
+
+struct load {
+	struct options opt;
+	int epfd;
+	struct device *dev;
+	struct slot *slots;
+	uint32_t nslots;
+	uint32_t *free_slots;
+	uint32_t nfree;
+	uint32_t *ready; /* ring of idle devices with rounds left; each is in it at most once */
+	uint32_t ready_head;
+	uint32_t ready_count;
+	uint64_t next_check_ns;
+	uint32_t token_seq;
+	struct phase *ph;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static size_t hist_index(uint64_t v)
+{
+	if (v < 2 * HIST_SUB)
+		return (size_t)v;
+	if (v >= (1ull << HIST_EXP_MAX))
+		v = (1ull << HIST_EXP_MAX) - 1;
+	unsigned e = 63u - (unsigned)__builtin_clzll(v);
+	uint64_t m = v >> (e - HIST_SUB_BITS); /* HIST_SUB .. 2 * HIST_SUB - 1 */
+	return 2 * HIST_SUB + (size_t)(e - HIST_EXP_MIN) * HIST_SUB + (size_t)(m - HIST_SUB);
+}
+
+/* The middle of the bucket's range. */
+static uint64_t hist_value(size_t idx)
+{
+	if (idx < 2 * HIST_SUB)
+		return idx;
+	size_t k = idx - 2 * HIST_SUB;
+	unsigned e = HIST_EXP_MIN + (unsigned)(k / HIST_SUB);
+	uint64_t m = HIST_SUB + k % HIST_SUB;
+	unsigned shift = e - HIST_SUB_BITS;
+	return (m << shift) + ((1ull << shift) >> 1);
+}
+
+static void hist_add(struct hist *h, uint64_t v)
+{
+	h->buckets[hist_index(v)]++;
+	h->count++;
+	if (v > h->max)
+		h->max = v;
+}
+
+/* The q-quantile (0 < q <= 1), or 0 for an empty histogram. */
+static uint64_t hist_quantile(const struct hist *h, double q)
+{
+	if (h->count == 0)
+		return 0;
+	uint64_t rank = (uint64_t)(q * (double)h->count + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	uint64_t seen = 0;
+	for (size_t i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->buckets[i];
+		if (seen >= rank) {
+			uint64_t v = hist_value(i);
+			return v < h->max ? v : h->max;
+		}
+	}
+	return h->max;
+}
+
+/* Parses a decimal number in [min, max]. Returns 0 or -EINVAL. */
+static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	if (s == NULL || *s < '0' || *s > '9')
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* Parses "1.2.3.4:5683". Only IPv4: the devices live on 127.0.0.0/8. */
+static int parse_target(const char *s, struct sockaddr_in *sin)
+{
+	char host[INET_ADDRSTRLEN];
+	const char *colon = strrchr(s, ':');
+	if (colon == NULL)
+		return -EINVAL;
+	size_t hlen = (size_t)(colon - s);
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	uint32_t port;
+	if (parse_u32(colon + 1, 1, 65535, &port) < 0)
+		return -EINVAL;
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+/* Device i's local address: 127.(net + i / 65024).((i / 254) % 256).(1 + i % 254). The
+ * host octet skips 0 and 255 so that no address looks like a network or broadcast one. */
+static void device_addr(const struct options *o, uint32_t i, struct sockaddr_in *sin)
+{
+	uint32_t b = o->net + i / (HOSTS_PER_NET * 256u);
+	uint32_t c = (i / HOSTS_PER_NET) % 256u;
+	uint32_t d = 1u + i % HOSTS_PER_NET;
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = 0;
+	sin->sin_addr.s_addr = htonl((127u << 24) | (b << 16) | (c << 8) | d);
+}
+
+/* Makes room for one socket per device plus a few for stdio and epoll. Running as root,
+ * the hard limit may be raised too (up to fs.nr_open). */
+static int raise_nofile(uint32_t devices)
+{
+	rlim_t need = (rlim_t)devices + 64;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	rl.rlim_cur = need;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+		rl.rlim_max = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Reads VmRSS of a process in kB. Returns 0 or -errno. */
+static int read_rss_kb(long pid, long *kb)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return -errno;
+	char line[256];
+	int rc = -ENOENT;
+	for (int n = 0; n < 200 && fgets(line, sizeof(line), f) != NULL; n++) {
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			*kb = strtol(line + 6, NULL, 10);
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static int open_devices(struct load *ld)
+{
+	const struct options *o = &ld->opt;
+	for (uint32_t i = 0; i < o->devices; i++)
+		ld->dev[i].fd = -1;
+	for (uint32_t i = 0; i < o->devices; i++) {
+		struct device *d = &ld->dev[i];
+		d->slot = -1;
+		/* Message IDs start spread out so that peers do not all use the same ones. */
+		d->next_mid = (uint16_t)(i * 7919u);
+		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			int err = -errno;
+			fprintf(stderr, "lwm2m_load: socket %u: %s\n", i, strerror(errno));
+			return err;
+		}
+		d->fd = fd;
+		struct sockaddr_in local;
+		device_addr(o, i, &local);
+		/* connect() makes the kernel drop datagrams from anyone but the target. */
+		if (bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0 ||
+		    connect(fd, (const struct sockaddr *)&o->target, sizeof(o->target)) < 0) {
+			int err = -errno;
+			char a[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, &local.sin_addr, a, sizeof(a));
+			fprintf(stderr, "lwm2m_load: bind/connect %s: %s\n", a, strerror(errno));
+			return err;
+		}
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
+		if (epoll_ctl(ld->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			int err = -errno;
+			fprintf(stderr, "lwm2m_load: epoll_ctl: %s\n", strerror(errno));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void format_node_id(const struct options *o, uint32_t i, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%06" PRIu32, o->prefix, i);
+}
+
+static int add_text_option(struct coap_msg *m, uint16_t number, const char *s)
+{
+	return coap_msg_add_option(m, number, s, strlen(s));
+}
+
+/* Encodes the request of the current phase for device i into s->data. */
+static int build_request(struct load *ld, uint32_t i, struct slot *s)
+{
+	const struct device *d = &ld->dev[i];
+	struct coap_msg m;
+	char node[NODE_MAX];
+	char q_ep[NODE_MAX + 4];
+	int rc = coap_msg_init(&m, COAP_TYPE_CON, COAP_CODE_POST, s->mid, s->token, TOKEN_LEN);
+	if (rc < 0)
+		return rc;
+	rc = add_text_option(&m, COAP_OPTION_URI_PATH, "rd");
+	if (rc < 0)
+		return rc;
+	if (ld->ph->kind == PHASE_REGISTER) {
+		format_node_id(&ld->opt, i, node, sizeof(node));
+		snprintf(q_ep, sizeof(q_ep), "ep=%s", node);
+		const char *queries[] = {q_ep, REGISTER_LIFETIME, REGISTER_VERSION,
+					 REGISTER_BINDING};
+		for (size_t q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+			rc = add_text_option(&m, COAP_OPTION_URI_QUERY, queries[q]);
+			if (rc < 0)
+				return rc;
+		}
+		rc = coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT,
+					      COAP_CT_LINK_FORMAT);
+		if (rc < 0)
+			return rc;
+		coap_msg_set_payload(&m, OBJECT_LINKS, strlen(OBJECT_LINKS));
+	} else {
+		rc = coap_msg_add_option(&m, COAP_OPTION_URI_PATH, d->reg_id, d->reg_id_len);
+		if (rc < 0)
+			return rc;
+	}
+	int n = coap_msg_encode(&m, s->data, sizeof(s->data));
+	if (n < 0)
+		return n;
+	s->len = (uint16_t)n;
+	return 0;
+}
+
+static void ready_push(struct load *ld, uint32_t i)
+{
+	uint32_t cap = ld->opt.devices;
+	/* Cannot overflow: a device is queued at most once and never while in flight. */
+	if (ld->ready_count >= cap)
+		return;
+	ld->ready[(ld->ready_head + ld->ready_count) % cap] = i;
+	ld->ready_count++;
+}
+
+static uint32_t ready_pop(struct load *ld)
+{
+	uint32_t i = ld->ready[ld->ready_head];
+	ld->ready_head = (ld->ready_head + 1) % ld->opt.devices;
+	ld->ready_count--;
+	return i;
+}
+
+/* A failed send is left to the retransmission timer, like a datagram lost on the way. */
+static void transmit(struct load *ld, const struct slot *s)
+{
+	(void)send(ld->dev[s->dev].fd, s->data, s->len, MSG_DONTWAIT);
+}
+
+static void schedule_check(struct load *ld, uint64_t deadline)
+{
+	if (deadline < ld->next_check_ns)
+		ld->next_check_ns = deadline;
+}
+
+/* The time a request may take in all: every transmission's timeout, doubling. */
+static uint64_t give_up_ns(const struct options *o)
+{
+	return (uint64_t)o->timeout_ms * NS_PER_MS * ((2ull << o->retries) - 1);
+}
+
+/* Starts the next request of device i in a free slot. */
+static void issue(struct load *ld, uint32_t i, uint64_t now)
+{
+	struct device *d = &ld->dev[i];
+	uint32_t si = ld->free_slots[--ld->nfree];
+	struct slot *s = &ld->slots[si];
+	memset(s, 0, offsetof(struct slot, data));
+	s->used = true;
+	s->dev = i;
+	s->mid = d->next_mid++;
+	uint32_t t = ld->token_seq++;
+	s->token[0] = (uint8_t)(t >> 24);
+	s->token[1] = (uint8_t)(t >> 16);
+	s->token[2] = (uint8_t)(t >> 8);
+	s->token[3] = (uint8_t)t;
+	d->slot = (int32_t)si;
+	d->rounds_left--;
+	ld->ph->issued++;
+	if (build_request(ld, i, s) < 0) {
+		/* Only a codec bug gets here; count it and let the timer free the slot. */
+		fprintf(stderr, "lwm2m_load: cannot encode request for device %u\n", i);
+		s->len = 0;
+	} else {
+		transmit(ld, s);
+	}
+	s->first_ns = now;
+	s->tries = 1;
+	s->deadline_ns = now + (uint64_t)ld->opt.timeout_ms * NS_PER_MS;
+	schedule_check(ld, s->deadline_ns);
+}
+
+enum outcome { OUT_OK, OUT_LOST, OUT_ERR };
+
+static void finish(struct load *ld, struct slot *s, enum outcome out, uint8_t code, uint64_t now)
+{
+	struct device *d = &ld->dev[s->dev];
+	struct phase *ph = ld->ph;
+	switch (out) {
+	case OUT_OK:
+		ph->ok++;
+		hist_add(&ph->lat, (now - s->first_ns) / NS_PER_US);
+		break;
+	case OUT_LOST:
+		ph->lost++;
+		break;
+	case OUT_ERR:
+		ph->err++;
+		ph->codes[code]++;
+		break;
+	}
+	s->used = false;
+	d->slot = -1;
+	ld->free_slots[ld->nfree++] = (uint32_t)(s - ld->slots);
+	if (d->rounds_left > 0)
+		ready_push(ld, s->dev);
+}
+
+/* Register succeeded when the answer is 2.01 with Location-Path "rd", "<id>". */
+static bool take_location(struct device *d, const struct coap_msg *r)
+{
+	const struct coap_option *seg[2];
+	size_t n = 0;
+	for (size_t k = 0; k < r->option_count; k++) {
+		const struct coap_option *o = &r->options[k];
+		if (o->number != COAP_OPTION_LOCATION_PATH)
+			continue;
+		if (n == 2)
+			return false;
+		seg[n++] = o;
+	}
+	if (n != 2 || seg[0]->len != 2 || memcmp(seg[0]->value, "rd", 2) != 0 ||
+	    seg[1]->len == 0 || seg[1]->len >= REG_ID_MAX)
+		return false;
+	memcpy(d->reg_id, seg[1]->value, seg[1]->len);
+	d->reg_id[seg[1]->len] = '\0';
+	d->reg_id_len = (uint8_t)seg[1]->len;
+	d->registered = true;
+	return true;
+}
+
+/* Answers a message the server sent on its own: an empty CON (CoAP ping) with RST, a
+ * request with 4.04 (these devices have no objects to read), a separate response we no
+ * longer wait for with an empty ACK so the server stops retransmitting it. */
+static void answer_server(struct load *ld, uint32_t i, const struct coap_msg *r)
+{
+	if (r->type != COAP_TYPE_CON)
+		return;
+	struct coap_msg m;
+	uint8_t out[64];
+	int rc;
+	if (r->code == COAP_CODE_EMPTY) {
+		rc = coap_msg_init(&m, COAP_TYPE_RST, COAP_CODE_EMPTY, r->mid, NULL, 0);
+	} else if (COAP_CODE_CLASS(r->code) == 0) {
+		ld->ph->server_requests++;
+		rc = coap_msg_init(&m, COAP_TYPE_ACK, COAP_CODE_NOT_FOUND, r->mid, r->token,
+				   r->token_len);
+	} else {
+		rc = coap_msg_init(&m, COAP_TYPE_ACK, COAP_CODE_EMPTY, r->mid, NULL, 0);
+	}
+	if (rc < 0)
+		return;
+	int n = coap_msg_encode(&m, out, sizeof(out));
+	if (n > 0)
+		(void)send(ld->dev[i].fd, out, (size_t)n, MSG_DONTWAIT);
+}
+
+static bool token_matches(const struct slot *s, const struct coap_msg *r)
+{
+	return r->token_len == TOKEN_LEN && memcmp(r->token, s->token, TOKEN_LEN) == 0;
+}
+
+/* Handles one datagram from the server to device i. */
+static void on_datagram(struct load *ld, uint32_t i, const uint8_t *buf, size_t len,
+			uint64_t now)
+{
+	struct coap_msg r;
+	if (coap_msg_parse(&r, buf, len) < 0)
+		return;
+	struct device *d = &ld->dev[i];
+	struct slot *s = d->slot >= 0 ? &ld->slots[d->slot] : NULL;
+	enum phase_kind kind = ld->ph->kind;
+
+	if (kind == PHASE_ECHO) {
+		/* The echo is our own CON coming back: same message ID and token. */
+		if (s != NULL && r.mid == s->mid && token_matches(s, &r))
+			finish(ld, s, OUT_OK, r.code, now);
+		return;
+	}
+	if (s == NULL) {
+		answer_server(ld, i, &r);
+		return;
+	}
+	bool response = false;
+	if (r.type == COAP_TYPE_ACK && r.mid == s->mid) {
+		if (r.code == COAP_CODE_EMPTY) {
+			/* Separate response to follow (RFC 7252 §5.2.2): stop retransmitting,
+			 * keep waiting for as long as the request could have taken. */
+			s->acked = true;
+			s->deadline_ns = now + give_up_ns(&ld->opt);
+			schedule_check(ld, s->deadline_ns);
+			return;
+		}
+		response = token_matches(s, &r);
+	} else if (r.type == COAP_TYPE_RST && r.mid == s->mid) {
+		finish(ld, s, OUT_ERR, COAP_CODE_EMPTY, now);
+		return;
+	} else if ((r.type == COAP_TYPE_CON || r.type == COAP_TYPE_NON) &&
+		   COAP_CODE_CLASS(r.code) >= 2 && token_matches(s, &r)) {
+		answer_server(ld, i, &r);
+		response = true;
+	}
+	if (!response) {
+		answer_server(ld, i, &r);
+		return;
+	}
+	bool ok;
+	if (kind == PHASE_REGISTER)
+		ok = r.code == COAP_CODE_CREATED && take_location(d, &r);
+	else
+		ok = r.code == COAP_CODE_CHANGED;
+	finish(ld, s, ok ? OUT_OK : OUT_ERR, r.code, now);
+}
+
+static void on_readable(struct load *ld, uint32_t i)
+{
+	uint8_t buf[RESP_MAX];
+	for (int k = 0; k < RECV_BURST; k++) {
+		ssize_t n = recv(ld->dev[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			/* EAGAIN: drained. ECONNREFUSED (ICMP port unreachable) and the like:
+			 * the request times out on its own. */
+			return;
+		}
+		on_datagram(ld, i, buf, (size_t)n, now_ns());
+	}
+}
+
+/* Retransmits or gives up on every request whose deadline has passed. */
+static void check_timeouts(struct load *ld, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+	for (uint32_t k = 0; k < ld->nslots; k++) {
+		struct slot *s = &ld->slots[k];
+		if (!s->used)
+			continue;
+		if (s->deadline_ns > now) {
+			if (s->deadline_ns < next)
+				next = s->deadline_ns;
+			continue;
+		}
+		if (s->acked || s->tries > ld->opt.retries) {
+			finish(ld, s, OUT_LOST, 0, now);
+			continue;
+		}
+		uint64_t timeout = (uint64_t)ld->opt.timeout_ms * NS_PER_MS << s->tries;
+		s->tries++;
+		ld->ph->retransmits++;
+		if (s->len > 0)
+			transmit(ld, s);
+		s->deadline_ns = now + timeout;
+		if (s->deadline_ns < next)
+			next = s->deadline_ns;
+	}
+	ld->next_check_ns = next;
+}
+
+/* Counts every request not yet answered as lost when the phase runs out of time. */
+static void abandon(struct load *ld, uint64_t now)
+{
+	for (uint32_t k = 0; k < ld->nslots; k++) {
+		if (ld->slots[k].used)
+			finish(ld, &ld->slots[k], OUT_LOST, 0, now);
+	}
+	struct phase *ph = ld->ph;
+	ph->lost += ph->requests - ph->issued;
+	ph->issued = ph->requests;
+	ld->ready_count = 0;
+	for (uint32_t i = 0; i < ld->opt.devices; i++)
+		ld->dev[i].rounds_left = 0;
+	ph->aborted = true;
+}
+
+static void run_phase(struct load *ld, struct phase *ph)
+{
+	const struct options *o = &ld->opt;
+	ld->ph = ph;
+	ld->ready_head = 0;
+	ld->ready_count = 0;
+	ld->next_check_ns = UINT64_MAX;
+	uint32_t rounds = ph->kind == PHASE_REGISTER ? 1 : o->updates;
+	for (uint32_t i = 0; i < o->devices; i++) {
+		struct device *d = &ld->dev[i];
+		d->rounds_left = 0;
+		if (ph->kind == PHASE_UPDATE && !d->registered)
+			continue;
+		d->rounds_left = rounds;
+		if (rounds > 0)
+			ready_push(ld, i);
+		ph->requests += rounds;
+	}
+
+	struct epoll_event events[EPOLL_BATCH];
+	ph->start_ns = now_ns();
+	uint64_t stop_ns = ph->start_ns + (uint64_t)o->max_seconds * 1000 * NS_PER_MS;
+	uint64_t window_lost = ph->requests < o->window ? ph->requests : o->window;
+	for (;;) {
+		uint64_t now = now_ns();
+		while (ld->nfree > 0 && ld->ready_count > 0)
+			issue(ld, ready_pop(ld), now);
+		if (ld->nfree == ld->nslots && ld->ready_count == 0)
+			break;
+		/* A server that is not there would otherwise cost every device its full
+		 * retransmission time; a window's worth of losses and no answer is enough. */
+		if (now >= stop_ns || (ph->ok == 0 && ph->err == 0 && ph->lost >= window_lost &&
+				       window_lost > 0)) {
+			fprintf(stderr, "lwm2m_load: %s: %s, giving up on the rest\n", ph->name,
+				now >= stop_ns ? "out of time" : "no answers");
+			abandon(ld, now);
+			break;
+		}
+		int wait_ms = WAIT_MS_MAX;
+		if (ld->next_check_ns <= now)
+			wait_ms = 0;
+		else if (ld->next_check_ns - now < (uint64_t)WAIT_MS_MAX * NS_PER_MS)
+			wait_ms = (int)((ld->next_check_ns - now + NS_PER_MS - 1) / NS_PER_MS);
+		int n = epoll_wait(ld->epfd, events, EPOLL_BATCH, wait_ms);
+		for (int k = 0; k < n; k++)
+			on_readable(ld, events[k].data.u32);
+		now = now_ns();
+		if (now >= ld->next_check_ns)
+			check_timeouts(ld, now);
+	}
+	ph->end_ns = now_ns();
+}
+
+static void print_phase(const struct load *ld, const struct phase *ph)
+{
+	double secs = (double)(ph->end_ns - ph->start_ns) / 1e9;
+	double rps = secs > 0 ? (double)ph->ok / secs : 0.0;
+	printf("phase=%s devices=%u requests=%" PRIu64 " ok=%" PRIu64 " lost=%" PRIu64
+	       " err=%" PRIu64 " retransmits=%" PRIu64 " seconds=%.3f rps=%.0f p50_us=%" PRIu64
+	       " p90_us=%" PRIu64 " p99_us=%" PRIu64 " p999_us=%" PRIu64 " max_us=%" PRIu64
+	       " window=%u server_requests=%" PRIu64 " aborted=%d\n",
+	       ph->name, ld->opt.devices, ph->requests, ph->ok, ph->lost, ph->err,
+	       ph->retransmits, secs, rps, hist_quantile(&ph->lat, 0.50),
+	       hist_quantile(&ph->lat, 0.90), hist_quantile(&ph->lat, 0.99),
+	       hist_quantile(&ph->lat, 0.999), ph->lat.max, ld->nslots, ph->server_requests,
+	       ph->aborted ? 1 : 0);
+	fflush(stdout);
+	for (int c = 0; c < 256; c++) {
+		char name[5];
+		if (ph->codes[c] > 0)
+			fprintf(stderr, "lwm2m_load: %s: %" PRIu64 " answered %s\n", ph->name,
+				ph->codes[c],
+				c == 0 ? "RST" : coap_code_format((uint8_t)c, name));
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: lwm2m_load --mode echo|lwm2m --target IPV4:PORT [--devices N]\n"
+		"                  [--prefix P] [--updates K] [--window W] [--timeout-ms MS]\n"
+		"                  [--retries R] [--max-seconds S] [--pid PID] [--net B]\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	*o = (struct options){
+		.mode = MODE_LWM2M,
+		.devices = 1000,
+		.prefix = "bench",
+		.updates = 10,
+		.window = 256,
+		.timeout_ms = 1000,
+		.retries = 2,
+		.max_seconds = 300,
+		.pid = 0,
+		.net = 1,
+	};
+	bool have_mode = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (v == NULL)
+			return -EINVAL;
+		i++;
+		int rc = 0;
+		uint32_t pid;
+		if (strcmp(a, "--mode") == 0) {
+			have_mode = true;
+			if (strcmp(v, "echo") == 0)
+				o->mode = MODE_ECHO;
+			else if (strcmp(v, "lwm2m") == 0)
+				o->mode = MODE_LWM2M;
+			else
+				rc = -EINVAL;
+		} else if (strcmp(a, "--target") == 0) {
+			o->target_text = v;
+			rc = parse_target(v, &o->target);
+		} else if (strcmp(a, "--devices") == 0) {
+			rc = parse_u32(v, 1, DEVICES_MAX, &o->devices);
+		} else if (strcmp(a, "--prefix") == 0) {
+			o->prefix = v;
+			rc = strlen(v) <= PREFIX_MAX ? 0 : -EINVAL;
+		} else if (strcmp(a, "--updates") == 0) {
+			rc = parse_u32(v, 0, UPDATES_MAX, &o->updates);
+		} else if (strcmp(a, "--window") == 0) {
+			rc = parse_u32(v, 1, WINDOW_MAX, &o->window);
+		} else if (strcmp(a, "--timeout-ms") == 0) {
+			rc = parse_u32(v, 1, TIMEOUT_MS_MAX, &o->timeout_ms);
+		} else if (strcmp(a, "--retries") == 0) {
+			rc = parse_u32(v, 0, RETRIES_MAX, &o->retries);
+		} else if (strcmp(a, "--max-seconds") == 0) {
+			rc = parse_u32(v, 1, SECONDS_MAX, &o->max_seconds);
+		} else if (strcmp(a, "--pid") == 0) {
+			rc = parse_u32(v, 1, INT32_MAX, &pid);
+			o->pid = (long)pid;
+		} else if (strcmp(a, "--net") == 0) {
+			rc = parse_u32(v, 1, 254, &o->net);
+		} else {
+			rc = -EINVAL;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "lwm2m_load: bad %s '%s'\n", a, v);
+			return rc;
+		}
+	}
+	if (!have_mode || o->target_text == NULL)
+		return -EINVAL;
+	/* The address plan must stay inside 127.0.0.0/8. */
+	if (o->net + (o->devices - 1) / (HOSTS_PER_NET * 256u) > 254) {
+		fprintf(stderr, "lwm2m_load: too many devices for --net %u\n", o->net);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int setup(struct load *ld)
+{
+	const struct options *o = &ld->opt;
+	int rc = raise_nofile(o->devices);
+	if (rc < 0) {
+		fprintf(stderr, "lwm2m_load: cannot raise RLIMIT_NOFILE to %u: %s\n",
+			o->devices + 64, strerror(-rc));
+		return rc;
+	}
+	ld->nslots = o->window < o->devices ? o->window : o->devices;
+	ld->dev = calloc(o->devices, sizeof(*ld->dev));
+	ld->ready = calloc(o->devices, sizeof(*ld->ready));
+	ld->slots = calloc(ld->nslots, sizeof(*ld->slots));
+	ld->free_slots = calloc(ld->nslots, sizeof(*ld->free_slots));
+	if (ld->dev == NULL || ld->ready == NULL || ld->slots == NULL || ld->free_slots == NULL)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < ld->nslots; k++)
+		ld->free_slots[k] = ld->nslots - 1 - k;
+	ld->nfree = ld->nslots;
+	ld->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (ld->epfd < 0)
+		return -errno;
+	return open_devices(ld);
+}
+
+static void teardown(struct load *ld)
+{
+	if (ld->dev != NULL) {
+		for (uint32_t i = 0; i < ld->opt.devices; i++) {
+			if (ld->dev[i].fd >= 0)
+				close(ld->dev[i].fd);
+		}
+	}
+	if (ld->epfd >= 0)
+		close(ld->epfd);
+	free(ld->dev);
+	free(ld->ready);
+	free(ld->slots);
+	free(ld->free_slots);
+}
+
+/* Echo mode needs a registration id per device for its Update-shaped datagrams; it gets
+ * one of the same length as the daemon's (10 characters). */
+static void fake_registrations(struct load *ld)
+{
+	for (uint32_t i = 0; i < ld->opt.devices; i++) {
+		struct device *d = &ld->dev[i];
+		int n = snprintf(d->reg_id, sizeof(d->reg_id), "e%09" PRIu32, i);
+		d->reg_id_len = (uint8_t)n;
+		d->registered = true;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct load ld;
+	ld.epfd = -1;
+	if (parse_options(argc, argv, &ld.opt) < 0) {
+		usage();
+		return 2;
+	}
+	uint64_t t0 = now_ns();
+	int rc = setup(&ld);
+	if (rc < 0) {
+		fprintf(stderr, "lwm2m_load: setup: %s\n", strerror(-rc));
+		teardown(&ld);
+		return 1;
+	}
+	fprintf(stderr, "lwm2m_load: %u devices ready in %.2f s, target %s\n", ld.opt.devices,
+		(double)(now_ns() - t0) / 1e9, ld.opt.target_text);
+
+	/* Phases are big (the histogram alone is 18 kB): keep them off the stack. */
+	static struct phase echo = {.name = "echo", .kind = PHASE_ECHO};
+	static struct phase reg = {.name = "register", .kind = PHASE_REGISTER};
+	static struct phase upd = {.name = "update", .kind = PHASE_UPDATE};
+	int status = 0;
+	if (ld.opt.mode == MODE_ECHO) {
+		fake_registrations(&ld);
+		run_phase(&ld, &echo);
+		print_phase(&ld, &echo);
+		status = echo.ok == echo.requests ? 0 : 1;
+	} else {
+		long rss_before = 0, rss_after = 0;
+		bool rss = ld.opt.pid > 0 && read_rss_kb(ld.opt.pid, &rss_before) == 0;
+		if (ld.opt.pid > 0 && !rss)
+			fprintf(stderr, "lwm2m_load: cannot read VmRSS of pid %ld\n", ld.opt.pid);
+		run_phase(&ld, &reg);
+		print_phase(&ld, &reg);
+		if (rss && read_rss_kb(ld.opt.pid, &rss_after) == 0) {
+			long long per = reg.ok > 0 ? (long long)(rss_after - rss_before) * 1024 /
+							     (long long)reg.ok
+						   : 0;
+			printf("memory pid=%ld registered=%" PRIu64 " rss_before_kb=%ld "
+			       "rss_after_kb=%ld rss_per_device_bytes=%lld\n",
+			       ld.opt.pid, reg.ok, rss_before, rss_after, per);
+			fflush(stdout);
+		}
+		run_phase(&ld, &upd);
+		print_phase(&ld, &upd);
+		status = reg.ok == reg.requests && upd.ok == upd.requests ? 0 : 1;
+	}
+	teardown(&ld);
+	return status;
+}

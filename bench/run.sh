@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# bench/run.sh: the benchmark run of `make bench`.
+#
+#   bench/run.sh [BUILD_DIR] [DEVICES...]          (defaults: build, 1000 10000)
+#
+# The machine is shared and noisy, so nothing here is judged against a fixed number: for
+# each device count the daemon's Update rate is reported as a ratio to a trivial UDP echo
+# server (bench/udp_echo) measured moments before with the same load generator, the same
+# device count and the same number of requests. Per device count:
+#   1. lwm2m_load --mode echo against udp_echo                   -> echo_rps, the ceiling
+#   2. a fresh lwm2md on a temp database; a product and N devices through the REST API
+#      (bench/api_create, one keep-alive connection)             -> api devices/s
+#   3. lwm2m_load --mode lwm2m: N Registers, then N x UPDATES Updates, with the daemon's
+#      VmRSS read before and after registration                  -> rps, latency, RSS/device
+# then a summary table. Everything is on loopback; every wait is bounded; the processes
+# started here are stopped on exit.
+#
+# Environment: BENCH_UPDATES (Update rounds per device, 10), BENCH_WINDOW (requests in
+# flight, 256), BENCH_MAX_SECONDS (limit per phase, 300), BENCH_BIN (where udp_echo,
+# lwm2m_load and api_create are; default BUILD_DIR).
+set -euo pipefail
+
+build=${1:-build}
+if [ $# -gt 0 ]; then shift; fi
+if [ $# -gt 0 ]; then devices=("$@"); else devices=(1000 10000); fi
+bin=${BENCH_BIN:-$build}
+updates=${BENCH_UPDATES:-10}
+window=${BENCH_WINDOW:-256}
+max_seconds=${BENCH_MAX_SECONDS:-300}
+
+die() {
+  echo "bench: $*" >&2
+  exit 1
+}
+
+for n in "${devices[@]}" "$updates" "$window" "$max_seconds"; do
+  [[ $n =~ ^[1-9][0-9]{0,5}$ ]] || die "not a count in 1..999999: '$n'"
+done
+for exe in "$build/lwm2md" "$bin/udp_echo" "$bin/lwm2m_load" "$bin/api_create"; do
+  [ -x "$exe" ] || die "$exe is missing (build first: make build)"
+done
+command -v curl >/dev/null || die "curl is needed (apt-get install curl)"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lwm2md-bench.XXXXXX")
+pids=()
+
+# Stops a process started here: SIGTERM, up to 10 s, then SIGKILL. Returns its status.
+stop() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "bench: pid $pid ignored SIGTERM for 10 s, killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  local rc=0
+  wait "$pid" 2>/dev/null || rc=$?
+  return "$rc"
+}
+
+# forget PID: drops PID from the processes cleanup() has to stop.
+forget() {
+  local keep=() pid
+  for pid in "${pids[@]}"; do
+    [ "$pid" = "$1" ] || keep+=("$pid")
+  done
+  pids=("${keep[@]}")
+}
+
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do
+    stop "$pid" || true
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_line FILE REGEX PID: prints the first match of REGEX in FILE once it appears, for up
+# to 10 s and while PID lives.
+wait_line() {
+  local file=$1 re=$2 pid=$3 i line
+  for ((i = 0; i < 100; i++)); do
+    line=$(grep -o -m1 -E "$re" "$file" 2>/dev/null || true)
+    if [ -n "$line" ]; then
+      echo "$line"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# field KEY LINE: the value of KEY=value in a line of key=value pairs.
+field() {
+  local kv
+  for kv in $2; do
+    if [ "${kv%%=*}" = "$1" ]; then
+      echo "${kv#*=}"
+      return 0
+    fi
+  done
+  echo "-"
+}
+
+# ratio A B: A / B to three decimals, or "-" when either is missing.
+ratio() {
+  awk -v a="$1" -v b="$2" \
+    'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.3f", a / b; else print "-" }'
+}
+
+# --- the baseline ---
+"$bin/udp_echo" 127.0.0.1:0 >"$tmp/echo.out" 2>"$tmp/echo.err" &
+echo_pid=$!
+pids+=("$echo_pid")
+echo_addr=$(wait_line "$tmp/echo.out" 'listening udp [0-9.]+:[0-9]+' "$echo_pid") ||
+  die "udp_echo did not start: $(cat "$tmp/echo.err")"
+echo_addr=${echo_addr#listening udp }
+echo "bench: udp_echo on $echo_addr; devices ${devices[*]}; $updates updates each;" \
+     "window $window"
+
+status=0
+summary=()
+
+run_one() {
+  local n=$1 dir="$tmp/$1" load_rc=0
+  mkdir -p "$dir"
+
+  local echo_line
+  echo_line=$("$bin/lwm2m_load" --mode echo --target "$echo_addr" --devices "$n" \
+                --updates "$updates" --window "$window" --max-seconds "$max_seconds" \
+                2>"$dir/echo_load.err") || load_rc=$?
+  echo_line=$(grep -m1 '^phase=echo ' <<<"$echo_line" || true)
+  if [ -z "$echo_line" ]; then
+    cat "$dir/echo_load.err" >&2
+    echo "bench: echo run failed" >&2
+    return 1
+  fi
+  echo "n=$n $echo_line"
+
+  # The token is made on the database before the daemon opens it.
+  local db="$dir/db.sqlite" token
+  token=$("$build/lwm2md" token create --db "$db" --project bench) ||
+    { echo "bench: token create failed" >&2; return 1; }
+  "$build/lwm2md" --db "$db" --coap 127.0.0.1:0 --http 127.0.0.1:0 --log-level warn \
+    >"$dir/daemon.out" 2>"$dir/daemon.err" &
+  local dpid=$!
+  pids+=("$dpid")
+  local coap http
+  if ! coap=$(wait_line "$dir/daemon.out" 'listening coap [0-9.]+:[0-9]+' "$dpid") ||
+     ! http=$(wait_line "$dir/daemon.out" 'listening http [0-9.]+:[0-9]+' "$dpid"); then
+    tail -n 20 "$dir/daemon.err" >&2
+    echo "bench: lwm2md did not start" >&2
+    return 1
+  fi
+  coap=${coap#listening coap }
+  http=${http#listening http }
+
+  local code product
+  product='{"product_id":"bench","name":"bench","protocol_type":"LwM2M","data_format":"binary"}'
+  code=$(curl -sS -o "$dir/product.json" -w '%{http_code}' --max-time 10 -X POST \
+           -H "X-Auth-Token: $token" -H 'Content-Type: application/json' \
+           -d "$product" "http://$http/v5/iot/bench/products") || true
+  if [ "$code" != 201 ]; then
+    echo "bench: product create: HTTP $code $(cat "$dir/product.json" 2>/dev/null)" >&2
+    return 1
+  fi
+
+  local api_line
+  api_line=$("$bin/api_create" --api "$http" --token "$token" --project bench --product bench \
+               --prefix bench --devices "$n") ||
+    { echo "bench: device create failed: $api_line" >&2; return 1; }
+  echo "n=$n $api_line"
+
+  local out reg_line mem_line upd_line
+  load_rc=0
+  out=$("$bin/lwm2m_load" --mode lwm2m --target "$coap" --devices "$n" --prefix bench \
+          --updates "$updates" --window "$window" --max-seconds "$max_seconds" \
+          --pid "$dpid" 2>"$dir/lwm2m_load.err") || load_rc=$?
+  reg_line=$(grep -m1 '^phase=register ' <<<"$out" || true)
+  mem_line=$(grep -m1 '^memory ' <<<"$out" || true)
+  upd_line=$(grep -m1 '^phase=update ' <<<"$out" || true)
+  local line
+  for line in "$reg_line" "$mem_line" "$upd_line"; do
+    if [ -n "$line" ]; then echo "n=$n $line"; fi
+  done
+  if [ "$load_rc" -ne 0 ]; then
+    sed 's/^/bench: /' "$dir/lwm2m_load.err" >&2
+  fi
+
+  local alive=yes drc=0
+  kill -0 "$dpid" 2>/dev/null || alive=no
+  stop "$dpid" || drc=$?
+  forget "$dpid"
+  if [ "$alive" = no ]; then
+    echo "bench: lwm2md died during the run (status $drc)" >&2
+    tail -n 20 "$dir/daemon.err" >&2
+    return 1
+  fi
+  if [ -z "$reg_line" ] || [ -z "$upd_line" ]; then
+    echo "bench: lwm2m run failed" >&2
+    return 1
+  fi
+
+  local echo_rps upd_rps
+  echo_rps=$(field rps "$echo_line")
+  upd_rps=$(field rps "$upd_line")
+  summary+=("$(printf '%8s %10s %10s %7s %10s %7s %13s %13s %10s %9s' "$n" \
+    "$echo_rps" "$upd_rps" "$(ratio "$upd_rps" "$echo_rps")" \
+    "$(field rps "$reg_line")" "$(field per_second "$api_line")" \
+    "$(field p50_us "$echo_line")/$(field p99_us "$echo_line")" \
+    "$(field p50_us "$upd_line")/$(field p99_us "$upd_line")" \
+    "$(field rss_per_device_bytes "$mem_line")" \
+    "$(( $(field lost "$reg_line") + $(field lost "$upd_line") ))")")
+  return 0
+}
+
+for n in "${devices[@]}"; do
+  run_one "$n" || status=1
+done
+
+echo
+echo "bench: update_rps / echo_rps is the figure to track; absolute numbers vary with the machine."
+printf '%8s %10s %10s %7s %10s %7s %13s %13s %10s %9s\n' devices echo_rps update_rps ratio \
+  reg_rps api/s echo_p50/p99 upd_p50/p99 rss_B/dev lwm2m_lost
+for line in "${summary[@]}"; do
+  echo "$line"
+done
+exit "$status"
