@@ -73,10 +73,11 @@ void lwm2m_server_destroy(struct lwm2m_server *srv)
 {
 	if (!srv)
 		return;
+	/* The heap points into the registrations: empty it before they are freed. */
+	heap_destroy(&srv->expiries);
 	hmap_for_each(&srv->by_endpoint, free_reg_node, NULL);
 	hmap_destroy(&srv->by_endpoint);
 	hmap_destroy(&srv->by_id);
-	heap_destroy(&srv->expiries);
 	free(srv);
 }
 

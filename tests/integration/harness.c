@@ -121,7 +121,7 @@ void daemon_start_on(struct daemon_proc *d, const char *coap_bind,
 	if (nl)
 		*nl = '\0';
 	assert_int_equal(strlen(out), 64);
-	snprintf(d->token, sizeof(d->token), "%s", out);
+	memcpy(d->token, out, 65);
 	spawn(d, extra_args);
 }
 
