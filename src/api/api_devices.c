@@ -89,6 +89,17 @@ static json_t *device_json(struct api_call *c, const struct store_device *d, boo
 	json_t *o = json_object();
 	json_t *auth = json_object();
 	int rc = 0;
+	/* The store's status lags the live table by up to one write-behind flush (100 ms);
+	 * the live registration is the truth for ONLINE/OFFLINE. */
+	struct lwm2m_registration *reg = NULL;
+	int status = d->status;
+	if (c->api->deps.lwm2m) {
+		reg = lwm2m_server_find_endpoint(c->api->deps.lwm2m, d->node_id);
+		if (reg)
+			status = STORE_DEVICE_ONLINE;
+		else if (status == STORE_DEVICE_ONLINE)
+			status = STORE_DEVICE_OFFLINE;
+	}
 
 	if (!o || !auth)
 		goto fail;
@@ -103,17 +114,13 @@ static json_t *device_json(struct api_call *c, const struct store_device *d, boo
 	rc |= json_object_set_new(o, "device_name", api_json_str(d->device_name));
 	rc |= json_object_set_new(o, "product_id", api_json_str(d->product_id));
 	rc |= json_object_set_new(o, "description", api_json_str(d->description));
-	rc |= json_object_set_new(o, "status", api_json_str(status_name(d->status)));
+	rc |= json_object_set_new(o, "status", api_json_str(status_name(status)));
 	rc |= json_object_set_new(o, "create_time",
 				  api_json_str(api_format_time(d->create_time, t)));
 	rc |= json_object_set_new(o, "auth_info", auth);
 	auth = NULL;
-	if (with_lwm2m && c->api->deps.lwm2m) {
-		struct lwm2m_registration *reg =
-			lwm2m_server_find_endpoint(c->api->deps.lwm2m, d->node_id);
-		if (reg)
-			rc |= json_object_set_new(o, "lwm2m", lwm2m_json(reg));
-	}
+	if (with_lwm2m && reg)
+		rc |= json_object_set_new(o, "lwm2m", lwm2m_json(reg));
 	if (rc != 0)
 		goto fail;
 	return o;
