@@ -57,6 +57,27 @@ static void on_recv(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
 	udp->cb(udp->ctx, &from, (const uint8_t *)buf->base, (size_t)nread);
 }
 
+/*
+ * A burst of requests from thousands of devices arrives faster than one loop iteration
+ * drains it; the kernel's default receive buffer (about 200 KB, a few hundred small
+ * datagrams at their in-kernel size) then drops the overflow, and every drop costs a
+ * device a 2 s CoAP retransmission. Ask for 4 MiB: SO_RCVBUFFORCE lifts the
+ * net.core.rmem_max cap when we run as root; otherwise the kernel gives what the cap allows.
+ */
+#define UDP_SOCKET_BUFFER (4 * 1024 * 1024)
+
+static void grow_socket_buffers(uv_udp_t *handle)
+{
+	uv_os_fd_t fd;
+	if (uv_fileno((uv_handle_t *)handle, &fd) != 0)
+		return;
+	int size = UDP_SOCKET_BUFFER;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 int net_udp_open(struct net_udp **out, uv_loop_t *loop, const struct addr *bind,
 		 net_udp_recv_fn cb, void *ctx)
 {
@@ -81,8 +102,10 @@ int net_udp_open(struct net_udp **out, uv_loop_t *loop, const struct addr *bind,
 	}
 	if (rc == 0)
 		rc = addr_from_sockaddr(&udp->local, (const struct sockaddr *)&ss);
-	if (rc == 0)
+	if (rc == 0) {
+		grow_socket_buffers(&udp->handle);
 		rc = uv_udp_recv_start(&udp->handle, on_alloc, on_recv);
+	}
 	if (rc != 0) {
 		net_udp_close(udp);
 		return rc;
