@@ -2,9 +2,13 @@
  * lwm2m_load: the load generator of the benchmarks (the seed of tools/lwm2m-sim's many-device
  * mode).
  *
- * It plays N LwM2M devices at once, each from its own UDP socket bound to its own loopback
- * address (127.B.x.y), so the server sees N distinct peers as it would in the field. One
- * thread drives all sockets with epoll and keeps a bounded window of requests in flight;
+ * It plays N LwM2M devices at once, each from its own loopback address (127.B.x.y), so the
+ * server sees N distinct peers as it would in the field. The devices share a few UDP
+ * sockets bound to the wildcard address: a send picks the device's source address with
+ * IP_PKTINFO, and a receive learns which device it is for from the same ancillary data.
+ * (One socket per device would need N file descriptors; machines that cap RLIMIT_NOFILE
+ * at 20k could not play 100k devices.) One thread drives the sockets with epoll and keeps
+ * a bounded window of requests in flight;
  * every request carries its send time for the latency histogram, is retransmitted when
  * unanswered (RFC 7252 §4.2 doubling) and is counted lost when it runs out of tries.
  * A device never has more than one request in flight (CoAP NSTART = 1).
@@ -34,7 +38,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,7 +61,9 @@
 #define REQ_MAX 256
 #define RESP_MAX 2048
 /* Datagrams read from one socket per readiness event before moving on. */
-#define RECV_BURST 16
+#define RECV_BURST 64
+/* Sockets the devices share; device i sends and receives on socket i % SOCKETS. */
+#define SOCKETS 32u
 #define EPOLL_BATCH 512
 /* The longest epoll sleep, so the phase deadline is noticed even when all is quiet. */
 #define WAIT_MS_MAX 100
@@ -100,7 +105,6 @@ struct options {
 };
 
 struct device {
-	int fd;
 	int32_t slot; /* index in load.slots while a request is in flight, else -1 */
 	uint32_t rounds_left;
 	uint16_t next_mid;
@@ -150,6 +154,8 @@ struct phase {
 struct load {
 	struct options opt;
 	int epfd;
+	int fds[SOCKETS];
+	uint32_t nfds;
 	struct device *dev;
 	struct slot *slots;
 	uint32_t nslots;
@@ -268,24 +274,15 @@ static void device_addr(const struct options *o, uint32_t i, struct sockaddr_in 
 	sin->sin_addr.s_addr = htonl((127u << 24) | (b << 16) | (c << 8) | d);
 }
 
-/* Makes room for one socket per device plus a few for stdio and epoll. Running as root,
- * the hard limit may be raised too (up to fs.nr_open). */
-static int raise_nofile(uint32_t devices)
+/* The device whose address is sin (the inverse of device_addr), or UINT32_MAX. */
+static uint32_t device_of_addr(const struct options *o, const struct in_addr *a)
 {
-	rlim_t need = (rlim_t)devices + 64;
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return -errno;
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= need)
-		return 0;
-	if (rl.rlim_cur == RLIM_INFINITY)
-		return 0;
-	rl.rlim_cur = need;
-	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
-		rl.rlim_max = need;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return -errno;
-	return 0;
+	uint32_t v = ntohl(a->s_addr);
+	uint32_t b = (v >> 16) & 0xff, c = (v >> 8) & 0xff, d = v & 0xff;
+	if ((v >> 24) != 127 || b < o->net || d == 0 || d > HOSTS_PER_NET)
+		return UINT32_MAX;
+	uint64_t i = (uint64_t)(b - o->net) * HOSTS_PER_NET * 256u + c * HOSTS_PER_NET + (d - 1);
+	return i < o->devices ? (uint32_t)i : UINT32_MAX;
 }
 
 /* Reads VmRSS of a process in kB. Returns 0 or -errno. */
@@ -312,32 +309,31 @@ static int read_rss_kb(long pid, long *kb)
 static int open_devices(struct load *ld)
 {
 	const struct options *o = &ld->opt;
-	for (uint32_t i = 0; i < o->devices; i++)
-		ld->dev[i].fd = -1;
 	for (uint32_t i = 0; i < o->devices; i++) {
 		struct device *d = &ld->dev[i];
 		d->slot = -1;
 		/* Message IDs start spread out so that peers do not all use the same ones. */
 		d->next_mid = (uint16_t)(i * 7919u);
+	}
+	ld->nfds = o->devices < SOCKETS ? o->devices : SOCKETS;
+	for (uint32_t k = 0; k < ld->nfds; k++) {
 		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			int err = -errno;
-			fprintf(stderr, "lwm2m_load: socket %u: %s\n", i, strerror(errno));
+			fprintf(stderr, "lwm2m_load: socket: %s\n", strerror(errno));
 			return err;
 		}
-		d->fd = fd;
-		struct sockaddr_in local;
-		device_addr(o, i, &local);
-		/* connect() makes the kernel drop datagrams from anyone but the target. */
-		if (bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0 ||
-		    connect(fd, (const struct sockaddr *)&o->target, sizeof(o->target)) < 0) {
+		ld->fds[k] = fd;
+		int on = 1, size = 4 * 1024 * 1024;
+		struct sockaddr_in any = {.sin_family = AF_INET};
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+		if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0 ||
+		    bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0) {
 			int err = -errno;
-			char a[INET_ADDRSTRLEN];
-			inet_ntop(AF_INET, &local.sin_addr, a, sizeof(a));
-			fprintf(stderr, "lwm2m_load: bind/connect %s: %s\n", a, strerror(errno));
+			fprintf(stderr, "lwm2m_load: socket setup: %s\n", strerror(errno));
 			return err;
 		}
-		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = k};
 		if (epoll_ctl(ld->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			int err = -errno;
 			fprintf(stderr, "lwm2m_load: epoll_ctl: %s\n", strerror(errno));
@@ -345,6 +341,37 @@ static int open_devices(struct load *ld)
 		}
 	}
 	return 0;
+}
+
+/* Sends a datagram to the target from device i's own address. A failure is left to the
+ * retransmission timer, like a datagram lost on the way. */
+static void send_as(struct load *ld, uint32_t i, const void *data, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+	struct msghdr mh = {
+		.msg_name = &ld->opt.target,
+		.msg_namelen = sizeof(ld->opt.target),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = IPPROTO_IP;
+	cm->cmsg_type = IP_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+	struct in_pktinfo pi;
+	memset(&pi, 0, sizeof(pi));
+	struct sockaddr_in local;
+	device_addr(&ld->opt, i, &local);
+	pi.ipi_spec_dst = local.sin_addr;
+	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	(void)sendmsg(ld->fds[i % ld->nfds], &mh, MSG_DONTWAIT);
 }
 
 static void format_node_id(const struct options *o, uint32_t i, char *buf, size_t cap)
@@ -415,10 +442,9 @@ static uint32_t ready_pop(struct load *ld)
 	return i;
 }
 
-/* A failed send is left to the retransmission timer, like a datagram lost on the way. */
 static void transmit(struct load *ld, const struct slot *s)
 {
-	(void)send(ld->dev[s->dev].fd, s->data, s->len, MSG_DONTWAIT);
+	send_as(ld, s->dev, s->data, s->len);
 }
 
 static void schedule_check(struct load *ld, uint64_t deadline)
@@ -536,7 +562,7 @@ static void answer_server(struct load *ld, uint32_t i, const struct coap_msg *r)
 		return;
 	int n = coap_msg_encode(&m, out, sizeof(out));
 	if (n > 0)
-		(void)send(ld->dev[i].fd, out, (size_t)n, MSG_DONTWAIT);
+		send_as(ld, i, out, (size_t)n);
 }
 
 static bool token_matches(const struct slot *s, const struct coap_msg *r)
@@ -596,17 +622,45 @@ static void on_datagram(struct load *ld, uint32_t i, const uint8_t *buf, size_t 
 	finish(ld, s, ok ? OUT_OK : OUT_ERR, r.code, now);
 }
 
-static void on_readable(struct load *ld, uint32_t i)
+/* Reads what socket k has: each datagram goes to the device it was addressed to, if it
+ * came from the target. */
+static void on_readable(struct load *ld, uint32_t k)
 {
 	uint8_t buf[RESP_MAX];
-	for (int k = 0; k < RECV_BURST; k++) {
-		ssize_t n = recv(ld->dev[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + 64];
+	} ctl;
+	for (int burst = 0; burst < RECV_BURST; burst++) {
+		struct sockaddr_in from;
+		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+		struct msghdr mh = {
+			.msg_name = &from,
+			.msg_namelen = sizeof(from),
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = ctl.buf,
+			.msg_controllen = sizeof(ctl.buf),
+		};
+		ssize_t n = recvmsg(ld->fds[k], &mh, MSG_DONTWAIT);
 		if (n < 0) {
 			/* EAGAIN: drained. ECONNREFUSED (ICMP port unreachable) and the like:
 			 * the request times out on its own. */
 			return;
 		}
-		on_datagram(ld, i, buf, (size_t)n, now_ns());
+		if (from.sin_port != ld->opt.target.sin_port ||
+		    from.sin_addr.s_addr != ld->opt.target.sin_addr.s_addr)
+			continue;
+		uint32_t dev = UINT32_MAX;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				dev = device_of_addr(&ld->opt, &pi.ipi_addr);
+			}
+		}
+		if (dev != UINT32_MAX && dev % ld->nfds == k)
+			on_datagram(ld, dev, buf, (size_t)n, now_ns());
 	}
 }
 
@@ -814,12 +868,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 static int setup(struct load *ld)
 {
 	const struct options *o = &ld->opt;
-	int rc = raise_nofile(o->devices);
-	if (rc < 0) {
-		fprintf(stderr, "lwm2m_load: cannot raise RLIMIT_NOFILE to %u: %s\n",
-			o->devices + 64, strerror(-rc));
-		return rc;
-	}
 	ld->nslots = o->window < o->devices ? o->window : o->devices;
 	ld->dev = calloc(o->devices, sizeof(*ld->dev));
 	ld->ready = calloc(o->devices, sizeof(*ld->ready));
@@ -838,12 +886,8 @@ static int setup(struct load *ld)
 
 static void teardown(struct load *ld)
 {
-	if (ld->dev != NULL) {
-		for (uint32_t i = 0; i < ld->opt.devices; i++) {
-			if (ld->dev[i].fd >= 0)
-				close(ld->dev[i].fd);
-		}
-	}
+	for (uint32_t k = 0; k < ld->nfds; k++)
+		close(ld->fds[k]);
 	if (ld->epfd >= 0)
 		close(ld->epfd);
 	free(ld->dev);
