@@ -99,6 +99,40 @@ static uint8_t hook_authorize(void *ctx, const char *endpoint, enum lwm2m_transp
 	return 0;
 }
 
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int iot_devices_psk(struct iot_devices *dev, const char *identity, uint8_t *key, size_t cap,
+		    size_t *key_len)
+{
+	struct store_device d;
+	int rc = store_device_get_by_node_id(dev->store, identity, &d);
+	if (rc != 0) {
+		if (rc != -ENOENT)
+			dev->stats.store_errors++;
+		return -ENOENT;
+	}
+	size_t hex_len = strlen(d.secret);
+	if (!d.secure_access || hex_len == 0 || hex_len % 2 != 0 || hex_len / 2 > cap)
+		return -ENOENT;
+	for (size_t i = 0; i < hex_len / 2; i++) {
+		int hi = hex_value(d.secret[2 * i]), lo = hex_value(d.secret[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -ENOENT;
+		key[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*key_len = hex_len / 2;
+	return 0;
+}
+
 static void hook_registered(void *ctx, const struct lwm2m_registration *reg)
 {
 	mark_dirty(ctx, reg->endpoint, STATUS_TO_ONLINE);

@@ -50,6 +50,12 @@ int iot_devices_sweep(struct iot_devices *dev, int64_t now_ms);
 /* The API deleted a device: its live registration ends now. */
 void iot_devices_removed(struct iot_devices *dev, const char *node_id);
 
+/* The DTLS pre-shared key of identity (a node_id): the bytes of its hex secret. 0 with
+ * key/key_len set, or -ENOENT when there is no such device, it is not a secure_access
+ * device, or its secret does not fit cap. */
+int iot_devices_psk(struct iot_devices *dev, const char *identity, uint8_t *key, size_t cap,
+		    size_t *key_len);
+
 const struct iot_devices_stats *iot_devices_stats(const struct iot_devices *dev);
 
 #endif

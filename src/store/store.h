@@ -156,4 +156,18 @@ int store_registration_load_all(struct store *s,
 /* Frees r->links (the struct itself is the caller's). Accepts NULL. */
 void store_registration_clear(struct store_registration *r);
 
+/*
+ * DTLS sessions saved at shutdown (a serialized mbedTLS context per identity), so devices
+ * keep their sessions across a restart. A saved session must never be loaded twice (its
+ * record sequence numbers would repeat), so loading takes them: store_dtls_session_take_all
+ * calls cb for each and deletes them all in the same transaction.
+ */
+int store_dtls_session_put(struct store *s, const char *identity, const char *peer,
+			   const uint8_t *data, size_t len);
+int store_dtls_session_delete(struct store *s, const char *identity);
+int store_dtls_session_take_all(struct store *s,
+				int (*cb)(void *ctx, const char *identity, const char *peer,
+					  const uint8_t *data, size_t len),
+				void *ctx);
+
 #endif

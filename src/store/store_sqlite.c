@@ -67,6 +67,12 @@ static const char *const schema_steps[] = {
 	"  queue_mode INTEGER NOT NULL,"
 	"  registered_at_ms INTEGER NOT NULL,"
 	"  updated_at_ms INTEGER NOT NULL);",
+	/* 2: DTLS sessions saved at shutdown, one per identity (node_id). */
+	"CREATE TABLE dtls_sessions ("
+	"  identity TEXT PRIMARY KEY,"
+	"  peer TEXT NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  saved_at INTEGER NOT NULL);",
 };
 
 enum stmt_id {
@@ -93,6 +99,10 @@ enum stmt_id {
 	ST_REG_PUT,
 	ST_REG_DELETE,
 	ST_REG_LOAD,
+	ST_DTLS_PUT,
+	ST_DTLS_DELETE,
+	ST_DTLS_TAKE,
+	ST_DTLS_CLEAR,
 	ST_COUNT
 };
 
@@ -146,6 +156,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_REG_DELETE] = "DELETE FROM registrations WHERE node_id = ?1",
 	[ST_REG_LOAD] = "SELECT node_id, reg_id, lifetime, binding, lwm2m_version, links, peer,"
 			" transport, queue_mode, registered_at_ms, updated_at_ms FROM registrations",
+	[ST_DTLS_PUT] = "INSERT OR REPLACE INTO dtls_sessions (identity, peer, data, saved_at)"
+			" VALUES (?1, ?2, ?3, ?4)",
+	[ST_DTLS_DELETE] = "DELETE FROM dtls_sessions WHERE identity = ?1",
+	[ST_DTLS_TAKE] = "SELECT identity, peer, data FROM dtls_sessions",
+	[ST_DTLS_CLEAR] = "DELETE FROM dtls_sessions",
 };
 
 struct store {
@@ -816,4 +831,65 @@ void store_registration_clear(struct store_registration *r)
 		return;
 	free(r->links);
 	r->links = NULL;
+}
+
+/* Saved DTLS sessions. */
+
+int store_dtls_session_put(struct store *s, const char *identity, const char *peer,
+			   const uint8_t *data, size_t len)
+{
+	sqlite3_stmt *st = stmt(s, ST_DTLS_PUT);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, identity);
+	bind_text(st, 2, peer);
+	sqlite3_bind_blob(st, 3, data, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+	return run_done(s, st, "dtls session put");
+}
+
+int store_dtls_session_delete(struct store *s, const char *identity)
+{
+	sqlite3_stmt *st = stmt(s, ST_DTLS_DELETE);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, identity);
+	return run_done(s, st, "dtls session delete");
+}
+
+int store_dtls_session_take_all(struct store *s,
+				int (*cb)(void *ctx, const char *identity, const char *peer,
+					  const uint8_t *data, size_t len),
+				void *ctx)
+{
+	int rc = store_begin(s);
+	if (rc)
+		return rc;
+	sqlite3_stmt *st = stmt(s, ST_DTLS_TAKE);
+	if (!st) {
+		store_rollback(s);
+		return -EIO;
+	}
+	int ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *identity = (const char *)sqlite3_column_text(st, 0);
+		const char *peer = (const char *)sqlite3_column_text(st, 1);
+		const uint8_t *data = sqlite3_column_blob(st, 2);
+		size_t len = (size_t)sqlite3_column_bytes(st, 2);
+		ret = cb(ctx, identity ? identity : "", peer ? peer : "", data, len);
+		if (ret)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_error(s, "dtls session load");
+	sqlite3_reset(st);
+	if (ret == 0) {
+		st = stmt(s, ST_DTLS_CLEAR);
+		ret = st ? run_done(s, st, "dtls session clear") : -EIO;
+	}
+	if (ret) {
+		store_rollback(s);
+		return ret;
+	}
+	return store_commit(s);
 }
