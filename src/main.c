@@ -19,6 +19,7 @@
 
 #include "api/api.h"
 #include "coap/coap_ep.h"
+#include "dtls/dtls_server.h"
 #include "iot/iot_devices.h"
 #include "lwm2m/lwm2m_server.h"
 #include "net/udp.h"
@@ -42,13 +43,16 @@ struct config {
 	char http[64];
 	size_t max_body;
 	bool coap_given;
+	bool coaps_given;
+	struct dtls_server_config dtls;
 };
 
-/* One CoAP socket and its message layer. */
+/* One CoAP socket and its message layer; on a DTLS socket, the sessions between them. */
 struct listener {
 	struct daemon *d;
 	enum lwm2m_transport transport;
 	struct net_udp *udp;
+	struct dtls_server *dtls; /* NULL on plain CoAP */
 	struct coap_ep *ep;
 };
 
@@ -63,6 +67,7 @@ struct daemon {
 	uv_timer_t tick;
 	uv_signal_t sigint, sigterm;
 	uint64_t ticks;
+	int dtls_restored;
 };
 
 static int64_t now_ms(void)
@@ -82,12 +87,17 @@ static void usage(FILE *out)
 		"  --db PATH          SQLite registry (default ./var/lwm2md.db)\n"
 		"  --coap HOST:PORT   plain CoAP socket; repeatable (default 0.0.0.0:5683 and "
 		"[::]:5683)\n"
-		"  --coaps HOST:PORT  CoAP over DTLS socket (not available yet)\n"
+		"  --coaps HOST:PORT  CoAP over DTLS 1.2 (PSK) socket; repeatable (default "
+		"0.0.0.0:5684 and [::]:5684)\n"
+		"  --dtls-ciphersuites LIST  comma-separated, in order of preference (default\n"
+		"                     TLS-PSK-WITH-AES-128-CCM-8,TLS-PSK-WITH-AES-128-CBC-SHA256)\n"
+		"  --dtls-idle-seconds N  idle time before a DTLS session hibernates (default 60)\n"
+		"  --dtls-max-handshakes N  concurrent DTLS handshakes (default 256)\n"
 		"  --http HOST:PORT   REST API (default 127.0.0.1:8080)\n"
 		"  --max-body N       largest CoAP body without block-wise (default 1024)\n"
 		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
 		"A port of 0 picks a free port; each bound socket is printed as\n"
-		"'listening <coap|http> HOST:PORT' on standard output.\n");
+		"'listening <coap|coaps|http> HOST:PORT' on standard output.\n");
 }
 
 /* Applies one setting; the names are the long options without the dashes. */
@@ -104,6 +114,9 @@ static int config_set(struct config *cfg, const char *name, const char *value)
 		return str_copy(cfg->coap[cfg->coap_count++], sizeof(cfg->coap[0]), value);
 	}
 	if (strcmp(name, "coaps") == 0) {
+		if (!cfg->coaps_given)
+			cfg->coaps_count = 0;
+		cfg->coaps_given = true;
 		if (cfg->coaps_count == MAX_BINDS)
 			return -E2BIG;
 		return str_copy(cfg->coaps[cfg->coaps_count++], sizeof(cfg->coaps[0]), value);
@@ -117,6 +130,20 @@ static int config_set(struct config *cfg, const char *name, const char *value)
 		if (errno || *end || v < 16 || v > 65536)
 			return -EINVAL;
 		cfg->max_body = v;
+		return 0;
+	}
+	if (strcmp(name, "dtls-ciphersuites") == 0)
+		return dtls_server_parse_ciphersuites(&cfg->dtls, value);
+	if (strcmp(name, "dtls-idle-seconds") == 0 || strcmp(name, "dtls-max-handshakes") == 0) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(value, &end, 10);
+		if (errno || *end || v < 1 || v > 86400)
+			return -EINVAL;
+		if (name[5] == 'i')
+			cfg->dtls.idle_ms = (uint32_t)v * 1000;
+		else
+			cfg->dtls.max_handshakes = v;
 		return 0;
 	}
 	if (strcmp(name, "log-level") == 0)
@@ -170,6 +197,10 @@ static void config_defaults(struct config *cfg)
 	str_copy(cfg->coap[0], sizeof(cfg->coap[0]), "0.0.0.0:5683");
 	str_copy(cfg->coap[1], sizeof(cfg->coap[1]), "[::]:5683");
 	cfg->coap_count = 2;
+	str_copy(cfg->coaps[0], sizeof(cfg->coaps[0]), "0.0.0.0:5684");
+	str_copy(cfg->coaps[1], sizeof(cfg->coaps[1]), "[::]:5684");
+	cfg->coaps_count = 2;
+	dtls_server_config_defaults(&cfg->dtls);
 	str_copy(cfg->http, sizeof(cfg->http), "127.0.0.1:8080");
 	cfg->max_body = 1024;
 }
@@ -270,19 +301,47 @@ static void on_request(void *ctx, const struct addr *peer, const struct coap_msg
 		       struct coap_msg *resp, uint64_t now)
 {
 	struct listener *l = ctx;
-	lwm2m_server_handle(l->d->lwm2m, l->transport, NULL, peer, req, resp, (int64_t)now);
+	const char *identity = l->dtls ? dtls_server_peer_identity(l->dtls, peer) : NULL;
+	lwm2m_server_handle(l->d->lwm2m, l->transport, identity, peer, req, resp, (int64_t)now);
 }
 
+/* CoAP datagrams out: straight to the socket, or into the peer's DTLS session. */
 static void on_send(void *ctx, const struct addr *peer, const uint8_t *data, size_t len)
 {
 	struct listener *l = ctx;
-	net_udp_send(l->udp, peer, data, len);
+	if (l->dtls)
+		dtls_server_send(l->dtls, peer, data, len, (uint64_t)now_ms());
+	else
+		net_udp_send(l->udp, peer, data, len);
 }
 
 static void on_datagram(void *ctx, const struct addr *from, const uint8_t *data, size_t len)
 {
 	struct listener *l = ctx;
-	coap_ep_input(l->ep, from, data, len, (uint64_t)now_ms());
+	if (l->dtls)
+		dtls_server_input(l->dtls, from, data, len, (uint64_t)now_ms());
+	else
+		coap_ep_input(l->ep, from, data, len, (uint64_t)now_ms());
+}
+
+/* DTLS hooks: records out, decrypted CoAP in, keys from the registry. */
+static void on_dtls_send(void *ctx, const struct addr *peer, const uint8_t *data, size_t len)
+{
+	struct listener *l = ctx;
+	net_udp_send(l->udp, peer, data, len);
+}
+
+static void on_dtls_recv(void *ctx, const struct addr *peer, const uint8_t *data, size_t len)
+{
+	struct listener *l = ctx;
+	coap_ep_input(l->ep, peer, data, len, (uint64_t)now_ms());
+}
+
+static int on_dtls_psk(void *ctx, const char *identity, uint8_t key[DTLS_PSK_MAX],
+		       size_t *key_len)
+{
+	struct listener *l = ctx;
+	return iot_devices_psk(l->d->devices, identity, key, DTLS_PSK_MAX, key_len);
 }
 
 static void write_metrics(void *ctx, FILE *out)
@@ -337,16 +396,84 @@ static void write_metrics(void *ctx, FILE *out)
 	GAUGE("lwm2md_registrations_active", "Live registrations.", lwm2m_server_count(d->lwm2m));
 	COUNTER("lwm2md_store_errors_total", "Failed registry writes.", is->store_errors);
 	COUNTER("lwm2md_store_flushes_total", "Registry write batches.", is->flushes);
+	struct dtls_server_stats ds = {0};
+	for (int i = 0; i < d->listener_count; i++) {
+		if (!d->listeners[i].dtls)
+			continue;
+		const struct dtls_server_stats *x = dtls_server_stats(d->listeners[i].dtls);
+		ds.hello_verify_sent += x->hello_verify_sent;
+		ds.dropped_unverified += x->dropped_unverified;
+		ds.handshakes_refused += x->handshakes_refused;
+		ds.handshakes_done += x->handshakes_done;
+		ds.handshakes_resumed += x->handshakes_resumed;
+		ds.fail_unknown_identity += x->fail_unknown_identity;
+		ds.fail_bad_key += x->fail_bad_key;
+		ds.fail_timeout += x->fail_timeout;
+		ds.fail_other += x->fail_other;
+		ds.hibernations += x->hibernations;
+		ds.wakeups += x->wakeups;
+		ds.sessions_live += x->sessions_live;
+		ds.sessions_hibernated += x->sessions_hibernated;
+		ds.handshakes_in_progress += x->handshakes_in_progress;
+	}
+	COUNTER("lwm2md_dtls_hello_verify_sent_total",
+		"HelloVerifyRequests sent to ClientHellos without a valid cookie.",
+		ds.hello_verify_sent);
+	COUNTER("lwm2md_dtls_dropped_unverified_total",
+		"Datagrams from peers without a session that were not a ClientHello.",
+		ds.dropped_unverified);
+	COUNTER("lwm2md_dtls_handshakes_total", "Full DTLS handshakes completed.",
+		ds.handshakes_done);
+	COUNTER("lwm2md_dtls_resumptions_total", "Abbreviated (resumed) DTLS handshakes completed.",
+		ds.handshakes_resumed);
+	fprintf(out, "# HELP lwm2md_dtls_handshake_failures_total DTLS handshakes that failed, by "
+		     "reason.\n# TYPE lwm2md_dtls_handshake_failures_total counter\n");
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"unknown_identity\"} %" PRIu64
+		     "\n", ds.fail_unknown_identity);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"bad_key\"} %" PRIu64 "\n",
+		ds.fail_bad_key);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"timeout\"} %" PRIu64 "\n",
+		ds.fail_timeout);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"too_many\"} %" PRIu64 "\n",
+		ds.handshakes_refused);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"other\"} %" PRIu64 "\n",
+		ds.fail_other);
+	COUNTER("lwm2md_dtls_hibernations_total", "Idle DTLS sessions serialized and freed.",
+		ds.hibernations);
+	COUNTER("lwm2md_dtls_wakeups_total", "Hibernated DTLS sessions restored.", ds.wakeups);
+	GAUGE("lwm2md_dtls_sessions_live", "DTLS sessions with a live mbedTLS context.",
+	      ds.sessions_live);
+	GAUGE("lwm2md_dtls_sessions_hibernated", "DTLS sessions kept serialized.",
+	      ds.sessions_hibernated);
+	GAUGE("lwm2md_dtls_handshakes_in_progress", "DTLS handshakes under way.",
+	      ds.handshakes_in_progress);
 	COUNTER("lwm2md_devices_expired_inactive_total",
 		"Devices deleted because they never connected in time.", is->expired_inactive);
 #undef COUNTER
 #undef GAUGE
 }
 
+/* resetSecret and deletion end the device's DTLS sessions: the old key must not keep
+ * working. Saved sessions are in the store only while the daemon is down. */
+static void end_dtls_sessions(struct daemon *d, const char *node_id)
+{
+	for (int i = 0; i < d->listener_count; i++) {
+		if (d->listeners[i].dtls)
+			dtls_server_close_identity(d->listeners[i].dtls, node_id,
+						   (uint64_t)now_ms());
+	}
+}
+
 static void on_device_removed(void *ctx, const char *node_id)
 {
 	struct daemon *d = ctx;
+	end_dtls_sessions(d, node_id);
 	iot_devices_removed(d->devices, node_id);
+}
+
+static void on_secret_reset(void *ctx, const char *node_id)
+{
+	end_dtls_sessions(ctx, node_id);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -354,8 +481,11 @@ static void on_tick(uv_timer_t *t)
 	struct daemon *d = t->data;
 	int64_t now = now_ms();
 	d->ticks++;
-	for (int i = 0; i < d->listener_count; i++)
+	for (int i = 0; i < d->listener_count; i++) {
+		if (d->listeners[i].dtls)
+			dtls_server_tick(d->listeners[i].dtls, (uint64_t)now);
 		coap_ep_tick(d->listeners[i].ep, (uint64_t)now);
+	}
 	lwm2m_server_tick(d->lwm2m, now);
 	if (d->ticks % SWEEP_EVERY_TICKS == 0)
 		iot_devices_sweep(d->devices, now);
@@ -371,7 +501,7 @@ static void on_signal(uv_signal_t *s, int signum)
 }
 
 static int open_listener(struct daemon *d, const char *where, enum lwm2m_transport transport,
-			 const struct coap_ep_config *epcfg)
+			 const struct coap_ep_config *epcfg, const struct dtls_server_config *dtls)
 {
 	struct addr bind;
 	if (addr_parse(&bind, where) != 0) {
@@ -381,21 +511,106 @@ static int open_listener(struct daemon *d, const char *where, enum lwm2m_transpo
 	struct listener *l = &d->listeners[d->listener_count];
 	l->d = d;
 	l->transport = transport;
+	const char *scheme = transport == LWM2M_TRANSPORT_DTLS ? "coaps" : "coap";
 	int rc = coap_ep_create(&l->ep, epcfg, on_send, on_request, l);
 	if (rc != 0)
 		return rc;
+	if (transport == LWM2M_TRANSPORT_DTLS) {
+		struct dtls_server_hooks hooks = {
+			.psk = on_dtls_psk, .recv = on_dtls_recv, .send = on_dtls_send,
+		};
+		rc = dtls_server_create(&l->dtls, dtls, &hooks, l);
+		if (rc != 0) {
+			coap_ep_destroy(l->ep);
+			l->ep = NULL;
+			return rc;
+		}
+	}
 	rc = net_udp_open(&l->udp, d->loop, &bind, on_datagram, l);
 	if (rc != 0) {
-		fprintf(stderr, "lwm2md: cannot bind coap %s: %s\n", where, uv_strerror(rc));
+		fprintf(stderr, "lwm2md: cannot bind %s %s: %s\n", scheme, where, uv_strerror(rc));
 		coap_ep_destroy(l->ep);
+		dtls_server_destroy(l->dtls);
+		memset(l, 0, sizeof(*l));
 		return rc;
 	}
 	d->listener_count++;
 	struct addr local;
 	char buf[ADDR_STR_MAX];
 	net_udp_local_addr(l->udp, &local);
-	printf("listening coap %s\n", addr_format(&local, buf));
+	printf("listening %s %s\n", scheme, addr_format(&local, buf));
 	return 0;
+}
+
+/* Sessions saved at the last shutdown go back to the socket of their address family
+ * (the first DTLS listener of that family); they are deleted from the store as they are
+ * read, since a saved session must never be loaded twice. */
+static int restore_one_session(void *ctx, const char *identity, const char *peer_str,
+			       const uint8_t *data, size_t len)
+{
+	struct daemon *d = ctx;
+	struct addr peer;
+	if (addr_parse(&peer, peer_str) != 0)
+		return 0;
+	for (int i = 0; i < d->listener_count; i++) {
+		struct listener *l = &d->listeners[i];
+		struct addr local;
+		if (!l->dtls)
+			continue;
+		net_udp_local_addr(l->udp, &local);
+		if (local.family != peer.family)
+			continue;
+		if (dtls_server_restore(l->dtls, identity, &peer, data, len, (uint64_t)now_ms()) == 0)
+			d->dtls_restored++;
+		break;
+	}
+	return 0;
+}
+
+static void restore_dtls_sessions(struct daemon *d)
+{
+	int rc = store_dtls_session_take_all(d->store, restore_one_session, d);
+	if (rc != 0)
+		LOG_WARN("main", "saved DTLS sessions not restored: %s", strerror(-rc));
+	else if (d->dtls_restored)
+		LOG_INFO("main", "%d saved DTLS sessions restored", d->dtls_restored);
+}
+
+struct save_ctx {
+	struct daemon *d;
+	int saved;
+};
+
+static int save_one_session(void *ctx, const char *identity, const struct addr *peer,
+			    const uint8_t *data, size_t len)
+{
+	struct save_ctx *sc = ctx;
+	char buf[ADDR_STR_MAX];
+	int rc = store_dtls_session_put(sc->d->store, identity, addr_format(peer, buf), data, len);
+	if (rc == 0)
+		sc->saved++;
+	return rc;
+}
+
+/* At shutdown: every established session into the store, in one transaction. */
+static void save_dtls_sessions(struct daemon *d)
+{
+	struct save_ctx sc = { d, 0 };
+	if (!d->store || store_begin(d->store) != 0)
+		return;
+	int rc = 0;
+	for (int i = 0; i < d->listener_count && rc == 0; i++) {
+		if (d->listeners[i].dtls)
+			rc = dtls_server_save_all(d->listeners[i].dtls, save_one_session, &sc);
+	}
+	if (rc == 0 && store_commit(d->store) == 0) {
+		if (sc.saved)
+			LOG_INFO("main", "%d DTLS sessions saved", sc.saved);
+	} else {
+		if (rc != 0)
+			store_rollback(d->store);
+		LOG_WARN("main", "DTLS sessions not saved; devices will handshake again");
+	}
 }
 
 static int daemon_start(struct daemon *d, const struct config *cfg)
@@ -421,7 +636,7 @@ static int daemon_start(struct daemon *d, const struct config *cfg)
 	coap_ep_config_defaults(&epcfg);
 	epcfg.max_body = cfg->max_body;
 	for (int i = 0; i < cfg->coap_count; i++) {
-		rc = open_listener(d, cfg->coap[i], LWM2M_TRANSPORT_UDP, &epcfg);
+		rc = open_listener(d, cfg->coap[i], LWM2M_TRANSPORT_UDP, &epcfg, NULL);
 		/* The IPv6 default is best effort: a host without IPv6 still serves IPv4. */
 		if (rc != 0 && !cfg->coap_given && strcmp(cfg->coap[i], "[::]:5683") == 0) {
 			LOG_WARN("main", "no IPv6 CoAP socket: %s", uv_strerror(rc));
@@ -430,8 +645,16 @@ static int daemon_start(struct daemon *d, const struct config *cfg)
 		if (rc != 0)
 			return rc;
 	}
-	if (cfg->coaps_count)
-		LOG_WARN("main", "--coaps given, but CoAP over DTLS is not implemented yet");
+	for (int i = 0; i < cfg->coaps_count; i++) {
+		rc = open_listener(d, cfg->coaps[i], LWM2M_TRANSPORT_DTLS, &epcfg, &cfg->dtls);
+		if (rc != 0 && !cfg->coaps_given && strcmp(cfg->coaps[i], "[::]:5684") == 0) {
+			LOG_WARN("main", "no IPv6 CoAPS socket: %s", uv_strerror(rc));
+			continue;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	restore_dtls_sessions(d);
 
 	struct addr http;
 	if (addr_parse(&http, cfg->http) != 0) {
@@ -442,6 +665,7 @@ static int daemon_start(struct daemon *d, const struct config *cfg)
 		.store = d->store,
 		.lwm2m = d->lwm2m,
 		.device_removed = on_device_removed,
+		.secret_reset = on_secret_reset,
 		.metrics = write_metrics,
 		.ctx = d,
 	};
@@ -479,9 +703,11 @@ static void close_handle(uv_handle_t *h, void *arg)
  * pending writes, then the store. */
 static void daemon_stop(struct daemon *d)
 {
+	save_dtls_sessions(d);
 	for (int i = 0; i < d->listener_count; i++) {
 		net_udp_close(d->listeners[i].udp);
 		coap_ep_destroy(d->listeners[i].ep);
+		dtls_server_destroy(d->listeners[i].dtls);
 	}
 	api_server_stop(d->api);
 	uv_walk(d->loop, close_handle, NULL);

@@ -63,6 +63,8 @@ static void spawn(struct daemon_proc *d, const char *const *extra_args)
 	argv[argc++] = d->db;
 	argv[argc++] = "--coap";
 	argv[argc++] = d->coap_bind;
+	argv[argc++] = "--coaps";
+	argv[argc++] = d->coaps_bind;
 	argv[argc++] = "--http";
 	argv[argc++] = "127.0.0.1:0";
 	argv[argc++] = "--log-level";
@@ -86,14 +88,17 @@ static void spawn(struct daemon_proc *d, const char *const *extra_args)
 	d->pid = pid;
 	d->stdout_fd = pipefd[0];
 
-	bool have_coap = false, have_http = false;
+	bool have_coap = false, have_coaps = false, have_http = false;
 	char line[256];
-	while (!(have_coap && have_http)) {
+	while (!(have_coap && have_coaps && have_http)) {
 		if (read_line(d->stdout_fd, line, sizeof(line), 20000) < 0)
 			fail_msg("the daemon did not print its ports");
 		if (strncmp(line, "listening coap ", 15) == 0 && !have_coap) {
 			assert_int_equal(addr_parse(&d->coap, line + 15), 0);
 			have_coap = true;
+		} else if (strncmp(line, "listening coaps ", 16) == 0 && !have_coaps) {
+			assert_int_equal(addr_parse(&d->coaps, line + 16), 0);
+			have_coaps = true;
 		} else if (strncmp(line, "listening http ", 15) == 0) {
 			assert_int_equal(addr_parse(&d->http, line + 15), 0);
 			have_http = true;
@@ -111,6 +116,7 @@ void daemon_start_on(struct daemon_proc *d, const char *coap_bind,
 {
 	memset(d, 0, sizeof(*d));
 	snprintf(d->coap_bind, sizeof(d->coap_bind), "%s", coap_bind);
+	snprintf(d->coaps_bind, sizeof(d->coaps_bind), "127.0.0.1:0");
 	snprintf(d->dir, sizeof(d->dir), "/tmp/lwm2md-test-XXXXXX");
 	assert_non_null(mkdtemp(d->dir));
 	snprintf(d->db, sizeof(d->db), "%s/db.sqlite", d->dir);
@@ -128,6 +134,8 @@ void daemon_start_on(struct daemon_proc *d, const char *coap_bind,
 void daemon_restart(struct daemon_proc *d, const char *const *extra_args)
 {
 	assert_int_equal(d->pid, 0);
+	addr_format(&d->coap, d->coap_bind);
+	addr_format(&d->coaps, d->coaps_bind);
 	spawn(d, extra_args);
 }
 

@@ -23,8 +23,10 @@ struct daemon_proc {
 	char db[300];
 	char token[80];  /* API token for project "p1" */
 	struct addr coap;
+	struct addr coaps; /* the first DTLS socket */
 	struct addr http;
-	char coap_bind[64]; /* what --coap was given ("127.0.0.1:0" by default) */
+	char coap_bind[64];  /* what --coap was given ("127.0.0.1:0" by default) */
+	char coaps_bind[64]; /* what --coaps was given ("127.0.0.1:0") */
 	int stdout_fd;
 };
 
@@ -34,7 +36,8 @@ void daemon_start(struct daemon_proc *d, const char *const *extra_args);
 /* The same with CoAP bound to coap_bind (e.g. "[::1]:0"). */
 void daemon_start_on(struct daemon_proc *d, const char *coap_bind,
 		     const char *const *extra_args);
-/* Starts again on the same database (after daemon_stop). */
+/* Starts again on the same database (after daemon_stop) and the same CoAP and CoAPS
+ * ports, as devices would expect of a restarted server. */
 void daemon_restart(struct daemon_proc *d, const char *const *extra_args);
 /* SIGTERM and wait; fails the test unless the daemon exits 0 (under ASan, a leak or an
  * error makes it exit non-zero). */
