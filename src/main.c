@@ -453,27 +453,18 @@ static void write_metrics(void *ctx, FILE *out)
 #undef GAUGE
 }
 
-/* resetSecret and deletion end the device's DTLS sessions: the old key must not keep
- * working. Saved sessions are in the store only while the daemon is down. */
-static void end_dtls_sessions(struct daemon *d, const char *node_id)
+/* Deleting a device, resetting its secret or changing its secure_access ends its access:
+ * the live registration and the DTLS sessions (the old key must not keep working). Saved
+ * sessions are in the store only while the daemon is down. */
+static void end_device_access(void *ctx, const char *node_id)
 {
+	struct daemon *d = ctx;
 	for (int i = 0; i < d->listener_count; i++) {
 		if (d->listeners[i].dtls)
 			dtls_server_close_identity(d->listeners[i].dtls, node_id,
 						   (uint64_t)now_ms());
 	}
-}
-
-static void on_device_removed(void *ctx, const char *node_id)
-{
-	struct daemon *d = ctx;
-	end_dtls_sessions(d, node_id);
 	iot_devices_removed(d->devices, node_id);
-}
-
-static void on_secret_reset(void *ctx, const char *node_id)
-{
-	end_dtls_sessions(ctx, node_id);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -664,8 +655,8 @@ static int daemon_start(struct daemon *d, const struct config *cfg)
 	struct api_deps deps = {
 		.store = d->store,
 		.lwm2m = d->lwm2m,
-		.device_removed = on_device_removed,
-		.secret_reset = on_secret_reset,
+		.device_removed = end_device_access,
+		.secret_reset = end_device_access,
 		.metrics = write_metrics,
 		.ctx = d,
 	};

@@ -363,6 +363,7 @@ void api_devices_update(struct api_call *c)
 	if (api_field_string(c, body, "description", 0, STORE_TEXT_MAX, API_STR_ANY,
 			     d.description, sizeof(d.description), false) == -EINVAL)
 		goto cleanup;
+	bool was_secure = d.secure_access;
 	if (read_auth_info(c, body, &d) != 0)
 		goto cleanup;
 	rc = store_device_update(c->api->deps.store, &d);
@@ -370,6 +371,10 @@ void api_devices_update(struct api_call *c)
 		api_reply_store_error(c, rc, "device");
 		goto cleanup;
 	}
+	/* A change of secure_access invalidates the transport the device registered over:
+	 * its registration and DTLS sessions end, as when it is deleted. */
+	if (was_secure != d.secure_access && c->api->deps.device_removed)
+		c->api->deps.device_removed(c->api->deps.ctx, d.node_id);
 	api_reply(c, 200, device_json(c, &d, false, true));
 cleanup:
 	json_decref(body);

@@ -418,6 +418,7 @@ static void test_reset_secret_ends_session(void **state)
 	assert_int_equal(first, 1);
 	assert_int_equal(second, 0);
 	assert_int_equal(metric(d, "lwm2md_dtls_sessions_live"), 0);
+	assert_int_equal(api_wait_status(d, "meter_sec1", "OFFLINE", 3000), 0);
 }
 
 static void test_session_resumption(void **state)
