@@ -699,8 +699,9 @@ void dtls_server_tick(struct dtls_server *srv, uint64_t now_ms)
 		if (now_ms - s->last_active < srv->cfg.idle_ms)
 			break;
 		if (hibernate(s) != 0) {
-			/* Not serializable (a CBC suite) or out of memory: stays live, and
-			 * goes to the back of the line. */
+			/* Not serializable: a CBC suite, or mbedTLS still holds its last
+			 * flight because the peer has sent nothing since the handshake. It
+			 * stays live and goes to the back of the line. */
 			s->last_active = now_ms;
 			list_remove(&s->link);
 			list_push_back(&srv->live, &s->link);
@@ -817,7 +818,7 @@ int dtls_server_parse_ciphersuites(struct dtls_server_config *cfg, const char *l
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		char name[64];
-		if (len == 0 || len >= sizeof(name) || n == 2)
+		if (len == 0 || len >= sizeof(name) || n == 2 || (end && end[1] == '\0'))
 			return -EINVAL;
 		memcpy(name, p, len);
 		name[len] = '\0';
