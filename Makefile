@@ -34,6 +34,7 @@ test-fast: build
 
 bench: build
 	./bench/run.sh $(BUILD)
+	./bench/dtls.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -9,6 +9,7 @@
  *
  *   api_create --api IPV4:PORT --token TOKEN [--project bench] [--product bench]
  *              [--prefix bench] [--devices N] [--start I] [--timeout-s S]
+ *              [--secret HEX]   (secure_access devices with that secret, for DTLS)
  *
  * Devices are named like lwm2m_load's: PREFIX followed by six zero-padded digits, from
  * --start on. Prints one line:
@@ -56,6 +57,7 @@ struct options {
 	uint32_t devices;
 	uint32_t start;
 	uint32_t timeout_s;
+	const char *secret; /* when set: secure_access devices with this secret (DTLS) */
 };
 
 struct conn {
@@ -313,11 +315,16 @@ static int read_response(struct conn *c, struct response *r)
 /* POSTs one device. Returns 0 with r filled, or -errno when no response came. */
 static int post_device(struct conn *c, const struct options *o, uint32_t i, struct response *r)
 {
-	char body[256];
-	int blen = snprintf(body, sizeof(body),
-			    "{\"node_id\":\"%s%06" PRIu32 "\",\"product_id\":\"%s\","
-			    "\"auth_info\":{\"secure_access\":false,\"timeout\":0}}",
-			    o->prefix, i, o->product);
+	char body[384];
+	int blen = o->secret
+			   ? snprintf(body, sizeof(body),
+				      "{\"node_id\":\"%s%06" PRIu32 "\",\"product_id\":\"%s\","
+				      "\"auth_info\":{\"secure_access\":true,\"secret\":\"%s\"}}",
+				      o->prefix, i, o->product, o->secret)
+			   : snprintf(body, sizeof(body),
+				      "{\"node_id\":\"%s%06" PRIu32 "\",\"product_id\":\"%s\","
+				      "\"auth_info\":{\"secure_access\":false,\"timeout\":0}}",
+				      o->prefix, i, o->product);
 	if (blen < 0 || (size_t)blen >= sizeof(body))
 		return -ENOBUFS;
 	char req[REQ_MAX];
@@ -401,6 +408,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			rc = parse_u32(v, 1, DEVICES_MAX, &o->devices);
 		} else if (strcmp(a, "--start") == 0) {
 			rc = parse_u32(v, 0, DEVICES_MAX, &o->start);
+		} else if (strcmp(a, "--secret") == 0) {
+			o->secret = v;
+			rc = strlen(v) >= 8 && strlen(v) <= 64 ? 0 : -EINVAL;
 		} else if (strcmp(a, "--timeout-s") == 0) {
 			rc = parse_u32(v, 1, 3600, &o->timeout_s);
 		} else {

@@ -415,6 +415,7 @@ static void write_metrics(void *ctx, FILE *out)
 		ds.sessions_live += x->sessions_live;
 		ds.sessions_hibernated += x->sessions_hibernated;
 		ds.handshakes_in_progress += x->handshakes_in_progress;
+		ds.hibernated_bytes += x->hibernated_bytes;
 	}
 	COUNTER("lwm2md_dtls_hello_verify_sent_total",
 		"HelloVerifyRequests sent to ClientHellos without a valid cookie.",
@@ -447,6 +448,8 @@ static void write_metrics(void *ctx, FILE *out)
 	      ds.sessions_hibernated);
 	GAUGE("lwm2md_dtls_handshakes_in_progress", "DTLS handshakes under way.",
 	      ds.handshakes_in_progress);
+	GAUGE("lwm2md_dtls_hibernated_bytes", "Memory of the hibernated DTLS sessions: serialized records and their entries.",
+	      ds.hibernated_bytes);
 	COUNTER("lwm2md_devices_expired_inactive_total",
 		"Devices deleted because they never connected in time.", is->expired_inactive);
 #undef COUNTER

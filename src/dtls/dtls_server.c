@@ -321,7 +321,7 @@ static void leave_state(struct dtls_session *s)
 		break;
 	case SESSION_HIBERNATED:
 		st->sessions_hibernated--;
-		st->hibernated_bytes -= s->saved_len;
+		st->hibernated_bytes -= sizeof(*s) + s->saved_len;
 		break;
 	}
 	list_remove(&s->link);
@@ -343,7 +343,7 @@ static void enter_state(struct dtls_session *s, enum session_state state)
 		break;
 	case SESSION_HIBERNATED:
 		srv->stats.sessions_hibernated++;
-		srv->stats.hibernated_bytes += s->saved_len;
+		srv->stats.hibernated_bytes += sizeof(*s) + s->saved_len;
 		break;
 	}
 }

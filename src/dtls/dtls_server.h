@@ -78,7 +78,7 @@ struct dtls_server_stats {
 	uint64_t sessions_live;        /* gauge: sessions with an mbedTLS context */
 	uint64_t sessions_hibernated;  /* gauge */
 	uint64_t handshakes_in_progress; /* gauge */
-	uint64_t hibernated_bytes;     /* gauge: sum of the serialized records */
+	uint64_t hibernated_bytes;     /* gauge: the hibernated sessions' records and structs */
 };
 
 void dtls_server_config_defaults(struct dtls_server_config *cfg);

@@ -335,6 +335,7 @@ static void test_spoofed_client_hellos(void **state)
 	/* No per-hello state: a session is ~35 KB, so 10,000 would be 350 MB, and even 1 KB a
 	 * hello would be 10 MB. The allowance covers allocator noise (under ASan, its
 	 * quarantine of freed blocks: about 2.5 MB here). */
+	print_message("RSS %ld kB before the hellos, %ld kB after\n", rss_before, rss_after);
 	if (rss_after - rss_before > 8192)
 		fail_msg("RSS grew from %ld kB to %ld kB", rss_before, rss_after);
 

@@ -289,7 +289,7 @@ static void test_hibernate_wake_save_restore(void **state)
 	assert_int_equal(st->sessions_hibernated, 1);
 	assert_int_equal(st->sessions_live, 0);
 	assert_true(st->hibernated_bytes > 0 && st->hibernated_bytes < 1024);
-	print_message("hibernated session: %" PRIu64 " bytes serialized\n", st->hibernated_bytes);
+	print_message("hibernated session: %" PRIu64 " bytes with its entry\n", st->hibernated_bytes);
 	/* A record from the client wakes it. */
 	assert_int_equal(mbedtls_ssl_write(&c.ssl, (const unsigned char *)"hello", 5), 5);
 	assert_memory_equal(w->app, "hello", 5);
