@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "util/addr.h"
+#include "util/base64.h"
 #include "util/hash.h"
 #include "util/heap.h"
 #include "util/str.h"
@@ -167,9 +168,36 @@ static void test_token(void **state)
 	assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+static void test_base64(void **state)
+{
+	(void)state;
+	/* RFC 4648 §10 vectors. */
+	const char *plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+	const char *coded[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+	char out[16];
+	uint8_t back[16];
+	for (int i = 0; i < 7; i++) {
+		size_t n = strlen(plain[i]);
+		assert_int_equal(base64_encode((const uint8_t *)plain[i], n, out), strlen(coded[i]));
+		assert_string_equal(out, coded[i]);
+		assert_int_equal(base64_decode(coded[i], strlen(coded[i]), back, sizeof(back)),
+				 (long)n);
+		assert_memory_equal(back, plain[i], n);
+	}
+	/* Padding is optional; everything else is strict. */
+	assert_int_equal(base64_decode("Zm8", 3, back, sizeof(back)), 2);
+	const char *bad[] = { "Z", "Zm9v!", "Zh==", "Zm=v", "Zg===", "Z===" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (base64_decode(bad[i], strlen(bad[i]), back, sizeof(back)) != -EINVAL)
+			fail_msg("accepted %s", bad[i]);
+	}
+	assert_int_equal(base64_decode("Zm9vYmFy", 8, back, 5), -ENOBUFS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_hmap_grows_and_finds),
 		cmocka_unit_test(test_hmap_same_hash_chain),
 		cmocka_unit_test(test_heap_orders_and_rearms),

@@ -1,0 +1,74 @@
+/*
+ * lwm2m_dm: the server's side of Device Management and Service Enablement
+ * (OMA-TS-LightweightM2M_Core 1.1 §6.3): which CoAP request each operation is.
+ *
+ *   Read              GET    /path                 Accept: the requested format
+ *   Discover          GET    /path                 Accept: link-format (40)
+ *   Write (replace)   PUT    /path                 Content-Format, payload
+ *   Write (update)    POST   /obj/inst             Content-Format, payload
+ *   Write-Attributes  PUT    /path?pmin=..&pmax=.. no payload
+ *   Execute           POST   /obj/inst/res         optional text/plain arguments
+ *   Create            POST   /obj                  Content-Format, payload
+ *   Delete            DELETE /obj/inst
+ *
+ * It only builds messages; sending them, and matching answers, is coap_ep's job, and
+ * choosing the device's socket and session is the daemon's.
+ */
+#ifndef LWM2MD_LWM2M_DM_H
+#define LWM2MD_LWM2M_DM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coap/coap_msg.h"
+#include "lwm2m/lwm2m_link.h"
+
+enum lwm2m_op {
+	LWM2M_OP_READ,
+	LWM2M_OP_DISCOVER,
+	LWM2M_OP_WRITE_REPLACE,
+	LWM2M_OP_WRITE_UPDATE,
+	LWM2M_OP_WRITE_ATTRIBUTES,
+	LWM2M_OP_EXECUTE,
+	LWM2M_OP_CREATE,
+	LWM2M_OP_DELETE,
+};
+
+struct lwm2m_dm_request {
+	enum lwm2m_op op;
+	struct lwm2m_path path;
+	int accept;               /* Read: content format to ask for, or -1 */
+	int content_format;       /* of payload, or -1 */
+	const uint8_t *payload;   /* Write, Create, Execute arguments */
+	size_t payload_len;
+	const char *attributes;   /* Write-Attributes: "pmin=10&pmax=60" */
+	uint32_t timeout_ms;      /* how long the caller waits for the answer */
+};
+
+/* What came back: status 0 with the CoAP answer, or a negative errno (-ETIMEDOUT,
+ * -ECONNRESET for an RST, -ENOTCONN when the device is not registered). */
+struct lwm2m_dm_result {
+	int status;
+	uint8_t code;
+	int content_format;       /* -1 when the answer had none */
+	const uint8_t *payload;
+	size_t payload_len;
+};
+
+/* Bytes of scratch lwm2m_dm_build needs for the path and attribute strings. */
+#define LWM2M_DM_SCRATCH 512
+
+/*
+ * Fills msg as a CON request for req (message id and token are coap_ep's to set). Option
+ * values point into scratch and req, which must outlive the send. Returns 0, or -EINVAL
+ * when the operation does not fit the path (Execute below a resource, Delete of a
+ * resource, Create below an object, Write-Update not on an instance, ...) or the
+ * attributes are malformed.
+ */
+int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
+		   char scratch[LWM2M_DM_SCRATCH]);
+
+/* "read", "discover", ... */
+const char *lwm2m_op_name(enum lwm2m_op op);
+
+#endif

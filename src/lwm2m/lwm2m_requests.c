@@ -1,0 +1,186 @@
+/*
+ * lwm2m_requests: pending DM requests, each with its own deadline timer.
+ */
+#include "lwm2m/lwm2m_requests.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/hash.h"
+
+#define DEFAULT_TIMEOUT_MS 30000
+
+struct pending {
+	struct hmap_node node; /* by handle */
+	struct lwm2m_requests *rq;
+	uint64_t handle;
+	struct coap_ep *ep;
+	uint64_t coap_id;
+	uv_timer_t timer;
+	lwm2m_done_fn done; /* NULL once the caller cancelled */
+	void *done_ctx;
+	bool timed_out;
+};
+
+struct lwm2m_requests {
+	uv_loop_t *loop;
+	lwm2m_route_fn route;
+	uint64_t (*now_ms)(void);
+	void *ctx;
+	struct hmap pending;
+	uint64_t next_handle;
+	struct lwm2m_requests_stats stats;
+	bool destroying;
+};
+
+static void free_pending(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void finish(struct pending *p)
+{
+	hmap_remove(&p->rq->pending, &p->node);
+	p->rq->stats.in_flight--;
+	uv_timer_stop(&p->timer);
+	uv_close((uv_handle_t *)&p->timer, free_pending);
+}
+
+static int first_content_format(const struct coap_msg *resp)
+{
+	uint32_t ct;
+	return coap_msg_get_uint_option(resp, COAP_OPTION_CONTENT_FORMAT, &ct) == 0 ? (int)ct
+										    : -1;
+}
+
+/* coap_ep's answer: the device's response, an RST, its own timeout, or our cancel. */
+static void on_answer(void *ctx, int status, const struct coap_msg *resp)
+{
+	struct pending *p = ctx;
+	struct lwm2m_dm_result res = { .status = status, .content_format = -1 };
+	if (status == 0 && resp) {
+		res.code = resp->code;
+		res.content_format = first_content_format(resp);
+		res.payload = resp->payload;
+		res.payload_len = resp->payload_len;
+		p->rq->stats.answered++;
+	} else if (status == -ECONNRESET) {
+		p->rq->stats.reset++;
+	} else if (status == -ETIMEDOUT || p->timed_out) {
+		res.status = -ETIMEDOUT;
+		p->rq->stats.timed_out++;
+	}
+	if (p->done)
+		p->done(p->done_ctx, &res);
+	finish(p);
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+	struct pending *p = t->data;
+	p->timed_out = true;
+	coap_ep_cancel(p->ep, p->coap_id); /* on_answer runs now, with -ECANCELED */
+}
+
+int lwm2m_requests_create(struct lwm2m_requests **out, uv_loop_t *loop, lwm2m_route_fn route,
+			  uint64_t (*now_ms)(void), void *ctx)
+{
+	struct lwm2m_requests *rq = calloc(1, sizeof(*rq));
+	if (!rq)
+		return -ENOMEM;
+	if (hmap_init(&rq->pending) != 0) {
+		free(rq);
+		return -ENOMEM;
+	}
+	rq->loop = loop;
+	rq->route = route;
+	rq->now_ms = now_ms;
+	rq->ctx = ctx;
+	rq->next_handle = 1;
+	*out = rq;
+	return 0;
+}
+
+static struct pending *find(struct lwm2m_requests *rq, uint64_t handle)
+{
+	uint64_t h = hash_mix(handle);
+	struct hmap_node *n;
+	HMAP_FOR_EACH_WITH_HASH(n, h, &rq->pending)
+	{
+		struct pending *p = container_of(n, struct pending, node);
+		if (p->handle == handle)
+			return p;
+	}
+	return NULL;
+}
+
+int lwm2m_requests_send(struct lwm2m_requests *rq, const char *node_id,
+			const struct lwm2m_dm_request *req, lwm2m_done_fn done, void *done_ctx,
+			uint64_t *handle)
+{
+	struct coap_ep *ep;
+	struct addr peer;
+	int rc = rq->route(rq->ctx, node_id, &ep, &peer);
+	if (rc)
+		return rc;
+	struct coap_msg msg;
+	char scratch[LWM2M_DM_SCRATCH];
+	rc = lwm2m_dm_build(req, &msg, scratch);
+	if (rc)
+		return rc;
+	struct pending *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->rq = rq;
+	p->ep = ep;
+	p->done = done;
+	p->done_ctx = done_ctx;
+	p->handle = rq->next_handle++;
+	rc = coap_ep_request(ep, &peer, &msg, rq->now_ms(), on_answer, p, &p->coap_id);
+	if (rc) {
+		free(p);
+		return rc;
+	}
+	uv_timer_init(rq->loop, &p->timer);
+	p->timer.data = p;
+	uv_timer_start(&p->timer, on_deadline, req->timeout_ms ? req->timeout_ms : DEFAULT_TIMEOUT_MS,
+		       0);
+	hmap_insert(&rq->pending, &p->node, hash_mix(p->handle));
+	rq->stats.sent++;
+	rq->stats.in_flight++;
+	*handle = p->handle;
+	return 0;
+}
+
+void lwm2m_requests_cancel(struct lwm2m_requests *rq, uint64_t handle)
+{
+	struct pending *p = find(rq, handle);
+	if (!p)
+		return;
+	p->done = NULL;
+	coap_ep_cancel(p->ep, p->coap_id); /* on_answer finishes it */
+}
+
+static void cancel_node(struct hmap_node *n, void *ctx)
+{
+	struct pending *p = container_of(n, struct pending, node);
+	(void)ctx;
+	p->done = NULL;
+	coap_ep_cancel(p->ep, p->coap_id);
+}
+
+void lwm2m_requests_destroy(struct lwm2m_requests *rq)
+{
+	if (!rq)
+		return;
+	hmap_for_each(&rq->pending, cancel_node, NULL);
+	hmap_destroy(&rq->pending);
+	free(rq);
+}
+
+const struct lwm2m_requests_stats *lwm2m_requests_stats(const struct lwm2m_requests *rq)
+{
+	return &rq->stats;
+}

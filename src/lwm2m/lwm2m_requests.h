@@ -1,0 +1,55 @@
+/*
+ * lwm2m_requests: Device Management requests in flight, from the REST API to a device.
+ *
+ * A request names the device by endpoint; the owner's route callback says through which
+ * CoAP endpoint and to which address it goes (the device's plain socket or its DTLS
+ * session). Each request has a deadline on the libuv loop; the caller's done callback is
+ * called exactly once, later, with the device's answer or an error — unless the caller
+ * cancels it first, after which it is never called.
+ */
+#ifndef LWM2MD_LWM2M_REQUESTS_H
+#define LWM2MD_LWM2M_REQUESTS_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "coap/coap_ep.h"
+#include "lwm2m/lwm2m_dm.h"
+#include "util/addr.h"
+
+struct lwm2m_requests;
+
+/* Where node_id's requests go: 0 with *ep and *peer set, or -ENOTCONN when it is not
+ * registered. */
+typedef int (*lwm2m_route_fn)(void *ctx, const char *node_id, struct coap_ep **ep,
+			      struct addr *peer);
+typedef void (*lwm2m_done_fn)(void *done_ctx, const struct lwm2m_dm_result *res);
+
+struct lwm2m_requests_stats {
+	uint64_t sent;
+	uint64_t answered;   /* any CoAP answer, success or error code */
+	uint64_t timed_out;
+	uint64_t reset;      /* the device answered RST */
+	uint64_t in_flight;  /* gauge */
+};
+
+/* now_ms is the clock the owner drives the CoAP endpoints with (their timers compare
+ * against it). */
+int lwm2m_requests_create(struct lwm2m_requests **out, uv_loop_t *loop, lwm2m_route_fn route,
+			  uint64_t (*now_ms)(void), void *ctx);
+/* Cancels everything still in flight (no done callbacks) and frees after the loop has
+ * closed the timers. Accepts NULL. */
+void lwm2m_requests_destroy(struct lwm2m_requests *rq);
+
+/* Sends req to node_id. Returns 0 with *handle set, -ENOTCONN (not registered), -EINVAL
+ * (lwm2m_dm_build refused it), -ENOMEM. */
+int lwm2m_requests_send(struct lwm2m_requests *rq, const char *node_id,
+			const struct lwm2m_dm_request *req, lwm2m_done_fn done, void *done_ctx,
+			uint64_t *handle);
+/* The caller no longer wants the answer (its HTTP client went away). */
+void lwm2m_requests_cancel(struct lwm2m_requests *rq, uint64_t handle);
+
+const struct lwm2m_requests_stats *lwm2m_requests_stats(const struct lwm2m_requests *rq);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * Tests of lwm2m_dm_build (which CoAP request each DM operation is, and which paths each
+ * operation refuses) and of the built-in object models.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lwm2m/lwm2m_dm.h"
+#include "model/model.h"
+
+static struct lwm2m_path path_of(const char *s)
+{
+	struct lwm2m_path p;
+	assert_int_equal(lwm2m_path_parse(s, strlen(s), &p), 0);
+	return p;
+}
+
+static void build_ok(struct lwm2m_dm_request *req, struct coap_msg *m, const char *path,
+		     uint8_t method)
+{
+	static char scratch[LWM2M_DM_SCRATCH];
+	req->path = path_of(path);
+	assert_int_equal(lwm2m_dm_build(req, m, scratch), 0);
+	assert_int_equal(m->type, COAP_TYPE_CON);
+	assert_int_equal(m->code, method);
+	char got[64];
+	assert_true(coap_msg_get_path(m, got, sizeof(got)) > 0);
+	assert_string_equal(got, path);
+}
+
+static void test_read_and_discover(void **state)
+{
+	(void)state;
+	struct coap_msg m;
+	uint32_t v;
+	struct lwm2m_dm_request r = { .op = LWM2M_OP_READ, .accept = 11542, .content_format = -1 };
+	build_ok(&r, &m, "/3/0/7/1", COAP_CODE_GET);
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_ACCEPT, &v), 0);
+	assert_int_equal(v, 11542);
+	r.accept = -1;
+	build_ok(&r, &m, "/3", COAP_CODE_GET);
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_ACCEPT, &v), -ENOENT);
+	r.op = LWM2M_OP_DISCOVER;
+	build_ok(&r, &m, "/3/0", COAP_CODE_GET);
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_ACCEPT, &v), 0);
+	assert_int_equal(v, 40);
+}
+
+static void test_writes_and_execute(void **state)
+{
+	(void)state;
+	struct coap_msg m;
+	uint32_t v;
+	static const uint8_t tlv[] = { 0xc2, 0x01, 0x01, 0x2c };
+	struct lwm2m_dm_request r = { .op = LWM2M_OP_WRITE_UPDATE, .accept = -1,
+				      .content_format = 11542, .payload = tlv,
+				      .payload_len = sizeof(tlv) };
+	build_ok(&r, &m, "/1/0", COAP_CODE_POST);
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, &v), 0);
+	assert_int_equal(v, 11542);
+	assert_int_equal(m.payload_len, sizeof(tlv));
+	r.op = LWM2M_OP_WRITE_REPLACE;
+	build_ok(&r, &m, "/1/0/1", COAP_CODE_PUT);
+	r.op = LWM2M_OP_CREATE;
+	build_ok(&r, &m, "/19", COAP_CODE_POST);
+	struct lwm2m_dm_request e = { .op = LWM2M_OP_EXECUTE, .accept = -1, .content_format = -1 };
+	build_ok(&e, &m, "/3/0/4", COAP_CODE_POST);
+	assert_int_equal(m.payload_len, 0);
+	struct lwm2m_dm_request d = { .op = LWM2M_OP_DELETE, .accept = -1, .content_format = -1 };
+	build_ok(&d, &m, "/19/2", COAP_CODE_DELETE);
+	struct lwm2m_dm_request a = { .op = LWM2M_OP_WRITE_ATTRIBUTES, .accept = -1,
+				      .content_format = -1, .attributes = "pmin=10&pmax=60&gt=2.5&st" };
+	build_ok(&a, &m, "/3/0/9", COAP_CODE_PUT);
+	assert_int_equal(coap_msg_count_options(&m, COAP_OPTION_URI_QUERY), 4);
+	const struct coap_option *q = coap_msg_find_option(&m, COAP_OPTION_URI_QUERY);
+	assert_int_equal(q->len, 7);
+	assert_memory_equal(q->value, "pmin=10", 7);
+}
+
+static void test_refused(void **state)
+{
+	(void)state;
+	char scratch[LWM2M_DM_SCRATCH];
+	struct coap_msg m;
+	static const uint8_t one = 1;
+	struct {
+		enum lwm2m_op op;
+		const char *path;
+		const char *attrs;
+		bool payload;
+	} bad[] = {
+		{ LWM2M_OP_EXECUTE, "/3/0", NULL, false },      /* Execute needs a resource */
+		{ LWM2M_OP_EXECUTE, "/3/0/4/0", NULL, false },
+		{ LWM2M_OP_DELETE, "/3/0/1", NULL, false },     /* Delete an instance only */
+		{ LWM2M_OP_DELETE, "/3", NULL, false },
+		{ LWM2M_OP_CREATE, "/19/0", NULL, true },       /* Create on an object */
+		{ LWM2M_OP_WRITE_UPDATE, "/1/0/1", NULL, true }, /* update an instance */
+		{ LWM2M_OP_WRITE_REPLACE, "/1/0/1", NULL, false }, /* a write needs a value */
+		{ LWM2M_OP_READ, "/3/0", NULL, true },           /* no payload on a read */
+		{ LWM2M_OP_WRITE_ATTRIBUTES, "/3/0/9", "", false },
+		{ LWM2M_OP_WRITE_ATTRIBUTES, "/3/0/9", "color=red", false },
+		{ LWM2M_OP_WRITE_ATTRIBUTES, "/3/0/9", "pmin=", false },
+		{ LWM2M_OP_WRITE_ATTRIBUTES, "/3/0/9", "pmin=1;x", false },
+		{ LWM2M_OP_WRITE_ATTRIBUTES, "/3/0/9", "pmin=1&&pmax=2", false },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct lwm2m_dm_request r = { .op = bad[i].op, .accept = -1, .content_format = 0,
+					      .attributes = bad[i].attrs,
+					      .payload = bad[i].payload ? &one : NULL,
+					      .payload_len = bad[i].payload ? 1 : 0 };
+		r.path = path_of(bad[i].path);
+		if (lwm2m_dm_build(&r, &m, scratch) != -EINVAL)
+			fail_msg("%s on %s accepted", lwm2m_op_name(bad[i].op), bad[i].path);
+	}
+}
+
+static void test_models(void **state)
+{
+	(void)state;
+	bool multiple;
+	assert_int_equal(model_type_of(NULL, 3, 0, &multiple), LWM2M_TYPE_STRING);
+	assert_false(multiple);
+	assert_int_equal(model_type_of(NULL, 3, 6, &multiple), LWM2M_TYPE_INTEGER);
+	assert_true(multiple);
+	assert_int_equal(model_type_of(NULL, 3, 13, NULL), LWM2M_TYPE_TIME);
+	assert_int_equal(model_type_of(NULL, 6, 0, NULL), LWM2M_TYPE_FLOAT);
+	assert_int_equal(model_type_of(NULL, 19, 0, &multiple), LWM2M_TYPE_OPAQUE);
+	assert_true(multiple);
+	assert_int_equal(model_type_of(NULL, 3303, 5700, &multiple), LWM2M_TYPE_NONE);
+	assert_int_equal(model_type_of(NULL, 3, 999, NULL), LWM2M_TYPE_NONE);
+	size_t n;
+	const struct model_object *all = model_objects(&n);
+	assert_int_equal(n, 9);
+	for (size_t i = 1; i < n; i++)
+		assert_true(all[i - 1].id < all[i].id);
+	assert_string_equal(model_object(3)->name, "Device");
+	assert_true(model_resource(model_object(3), 4)->ops == MODEL_OP_E);
+	assert_string_equal(model_type_name(LWM2M_TYPE_OBJLNK), "objlnk");
+	assert_int_equal(model_type_parse("unsigned"), LWM2M_TYPE_UNSIGNED);
+	assert_int_equal(model_type_parse("nonsense"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_and_discover),
+		cmocka_unit_test(test_writes_and_execute),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_models),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
