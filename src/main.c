@@ -20,6 +20,7 @@
 #include "api/api.h"
 #include "coap/coap_ep.h"
 #include "dtls/dtls_server.h"
+#include "lwm2m/lwm2m_requests.h"
 #include "iot/iot_devices.h"
 #include "lwm2m/lwm2m_server.h"
 #include "net/udp.h"
@@ -61,6 +62,7 @@ struct daemon {
 	struct store *store;
 	struct iot_devices *devices;
 	struct lwm2m_server *lwm2m;
+	struct lwm2m_requests *requests;
 	struct api_server *api;
 	struct listener listeners[MAX_BINDS];
 	int listener_count;
@@ -75,6 +77,12 @@ static int64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* now_ms as the unsigned clock the CoAP endpoints run on. */
+static uint64_t clock_ms(void)
+{
+	return (uint64_t)now_ms();
 }
 
 static void usage(FILE *out)
@@ -450,6 +458,17 @@ static void write_metrics(void *ctx, FILE *out)
 	      ds.handshakes_in_progress);
 	GAUGE("lwm2md_dtls_hibernated_bytes", "Memory of the hibernated DTLS sessions: serialized records and their entries.",
 	      ds.hibernated_bytes);
+	if (d->requests) {
+		const struct lwm2m_requests_stats *rs = lwm2m_requests_stats(d->requests);
+		COUNTER("lwm2md_dm_requests_total", "Device Management requests sent to devices.",
+			rs->sent);
+		COUNTER("lwm2md_dm_answers_total", "Device Management requests the device answered.",
+			rs->answered);
+		COUNTER("lwm2md_dm_timeouts_total", "Device Management requests without an answer "
+			"in time.", rs->timed_out);
+		GAUGE("lwm2md_dm_requests_in_flight", "Device Management requests waiting.",
+		      rs->in_flight);
+	}
 	COUNTER("lwm2md_devices_expired_inactive_total",
 		"Devices deleted because they never connected in time.", is->expired_inactive);
 #undef COUNTER
@@ -607,6 +626,27 @@ static void save_dtls_sessions(struct daemon *d)
 	}
 }
 
+/* Where a device's DM requests go: the socket (plain, or DTLS with its session) of the
+ * transport it registered over, in the address family of its address. */
+static int route_device(void *ctx, const char *node_id, struct coap_ep **ep, struct addr *peer)
+{
+	struct daemon *d = ctx;
+	struct lwm2m_registration *reg = lwm2m_server_find_endpoint(d->lwm2m, node_id);
+	if (!reg)
+		return -ENOTCONN;
+	for (int i = 0; i < d->listener_count; i++) {
+		struct listener *l = &d->listeners[i];
+		struct addr local;
+		net_udp_local_addr(l->udp, &local);
+		if (l->transport == reg->transport && local.family == reg->peer.family) {
+			*ep = l->ep;
+			*peer = reg->peer;
+			return 0;
+		}
+	}
+	return -ENOTCONN;
+}
+
 static int daemon_start(struct daemon *d, const struct config *cfg)
 {
 	int rc;
@@ -649,6 +689,9 @@ static int daemon_start(struct daemon *d, const struct config *cfg)
 			return rc;
 	}
 	restore_dtls_sessions(d);
+	rc = lwm2m_requests_create(&d->requests, d->loop, route_device, clock_ms, d);
+	if (rc != 0)
+		return rc;
 
 	struct addr http;
 	if (addr_parse(&http, cfg->http) != 0) {
@@ -658,6 +701,7 @@ static int daemon_start(struct daemon *d, const struct config *cfg)
 	struct api_deps deps = {
 		.store = d->store,
 		.lwm2m = d->lwm2m,
+		.requests = d->requests,
 		.device_removed = end_device_access,
 		.secret_reset = end_device_access,
 		.metrics = write_metrics,
@@ -698,12 +742,17 @@ static void close_handle(uv_handle_t *h, void *arg)
 static void daemon_stop(struct daemon *d)
 {
 	save_dtls_sessions(d);
+	/* The API first: it answers the calls still waiting for devices and cancels their
+	 * requests; then the requests; then the endpoints they went through. */
+	api_server_stop(d->api);
+	d->api = NULL;
+	lwm2m_requests_destroy(d->requests);
+	d->requests = NULL;
 	for (int i = 0; i < d->listener_count; i++) {
 		net_udp_close(d->listeners[i].udp);
 		coap_ep_destroy(d->listeners[i].ep);
 		dtls_server_destroy(d->listeners[i].dtls);
 	}
-	api_server_stop(d->api);
 	uv_walk(d->loop, close_handle, NULL);
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	iot_devices_destroy(d->devices); /* flushes */

@@ -16,12 +16,16 @@
 
 struct store;
 struct lwm2m_server;
+struct lwm2m_requests;
 struct api_server;
 
 struct api_deps {
 	struct store *store;
 	/* Live registrations, shown in a device's GET. */
 	struct lwm2m_server *lwm2m;
+	/* Device Management requests to registered devices (the /lwm2m routes); NULL answers
+	 * those routes 503. */
+	struct lwm2m_requests *requests;
 	/* Called after a device was deleted, or its secret reset, so that its live
 	 * registration (and later its DTLS sessions) end. May be NULL. */
 	void (*device_removed)(void *ctx, const char *node_id);

@@ -27,16 +27,8 @@
 #define CONTENT_TYPE_PROMETHEUS "text/plain; version=0.0.4"
 /* Longest request path we route; ours are far shorter. */
 #define API_PATH_MAX 512
-#define API_SEGMENTS_MAX 8
+#define API_SEGMENTS_MAX 12
 
-/* Per-request state MHD keeps for us (its con_cls) between the handler's calls. */
-struct api_request {
-	char *body;
-	size_t len;
-	size_t cap;
-	bool too_large;
-	bool answered;
-};
 
 enum api_method { API_GET, API_POST, API_PUT, API_DELETE, API_METHODS };
 
@@ -70,6 +62,16 @@ static const struct api_route routes[] = {
 	  [API_PUT] = api_devices_update,
 	  [API_DELETE] = api_devices_delete}},
 	{"/v5/iot/*/devices/*/action", true, {[API_POST] = api_devices_action}},
+#define LWM2M_METHODS                                                                      \
+	{[API_GET] = api_lwm2m_get,                                                        \
+	 [API_PUT] = api_lwm2m_put,                                                        \
+	 [API_POST] = api_lwm2m_post,                                                      \
+	 [API_DELETE] = api_lwm2m_delete}
+	{"/v5/iot/*/devices/*/lwm2m/*", true, LWM2M_METHODS},
+	{"/v5/iot/*/devices/*/lwm2m/*/*", true, LWM2M_METHODS},
+	{"/v5/iot/*/devices/*/lwm2m/*/*/*", true, LWM2M_METHODS},
+	{"/v5/iot/*/devices/*/lwm2m/*/*/*/*", true, LWM2M_METHODS},
+#undef LWM2M_METHODS
 };
 
 json_t *api_json_str(const char *s)
@@ -370,7 +372,7 @@ static void route(struct api_call *c, const char *url, const char *method, char 
 		c->id = params[1];
 	}
 	r->fn[m](c);
-	if (c->status == 0)
+	if (c->status == 0 && !(c->req && c->req->deferred))
 		api_reply_error(c, 500, "the route set no reply");
 }
 
@@ -490,15 +492,29 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (req->answered)
-		return MHD_YES;
+	if (req->answered) {
+		if (!req->reply_ready)
+			return MHD_YES;
+		/* A deferred call, resumed with its reply. */
+		struct api_call done = {.api = api, .conn = conn, .status = req->status,
+					.reply = req->reply};
+		req->reply = NULL;
+		req->reply_ready = false;
+		LOG_DEBUG("api", "%s %s -> %u (after waiting)", method, url, done.status);
+		return respond(&done, allow);
+	}
 	req->answered = true;
 
-	struct api_call c = {.api = api, .conn = conn, .body = req->body, .body_len = req->len};
+	struct api_call c = {.api = api, .conn = conn, .body = req->body, .body_len = req->len,
+			     .url = url, .method = method, .req = req};
 	if (req->too_large)
 		api_reply_error(&c, 413, "request body is larger than %d bytes", API_BODY_MAX);
 	else
 		route(&c, url, method, allow, sizeof(allow));
+	if (req->deferred && c.status == 0) {
+		MHD_suspend_connection(conn);
+		return MHD_YES;
+	}
 	LOG_DEBUG("api", "%s %s -> %u", method, url, c.status);
 	return respond(&c, allow);
 }
@@ -512,7 +528,72 @@ void api_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (!req)
 		return;
+	if (req->deferred) {
+		if (req->dm_handle)
+			api_lwm2m_abandon(req);
+		if (req->prev_deferred) {
+			*req->prev_deferred = req->next_deferred;
+			if (req->next_deferred)
+				req->next_deferred->prev_deferred = req->prev_deferred;
+		}
+	}
+	json_decref(req->reply);
 	free(req->body);
 	free(req);
 	*con_cls = NULL;
+}
+
+struct api_request *api_defer(struct api_call *c)
+{
+	struct api_request *req = c->req;
+	struct api_server *api = c->api;
+	req->deferred = true;
+	req->api = api;
+	req->conn = c->conn;
+	req->next_deferred = api->deferred;
+	if (api->deferred)
+		api->deferred->prev_deferred = &req->next_deferred;
+	req->prev_deferred = &api->deferred;
+	api->deferred = req;
+	return req;
+}
+
+void api_deferred_reply(struct api_request *req, unsigned status, json_t *body)
+{
+	req->dm_handle = 0;
+	json_decref(req->reply);
+	req->reply = body;
+	req->status = body || status == 204 ? status : 500;
+	req->reply_ready = true;
+	/* Out of the waiting list: the call is answered. */
+	if (req->prev_deferred) {
+		*req->prev_deferred = req->next_deferred;
+		if (req->next_deferred)
+			req->next_deferred->prev_deferred = req->prev_deferred;
+		req->prev_deferred = NULL;
+		req->next_deferred = NULL;
+	}
+	MHD_resume_connection(req->conn);
+	api_server_kick(req->api);
+}
+
+void api_deferred_error(struct api_request *req, unsigned status, const char *fmt, ...)
+{
+	char msg[256], code[32];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(code, sizeof(code), "IOTDA.000%u", status);
+	api_deferred_reply(req, status, json_pack("{s:s, s:s}", "error_code", code, "error_msg", msg));
+}
+
+void api_http_abort_deferred(struct api_server *api)
+{
+	while (api->deferred) {
+		struct api_request *req = api->deferred;
+		if (req->dm_handle)
+			api_lwm2m_abandon(req);
+		api_deferred_error(req, 503, "the server is shutting down");
+	}
 }

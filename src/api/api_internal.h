@@ -39,6 +39,30 @@ struct api_server {
 	struct api_deps deps;
 	struct addr local;
 	uint64_t responses[API_STATUS_MAX]; /* by status code */
+	struct api_request *deferred;       /* calls waiting for a device, linked */
+};
+
+/* Per-request state MHD keeps for us (its con_cls) between the handler's calls. A call
+ * that waits for a device is "deferred": its connection is suspended, and the reply set
+ * later with api_deferred_reply resumes it. */
+struct api_request {
+	char *body;
+	size_t len;
+	size_t cap;
+	bool too_large;
+	bool answered;
+	/* Deferred calls. */
+	struct api_server *api;
+	struct MHD_Connection *conn;
+	struct api_request *next_deferred, **prev_deferred; /* in api->deferred */
+	bool deferred;
+	bool reply_ready;
+	unsigned status;
+	json_t *reply;
+	uint64_t dm_handle; /* the device request it waits for, 0 when none */
+	uint8_t dm_op;      /* enum lwm2m_op, for the reply */
+	uint8_t dm_path_len;
+	uint16_t dm_path[4];
 };
 
 /* One request being served: what api_http.c hands a route, and the reply it fills. */
@@ -49,6 +73,9 @@ struct api_call {
 	const char *id;         /* the path's product_id or device_id, or NULL */
 	const char *body;       /* the request body, not NUL-terminated; NULL when empty */
 	size_t body_len;
+	const char *url;        /* the path, without the query */
+	const char *method;
+	struct api_request *req; /* for api_defer */
 
 	unsigned status; /* 0 until a reply is set */
 	json_t *reply;   /* owned; NULL for an empty body */
@@ -85,6 +112,19 @@ int api_field_int(struct api_call *c, const json_t *obj, const char *path, int64
 /* json_string that never fails on what the store holds: bad UTF-8 becomes "". */
 json_t *api_json_str(const char *s);
 
+/* Defers the call: the route sets no reply now; api_deferred_reply answers later (once).
+ * Returns the request to answer. */
+struct api_request *api_defer(struct api_call *c);
+/* The deferred call's reply (body owned from now on); resumes its connection. */
+void api_deferred_reply(struct api_request *req, unsigned status, json_t *body);
+/* The same as api_reply_error, for a deferred call. */
+void api_deferred_error(struct api_request *req, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Runs MHD on the next loop turn (a resumed connection has something to send). */
+void api_server_kick(struct api_server *api);
+/* api_server_stop: answers every deferred call 503 and resumes it. */
+void api_http_abort_deferred(struct api_server *api);
+
 /* Routes. Each sets the call's reply. */
 void api_products_create(struct api_call *c);
 void api_products_list(struct api_call *c);
@@ -98,6 +138,14 @@ void api_devices_get(struct api_call *c);
 void api_devices_update(struct api_call *c);
 void api_devices_delete(struct api_call *c);
 void api_devices_action(struct api_call *c);
+
+/* /v5/iot/{project}/devices/{device}/lwm2m/{path}: DM operations (api_lwm2m.c). */
+void api_lwm2m_get(struct api_call *c);
+void api_lwm2m_put(struct api_call *c);
+void api_lwm2m_post(struct api_call *c);
+void api_lwm2m_delete(struct api_call *c);
+/* A deferred call's connection went away: stop waiting for the device. */
+void api_lwm2m_abandon(struct api_request *req);
 
 /* The MHD access handler and completion callback (api_http.c), given to MHD by
  * api_server.c with the server as cls. */

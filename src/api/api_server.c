@@ -90,7 +90,7 @@ int api_server_start(struct api_server **out, uv_loop_t *loop, const struct addr
 		     const struct api_deps *deps)
 {
 	struct sockaddr_storage ss;
-	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	const union MHD_DaemonInfo *info;
 	int rc;
 
@@ -147,6 +147,11 @@ int api_server_start(struct api_server **out, uv_loop_t *loop, const struct addr
 	return 0;
 }
 
+void api_server_kick(struct api_server *api)
+{
+	uv_timer_start(&api->timer, on_timer, 0, 0);
+}
+
 int api_server_local_addr(const struct api_server *api, struct addr *out)
 {
 	if (!api || !out)
@@ -164,6 +169,13 @@ void api_server_stop(struct api_server *api)
 	uv_close((uv_handle_t *)&api->poll, on_close);
 	uv_timer_stop(&api->timer);
 	uv_close((uv_handle_t *)&api->timer, on_close);
+	/* MHD must not stop with connections suspended: answer the waiting calls first, and
+	 * give MHD a few turns to write those answers (their sockets are writable at once). */
+	if (api->deferred) {
+		api_http_abort_deferred(api);
+		for (int i = 0; i < 4; i++)
+			MHD_run(api->mhd);
+	}
 	/* Completion callbacks of open connections run here; api lives until the closes. */
 	MHD_stop_daemon(api->mhd);
 	api->mhd = NULL;

@@ -1,0 +1,497 @@
+/*
+ * api_lwm2m: Device Management over REST — /v5/iot/{project}/devices/{device}/lwm2m/{path}.
+ *
+ *   GET    …/lwm2m/3/0[?format=tlv&timeout=10]       Read (op=discover: Discover)
+ *   PUT    …/lwm2m/3/0/14   {"values":[…]}            Write (replace)
+ *   PUT    …/lwm2m/3/0/9?pmin=10&pmax=60              Write-Attributes (no body)
+ *   POST   …/lwm2m/3/0      {"values":[…]}            Write (partial update)
+ *   POST   …/lwm2m/3/0/4    [{"arguments":"…"}]       Execute
+ *   POST   …/lwm2m/19       {"values":[…]}            Create
+ *   DELETE …/lwm2m/19/1                               Delete
+ *
+ * The call waits for the device without blocking the loop: the HTTP connection is
+ * suspended (api_defer) and answered when the device's response, an RST or the deadline
+ * comes. The answer is 200 with the CoAP code and the decoded content whenever the device
+ * answered — a 4.04 from the device is the device's answer, not a missing route — 409
+ * when the device is not registered, 504 when it did not answer in time, 502 on RST.
+ */
+#include "api/api_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "content/content.h"
+#include "lwm2m/lwm2m_requests.h"
+#include "model/model.h"
+#include "util/base64.h"
+
+#define TIMEOUT_DEFAULT_S 30
+#define TIMEOUT_MAX_S 300
+/* The largest payload the server sends in one request (no server-side Block1 yet). */
+#define WRITE_MAX 1024
+
+static const struct {
+	const char *name;
+	int format;
+} formats[] = {
+	{ "text", CONTENT_TEXT },	{ "link", CONTENT_LINK },
+	{ "opaque", CONTENT_OPAQUE },	{ "cbor", CONTENT_CBOR },
+	{ "senml-json", CONTENT_SENML_JSON }, { "senml-cbor", CONTENT_SENML_CBOR },
+	{ "tlv", CONTENT_TLV },		{ "json", CONTENT_OMA_JSON },
+};
+
+/* A format by name or number; -1 when unknown. */
+static int format_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (strcmp(formats[i].name, s) == 0)
+			return formats[i].format;
+	}
+	char *end;
+	long v = strtol(s, &end, 10);
+	for (size_t i = 0; *s && !*end && i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (formats[i].format == v)
+			return (int)v;
+	}
+	return -1;
+}
+
+static const char *format_name(int format)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (formats[i].format == format)
+			return formats[i].name;
+	}
+	return NULL;
+}
+
+/* What every /lwm2m call starts with: the device, the path, the deadline. */
+struct target {
+	struct store_device device;
+	struct lwm2m_path path;
+	uint32_t timeout_ms;
+	int format; /* ?format=, or -1 */
+};
+
+static int read_target(struct api_call *c, struct target *t)
+{
+	if (!c->api->deps.requests) {
+		api_reply_error(c, 503, "device management is not available");
+		return -1;
+	}
+	int rc = store_device_get(c->api->deps.store, c->project_id, c->id, &t->device);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "device");
+		return -1;
+	}
+	const char *p = strstr(c->url, "/lwm2m/");
+	if (!p || lwm2m_path_parse(p + 6, strlen(p + 6), &t->path) != 0 || t->path.len == 0) {
+		api_reply_error(c, 400, "path must be /obj[/inst[/res[/ri]]] with ids 0-65534");
+		return -1;
+	}
+	t->timeout_ms = TIMEOUT_DEFAULT_S * 1000;
+	const char *timeout = api_query(c, "timeout");
+	if (timeout) {
+		char *end;
+		long v = strtol(timeout, &end, 10);
+		if (!*timeout || *end || v < 1 || v > TIMEOUT_MAX_S) {
+			api_reply_error(c, 400, "timeout must be 1-%d seconds", TIMEOUT_MAX_S);
+			return -1;
+		}
+		t->timeout_ms = (uint32_t)v * 1000;
+	}
+	t->format = -1;
+	const char *format = api_query(c, "format");
+	if (format && (t->format = format_parse(format)) < 0) {
+		api_reply_error(c, 400, "format must be one of text, link, opaque, cbor, senml-json, "
+					"senml-cbor, tlv, json");
+		return -1;
+	}
+	return 0;
+}
+
+/* One value as JSON: {"path":"/3/0/0","type":"string","value":…}. */
+static json_t *value_json(const struct lwm2m_value *v)
+{
+	char path[40];
+	lwm2m_path_format(&v->path, path, sizeof(path));
+	json_t *value = NULL;
+	switch (v->type) {
+	case LWM2M_TYPE_STRING:
+	case LWM2M_TYPE_CORELNK:
+		value = json_stringn((const char *)v->v.bytes.data, v->v.bytes.len);
+		if (!value) /* not UTF-8: show the bytes */
+			goto as_base64;
+		break;
+	case LWM2M_TYPE_OPAQUE:
+	as_base64: {
+		char *b64 = malloc(BASE64_ENCODED_LEN(v->v.bytes.len) + 1);
+		if (b64) {
+			base64_encode(v->v.bytes.data, v->v.bytes.len, b64);
+			value = json_string(b64);
+			free(b64);
+		}
+		break;
+	}
+	case LWM2M_TYPE_INTEGER:
+	case LWM2M_TYPE_TIME:
+		value = json_integer(v->v.i);
+		break;
+	case LWM2M_TYPE_UNSIGNED:
+		value = v->v.u <= INT64_MAX ? json_integer((json_int_t)v->v.u)
+					    : json_real((double)v->v.u);
+		break;
+	case LWM2M_TYPE_FLOAT:
+		value = json_real(v->v.f);
+		break;
+	case LWM2M_TYPE_BOOLEAN:
+		value = json_boolean(v->v.b);
+		break;
+	case LWM2M_TYPE_OBJLNK: {
+		char link[16];
+		snprintf(link, sizeof(link), "%u:%u", v->v.objlnk.obj, v->v.objlnk.inst);
+		value = json_string(link);
+		break;
+	}
+	default:
+		value = json_null();
+	}
+	json_t *o = json_pack("{s:s, s:s, s:o*}", "path", path, "type", model_type_name(v->type),
+			      "value", value);
+	if (o && v->has_time)
+		json_object_set_new(o, "time", json_integer(v->time));
+	return o;
+}
+
+/* The device's answer as JSON. */
+static json_t *answer_json(struct api_request *req, const struct lwm2m_dm_result *res)
+{
+	char code[8], path[40];
+	struct lwm2m_path p = { .len = req->dm_path_len };
+	memcpy(p.ids, req->dm_path, sizeof(p.ids));
+	lwm2m_path_format(&p, path, sizeof(path));
+	json_t *o = json_pack("{s:s, s:s, s:s}", "operation", lwm2m_op_name(req->dm_op), "path",
+			      path, "code", coap_code_format(res->code, code));
+	if (!o)
+		return NULL;
+	if (res->content_format >= 0) {
+		const char *name = format_name(res->content_format);
+		json_object_set_new(o, "format", name ? json_string(name)
+						       : json_integer(res->content_format));
+	}
+	if (res->payload_len == 0)
+		return o;
+	if (res->content_format == CONTENT_LINK) {
+		json_object_set_new(o, "links", json_stringn((const char *)res->payload,
+							     res->payload_len));
+		return o;
+	}
+	struct lwm2m_values values;
+	lwm2m_values_init(&values);
+	/* A response without Content-Format is, by CoAP's rules, opaque to us; LwM2M clients
+	 * that omit it for text are read as text. */
+	int format = res->content_format >= 0 ? res->content_format : CONTENT_TEXT;
+	int rc = content_decode((uint16_t)format, &p, res->payload, res->payload_len,
+				model_type_of, NULL, &values);
+	if (rc == 0) {
+		json_t *list = json_array();
+		for (size_t i = 0; list && i < values.count; i++)
+			json_array_append_new(list, value_json(&values.items[i]));
+		json_object_set_new(o, "values", list);
+	} else {
+		char *b64 = malloc(BASE64_ENCODED_LEN(res->payload_len) + 1);
+		if (b64) {
+			base64_encode(res->payload, res->payload_len, b64);
+			json_object_set_new(o, "payload_base64", json_string(b64));
+			free(b64);
+		}
+		json_object_set_new(o, "decode_error",
+				    json_string(rc == -ENOTSUP ? "content format not supported"
+							       : "malformed content"));
+	}
+	lwm2m_values_free(&values);
+	return o;
+}
+
+static void on_answer(void *ctx, const struct lwm2m_dm_result *res)
+{
+	struct api_request *req = ctx;
+	req->dm_handle = 0;
+	if (res->status == -ETIMEDOUT) {
+		api_deferred_error(req, 504, "the device did not answer in time");
+		return;
+	}
+	if (res->status == -ECONNRESET) {
+		api_deferred_error(req, 502, "the device reset the request (CoAP RST)");
+		return;
+	}
+	if (res->status != 0) {
+		api_deferred_error(req, 502, "the request to the device failed: %s",
+				   strerror(-res->status));
+		return;
+	}
+	api_deferred_reply(req, 200, answer_json(req, res));
+}
+
+void api_lwm2m_abandon(struct api_request *req)
+{
+	if (req->dm_handle && req->api->deps.requests)
+		lwm2m_requests_cancel(req->api->deps.requests, req->dm_handle);
+	req->dm_handle = 0;
+}
+
+/* Sends the request; on success the call waits (deferred), otherwise it is answered. */
+static void send_request(struct api_call *c, struct target *t, struct lwm2m_dm_request *dm)
+{
+	uint64_t handle;
+	dm->path = t->path;
+	dm->timeout_ms = t->timeout_ms;
+	int rc = lwm2m_requests_send(c->api->deps.requests, t->device.node_id, dm, on_answer,
+				     c->req, &handle);
+	if (rc == -ENOTCONN) {
+		api_reply_error(c, 409, "device %s is not registered", t->device.device_id);
+		return;
+	}
+	if (rc == -EINVAL) {
+		api_reply_error(c, 400, "%s is not possible on this path", lwm2m_op_name(dm->op));
+		return;
+	}
+	if (rc != 0) {
+		api_reply_error(c, 500, "cannot send the request: %s", strerror(-rc));
+		return;
+	}
+	struct api_request *req = api_defer(c);
+	req->dm_handle = handle;
+	req->dm_op = (uint8_t)dm->op;
+	req->dm_path_len = t->path.len;
+	memcpy(req->dm_path, t->path.ids, sizeof(req->dm_path));
+}
+
+void api_lwm2m_get(struct api_call *c)
+{
+	struct target t;
+	if (read_target(c, &t) != 0)
+		return;
+	const char *op = api_query(c, "op");
+	struct lwm2m_dm_request dm = { .op = LWM2M_OP_READ, .accept = t.format,
+				       .content_format = -1 };
+	if (op && strcmp(op, "discover") == 0) {
+		dm.op = LWM2M_OP_DISCOVER;
+	} else if (op && strcmp(op, "read") != 0) {
+		api_reply_error(c, 400, "op must be read or discover");
+		return;
+	}
+	send_request(c, &t, &dm);
+}
+
+/* Reads body.values into values, typed by "type" or the model. Returns 0 or sets a 400. */
+static int read_values(struct api_call *c, const json_t *body, const struct lwm2m_path *base,
+		       struct lwm2m_values *values)
+{
+	const json_t *list = json_object_get(body, "values");
+	size_t i;
+	const json_t *item;
+	if (!json_is_array(list) || json_array_size(list) == 0) {
+		api_reply_error(c, 400, "values must be a non-empty array");
+		return -1;
+	}
+	json_array_foreach(list, i, item)
+	{
+		struct lwm2m_value v = { 0 };
+		const char *path = json_string_value(json_object_get(item, "path"));
+		const json_t *value = json_object_get(item, "value");
+		const char *type = json_string_value(json_object_get(item, "type"));
+		uint8_t buf[WRITE_MAX];
+		if (!path || lwm2m_path_parse(path, strlen(path), &v.path) != 0 || v.path.len < 3 ||
+		    !lwm2m_path_under(&v.path, base)) {
+			api_reply_error(c, 400, "values[%zu].path must be a resource under the "
+						"request's path", i);
+			return -1;
+		}
+		int t = type ? model_type_parse(type)
+			     : (int)model_type_of(NULL, v.path.ids[0], v.path.ids[2], NULL);
+		if (t <= 0) {
+			/* Untyped: take the JSON type. */
+			t = json_is_string(value)    ? LWM2M_TYPE_STRING
+			    : json_is_integer(value) ? LWM2M_TYPE_INTEGER
+			    : json_is_real(value)    ? LWM2M_TYPE_FLOAT
+			    : json_is_boolean(value) ? LWM2M_TYPE_BOOLEAN
+						     : -1;
+		}
+		v.type = (uint8_t)t;
+		bool ok = false;
+		switch (t) {
+		case LWM2M_TYPE_STRING:
+		case LWM2M_TYPE_CORELNK:
+			ok = json_is_string(value);
+			if (ok) {
+				v.v.bytes.data = (uint8_t *)json_string_value(value);
+				v.v.bytes.len = json_string_length(value);
+			}
+			break;
+		case LWM2M_TYPE_OPAQUE: {
+			long n = json_is_string(value)
+					 ? base64_decode(json_string_value(value),
+							 json_string_length(value), buf, sizeof(buf))
+					 : -EINVAL;
+			ok = n >= 0;
+			v.v.bytes.data = buf;
+			v.v.bytes.len = ok ? (size_t)n : 0;
+			break;
+		}
+		case LWM2M_TYPE_INTEGER:
+		case LWM2M_TYPE_TIME:
+			ok = json_is_integer(value);
+			v.v.i = json_integer_value(value);
+			break;
+		case LWM2M_TYPE_UNSIGNED:
+			ok = json_is_integer(value) && json_integer_value(value) >= 0;
+			v.v.u = (uint64_t)json_integer_value(value);
+			break;
+		case LWM2M_TYPE_FLOAT:
+			ok = json_is_number(value);
+			v.v.f = json_number_value(value);
+			break;
+		case LWM2M_TYPE_BOOLEAN:
+			ok = json_is_boolean(value);
+			v.v.b = json_is_true(value);
+			break;
+		case LWM2M_TYPE_OBJLNK: {
+			unsigned obj, inst;
+			char end;
+			ok = json_is_string(value) &&
+			     sscanf(json_string_value(value), "%u:%u%c", &obj, &inst, &end) == 2 &&
+			     obj <= 65535 && inst <= 65535;
+			v.v.objlnk.obj = (uint16_t)obj;
+			v.v.objlnk.inst = (uint16_t)inst;
+			break;
+		}
+		default:
+			break;
+		}
+		if (!ok) {
+			api_reply_error(c, 400, "values[%zu].value is not a valid %s", i,
+					t > 0 ? model_type_name((uint8_t)t) : "value");
+			return -1;
+		}
+		if (lwm2m_values_add(values, &v) != 0) {
+			api_reply_error(c, 400, "too many values");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Write, Write-update or Create: values from the body, encoded (TLV by default). */
+static void send_values(struct api_call *c, struct target *t, enum lwm2m_op op)
+{
+	json_t *body = api_body_object(c);
+	if (!body)
+		return;
+	struct lwm2m_values values;
+	lwm2m_values_init(&values);
+	uint8_t payload[WRITE_MAX];
+	int format = t->format >= 0 ? t->format : CONTENT_TLV;
+	const char *f = json_string_value(json_object_get(body, "format"));
+	if (f && (format = format_parse(f)) < 0) {
+		api_reply_error(c, 400, "format is not a content format we know");
+		goto out;
+	}
+	if (read_values(c, body, &t->path, &values) != 0)
+		goto out;
+	int n = content_encode((uint16_t)format, &t->path, &values, model_type_of, NULL, payload,
+			       sizeof(payload));
+	if (n < 0) {
+		api_reply_error(c, n == -ENOBUFS ? 413 : 400, "the values cannot be sent as %s%s",
+				format_name(format) ? format_name(format) : "that format",
+				n == -ENOBUFS ? ": over 1024 bytes" : "");
+		goto out;
+	}
+	struct lwm2m_dm_request dm = { .op = op, .accept = -1, .content_format = format,
+				       .payload = payload, .payload_len = (size_t)n };
+	send_request(c, t, &dm);
+out:
+	lwm2m_values_free(&values);
+	json_decref(body);
+}
+
+void api_lwm2m_put(struct api_call *c)
+{
+	struct target t;
+	if (read_target(c, &t) != 0)
+		return;
+	if (c->body_len > 0) {
+		send_values(c, &t, LWM2M_OP_WRITE_REPLACE);
+		return;
+	}
+	/* No body: Write-Attributes from the query. */
+	static const char *const names[] = { "pmin", "pmax", "gt", "lt", "st", "epmin", "epmax" };
+	char attrs[256] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = api_query(c, names[i]);
+		if (!v)
+			continue;
+		int n = snprintf(attrs + used, sizeof(attrs) - used, "%s%s%s%s", used ? "&" : "",
+				 names[i], *v ? "=" : "", v);
+		if (n < 0 || (size_t)n >= sizeof(attrs) - used) {
+			api_reply_error(c, 400, "attributes too long");
+			return;
+		}
+		used += (size_t)n;
+	}
+	if (used == 0) {
+		api_reply_error(c, 400, "a body with values (Write) or attributes in the query "
+					"(pmin, pmax, gt, lt, st, epmin, epmax) is required");
+		return;
+	}
+	struct lwm2m_dm_request dm = { .op = LWM2M_OP_WRITE_ATTRIBUTES, .accept = -1,
+				       .content_format = -1, .attributes = attrs };
+	send_request(c, &t, &dm);
+}
+
+void api_lwm2m_post(struct api_call *c)
+{
+	struct target t;
+	if (read_target(c, &t) != 0)
+		return;
+	if (t.path.len == 1) {
+		send_values(c, &t, LWM2M_OP_CREATE);
+		return;
+	}
+	if (t.path.len == 2) {
+		send_values(c, &t, LWM2M_OP_WRITE_UPDATE);
+		return;
+	}
+	/* Execute, with optional arguments (Core §5.4.5: text/plain). */
+	const char *args = NULL;
+	json_t *body = NULL;
+	if (c->body_len > 0) {
+		body = api_body_object(c);
+		if (!body)
+			return;
+		const json_t *a = json_object_get(body, "arguments");
+		if (a && !json_is_string(a)) {
+			api_reply_error(c, 400, "arguments must be a string");
+			json_decref(body);
+			return;
+		}
+		args = json_string_value(a);
+	}
+	struct lwm2m_dm_request dm = { .op = LWM2M_OP_EXECUTE, .accept = -1,
+				       .content_format = args ? CONTENT_TEXT : -1,
+				       .payload = (const uint8_t *)args,
+				       .payload_len = args ? strlen(args) : 0 };
+	send_request(c, &t, &dm);
+	json_decref(body);
+}
+
+void api_lwm2m_delete(struct api_call *c)
+{
+	struct target t;
+	if (read_target(c, &t) != 0)
+		return;
+	struct lwm2m_dm_request dm = { .op = LWM2M_OP_DELETE, .accept = -1, .content_format = -1 };
+	send_request(c, &t, &dm);
+}

@@ -1,0 +1,348 @@
+/*
+ * Integration tests of Device Management through the REST API: the real daemon, and a
+ * device played by the test on a raw UDP socket, so that every request the server sends
+ * is checked byte for byte (method, Uri-Path, Accept, Content-Format, payload) and every
+ * answer is one we chose (success, error codes, RST, silence).
+ *
+ * The HTTP call blocks until the device answers, so it runs on a thread while the test's
+ * main thread plays the device.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+static const char links[] = "</1/0>,</3/0>,</19/0>";
+
+struct fixture {
+	struct daemon_proc d;
+	int fd; /* the device's socket */
+	char reg_id[32];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	daemon_start(&f->d, NULL);
+	api_create_product(&f->d, "meter");
+	api_create_device(&f->d, "meter", "dm01", false, 0);
+	f->fd = coap_socket("127.0.0.1:0");
+	assert_int_equal(coap_register(f->fd, &f->d.coap, "dm01", "300", links, f->reg_id),
+			 COAP_CODE_CREATED);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	close(f->fd);
+	daemon_cleanup(&f->d);
+	free(f);
+	return 0;
+}
+
+/* An API call on a thread. */
+struct call {
+	pthread_t thread;
+	struct daemon_proc *d;
+	const char *method;
+	char path[256];
+	const char *body;
+	int status;
+	char resp[8192];
+};
+
+static void *call_thread(void *arg)
+{
+	struct call *c = arg;
+	c->status = http_call(c->d, c->method, c->path, c->body, c->resp, sizeof(c->resp));
+	return NULL;
+}
+
+static void call_start(struct call *c, struct daemon_proc *d, const char *method,
+		       const char *path, const char *body)
+{
+	memset(c, 0, sizeof(*c));
+	c->d = d;
+	c->method = method;
+	snprintf(c->path, sizeof(c->path), "/v5/iot/p1/devices/meter_dm01/lwm2m%s", path);
+	c->body = body;
+	assert_int_equal(pthread_create(&c->thread, NULL, call_thread, c), 0);
+}
+
+static void call_wait(struct call *c)
+{
+	pthread_join(c->thread, NULL);
+}
+
+/* Waits for the server's request; returns it parsed (pointers into buf). */
+static void device_receive(struct fixture *f, struct coap_msg *req, uint8_t *buf, size_t cap)
+{
+	ssize_t n = coap_recv_raw(f->fd, buf, cap, 5000);
+	if (n <= 0)
+		fail_msg("the device got no request");
+	assert_int_equal(coap_msg_parse(req, buf, (size_t)n), 0);
+	assert_int_equal(req->type, COAP_TYPE_CON);
+}
+
+/* Answers req with a piggybacked ACK of code, with a Content-Format when ct >= 0. */
+static void device_answer(struct fixture *f, const struct coap_msg *req, uint8_t code, int ct,
+			  const void *payload, size_t len)
+{
+	struct coap_msg m;
+	uint8_t out[1500];
+	assert_int_equal(coap_msg_init(&m, COAP_TYPE_ACK, code, req->mid, req->token,
+				       req->token_len),
+			 0);
+	if (ct >= 0)
+		assert_int_equal(coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT,
+							  (uint32_t)ct),
+				 0);
+	if (len)
+		coap_msg_set_payload(&m, payload, len);
+	int n = coap_msg_encode(&m, out, sizeof(out));
+	assert_true(n > 0);
+	coap_send_raw(f->fd, &f->d.coap, out, (size_t)n);
+}
+
+static void assert_path(const struct coap_msg *req, const char *want)
+{
+	char path[64];
+	assert_true(coap_msg_get_path(req, path, sizeof(path)) > 0);
+	assert_string_equal(path, want);
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+	if (!strstr(haystack, needle))
+		fail_msg("'%s' not in %s", needle, haystack);
+}
+
+static void test_read_text(void **state)
+{
+	struct fixture *f = *state;
+	struct call c;
+	struct coap_msg req;
+	uint8_t buf[1500];
+	call_start(&c, &f->d, "GET", "/3/0/0?format=text&timeout=5", NULL);
+	device_receive(f, &req, buf, sizeof(buf));
+	assert_int_equal(req.code, COAP_CODE_GET);
+	assert_path(&req, "/3/0/0");
+	uint32_t accept;
+	assert_int_equal(coap_msg_get_uint_option(&req, COAP_OPTION_ACCEPT, &accept), 0);
+	assert_int_equal(accept, 0);
+	device_answer(f, &req, COAP_CODE_CONTENT, 0, "Open Mobile Alliance", 20);
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "\"code\":\"2.05\"");
+	assert_contains(c.resp, "\"operation\":\"read\"");
+	assert_contains(c.resp, "{\"path\":\"/3/0/0\",\"type\":\"string\","
+				"\"value\":\"Open Mobile Alliance\"}");
+}
+
+static void test_read_tlv_instance(void **state)
+{
+	struct fixture *f = *state;
+	struct call c;
+	struct coap_msg req;
+	uint8_t buf[1500];
+	call_start(&c, &f->d, "GET", "/3/0?format=tlv", NULL);
+	device_receive(f, &req, buf, sizeof(buf));
+	assert_path(&req, "/3/0");
+	/* Manufacturer "Open Mobile Alliance" (resource 0), Battery Level 100 (resource 9),
+	 * Available Power Sources [1, 5] (multiple resource 6). */
+	static const uint8_t tlv[] = {
+		0xc8, 0x00, 0x14, 'O', 'p', 'e', 'n', ' ', 'M', 'o', 'b', 'i', 'l', 'e', ' ',
+		'A', 'l', 'l', 'i', 'a', 'n', 'c', 'e', 0xc1, 0x09, 0x64, 0x86, 0x06, 0x41,
+		0x00, 0x01, 0x41, 0x01, 0x05,
+	};
+	device_answer(f, &req, COAP_CODE_CONTENT, 11542, tlv, sizeof(tlv));
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "\"format\":\"tlv\"");
+	assert_contains(c.resp, "{\"path\":\"/3/0/9\",\"type\":\"integer\",\"value\":100}");
+	assert_contains(c.resp, "{\"path\":\"/3/0/6/1\",\"type\":\"integer\",\"value\":5}");
+}
+
+static void test_discover(void **state)
+{
+	struct fixture *f = *state;
+	struct call c;
+	struct coap_msg req;
+	uint8_t buf[1500];
+	call_start(&c, &f->d, "GET", "/3?op=discover", NULL);
+	device_receive(f, &req, buf, sizeof(buf));
+	uint32_t accept;
+	assert_int_equal(coap_msg_get_uint_option(&req, COAP_OPTION_ACCEPT, &accept), 0);
+	assert_int_equal(accept, 40);
+	const char *l = "</3>;ver=1.1,</3/0/0>,</3/0/9>;pmin=10";
+	device_answer(f, &req, COAP_CODE_CONTENT, 40, l, strlen(l));
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "\"links\":\"</3>;ver=1.1,</3/0/0>,</3/0/9>;pmin=10\"");
+}
+
+static void test_write_execute_delete_attributes(void **state)
+{
+	struct fixture *f = *state;
+	struct call c;
+	struct coap_msg req;
+	uint8_t buf[1500];
+
+	/* Write (replace) a string resource as text. */
+	call_start(&c, &f->d, "PUT", "/3/0/14",
+		   "{\"format\":\"text\",\"values\":[{\"path\":\"/3/0/14\",\"value\":\"+02\"}]}");
+	device_receive(f, &req, buf, sizeof(buf));
+	assert_int_equal(req.code, COAP_CODE_PUT);
+	assert_path(&req, "/3/0/14");
+	uint32_t ct;
+	assert_int_equal(coap_msg_get_uint_option(&req, COAP_OPTION_CONTENT_FORMAT, &ct), 0);
+	assert_int_equal(ct, 0);
+	assert_int_equal(req.payload_len, 3);
+	assert_memory_equal(req.payload, "+02", 3);
+	device_answer(f, &req, COAP_CODE_CHANGED, -1, NULL, 0);
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "\"code\":\"2.04\"");
+
+	/* Write-update of an instance, TLV by default: Lifetime (1/0/1) = 300. */
+	call_start(&c, &f->d, "POST", "/1/0",
+		   "{\"values\":[{\"path\":\"/1/0/1\",\"value\":300}]}");
+	device_receive(f, &req, buf, sizeof(buf));
+	assert_int_equal(req.code, COAP_CODE_POST);
+	assert_int_equal(coap_msg_get_uint_option(&req, COAP_OPTION_CONTENT_FORMAT, &ct), 0);
+	assert_int_equal(ct, 11542);
+	static const uint8_t lifetime[] = { 0xc2, 0x01, 0x01, 0x2c };
+	assert_int_equal(req.payload_len, sizeof(lifetime));
+	assert_memory_equal(req.payload, lifetime, sizeof(lifetime));
+	device_answer(f, &req, COAP_CODE_CHANGED, -1, NULL, 0);
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+
+	/* Execute with arguments. */
+	call_start(&c, &f->d, "POST", "/3/0/4", "{\"arguments\":\"0='now'\"}");
+	device_receive(f, &req, buf, sizeof(buf));
+	assert_int_equal(req.code, COAP_CODE_POST);
+	assert_path(&req, "/3/0/4");
+	assert_int_equal(req.payload_len, 7);
+	assert_memory_equal(req.payload, "0='now'", 7);
+	device_answer(f, &req, COAP_CODE_CHANGED, -1, NULL, 0);
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "\"operation\":\"execute\"");
+
+	/* Write-Attributes. */
+	call_start(&c, &f->d, "PUT", "/3/0/9?pmin=10&pmax=60", NULL);
+	device_receive(f, &req, buf, sizeof(buf));
+	assert_int_equal(req.code, COAP_CODE_PUT);
+	assert_int_equal(coap_msg_count_options(&req, COAP_OPTION_URI_QUERY), 2);
+	assert_int_equal(req.payload_len, 0);
+	device_answer(f, &req, COAP_CODE_CHANGED, -1, NULL, 0);
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+
+	/* Delete; the device says 4.04, which is its answer, not ours. */
+	call_start(&c, &f->d, "DELETE", "/19/7", NULL);
+	device_receive(f, &req, buf, sizeof(buf));
+	assert_int_equal(req.code, COAP_CODE_DELETE);
+	assert_path(&req, "/19/7");
+	device_answer(f, &req, COAP_CODE_NOT_FOUND, -1, NULL, 0);
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "\"code\":\"4.04\"");
+}
+
+static void test_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct call c;
+	struct coap_msg req;
+	uint8_t buf[1500];
+	char resp[2048];
+
+	/* Silence: 504 after the timeout (the device ACKs nothing). */
+	call_start(&c, &f->d, "GET", "/3/0/9?timeout=1", NULL);
+	device_receive(f, &req, buf, sizeof(buf));
+	call_wait(&c);
+	assert_int_equal(c.status, 504);
+
+	/* RST: 502. */
+	call_start(&c, &f->d, "GET", "/3/0/9", NULL);
+	device_receive(f, &req, buf, sizeof(buf));
+	struct coap_msg rst;
+	uint8_t out[16];
+	coap_msg_init(&rst, COAP_TYPE_RST, COAP_CODE_EMPTY, req.mid, NULL, 0);
+	int n = coap_msg_encode(&rst, out, sizeof(out));
+	coap_send_raw(f->fd, &f->d.coap, out, (size_t)n);
+	call_wait(&c);
+	assert_int_equal(c.status, 502);
+
+	/* Malformed content from the device: 200 with the raw bytes and the decode error. */
+	call_start(&c, &f->d, "GET", "/3/0", NULL);
+	device_receive(f, &req, buf, sizeof(buf));
+	static const uint8_t bad_tlv[] = { 0xc8, 0x00, 0x14, 'O', 'p' }; /* truncated */
+	device_answer(f, &req, COAP_CODE_CONTENT, 11542, bad_tlv, sizeof(bad_tlv));
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "\"decode_error\":\"malformed content\"");
+	assert_contains(c.resp, "\"payload_base64\":\"yAAUT3A=\"");
+
+	/* Requests the API refuses itself. */
+	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/devices/meter_dm01/lwm2m/3/x", NULL,
+				   resp, sizeof(resp)),
+			 400);
+	assert_int_equal(http_call(&f->d, "DELETE", "/v5/iot/p1/devices/meter_dm01/lwm2m/3/0/1",
+				   NULL, resp, sizeof(resp)),
+			 400);
+	assert_int_equal(http_call(&f->d, "PUT", "/v5/iot/p1/devices/meter_dm01/lwm2m/3/0/14",
+				   "{\"values\":[{\"path\":\"/3/0/14\",\"value\":5}]}", resp,
+				   sizeof(resp)),
+			 400);
+	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/devices/meter_nope/lwm2m/3/0",
+				   NULL, resp, sizeof(resp)),
+			 404);
+	/* A device that is not registered: 409. */
+	assert_int_equal(coap_deregister(f->fd, &f->d.coap, f->reg_id), COAP_CODE_DELETED);
+	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/devices/meter_dm01/lwm2m/3/0",
+				   NULL, resp, sizeof(resp)),
+			 409);
+}
+
+/* A call still waiting when the daemon stops gets 503, and the daemon exits cleanly. */
+static void test_shutdown_while_waiting(void **state)
+{
+	struct fixture *f = *state;
+	struct call c;
+	struct coap_msg req;
+	uint8_t buf[1500];
+	call_start(&c, &f->d, "GET", "/3/0/9?timeout=30", NULL);
+	device_receive(f, &req, buf, sizeof(buf));
+	daemon_stop(&f->d);
+	call_wait(&c);
+	assert_true(c.status == 503 || c.status < 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_read_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_tlv_instance, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_discover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_execute_delete_attributes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_while_waiting, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
