@@ -447,6 +447,46 @@ static void test_session_resumption(void **state)
 		fail_msg("not resumed; s_client said: %s", err);
 }
 
+static const char *sim_bin(void)
+{
+	const char *bin = getenv("LWM2M_SIM_BIN");
+	if (!bin)
+		fail_msg("LWM2M_SIM_BIN is not set (run the tests through ctest)");
+	return bin;
+}
+
+/* The project's own client (lwm2m-sim on mbedTLS) forcing each suite. */
+static void test_own_client_each_suite(void **state)
+{
+	struct daemon_proc *d = *state;
+	char cmd[1024], out[4096], addr[ADDR_STR_MAX];
+	create_secure_device(d, "sec1", true);
+	addr_format(&d->coaps, addr);
+	const char *suites[] = { "ccm8", "cbc" };
+	const char *names[] = { "handshake TLS-PSK-WITH-AES-128-CCM-8",
+				"handshake TLS-PSK-WITH-AES-128-CBC-SHA256" };
+	for (int i = 0; i < 2; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "%s --server %s --psk-identity sec1 --psk " KEY_HEX " --ciphersuite %s "
+			 "%s --updates 1 --interval 100 --deregister",
+			 sim_bin(), addr, suites[i], i == 1 ? "--no-ep" : "");
+		int rc = run_command(cmd, out, sizeof(out), 60);
+		if (rc != 0)
+			fail_msg("lwm2m-sim %s failed (%d): %s", suites[i], rc, out);
+		assert_non_null(strstr(out, names[i]));
+		assert_non_null(strstr(out, "registered rd/"));
+		assert_non_null(strstr(out, "updated 2.04"));
+		assert_non_null(strstr(out, "deregistered 2.02"));
+	}
+	/* A wrong key fails the handshake; so does a plain-CoAP port. */
+	snprintf(cmd, sizeof(cmd),
+		 "%s --server %s --psk-identity sec1 --psk 00112233 --ciphersuite ccm8", sim_bin(),
+		 addr);
+	assert_int_equal(run_command(cmd, out, sizeof(out), 60), 1);
+	assert_non_null(strstr(out, "failed handshake"));
+	assert_int_equal(metric(d, "lwm2md_dtls_handshakes_total"), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +500,7 @@ int main(void)
 						setup_fast_idle, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_secret_ends_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_resumption, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_client_each_suite, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

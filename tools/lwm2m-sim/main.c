@@ -10,6 +10,11 @@
  *   lwm2m-sim --server HOST:PORT --ep NAME [--lifetime S] [--binding B] [--version V]
  *             [--objects LINKS] [--updates N] [--interval MS] [--deregister]
  *             [--block-size 16..1024] [--bind HOST:PORT]
+ *             [--psk-identity ID --psk HEX [--ciphersuite ccm8|cbc] [--no-ep]]
+ *
+ * With --psk-identity and --psk it talks CoAP over DTLS 1.2 (mbedTLS), printing
+ * "handshake <suite>" or "failed handshake <mbedTLS error>"; --no-ep registers without
+ * the ep parameter, as LwM2M 1.1 allows over DTLS (the server takes the PSK identity).
  */
 #include <errno.h>
 #include <poll.h>
@@ -24,6 +29,7 @@
 #include <unistd.h>
 
 #include "coap/coap_msg.h"
+#include "dtls_client.h"
 #include "util/addr.h"
 
 struct sim {
@@ -40,6 +46,8 @@ struct sim {
 	size_t block_size;
 	uint16_t mid;
 	char reg_id[64];
+	bool no_ep;
+	struct dtls_client *dtls; /* NULL over plain CoAP */
 };
 
 static void sleep_ms(int ms)
@@ -63,6 +71,20 @@ static int exchange(struct sim *s, struct coap_msg *msg, struct coap_msg *resp, 
 	size_t sl = addr_to_sockaddr(&s->server, &ss);
 	int timeout = 2000;
 	for (int attempt = 0; attempt <= 4; attempt++, timeout *= 2) {
+		if (s->dtls) {
+			/* Over DTLS: the same CoAP retransmission, inside the session. */
+			if (dtls_client_send(s->dtls, out, (size_t)len) != 0)
+				return -EIO;
+			int n;
+			while ((n = dtls_client_recv(s->dtls, buf, cap, timeout)) > 0) {
+				if (coap_msg_parse(resp, buf, (size_t)n) == 0 &&
+				    resp->mid == msg->mid && resp->type == COAP_TYPE_ACK)
+					return 0;
+			}
+			if (n < 0)
+				return -EIO;
+			continue;
+		}
 		sendto(s->fd, out, (size_t)len, 0, (struct sockaddr *)&ss, (socklen_t)sl);
 		struct pollfd p = {.fd = s->fd, .events = POLLIN};
 		while (poll(&p, 1, timeout) > 0) {
@@ -107,7 +129,8 @@ static int do_register(struct sim *s)
 		coap_msg_init(&m, COAP_TYPE_CON, COAP_CODE_POST, 0, (const uint8_t *)"sim", 3);
 		coap_msg_add_option(&m, COAP_OPTION_URI_PATH, "rd", 2);
 		coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, COAP_CT_LINK_FORMAT);
-		add_query(&m, q_ep, sizeof(q_ep), "ep", s->ep);
+		if (!s->no_ep)
+			add_query(&m, q_ep, sizeof(q_ep), "ep", s->ep);
 		add_query(&m, q_lt, sizeof(q_lt), "lt", lt);
 		add_query(&m, q_v, sizeof(q_v), "lwm2m", s->version);
 		add_query(&m, q_b, sizeof(q_b), "b", s->binding);
@@ -166,7 +189,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: lwm2m-sim --server HOST:PORT --ep NAME [--lifetime S] "
 			"[--binding B] [--version V] [--objects LINKS] [--updates N] "
-			"[--interval MS] [--deregister] [--block-size N] [--bind HOST:PORT]\n");
+			"[--interval MS] [--deregister] [--block-size N] [--bind HOST:PORT] "
+			"[--psk-identity ID --psk HEX [--ciphersuite ccm8|cbc] [--no-ep]]\n");
 }
 
 int main(int argc, char **argv)
@@ -179,12 +203,17 @@ int main(int argc, char **argv)
 		.interval_ms = 1000,
 		.block_size = 1024,
 	};
-	const char *server = NULL, *bind_to = NULL;
+	const char *server = NULL, *bind_to = NULL, *identity = NULL, *psk_hex = NULL;
+	int suite = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--deregister") == 0) {
 			s.deregister = true;
+			continue;
+		}
+		if (strcmp(a, "--no-ep") == 0) {
+			s.no_ep = true;
 			continue;
 		}
 		if (!v) {
@@ -212,13 +241,36 @@ int main(int argc, char **argv)
 			s.block_size = strtoul(v, NULL, 10);
 		else if (strcmp(a, "--bind") == 0)
 			bind_to = v;
+		else if (strcmp(a, "--psk-identity") == 0)
+			identity = v;
+		else if (strcmp(a, "--psk") == 0)
+			psk_hex = v;
+		else if (strcmp(a, "--ciphersuite") == 0 && strcmp(v, "ccm8") == 0)
+			suite = 0xC0A8;
+		else if (strcmp(a, "--ciphersuite") == 0 && strcmp(v, "cbc") == 0)
+			suite = 0x00AE;
 		else {
 			usage();
 			return 2;
 		}
 	}
+	uint8_t key[32];
+	size_t key_len = 0;
+	if (psk_hex) {
+		size_t n = strlen(psk_hex);
+		for (size_t i = 0; n % 2 == 0 && i < n / 2 && i < sizeof(key); i++) {
+			unsigned b;
+			if (sscanf(psk_hex + 2 * i, "%2x", &b) != 1)
+				break;
+			key[key_len++] = (uint8_t)b;
+		}
+		if (key_len == 0 || key_len * 2 != n)
+			psk_hex = NULL; /* malformed: refused below */
+	}
+	if (!s.ep && identity)
+		s.ep = identity;
 	if (!server || !s.ep || addr_parse(&s.server, server) != 0 || s.block_size < 16 ||
-	    s.block_size > 1024) {
+	    s.block_size > 1024 || (identity != NULL) != (psk_hex != NULL)) {
 		usage();
 		return 2;
 	}
@@ -238,6 +290,18 @@ int main(int argc, char **argv)
 	if (getrandom(&s.mid, sizeof(s.mid), 0) != sizeof(s.mid))
 		s.mid = (uint16_t)getpid();
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (identity) {
+		char err[160];
+		sl = addr_to_sockaddr(&s.server, &ss);
+		if (connect(s.fd, (struct sockaddr *)&ss, (socklen_t)sl) != 0 ||
+		    dtls_client_connect(&s.dtls, s.fd, identity, key, key_len, suite, err,
+					sizeof(err)) != 0) {
+			printf("failed handshake %s\n", s.dtls ? "" : err);
+			close(s.fd);
+			return 1;
+		}
+		printf("handshake %s\n", dtls_client_suite(s.dtls));
+	}
 
 	int rc = do_register(&s);
 	for (int i = 0; rc == 0 && i < s.updates; i++) {
@@ -246,6 +310,7 @@ int main(int argc, char **argv)
 	}
 	if (rc == 0 && s.deregister)
 		rc = rd_request(&s, COAP_CODE_DELETE, COAP_CODE_DELETED, "deregistered");
+	dtls_client_close(s.dtls);
 	close(s.fd);
 	return rc == 0 ? 0 : 1;
 }
