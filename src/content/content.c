@@ -77,8 +77,10 @@ int content_decode(uint16_t format, const struct lwm2m_path *base, const uint8_t
 		return content_opaque_decode(base, payload, len, out);
 	case CONTENT_TLV:
 		return content_tlv_decode(base, payload, len, type_of, ctx, out);
+	case CONTENT_SENML_JSON:
+		return content_senml_json_decode(base, payload, len, type_of, ctx, out);
 	default:
-		/* CBOR, SenML JSON/CBOR and OMA JSON: not decoded yet. */
+		/* CBOR, SenML CBOR and OMA JSON: not decoded yet. */
 		return -ENOTSUP;
 	}
 }
@@ -98,6 +100,8 @@ int content_encode(uint16_t format, const struct lwm2m_path *base,
 		return content_opaque_encode(base, values, buf, cap);
 	case CONTENT_TLV:
 		return content_tlv_encode(base, values, type_of, ctx, buf, cap);
+	case CONTENT_SENML_JSON:
+		return content_senml_json_encode(base, values, buf, cap);
 	default:
 		return -ENOTSUP;
 	}

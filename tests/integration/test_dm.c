@@ -175,6 +175,27 @@ static void test_read_tlv_instance(void **state)
 	assert_contains(c.resp, "{\"path\":\"/3/0/6/1\",\"type\":\"integer\",\"value\":5}");
 }
 
+static void test_read_senml_json(void **state)
+{
+	struct fixture *f = *state;
+	struct call c;
+	struct coap_msg req;
+	uint8_t buf[1500];
+	call_start(&c, &f->d, "GET", "/3/0?format=senml-json", NULL);
+	device_receive(f, &req, buf, sizeof(buf));
+	uint32_t accept;
+	assert_int_equal(coap_msg_get_uint_option(&req, COAP_OPTION_ACCEPT, &accept), 0);
+	assert_int_equal(accept, 110);
+	const char *senml = "[{\"bn\":\"/3/0\",\"n\":\"/9\",\"v\":87},"
+			    "{\"n\":\"/6/0\",\"v\":1}]";
+	device_answer(f, &req, COAP_CODE_CONTENT, 110, senml, strlen(senml));
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "\"format\":\"senml-json\"");
+	assert_contains(c.resp, "{\"path\":\"/3/0/9\",\"type\":\"integer\",\"value\":87}");
+	assert_contains(c.resp, "{\"path\":\"/3/0/6/0\",\"type\":\"integer\",\"value\":1}");
+}
+
 static void test_discover(void **state)
 {
 	struct fixture *f = *state;
@@ -338,6 +359,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_read_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_tlv_instance, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_senml_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_execute_delete_attributes, setup,
 						teardown),
