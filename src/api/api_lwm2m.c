@@ -85,8 +85,12 @@ static int read_target(struct api_call *c, struct target *t)
 		api_reply_store_error(c, rc, "device");
 		return -1;
 	}
-	const char *p = strstr(c->url, "/lwm2m/");
-	if (!p || lwm2m_path_parse(p + 6, strlen(p + 6), &t->path) != 0 || t->path.len == 0) {
+	/* The LwM2M path follows ".../devices/{id}/lwm2m" (the router matched that much; a
+	 * device may itself be called "lwm2m", so count rather than search). */
+	size_t skip = strlen("/v5/iot/") + strlen(c->project_id) + strlen("/devices/") +
+		      strlen(c->id) + strlen("/lwm2m");
+	const char *p = strlen(c->url) > skip ? c->url + skip : NULL;
+	if (!p || lwm2m_path_parse(p, strlen(p), &t->path) != 0 || t->path.len == 0) {
 		api_reply_error(c, 400, "path must be /obj[/inst[/res[/ri]]] with ids 0-65534");
 		return -1;
 	}
