@@ -20,6 +20,7 @@
 #include "api/api.h"
 #include "coap/coap_ep.h"
 #include "dtls/dtls_server.h"
+#include "lwm2m/lwm2m_observe.h"
 #include "lwm2m/lwm2m_requests.h"
 #include "iot/iot_devices.h"
 #include "lwm2m/lwm2m_server.h"
@@ -63,6 +64,7 @@ struct daemon {
 	struct iot_devices *devices;
 	struct lwm2m_server *lwm2m;
 	struct lwm2m_requests *requests;
+	struct lwm2m_observations *observations;
 	struct api_server *api;
 	struct listener listeners[MAX_BINDS];
 	int listener_count;
@@ -332,6 +334,38 @@ static void on_datagram(void *ctx, const struct addr *from, const uint8_t *data,
 		coap_ep_input(l->ep, from, data, len, (uint64_t)now_ms());
 }
 
+/* A response matching no request in flight: a notification of one of our observations,
+ * from the device that made it, or refused (RST) — which also ends an observation the
+ * application cancelled passively (RFC 7641 §3.6). */
+static int on_notification(void *ctx, const struct addr *peer, const struct coap_msg *msg,
+			   uint64_t now)
+{
+	struct listener *l = ctx;
+	struct daemon *d = l->d;
+	if (!d->observations)
+		return -ENOENT; /* shutting down */
+	struct lwm2m_observation *o =
+		lwm2m_observations_find_token(d->observations, msg->token, msg->token_len);
+	if (!o)
+		return -ENOENT;
+	struct lwm2m_registration *reg = lwm2m_server_find_endpoint(d->lwm2m, o->node_id);
+	if (o->cancelled || !reg || !addr_equal(&reg->peer, peer)) {
+		lwm2m_observations_remove(d->observations, o);
+		return -ECANCELED;
+	}
+	uint32_t ct, seq = 0;
+	int format = coap_msg_get_uint_option(msg, COAP_OPTION_CONTENT_FORMAT, &ct) == 0 ? (int)ct
+											: -1;
+	coap_msg_get_uint_option(msg, COAP_OPTION_OBSERVE, &seq);
+	o->notifications++;
+	lwm2m_observation_record(o, msg->code, format, seq, msg->payload, msg->payload_len,
+				 (int64_t)now);
+	/* RFC 7641 §3.2: a notification that is not 2.xx ends the observation. */
+	if (COAP_CODE_CLASS(msg->code) != 2)
+		lwm2m_observations_remove(d->observations, o);
+	return 0;
+}
+
 /* DTLS hooks: records out, decrypted CoAP in, keys from the registry. */
 static void on_dtls_send(void *ctx, const struct addr *peer, const uint8_t *data, size_t len)
 {
@@ -486,6 +520,8 @@ static void end_device_access(void *ctx, const char *node_id)
 			dtls_server_close_identity(d->listeners[i].dtls, node_id,
 						   (uint64_t)now_ms());
 	}
+	if (d->observations)
+		lwm2m_observations_forget(d->observations, node_id);
 	iot_devices_removed(d->devices, node_id);
 }
 
@@ -528,6 +564,7 @@ static int open_listener(struct daemon *d, const char *where, enum lwm2m_transpo
 	int rc = coap_ep_create(&l->ep, epcfg, on_send, on_request, l);
 	if (rc != 0)
 		return rc;
+	coap_ep_set_notification_handler(l->ep, on_notification);
 	if (transport == LWM2M_TRANSPORT_DTLS) {
 		struct dtls_server_hooks hooks = {
 			.psk = on_dtls_psk, .recv = on_dtls_recv, .send = on_dtls_send,
@@ -690,6 +727,8 @@ static int daemon_start(struct daemon *d, const struct config *cfg)
 	}
 	restore_dtls_sessions(d);
 	rc = lwm2m_requests_create(&d->requests, d->loop, route_device, clock_ms, d);
+	if (rc == 0)
+		rc = lwm2m_observations_create(&d->observations);
 	if (rc != 0)
 		return rc;
 
@@ -702,6 +741,7 @@ static int daemon_start(struct daemon *d, const struct config *cfg)
 		.store = d->store,
 		.lwm2m = d->lwm2m,
 		.requests = d->requests,
+		.observations = d->observations,
 		.device_removed = end_device_access,
 		.secret_reset = end_device_access,
 		.metrics = write_metrics,
@@ -748,6 +788,8 @@ static void daemon_stop(struct daemon *d)
 	d->api = NULL;
 	lwm2m_requests_destroy(d->requests);
 	d->requests = NULL;
+	lwm2m_observations_destroy(d->observations);
+	d->observations = NULL;
 	for (int i = 0; i < d->listener_count; i++) {
 		net_udp_close(d->listeners[i].udp);
 		coap_ep_destroy(d->listeners[i].ep);

@@ -17,6 +17,7 @@
 struct store;
 struct lwm2m_server;
 struct lwm2m_requests;
+struct lwm2m_observations;
 struct api_server;
 
 struct api_deps {
@@ -26,6 +27,8 @@ struct api_deps {
 	/* Device Management requests to registered devices (the /lwm2m routes); NULL answers
 	 * those routes 503. */
 	struct lwm2m_requests *requests;
+	/* Observations made through the API (with requests). */
+	struct lwm2m_observations *observations;
 	/* Called after a device was deleted, or its secret reset, so that its live
 	 * registration (and later its DTLS sessions) end. May be NULL. */
 	void (*device_removed)(void *ctx, const char *node_id);

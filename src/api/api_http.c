@@ -62,6 +62,8 @@ static const struct api_route routes[] = {
 	  [API_PUT] = api_devices_update,
 	  [API_DELETE] = api_devices_delete}},
 	{"/v5/iot/*/devices/*/action", true, {[API_POST] = api_devices_action}},
+	{"/v5/iot/*/devices/*/observations", true, {[API_GET] = api_observations_list}},
+	{"/v5/iot/*/devices/*/observations/*", true, {[API_DELETE] = api_observations_cancel}},
 #define LWM2M_METHODS                                                                      \
 	{[API_GET] = api_lwm2m_get,                                                        \
 	 [API_PUT] = api_lwm2m_put,                                                        \

@@ -63,6 +63,8 @@ struct api_request {
 	uint8_t dm_op;      /* enum lwm2m_op, for the reply */
 	uint8_t dm_path_len;
 	uint16_t dm_path[4];
+	char dm_node[65];   /* the device's node_id */
+	uint64_t dm_observation; /* Observe-cancel: the observation it ends */
 };
 
 /* One request being served: what api_http.c hands a route, and the reply it fills. */
@@ -144,6 +146,8 @@ void api_lwm2m_get(struct api_call *c);
 void api_lwm2m_put(struct api_call *c);
 void api_lwm2m_post(struct api_call *c);
 void api_lwm2m_delete(struct api_call *c);
+void api_observations_list(struct api_call *c);
+void api_observations_cancel(struct api_call *c);
 /* A deferred call's connection went away: stop waiting for the device. */
 void api_lwm2m_abandon(struct api_request *req);
 

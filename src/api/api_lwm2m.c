@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "content/content.h"
+#include "lwm2m/lwm2m_observe.h"
 #include "lwm2m/lwm2m_requests.h"
 #include "model/model.h"
 #include "util/base64.h"
@@ -168,6 +169,29 @@ static json_t *value_json(const struct lwm2m_value *v)
 	return o;
 }
 
+static void decoded_json(json_t *o, const struct lwm2m_path *path,
+			 const struct lwm2m_dm_result *res);
+
+/* Adds format and the decoded content (or the raw bytes) of an answer to o. */
+static void content_json(json_t *o, const struct lwm2m_path *p, int content_format,
+			 const uint8_t *payload, size_t len)
+{
+	if (content_format >= 0) {
+		const char *name = format_name(content_format);
+		json_object_set_new(o, "format", name ? json_string(name)
+						       : json_integer(content_format));
+	}
+	if (len == 0)
+		return;
+	if (content_format == CONTENT_LINK) {
+		json_object_set_new(o, "links", json_stringn((const char *)payload, len));
+		return;
+	}
+	struct lwm2m_dm_result res = { .content_format = content_format, .payload = payload,
+				       .payload_len = len };
+	decoded_json(o, p, &res);
+}
+
 /* The device's answer as JSON. */
 static json_t *answer_json(struct api_request *req, const struct lwm2m_dm_result *res)
 {
@@ -179,18 +203,14 @@ static json_t *answer_json(struct api_request *req, const struct lwm2m_dm_result
 			      path, "code", coap_code_format(res->code, code));
 	if (!o)
 		return NULL;
-	if (res->content_format >= 0) {
-		const char *name = format_name(res->content_format);
-		json_object_set_new(o, "format", name ? json_string(name)
-						       : json_integer(res->content_format));
-	}
-	if (res->payload_len == 0)
-		return o;
-	if (res->content_format == CONTENT_LINK) {
-		json_object_set_new(o, "links", json_stringn((const char *)res->payload,
-							     res->payload_len));
-		return o;
-	}
+	content_json(o, &p, res->content_format, res->payload, res->payload_len);
+	return o;
+}
+
+static void decoded_json(json_t *o, const struct lwm2m_path *path,
+			 const struct lwm2m_dm_result *res)
+{
+	struct lwm2m_path p = *path;
 	struct lwm2m_values values;
 	lwm2m_values_init(&values);
 	/* A response without Content-Format is, by CoAP's rules, opaque to us; LwM2M clients
@@ -215,7 +235,6 @@ static json_t *answer_json(struct api_request *req, const struct lwm2m_dm_result
 							       : "malformed content"));
 	}
 	lwm2m_values_free(&values);
-	return o;
 }
 
 static void on_answer(void *ctx, const struct lwm2m_dm_result *res)
@@ -235,7 +254,27 @@ static void on_answer(void *ctx, const struct lwm2m_dm_result *res)
 				   strerror(-res->status));
 		return;
 	}
-	api_deferred_reply(req, 200, answer_json(req, res));
+	json_t *answer = answer_json(req, res);
+	struct lwm2m_observations *obs = req->api->deps.observations;
+	if (req->dm_op == LWM2M_OP_OBSERVE && obs && answer &&
+	    COAP_CODE_CLASS(res->code) == 2 && res->observing) {
+		/* The device accepted: notifications with this token are now expected. */
+		struct lwm2m_path p = { .len = req->dm_path_len };
+		memcpy(p.ids, req->dm_path, sizeof(p.ids));
+		struct lwm2m_observation *o =
+			lwm2m_observations_add(obs, req->dm_node, &p, res->token, res->token_len);
+		if (o) {
+			lwm2m_observation_record(o, res->code, res->content_format, 0, res->payload,
+						 res->payload_len, 0);
+			json_object_set_new(answer, "observation_id", json_integer((json_int_t)o->id));
+		}
+	}
+	if (req->dm_op == LWM2M_OP_OBSERVE_CANCEL && obs) {
+		struct lwm2m_observation *o = lwm2m_observations_find_id(obs, req->dm_observation);
+		if (o)
+			lwm2m_observations_remove(obs, o);
+	}
+	api_deferred_reply(req, 200, answer);
 }
 
 void api_lwm2m_abandon(struct api_request *req)
@@ -266,6 +305,7 @@ static void send_request(struct api_call *c, struct target *t, struct lwm2m_dm_r
 		return;
 	}
 	struct api_request *req = api_defer(c);
+	snprintf(req->dm_node, sizeof(req->dm_node), "%s", t->device.node_id);
 	req->dm_handle = handle;
 	req->dm_op = (uint8_t)dm->op;
 	req->dm_path_len = t->path.len;
@@ -282,8 +322,10 @@ void api_lwm2m_get(struct api_call *c)
 				       .content_format = -1 };
 	if (op && strcmp(op, "discover") == 0) {
 		dm.op = LWM2M_OP_DISCOVER;
+	} else if (op && strcmp(op, "observe") == 0) {
+		dm.op = LWM2M_OP_OBSERVE;
 	} else if (op && strcmp(op, "read") != 0) {
-		api_reply_error(c, 400, "op must be read or discover");
+		api_reply_error(c, 400, "op must be read, discover or observe");
 		return;
 	}
 	send_request(c, &t, &dm);
@@ -498,4 +540,85 @@ void api_lwm2m_delete(struct api_call *c)
 		return;
 	struct lwm2m_dm_request dm = { .op = LWM2M_OP_DELETE, .accept = -1, .content_format = -1 };
 	send_request(c, &t, &dm);
+}
+
+/* Observations: GET …/devices/{id}/observations, DELETE …/observations/{observation_id}. */
+
+struct list_ctx {
+	json_t *list;
+};
+
+static void observation_item(const struct lwm2m_observation *o, void *ctx)
+{
+	struct list_ctx *l = ctx;
+	char path[40], code[8], when[API_TIME_MAX];
+	lwm2m_path_format(&o->path, path, sizeof(path));
+	json_t *item = json_pack("{s:I, s:s, s:I, s:b}", "observation_id", (json_int_t)o->id,
+				 "path", path, "notifications", (json_int_t)o->notifications,
+				 "cancelled", o->cancelled);
+	if (!item)
+		return;
+	json_object_set_new(item, "last_code", json_string(coap_code_format(o->last_code, code)));
+	if (o->last_ms > 0)
+		json_object_set_new(item, "last_time",
+				    json_string(api_format_time(o->last_ms / 1000, when)));
+	content_json(item, &o->path, o->last_format, o->last_payload, o->last_len);
+	json_array_append_new(l->list, item);
+}
+
+void api_observations_list(struct api_call *c)
+{
+	struct store_device d;
+	int rc = store_device_get(c->api->deps.store, c->project_id, c->id, &d);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "device");
+		return;
+	}
+	struct list_ctx l = { json_array() };
+	if (c->api->deps.observations && l.list)
+		lwm2m_observations_each(c->api->deps.observations, d.node_id, observation_item, &l);
+	api_reply(c, 200, json_pack("{s:o}", "observations", l.list));
+}
+
+void api_observations_cancel(struct api_call *c)
+{
+	struct store_device d;
+	int rc = store_device_get(c->api->deps.store, c->project_id, c->id, &d);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "device");
+		return;
+	}
+	const char *last = strrchr(c->url, '/');
+	char *end;
+	unsigned long long id = strtoull(last + 1, &end, 10);
+	struct lwm2m_observations *obs = c->api->deps.observations;
+	struct lwm2m_observation *o = obs && *end == '\0' ? lwm2m_observations_find_id(obs, id)
+							   : NULL;
+	if (!o || strcmp(o->node_id, d.node_id) != 0) {
+		api_reply_error(c, 404, "observation not found");
+		return;
+	}
+	const char *mode = api_query(c, "mode");
+	if (mode && strcmp(mode, "passive") == 0) {
+		/* RFC 7641 §3.6: forget it; the next notification is answered with RST. */
+		o->cancelled = true;
+		api_reply(c, 204, NULL);
+		return;
+	}
+	if (mode && strcmp(mode, "active") != 0) {
+		api_reply_error(c, 400, "mode must be active or passive");
+		return;
+	}
+	/* Active: GET with Observe 1 and the observation's token. */
+	struct target t = { .device = d, .path = o->path, .timeout_ms = TIMEOUT_DEFAULT_S * 1000,
+			    .format = -1 };
+	struct lwm2m_dm_request dm = { .op = LWM2M_OP_OBSERVE_CANCEL, .accept = -1,
+				       .content_format = -1, .token = o->token,
+				       .token_len = o->token_len };
+	uint64_t observation = o->id;
+	send_request(c, &t, &dm);
+	if (c->req->deferred)
+		c->req->dm_observation = observation;
+	else if (c->status == 409)
+		lwm2m_observations_remove(obs, o); /* not registered: nothing left to cancel */
 }

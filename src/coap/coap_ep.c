@@ -572,6 +572,11 @@ static void free_peer_node(struct hmap_node *node, void *ctx)
 	peer_free(ctx, peer);
 }
 
+void coap_ep_set_notification_handler(struct coap_ep *ep, coap_ep_notification_fn fn)
+{
+	ep->notification = fn;
+}
+
 void coap_ep_destroy(struct coap_ep *ep)
 {
 	if (!ep)

@@ -91,6 +91,15 @@ typedef void (*coap_ep_request_fn)(void *ctx, const struct addr *peer,
  */
 typedef void (*coap_ep_response_fn)(void *ctx, int status, const struct coap_msg *resp);
 
+/*
+ * A response that matches no request in flight — an Observe notification (RFC 7641 §4.2)
+ * after the first response has ended its request. Returns 0 to accept it (a CON is
+ * ACKed) or a negative errno to reject it (a CON or NON gets RST, which also cancels the
+ * observation at the peer, §3.6). msg is only valid during the call.
+ */
+typedef int (*coap_ep_notification_fn)(void *ctx, const struct addr *peer,
+				       const struct coap_msg *msg, uint64_t now_ms);
+
 /* Fills cfg with the defaults above. */
 void coap_ep_config_defaults(struct coap_ep_config *cfg);
 
@@ -98,6 +107,8 @@ void coap_ep_config_defaults(struct coap_ep_config *cfg);
 int coap_ep_create(struct coap_ep **out, const struct coap_ep_config *cfg,
 		   coap_ep_send_fn send, coap_ep_request_fn handler, void *ctx);
 
+/* Sets the handler of unmatched responses (notifications); ctx is the endpoint's. */
+void coap_ep_set_notification_handler(struct coap_ep *ep, coap_ep_notification_fn fn);
 /* Cancels outstanding requests (their callbacks get -ECANCELED) and frees everything.
  * Accepts NULL. */
 void coap_ep_destroy(struct coap_ep *ep);
@@ -114,7 +125,9 @@ uint64_t coap_ep_next_deadline(const struct coap_ep *ep);
 
 /*
  * Sends a request to peer. req's type must be CON or NON and its code a method; the
- * endpoint assigns its message id and token (both overwritten). The encoded request is
+ * endpoint assigns its message id, and a random 8-byte token unless req carries one
+ * (token_len > 0: an Observe cancellation reuses the observation's token); the token used
+ * is left in req. The encoded request is
  * copied, so req and its option values may be freed after the call. cb is called exactly
  * once, later (never from inside this call). *id, when not NULL, gets a handle for
  * coap_ep_cancel. Returns 0, -EINVAL (not a request, or not encodable), -ENOMEM.

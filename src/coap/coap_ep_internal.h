@@ -47,6 +47,7 @@ struct coap_ep {
 	struct coap_ep_config cfg;
 	coap_ep_send_fn send;
 	coap_ep_request_fn handler;
+	coap_ep_notification_fn notification; /* NULL: unmatched responses get RST */
 	void *ctx;
 	uint64_t rng;
 	uint16_t next_mid;

@@ -115,9 +115,11 @@ int coap_ep_request(struct coap_ep *ep, const struct addr *to, struct coap_msg *
 	    req->code == COAP_CODE_EMPTY || COAP_CODE_CLASS(req->code) != 0 || !cb)
 		return -EINVAL;
 	req->mid = coap_ep_next_mid(ep);
-	uint64_t token = coap_ep_random(ep);
-	req->token_len = COAP_TOKEN_MAX;
-	memcpy(req->token, &token, COAP_TOKEN_MAX);
+	if (req->token_len == 0) {
+		uint64_t token = coap_ep_random(ep);
+		req->token_len = COAP_TOKEN_MAX;
+		memcpy(req->token, &token, COAP_TOKEN_MAX);
+	}
 
 	uint8_t buf[COAP_EP_MAX_DATAGRAM];
 	int len = coap_msg_encode(req, buf, sizeof(buf));
@@ -205,10 +207,20 @@ void coap_ep_tx_on_separate_response(struct coap_ep *ep, const struct addr *from
 	struct coap_peer *peer = coap_ep_peer_find(ep, from);
 	struct coap_tx *tx = peer ? find_by_token(peer, msg) : NULL;
 	if (!tx) {
-		/* RFC 7252 §5.3.2: a response matching nothing is rejected; a CON with RST.
+		/* An Observe notification belongs to no request in flight: the owner says
+		 * whether it knows the observation. */
+		if (ep->notification && ep->notification(ep->ctx, from, msg, now_ms) == 0) {
+			if (peer)
+				coap_ep_peer_touch(ep, peer, now_ms);
+			if (msg->type == COAP_TYPE_CON)
+				coap_ep_send_empty(ep, from, COAP_TYPE_ACK, msg->mid);
+			return;
+		}
+		/* RFC 7252 §5.3.2: a response matching nothing is rejected with RST (RFC 7641
+		 * §3.6: for a notification that is how a client stops an observation).
 		 * A retransmitted separate response whose ACK was lost also lands here,
 		 * and its RST tells the peer to stop retransmitting just as well. */
-		if (msg->type == COAP_TYPE_CON)
+		if (msg->type == COAP_TYPE_CON || msg->type == COAP_TYPE_NON)
 			coap_ep_send_empty(ep, from, COAP_TYPE_RST, msg->mid);
 		return;
 	}

@@ -18,6 +18,8 @@ const char *lwm2m_op_name(enum lwm2m_op op)
 		[LWM2M_OP_EXECUTE] = "execute",
 		[LWM2M_OP_CREATE] = "create",
 		[LWM2M_OP_DELETE] = "delete",
+		[LWM2M_OP_OBSERVE] = "observe",
+		[LWM2M_OP_OBSERVE_CANCEL] = "observe-cancel",
 	};
 	return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }
@@ -29,6 +31,8 @@ static bool path_fits(enum lwm2m_op op, uint8_t len)
 	case LWM2M_OP_READ:
 	case LWM2M_OP_DISCOVER:
 	case LWM2M_OP_WRITE_ATTRIBUTES:
+	case LWM2M_OP_OBSERVE:
+	case LWM2M_OP_OBSERVE_CANCEL:
 		return len >= 1;
 	case LWM2M_OP_WRITE_REPLACE:
 		return len >= 2;
@@ -77,13 +81,24 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 		[LWM2M_OP_WRITE_REPLACE] = COAP_CODE_PUT, [LWM2M_OP_WRITE_UPDATE] = COAP_CODE_POST,
 		[LWM2M_OP_WRITE_ATTRIBUTES] = COAP_CODE_PUT, [LWM2M_OP_EXECUTE] = COAP_CODE_POST,
 		[LWM2M_OP_CREATE] = COAP_CODE_POST,	  [LWM2M_OP_DELETE] = COAP_CODE_DELETE,
+		[LWM2M_OP_OBSERVE] = COAP_CODE_GET,	  [LWM2M_OP_OBSERVE_CANCEL] = COAP_CODE_GET,
 	};
 	if ((unsigned)req->op >= sizeof(methods) / sizeof(methods[0]) ||
 	    !path_fits(req->op, req->path.len))
 		return -EINVAL;
-	int rc = coap_msg_init(msg, COAP_TYPE_CON, methods[req->op], 0, NULL, 0);
+	if (req->op == LWM2M_OP_OBSERVE_CANCEL && (req->token_len == 0 || !req->token))
+		return -EINVAL;
+	int rc = coap_msg_init(msg, COAP_TYPE_CON, methods[req->op], 0,
+			       req->op == LWM2M_OP_OBSERVE_CANCEL ? req->token : NULL,
+			       req->op == LWM2M_OP_OBSERVE_CANCEL ? req->token_len : 0);
 	if (rc)
 		return rc;
+	if (req->op == LWM2M_OP_OBSERVE || req->op == LWM2M_OP_OBSERVE_CANCEL) {
+		rc = coap_msg_add_uint_option(msg, COAP_OPTION_OBSERVE,
+					      req->op == LWM2M_OP_OBSERVE ? 0 : 1);
+		if (rc)
+			return rc;
+	}
 
 	/* The path, one Uri-Path option per id, written into scratch. */
 	size_t used = 0;
@@ -102,6 +117,8 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 
 	switch (req->op) {
 	case LWM2M_OP_READ:
+	case LWM2M_OP_OBSERVE:
+	case LWM2M_OP_OBSERVE_CANCEL:
 		if (req->accept >= 0)
 			rc = coap_msg_add_uint_option(msg, COAP_OPTION_ACCEPT, (uint32_t)req->accept);
 		break;
@@ -135,7 +152,8 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 		return rc;
 	if (req->payload_len > 0) {
 		if (req->op == LWM2M_OP_READ || req->op == LWM2M_OP_DISCOVER ||
-		    req->op == LWM2M_OP_DELETE || req->op == LWM2M_OP_WRITE_ATTRIBUTES)
+		    req->op == LWM2M_OP_DELETE || req->op == LWM2M_OP_WRITE_ATTRIBUTES ||
+		    req->op == LWM2M_OP_OBSERVE || req->op == LWM2M_OP_OBSERVE_CANCEL)
 			return -EINVAL;
 		if (req->content_format >= 0) {
 			rc = coap_msg_add_uint_option(msg, COAP_OPTION_CONTENT_FORMAT,

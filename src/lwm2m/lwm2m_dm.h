@@ -10,6 +10,7 @@
  *   Execute           POST   /obj/inst/res         optional text/plain arguments
  *   Create            POST   /obj                  Content-Format, payload
  *   Delete            DELETE /obj/inst
+ *   Observe           GET    /path  Observe: 0  (cancel: Observe: 1, same token)
  *
  * It only builds messages; sending them, and matching answers, is coap_ep's job, and
  * choosing the device's socket and session is the daemon's.
@@ -32,6 +33,8 @@ enum lwm2m_op {
 	LWM2M_OP_EXECUTE,
 	LWM2M_OP_CREATE,
 	LWM2M_OP_DELETE,
+	LWM2M_OP_OBSERVE,        /* GET with Observe 0 (RFC 7641 §3.1) */
+	LWM2M_OP_OBSERVE_CANCEL, /* GET with Observe 1 and the observation's token (§3.6) */
 };
 
 struct lwm2m_dm_request {
@@ -42,6 +45,8 @@ struct lwm2m_dm_request {
 	const uint8_t *payload;   /* Write, Create, Execute arguments */
 	size_t payload_len;
 	const char *attributes;   /* Write-Attributes: "pmin=10&pmax=60" */
+	const uint8_t *token;     /* Observe-cancel: the observation's token */
+	size_t token_len;
 	uint32_t timeout_ms;      /* how long the caller waits for the answer */
 };
 
@@ -53,6 +58,9 @@ struct lwm2m_dm_result {
 	int content_format;       /* -1 when the answer had none */
 	const uint8_t *payload;
 	size_t payload_len;
+	uint8_t token[8];         /* the request's token (an observation is known by it) */
+	uint8_t token_len;
+	bool observing;           /* the answer carried an Observe option */
 };
 
 /* Bytes of scratch lwm2m_dm_build needs for the path and attribute strings. */

@@ -21,6 +21,8 @@ struct pending {
 	uv_timer_t timer;
 	lwm2m_done_fn done; /* NULL once the caller cancelled */
 	void *done_ctx;
+	uint8_t token[8];
+	uint8_t token_len;
 	bool timed_out;
 };
 
@@ -60,11 +62,14 @@ static void on_answer(void *ctx, int status, const struct coap_msg *resp)
 {
 	struct pending *p = ctx;
 	struct lwm2m_dm_result res = { .status = status, .content_format = -1 };
+	memcpy(res.token, p->token, p->token_len);
+	res.token_len = p->token_len;
 	if (status == 0 && resp) {
 		res.code = resp->code;
 		res.content_format = first_content_format(resp);
 		res.payload = resp->payload;
 		res.payload_len = resp->payload_len;
+		res.observing = coap_msg_find_option(resp, COAP_OPTION_OBSERVE) != NULL;
 		p->rq->stats.answered++;
 	} else if (status == -ECONNRESET) {
 		p->rq->stats.reset++;
@@ -143,6 +148,8 @@ int lwm2m_requests_send(struct lwm2m_requests *rq, const char *node_id,
 		free(p);
 		return rc;
 	}
+	memcpy(p->token, msg.token, msg.token_len);
+	p->token_len = msg.token_len;
 	uv_timer_init(rq->loop, &p->timer);
 	p->timer.data = p;
 	uv_timer_start(&p->timer, on_deadline, req->timeout_ms ? req->timeout_ms : DEFAULT_TIMEOUT_MS,

@@ -284,6 +284,110 @@ static void test_write_execute_delete_attributes(void **state)
 	assert_contains(c.resp, "\"code\":\"4.04\"");
 }
 
+/* A notification from the device: a CON 2.05 with the observation's token. Returns the
+ * daemon's answer (ACK or RST) type. */
+static int device_notify(struct fixture *f, const uint8_t *token, size_t token_len,
+			 uint16_t mid, uint32_t seq, const char *value)
+{
+	struct coap_msg m;
+	uint8_t out[256], in[256];
+	coap_msg_init(&m, COAP_TYPE_CON, COAP_CODE_CONTENT, mid, token, token_len);
+	coap_msg_add_uint_option(&m, COAP_OPTION_OBSERVE, seq);
+	coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, 0);
+	coap_msg_set_payload(&m, value, strlen(value));
+	int n = coap_msg_encode(&m, out, sizeof(out));
+	coap_send_raw(f->fd, &f->d.coap, out, (size_t)n);
+	ssize_t r = coap_recv_raw(f->fd, in, sizeof(in), 3000);
+	struct coap_msg a;
+	if (r <= 0 || coap_msg_parse(&a, in, (size_t)r) != 0 || a.mid != mid)
+		return -1;
+	return a.type;
+}
+
+/* Observe /3/0/9; returns the observation id, with the token in token. */
+static long observe_battery(struct fixture *f, uint8_t token[8], size_t *token_len)
+{
+	struct call c;
+	struct coap_msg req;
+	uint8_t buf[1500];
+	call_start(&c, &f->d, "GET", "/3/0/9?op=observe&format=text", NULL);
+	device_receive(f, &req, buf, sizeof(buf));
+	uint32_t obs;
+	assert_int_equal(coap_msg_get_uint_option(&req, COAP_OPTION_OBSERVE, &obs), 0);
+	assert_int_equal(obs, 0);
+	memcpy(token, req.token, req.token_len);
+	*token_len = req.token_len;
+	struct coap_msg m;
+	uint8_t out[64];
+	coap_msg_init(&m, COAP_TYPE_ACK, COAP_CODE_CONTENT, req.mid, req.token, req.token_len);
+	coap_msg_add_uint_option(&m, COAP_OPTION_OBSERVE, 1);
+	coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, 0);
+	coap_msg_set_payload(&m, "90", 2);
+	int n = coap_msg_encode(&m, out, sizeof(out));
+	coap_send_raw(f->fd, &f->d.coap, out, (size_t)n);
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "\"value\":90");
+	const char *id = strstr(c.resp, "\"observation_id\":");
+	assert_non_null(id);
+	return strtol(id + 17, NULL, 10);
+}
+
+static void test_observe_notify_cancel(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t token[8];
+	size_t token_len;
+	char path[128], resp[4096];
+	long id = observe_battery(f, token, &token_len);
+
+	/* Notifications are ACKed and kept. */
+	assert_int_equal(device_notify(f, token, token_len, 0x5001, 2, "85"), COAP_TYPE_ACK);
+	assert_int_equal(device_notify(f, token, token_len, 0x5002, 3, "80"), COAP_TYPE_ACK);
+	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/devices/meter_dm01/observations",
+				   NULL, resp, sizeof(resp)),
+			 200);
+	assert_contains(resp, "\"notifications\":2");
+	assert_contains(resp, "{\"path\":\"/3/0/9\",\"type\":\"integer\",\"value\":80}");
+	/* A notification with a token nobody observes gets RST. */
+	static const uint8_t stranger[] = { 9, 9, 9, 9 };
+	assert_int_equal(device_notify(f, stranger, sizeof(stranger), 0x5003, 4, "1"),
+			 COAP_TYPE_RST);
+
+	/* Passive cancel: the next notification is refused with RST. */
+	snprintf(path, sizeof(path), "/v5/iot/p1/devices/meter_dm01/observations/%ld?mode=passive",
+		 id);
+	assert_int_equal(http_call(&f->d, "DELETE", path, NULL, resp, sizeof(resp)), 204);
+	assert_int_equal(device_notify(f, token, token_len, 0x5004, 5, "75"), COAP_TYPE_RST);
+
+	/* Active cancel: GET with Observe 1 and the same token. */
+	id = observe_battery(f, token, &token_len);
+	snprintf(path, sizeof(path), "/observations/%ld", id);
+	struct call c;
+	memset(&c, 0, sizeof(c));
+	c.d = &f->d;
+	c.method = "DELETE";
+	snprintf(c.path, sizeof(c.path), "/v5/iot/p1/devices/meter_dm01%s", path);
+	assert_int_equal(pthread_create(&c.thread, NULL, call_thread, &c), 0);
+	struct coap_msg req;
+	uint8_t buf[1500];
+	device_receive(f, &req, buf, sizeof(buf));
+	uint32_t obs;
+	assert_int_equal(coap_msg_get_uint_option(&req, COAP_OPTION_OBSERVE, &obs), 0);
+	assert_int_equal(obs, 1);
+	assert_int_equal(req.token_len, token_len);
+	assert_memory_equal(req.token, token, token_len);
+	device_answer(f, &req, COAP_CODE_CONTENT, 0, "70", 2);
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "\"operation\":\"observe-cancel\"");
+	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/devices/meter_dm01/observations",
+				   NULL, resp, sizeof(resp)),
+			 200);
+	assert_contains(resp, "{\"observations\":[]}");
+	assert_int_equal(device_notify(f, token, token_len, 0x5005, 6, "65"), COAP_TYPE_RST);
+}
+
 static void test_errors(void **state)
 {
 	struct fixture *f = *state;
@@ -363,6 +467,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_discover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_execute_delete_attributes, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_observe_notify_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_while_waiting, setup, teardown),
 	};

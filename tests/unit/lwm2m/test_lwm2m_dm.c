@@ -50,6 +50,24 @@ static void test_read_and_discover(void **state)
 	build_ok(&r, &m, "/3/0", COAP_CODE_GET);
 	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_ACCEPT, &v), 0);
 	assert_int_equal(v, 40);
+
+	/* Observe: Observe 0; its cancellation Observe 1 with the observation's token. */
+	r.op = LWM2M_OP_OBSERVE;
+	build_ok(&r, &m, "/3/0/9", COAP_CODE_GET);
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_OBSERVE, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(m.token_len, 0); /* coap_ep picks one */
+	static const uint8_t token[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	r.op = LWM2M_OP_OBSERVE_CANCEL;
+	r.token = token;
+	r.token_len = sizeof(token);
+	build_ok(&r, &m, "/3/0/9", COAP_CODE_GET);
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_OBSERVE, &v), 0);
+	assert_int_equal(v, 1);
+	assert_memory_equal(m.token, token, 8);
+	char scratch[LWM2M_DM_SCRATCH];
+	r.token_len = 0;
+	assert_int_equal(lwm2m_dm_build(&r, &m, scratch), -EINVAL);
 }
 
 static void test_writes_and_execute(void **state)

@@ -1,0 +1,152 @@
+/*
+ * lwm2m_observe: observations by token and by id.
+ */
+#include "lwm2m/lwm2m_observe.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct lwm2m_observations {
+	struct hmap by_token;
+	struct hmap by_id;
+	uint64_t next_id;
+};
+
+int lwm2m_observations_create(struct lwm2m_observations **out)
+{
+	struct lwm2m_observations *obs = calloc(1, sizeof(*obs));
+	if (!obs || hmap_init(&obs->by_token) || hmap_init(&obs->by_id)) {
+		lwm2m_observations_destroy(obs);
+		return -ENOMEM;
+	}
+	obs->next_id = 1;
+	*out = obs;
+	return 0;
+}
+
+static void free_node(struct hmap_node *n, void *ctx)
+{
+	(void)ctx;
+	free(container_of(n, struct lwm2m_observation, by_id));
+}
+
+void lwm2m_observations_destroy(struct lwm2m_observations *obs)
+{
+	if (!obs)
+		return;
+	if (obs->by_id.buckets)
+		hmap_for_each(&obs->by_id, free_node, NULL);
+	hmap_destroy(&obs->by_token);
+	hmap_destroy(&obs->by_id);
+	free(obs);
+}
+
+struct lwm2m_observation *lwm2m_observations_add(struct lwm2m_observations *obs,
+						 const char *node_id,
+						 const struct lwm2m_path *path,
+						 const uint8_t *token, size_t token_len)
+{
+	if (token_len == 0 || token_len > 8 || strlen(node_id) > 64)
+		return NULL;
+	struct lwm2m_observation *o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->id = obs->next_id++;
+	strcpy(o->node_id, node_id);
+	o->path = *path;
+	memcpy(o->token, token, token_len);
+	o->token_len = (uint8_t)token_len;
+	o->last_format = -1;
+	hmap_insert(&obs->by_token, &o->by_token, hash_bytes(token, token_len, 0));
+	hmap_insert(&obs->by_id, &o->by_id, hash_mix(o->id));
+	return o;
+}
+
+struct lwm2m_observation *lwm2m_observations_find_token(struct lwm2m_observations *obs,
+							const uint8_t *token, size_t len)
+{
+	uint64_t h = hash_bytes(token, len, 0);
+	struct hmap_node *n;
+	HMAP_FOR_EACH_WITH_HASH(n, h, &obs->by_token)
+	{
+		struct lwm2m_observation *o = container_of(n, struct lwm2m_observation, by_token);
+		if (o->token_len == len && memcmp(o->token, token, len) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+struct lwm2m_observation *lwm2m_observations_find_id(struct lwm2m_observations *obs,
+						     uint64_t id)
+{
+	uint64_t h = hash_mix(id);
+	struct hmap_node *n;
+	HMAP_FOR_EACH_WITH_HASH(n, h, &obs->by_id)
+	{
+		struct lwm2m_observation *o = container_of(n, struct lwm2m_observation, by_id);
+		if (o->id == id)
+			return o;
+	}
+	return NULL;
+}
+
+void lwm2m_observations_remove(struct lwm2m_observations *obs, struct lwm2m_observation *o)
+{
+	hmap_remove(&obs->by_token, &o->by_token);
+	hmap_remove(&obs->by_id, &o->by_id);
+	free(o);
+}
+
+void lwm2m_observation_record(struct lwm2m_observation *o, uint8_t code, int format,
+			      uint32_t seq, const uint8_t *payload, size_t len, int64_t now_ms)
+{
+	o->last_code = code;
+	o->last_format = format;
+	o->last_seq = seq;
+	o->last_ms = now_ms;
+	/* A notification bigger than we keep is counted but not kept. */
+	o->last_len = len <= sizeof(o->last_payload) ? len : 0;
+	if (o->last_len)
+		memcpy(o->last_payload, payload, len);
+}
+
+struct each_ctx {
+	const char *node_id;
+	void (*fn)(const struct lwm2m_observation *o, void *ctx);
+	void *ctx;
+	struct lwm2m_observations *obs;
+	size_t removed;
+};
+
+static void each_node(struct hmap_node *n, void *ctx)
+{
+	struct each_ctx *e = ctx;
+	struct lwm2m_observation *o = container_of(n, struct lwm2m_observation, by_id);
+	if (!e->node_id || strcmp(o->node_id, e->node_id) == 0)
+		e->fn(o, e->ctx);
+}
+
+void lwm2m_observations_each(struct lwm2m_observations *obs, const char *node_id,
+			     void (*fn)(const struct lwm2m_observation *o, void *ctx), void *ctx)
+{
+	struct each_ctx e = { node_id, fn, ctx, obs, 0 };
+	hmap_for_each(&obs->by_id, each_node, &e);
+}
+
+static void forget_node(struct hmap_node *n, void *ctx)
+{
+	struct each_ctx *e = ctx;
+	struct lwm2m_observation *o = container_of(n, struct lwm2m_observation, by_id);
+	if (strcmp(o->node_id, e->node_id) == 0) {
+		lwm2m_observations_remove(e->obs, o);
+		e->removed++;
+	}
+}
+
+size_t lwm2m_observations_forget(struct lwm2m_observations *obs, const char *node_id)
+{
+	struct each_ctx e = { node_id, NULL, NULL, obs, 0 };
+	hmap_for_each(&obs->by_id, forget_node, &e);
+	return e.removed;
+}

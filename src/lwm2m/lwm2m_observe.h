@@ -1,0 +1,65 @@
+/*
+ * lwm2m_observe: the server's observations (RFC 7641, LwM2M Core §6.4): which device and
+ * path each token observes, and the latest notification of each.
+ *
+ * An observation is added when a device answers an Observe request with 2.05 and an
+ * Observe option; every later response carrying its token is a notification. Cancelling
+ * either marks it so that the next notification is refused with RST (passive), or is done
+ * by the caller sending GET Observe=1 with the token (active), after which it is removed.
+ * Lookups by token are O(1).
+ */
+#ifndef LWM2MD_LWM2M_OBSERVE_H
+#define LWM2MD_LWM2M_OBSERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lwm2m/lwm2m_link.h"
+#include "util/hash.h"
+
+#define LWM2M_OBSERVE_PAYLOAD_MAX 1024
+
+struct lwm2m_observation {
+	struct hmap_node by_token;
+	struct hmap_node by_id;
+	uint64_t id;
+	char node_id[65];
+	struct lwm2m_path path;
+	uint8_t token[8];
+	uint8_t token_len;
+	bool cancelled;          /* refuse the next notification with RST */
+	uint64_t notifications;  /* counted after the first response */
+	int64_t last_ms;         /* wall clock of the latest response */
+	uint8_t last_code;
+	int last_format;         /* -1 when the latest had none */
+	uint32_t last_seq;       /* its Observe option value */
+	uint8_t last_payload[LWM2M_OBSERVE_PAYLOAD_MAX];
+	size_t last_len;
+};
+
+struct lwm2m_observations;
+
+int lwm2m_observations_create(struct lwm2m_observations **out);
+void lwm2m_observations_destroy(struct lwm2m_observations *obs);
+
+/* Adds an observation of path on node_id known by token. Returns it, or NULL (-ENOMEM). */
+struct lwm2m_observation *lwm2m_observations_add(struct lwm2m_observations *obs,
+						 const char *node_id,
+						 const struct lwm2m_path *path,
+						 const uint8_t *token, size_t token_len);
+struct lwm2m_observation *lwm2m_observations_find_token(struct lwm2m_observations *obs,
+							const uint8_t *token, size_t len);
+struct lwm2m_observation *lwm2m_observations_find_id(struct lwm2m_observations *obs,
+						     uint64_t id);
+void lwm2m_observations_remove(struct lwm2m_observations *obs, struct lwm2m_observation *o);
+/* Records a response (the first or a notification) in o. */
+void lwm2m_observation_record(struct lwm2m_observation *o, uint8_t code, int format,
+			      uint32_t seq, const uint8_t *payload, size_t len, int64_t now_ms);
+/* Calls fn for each observation of node_id (all when NULL); fn may not remove. */
+void lwm2m_observations_each(struct lwm2m_observations *obs, const char *node_id,
+			     void (*fn)(const struct lwm2m_observation *o, void *ctx), void *ctx);
+/* Removes every observation of node_id (its registration ended). Returns how many. */
+size_t lwm2m_observations_forget(struct lwm2m_observations *obs, const char *node_id);
+
+#endif
