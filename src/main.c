@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "api/api.h"
@@ -334,6 +335,46 @@ static void on_datagram(void *ctx, const struct addr *from, const uint8_t *data,
 		coap_ep_input(l->ep, from, data, len, (uint64_t)now_ms());
 }
 
+/* The device behind an endpoint, for events: 0 with project and device id, or -1. */
+static int event_device(struct daemon *d, const char *node_id, struct store_device *dev)
+{
+	return store_device_get_by_node_id(d->store, node_id, dev) == 0 ? 0 : -1;
+}
+
+static void on_iot_event(void *ctx, enum iot_event event, const struct lwm2m_registration *reg,
+			 int reason)
+{
+	static const char *const names[] = { "registration", "update", "deregistration" };
+	static const char *const reasons[] = {
+		[LWM2M_DEREG_REQUESTED] = "requested", [LWM2M_DEREG_EXPIRED] = "expired",
+		[LWM2M_DEREG_REPLACED] = "replaced",   [LWM2M_DEREG_REMOVED] = "removed",
+	};
+	struct daemon *d = ctx;
+	struct store_device dev;
+	/* Nobody listening costs nothing: no lookup, no JSON. */
+	if (!api_server_has_subscribers(d->api) || event_device(d, reg->endpoint, &dev) != 0)
+		return;
+	char peer[ADDR_STR_MAX];
+	json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I}", "event",
+			      names[event], "device_id", dev.device_id, "node_id", reg->endpoint,
+			      "registration_id", reg->id, "lifetime", (json_int_t)reg->lifetime,
+			      "binding", reg->binding, "lwm2m_version", reg->version, "transport",
+			      reg->transport == LWM2M_TRANSPORT_DTLS ? "dtls" : "udp",
+			      "peer_address", addr_format(&reg->peer, peer), "time_ms",
+			      (json_int_t)now_ms());
+	if (!e)
+		return;
+	if (event == IOT_EVENT_REGISTERED && reg->links)
+		json_object_set_new(e, "object_links", json_string(reg->links));
+	if (event == IOT_EVENT_DEREGISTERED && reason >= 0 && reason <= LWM2M_DEREG_REMOVED)
+		json_object_set_new(e, "reason", json_string(reasons[reason]));
+	char *text = json_dumps(e, JSON_COMPACT);
+	if (text)
+		api_server_publish(d->api, dev.project_id, dev.device_id, names[event], text);
+	free(text);
+	json_decref(e);
+}
+
 /* A response matching no request in flight: a notification of one of our observations,
  * from the device that made it, or refused (RST) — which also ends an observation the
  * application cancelled passively (RFC 7641 §3.6). */
@@ -360,6 +401,9 @@ static int on_notification(void *ctx, const struct addr *peer, const struct coap
 	o->notifications++;
 	lwm2m_observation_record(o, msg->code, format, seq, msg->payload, msg->payload_len,
 				 (int64_t)now);
+	struct store_device dev;
+	if (api_server_has_subscribers(d->api) && event_device(d, o->node_id, &dev) == 0)
+		api_server_publish_notification(d->api, dev.project_id, dev.device_id, o);
 	/* RFC 7641 §3.2: a notification that is not 2.xx ends the observation. */
 	if (COAP_CODE_CLASS(msg->code) != 2)
 		lwm2m_observations_remove(d->observations, o);
@@ -753,6 +797,7 @@ static int daemon_start(struct daemon *d, const struct config *cfg)
 			strerror(-rc));
 		return rc;
 	}
+	iot_devices_set_event_handler(d->devices, on_iot_event, d);
 	struct addr local;
 	char buf[ADDR_STR_MAX];
 	api_server_local_addr(d->api, &local);

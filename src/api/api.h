@@ -8,6 +8,7 @@
 #ifndef LWM2MD_API_H
 #define LWM2MD_API_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <uv.h>
@@ -44,6 +45,19 @@ int api_server_start(struct api_server **out, uv_loop_t *loop, const struct addr
 		     const struct api_deps *deps);
 /* The address actually bound. */
 int api_server_local_addr(const struct api_server *api, struct addr *out);
+/* Whether anyone listens to the event stream (so that publishers can skip the work). */
+bool api_server_has_subscribers(const struct api_server *api);
+/* Sends an event (SSE "event: <event>", data json) to the project's subscribers, those of
+ * device_id or of every device. */
+void api_server_publish(struct api_server *api, const char *project_id, const char *device_id,
+			const char *event, const char *json);
+
+struct lwm2m_observation;
+/* Publishes a notification of observation o (decoded like a Read) as a "notification"
+ * event. */
+void api_server_publish_notification(struct api_server *api, const char *project_id,
+				     const char *device_id, const struct lwm2m_observation *o);
+
 /* Stops serving and frees; close callbacks run on the next loop turn. Accepts NULL. */
 void api_server_stop(struct api_server *api);
 

@@ -56,6 +56,7 @@ static const struct api_route routes[] = {
 	  [API_PUT] = api_products_update,
 	  [API_DELETE] = api_products_delete}},
 	{"/v5/iot/*/devices", true, {[API_GET] = api_devices_list, [API_POST] = api_devices_create}},
+	{"/v5/iot/*/events", true, {[API_GET] = api_events_stream}},
 	{"/v5/iot/*/devices/*",
 	 true,
 	 {[API_GET] = api_devices_get,
@@ -386,7 +387,15 @@ static enum MHD_Result respond(struct api_call *c, const char *allow)
 	const char *type = CONTENT_TYPE_JSON;
 	unsigned status = c->status;
 
-	if (c->text) {
+	if (c->stream) {
+		resp = c->stream;
+		c->stream = NULL;
+		enum MHD_Result r = MHD_queue_response(c->conn, status, resp);
+		MHD_destroy_response(resp);
+		if (status < API_STATUS_MAX)
+			c->api->responses[status]++;
+		return r;
+	} else if (c->text) {
 		resp = MHD_create_response_from_buffer(c->text_len, c->text, MHD_RESPMEM_MUST_FREE);
 		if (!resp)
 			free(c->text);

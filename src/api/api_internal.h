@@ -40,6 +40,7 @@ struct api_server {
 	struct addr local;
 	uint64_t responses[API_STATUS_MAX]; /* by status code */
 	struct api_request *deferred;       /* calls waiting for a device, linked */
+	struct api_subscriber *subscribers; /* event streams (api_events.c) */
 };
 
 /* Per-request state MHD keeps for us (its con_cls) between the handler's calls. A call
@@ -84,6 +85,7 @@ struct api_call {
 	char *text;      /* owned (malloc); a non-JSON reply, e.g. /metrics */
 	size_t text_len;
 	const char *content_type; /* of text */
+	struct MHD_Response *stream; /* a streaming response (events), queued as is */
 };
 
 /* Sets the reply: status and a JSON body (owned from now on; NULL for none, e.g. 204).
@@ -147,6 +149,9 @@ void api_lwm2m_put(struct api_call *c);
 void api_lwm2m_post(struct api_call *c);
 void api_lwm2m_delete(struct api_call *c);
 void api_observations_list(struct api_call *c);
+void api_events_stream(struct api_call *c);
+/* api_server_stop: ends every event stream. */
+void api_events_close_all(struct api_server *api);
 void api_observations_cancel(struct api_call *c);
 /* A deferred call's connection went away: stop waiting for the device. */
 void api_lwm2m_abandon(struct api_request *req);

@@ -622,3 +622,23 @@ void api_observations_cancel(struct api_call *c)
 	else if (c->status == 409)
 		lwm2m_observations_remove(obs, o); /* not registered: nothing left to cancel */
 }
+
+void api_server_publish_notification(struct api_server *api, const char *project_id,
+				     const char *device_id, const struct lwm2m_observation *o)
+{
+	char path[40], code[8];
+	lwm2m_path_format(&o->path, path, sizeof(path));
+	json_t *e = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I}", "event", "notification",
+			      "device_id", device_id, "node_id", o->node_id, "observation_id",
+			      (json_int_t)o->id, "path", path, "code",
+			      coap_code_format(o->last_code, code), "seq", (json_int_t)o->last_seq,
+			      "time_ms", (json_int_t)o->last_ms);
+	if (!e)
+		return;
+	content_json(e, &o->path, o->last_format, o->last_payload, o->last_len);
+	char *text = json_dumps(e, JSON_COMPACT);
+	if (text)
+		api_server_publish(api, project_id, device_id, "notification", text);
+	free(text);
+	json_decref(e);
+}

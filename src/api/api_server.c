@@ -171,8 +171,9 @@ void api_server_stop(struct api_server *api)
 	uv_close((uv_handle_t *)&api->timer, on_close);
 	/* MHD must not stop with connections suspended: answer the waiting calls first, and
 	 * give MHD a few turns to write those answers (their sockets are writable at once). */
-	if (api->deferred) {
+	if (api->deferred || api->subscribers) {
 		api_http_abort_deferred(api);
+		api_events_close_all(api);
 		for (int i = 0; i < 4; i++)
 			MHD_run(api->mhd);
 	}

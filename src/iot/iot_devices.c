@@ -39,7 +39,22 @@ struct iot_devices {
 	struct hmap dirty_map;
 	struct dirty *dirty_head, *dirty_tail;
 	struct iot_devices_stats stats;
+	iot_event_fn on_event;
+	void *event_ctx;
 };
+
+static void emit(struct iot_devices *dev, enum iot_event event,
+		 const struct lwm2m_registration *reg, int reason)
+{
+	if (dev->on_event)
+		dev->on_event(dev->event_ctx, event, reg, reason);
+}
+
+void iot_devices_set_event_handler(struct iot_devices *dev, iot_event_fn fn, void *ctx)
+{
+	dev->on_event = fn;
+	dev->event_ctx = ctx;
+}
 
 static struct dirty *dirty_find(struct iot_devices *dev, const char *endpoint, uint64_t h)
 {
@@ -135,17 +150,20 @@ int iot_devices_psk(struct iot_devices *dev, const char *identity, uint8_t *key,
 
 static void hook_registered(void *ctx, const struct lwm2m_registration *reg)
 {
+	emit(ctx, IOT_EVENT_REGISTERED, reg, 0);
 	mark_dirty(ctx, reg->endpoint, STATUS_TO_ONLINE);
 }
 
 static void hook_updated(void *ctx, const struct lwm2m_registration *reg)
 {
+	emit(ctx, IOT_EVENT_UPDATED, reg, 0);
 	mark_dirty(ctx, reg->endpoint, STATUS_UNCHANGED);
 }
 
 static void hook_deregistered(void *ctx, const struct lwm2m_registration *reg,
 			      enum lwm2m_dereg_reason reason)
 {
+	emit(ctx, IOT_EVENT_DEREGISTERED, reg, (int)reason);
 	switch (reason) {
 	case LWM2M_DEREG_REQUESTED:
 	case LWM2M_DEREG_EXPIRED:

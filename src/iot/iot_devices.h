@@ -56,6 +56,13 @@ void iot_devices_removed(struct iot_devices *dev, const char *node_id);
 int iot_devices_psk(struct iot_devices *dev, const char *identity, uint8_t *key, size_t cap,
 		    size_t *key_len);
 
+/* Registration events for the owner (the event stream): reason is an enum
+ * lwm2m_dereg_reason for IOT_EVENT_DEREGISTERED, else 0. */
+enum iot_event { IOT_EVENT_REGISTERED, IOT_EVENT_UPDATED, IOT_EVENT_DEREGISTERED };
+typedef void (*iot_event_fn)(void *ctx, enum iot_event event,
+			     const struct lwm2m_registration *reg, int reason);
+void iot_devices_set_event_handler(struct iot_devices *dev, iot_event_fn fn, void *ctx);
+
 const struct iot_devices_stats *iot_devices_stats(const struct iot_devices *dev);
 
 #endif

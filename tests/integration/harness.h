@@ -92,4 +92,14 @@ int run_command(const char *cmd, char *out, size_t cap, int timeout_s);
 
 void sleep_ms(int ms);
 
+/* An event stream (GET /v5/iot/p1/events{query}) read as it comes (harness_sse.c). */
+struct stream {
+	int fd;
+	char buf[65536]; /* everything received, NUL-terminated */
+	size_t len;
+};
+void stream_open(struct stream *s, struct daemon_proc *d, const char *query);
+/* Reads until needle is in the buffer, up to timeout_ms. Returns 0 or -1. */
+int stream_wait(struct stream *s, const char *needle, int timeout_ms);
+
 #endif

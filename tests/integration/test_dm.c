@@ -340,9 +340,19 @@ static void test_observe_notify_cancel(void **state)
 	size_t token_len;
 	char path[128], resp[4096];
 	long id = observe_battery(f, token, &token_len);
+	struct stream events;
+	stream_open(&events, &f->d, "?device_id=meter_dm01");
+	assert_int_equal(stream_wait(&events, ": lwm2md events", 3000), 0);
 
-	/* Notifications are ACKed and kept. */
+	/* Notifications are ACKed, kept, and streamed to applications. */
 	assert_int_equal(device_notify(f, token, token_len, 0x5001, 2, "85"), COAP_TYPE_ACK);
+	assert_int_equal(stream_wait(&events, "event: notification", 3000), 0);
+	assert_int_equal(stream_wait(&events, "\"seq\":2", 1000), 0);
+	assert_int_equal(stream_wait(&events, "{\"path\":\"/3/0/9\",\"type\":\"integer\","
+					      "\"value\":85}",
+				     1000),
+			 0);
+	close(events.fd);
 	assert_int_equal(device_notify(f, token, token_len, 0x5002, 3, "80"), COAP_TYPE_ACK);
 	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/devices/meter_dm01/observations",
 				   NULL, resp, sizeof(resp)),
