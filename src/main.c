@@ -21,7 +21,9 @@
 #include "api/api.h"
 #include "coap/coap_ep.h"
 #include "dtls/dtls_server.h"
+#include "content/content.h"
 #include "lwm2m/lwm2m_observe.h"
+#include "model/model.h"
 #include "lwm2m/lwm2m_requests.h"
 #include "iot/iot_devices.h"
 #include "lwm2m/lwm2m_server.h"
@@ -73,6 +75,7 @@ struct daemon {
 	uv_signal_t sigint, sigterm;
 	uint64_t ticks;
 	int dtls_restored;
+	uint64_t sends; /* LwM2M Send requests accepted */
 };
 
 static int64_t now_ms(void)
@@ -308,11 +311,65 @@ static int token_create(int argc, char **argv)
 	return 0;
 }
 
+/* The device behind an endpoint, for events: 0 with project and device id, or -1. */
+static int event_device(struct daemon *d, const char *node_id, struct store_device *dev)
+{
+	return store_device_get_by_node_id(d->store, node_id, dev) == 0 ? 0 : -1;
+}
+
+/* Is req an LwM2M 1.1 Send (POST /dp)? */
+static bool is_send(const struct coap_msg *req)
+{
+	const struct coap_option *o = coap_msg_find_option(req, COAP_OPTION_URI_PATH);
+	return req->code == COAP_CODE_POST && o && o->len == 2 && memcmp(o->value, "dp", 2) == 0 &&
+	       coap_msg_count_options(req, COAP_OPTION_URI_PATH) == 1;
+}
+
+/* Core §6.4.6 (Send): a registered device reports values on its own. It must be
+ * registered from this address (over DTLS: as its identity); the values must decode. */
+static uint8_t handle_send(struct listener *l, const char *identity, const struct addr *peer,
+			   const struct coap_msg *req)
+{
+	struct daemon *d = l->d;
+	struct lwm2m_registration *reg =
+		identity ? lwm2m_server_find_endpoint(d->lwm2m, identity)
+			 : lwm2m_server_find_peer(d->lwm2m, l->transport, peer);
+	if (!reg || reg->transport != l->transport) {
+		char p[ADDR_STR_MAX];
+		LOG_WARN("lwm2m", "Send from %s refused: not registered", addr_format(peer, p));
+		return COAP_CODE_FORBIDDEN;
+	}
+	uint32_t ct;
+	if (coap_msg_get_uint_option(req, COAP_OPTION_CONTENT_FORMAT, &ct) != 0 ||
+	    (ct != CONTENT_SENML_JSON && ct != CONTENT_SENML_CBOR))
+		return COAP_CODE_UNSUPPORTED_CONTENT_FORMAT;
+	struct lwm2m_values values;
+	struct lwm2m_path root = { .len = 0 };
+	lwm2m_values_init(&values);
+	int rc = content_decode((uint16_t)ct, &root, req->payload, req->payload_len,
+				model_type_of, NULL, &values);
+	lwm2m_values_free(&values);
+	if (rc == -ENOTSUP)
+		return COAP_CODE_UNSUPPORTED_CONTENT_FORMAT;
+	if (rc != 0)
+		return COAP_CODE_BAD_REQUEST;
+	d->sends++;
+	struct store_device dev;
+	if (api_server_has_subscribers(d->api) && event_device(d, reg->endpoint, &dev) == 0)
+		api_server_publish_send(d->api, dev.project_id, dev.device_id, reg->endpoint,
+					(int)ct, req->payload, req->payload_len);
+	return COAP_CODE_CHANGED;
+}
+
 static void on_request(void *ctx, const struct addr *peer, const struct coap_msg *req,
 		       struct coap_msg *resp, uint64_t now)
 {
 	struct listener *l = ctx;
 	const char *identity = l->dtls ? dtls_server_peer_identity(l->dtls, peer) : NULL;
+	if (is_send(req)) {
+		resp->code = handle_send(l, identity, peer, req);
+		return;
+	}
 	lwm2m_server_handle(l->d->lwm2m, l->transport, identity, peer, req, resp, (int64_t)now);
 }
 
@@ -333,12 +390,6 @@ static void on_datagram(void *ctx, const struct addr *from, const uint8_t *data,
 		dtls_server_input(l->dtls, from, data, len, (uint64_t)now_ms());
 	else
 		coap_ep_input(l->ep, from, data, len, (uint64_t)now_ms());
-}
-
-/* The device behind an endpoint, for events: 0 with project and device id, or -1. */
-static int event_device(struct daemon *d, const char *node_id, struct store_device *dev)
-{
-	return store_device_get_by_node_id(d->store, node_id, dev) == 0 ? 0 : -1;
 }
 
 static void on_iot_event(void *ctx, enum iot_event event, const struct lwm2m_registration *reg,
@@ -536,6 +587,7 @@ static void write_metrics(void *ctx, FILE *out)
 	      ds.handshakes_in_progress);
 	GAUGE("lwm2md_dtls_hibernated_bytes", "Memory of the hibernated DTLS sessions: serialized records and their entries.",
 	      ds.hibernated_bytes);
+	COUNTER("lwm2md_sends_total", "LwM2M Send (POST /dp) requests accepted.", d->sends);
 	if (d->requests) {
 		const struct lwm2m_requests_stats *rs = lwm2m_requests_stats(d->requests);
 		COUNTER("lwm2md_dm_requests_total", "Device Management requests sent to devices.",

@@ -9,6 +9,7 @@
 #define LWM2MD_API_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <uv.h>
@@ -57,6 +58,11 @@ struct lwm2m_observation;
  * event. */
 void api_server_publish_notification(struct api_server *api, const char *project_id,
 				     const char *device_id, const struct lwm2m_observation *o);
+
+/* Publishes a device's Send (POST /dp) as a "send" event with its decoded values. */
+void api_server_publish_send(struct api_server *api, const char *project_id,
+			     const char *device_id, const char *node_id, int format,
+			     const uint8_t *payload, size_t len);
 
 /* Stops serving and frees; close callbacks run on the next loop turn. Accepts NULL. */
 void api_server_stop(struct api_server *api);

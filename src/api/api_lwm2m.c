@@ -642,3 +642,20 @@ void api_server_publish_notification(struct api_server *api, const char *project
 	free(text);
 	json_decref(e);
 }
+
+void api_server_publish_send(struct api_server *api, const char *project_id,
+			     const char *device_id, const char *node_id, int format,
+			     const uint8_t *payload, size_t len)
+{
+	struct lwm2m_path root = { .len = 0 };
+	json_t *e = json_pack("{s:s, s:s, s:s}", "event", "send", "device_id", device_id,
+			      "node_id", node_id);
+	if (!e)
+		return;
+	content_json(e, &root, format, payload, len);
+	char *text = json_dumps(e, JSON_COMPACT);
+	if (text)
+		api_server_publish(api, project_id, device_id, "send", text);
+	free(text);
+	json_decref(e);
+}

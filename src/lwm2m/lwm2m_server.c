@@ -23,6 +23,7 @@ struct lwm2m_server {
 	void *ctx;
 	struct hmap by_endpoint;
 	struct hmap by_id;
+	struct hmap by_peer;
 	struct heap expiries;
 	struct lwm2m_server_stats stats;
 	char location_id[LWM2M_REG_ID_LEN + 1]; /* Location-Path value of the last 2.01 */
@@ -48,7 +49,8 @@ int lwm2m_server_create(struct lwm2m_server **out, const struct lwm2m_hooks *hoo
 		return -ENOMEM;
 	srv->hooks = *hooks;
 	srv->ctx = ctx;
-	if (hmap_init(&srv->by_endpoint) != 0 || hmap_init(&srv->by_id) != 0) {
+	if (hmap_init(&srv->by_endpoint) != 0 || hmap_init(&srv->by_id) != 0 ||
+	    hmap_init(&srv->by_peer) != 0) {
 		hmap_destroy(&srv->by_endpoint);
 		free(srv);
 		return -ENOMEM;
@@ -78,6 +80,7 @@ void lwm2m_server_destroy(struct lwm2m_server *srv)
 	hmap_for_each(&srv->by_endpoint, free_reg_node, NULL);
 	hmap_destroy(&srv->by_endpoint);
 	hmap_destroy(&srv->by_id);
+	hmap_destroy(&srv->by_peer);
 	free(srv);
 }
 
@@ -109,6 +112,33 @@ struct lwm2m_registration *lwm2m_server_find_id(struct lwm2m_server *srv, const 
 	return NULL;
 }
 
+struct lwm2m_registration *lwm2m_server_find_peer(struct lwm2m_server *srv,
+						  enum lwm2m_transport transport,
+						  const struct addr *peer)
+{
+	uint64_t h = addr_hash(peer);
+	struct hmap_node *n;
+	HMAP_FOR_EACH_WITH_HASH(n, h, &srv->by_peer)
+	{
+		struct lwm2m_registration *reg =
+			container_of(n, struct lwm2m_registration, by_peer);
+		if (reg->transport == transport && addr_equal(&reg->peer, peer))
+			return reg;
+	}
+	return NULL;
+}
+
+/* Moves reg to a new peer address in the by-peer table. */
+static void reg_set_peer(struct lwm2m_server *srv, struct lwm2m_registration *reg,
+			 const struct addr *peer)
+{
+	if (addr_equal(&reg->peer, peer))
+		return;
+	hmap_remove(&srv->by_peer, &reg->by_peer);
+	reg->peer = *peer;
+	hmap_insert(&srv->by_peer, &reg->by_peer, addr_hash(peer));
+}
+
 static int reg_insert(struct lwm2m_server *srv, struct lwm2m_registration *reg)
 {
 	int64_t expires = reg->updated_at_ms + (int64_t)reg->lifetime * 1000;
@@ -117,6 +147,7 @@ static int reg_insert(struct lwm2m_server *srv, struct lwm2m_registration *reg)
 		return -ENOMEM;
 	hmap_insert(&srv->by_endpoint, &reg->by_endpoint, hash_str(reg->endpoint));
 	hmap_insert(&srv->by_id, &reg->by_id, hash_str(reg->id));
+	hmap_insert(&srv->by_peer, &reg->by_peer, addr_hash(&reg->peer));
 	return 0;
 }
 
@@ -126,6 +157,7 @@ static void reg_drop(struct lwm2m_server *srv, struct lwm2m_registration *reg,
 {
 	hmap_remove(&srv->by_endpoint, &reg->by_endpoint);
 	hmap_remove(&srv->by_id, &reg->by_id);
+	hmap_remove(&srv->by_peer, &reg->by_peer);
 	heap_remove(&srv->expiries, &reg->expiry);
 	if (srv->hooks.deregistered)
 		srv->hooks.deregistered(srv->ctx, reg, reason);
@@ -411,7 +443,7 @@ static uint8_t handle_update(struct lwm2m_server *srv, struct lwm2m_registration
 		reg->queue_mode = q.queue || strchr(reg->binding, 'Q') != NULL;
 	}
 	/* A NAT may have given the device a new address since the last message. */
-	reg->peer = *peer;
+	reg_set_peer(srv, reg, peer);
 	reg->updated_at_ms = now_ms;
 	heap_set(&srv->expiries, &reg->expiry,
 		 (uint64_t)(now_ms + (int64_t)reg->lifetime * 1000));

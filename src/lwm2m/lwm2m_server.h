@@ -40,6 +40,7 @@ enum lwm2m_dereg_reason {
 struct lwm2m_registration {
 	struct hmap_node by_endpoint;
 	struct hmap_node by_id;
+	struct hmap_node by_peer;
 	struct heap_node expiry;
 	char endpoint[LWM2M_ENDPOINT_MAX + 1];
 	char id[LWM2M_REG_ID_LEN + 1];
@@ -104,6 +105,11 @@ int lwm2m_server_restore(struct lwm2m_server *srv, const struct lwm2m_registrati
 struct lwm2m_registration *lwm2m_server_find_endpoint(struct lwm2m_server *srv,
 						      const char *endpoint);
 struct lwm2m_registration *lwm2m_server_find_id(struct lwm2m_server *srv, const char *id);
+/* The registration whose device last spoke from peer over transport (for requests such as
+ * Send that name no endpoint), or NULL. */
+struct lwm2m_registration *lwm2m_server_find_peer(struct lwm2m_server *srv,
+						  enum lwm2m_transport transport,
+						  const struct addr *peer);
 /* Removes a registration (the device was deleted): deregistered hook with REMOVED. */
 void lwm2m_server_remove(struct lwm2m_server *srv, struct lwm2m_registration *reg);
 
