@@ -49,6 +49,7 @@ struct config {
 	size_t max_body;
 	bool coap_given;
 	bool coaps_given;
+	uint32_t queue_window_s;
 	struct dtls_server_config dtls;
 };
 
@@ -76,6 +77,7 @@ struct daemon {
 	uint64_t ticks;
 	int dtls_restored;
 	uint64_t sends; /* LwM2M Send requests accepted */
+	uint32_t queue_window_ms;
 };
 
 static int64_t now_ms(void)
@@ -109,6 +111,8 @@ static void usage(FILE *out)
 		"  --dtls-max-handshakes N  concurrent DTLS handshakes (default 256)\n"
 		"  --http HOST:PORT   REST API (default 127.0.0.1:8080)\n"
 		"  --max-body N       largest CoAP body without block-wise (default 1024)\n"
+		"  --queue-window N   seconds a queue-mode device listens after each message "
+		"(default 93)\n"
 		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
 		"A port of 0 picks a free port; each bound socket is printed as\n"
 		"'listening <coap|coaps|http> HOST:PORT' on standard output.\n");
@@ -158,6 +162,15 @@ static int config_set(struct config *cfg, const char *name, const char *value)
 			cfg->dtls.idle_ms = (uint32_t)v * 1000;
 		else
 			cfg->dtls.max_handshakes = v;
+		return 0;
+	}
+	if (strcmp(name, "queue-window") == 0) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(value, &end, 10);
+		if (errno || *end || v < 1 || v > 86400)
+			return -EINVAL;
+		cfg->queue_window_s = (uint32_t)v;
 		return 0;
 	}
 	if (strcmp(name, "log-level") == 0)
@@ -215,6 +228,7 @@ static void config_defaults(struct config *cfg)
 	str_copy(cfg->coaps[1], sizeof(cfg->coaps[1]), "[::]:5684");
 	cfg->coaps_count = 2;
 	dtls_server_config_defaults(&cfg->dtls);
+	cfg->queue_window_s = 93; /* LwM2M Transport: CoAP MAX_TRANSMIT_WAIT */
 	str_copy(cfg->http, sizeof(cfg->http), "127.0.0.1:8080");
 	cfg->max_body = 1024;
 }
@@ -361,16 +375,32 @@ static uint8_t handle_send(struct listener *l, const char *identity, const struc
 	return COAP_CODE_CHANGED;
 }
 
+/* The device behind peer just spoke: a queue-mode device is awake now, and whatever was
+ * held for it goes out. */
+static void device_seen(struct daemon *d, enum lwm2m_transport transport, const char *identity,
+			const struct addr *peer)
+{
+	struct lwm2m_registration *reg =
+		identity ? lwm2m_server_find_endpoint(d->lwm2m, identity)
+			 : lwm2m_server_find_peer(d->lwm2m, transport, peer);
+	if (!reg || reg->transport != transport)
+		return;
+	reg->last_seen_ms = now_ms();
+	if (reg->queue_mode && d->requests)
+		lwm2m_requests_wake(d->requests, reg->endpoint);
+}
+
 static void on_request(void *ctx, const struct addr *peer, const struct coap_msg *req,
 		       struct coap_msg *resp, uint64_t now)
 {
 	struct listener *l = ctx;
 	const char *identity = l->dtls ? dtls_server_peer_identity(l->dtls, peer) : NULL;
-	if (is_send(req)) {
+	if (is_send(req))
 		resp->code = handle_send(l, identity, peer, req);
-		return;
-	}
-	lwm2m_server_handle(l->d->lwm2m, l->transport, identity, peer, req, resp, (int64_t)now);
+	else
+		lwm2m_server_handle(l->d->lwm2m, l->transport, identity, peer, req, resp,
+				    (int64_t)now);
+	device_seen(l->d, l->transport, identity, peer);
 }
 
 /* CoAP datagrams out: straight to the socket, or into the peer's DTLS session. */
@@ -449,6 +479,7 @@ static int on_notification(void *ctx, const struct addr *peer, const struct coap
 	int format = coap_msg_get_uint_option(msg, COAP_OPTION_CONTENT_FORMAT, &ct) == 0 ? (int)ct
 											: -1;
 	coap_msg_get_uint_option(msg, COAP_OPTION_OBSERVE, &seq);
+	reg->last_seen_ms = now_ms();
 	o->notifications++;
 	lwm2m_observation_record(o, msg->code, format, seq, msg->payload, msg->payload_len,
 				 (int64_t)now);
@@ -761,12 +792,15 @@ static void save_dtls_sessions(struct daemon *d)
 
 /* Where a device's DM requests go: the socket (plain, or DTLS with its session) of the
  * transport it registered over, in the address family of its address. */
-static int route_device(void *ctx, const char *node_id, struct coap_ep **ep, struct addr *peer)
+static int route_device(void *ctx, const char *node_id, struct coap_ep **ep, struct addr *peer,
+			bool *asleep)
 {
 	struct daemon *d = ctx;
 	struct lwm2m_registration *reg = lwm2m_server_find_endpoint(d->lwm2m, node_id);
 	if (!reg)
 		return -ENOTCONN;
+	/* Queue mode (Core §6.5): the device listens for a while after each message. */
+	*asleep = reg->queue_mode && now_ms() - reg->last_seen_ms > (int64_t)d->queue_window_ms;
 	for (int i = 0; i < d->listener_count; i++) {
 		struct listener *l = &d->listeners[i];
 		struct addr local;
@@ -822,6 +856,7 @@ static int daemon_start(struct daemon *d, const struct config *cfg)
 			return rc;
 	}
 	restore_dtls_sessions(d);
+	d->queue_window_ms = cfg->queue_window_s * 1000;
 	rc = lwm2m_requests_create(&d->requests, d->loop, route_device, clock_ms, d);
 	if (rc == 0)
 		rc = lwm2m_observations_create(&d->observations);

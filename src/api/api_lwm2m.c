@@ -242,7 +242,12 @@ static void on_answer(void *ctx, const struct lwm2m_dm_result *res)
 	struct api_request *req = ctx;
 	req->dm_handle = 0;
 	if (res->status == -ETIMEDOUT) {
-		api_deferred_error(req, 504, "the device did not answer in time");
+		if (res->never_sent)
+			api_deferred_error(req, 504, "the device (queue mode) did not wake within "
+						     "the timeout (%llu ms)",
+					   (unsigned long long)res->held_ms);
+		else
+			api_deferred_error(req, 504, "the device did not answer in time");
 		return;
 	}
 	if (res->status == -ECONNRESET) {
@@ -255,6 +260,8 @@ static void on_answer(void *ctx, const struct lwm2m_dm_result *res)
 		return;
 	}
 	json_t *answer = answer_json(req, res);
+	if (answer && res->held_ms)
+		json_object_set_new(answer, "held_ms", json_integer((json_int_t)res->held_ms));
 	struct lwm2m_observations *obs = req->api->deps.observations;
 	if (req->dm_op == LWM2M_OP_OBSERVE && obs && answer &&
 	    COAP_CODE_CLASS(res->code) == 2 && res->observing) {
@@ -290,8 +297,18 @@ static void send_request(struct api_call *c, struct target *t, struct lwm2m_dm_r
 	uint64_t handle;
 	dm->path = t->path;
 	dm->timeout_ms = t->timeout_ms;
-	int rc = lwm2m_requests_send(c->api->deps.requests, t->device.node_id, dm, on_answer,
-				     c->req, &handle);
+	/* A device in queue mode may be asleep: by default the call waits for it to wake
+	 * (within the timeout); ?wait=false refuses at once. */
+	const char *wait = api_query(c, "wait");
+	bool hold = !(wait && strcmp(wait, "false") == 0);
+	int rc = lwm2m_requests_send(c->api->deps.requests, t->device.node_id, dm, hold,
+				     on_answer, c->req, &handle);
+	if (rc == -EAGAIN) {
+		api_reply_error(c, 409, "device %s is asleep (queue mode); retry without "
+					"wait=false to have the request held until it wakes",
+				t->device.device_id);
+		return;
+	}
 	if (rc == -ENOTCONN) {
 		api_reply_error(c, 409, "device %s is not registered", t->device.device_id);
 		return;

@@ -61,6 +61,8 @@ struct lwm2m_dm_result {
 	uint8_t token[8];         /* the request's token (an observation is known by it) */
 	uint8_t token_len;
 	bool observing;           /* the answer carried an Observe option */
+	uint64_t held_ms;         /* how long it waited for a sleeping device to wake */
+	bool never_sent;          /* the device did not wake before the deadline */
 };
 
 /* Bytes of scratch lwm2m_dm_build needs for the path and attribute strings. */

@@ -6,6 +6,11 @@
  * session). Each request has a deadline on the libuv loop; the caller's done callback is
  * called exactly once, later, with the device's answer or an error — unless the caller
  * cancels it first, after which it is never called.
+ *
+ * Queue mode (LwM2M Core §6.5): a device in queue mode listens only for a while after it
+ * sent something. When the route says the device is asleep, the request is held (copied)
+ * until the owner calls lwm2m_requests_wake for that device, then sent; the deadline
+ * still bounds the whole wait, and the result says how long the request was held.
  */
 #ifndef LWM2MD_LWM2M_REQUESTS_H
 #define LWM2MD_LWM2M_REQUESTS_H
@@ -20,10 +25,10 @@
 
 struct lwm2m_requests;
 
-/* Where node_id's requests go: 0 with *ep and *peer set, or -ENOTCONN when it is not
- * registered. */
+/* Where node_id's requests go: 0 with *ep and *peer set (and *asleep when the device is in
+ * queue mode and not listening now), or -ENOTCONN when it is not registered. */
 typedef int (*lwm2m_route_fn)(void *ctx, const char *node_id, struct coap_ep **ep,
-			      struct addr *peer);
+			      struct addr *peer, bool *asleep);
 typedef void (*lwm2m_done_fn)(void *done_ctx, const struct lwm2m_dm_result *res);
 
 struct lwm2m_requests_stats {
@@ -32,6 +37,7 @@ struct lwm2m_requests_stats {
 	uint64_t timed_out;
 	uint64_t reset;      /* the device answered RST */
 	uint64_t in_flight;  /* gauge */
+	uint64_t held;       /* requests held for a sleeping device */
 };
 
 /* now_ms is the clock the owner drives the CoAP endpoints with (their timers compare
@@ -42,11 +48,14 @@ int lwm2m_requests_create(struct lwm2m_requests **out, uv_loop_t *loop, lwm2m_ro
  * closed the timers. Accepts NULL. */
 void lwm2m_requests_destroy(struct lwm2m_requests *rq);
 
-/* Sends req to node_id. Returns 0 with *handle set, -ENOTCONN (not registered), -EINVAL
+/* Sends req to node_id, or holds it while the device sleeps (unless hold is false: then
+ * -EAGAIN). Returns 0 with *handle set, -ENOTCONN (not registered), -EAGAIN, -EINVAL
  * (lwm2m_dm_build refused it), -ENOMEM. */
 int lwm2m_requests_send(struct lwm2m_requests *rq, const char *node_id,
-			const struct lwm2m_dm_request *req, lwm2m_done_fn done, void *done_ctx,
-			uint64_t *handle);
+			const struct lwm2m_dm_request *req, bool hold, lwm2m_done_fn done,
+			void *done_ctx, uint64_t *handle);
+/* node_id just sent something (it is awake): its held requests go out now, in order. */
+void lwm2m_requests_wake(struct lwm2m_requests *rq, const char *node_id);
 /* The caller no longer wants the answer (its HTTP client went away). */
 void lwm2m_requests_cancel(struct lwm2m_requests *rq, uint64_t handle);
 

@@ -373,7 +373,7 @@ static uint8_t handle_register(struct lwm2m_server *srv, enum lwm2m_transport tr
 	reg->queue_mode = q.queue || strchr(reg->binding, 'Q') != NULL;
 	reg->transport = (uint8_t)transport;
 	reg->peer = *peer;
-	reg->registered_at_ms = reg->updated_at_ms = now_ms;
+	reg->registered_at_ms = reg->updated_at_ms = reg->last_seen_ms = now_ms;
 
 	/* Core §6.2.1: a Register of an endpoint already registered replaces it. */
 	struct lwm2m_registration *old = lwm2m_server_find_endpoint(srv, endpoint);
@@ -444,7 +444,7 @@ static uint8_t handle_update(struct lwm2m_server *srv, struct lwm2m_registration
 	}
 	/* A NAT may have given the device a new address since the last message. */
 	reg_set_peer(srv, reg, peer);
-	reg->updated_at_ms = now_ms;
+	reg->updated_at_ms = reg->last_seen_ms = now_ms;
 	heap_set(&srv->expiries, &reg->expiry,
 		 (uint64_t)(now_ms + (int64_t)reg->lifetime * 1000));
 	srv->stats.updates++;

@@ -53,6 +53,7 @@ struct lwm2m_registration {
 	char *links;               /* NUL-terminated link payload, owned */
 	int64_t registered_at_ms;  /* wall clock */
 	int64_t updated_at_ms;
+	int64_t last_seen_ms;      /* the device's latest message of any kind (queue mode) */
 };
 
 struct lwm2m_hooks {

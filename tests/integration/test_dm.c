@@ -468,6 +468,62 @@ static void test_shutdown_while_waiting(void **state)
 	assert_true(c.status == 503 || c.status < 0);
 }
 
+static int setup_queue(void **state)
+{
+	static const char *const args[] = { "--queue-window", "1", NULL };
+	struct fixture *f = calloc(1, sizeof(*f));
+	daemon_start(&f->d, args);
+	api_create_product(&f->d, "meter");
+	api_create_device(&f->d, "meter", "dm01", false, 0);
+	f->fd = coap_socket("127.0.0.1:0");
+	assert_int_equal(coap_register(f->fd, &f->d.coap, "dm01", "300", links, f->reg_id),
+			 COAP_CODE_CREATED);
+	/* Queue mode from now on (LwM2M 1.0 binding UQ). */
+	assert_int_equal(coap_update(f->fd, &f->d.coap, f->reg_id, "b=UQ"), COAP_CODE_CHANGED);
+	*state = f;
+	return 0;
+}
+
+/* A request to a sleeping queue-mode device waits for its next message. */
+static void test_queue_mode(void **state)
+{
+	struct fixture *f = *state;
+	char resp[2048];
+	uint8_t buf[1500];
+	sleep_ms(1500); /* past the 1 s window: asleep */
+
+	/* The caller may refuse to wait. */
+	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/devices/meter_dm01/lwm2m/3/0/9"
+						  "?wait=false",
+				   NULL, resp, sizeof(resp)),
+			 409);
+	/* Not woken within the timeout: 504, and nothing was sent. */
+	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/devices/meter_dm01/lwm2m/3/0/9"
+						  "?timeout=1",
+				   NULL, resp, sizeof(resp)),
+			 504);
+	assert_non_null(strstr(resp, "did not wake"));
+	assert_true(coap_recv_raw(f->fd, buf, sizeof(buf), 300) < 0);
+
+	/* Held until the device speaks: an Update wakes it and the Read goes out. */
+	struct call c;
+	call_start(&c, &f->d, "GET", "/3/0/9?format=text&timeout=20", NULL);
+	sleep_ms(700);
+	assert_true(coap_recv_raw(f->fd, buf, sizeof(buf), 200) < 0); /* still held */
+	/* The Update's exchange may swallow the Read if it comes first; coap_ep then sends it
+	 * again after its ACK timeout, so the device gets it either way. */
+	assert_int_equal(coap_update(f->fd, &f->d.coap, f->reg_id, NULL), COAP_CODE_CHANGED);
+	struct coap_msg req;
+	device_receive(f, &req, buf, sizeof(buf));
+	assert_int_equal(req.code, COAP_CODE_GET);
+	assert_path(&req, "/3/0/9");
+	device_answer(f, &req, COAP_CODE_CONTENT, 0, "42", 2);
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "\"value\":42");
+	assert_contains(c.resp, "\"held_ms\":");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +536,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_observe_notify_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_while_waiting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_mode, setup_queue, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
