@@ -190,7 +190,8 @@ static int hold(struct pending *p, const char *node_id, const struct lwm2m_dm_re
 	}
 	if (req->token_len > sizeof(p->token))
 		return -EINVAL;
-	memcpy(p->token, req->token, req->token_len);
+	if (req->token_len)
+		memcpy(p->token, req->token, req->token_len);
 	p->token_len = (uint8_t)req->token_len;
 	p->req.token = p->token;
 	snprintf(p->node_id, sizeof(p->node_id), "%s", node_id);
