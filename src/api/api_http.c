@@ -64,6 +64,7 @@ static const struct api_route routes[] = {
 	  [API_DELETE] = api_devices_delete}},
 	{"/v5/iot/*/devices/*/action", true, {[API_POST] = api_devices_action}},
 	{"/v5/iot/*/devices/*/observations", true, {[API_GET] = api_observations_list}},
+	{"/v5/iot/*/devices/*/lwm2m-composite", true, {[API_POST] = api_lwm2m_composite}},
 	{"/v5/iot/*/devices/*/observations/*", true, {[API_DELETE] = api_observations_cancel}},
 #define LWM2M_METHODS                                                                      \
 	{[API_GET] = api_lwm2m_get,                                                        \

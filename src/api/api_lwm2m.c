@@ -263,7 +263,8 @@ static void on_answer(void *ctx, const struct lwm2m_dm_result *res)
 	if (answer && res->held_ms)
 		json_object_set_new(answer, "held_ms", json_integer((json_int_t)res->held_ms));
 	struct lwm2m_observations *obs = req->api->deps.observations;
-	if (req->dm_op == LWM2M_OP_OBSERVE && obs && answer &&
+	if ((req->dm_op == LWM2M_OP_OBSERVE || req->dm_op == LWM2M_OP_OBSERVE_COMPOSITE) && obs &&
+	    answer &&
 	    COAP_CODE_CLASS(res->code) == 2 && res->observing) {
 		/* The device accepted: notifications with this token are now expected. */
 		struct lwm2m_path p = { .len = req->dm_path_len };
@@ -675,4 +676,89 @@ void api_server_publish_send(struct api_server *api, const char *project_id,
 		api_server_publish(api, project_id, device_id, "send", text);
 	free(text);
 	json_decref(e);
+}
+
+/* POST …/devices/{id}/lwm2m-composite: Read-, Observe- and Write-Composite (Core §6.3.8,
+ * §6.3.9, §6.4.3) in SenML JSON:
+ *   {"operation":"read"|"observe","paths":["/3/0/9","/1/0/1"]}
+ *   {"operation":"write","values":[{"path":"/1/0/1","value":300}, …]} */
+void api_lwm2m_composite(struct api_call *c)
+{
+	struct target t = { .format = CONTENT_SENML_JSON };
+	if (!c->api->deps.requests) {
+		api_reply_error(c, 503, "device management is not available");
+		return;
+	}
+	int rc = store_device_get(c->api->deps.store, c->project_id, c->id, &t.device);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "device");
+		return;
+	}
+	t.timeout_ms = TIMEOUT_DEFAULT_S * 1000;
+	const char *timeout = api_query(c, "timeout");
+	if (timeout) {
+		char *end;
+		long v = strtol(timeout, &end, 10);
+		if (!*timeout || *end || v < 1 || v > TIMEOUT_MAX_S) {
+			api_reply_error(c, 400, "timeout must be 1-%d seconds", TIMEOUT_MAX_S);
+			return;
+		}
+		t.timeout_ms = (uint32_t)v * 1000;
+	}
+	json_t *body = api_body_object(c);
+	if (!body)
+		return;
+	const char *op = json_string_value(json_object_get(body, "operation"));
+	const char *f = json_string_value(json_object_get(body, "format"));
+	uint8_t payload[WRITE_MAX];
+	struct lwm2m_values values;
+	lwm2m_values_init(&values);
+	if (f && format_parse(f) != CONTENT_SENML_JSON) {
+		api_reply_error(c, 400, "format: composite operations use senml-json here");
+		goto out;
+	}
+	struct lwm2m_dm_request dm = { .accept = CONTENT_SENML_JSON,
+				       .content_format = CONTENT_SENML_JSON, .payload = payload };
+	if (op && (strcmp(op, "read") == 0 || strcmp(op, "observe") == 0)) {
+		dm.op = op[0] == 'r' ? LWM2M_OP_READ_COMPOSITE : LWM2M_OP_OBSERVE_COMPOSITE;
+		const json_t *list = json_object_get(body, "paths");
+		struct lwm2m_path paths[64];
+		size_t n = json_array_size(list), i;
+		const json_t *item;
+		if (!json_is_array(list) || n == 0 || n > 64) {
+			api_reply_error(c, 400, "paths must be an array of 1-64 LwM2M paths");
+			goto out;
+		}
+		json_array_foreach(list, i, item)
+		{
+			const char *p = json_string_value(item);
+			if (!p || lwm2m_path_parse(p, strlen(p), &paths[i]) != 0 ||
+			    paths[i].len == 0) {
+				api_reply_error(c, 400, "paths[%zu] is not an LwM2M path", i);
+				goto out;
+			}
+		}
+		rc = content_senml_json_encode_paths(paths, n, payload, sizeof(payload));
+	} else if (op && strcmp(op, "write") == 0) {
+		dm.op = LWM2M_OP_WRITE_COMPOSITE;
+		dm.accept = -1;
+		struct lwm2m_path root = { .len = 0 };
+		if (read_values(c, body, &root, &values) != 0)
+			goto out;
+		rc = content_senml_json_encode(&root, &values, payload, sizeof(payload));
+	} else {
+		api_reply_error(c, 400, "operation must be read, observe or write");
+		goto out;
+	}
+	if (rc < 0) {
+		api_reply_error(c, rc == -ENOBUFS ? 413 : 400, "the request cannot be encoded%s",
+				rc == -ENOBUFS ? ": over 1024 bytes" : "");
+		goto out;
+	}
+	dm.payload_len = (size_t)rc;
+	t.path.len = 0;
+	send_request(c, &t, &dm);
+out:
+	lwm2m_values_free(&values);
+	json_decref(body);
 }

@@ -138,6 +138,11 @@ int content_oma_json_decode(const struct lwm2m_path *base, const uint8_t *p, siz
 int content_oma_json_encode(const struct lwm2m_path *base, const struct lwm2m_values *values,
 			    uint8_t *buf, size_t cap);
 
+/* SenML JSON naming paths without values (the payload of Read-/Observe-Composite):
+ * [{"n":"/3/0/0"},{"n":"/1/0"}]. Returns the length, -ENOBUFS or -EINVAL. */
+int content_senml_json_encode_paths(const struct lwm2m_path *paths, size_t count, uint8_t *buf,
+				    size_t cap);
+
 /* True when path is base or below it. */
 bool lwm2m_path_under(const struct lwm2m_path *path, const struct lwm2m_path *base);
 

@@ -321,3 +321,24 @@ int content_senml_json_encode(const struct lwm2m_path *base, const struct lwm2m_
 	json_decref(doc);
 	return rc ? rc : (int)n;
 }
+
+int content_senml_json_encode_paths(const struct lwm2m_path *paths, size_t count, uint8_t *buf,
+				    size_t cap)
+{
+	if (count == 0)
+		return -EINVAL;
+	json_t *doc = json_array();
+	for (size_t i = 0; doc && i < count; i++) {
+		char name[40];
+		if (lwm2m_path_format(&paths[i], name, sizeof(name)) < 0) {
+			json_decref(doc);
+			return -EINVAL;
+		}
+		json_array_append_new(doc, json_pack("{s:s}", "n", name));
+	}
+	if (!doc)
+		return -ENOMEM;
+	size_t n = json_dumpb(doc, (char *)buf, cap, JSON_COMPACT);
+	json_decref(doc);
+	return n == 0 || n > cap ? -ENOBUFS : (int)n;
+}

@@ -20,6 +20,9 @@ const char *lwm2m_op_name(enum lwm2m_op op)
 		[LWM2M_OP_DELETE] = "delete",
 		[LWM2M_OP_OBSERVE] = "observe",
 		[LWM2M_OP_OBSERVE_CANCEL] = "observe-cancel",
+		[LWM2M_OP_READ_COMPOSITE] = "read-composite",
+		[LWM2M_OP_WRITE_COMPOSITE] = "write-composite",
+		[LWM2M_OP_OBSERVE_COMPOSITE] = "observe-composite",
 	};
 	return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }
@@ -44,6 +47,10 @@ static bool path_fits(enum lwm2m_op op, uint8_t len)
 		return len == 1;
 	case LWM2M_OP_DELETE:
 		return len == 2;
+	case LWM2M_OP_READ_COMPOSITE:
+	case LWM2M_OP_WRITE_COMPOSITE:
+	case LWM2M_OP_OBSERVE_COMPOSITE:
+		return len == 0; /* the root: the paths are in the payload */
 	}
 	return false;
 }
@@ -82,6 +89,9 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 		[LWM2M_OP_WRITE_ATTRIBUTES] = COAP_CODE_PUT, [LWM2M_OP_EXECUTE] = COAP_CODE_POST,
 		[LWM2M_OP_CREATE] = COAP_CODE_POST,	  [LWM2M_OP_DELETE] = COAP_CODE_DELETE,
 		[LWM2M_OP_OBSERVE] = COAP_CODE_GET,	  [LWM2M_OP_OBSERVE_CANCEL] = COAP_CODE_GET,
+		[LWM2M_OP_READ_COMPOSITE] = COAP_CODE_FETCH,
+		[LWM2M_OP_WRITE_COMPOSITE] = COAP_CODE_IPATCH,
+		[LWM2M_OP_OBSERVE_COMPOSITE] = COAP_CODE_FETCH,
 	};
 	if ((unsigned)req->op >= sizeof(methods) / sizeof(methods[0]) ||
 	    !path_fits(req->op, req->path.len))
@@ -93,9 +103,10 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 			       req->op == LWM2M_OP_OBSERVE_CANCEL ? req->token_len : 0);
 	if (rc)
 		return rc;
-	if (req->op == LWM2M_OP_OBSERVE || req->op == LWM2M_OP_OBSERVE_CANCEL) {
+	if (req->op == LWM2M_OP_OBSERVE || req->op == LWM2M_OP_OBSERVE_CANCEL ||
+	    req->op == LWM2M_OP_OBSERVE_COMPOSITE) {
 		rc = coap_msg_add_uint_option(msg, COAP_OPTION_OBSERVE,
-					      req->op == LWM2M_OP_OBSERVE ? 0 : 1);
+					      req->op == LWM2M_OP_OBSERVE_CANCEL ? 1 : 0);
 		if (rc)
 			return rc;
 	}
@@ -119,6 +130,8 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 	case LWM2M_OP_READ:
 	case LWM2M_OP_OBSERVE:
 	case LWM2M_OP_OBSERVE_CANCEL:
+	case LWM2M_OP_READ_COMPOSITE:
+	case LWM2M_OP_OBSERVE_COMPOSITE:
 		if (req->accept >= 0)
 			rc = coap_msg_add_uint_option(msg, COAP_OPTION_ACCEPT, (uint32_t)req->accept);
 		break;
@@ -162,8 +175,10 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 				return rc;
 		}
 		coap_msg_set_payload(msg, req->payload, req->payload_len);
-	} else if (req->op == LWM2M_OP_WRITE_REPLACE || req->op == LWM2M_OP_WRITE_UPDATE) {
-		return -EINVAL; /* a Write carries a value */
+	} else if (req->op == LWM2M_OP_WRITE_REPLACE || req->op == LWM2M_OP_WRITE_UPDATE ||
+		   req->op == LWM2M_OP_READ_COMPOSITE || req->op == LWM2M_OP_WRITE_COMPOSITE ||
+		   req->op == LWM2M_OP_OBSERVE_COMPOSITE) {
+		return -EINVAL; /* a Write carries a value, a composite its paths */
 	}
 	return 0;
 }

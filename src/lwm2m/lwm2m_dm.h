@@ -11,6 +11,9 @@
  *   Create            POST   /obj                  Content-Format, payload
  *   Delete            DELETE /obj/inst
  *   Observe           GET    /path  Observe: 0  (cancel: Observe: 1, same token)
+ *   Read-Composite    FETCH  /      Content-Format and Accept: SenML, payload: the paths
+ *   Write-Composite   iPATCH /      Content-Format: SenML, payload: the values
+ *   Observe-Composite FETCH  /      as Read-Composite, with Observe: 0
  *
  * It only builds messages; sending them, and matching answers, is coap_ep's job, and
  * choosing the device's socket and session is the daemon's.
@@ -35,6 +38,9 @@ enum lwm2m_op {
 	LWM2M_OP_DELETE,
 	LWM2M_OP_OBSERVE,        /* GET with Observe 0 (RFC 7641 §3.1) */
 	LWM2M_OP_OBSERVE_CANCEL, /* GET with Observe 1 and the observation's token (§3.6) */
+	LWM2M_OP_READ_COMPOSITE,  /* FETCH / with the paths (SenML), Core §6.3.8 */
+	LWM2M_OP_WRITE_COMPOSITE, /* iPATCH / with the values (SenML), Core §6.3.9 */
+	LWM2M_OP_OBSERVE_COMPOSITE, /* FETCH / with Observe 0, Core §6.4.3 */
 };
 
 struct lwm2m_dm_request {

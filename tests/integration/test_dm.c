@@ -468,6 +468,91 @@ static void test_shutdown_while_waiting(void **state)
 	assert_true(c.status == 503 || c.status < 0);
 }
 
+static void composite_call(struct call *c, struct daemon_proc *d, const char *body)
+{
+	memset(c, 0, sizeof(*c));
+	c->d = d;
+	c->method = "POST";
+	snprintf(c->path, sizeof(c->path), "/v5/iot/p1/devices/meter_dm01/lwm2m-composite");
+	c->body = body;
+	assert_int_equal(pthread_create(&c->thread, NULL, call_thread, c), 0);
+}
+
+static void test_composite(void **state)
+{
+	struct fixture *f = *state;
+	struct call c;
+	struct coap_msg req;
+	uint8_t buf[1500];
+	uint32_t v;
+
+	/* Read-Composite: FETCH / with the paths in SenML JSON. */
+	composite_call(&c, &f->d, "{\"operation\":\"read\",\"paths\":[\"/3/0/9\",\"/1/0/1\"]}");
+	device_receive(f, &req, buf, sizeof(buf));
+	assert_int_equal(req.code, COAP_CODE_FETCH);
+	assert_int_equal(coap_msg_count_options(&req, COAP_OPTION_URI_PATH), 0);
+	assert_int_equal(coap_msg_get_uint_option(&req, COAP_OPTION_CONTENT_FORMAT, &v), 0);
+	assert_int_equal(v, 110);
+	assert_int_equal(coap_msg_get_uint_option(&req, COAP_OPTION_ACCEPT, &v), 0);
+	assert_int_equal(v, 110);
+	const char *paths = "[{\"n\":\"/3/0/9\"},{\"n\":\"/1/0/1\"}]";
+	assert_int_equal(req.payload_len, strlen(paths));
+	assert_memory_equal(req.payload, paths, strlen(paths));
+	const char *answer = "[{\"n\":\"/3/0/9\",\"v\":70},{\"n\":\"/1/0/1\",\"v\":300}]";
+	device_answer(f, &req, COAP_CODE_CONTENT, 110, answer, strlen(answer));
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "\"operation\":\"read-composite\"");
+	assert_contains(c.resp, "{\"path\":\"/1/0/1\",\"type\":\"integer\",\"value\":300}");
+
+	/* Write-Composite: iPATCH / with the values. */
+	composite_call(&c, &f->d,
+		       "{\"operation\":\"write\",\"values\":[{\"path\":\"/1/0/1\",\"value\":600},"
+		       "{\"path\":\"/3/0/14\",\"value\":\"+01\"}]}");
+	device_receive(f, &req, buf, sizeof(buf));
+	assert_int_equal(req.code, COAP_CODE_IPATCH);
+	assert_int_equal(coap_msg_get_uint_option(&req, COAP_OPTION_CONTENT_FORMAT, &v), 0);
+	assert_int_equal(v, 110);
+	const char *values = "[{\"bn\":\"/\",\"n\":\"1/0/1\",\"v\":600},"
+			     "{\"n\":\"3/0/14\",\"vs\":\"+01\"}]";
+	assert_int_equal(req.payload_len, strlen(values));
+	assert_memory_equal(req.payload, values, strlen(values));
+	device_answer(f, &req, COAP_CODE_CHANGED, -1, NULL, 0);
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "\"code\":\"2.04\"");
+
+	/* Observe-Composite: the same FETCH with Observe 0; an observation on "/". */
+	composite_call(&c, &f->d, "{\"operation\":\"observe\",\"paths\":[\"/3/0/9\"]}");
+	device_receive(f, &req, buf, sizeof(buf));
+	assert_int_equal(req.code, COAP_CODE_FETCH);
+	assert_int_equal(coap_msg_get_uint_option(&req, COAP_OPTION_OBSERVE, &v), 0);
+	assert_int_equal(v, 0);
+	struct coap_msg m;
+	uint8_t out[256];
+	coap_msg_init(&m, COAP_TYPE_ACK, COAP_CODE_CONTENT, req.mid, req.token, req.token_len);
+	coap_msg_add_uint_option(&m, COAP_OPTION_OBSERVE, 1);
+	coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, 110);
+	const char *first = "[{\"n\":\"/3/0/9\",\"v\":69}]";
+	coap_msg_set_payload(&m, first, strlen(first));
+	int n = coap_msg_encode(&m, out, sizeof(out));
+	coap_send_raw(f->fd, &f->d.coap, out, (size_t)n);
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "\"operation\":\"observe-composite\"");
+	assert_contains(c.resp, "\"observation_id\":");
+
+	/* Refused before anything is sent. */
+	char resp[1024];
+	assert_int_equal(http_call(&f->d, "POST", "/v5/iot/p1/devices/meter_dm01/lwm2m-composite",
+				   "{\"operation\":\"read\",\"paths\":[\"/3/x\"]}", resp,
+				   sizeof(resp)),
+			 400);
+	assert_int_equal(http_call(&f->d, "POST", "/v5/iot/p1/devices/meter_dm01/lwm2m-composite",
+				   "{\"operation\":\"delete\"}", resp, sizeof(resp)),
+			 400);
+}
+
 static int setup_queue(void **state)
 {
 	static const char *const args[] = { "--queue-window", "1", NULL };
@@ -531,6 +616,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_tlv_instance, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_senml_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_composite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_execute_delete_attributes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_observe_notify_cancel, setup, teardown),

@@ -126,6 +126,9 @@ static void test_refused(void **state)
 		{ LWM2M_OP_WRITE_ATTRIBUTES, "/3/0/9", "pmin=", false },
 		{ LWM2M_OP_WRITE_ATTRIBUTES, "/3/0/9", "pmin=1;x", false },
 		{ LWM2M_OP_WRITE_ATTRIBUTES, "/3/0/9", "pmin=1&&pmax=2", false },
+		{ LWM2M_OP_READ_COMPOSITE, "/3", NULL, true },    /* composites target "/" */
+		{ LWM2M_OP_READ_COMPOSITE, "/", NULL, false },    /* ... and name paths */
+		{ LWM2M_OP_WRITE_COMPOSITE, "/", NULL, false },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct lwm2m_dm_request r = { .op = bad[i].op, .accept = -1, .content_format = 0,
