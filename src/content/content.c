@@ -79,8 +79,10 @@ int content_decode(uint16_t format, const struct lwm2m_path *base, const uint8_t
 		return content_tlv_decode(base, payload, len, type_of, ctx, out);
 	case CONTENT_SENML_JSON:
 		return content_senml_json_decode(base, payload, len, type_of, ctx, out);
+	case CONTENT_SENML_CBOR:
+		return content_senml_cbor_decode(base, payload, len, type_of, ctx, out);
 	default:
-		/* CBOR, SenML CBOR and OMA JSON: not decoded yet. */
+		/* CBOR (60) and OMA JSON: not decoded yet. */
 		return -ENOTSUP;
 	}
 }
@@ -102,6 +104,8 @@ int content_encode(uint16_t format, const struct lwm2m_path *base,
 		return content_tlv_encode(base, values, type_of, ctx, buf, cap);
 	case CONTENT_SENML_JSON:
 		return content_senml_json_encode(base, values, buf, cap);
+	case CONTENT_SENML_CBOR:
+		return content_senml_cbor_encode(base, values, buf, cap);
 	default:
 		return -ENOTSUP;
 	}

@@ -143,6 +143,11 @@ int content_oma_json_encode(const struct lwm2m_path *base, const struct lwm2m_va
 int content_senml_json_encode_paths(const struct lwm2m_path *paths, size_t count, uint8_t *buf,
 				    size_t cap);
 
+/* SenML records parsed into a jansson array (content_senml_*.c). */
+typedef struct json_t json_t;
+int content_senml_decode_doc(const struct lwm2m_path *base, json_t *doc,
+			     content_type_fn type_of, void *ctx, struct lwm2m_values *out);
+
 /* True when path is base or below it. */
 bool lwm2m_path_under(const struct lwm2m_path *path, const struct lwm2m_path *base);
 

@@ -151,10 +151,20 @@ int content_senml_json_decode(const struct lwm2m_path *base, const uint8_t *p, s
 {
 	json_error_t jerr;
 	json_t *doc = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!doc || !json_is_array(doc) || json_array_size(doc) > CONTENT_MAX_VALUES) {
-		json_decref(doc);
+	if (!doc)
 		return -EBADMSG;
-	}
+	int rc = content_senml_decode_doc(base, doc, type_of, ctx, out);
+	json_decref(doc);
+	return rc;
+}
+
+/* The records of a SenML document already parsed into JSON (SenML CBOR converts to this
+ * shape too, with vd as base64url). */
+int content_senml_decode_doc(const struct lwm2m_path *base, json_t *doc,
+			     content_type_fn type_of, void *ctx, struct lwm2m_values *out)
+{
+	if (!json_is_array(doc) || json_array_size(doc) > CONTENT_MAX_VALUES)
+		return -EBADMSG;
 	char bn[NAME_MAX_LEN + 1] = "";
 	double bt = 0;
 	bool bt_seen = false; /* a base time applies to the records after it too */
@@ -215,7 +225,6 @@ int content_senml_json_decode(const struct lwm2m_path *base, const uint8_t *p, s
 		if (rc)
 			break;
 	}
-	json_decref(doc);
 	return rc;
 }
 

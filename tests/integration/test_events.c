@@ -107,13 +107,21 @@ static void test_send(void **state)
 				     1000),
 			 0);
 	assert_int_equal(stream_wait(&events, "\"type\":\"time\",\"value\":1764050000", 1000), 0);
-	/* Malformed SenML, another format, SenML CBOR (not decoded yet). */
+	/* SenML CBOR: [{-2: "/3/0/9", 2: 100}] (no zero byte, so it passes as a C string). */
+	assert_int_equal(send_dp(fd, &d, 6, 112, "\x81\xa2\x21\x66/3/0/9\x02\x18\x64"),
+			 COAP_CODE_CHANGED);
+	assert_int_equal(stream_wait(&events, "{\"path\":\"/3/0/9\",\"type\":\"integer\","
+					      "\"value\":100}",
+				     3000),
+			 0);
+	/* Malformed SenML JSON and CBOR, another format. */
 	assert_int_equal(send_dp(fd, &d, 3, 110, "[{\"n\":\"oops\"}]"), COAP_CODE_BAD_REQUEST);
 	assert_int_equal(send_dp(fd, &d, 4, 0, "77"), COAP_CODE_UNSUPPORTED_CONTENT_FORMAT);
-	assert_int_equal(send_dp(fd, &d, 5, 112, "\x81"), COAP_CODE_UNSUPPORTED_CONTENT_FORMAT);
+	assert_int_equal(send_dp(fd, &d, 5, 112, "\x9b\xff\xff\xff\xff\xff\xff\xff\xff"),
+			 COAP_CODE_BAD_REQUEST);
 	char resp[16384];
 	assert_int_equal(http_call_auth(&d, "GET", "/metrics", NULL, NULL, resp, sizeof(resp)), 200);
-	assert_non_null(strstr(resp, "lwm2md_sends_total 1\n"));
+	assert_non_null(strstr(resp, "lwm2md_sends_total 2\n"));
 	close(events.fd);
 	close(fd);
 	daemon_cleanup(&d);
