@@ -12,8 +12,9 @@
  *             [--block-size 16..1024] [--bind HOST:PORT]
  *             [--psk-identity ID --psk HEX [--ciphersuite ccm8|cbc] [--no-ep]]
  *
- * With --psk-identity and --psk it talks CoAP over DTLS 1.2 (mbedTLS), printing
- * "handshake <suite>" or "failed handshake <mbedTLS error>"; --no-ep registers without
+ * With --psk-identity and --psk it talks CoAP over DTLS 1.2 (mbedTLS, dtls_client.c), with
+ * the same CON retransmission inside the session, printing "handshake <suite>" or
+ * "failed handshake -0xXXXX <mbedTLS's text>"; --no-ep registers without
  * the ep parameter, as LwM2M 1.1 allows over DTLS (the server takes the PSK identity).
  */
 #include <errno.h>
@@ -31,6 +32,12 @@
 #include "coap/coap_msg.h"
 #include "dtls_client.h"
 #include "util/addr.h"
+
+/* How long the DTLS handshake may take in all. mbedTLS resends its flights at doubling
+ * intervals from 1 s (RFC 6347 §4.2.4.1): 1+2+4+8+16 s make five resends, and a silent
+ * server (or a wrong key, which a DTLS server may answer with silence) fails after 32 s
+ * rather than after the two minutes mbedTLS's own limits (1 s..60 s) allow. */
+#define HANDSHAKE_TIMEOUT_MS 32000
 
 struct sim {
 	int fd;
@@ -76,12 +83,13 @@ static int exchange(struct sim *s, struct coap_msg *msg, struct coap_msg *resp, 
 			if (dtls_client_send(s->dtls, out, (size_t)len) != 0)
 				return -EIO;
 			int n;
-			while ((n = dtls_client_recv(s->dtls, buf, cap, timeout)) > 0) {
+			while ((n = dtls_client_recv(s->dtls, buf, cap, timeout)) >= 0) {
 				if (coap_msg_parse(resp, buf, (size_t)n) == 0 &&
 				    resp->mid == msg->mid && resp->type == COAP_TYPE_ACK)
 					return 0;
 			}
-			if (n < 0)
+			/* Anything but a timeout (e.g. the server's close_notify) ends it. */
+			if (n != -ETIMEDOUT)
 				return -EIO;
 			continue;
 		}
@@ -187,10 +195,17 @@ static int rd_request(struct sim *s, uint8_t method, uint8_t want, const char *w
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: lwm2m-sim --server HOST:PORT --ep NAME [--lifetime S] "
-			"[--binding B] [--version V] [--objects LINKS] [--updates N] "
-			"[--interval MS] [--deregister] [--block-size N] [--bind HOST:PORT] "
-			"[--psk-identity ID --psk HEX [--ciphersuite ccm8|cbc] [--no-ep]]\n");
+	fprintf(stderr,
+		"usage: lwm2m-sim --server HOST:PORT --ep NAME [--lifetime S] [--binding B]\n"
+		"                 [--version V] [--objects LINKS] [--updates N] [--interval MS]\n"
+		"                 [--deregister] [--block-size 16..1024] [--bind HOST:PORT]\n"
+		"                 [--psk-identity ID --psk HEX [--ciphersuite ccm8|cbc] [--no-ep]]\n"
+		"  --psk-identity, --psk  talk CoAP over DTLS 1.2 with this PSK (key in hex, up to\n"
+		"                         32 bytes); --ep then defaults to the identity\n"
+		"  --ciphersuite          offer only TLS-PSK-WITH-AES-128-CCM-8 (ccm8) or\n"
+		"                         TLS-PSK-WITH-AES-128-CBC-SHA256 (cbc); default: both\n"
+		"  --no-ep                register without ep= (LwM2M 1.1: the server takes the\n"
+		"                         endpoint name from the PSK identity)\n");
 }
 
 int main(int argc, char **argv)
@@ -246,9 +261,9 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--psk") == 0)
 			psk_hex = v;
 		else if (strcmp(a, "--ciphersuite") == 0 && strcmp(v, "ccm8") == 0)
-			suite = 0xC0A8;
+			suite = DTLS_CLIENT_SUITE_CCM_8;
 		else if (strcmp(a, "--ciphersuite") == 0 && strcmp(v, "cbc") == 0)
-			suite = 0x00AE;
+			suite = DTLS_CLIENT_SUITE_CBC;
 		else {
 			usage();
 			return 2;
@@ -291,12 +306,10 @@ int main(int argc, char **argv)
 		s.mid = (uint16_t)getpid();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (identity) {
-		char err[160];
-		sl = addr_to_sockaddr(&s.server, &ss);
-		if (connect(s.fd, (struct sockaddr *)&ss, (socklen_t)sl) != 0 ||
-		    dtls_client_connect(&s.dtls, s.fd, identity, key, key_len, suite, err,
-					sizeof(err)) != 0) {
-			printf("failed handshake %s\n", s.dtls ? "" : err);
+		char err[192];
+		if (dtls_client_connect(&s.dtls, s.fd, &s.server, identity, key, key_len, suite,
+					HANDSHAKE_TIMEOUT_MS, err, sizeof(err)) != 0) {
+			printf("failed handshake %s\n", err);
 			close(s.fd);
 			return 1;
 		}
@@ -311,6 +324,7 @@ int main(int argc, char **argv)
 	if (rc == 0 && s.deregister)
 		rc = rd_request(&s, COAP_CODE_DELETE, COAP_CODE_DELETED, "deregistered");
 	dtls_client_close(s.dtls);
+	dtls_client_free(s.dtls);
 	close(s.fd);
 	return rc == 0 ? 0 : 1;
 }
