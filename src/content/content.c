@@ -83,8 +83,9 @@ int content_decode(uint16_t format, const struct lwm2m_path *base, const uint8_t
 		return content_senml_cbor_decode(base, payload, len, type_of, ctx, out);
 	case CONTENT_OMA_JSON:
 		return content_oma_json_decode(base, payload, len, type_of, ctx, out);
+	case CONTENT_CBOR:
+		return content_cbor_decode(base, payload, len, type_of, ctx, out);
 	default:
-		/* CBOR (60): not decoded yet. */
 		return -ENOTSUP;
 	}
 }
@@ -110,6 +111,8 @@ int content_encode(uint16_t format, const struct lwm2m_path *base,
 		return content_senml_cbor_encode(base, values, buf, cap);
 	case CONTENT_OMA_JSON:
 		return content_oma_json_encode(base, values, buf, cap);
+	case CONTENT_CBOR:
+		return content_cbor_encode(base, values, buf, cap);
 	default:
 		return -ENOTSUP;
 	}

@@ -148,6 +148,10 @@ typedef struct json_t json_t;
 int content_senml_decode_doc(const struct lwm2m_path *base, json_t *doc,
 			     content_type_fn type_of, void *ctx, struct lwm2m_values *out);
 
+/* Checks a CBOR item's headers (definite lengths within the bytes, at most depth levels)
+ * before libcbor allocates what they declare. Returns the item's size or -1. */
+long content_cbor_check(const uint8_t *p, size_t len, int depth);
+
 /* True when path is base or below it. */
 bool lwm2m_path_under(const struct lwm2m_path *path, const struct lwm2m_path *base);
 

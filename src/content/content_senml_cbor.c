@@ -91,7 +91,10 @@ static json_t *record_json(cbor_item_t *map)
 		case L_V: name = "v"; val = number_json(v); break;
 		case L_VB:
 			name = "vb";
-			val = cbor_is_bool(v) ? json_boolean(cbor_get_bool(v)) : NULL;
+			/* libcbor asserts on cbor_is_bool of a float: check the kind first. */
+			val = cbor_isa_float_ctrl(v) && cbor_float_ctrl_is_ctrl(v) && cbor_is_bool(v)
+				      ? json_boolean(cbor_get_bool(v))
+				      : NULL;
 			break;
 		case L_VD: name = "vd"; val = base64url_json(v); break;
 		default:
@@ -122,7 +125,7 @@ static json_t *record_json(cbor_item_t *map)
  * claiming 2^32 items would cost gigabytes; this walk is what makes cbor_load safe on
  * bytes from a device. Returns the item's size in bytes, or -1.
  */
-static long cbor_check(const uint8_t *p, size_t len, int depth)
+long content_cbor_check(const uint8_t *p, size_t len, int depth)
 {
 	if (len == 0 || depth < 0)
 		return -1;
@@ -155,7 +158,7 @@ static long cbor_check(const uint8_t *p, size_t len, int depth)
 		if (arg > left || items > left)
 			return -1; /* each item takes at least one byte */
 		for (uint64_t i = 0; i < items; i++) {
-			long n = cbor_check(p + used, len - used, depth - 1);
+			long n = content_cbor_check(p + used, len - used, depth - 1);
 			if (n < 0)
 				return -1;
 			used += (size_t)n;
@@ -163,7 +166,7 @@ static long cbor_check(const uint8_t *p, size_t len, int depth)
 		return (long)used;
 	}
 	case 6: { /* tag: one item follows */
-		long n = cbor_check(p + used, len - used, depth - 1);
+		long n = content_cbor_check(p + used, len - used, depth - 1);
 		return n < 0 ? -1 : (long)(used + (size_t)n);
 	}
 	}
@@ -174,7 +177,7 @@ int content_senml_cbor_decode(const struct lwm2m_path *base, const uint8_t *p, s
 			      content_type_fn type_of, void *ctx, struct lwm2m_values *out)
 {
 	/* An array of records of plain values: three levels are all SenML needs. */
-	long checked = cbor_check(p, len, 3);
+	long checked = content_cbor_check(p, len, 3);
 	if (checked < 0 || (size_t)checked != len)
 		return -EBADMSG;
 	struct cbor_load_result result;

@@ -119,6 +119,7 @@ static void test_malformed(void **state)
 		{ "label twice", { 0x81, 0xa3, 0x00, 0x61, 'x', 0x00, 0x61, 'y', 0x02, 0x01 }, 10 },
 		{ "indefinite array", { 0x9f, 0xa1, 0x02, 0x01, 0xff }, 5 },
 		{ "no value", { 0x81, 0xa1, 0x00, 0x66, '/', '3', '/', '0', '/', '9' }, 10 },
+		{ "vb a float (libcbor would assert)", { 0x81, 0xa1, 0x04, 0xf9, 0x3e, 0x00 }, 6 },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct lwm2m_values v;
