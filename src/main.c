@@ -792,6 +792,36 @@ static void save_dtls_sessions(struct daemon *d)
 
 /* Where a device's DM requests go: the socket (plain, or DTLS with its session) of the
  * transport it registered over, in the address family of its address. */
+/* Observations are written through to the store as they come and go (one row each, rare
+ * next to device traffic), and read back at start. */
+static void observation_added(void *ctx, const struct lwm2m_observation *o)
+{
+	struct daemon *d = ctx;
+	char path[40];
+	lwm2m_path_format(&o->path, path, sizeof(path));
+	if (store_observation_put(d->store, o->token, o->token_len, o->id, o->node_id, path) != 0)
+		LOG_WARN("main", "observation %llu of '%s' not stored: a restart will lose it",
+			 (unsigned long long)o->id, o->node_id);
+}
+
+static void observation_removed(void *ctx, const struct lwm2m_observation *o)
+{
+	struct daemon *d = ctx;
+	store_observation_delete(d->store, o->token, o->token_len);
+}
+
+static int restore_observation(void *ctx, const uint8_t *token, size_t token_len, uint64_t id,
+			       const char *node_id, const char *path_str)
+{
+	struct daemon *d = ctx;
+	struct lwm2m_path path;
+	if (lwm2m_path_parse(path_str, strlen(path_str), &path) != 0 ||
+	    !lwm2m_observations_restore(d->observations, id, node_id, &path, token, token_len))
+		LOG_WARN("main", "stored observation %llu of '%s' is not valid; ignored",
+			 (unsigned long long)id, node_id);
+	return 0;
+}
+
 static int route_device(void *ctx, const char *node_id, struct coap_ep **ep, struct addr *peer,
 			bool *asleep)
 {
@@ -862,6 +892,12 @@ static int daemon_start(struct daemon *d, const struct config *cfg)
 		rc = lwm2m_observations_create(&d->observations);
 	if (rc != 0)
 		return rc;
+	if (store_observation_load_all(d->store, restore_observation, d) != 0)
+		LOG_WARN("main", "stored observations not read; their notifications will get RST");
+	static const struct lwm2m_observe_hooks observe_hooks = {
+		.added = observation_added, .removed = observation_removed,
+	};
+	lwm2m_observations_set_hooks(d->observations, &observe_hooks, d);
 
 	struct addr http;
 	if (addr_parse(&http, cfg->http) != 0) {

@@ -619,7 +619,7 @@ void api_observations_cancel(struct api_call *c)
 	const char *mode = api_query(c, "mode");
 	if (mode && strcmp(mode, "passive") == 0) {
 		/* RFC 7641 §3.6: forget it; the next notification is answered with RST. */
-		o->cancelled = true;
+		lwm2m_observations_cancel(obs, o);
 		api_reply(c, 204, NULL);
 		return;
 	}

@@ -11,7 +11,16 @@ struct lwm2m_observations {
 	struct hmap by_token;
 	struct hmap by_id;
 	uint64_t next_id;
+	struct lwm2m_observe_hooks hooks;
+	void *ctx;
 };
+
+void lwm2m_observations_set_hooks(struct lwm2m_observations *obs,
+				  const struct lwm2m_observe_hooks *hooks, void *ctx)
+{
+	obs->hooks = *hooks;
+	obs->ctx = ctx;
+}
 
 int lwm2m_observations_create(struct lwm2m_observations **out)
 {
@@ -42,17 +51,16 @@ void lwm2m_observations_destroy(struct lwm2m_observations *obs)
 	free(obs);
 }
 
-struct lwm2m_observation *lwm2m_observations_add(struct lwm2m_observations *obs,
-						 const char *node_id,
-						 const struct lwm2m_path *path,
-						 const uint8_t *token, size_t token_len)
+static struct lwm2m_observation *insert(struct lwm2m_observations *obs, uint64_t id,
+				       const char *node_id, const struct lwm2m_path *path,
+				       const uint8_t *token, size_t token_len)
 {
 	if (token_len == 0 || token_len > 8 || strlen(node_id) > 64)
 		return NULL;
 	struct lwm2m_observation *o = calloc(1, sizeof(*o));
 	if (!o)
 		return NULL;
-	o->id = obs->next_id++;
+	o->id = id;
 	strcpy(o->node_id, node_id);
 	o->path = *path;
 	memcpy(o->token, token, token_len);
@@ -61,6 +69,43 @@ struct lwm2m_observation *lwm2m_observations_add(struct lwm2m_observations *obs,
 	hmap_insert(&obs->by_token, &o->by_token, hash_bytes(token, token_len, 0));
 	hmap_insert(&obs->by_id, &o->by_id, hash_mix(o->id));
 	return o;
+}
+
+struct lwm2m_observation *lwm2m_observations_add(struct lwm2m_observations *obs,
+						 const char *node_id,
+						 const struct lwm2m_path *path,
+						 const uint8_t *token, size_t token_len)
+{
+	struct lwm2m_observation *o = insert(obs, obs->next_id, node_id, path, token, token_len);
+	if (!o)
+		return NULL;
+	obs->next_id++;
+	if (obs->hooks.added)
+		obs->hooks.added(obs->ctx, o);
+	return o;
+}
+
+struct lwm2m_observation *lwm2m_observations_restore(struct lwm2m_observations *obs, uint64_t id,
+						     const char *node_id,
+						     const struct lwm2m_path *path,
+						     const uint8_t *token, size_t token_len)
+{
+	if (lwm2m_observations_find_id(obs, id) || lwm2m_observations_find_token(obs, token,
+										   token_len))
+		return NULL;
+	struct lwm2m_observation *o = insert(obs, id, node_id, path, token, token_len);
+	if (o && id >= obs->next_id)
+		obs->next_id = id + 1;
+	return o;
+}
+
+void lwm2m_observations_cancel(struct lwm2m_observations *obs, struct lwm2m_observation *o)
+{
+	if (o->cancelled)
+		return;
+	o->cancelled = true;
+	if (obs->hooks.removed)
+		obs->hooks.removed(obs->ctx, o);
 }
 
 struct lwm2m_observation *lwm2m_observations_find_token(struct lwm2m_observations *obs,
@@ -93,6 +138,8 @@ struct lwm2m_observation *lwm2m_observations_find_id(struct lwm2m_observations *
 
 void lwm2m_observations_remove(struct lwm2m_observations *obs, struct lwm2m_observation *o)
 {
+	if (!o->cancelled && obs->hooks.removed)
+		obs->hooks.removed(obs->ctx, o);
 	hmap_remove(&obs->by_token, &o->by_token);
 	hmap_remove(&obs->by_id, &o->by_id);
 	free(o);

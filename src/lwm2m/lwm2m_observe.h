@@ -40,7 +40,24 @@ struct lwm2m_observation {
 
 struct lwm2m_observations;
 
+/* The owner's persistence: told of each observation added and removed (or cancelled), so
+ * that notifications after a restart still find their observation. */
+struct lwm2m_observe_hooks {
+	void (*added)(void *ctx, const struct lwm2m_observation *o);
+	void (*removed)(void *ctx, const struct lwm2m_observation *o);
+};
+
 int lwm2m_observations_create(struct lwm2m_observations **out);
+void lwm2m_observations_set_hooks(struct lwm2m_observations *obs,
+				  const struct lwm2m_observe_hooks *hooks, void *ctx);
+/* Adds a stored observation back (at start), keeping its id; no hook is called. */
+struct lwm2m_observation *lwm2m_observations_restore(struct lwm2m_observations *obs, uint64_t id,
+						     const char *node_id,
+						     const struct lwm2m_path *path,
+						     const uint8_t *token, size_t token_len);
+/* Passive cancellation: refuse the next notification with RST (and forget it in the
+ * store now, so that a restart does not bring it back). */
+void lwm2m_observations_cancel(struct lwm2m_observations *obs, struct lwm2m_observation *o);
 void lwm2m_observations_destroy(struct lwm2m_observations *obs);
 
 /* Adds an observation of path on node_id known by token. Returns it, or NULL (-ENOMEM). */

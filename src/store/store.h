@@ -170,4 +170,13 @@ int store_dtls_session_take_all(struct store *s,
 					  const uint8_t *data, size_t len),
 				void *ctx);
 
+/* Observations the daemon made (token → id, device, path), kept across restarts. */
+int store_observation_put(struct store *s, const uint8_t *token, size_t token_len, uint64_t id,
+			  const char *node_id, const char *path);
+int store_observation_delete(struct store *s, const uint8_t *token, size_t token_len);
+int store_observation_load_all(struct store *s,
+			       int (*cb)(void *ctx, const uint8_t *token, size_t token_len,
+					 uint64_t id, const char *node_id, const char *path),
+			       void *ctx);
+
 #endif

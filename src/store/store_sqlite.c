@@ -73,6 +73,12 @@ static const char *const schema_steps[] = {
 	"  peer TEXT NOT NULL,"
 	"  data BLOB NOT NULL,"
 	"  saved_at INTEGER NOT NULL);",
+	/* 3: observations, so that notifications after a restart find theirs. */
+	"CREATE TABLE observations ("
+	"  token BLOB PRIMARY KEY,"
+	"  id INTEGER NOT NULL,"
+	"  node_id TEXT NOT NULL,"
+	"  path TEXT NOT NULL);",
 };
 
 enum stmt_id {
@@ -103,6 +109,9 @@ enum stmt_id {
 	ST_DTLS_DELETE,
 	ST_DTLS_TAKE,
 	ST_DTLS_CLEAR,
+	ST_OBS_PUT,
+	ST_OBS_DELETE,
+	ST_OBS_LOAD,
 	ST_COUNT
 };
 
@@ -161,6 +170,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DTLS_DELETE] = "DELETE FROM dtls_sessions WHERE identity = ?1",
 	[ST_DTLS_TAKE] = "SELECT identity, peer, data FROM dtls_sessions",
 	[ST_DTLS_CLEAR] = "DELETE FROM dtls_sessions",
+	[ST_OBS_PUT] = "INSERT OR REPLACE INTO observations (token, id, node_id, path)"
+		       " VALUES (?1, ?2, ?3, ?4)",
+	[ST_OBS_DELETE] = "DELETE FROM observations WHERE token = ?1",
+	[ST_OBS_LOAD] = "SELECT token, id, node_id, path FROM observations",
 };
 
 struct store {
@@ -892,4 +905,53 @@ int store_dtls_session_take_all(struct store *s,
 		return ret;
 	}
 	return store_commit(s);
+}
+
+/* Observations. */
+
+int store_observation_put(struct store *s, const uint8_t *token, size_t token_len, uint64_t id,
+			  const char *node_id, const char *path)
+{
+	sqlite3_stmt *st = stmt(s, ST_OBS_PUT);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_blob(st, 1, token, (int)token_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)id);
+	bind_text(st, 3, node_id);
+	bind_text(st, 4, path);
+	return run_done(s, st, "observation put");
+}
+
+int store_observation_delete(struct store *s, const uint8_t *token, size_t token_len)
+{
+	sqlite3_stmt *st = stmt(s, ST_OBS_DELETE);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_blob(st, 1, token, (int)token_len, SQLITE_STATIC);
+	return run_done(s, st, "observation delete");
+}
+
+int store_observation_load_all(struct store *s,
+			       int (*cb)(void *ctx, const uint8_t *token, size_t token_len,
+					 uint64_t id, const char *node_id, const char *path),
+			       void *ctx)
+{
+	sqlite3_stmt *st = stmt(s, ST_OBS_LOAD);
+	if (!st)
+		return -EIO;
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const uint8_t *token = sqlite3_column_blob(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+		const char *node = (const char *)sqlite3_column_text(st, 2);
+		const char *path = (const char *)sqlite3_column_text(st, 3);
+		ret = cb(ctx, token, len, (uint64_t)sqlite3_column_int64(st, 1), node ? node : "",
+			 path ? path : "");
+		if (ret)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_error(s, "observation load");
+	sqlite3_reset(st);
+	return ret;
 }

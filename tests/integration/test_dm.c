@@ -398,6 +398,32 @@ static void test_observe_notify_cancel(void **state)
 	assert_int_equal(device_notify(f, token, token_len, 0x5005, 6, "65"), COAP_TYPE_RST);
 }
 
+/* Observations are stored: a notification after a restart still finds its observation. */
+static void test_observation_survives_restart(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t token[8];
+	size_t token_len;
+	char resp[4096], path[128];
+	long id = observe_battery(f, token, &token_len);
+	daemon_stop(&f->d);
+	daemon_restart(&f->d, NULL);
+	assert_int_equal(device_notify(f, token, token_len, 0x6001, 2, "66"), COAP_TYPE_ACK);
+	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/devices/meter_dm01/observations",
+				   NULL, resp, sizeof(resp)),
+			 200);
+	snprintf(path, sizeof(path), "\"observation_id\":%ld", id);
+	assert_contains(resp, path);
+	assert_contains(resp, "{\"path\":\"/3/0/9\",\"type\":\"integer\",\"value\":66}");
+	/* A passive cancel is remembered across a restart too. */
+	snprintf(path, sizeof(path), "/v5/iot/p1/devices/meter_dm01/observations/%ld?mode=passive",
+		 id);
+	assert_int_equal(http_call(&f->d, "DELETE", path, NULL, resp, sizeof(resp)), 204);
+	daemon_stop(&f->d);
+	daemon_restart(&f->d, NULL);
+	assert_int_equal(device_notify(f, token, token_len, 0x6002, 3, "65"), COAP_TYPE_RST);
+}
+
 static void test_errors(void **state)
 {
 	struct fixture *f = *state;
@@ -620,6 +646,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_execute_delete_attributes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_observe_notify_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_observation_survives_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_while_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_mode, setup_queue, teardown),

@@ -378,6 +378,33 @@ static void test_reopen_keeps_data(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static int count_observation(void *ctx, const uint8_t *token, size_t len, uint64_t id,
+			     const char *node_id, const char *path)
+{
+	(void)token;
+	assert_int_equal(len, 4);
+	assert_int_equal(id, 7);
+	assert_string_equal(node_id, "ep1");
+	assert_string_equal(path, "/3/0/9");
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void test_observations(void **state)
+{
+	struct store *s = *state;
+	static const uint8_t token[] = { 1, 2, 3, 4 };
+	assert_int_equal(store_observation_put(s, token, 4, 7, "ep1", "/3/0/9"), 0);
+	assert_int_equal(store_observation_put(s, token, 4, 7, "ep1", "/3/0/9"), 0); /* replace */
+	int n = 0;
+	assert_int_equal(store_observation_load_all(s, count_observation, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_observation_delete(s, token, 4), 0);
+	n = 0;
+	assert_int_equal(store_observation_load_all(s, count_observation, &n), 0);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +414,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_activation_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_observations, setup, teardown),
 		cmocka_unit_test(test_reopen_keeps_data),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
