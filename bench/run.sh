@@ -147,7 +147,7 @@ run_one() {
   local db="$dir/db.sqlite" token
   token=$("$build/lwm2md" token create --db "$db" --project bench) ||
     { echo "bench: token create failed" >&2; return 1; }
-  "$build/lwm2md" --db "$db" --coap 127.0.0.1:0 --http 127.0.0.1:0 --log-level warn \
+  "$build/lwm2md" --db "$db" --coap 127.0.0.1:0 --coaps 127.0.0.1:0 --http 127.0.0.1:0 --log-level warn \
     >"$dir/daemon.out" 2>"$dir/daemon.err" &
   local dpid=$!
   pids+=("$dpid")
