@@ -50,6 +50,7 @@ struct config {
 	bool coap_given;
 	bool coaps_given;
 	uint32_t queue_window_s;
+	char models[512]; /* a directory of DDF XML files, or "" */
 	struct dtls_server_config dtls;
 };
 
@@ -111,6 +112,7 @@ static void usage(FILE *out)
 		"  --dtls-max-handshakes N  concurrent DTLS handshakes (default 256)\n"
 		"  --http HOST:PORT   REST API (default 127.0.0.1:8080)\n"
 		"  --max-body N       largest CoAP body without block-wise (default 1024)\n"
+		"  --models DIR       load object definitions (OMA DDF XML, *.xml) from DIR\n"
 		"  --queue-window N   seconds a queue-mode device listens after each message "
 		"(default 93)\n"
 		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
@@ -164,6 +166,8 @@ static int config_set(struct config *cfg, const char *name, const char *value)
 			cfg->dtls.max_handshakes = v;
 		return 0;
 	}
+	if (strcmp(name, "models") == 0)
+		return str_copy(cfg->models, sizeof(cfg->models), value);
 	if (strcmp(name, "queue-window") == 0) {
 		char *end;
 		errno = 0;
@@ -847,6 +851,15 @@ static int route_device(void *ctx, const char *node_id, struct coap_ep **ep, str
 static int daemon_start(struct daemon *d, const struct config *cfg)
 {
 	int rc;
+	if (cfg->models[0]) {
+		char err[512];
+		rc = model_load_dir(cfg->models, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "lwm2md: --models: %s\n", err);
+			return rc;
+		}
+		LOG_INFO("main", "%d object definitions loaded from %s", rc, cfg->models);
+	}
 	ensure_parent_dir(cfg->db);
 	rc = store_open(&d->store, cfg->db);
 	if (rc != 0) {
@@ -966,6 +979,7 @@ static void daemon_stop(struct daemon *d)
 	uv_walk(d->loop, close_handle, NULL);
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	iot_devices_destroy(d->devices); /* flushes */
+	model_unload_all();
 	store_close(d->store);
 }
 

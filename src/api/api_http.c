@@ -57,6 +57,8 @@ static const struct api_route routes[] = {
 	  [API_DELETE] = api_products_delete}},
 	{"/v5/iot/*/devices", true, {[API_GET] = api_devices_list, [API_POST] = api_devices_create}},
 	{"/v5/iot/*/events", true, {[API_GET] = api_events_stream}},
+	{"/v5/iot/*/models", true, {[API_GET] = api_models_list}},
+	{"/v5/iot/*/models/*", true, {[API_GET] = api_models_get}},
 	{"/v5/iot/*/devices/*",
 	 true,
 	 {[API_GET] = api_devices_get,

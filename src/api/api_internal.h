@@ -150,6 +150,8 @@ void api_lwm2m_post(struct api_call *c);
 void api_lwm2m_delete(struct api_call *c);
 void api_observations_list(struct api_call *c);
 void api_lwm2m_composite(struct api_call *c);
+void api_models_list(struct api_call *c);
+void api_models_get(struct api_call *c);
 void api_events_stream(struct api_call *c);
 /* api_server_stop: ends every event stream. */
 void api_events_close_all(struct api_server *api);

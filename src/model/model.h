@@ -42,12 +42,30 @@ struct model_object {
 	const struct model_resource *resources;
 };
 
-/* The built-in object with this id, or NULL. */
+/*
+ * Loads an object definition in OMA's DDF XML (the LwM2M registry's format) from text. A
+ * loaded object replaces the built-in one of the same id. Returns 0, -EBADMSG (not XML,
+ * or no ObjectID / resource IDs out of range / unknown types: err says what), -EEXIST
+ * (an object of that id was loaded already), -ENOMEM.
+ */
+int model_load_ddf(const char *xml, size_t len, char *err, size_t err_cap);
+/* Loads every *.xml file of a directory; returns how many, or a negative errno (the
+ * first failing file is logged and named in err). */
+int model_load_dir(const char *dir, char *err, size_t err_cap);
+/* Whether object id was loaded from a DDF file (rather than built in). */
+bool model_is_loaded(uint16_t id);
+/* Forgets every loaded object (tests; shutdown). */
+void model_unload_all(void);
+
+/* The object with this id (loaded, else built in), or NULL. */
 const struct model_object *model_object(uint16_t id);
 /* The resource of an object, or NULL. */
 const struct model_resource *model_resource(const struct model_object *obj, uint16_t id);
 /* Every built-in object, in id order: *count gets how many. */
 const struct model_object *model_objects(size_t *count);
+/* Calls fn for every object the server knows (loaded ones, then the built-in ones they do
+ * not replace), in no particular order. */
+void model_each(void (*fn)(const struct model_object *obj, bool loaded, void *ctx), void *ctx);
 
 /* A content_type_fn over the built-in models (ctx unused). */
 enum lwm2m_type model_type_of(void *ctx, uint16_t obj, uint16_t res, bool *multiple);

@@ -184,7 +184,9 @@ const struct model_object *model_objects(size_t *count)
 	return objects;
 }
 
-const struct model_object *model_object(uint16_t id)
+const struct model_object *model_builtin(uint16_t id);
+
+const struct model_object *model_builtin(uint16_t id)
 {
 	for (size_t i = 0; i < COUNT(objects); i++) {
 		if (objects[i].id == id)

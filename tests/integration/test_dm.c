@@ -635,6 +635,61 @@ static void test_queue_mode(void **state)
 	assert_contains(c.resp, "\"held_ms\":");
 }
 
+static int setup_models(void **state)
+{
+	static char dir[600];
+	const char *data = getenv("LWM2MD_TEST_DATA");
+	if (!data)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/models", data);
+	static const char *args[3];
+	args[0] = "--models";
+	args[1] = dir;
+	args[2] = NULL;
+	struct fixture *f = calloc(1, sizeof(*f));
+	daemon_start(&f->d, args);
+	api_create_product(&f->d, "meter");
+	api_create_device(&f->d, "meter", "dm01", false, 0);
+	f->fd = coap_socket("127.0.0.1:0");
+	assert_int_equal(coap_register(f->fd, &f->d.coap, "dm01", "300", "</3303/0>",
+				       f->reg_id),
+			 COAP_CODE_CREATED);
+	*state = f;
+	return 0;
+}
+
+/* An object loaded from a DDF file is listed and types its values. */
+static void test_models_from_ddf(void **state)
+{
+	struct fixture *f = *state;
+	char resp[8192];
+	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/models/3303", NULL, resp,
+				   sizeof(resp)),
+			 200);
+	assert_contains(resp, "\"name\":\"Temperature\"");
+	assert_contains(resp, "\"source\":\"ddf\"");
+	assert_contains(resp, "{\"id\":5700,\"name\":\"Sensor Value\",\"type\":\"float\"");
+	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/models", NULL, resp, sizeof(resp)),
+			 200);
+	assert_contains(resp, "\"object_id\":3303");
+	assert_contains(resp, "\"source\":\"built-in\"");
+	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/models/4242", NULL, resp,
+				   sizeof(resp)),
+			 404);
+
+	/* A TLV float read of 3303/0/5700 comes back typed. */
+	struct call c;
+	struct coap_msg req;
+	uint8_t buf[1500];
+	call_start(&c, &f->d, "GET", "/3303/0/5700?format=tlv", NULL);
+	device_receive(f, &req, buf, sizeof(buf));
+	static const uint8_t tlv[] = { 0xe4, 0x16, 0x44, 0x41, 0xb8, 0x00, 0x00 }; /* 23.0 */
+	device_answer(f, &req, COAP_CODE_CONTENT, 11542, tlv, sizeof(tlv));
+	call_wait(&c);
+	assert_int_equal(c.status, 200);
+	assert_contains(c.resp, "{\"path\":\"/3303/0/5700\",\"type\":\"float\",\"value\":23");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -650,6 +705,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_while_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_mode, setup_queue, teardown),
+		cmocka_unit_test_setup_teardown(test_models_from_ddf, setup_models, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
