@@ -44,8 +44,8 @@ static json_t *number_json(cbor_item_t *v)
 		return cbor_get_int(v) <= INT64_MAX ? json_integer((json_int_t)cbor_get_int(v))
 						    : json_real((double)cbor_get_int(v));
 	if (cbor_isa_negint(v))
-		return cbor_get_int(v) < INT64_MAX ? json_integer(-1 - (json_int_t)cbor_get_int(v))
-						   : NULL;
+		return cbor_get_int(v) <= INT64_MAX ? json_integer(-1 - (json_int_t)cbor_get_int(v))
+						    : NULL;
 	if (cbor_isa_float_ctrl(v) && !cbor_float_ctrl_is_ctrl(v)) {
 		double d = cbor_float_get_float(v);
 		return isfinite(d) ? json_real(d) : NULL;
@@ -103,8 +103,12 @@ static json_t *record_json(cbor_item_t *map)
 			    memcmp(cbor_string_handle(k), "vlo", 3) == 0) {
 				name = "vlo";
 				val = text_json(v);
-			} else {
+			} else if (cbor_isa_uint(k) || cbor_isa_negint(k) ||
+				   (cbor_isa_string(k) && cbor_string_is_definite(k))) {
 				continue; /* other SenML fields (unit, sum, ...) mean nothing here */
+			} else {
+				json_decref(rec); /* RFC 8428: labels are integers or text */
+				return NULL;
 			}
 		}
 		/* A label given twice or a value of the wrong kind: malformed. */

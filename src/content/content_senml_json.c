@@ -216,8 +216,12 @@ int content_senml_decode_doc(const struct lwm2m_path *base, json_t *doc,
 		uint8_t *owned = NULL;
 		rc = record_value(rec, model, &v, &owned);
 		if (rc == 0 && (has_t || bt_seen)) {
+			/* A time that does not fit an int64 would make the conversion undefined. */
+			double when = bt + t;
+			if (!isfinite(when) || when < -9.2e18 || when > 9.2e18)
+				rc = -EBADMSG;
 			v.has_time = true;
-			v.time = (int64_t)(bt + t);
+			v.time = rc == 0 ? (int64_t)when : 0;
 		}
 		if (rc == 0)
 			rc = lwm2m_values_add(out, &v);

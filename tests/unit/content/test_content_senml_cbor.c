@@ -64,7 +64,7 @@ static void test_round_trip(void **state)
 	lwm2m_values_init(&back);
 	struct lwm2m_value x[] = {
 		{ .path = P("/9/0/1"), .type = LWM2M_TYPE_STRING, .v.bytes = { (uint8_t *)"hi", 2 } },
-		{ .path = P("/9/0/2"), .type = LWM2M_TYPE_INTEGER, .v.i = -123456789012 },
+		{ .path = P("/9/0/2"), .type = LWM2M_TYPE_INTEGER, .v.i = INT64_MIN },
 		{ .path = P("/9/0/3"), .type = LWM2M_TYPE_UNSIGNED, .v.u = 42 },
 		{ .path = P("/9/0/4"), .type = LWM2M_TYPE_FLOAT, .v.f = 3.25 },
 		{ .path = P("/9/0/5"), .type = LWM2M_TYPE_BOOLEAN, .v.b = false },
@@ -82,7 +82,7 @@ static void test_round_trip(void **state)
 			 0);
 	assert_int_equal(back.count, 8);
 	assert_memory_equal(back.items[0].v.bytes.data, "hi", 2);
-	assert_true(back.items[1].v.i == -123456789012);
+	assert_true(back.items[1].v.i == INT64_MIN);
 	assert_true(back.items[3].v.f == 3.25);
 	assert_false(back.items[4].v.b);
 	assert_int_equal(back.items[5].path.ids[3], 3);
@@ -120,6 +120,7 @@ static void test_malformed(void **state)
 		{ "indefinite array", { 0x9f, 0xa1, 0x02, 0x01, 0xff }, 5 },
 		{ "no value", { 0x81, 0xa1, 0x00, 0x66, '/', '3', '/', '0', '/', '9' }, 10 },
 		{ "vb a float (libcbor would assert)", { 0x81, 0xa1, 0x04, 0xf9, 0x3e, 0x00 }, 6 },
+		{ "a byte-string label", { 0x81, 0xa2, 0x41, 0x00, 0x01, 0x02, 0x01 }, 7 },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct lwm2m_values v;

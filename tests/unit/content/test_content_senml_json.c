@@ -138,6 +138,7 @@ static void test_malformed(void **state)
 		"[{\"bn\":\"/3/0/\",\"bn\":\"/3/0/\",\"n\":\"9\",\"v\":1}]", /* duplicate key */
 		"[{\"bn\":\"/3/0/\",\"n\":\"9\",\"v\":1,\"t\":\"x\"}]",     /* t not a number */
 		"[{\"bn\":\"/3\",\"n\":\"/0\",\"v\":1}]",          /* an instance, not a resource */
+		"[{\"bn\":\"/3/0/\",\"n\":\"9\",\"v\":1,\"t\":1e300}]", /* a time past int64 */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct lwm2m_values v;
