@@ -14,7 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "lwm2m/lwm2m_link.h"
 #include "lwm2m/lwm2m_server.h"
+#include "model/model.h"
 #include "util/str.h"
 #include "util/token.h"
 
@@ -47,6 +49,43 @@ static int status_parse(const char *s)
 	return -EINVAL;
 }
 
+/* The objects a registration announces that no model describes (their values stay
+ * untyped), each once. */
+struct unknown_objects {
+	json_t *list;
+	const char *alt_path; /* the registration's alternate path, "" when none */
+};
+
+static int note_unknown(const struct lwm2m_link *link, void *ctx)
+{
+	struct unknown_objects *u = ctx;
+	struct lwm2m_path p;
+	size_t alt = strlen(u->alt_path);
+	if (link->uri_len <= alt || lwm2m_path_parse(link->uri + alt, link->uri_len - alt, &p) != 0 ||
+	    p.len == 0 || model_object(p.ids[0]))
+		return 0;
+	size_t i;
+	json_t *seen;
+	json_array_foreach(u->list, i, seen)
+	{
+		if (json_integer_value(seen) == p.ids[0])
+			return 0;
+	}
+	json_array_append_new(u->list, json_integer(p.ids[0]));
+	return 0;
+}
+
+static json_t *unknown_objects_json(const char *links)
+{
+	struct lwm2m_reg_links info;
+	struct unknown_objects u = { json_array(), "" };
+	if (!u.list || !links || lwm2m_reg_links_check(links, strlen(links), &info) != 0)
+		return u.list;
+	u.alt_path = info.alt_path;
+	lwm2m_link_parse(links, strlen(links), note_unknown, &u);
+	return u.list;
+}
+
 static json_t *lwm2m_json(const struct lwm2m_registration *reg)
 {
 	char peer[ADDR_STR_MAX];
@@ -63,6 +102,7 @@ static json_t *lwm2m_json(const struct lwm2m_registration *reg)
 	rc |= json_object_set_new(o, "lwm2m_version", api_json_str(reg->version));
 	rc |= json_object_set_new(o, "queue_mode", json_boolean(reg->queue_mode));
 	rc |= json_object_set_new(o, "object_links", api_json_str(reg->links ? reg->links : ""));
+	rc |= json_object_set_new(o, "unknown_objects", unknown_objects_json(reg->links));
 	rc |= json_object_set_new(o, "peer_address", api_json_str(addr_format(&reg->peer, peer)));
 	rc |= json_object_set_new(
 		o, "transport",

@@ -212,6 +212,16 @@ static void test_discover(void **state)
 	call_wait(&c);
 	assert_int_equal(c.status, 200);
 	assert_contains(c.resp, "\"links\":\"</3>;ver=1.1,</3/0/0>,</3/0/9>;pmin=10\"");
+
+	/* Objects no model describes are named in the device's registration. */
+	char id[32], resp[4096];
+	assert_int_equal(coap_register(f->fd, &f->d.coap, "dm01", "300",
+				       "</3/0>,</3303/0>,</3303/1>,</10241/0>", id),
+			 COAP_CODE_CREATED);
+	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/devices/meter_dm01", NULL, resp,
+				   sizeof(resp)),
+			 200);
+	assert_contains(resp, "\"unknown_objects\":[3303,10241]");
 }
 
 static void test_write_execute_delete_attributes(void **state)
@@ -676,6 +686,11 @@ static void test_models_from_ddf(void **state)
 	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/models/4242", NULL, resp,
 				   sizeof(resp)),
 			 404);
+	/* The device's registration names the objects no model describes. */
+	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/devices/meter_dm01", NULL, resp,
+				   sizeof(resp)),
+			 200);
+	assert_contains(resp, "\"unknown_objects\":[]");
 
 	/* A TLV float read of 3303/0/5700 comes back typed. */
 	struct call c;
