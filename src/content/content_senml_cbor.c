@@ -263,6 +263,10 @@ int content_senml_cbor_encode(const struct lwm2m_path *base,
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < values->count; i++) {
 		const struct lwm2m_value *v = &values->items[i];
+		if (!lwm2m_path_under(&v->path, base)) {
+			rc = -EINVAL; /* its name would not be below the base name */
+			break;
+		}
 		cbor_item_t *rec = cbor_new_definite_map(3);
 		char full[40], bn[42];
 		lwm2m_path_format(&v->path, full, sizeof(full));

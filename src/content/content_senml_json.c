@@ -257,6 +257,10 @@ int content_senml_json_encode(const struct lwm2m_path *base, const struct lwm2m_
 	int rc = doc ? 0 : -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < values->count; i++) {
 		const struct lwm2m_value *v = &values->items[i];
+		if (!lwm2m_path_under(&v->path, base)) {
+			rc = -EINVAL; /* its name would not be below the base name */
+			break;
+		}
 		json_t *rec = json_object();
 		if (!rec) {
 			rc = -ENOMEM;
