@@ -487,6 +487,29 @@ static void test_own_client_each_suite(void **state)
 	assert_int_equal(metric(d, "lwm2md_dtls_handshakes_total"), 2);
 }
 
+/* Device management over the device's DTLS session: a Read through the API reaches the
+ * simulator inside its session and its answer comes back decoded. */
+static void test_read_over_dtls(void **state)
+{
+	struct daemon_proc *d = *state;
+	char cmd[1024], addr[ADDR_STR_MAX], resp[4096], path[128];
+	create_secure_device(d, "sec1", true);
+	addr_format(&d->coaps, addr);
+	snprintf(cmd, sizeof(cmd),
+		 "%s --server %s --psk-identity sec1 --psk " KEY_HEX " --serve 8 > %s/sim.out 2>&1 &",
+		 sim_bin(), addr, d->dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(api_wait_status(d, "meter_sec1", "ONLINE", 5000), 0);
+	snprintf(path, sizeof(path), "/v5/iot/p1/devices/meter_sec1/lwm2m/3/0/9?timeout=5");
+	assert_int_equal(http_call(d, "GET", path, NULL, resp, sizeof(resp)), 200);
+	if (!strstr(resp, "{\"path\":\"/3/0/9\",\"type\":\"integer\",\"value\":87}"))
+		fail_msg("read over DTLS: %s", resp);
+	snprintf(path, sizeof(path), "/v5/iot/p1/devices/meter_sec1/lwm2m/3/0/0?timeout=5");
+	assert_int_equal(http_call(d, "GET", path, NULL, resp, sizeof(resp)), 200);
+	assert_non_null(strstr(resp, "\"value\":\"lwm2md simulator\""));
+	assert_true(metric(d, "lwm2md_dm_answers_total") >= 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +524,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reset_secret_ends_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_resumption, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_own_client_each_suite, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_over_dtls, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,11 @@
  *             [--objects LINKS] [--updates N] [--interval MS] [--deregister]
  *             [--block-size 16..1024] [--bind HOST:PORT]
  *             [--psk-identity ID --psk HEX [--ciphersuite ccm8|cbc] [--no-ep]]
+ *             [--serve SECONDS]
+ *
+ * With --serve it stays registered for that long after registering and answers the
+ * server's Reads of a few Device-object resources (text/plain), printing
+ * "answered GET /3/0/9 2.05" per request.
  *
  * With --psk-identity and --psk it talks CoAP over DTLS 1.2 (mbedTLS, dtls_client.c), with
  * the same CON retransmission inside the session, printing "handshake <suite>" or
@@ -193,6 +198,85 @@ static int rd_request(struct sim *s, uint8_t method, uint8_t want, const char *w
 	return 0;
 }
 
+/* A few Device-object values the simulator answers Reads with (text/plain). */
+static const struct {
+	const char *path;
+	const char *value;
+} device_values[] = {
+	{ "/3/0/0", "lwm2md simulator" },
+	{ "/3/0/1", "lwm2m-sim" },
+	{ "/3/0/9", "87" },
+	{ "/3/0/16", "U" },
+};
+
+/* Sends one datagram to the server, over the session when there is one. */
+static void send_datagram(struct sim *s, const uint8_t *data, size_t len)
+{
+	if (s->dtls) {
+		dtls_client_send(s->dtls, data, len);
+		return;
+	}
+	struct sockaddr_storage ss;
+	size_t sl = addr_to_sockaddr(&s->server, &ss);
+	sendto(s->fd, data, len, 0, (struct sockaddr *)&ss, (socklen_t)sl);
+}
+
+/* Plays the device side of Device Management for seconds: answers each Read of a value it
+ * has with 2.05 text/plain, other requests with 4.04, and prints "answered GET /3/0/9
+ * 2.05". */
+static void serve(struct sim *s, int seconds)
+{
+	uint8_t buf[2048], out[512];
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int left = seconds * 1000 - (int)((now.tv_sec - start.tv_sec) * 1000 +
+						  (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0)
+			return;
+		int n;
+		if (s->dtls) {
+			n = dtls_client_recv(s->dtls, buf, sizeof(buf), left);
+			if (n == -ETIMEDOUT)
+				return;
+		} else {
+			struct pollfd p = { .fd = s->fd, .events = POLLIN };
+			if (poll(&p, 1, left) <= 0)
+				return;
+			n = (int)recv(s->fd, buf, sizeof(buf), 0);
+		}
+		if (n < 0)
+			return;
+		struct coap_msg req, resp;
+		if (coap_msg_parse(&req, buf, (size_t)n) != 0 || req.type != COAP_TYPE_CON ||
+		    COAP_CODE_CLASS(req.code) != 0 || req.code == COAP_CODE_EMPTY)
+			continue;
+		char path[64];
+		if (coap_msg_get_path(&req, path, sizeof(path)) < 0)
+			continue;
+		const char *value = NULL;
+		for (size_t i = 0; req.code == COAP_CODE_GET &&
+				   i < sizeof(device_values) / sizeof(device_values[0]);
+		     i++) {
+			if (strcmp(path, device_values[i].path) == 0)
+				value = device_values[i].value;
+		}
+		uint8_t code = value ? COAP_CODE_CONTENT : COAP_CODE_NOT_FOUND;
+		coap_msg_init(&resp, COAP_TYPE_ACK, code, req.mid, req.token, req.token_len);
+		if (value) {
+			coap_msg_add_uint_option(&resp, COAP_OPTION_CONTENT_FORMAT, 0);
+			coap_msg_set_payload(&resp, value, strlen(value));
+		}
+		int len = coap_msg_encode(&resp, out, sizeof(out));
+		if (len > 0)
+			send_datagram(s, out, (size_t)len);
+		char c[5];
+		printf("answered %s %s %s\n", req.code == COAP_CODE_GET ? "GET" : "request", path,
+		       coap_code_format(code, c));
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -200,6 +284,9 @@ static void usage(void)
 		"                 [--version V] [--objects LINKS] [--updates N] [--interval MS]\n"
 		"                 [--deregister] [--block-size 16..1024] [--bind HOST:PORT]\n"
 		"                 [--psk-identity ID --psk HEX [--ciphersuite ccm8|cbc] [--no-ep]]\n"
+		"                 [--serve SECONDS]\n"
+		"  --serve                after registering, answer the server's Reads of a few\n"
+		"                         /3/0 resources for that many seconds\n"
 		"  --psk-identity, --psk  talk CoAP over DTLS 1.2 with this PSK (key in hex, up to\n"
 		"                         32 bytes); --ep then defaults to the identity\n"
 		"  --ciphersuite          offer only TLS-PSK-WITH-AES-128-CCM-8 (ccm8) or\n"
@@ -219,6 +306,7 @@ int main(int argc, char **argv)
 		.block_size = 1024,
 	};
 	const char *server = NULL, *bind_to = NULL, *identity = NULL, *psk_hex = NULL;
+	int serve_seconds = 0;
 	int suite = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -256,6 +344,8 @@ int main(int argc, char **argv)
 			s.block_size = strtoul(v, NULL, 10);
 		else if (strcmp(a, "--bind") == 0)
 			bind_to = v;
+		else if (strcmp(a, "--serve") == 0)
+			serve_seconds = atoi(v);
 		else if (strcmp(a, "--psk-identity") == 0)
 			identity = v;
 		else if (strcmp(a, "--psk") == 0)
@@ -317,6 +407,8 @@ int main(int argc, char **argv)
 	}
 
 	int rc = do_register(&s);
+	if (rc == 0 && serve_seconds > 0)
+		serve(&s, serve_seconds);
 	for (int i = 0; rc == 0 && i < s.updates; i++) {
 		sleep_ms(s.interval_ms);
 		rc = rd_request(&s, COAP_CODE_POST, COAP_CODE_CHANGED, "updated");
