@@ -3,7 +3,8 @@
 # apt-get; otherwise it prints the exact command and fails, so nothing is half set up.
 set -euo pipefail
 PACKAGES="build-essential cmake pkg-config libuv1-dev libmicrohttpd-dev libjansson-dev \
-libsqlite3-dev libcmocka-dev libmbedtls-dev libcbor-dev libexpat1-dev libcoap3-bin openssl sqlite3 curl"
+libsqlite3-dev libcmocka-dev libmbedtls-dev libcbor-dev libexpat1-dev duktape-dev libcurl4-openssl-dev \
+libcoap3-bin openssl sqlite3 curl"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
