@@ -826,22 +826,27 @@ static int restore_observation(void *ctx, const uint8_t *token, size_t token_len
 	return 0;
 }
 
-static int route_device(void *ctx, const char *node_id, struct coap_ep **ep, struct addr *peer,
-			bool *asleep)
+static int route_device(void *ctx, const char *node_id, struct lwm2m_route *route)
 {
 	struct daemon *d = ctx;
 	struct lwm2m_registration *reg = lwm2m_server_find_endpoint(d->lwm2m, node_id);
 	if (!reg)
 		return -ENOTCONN;
 	/* Queue mode (Core §6.5): the device listens for a while after each message. */
-	*asleep = reg->queue_mode && now_ms() - reg->last_seen_ms > (int64_t)d->queue_window_ms;
+	route->asleep = reg->queue_mode && now_ms() - reg->last_seen_ms > (int64_t)d->queue_window_ms;
+	/* The alternate path is in the links, checked when they came; not kept apart, since
+	 * few devices have one and every registration's bytes count. */
+	struct lwm2m_reg_links links;
+	route->prefix[0] = '\0';
+	if (reg->links && lwm2m_reg_links_check(reg->links, strlen(reg->links), &links) == 0)
+		snprintf(route->prefix, sizeof(route->prefix), "%s", links.alt_path);
 	for (int i = 0; i < d->listener_count; i++) {
 		struct listener *l = &d->listeners[i];
 		struct addr local;
 		net_udp_local_addr(l->udp, &local);
 		if (l->transport == reg->transport && local.family == reg->peer.family) {
-			*ep = l->ep;
-			*peer = reg->peer;
+			route->ep = l->ep;
+			route->peer = reg->peer;
 			return 0;
 		}
 	}

@@ -29,7 +29,8 @@
 
 #define TIMEOUT_DEFAULT_S 30
 #define TIMEOUT_MAX_S 300
-/* The largest payload the server sends in one request (no server-side Block1 yet). */
+/* The largest single value a write takes from the API (a whole payload may be up to
+ * LWM2M_DM_MAX_BODY: lwm2m_requests sends it block-wise). */
 #define WRITE_MAX 1024
 
 static const struct {
@@ -43,7 +44,7 @@ static const struct {
 };
 
 /* A format by name or number; -1 when unknown. */
-static int format_parse(const char *s)
+int api_format_parse(const char *s)
 {
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		if (strcmp(formats[i].name, s) == 0)
@@ -58,7 +59,7 @@ static int format_parse(const char *s)
 	return -1;
 }
 
-static const char *format_name(int format)
+const char *api_format_name(int format)
 {
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		if (formats[i].format == format)
@@ -108,12 +109,52 @@ static int read_target(struct api_call *c, struct target *t)
 	}
 	t->format = -1;
 	const char *format = api_query(c, "format");
-	if (format && (t->format = format_parse(format)) < 0) {
+	if (format && (t->format = api_format_parse(format)) < 0) {
 		api_reply_error(c, 400, "format must be one of text, link, opaque, cbor, senml-json, "
 					"senml-cbor, tlv, json");
 		return -1;
 	}
 	return 0;
+}
+
+/* The Accept of a read: ?format=, else the device's read_format, else its product's, else
+ * none (the device picks, as LwM2M lets it). */
+static int read_accept(struct api_call *c, const struct target *t)
+{
+	if (t->format >= 0)
+		return t->format;
+	if (t->device.read_format >= 0)
+		return t->device.read_format;
+	struct store_product product;
+	if (store_product_get(c->api->deps.store, t->device.project_id, t->device.product_id,
+			      &product) == 0)
+		return product.read_format;
+	return -1;
+}
+
+int api_read_format_field(struct api_call *c, const json_t *body, int *read_format)
+{
+	const json_t *v = json_object_get(body, "read_format");
+	if (!v)
+		return 0;
+	if (json_is_null(v)) {
+		*read_format = -1;
+		return 0;
+	}
+	int f = json_is_string(v) ? api_format_parse(json_string_value(v)) : -1;
+	if (f < 0 || f == CONTENT_LINK) {
+		api_reply_error(c, 400, "read_format must be null or one of text, opaque, cbor, "
+					"senml-json, senml-cbor, tlv, json");
+		return -EINVAL;
+	}
+	*read_format = f;
+	return 0;
+}
+
+json_t *api_read_format_json(int read_format)
+{
+	const char *name = read_format >= 0 ? api_format_name(read_format) : NULL;
+	return name ? json_string(name) : json_null();
 }
 
 /* One value as JSON: {"path":"/3/0/0","type":"string","value":…}. */
@@ -177,7 +218,7 @@ static void content_json(json_t *o, const struct lwm2m_path *p, int content_form
 			 const uint8_t *payload, size_t len)
 {
 	if (content_format >= 0) {
-		const char *name = format_name(content_format);
+		const char *name = api_format_name(content_format);
 		json_object_set_new(o, "format", name ? json_string(name)
 						       : json_integer(content_format));
 	}
@@ -252,6 +293,16 @@ static void on_answer(void *ctx, const struct lwm2m_dm_result *res)
 	}
 	if (res->status == -ECONNRESET) {
 		api_deferred_error(req, 502, "the device reset the request (CoAP RST)");
+		return;
+	}
+	if (res->status == -EMSGSIZE) {
+		api_deferred_error(req, 502, "the device's block-wise answer is over %d bytes",
+				   LWM2M_DM_MAX_BODY);
+		return;
+	}
+	if (res->status == -EPROTO) {
+		api_deferred_error(req, 502, "the device sent a block other than the one asked for "
+					     "(RFC 7959 Block2)");
 		return;
 	}
 	if (res->status != 0) {
@@ -336,7 +387,7 @@ void api_lwm2m_get(struct api_call *c)
 	if (read_target(c, &t) != 0)
 		return;
 	const char *op = api_query(c, "op");
-	struct lwm2m_dm_request dm = { .op = LWM2M_OP_READ, .accept = t.format,
+	struct lwm2m_dm_request dm = { .op = LWM2M_OP_READ, .accept = read_accept(c, &t),
 				       .content_format = -1 };
 	if (op && strcmp(op, "discover") == 0) {
 		dm.op = LWM2M_OP_DISCOVER;
@@ -455,27 +506,34 @@ static void send_values(struct api_call *c, struct target *t, enum lwm2m_op op)
 		return;
 	struct lwm2m_values values;
 	lwm2m_values_init(&values);
-	uint8_t payload[WRITE_MAX];
+	/* Over one block (1 KiB), lwm2m_requests sends it block-wise. */
+	uint8_t *payload = malloc(LWM2M_DM_MAX_BODY);
+	if (!payload) {
+		api_reply_error(c, 503, "out of memory");
+		json_decref(body);
+		return;
+	}
 	int format = t->format >= 0 ? t->format : CONTENT_TLV;
 	const char *f = json_string_value(json_object_get(body, "format"));
-	if (f && (format = format_parse(f)) < 0) {
+	if (f && (format = api_format_parse(f)) < 0) {
 		api_reply_error(c, 400, "format is not a content format we know");
 		goto out;
 	}
 	if (read_values(c, body, &t->path, &values) != 0)
 		goto out;
 	int n = content_encode((uint16_t)format, &t->path, &values, model_type_of, NULL, payload,
-			       sizeof(payload));
+			       LWM2M_DM_MAX_BODY);
 	if (n < 0) {
 		api_reply_error(c, n == -ENOBUFS ? 413 : 400, "the values cannot be sent as %s%s",
-				format_name(format) ? format_name(format) : "that format",
-				n == -ENOBUFS ? ": over 1024 bytes" : "");
+				api_format_name(format) ? api_format_name(format) : "that format",
+				n == -ENOBUFS ? ": over 65536 bytes" : "");
 		goto out;
 	}
 	struct lwm2m_dm_request dm = { .op = op, .accept = -1, .content_format = format,
 				       .payload = payload, .payload_len = (size_t)n };
-	send_request(c, t, &dm);
+	send_request(c, t, &dm); /* lwm2m_requests keeps its own copy */
 out:
+	free(payload);
 	lwm2m_values_free(&values);
 	json_decref(body);
 }
@@ -713,7 +771,7 @@ void api_lwm2m_composite(struct api_call *c)
 	uint8_t payload[WRITE_MAX];
 	struct lwm2m_values values;
 	lwm2m_values_init(&values);
-	if (f && format_parse(f) != CONTENT_SENML_JSON) {
+	if (f && api_format_parse(f) != CONTENT_SENML_JSON) {
 		api_reply_error(c, 400, "format: composite operations use senml-json here");
 		goto out;
 	}

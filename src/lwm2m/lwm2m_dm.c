@@ -111,7 +111,13 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 			return rc;
 	}
 
-	/* The path, one Uri-Path option per id, written into scratch. */
+	/* The alternate path first ("/lwm2m" -> Uri-Path "lwm2m"), then one Uri-Path option
+	 * per id, written into scratch. */
+	if (req->prefix && *req->prefix) {
+		rc = coap_msg_add_path(msg, COAP_OPTION_URI_PATH, req->prefix);
+		if (rc)
+			return rc;
+	}
 	size_t used = 0;
 	for (uint8_t i = 0; i < req->path.len; i++) {
 		struct lwm2m_path one = { .len = 1, .ids = { req->path.ids[i] } };
@@ -161,6 +167,12 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 	default:
 		break;
 	}
+	if (rc)
+		return rc;
+	if (req->block2)
+		rc = coap_msg_add_uint_option(msg, COAP_OPTION_BLOCK2, coap_block_encode(req->block2));
+	if (rc == 0 && req->block1)
+		rc = coap_msg_add_uint_option(msg, COAP_OPTION_BLOCK1, coap_block_encode(req->block1));
 	if (rc)
 		return rc;
 	if (req->payload_len > 0) {

@@ -54,6 +54,10 @@ struct lwm2m_dm_request {
 	const uint8_t *token;     /* Observe-cancel: the observation's token */
 	size_t token_len;
 	uint32_t timeout_ms;      /* how long the caller waits for the answer */
+	/* Set by lwm2m_requests, not by callers: */
+	const char *prefix;       /* the device's alternate path ("/lwm2m"), NULL or "" */
+	const struct coap_block *block1; /* this message carries one block of payload */
+	const struct coap_block *block2; /* asks for this block of the answer */
 };
 
 /* What came back: status 0 with the CoAP answer, or a negative errno (-ETIMEDOUT,
@@ -71,11 +75,17 @@ struct lwm2m_dm_result {
 	bool never_sent;          /* the device did not wake before the deadline */
 };
 
+/* The block size of writes sent block-wise (RFC 7959 Block1), and the largest answer
+ * assembled from Block2 blocks. */
+#define LWM2M_DM_BLOCK_SZX 6 /* 1024 bytes */
+#define LWM2M_DM_MAX_BODY 65536
+
 /* Bytes of scratch lwm2m_dm_build needs for the path and attribute strings. */
 #define LWM2M_DM_SCRATCH 512
 
 /*
- * Fills msg as a CON request for req (message id and token are coap_ep's to set). Option
+ * Fills msg as a CON request for req (message id and token are coap_ep's to set); below
+ * req->prefix when the device registered an alternate path (Core §6.2.1.1). Option
  * values point into scratch and req, which must outlive the send. Returns 0, or -EINVAL
  * when the operation does not fit the path (Execute below a resource, Delete of a
  * resource, Create below an object, Write-Update not on an instance, ...) or the

@@ -17,21 +17,37 @@ struct pending {
 	struct lwm2m_requests *rq;
 	uint64_t handle;
 	struct coap_ep *ep;
+	struct addr peer;
 	uint64_t coap_id;
 	uv_timer_t timer;
 	lwm2m_done_fn done; /* NULL once the caller cancelled */
 	void *done_ctx;
-	uint8_t token[8];
+	uint8_t token[8];   /* of the first message: an observation is known by it */
 	uint8_t token_len;
 	bool timed_out;
-	/* While held for a sleeping device: the request, with its own copies. */
-	bool held;
-	struct pending *next_held; /* in rq->held, in arrival order */
-	char node_id[65];
+	/* The request, with its own copies: held requests go out later, and block-wise
+	 * transfers build one message per block. */
 	struct lwm2m_dm_request req;
 	uint8_t *payload;
 	char *attributes;
+	char prefix[64];
+	char node_id[65];
+	bool held;
+	struct pending *next_held; /* in rq->held, in arrival order */
 	uint64_t held_since, held_ms;
+	/* Block1: bytes of the payload the device has taken, the block size it wants, and the
+	 * size of the block in flight. */
+	size_t sent;
+	uint8_t b1_szx;
+	size_t in_flight_len;
+	/* Block2: the answer assembled so far, and what its first block said. */
+	uint8_t *body;
+	size_t body_len;
+	uint8_t b2_szx;
+	bool b2_active;
+	uint8_t first_code;
+	int first_format;
+	bool first_observing;
 };
 
 struct lwm2m_requests {
@@ -67,8 +83,10 @@ static void finish(struct pending *p)
 		unhold(p);
 	free(p->payload);
 	free(p->attributes);
+	free(p->body);
 	p->payload = NULL;
 	p->attributes = NULL;
+	p->body = NULL;
 	hmap_remove(&p->rq->pending, &p->node);
 	p->rq->stats.in_flight--;
 	uv_timer_stop(&p->timer);
@@ -82,6 +100,70 @@ static int first_content_format(const struct coap_msg *resp)
 										    : -1;
 }
 
+static int transmit(struct pending *p);
+
+static void deliver(struct pending *p, const struct lwm2m_dm_result *res)
+{
+	if (p->done)
+		p->done(p->done_ctx, res);
+	finish(p);
+}
+
+static bool get_block(const struct coap_msg *m, uint16_t option, struct coap_block *b)
+{
+	uint32_t v;
+	return coap_msg_get_uint_option(m, option, &v) == 0 && coap_block_decode(v, b) == 0;
+}
+
+/* A 2.31 Continue for a Block1 block: the next block goes out (at the size the device
+ * asked for, RFC 7959 §2.5). Returns true when the transfer goes on. */
+static bool block1_continue(struct pending *p, const struct coap_msg *resp)
+{
+	struct coap_block b;
+	if (p->req.payload_len <= COAP_BLOCK_SIZE(LWM2M_DM_BLOCK_SZX) ||
+	    resp->code != COAP_CODE_CONTINUE || !get_block(resp, COAP_OPTION_BLOCK1, &b))
+		return false;
+	p->sent += p->in_flight_len;
+	if (b.szx < p->b1_szx)
+		p->b1_szx = b.szx;
+	return p->sent < p->req.payload_len && transmit(p) == 0;
+}
+
+/* A block of a Block2 answer: kept, and the next one asked for. Returns 1 when the
+ * transfer goes on, 0 when this was the last block (or no block-wise answer), or a
+ * negative errno. */
+static int block2_collect(struct pending *p, const struct coap_msg *resp)
+{
+	struct coap_block b;
+	if (COAP_CODE_CLASS(resp->code) != 2 || !get_block(resp, COAP_OPTION_BLOCK2, &b))
+		return 0;
+	if (!p->b2_active && !b.more && b.num == 0)
+		return 0; /* all of it in one block */
+	size_t size = COAP_BLOCK_SIZE(b.szx);
+	if ((size_t)b.num * size != p->body_len || (b.more && resp->payload_len != size))
+		return -EPROTO; /* not the block asked for, or a short middle block */
+	if (p->body_len + resp->payload_len > LWM2M_DM_MAX_BODY)
+		return -EMSGSIZE;
+	if (!p->b2_active) {
+		p->b2_active = true;
+		p->first_code = resp->code;
+		p->first_format = first_content_format(resp);
+		p->first_observing = coap_msg_find_option(resp, COAP_OPTION_OBSERVE) != NULL;
+	}
+	uint8_t *body = realloc(p->body, p->body_len + resp->payload_len + 1);
+	if (!body)
+		return -ENOMEM;
+	p->body = body;
+	if (resp->payload_len)
+		memcpy(body + p->body_len, resp->payload, resp->payload_len);
+	p->body_len += resp->payload_len;
+	p->b2_szx = b.szx;
+	if (!b.more)
+		return 0;
+	int rc = transmit(p);
+	return rc ? rc : 1;
+}
+
 /* coap_ep's answer: the device's response, an RST, its own timeout, or our cancel. */
 static void on_answer(void *ctx, int status, const struct coap_msg *resp)
 {
@@ -91,11 +173,28 @@ static void on_answer(void *ctx, int status, const struct coap_msg *resp)
 	memcpy(res.token, p->token, p->token_len);
 	res.token_len = p->token_len;
 	if (status == 0 && resp) {
+		if (block1_continue(p, resp))
+			return;
+		int rc = block2_collect(p, resp);
+		if (rc == 1)
+			return;
+		if (rc < 0) {
+			res.status = rc;
+			deliver(p, &res);
+			return;
+		}
 		res.code = resp->code;
 		res.content_format = first_content_format(resp);
 		res.payload = resp->payload;
 		res.payload_len = resp->payload_len;
 		res.observing = coap_msg_find_option(resp, COAP_OPTION_OBSERVE) != NULL;
+		if (p->b2_active) {
+			res.code = p->first_code;
+			res.content_format = p->first_format;
+			res.observing = p->first_observing;
+			res.payload = p->body;
+			res.payload_len = p->body_len;
+		}
 		p->rq->stats.answered++;
 	} else if (status == -ECONNRESET) {
 		p->rq->stats.reset++;
@@ -103,9 +202,7 @@ static void on_answer(void *ctx, int status, const struct coap_msg *resp)
 		res.status = -ETIMEDOUT;
 		p->rq->stats.timed_out++;
 	}
-	if (p->done)
-		p->done(p->done_ctx, &res);
-	finish(p);
+	deliver(p, &res);
 }
 
 static void on_deadline(uv_timer_t *t)
@@ -153,26 +250,54 @@ static struct pending *find(struct lwm2m_requests *rq, uint64_t handle)
 	return NULL;
 }
 
-/* Builds and sends p's request through ep to peer. */
-static int transmit(struct pending *p, const struct lwm2m_dm_request *req, struct coap_ep *ep,
-		    const struct addr *peer)
+/* Builds and sends p's next message: the request, or its next Block1 block, or the
+ * request for the next Block2 block of the answer. */
+static int transmit(struct pending *p)
 {
+	struct lwm2m_dm_request req = p->req;
+	struct coap_block b1, b2;
+	if (p->req.payload_len > COAP_BLOCK_SIZE(LWM2M_DM_BLOCK_SZX)) {
+		size_t size = COAP_BLOCK_SIZE(p->b1_szx);
+		size_t left = p->req.payload_len - p->sent;
+		p->in_flight_len = left < size ? left : size;
+		b1 = (struct coap_block){ .num = (uint32_t)(p->sent / size),
+					  .more = p->sent + p->in_flight_len < p->req.payload_len,
+					  .szx = p->b1_szx };
+		req.block1 = &b1;
+		req.payload = p->req.payload + p->sent;
+		req.payload_len = p->in_flight_len;
+	}
+	if (p->b2_active) {
+		/* Later blocks are plain reads: an observation is made by the first request
+		 * alone (RFC 7959 §2.6). */
+		if (req.op == LWM2M_OP_OBSERVE)
+			req.op = LWM2M_OP_READ;
+		else if (req.op == LWM2M_OP_OBSERVE_COMPOSITE)
+			req.op = LWM2M_OP_READ_COMPOSITE;
+		size_t size = COAP_BLOCK_SIZE(p->b2_szx);
+		b2 = (struct coap_block){ .num = (uint32_t)(p->body_len / size), .szx = p->b2_szx };
+		req.block2 = &b2;
+		req.token = NULL;
+		req.token_len = 0;
+	}
 	struct coap_msg msg;
 	char scratch[LWM2M_DM_SCRATCH];
-	int rc = lwm2m_dm_build(req, &msg, scratch);
+	int rc = lwm2m_dm_build(&req, &msg, scratch);
 	if (rc)
 		return rc;
-	rc = coap_ep_request(ep, peer, &msg, p->rq->now_ms(), on_answer, p, &p->coap_id);
+	rc = coap_ep_request(p->ep, &p->peer, &msg, p->rq->now_ms(), on_answer, p, &p->coap_id);
 	if (rc)
 		return rc;
-	p->ep = ep;
-	memcpy(p->token, msg.token, msg.token_len);
-	p->token_len = msg.token_len;
+	if (p->token_len == 0) {
+		memcpy(p->token, msg.token, msg.token_len);
+		p->token_len = msg.token_len;
+	}
 	return 0;
 }
 
-/* Keeps copies of what req points to, for sending later. */
-static int hold(struct pending *p, const char *node_id, const struct lwm2m_dm_request *req)
+/* Keeps copies of what req points to. */
+static int keep(struct pending *p, const char *node_id, const struct lwm2m_dm_request *req,
+		const struct lwm2m_route *route)
 {
 	p->req = *req;
 	if (req->payload_len) {
@@ -194,7 +319,19 @@ static int hold(struct pending *p, const char *node_id, const struct lwm2m_dm_re
 		memcpy(p->token, req->token, req->token_len);
 	p->token_len = (uint8_t)req->token_len;
 	p->req.token = p->token;
+	snprintf(p->prefix, sizeof(p->prefix), "%s", route->prefix);
+	p->req.prefix = p->prefix;
+	p->req.block1 = p->req.block2 = NULL;
 	snprintf(p->node_id, sizeof(p->node_id), "%s", node_id);
+	p->ep = route->ep;
+	p->peer = route->peer;
+	p->b1_szx = LWM2M_DM_BLOCK_SZX;
+	return 0;
+}
+
+/* Puts p at the end of the requests waiting for their device to wake. */
+static void hold(struct pending *p)
+{
 	p->held = true;
 	p->held_since = p->rq->now_ms();
 	struct pending **pp = &p->rq->held;
@@ -202,27 +339,20 @@ static int hold(struct pending *p, const char *node_id, const struct lwm2m_dm_re
 		pp = &(*pp)->next_held;
 	*pp = p;
 	p->rq->stats.held++;
-	return 0;
 }
 
 int lwm2m_requests_send(struct lwm2m_requests *rq, const char *node_id,
 			const struct lwm2m_dm_request *req, bool may_hold, lwm2m_done_fn done,
 			void *done_ctx, uint64_t *handle)
 {
-	struct coap_ep *ep;
-	struct addr peer;
-	bool asleep = false;
-	int rc = rq->route(rq->ctx, node_id, &ep, &peer, &asleep);
+	struct lwm2m_route route = { 0 };
+	int rc = rq->route(rq->ctx, node_id, &route);
 	if (rc)
 		return rc;
-	if (asleep && !may_hold)
+	if (route.asleep && !may_hold)
 		return -EAGAIN;
-	/* Refuse what cannot be built now rather than when the device wakes. */
-	struct coap_msg check;
-	char scratch[LWM2M_DM_SCRATCH];
-	rc = lwm2m_dm_build(req, &check, scratch);
-	if (rc)
-		return rc;
+	if (req->payload_len > LWM2M_DM_MAX_BODY)
+		return -EMSGSIZE;
 	struct pending *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -230,12 +360,28 @@ int lwm2m_requests_send(struct lwm2m_requests *rq, const char *node_id,
 	p->done = done;
 	p->done_ctx = done_ctx;
 	p->handle = rq->next_handle++;
-	rc = asleep ? hold(p, node_id, req) : transmit(p, req, ep, &peer);
+	rc = keep(p, node_id, req, &route);
+	if (rc == 0) {
+		/* Refuse what cannot be built now rather than when the device wakes. */
+		struct coap_msg check;
+		char scratch[LWM2M_DM_SCRATCH];
+		struct lwm2m_dm_request first = p->req;
+		first.payload_len = first.payload_len > COAP_BLOCK_SIZE(LWM2M_DM_BLOCK_SZX)
+					    ? COAP_BLOCK_SIZE(LWM2M_DM_BLOCK_SZX)
+					    : first.payload_len;
+		rc = lwm2m_dm_build(&first, &check, scratch);
+	}
+	if (rc == 0) {
+		if (route.asleep)
+			hold(p);
+		else
+			rc = transmit(p);
+	}
 	if (rc) {
-		free(p->payload);
-		free(p->attributes);
 		if (p->held)
 			unhold(p);
+		free(p->payload);
+		free(p->attributes);
 		free(p);
 		return rc;
 	}
@@ -262,12 +408,14 @@ void lwm2m_requests_wake(struct lwm2m_requests *rq, const char *node_id)
 		*pp = p->next_held;
 		p->held = false;
 		p->held_ms = rq->now_ms() - p->held_since;
-		struct coap_ep *ep;
-		struct addr peer;
-		bool asleep;
-		int rc = rq->route(rq->ctx, node_id, &ep, &peer, &asleep);
-		if (rc == 0)
-			rc = transmit(p, &p->req, ep, &peer);
+		struct lwm2m_route route = { 0 };
+		int rc = rq->route(rq->ctx, node_id, &route);
+		if (rc == 0) {
+			/* It may have come back from another address or session. */
+			p->ep = route.ep;
+			p->peer = route.peer;
+			rc = transmit(p);
+		}
 		if (rc)
 			on_answer(p, rc, NULL); /* finishes p */
 		/* coap_ep queues them behind each other (NSTART 1): order is kept. */

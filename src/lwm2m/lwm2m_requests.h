@@ -7,6 +7,10 @@
  * called exactly once, later, with the device's answer or an error — unless the caller
  * cancels it first, after which it is never called.
  *
+ * Payloads over one block (1 KiB) go out block-wise (RFC 7959 Block1, at the block size the
+ * device asks for); answers that come block-wise (Block2) are fetched block by block and
+ * handed over whole, up to LWM2M_DM_MAX_BODY bytes.
+ *
  * Queue mode (LwM2M Core §6.5): a device in queue mode listens only for a while after it
  * sent something. When the route says the device is asleep, the request is held (copied)
  * until the owner calls lwm2m_requests_wake for that device, then sent; the deadline
@@ -25,10 +29,16 @@
 
 struct lwm2m_requests;
 
-/* Where node_id's requests go: 0 with *ep and *peer set (and *asleep when the device is in
- * queue mode and not listening now), or -ENOTCONN when it is not registered. */
-typedef int (*lwm2m_route_fn)(void *ctx, const char *node_id, struct coap_ep **ep,
-			      struct addr *peer, bool *asleep);
+/* Where a device's requests go. */
+struct lwm2m_route {
+	struct coap_ep *ep;  /* its plain socket or its DTLS session's endpoint */
+	struct addr peer;
+	bool asleep;         /* queue mode, and not listening now */
+	char prefix[64];     /* its alternate path ("/lwm2m"), "" for the root */
+};
+
+/* Fills route for node_id: 0, or -ENOTCONN when it is not registered. */
+typedef int (*lwm2m_route_fn)(void *ctx, const char *node_id, struct lwm2m_route *route);
 typedef void (*lwm2m_done_fn)(void *done_ctx, const struct lwm2m_dm_result *res);
 
 struct lwm2m_requests_stats {

@@ -70,6 +70,43 @@ static void test_read_and_discover(void **state)
 	assert_int_equal(lwm2m_dm_build(&r, &m, scratch), -EINVAL);
 }
 
+/* The alternate path goes first; block options carry what lwm2m_requests asks. */
+static void test_prefix_and_blocks(void **state)
+{
+	(void)state;
+	struct coap_msg m;
+	char scratch[LWM2M_DM_SCRATCH];
+	char got[64];
+	uint32_t v;
+	struct lwm2m_dm_request r = { .op = LWM2M_OP_READ, .accept = -1, .content_format = -1,
+				      .prefix = "/a/lwm2m" };
+	r.path = path_of("/3/0/9");
+	assert_int_equal(lwm2m_dm_build(&r, &m, scratch), 0);
+	assert_true(coap_msg_get_path(&m, got, sizeof(got)) > 0);
+	assert_string_equal(got, "/a/lwm2m/3/0/9");
+	r.prefix = "";
+	assert_int_equal(lwm2m_dm_build(&r, &m, scratch), 0);
+	assert_true(coap_msg_get_path(&m, got, sizeof(got)) > 0);
+	assert_string_equal(got, "/3/0/9");
+
+	struct coap_block b2 = { .num = 3, .szx = 5 }, b1 = { .num = 1, .more = true, .szx = 6 };
+	r.block2 = &b2;
+	assert_int_equal(lwm2m_dm_build(&r, &m, scratch), 0);
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_BLOCK2, &v), 0);
+	assert_int_equal(v, (3 << 4) | 5);
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_BLOCK1, &v), -ENOENT);
+
+	static const uint8_t part[4] = { 1, 2, 3, 4 };
+	struct lwm2m_dm_request w = { .op = LWM2M_OP_WRITE_REPLACE, .accept = -1,
+				      .content_format = 11542, .payload = part,
+				      .payload_len = sizeof(part), .block1 = &b1 };
+	w.path = path_of("/3/0/15");
+	assert_int_equal(lwm2m_dm_build(&w, &m, scratch), 0);
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_BLOCK1, &v), 0);
+	assert_int_equal(v, (1 << 4) | 8 | 6);
+	assert_int_equal(m.payload_len, 4);
+}
+
 static void test_writes_and_execute(void **state)
 {
 	(void)state;
@@ -172,6 +209,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_and_discover),
 		cmocka_unit_test(test_writes_and_execute),
+		cmocka_unit_test(test_prefix_and_blocks),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_models),
 	};
