@@ -155,6 +155,7 @@ static json_t *device_json(struct api_call *c, const struct store_device *d, boo
 	rc |= json_object_set_new(o, "product_id", api_json_str(d->product_id));
 	rc |= json_object_set_new(o, "description", api_json_str(d->description));
 	rc |= json_object_set_new(o, "status", api_json_str(status_name(status)));
+	rc |= json_object_set_new(o, "read_format", api_read_format_json(d->read_format));
 	rc |= json_object_set_new(o, "create_time",
 				  api_json_str(api_format_time(d->create_time, t)));
 	rc |= json_object_set_new(o, "auth_info", auth);
@@ -272,7 +273,8 @@ void api_devices_create(struct api_call *c)
 		return;
 	memset(&d, 0, sizeof(d));
 	str_copy(d.project_id, sizeof(d.project_id), c->project_id);
-	if (read_new_device(c, body, &d) != 0)
+	d.read_format = -1;
+	if (read_new_device(c, body, &d) != 0 || api_read_format_field(c, body, &d.read_format) != 0)
 		goto cleanup;
 
 	rc = store_product_get(store, c->project_id, d.product_id, &product);
@@ -404,7 +406,7 @@ void api_devices_update(struct api_call *c)
 			     d.description, sizeof(d.description), false) == -EINVAL)
 		goto cleanup;
 	bool was_secure = d.secure_access;
-	if (read_auth_info(c, body, &d) != 0)
+	if (read_auth_info(c, body, &d) != 0 || api_read_format_field(c, body, &d.read_format) != 0)
 		goto cleanup;
 	rc = store_device_update(c->api->deps.store, &d);
 	if (rc != 0) {

@@ -167,4 +167,13 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 void api_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			enum MHD_RequestTerminationCode toe);
 
+/* Content formats by API name ("tlv", "senml-cbor", ...) or number: -1 when unknown;
+ * the name of one, or NULL. */
+int api_format_parse(const char *s);
+const char *api_format_name(int format);
+/* The optional "read_format" of a product or device body: a format name, or null for
+ * none. 0 (with *read_format set when present), or -EINVAL with the 400 set. */
+int api_read_format_field(struct api_call *c, const json_t *body, int *read_format);
+json_t *api_read_format_json(int read_format);
+
 #endif

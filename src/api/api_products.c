@@ -33,6 +33,7 @@ static json_t *product_json(const struct store_product *p)
 	rc |= json_object_set_new(o, "protocol_type", api_json_str(p->protocol_type));
 	rc |= json_object_set_new(o, "data_format", api_json_str(p->data_format));
 	rc |= json_object_set_new(o, "description", api_json_str(p->description));
+	rc |= json_object_set_new(o, "read_format", api_read_format_json(p->read_format));
 	rc |= json_object_set_new(o, "create_time",
 				  api_json_str(api_format_time(p->create_time, t)));
 	if (rc != 0) {
@@ -83,7 +84,7 @@ static int read_product_fields(struct api_call *c, const json_t *body, struct st
 		api_reply_error(c, 400, "data_format must be \"binary\" or \"json\"");
 		return -EINVAL;
 	}
-	return 0;
+	return api_read_format_field(c, body, &p->read_format);
 }
 
 void api_products_create(struct api_call *c)
@@ -98,6 +99,7 @@ void api_products_create(struct api_call *c)
 	str_copy(p.project_id, sizeof(p.project_id), c->project_id);
 	str_copy(p.protocol_type, sizeof(p.protocol_type), "LwM2M");
 	str_copy(p.data_format, sizeof(p.data_format), "binary");
+	p.read_format = -1;
 	rc = api_field_string(c, body, "product_id", 1, STORE_ID_MAX, API_STR_ID, p.product_id,
 			      sizeof(p.product_id), false);
 	if (rc == -EINVAL)

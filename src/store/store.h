@@ -45,6 +45,7 @@ struct store_product {
 	char data_format[16 + 1];    /* "binary" | "json" */
 	char description[STORE_TEXT_MAX + 1];
 	int64_t create_time;
+	int read_format;             /* content format reads ask for (Accept), -1: none */
 };
 
 struct store_device {
@@ -59,6 +60,7 @@ struct store_device {
 	int64_t timeout;     /* seconds a never-connected device lives; 0 = forever */
 	int status;          /* enum store_device_status */
 	int64_t create_time;
+	int read_format;     /* Accept of reads, -1: the product's */
 };
 
 /* A device's live LwM2M registration. One per device, keyed by node_id (the endpoint). */

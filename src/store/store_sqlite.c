@@ -79,6 +79,13 @@ static const char *const schema_steps[] = {
 	"  id INTEGER NOT NULL,"
 	"  node_id TEXT NOT NULL,"
 	"  path TEXT NOT NULL);",
+	/* 4: the Accept of reads per product and per device (-1: none given); a product's
+	 * model (service_capabilities, JSON) and codec (kind and source). */
+	"ALTER TABLE products ADD COLUMN read_format INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE devices ADD COLUMN read_format INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE products ADD COLUMN service_capabilities TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE products ADD COLUMN codec_kind TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE products ADD COLUMN codec_source TEXT NOT NULL DEFAULT '';",
 };
 
 enum stmt_id {
@@ -117,10 +124,10 @@ enum stmt_id {
 
 #define DEVICE_COLUMNS                                                                    \
 	"project_id, device_id, node_id, device_name, product_id, description, secret,"  \
-	" secure_access, timeout, status, create_time"
+	" secure_access, timeout, status, create_time, read_format"
 #define PRODUCT_COLUMNS                                                                   \
 	"project_id, product_id, name, device_type, manufacturer_name, protocol_type,"   \
-	" data_format, description, create_time"
+	" data_format, description, create_time, read_format"
 #define DEVICE_FILTER                                                                     \
 	" WHERE project_id = ?1 AND (?2 = '' OR product_id = ?2) AND (?3 = '' OR node_id = ?3)" \
 	" AND (?4 < 0 OR status = ?4)"
@@ -130,24 +137,25 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TOKEN_INSERT] = "INSERT INTO tokens (token_hash, project_id, create_time) VALUES (?1, ?2, ?3)",
 	[ST_TOKEN_FIND] = "SELECT project_id FROM tokens WHERE token_hash = ?1",
 	[ST_PRODUCT_INSERT] = "INSERT INTO products (" PRODUCT_COLUMNS ")"
-			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_PRODUCT_GET] = "SELECT " PRODUCT_COLUMNS " FROM products"
 			   " WHERE project_id = ?1 AND product_id = ?2",
 	[ST_PRODUCT_UPDATE] = "UPDATE products SET name = ?3, device_type = ?4,"
 			      " manufacturer_name = ?5, protocol_type = ?6, data_format = ?7,"
-			      " description = ?8 WHERE project_id = ?1 AND product_id = ?2",
+			      " description = ?8, read_format = ?10"
+			      " WHERE project_id = ?1 AND product_id = ?2",
 	[ST_PRODUCT_DEVICES] = "SELECT 1 FROM devices WHERE project_id = ?1 AND product_id = ?2 LIMIT 1",
 	[ST_PRODUCT_DELETE] = "DELETE FROM products WHERE project_id = ?1 AND product_id = ?2",
 	[ST_PRODUCT_LIST] = "SELECT " PRODUCT_COLUMNS " FROM products WHERE project_id = ?1"
 			    " ORDER BY create_time, product_id LIMIT ?3 OFFSET ?2",
 	[ST_PRODUCT_COUNT] = "SELECT count(*) FROM products WHERE project_id = ?1",
 	[ST_DEVICE_INSERT] = "INSERT INTO devices (" DEVICE_COLUMNS ")"
-			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[ST_DEVICE_GET] = "SELECT " DEVICE_COLUMNS " FROM devices"
 			  " WHERE project_id = ?1 AND device_id = ?2",
 	[ST_DEVICE_GET_BY_NODE] = "SELECT " DEVICE_COLUMNS " FROM devices WHERE node_id = ?1",
 	[ST_DEVICE_UPDATE] = "UPDATE devices SET device_name = ?3, description = ?4, secret = ?5,"
-			     " secure_access = ?6, timeout = ?7"
+			     " secure_access = ?6, timeout = ?7, read_format = ?8"
 			     " WHERE project_id = ?1 AND device_id = ?2",
 	[ST_DEVICE_SET_STATUS] = "UPDATE devices SET status = ?2 WHERE node_id = ?1",
 	[ST_DEVICE_DELETE] = "DELETE FROM devices WHERE project_id = ?1 AND device_id = ?2"
@@ -401,6 +409,7 @@ static void bind_product(sqlite3_stmt *st, const struct store_product *p)
 	bind_text(st, 6, p->protocol_type);
 	bind_text(st, 7, p->data_format);
 	bind_text(st, 8, p->description);
+	sqlite3_bind_int(st, 10, p->read_format);
 }
 
 static void read_product(sqlite3_stmt *st, struct store_product *p)
@@ -415,6 +424,7 @@ static void read_product(sqlite3_stmt *st, struct store_product *p)
 	column_text(st, 6, p->data_format, sizeof(p->data_format));
 	column_text(st, 7, p->description, sizeof(p->description));
 	p->create_time = sqlite3_column_int64(st, 8);
+	p->read_format = sqlite3_column_int(st, 9);
 }
 
 int store_product_insert(struct store *s, const struct store_product *p)
@@ -550,6 +560,7 @@ static void read_device(sqlite3_stmt *st, struct store_device *d)
 	d->timeout = sqlite3_column_int64(st, 8);
 	d->status = sqlite3_column_int(st, 9);
 	d->create_time = sqlite3_column_int64(st, 10);
+	d->read_format = sqlite3_column_int(st, 11);
 }
 
 int store_device_insert(struct store *s, const struct store_device *d)
@@ -567,6 +578,7 @@ int store_device_insert(struct store *s, const struct store_device *d)
 	sqlite3_bind_int64(st, 9, d->timeout);
 	sqlite3_bind_int(st, 10, d->status);
 	sqlite3_bind_int64(st, 11, d->create_time);
+	sqlite3_bind_int(st, 12, d->read_format);
 	return run_done(s, st, "device insert");
 }
 
@@ -613,6 +625,7 @@ int store_device_update(struct store *s, const struct store_device *d)
 	bind_text(st, 5, d->secret);
 	sqlite3_bind_int(st, 6, d->secure_access);
 	sqlite3_bind_int64(st, 7, d->timeout);
+	sqlite3_bind_int(st, 8, d->read_format);
 	int rc = run_done(s, st, "device update");
 	if (rc == 0 && sqlite3_changes(s->db) == 0)
 		return -ENOENT;
