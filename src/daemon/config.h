@@ -1,0 +1,39 @@
+/*
+ * config: the daemon's settings, from flags and an optional 'name = value' file (names as
+ * the long options). Defaults are what `make run` needs on a fresh machine.
+ */
+#ifndef LWM2MD_DAEMON_CONFIG_H
+#define LWM2MD_DAEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dtls/dtls_server.h"
+
+#define LWM2MD_VERSION "0.1.0"
+#define MAX_BINDS 8
+
+struct config {
+	char db[512];
+	char coap[MAX_BINDS][64];
+	int coap_count;
+	char coaps[MAX_BINDS][64];
+	int coaps_count;
+	char http[64];
+	size_t max_body;
+	bool coap_given;
+	bool coaps_given;
+	uint32_t queue_window_s;
+	char models[512]; /* a directory of DDF XML files, or "" */
+	struct dtls_server_config dtls;
+};
+
+void config_defaults(struct config *cfg);
+/* Parses argv from index first. Returns 0, 1 when --help/--version was answered, or
+ * a negative errno after printing what was wrong. */
+int config_from_args(struct config *cfg, int argc, char **argv, int first);
+void config_usage(FILE *out);
+
+#endif

@@ -1,0 +1,511 @@
+/*
+ * daemon: wiring. CoAP requests go to the LwM2M server (or are a Send), responses that
+ * match no request are notifications, registration changes become events; a 50 ms tick
+ * drives retransmissions, DTLS timers, lifetimes and the registry's write-behind.
+ */
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "content/content.h"
+#include "model/model.h"
+#include "util/log.h"
+#include "util/str.h"
+
+#define TICK_MS 50
+#define FLUSH_EVERY_TICKS 2  /* registrations reach the store within 100 ms */
+#define SWEEP_EVERY_TICKS 20 /* activation timeouts are checked every second */
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t clock_ms(void)
+{
+	return (uint64_t)now_ms();
+}
+
+/* The device behind an endpoint, for events: 0 with project and device id, or -1. */
+static int event_device(struct daemon *d, const char *node_id, struct store_device *dev)
+{
+	return store_device_get_by_node_id(d->store, node_id, dev) == 0 ? 0 : -1;
+}
+
+/* Is req an LwM2M 1.1 Send (POST /dp)? */
+static bool is_send(const struct coap_msg *req)
+{
+	const struct coap_option *o = coap_msg_find_option(req, COAP_OPTION_URI_PATH);
+	return req->code == COAP_CODE_POST && o && o->len == 2 && memcmp(o->value, "dp", 2) == 0 &&
+	       coap_msg_count_options(req, COAP_OPTION_URI_PATH) == 1;
+}
+
+/* Core §6.4.6 (Send): a registered device reports values on its own. It must be
+ * registered from this address (over DTLS: as its identity); the values must decode. */
+static uint8_t handle_send(struct listener *l, const char *identity, const struct addr *peer,
+			   const struct coap_msg *req)
+{
+	struct daemon *d = l->d;
+	struct lwm2m_registration *reg =
+		identity ? lwm2m_server_find_endpoint(d->lwm2m, identity)
+			 : lwm2m_server_find_peer(d->lwm2m, l->transport, peer);
+	if (!reg || reg->transport != l->transport) {
+		char p[ADDR_STR_MAX];
+		LOG_WARN("lwm2m", "Send from %s refused: not registered", addr_format(peer, p));
+		return COAP_CODE_FORBIDDEN;
+	}
+	uint32_t ct;
+	if (coap_msg_get_uint_option(req, COAP_OPTION_CONTENT_FORMAT, &ct) != 0 ||
+	    (ct != CONTENT_SENML_JSON && ct != CONTENT_SENML_CBOR))
+		return COAP_CODE_UNSUPPORTED_CONTENT_FORMAT;
+	struct lwm2m_values values;
+	struct lwm2m_path root = { .len = 0 };
+	lwm2m_values_init(&values);
+	int rc = content_decode((uint16_t)ct, &root, req->payload, req->payload_len,
+				model_type_of, NULL, &values);
+	lwm2m_values_free(&values);
+	if (rc == -ENOTSUP)
+		return COAP_CODE_UNSUPPORTED_CONTENT_FORMAT;
+	if (rc != 0)
+		return COAP_CODE_BAD_REQUEST;
+	d->sends++;
+	struct store_device dev;
+	if (api_server_has_subscribers(d->api) && event_device(d, reg->endpoint, &dev) == 0)
+		api_server_publish_send(d->api, dev.project_id, dev.device_id, reg->endpoint,
+					(int)ct, req->payload, req->payload_len);
+	return COAP_CODE_CHANGED;
+}
+
+/* The device behind peer just spoke: a queue-mode device is awake now, and whatever was
+ * held for it goes out. */
+static void device_seen(struct daemon *d, enum lwm2m_transport transport, const char *identity,
+			const struct addr *peer)
+{
+	struct lwm2m_registration *reg =
+		identity ? lwm2m_server_find_endpoint(d->lwm2m, identity)
+			 : lwm2m_server_find_peer(d->lwm2m, transport, peer);
+	if (!reg || reg->transport != transport)
+		return;
+	reg->last_seen_ms = now_ms();
+	if (reg->queue_mode && d->requests)
+		lwm2m_requests_wake(d->requests, reg->endpoint);
+}
+
+static void on_request(void *ctx, const struct addr *peer, const struct coap_msg *req,
+		       struct coap_msg *resp, uint64_t now)
+{
+	struct listener *l = ctx;
+	const char *identity = l->dtls ? dtls_server_peer_identity(l->dtls, peer) : NULL;
+	if (is_send(req))
+		resp->code = handle_send(l, identity, peer, req);
+	else
+		lwm2m_server_handle(l->d->lwm2m, l->transport, identity, peer, req, resp,
+				    (int64_t)now);
+	device_seen(l->d, l->transport, identity, peer);
+}
+
+/* CoAP datagrams out: straight to the socket, or into the peer's DTLS session. */
+static void on_send(void *ctx, const struct addr *peer, const uint8_t *data, size_t len)
+{
+	struct listener *l = ctx;
+	if (l->dtls)
+		dtls_server_send(l->dtls, peer, data, len, (uint64_t)now_ms());
+	else
+		net_udp_send(l->udp, peer, data, len);
+}
+
+static void on_datagram(void *ctx, const struct addr *from, const uint8_t *data, size_t len)
+{
+	struct listener *l = ctx;
+	if (l->dtls)
+		dtls_server_input(l->dtls, from, data, len, (uint64_t)now_ms());
+	else
+		coap_ep_input(l->ep, from, data, len, (uint64_t)now_ms());
+}
+
+static void on_iot_event(void *ctx, enum iot_event event, const struct lwm2m_registration *reg,
+			 int reason)
+{
+	static const char *const names[] = { "registration", "update", "deregistration" };
+	static const char *const reasons[] = {
+		[LWM2M_DEREG_REQUESTED] = "requested", [LWM2M_DEREG_EXPIRED] = "expired",
+		[LWM2M_DEREG_REPLACED] = "replaced",   [LWM2M_DEREG_REMOVED] = "removed",
+	};
+	struct daemon *d = ctx;
+	struct store_device dev;
+	/* Nobody listening costs nothing: no lookup, no JSON. */
+	if (!api_server_has_subscribers(d->api) || event_device(d, reg->endpoint, &dev) != 0)
+		return;
+	char peer[ADDR_STR_MAX];
+	json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I}", "event",
+			      names[event], "device_id", dev.device_id, "node_id", reg->endpoint,
+			      "registration_id", reg->id, "lifetime", (json_int_t)reg->lifetime,
+			      "binding", reg->binding, "lwm2m_version", reg->version, "transport",
+			      reg->transport == LWM2M_TRANSPORT_DTLS ? "dtls" : "udp",
+			      "peer_address", addr_format(&reg->peer, peer), "time_ms",
+			      (json_int_t)now_ms());
+	if (!e)
+		return;
+	if (event == IOT_EVENT_REGISTERED && reg->links)
+		json_object_set_new(e, "object_links", json_string(reg->links));
+	if (event == IOT_EVENT_DEREGISTERED && reason >= 0 && reason <= LWM2M_DEREG_REMOVED)
+		json_object_set_new(e, "reason", json_string(reasons[reason]));
+	char *text = json_dumps(e, JSON_COMPACT);
+	if (text)
+		api_server_publish(d->api, dev.project_id, dev.device_id, names[event], text);
+	free(text);
+	json_decref(e);
+}
+
+/* A response matching no request in flight: a notification of one of our observations,
+ * from the device that made it, or refused (RST) — which also ends an observation the
+ * application cancelled passively (RFC 7641 §3.6). */
+static int on_notification(void *ctx, const struct addr *peer, const struct coap_msg *msg,
+			   uint64_t now)
+{
+	struct listener *l = ctx;
+	struct daemon *d = l->d;
+	if (!d->observations)
+		return -ENOENT; /* shutting down */
+	struct lwm2m_observation *o =
+		lwm2m_observations_find_token(d->observations, msg->token, msg->token_len);
+	if (!o)
+		return -ENOENT;
+	struct lwm2m_registration *reg = lwm2m_server_find_endpoint(d->lwm2m, o->node_id);
+	if (o->cancelled || !reg || !addr_equal(&reg->peer, peer)) {
+		lwm2m_observations_remove(d->observations, o);
+		return -ECANCELED;
+	}
+	uint32_t ct, seq = 0;
+	int format = coap_msg_get_uint_option(msg, COAP_OPTION_CONTENT_FORMAT, &ct) == 0 ? (int)ct
+											: -1;
+	coap_msg_get_uint_option(msg, COAP_OPTION_OBSERVE, &seq);
+	reg->last_seen_ms = now_ms();
+	o->notifications++;
+	lwm2m_observation_record(o, msg->code, format, seq, msg->payload, msg->payload_len,
+				 (int64_t)now);
+	struct store_device dev;
+	if (api_server_has_subscribers(d->api) && event_device(d, o->node_id, &dev) == 0)
+		api_server_publish_notification(d->api, dev.project_id, dev.device_id, o);
+	/* RFC 7641 §3.2: a notification that is not 2.xx ends the observation. */
+	if (COAP_CODE_CLASS(msg->code) != 2)
+		lwm2m_observations_remove(d->observations, o);
+	return 0;
+}
+
+/* DTLS hooks: records out, decrypted CoAP in, keys from the registry. */
+static void on_dtls_send(void *ctx, const struct addr *peer, const uint8_t *data, size_t len)
+{
+	struct listener *l = ctx;
+	net_udp_send(l->udp, peer, data, len);
+}
+
+static void on_dtls_recv(void *ctx, const struct addr *peer, const uint8_t *data, size_t len)
+{
+	struct listener *l = ctx;
+	coap_ep_input(l->ep, peer, data, len, (uint64_t)now_ms());
+}
+
+static int on_dtls_psk(void *ctx, const char *identity, uint8_t key[DTLS_PSK_MAX],
+		       size_t *key_len)
+{
+	struct listener *l = ctx;
+	return iot_devices_psk(l->d->devices, identity, key, DTLS_PSK_MAX, key_len);
+}
+
+/* Deleting a device, resetting its secret or changing its secure_access ends its access:
+ * the live registration and the DTLS sessions (the old key must not keep working). Saved
+ * sessions are in the store only while the daemon is down. */
+static void end_device_access(void *ctx, const char *node_id)
+{
+	struct daemon *d = ctx;
+	for (int i = 0; i < d->listener_count; i++) {
+		if (d->listeners[i].dtls)
+			dtls_server_close_identity(d->listeners[i].dtls, node_id,
+						   (uint64_t)now_ms());
+	}
+	if (d->observations)
+		lwm2m_observations_forget(d->observations, node_id);
+	iot_devices_removed(d->devices, node_id);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	int64_t now = now_ms();
+	d->ticks++;
+	for (int i = 0; i < d->listener_count; i++) {
+		if (d->listeners[i].dtls)
+			dtls_server_tick(d->listeners[i].dtls, (uint64_t)now);
+		coap_ep_tick(d->listeners[i].ep, (uint64_t)now);
+	}
+	lwm2m_server_tick(d->lwm2m, now);
+	if (d->ticks % SWEEP_EVERY_TICKS == 0)
+		iot_devices_sweep(d->devices, now);
+	if (d->ticks % FLUSH_EVERY_TICKS == 0)
+		iot_devices_flush(d->devices);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+	LOG_INFO("main", "signal %d: shutting down", signum);
+	uv_stop(d->loop);
+}
+
+static int open_listener(struct daemon *d, const char *where, enum lwm2m_transport transport,
+			 const struct coap_ep_config *epcfg, const struct dtls_server_config *dtls)
+{
+	struct addr bind;
+	if (addr_parse(&bind, where) != 0) {
+		fprintf(stderr, "lwm2md: bad address '%s' (expected HOST:PORT)\n", where);
+		return -EINVAL;
+	}
+	struct listener *l = &d->listeners[d->listener_count];
+	l->d = d;
+	l->transport = transport;
+	const char *scheme = transport == LWM2M_TRANSPORT_DTLS ? "coaps" : "coap";
+	int rc = coap_ep_create(&l->ep, epcfg, on_send, on_request, l);
+	if (rc != 0)
+		return rc;
+	coap_ep_set_notification_handler(l->ep, on_notification);
+	if (transport == LWM2M_TRANSPORT_DTLS) {
+		struct dtls_server_hooks hooks = {
+			.psk = on_dtls_psk, .recv = on_dtls_recv, .send = on_dtls_send,
+		};
+		rc = dtls_server_create(&l->dtls, dtls, &hooks, l);
+		if (rc != 0) {
+			coap_ep_destroy(l->ep);
+			l->ep = NULL;
+			return rc;
+		}
+	}
+	rc = net_udp_open(&l->udp, d->loop, &bind, on_datagram, l);
+	if (rc != 0) {
+		fprintf(stderr, "lwm2md: cannot bind %s %s: %s\n", scheme, where, uv_strerror(rc));
+		coap_ep_destroy(l->ep);
+		dtls_server_destroy(l->dtls);
+		memset(l, 0, sizeof(*l));
+		return rc;
+	}
+	d->listener_count++;
+	struct addr local;
+	char buf[ADDR_STR_MAX];
+	net_udp_local_addr(l->udp, &local);
+	printf("listening %s %s\n", scheme, addr_format(&local, buf));
+	return 0;
+}
+
+/* Sessions saved at the last shutdown go back to the socket of their address family
+ * (the first DTLS listener of that family); they are deleted from the store as they are
+ * read, since a saved session must never be loaded twice. */
+static void observation_added(void *ctx, const struct lwm2m_observation *o)
+{
+	struct daemon *d = ctx;
+	char path[40];
+	lwm2m_path_format(&o->path, path, sizeof(path));
+	if (store_observation_put(d->store, o->token, o->token_len, o->id, o->node_id, path) != 0)
+		LOG_WARN("main", "observation %llu of '%s' not stored: a restart will lose it",
+			 (unsigned long long)o->id, o->node_id);
+}
+
+static void observation_removed(void *ctx, const struct lwm2m_observation *o)
+{
+	struct daemon *d = ctx;
+	store_observation_delete(d->store, o->token, o->token_len);
+}
+
+static int restore_observation(void *ctx, const uint8_t *token, size_t token_len, uint64_t id,
+			       const char *node_id, const char *path_str)
+{
+	struct daemon *d = ctx;
+	struct lwm2m_path path;
+	if (lwm2m_path_parse(path_str, strlen(path_str), &path) != 0 ||
+	    !lwm2m_observations_restore(d->observations, id, node_id, &path, token, token_len))
+		LOG_WARN("main", "stored observation %llu of '%s' is not valid; ignored",
+			 (unsigned long long)id, node_id);
+	return 0;
+}
+
+static int route_device(void *ctx, const char *node_id, struct lwm2m_route *route)
+{
+	struct daemon *d = ctx;
+	struct lwm2m_registration *reg = lwm2m_server_find_endpoint(d->lwm2m, node_id);
+	if (!reg)
+		return -ENOTCONN;
+	/* Queue mode (Core §6.5): the device listens for a while after each message. */
+	route->asleep = reg->queue_mode && now_ms() - reg->last_seen_ms > (int64_t)d->queue_window_ms;
+	/* The alternate path is in the links, checked when they came; not kept apart, since
+	 * few devices have one and every registration's bytes count. */
+	struct lwm2m_reg_links links;
+	route->prefix[0] = '\0';
+	if (reg->links && lwm2m_reg_links_check(reg->links, strlen(reg->links), &links) == 0)
+		snprintf(route->prefix, sizeof(route->prefix), "%s", links.alt_path);
+	for (int i = 0; i < d->listener_count; i++) {
+		struct listener *l = &d->listeners[i];
+		struct addr local;
+		net_udp_local_addr(l->udp, &local);
+		if (l->transport == reg->transport && local.family == reg->peer.family) {
+			route->ep = l->ep;
+			route->peer = reg->peer;
+			return 0;
+		}
+	}
+	return -ENOTCONN;
+}
+
+int daemon_start(struct daemon *d, const struct config *cfg)
+{
+	int rc;
+	if (cfg->models[0]) {
+		char err[512];
+		rc = model_load_dir(cfg->models, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "lwm2md: --models: %s\n", err);
+			return rc;
+		}
+		LOG_INFO("main", "%d object definitions loaded from %s", rc, cfg->models);
+	}
+	ensure_parent_dir(cfg->db);
+	rc = store_open(&d->store, cfg->db);
+	if (rc != 0) {
+		fprintf(stderr, "lwm2md: cannot open the registry %s: %s\n", cfg->db,
+			strerror(-rc));
+		return rc;
+	}
+	rc = iot_devices_create(&d->devices, d->store);
+	if (rc != 0)
+		return rc;
+	d->lwm2m = iot_devices_lwm2m(d->devices);
+	rc = iot_devices_restore(d->devices, now_ms());
+	if (rc < 0)
+		return rc;
+	LOG_INFO("main", "registry %s: %d live registrations restored", cfg->db, rc);
+
+	struct coap_ep_config epcfg;
+	coap_ep_config_defaults(&epcfg);
+	epcfg.max_body = cfg->max_body;
+	for (int i = 0; i < cfg->coap_count; i++) {
+		rc = open_listener(d, cfg->coap[i], LWM2M_TRANSPORT_UDP, &epcfg, NULL);
+		/* The IPv6 default is best effort: a host without IPv6 still serves IPv4. */
+		if (rc != 0 && !cfg->coap_given && strcmp(cfg->coap[i], "[::]:5683") == 0) {
+			LOG_WARN("main", "no IPv6 CoAP socket: %s", uv_strerror(rc));
+			continue;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	for (int i = 0; i < cfg->coaps_count; i++) {
+		rc = open_listener(d, cfg->coaps[i], LWM2M_TRANSPORT_DTLS, &epcfg, &cfg->dtls);
+		if (rc != 0 && !cfg->coaps_given && strcmp(cfg->coaps[i], "[::]:5684") == 0) {
+			LOG_WARN("main", "no IPv6 CoAPS socket: %s", uv_strerror(rc));
+			continue;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	daemon_restore_dtls_sessions(d);
+	d->queue_window_ms = cfg->queue_window_s * 1000;
+	rc = lwm2m_requests_create(&d->requests, d->loop, route_device, clock_ms, d);
+	if (rc == 0)
+		rc = lwm2m_observations_create(&d->observations);
+	if (rc != 0)
+		return rc;
+	if (store_observation_load_all(d->store, restore_observation, d) != 0)
+		LOG_WARN("main", "stored observations not read; their notifications will get RST");
+	static const struct lwm2m_observe_hooks observe_hooks = {
+		.added = observation_added, .removed = observation_removed,
+	};
+	lwm2m_observations_set_hooks(d->observations, &observe_hooks, d);
+
+	struct addr http;
+	if (addr_parse(&http, cfg->http) != 0) {
+		fprintf(stderr, "lwm2md: bad address '%s' for --http\n", cfg->http);
+		return -EINVAL;
+	}
+	struct api_deps deps = {
+		.store = d->store,
+		.lwm2m = d->lwm2m,
+		.requests = d->requests,
+		.observations = d->observations,
+		.device_removed = end_device_access,
+		.secret_reset = end_device_access,
+		.metrics = daemon_write_metrics,
+		.ctx = d,
+	};
+	rc = api_server_start(&d->api, d->loop, &http, &deps);
+	if (rc != 0) {
+		fprintf(stderr, "lwm2md: cannot start the API on %s: %s\n", cfg->http,
+			strerror(-rc));
+		return rc;
+	}
+	iot_devices_set_event_handler(d->devices, on_iot_event, d);
+	struct addr local;
+	char buf[ADDR_STR_MAX];
+	api_server_local_addr(d->api, &local);
+	printf("listening http %s\n", addr_format(&local, buf));
+	fflush(stdout);
+
+	uv_timer_init(d->loop, &d->tick);
+	d->tick.data = d;
+	uv_timer_start(&d->tick, on_tick, TICK_MS, TICK_MS);
+	uv_signal_init(d->loop, &d->sigint);
+	uv_signal_init(d->loop, &d->sigterm);
+	d->sigint.data = d->sigterm.data = d;
+	uv_signal_start(&d->sigint, on_signal, SIGINT);
+	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+	return 0;
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* Ends everything in order: sockets and API first, so nothing new arrives, then the
+ * pending writes, then the store. */
+void daemon_stop(struct daemon *d)
+{
+	daemon_save_dtls_sessions(d);
+	/* The API first: it answers the calls still waiting for devices and cancels their
+	 * requests; then the requests; then the endpoints they went through. */
+	api_server_stop(d->api);
+	d->api = NULL;
+	lwm2m_requests_destroy(d->requests);
+	d->requests = NULL;
+	lwm2m_observations_destroy(d->observations);
+	d->observations = NULL;
+	for (int i = 0; i < d->listener_count; i++) {
+		net_udp_close(d->listeners[i].udp);
+		coap_ep_destroy(d->listeners[i].ep);
+		dtls_server_destroy(d->listeners[i].dtls);
+	}
+	uv_walk(d->loop, close_handle, NULL);
+	uv_run(d->loop, UV_RUN_DEFAULT);
+	iot_devices_destroy(d->devices); /* flushes */
+	model_unload_all();
+	store_close(d->store);
+}
+
+void ensure_parent_dir(const char *path)
+{
+	char dir[512];
+	if (str_copy(dir, sizeof(dir), path) != 0)
+		return;
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = '\0';
+	mkdir(dir, 0750);
+}

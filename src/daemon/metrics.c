@@ -1,0 +1,131 @@
+/*
+ * metrics: GET /metrics, the Prometheus text format of every module's counters.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "daemon/daemon.h"
+
+void daemon_write_metrics(void *ctx, FILE *out)
+{
+	struct daemon *d = ctx;
+	struct coap_ep_stats sum = {0};
+	for (int i = 0; i < d->listener_count; i++) {
+		const struct coap_ep_stats *s = coap_ep_stats(d->listeners[i].ep);
+		sum.rx_datagrams += s->rx_datagrams;
+		sum.tx_datagrams += s->tx_datagrams;
+		sum.rx_malformed += s->rx_malformed;
+		sum.rx_duplicates += s->rx_duplicates;
+		sum.requests_served += s->requests_served;
+		sum.retransmissions += s->retransmissions;
+		sum.tx_timeouts += s->tx_timeouts;
+		sum.peers += s->peers;
+		for (int c = 0; c < 256; c++)
+			sum.responses_by_code[c] += s->responses_by_code[c];
+	}
+	const struct lwm2m_server_stats *ls = lwm2m_server_stats(d->lwm2m);
+	const struct iot_devices_stats *is = iot_devices_stats(d->devices);
+#define COUNTER(name, help, value)                                                          \
+	fprintf(out, "# HELP " name " " help "\n# TYPE " name " counter\n" name " %" PRIu64 "\n", \
+		(uint64_t)(value))
+#define GAUGE(name, help, value)                                                            \
+	fprintf(out, "# HELP " name " " help "\n# TYPE " name " gauge\n" name " %" PRIu64 "\n",   \
+		(uint64_t)(value))
+	COUNTER("lwm2md_coap_datagrams_in_total", "CoAP datagrams received.", sum.rx_datagrams);
+	COUNTER("lwm2md_coap_datagrams_out_total", "CoAP datagrams sent.", sum.tx_datagrams);
+	COUNTER("lwm2md_coap_malformed_total", "Datagrams that were not valid CoAP.",
+		sum.rx_malformed);
+	COUNTER("lwm2md_coap_duplicates_total", "Duplicate requests answered from the cache.",
+		sum.rx_duplicates);
+	COUNTER("lwm2md_coap_retransmissions_total", "Retransmitted server requests.",
+		sum.retransmissions);
+	fprintf(out, "# HELP lwm2md_coap_responses_total CoAP responses to requests, by code.\n"
+		     "# TYPE lwm2md_coap_responses_total counter\n");
+	for (int c = 0; c < 256; c++) {
+		char code[5];
+		if (sum.responses_by_code[c])
+			fprintf(out, "lwm2md_coap_responses_total{code=\"%s\"} %" PRIu64 "\n",
+				coap_code_format((uint8_t)c, code), sum.responses_by_code[c]);
+	}
+	GAUGE("lwm2md_coap_peers", "Peers in the CoAP exchange cache.", sum.peers);
+	COUNTER("lwm2md_registrations_total", "Successful LwM2M Registers.", ls->registrations);
+	COUNTER("lwm2md_registration_updates_total", "LwM2M Updates.", ls->updates);
+	COUNTER("lwm2md_deregistrations_total", "LwM2M De-registers.", ls->deregistrations);
+	COUNTER("lwm2md_registration_expirations_total", "Registrations whose lifetime ended.",
+		ls->expirations);
+	COUNTER("lwm2md_registrations_rejected_total", "Registers refused.",
+		ls->rejected_registrations);
+	GAUGE("lwm2md_registrations_active", "Live registrations.", lwm2m_server_count(d->lwm2m));
+	COUNTER("lwm2md_store_errors_total", "Failed registry writes.", is->store_errors);
+	COUNTER("lwm2md_store_flushes_total", "Registry write batches.", is->flushes);
+	struct dtls_server_stats ds = {0};
+	for (int i = 0; i < d->listener_count; i++) {
+		if (!d->listeners[i].dtls)
+			continue;
+		const struct dtls_server_stats *x = dtls_server_stats(d->listeners[i].dtls);
+		ds.hello_verify_sent += x->hello_verify_sent;
+		ds.dropped_unverified += x->dropped_unverified;
+		ds.handshakes_refused += x->handshakes_refused;
+		ds.handshakes_done += x->handshakes_done;
+		ds.handshakes_resumed += x->handshakes_resumed;
+		ds.fail_unknown_identity += x->fail_unknown_identity;
+		ds.fail_bad_key += x->fail_bad_key;
+		ds.fail_timeout += x->fail_timeout;
+		ds.fail_other += x->fail_other;
+		ds.hibernations += x->hibernations;
+		ds.wakeups += x->wakeups;
+		ds.sessions_live += x->sessions_live;
+		ds.sessions_hibernated += x->sessions_hibernated;
+		ds.handshakes_in_progress += x->handshakes_in_progress;
+		ds.hibernated_bytes += x->hibernated_bytes;
+	}
+	COUNTER("lwm2md_dtls_hello_verify_sent_total",
+		"HelloVerifyRequests sent to ClientHellos without a valid cookie.",
+		ds.hello_verify_sent);
+	COUNTER("lwm2md_dtls_dropped_unverified_total",
+		"Datagrams from peers without a session that were not a ClientHello.",
+		ds.dropped_unverified);
+	COUNTER("lwm2md_dtls_handshakes_total", "Full DTLS handshakes completed.",
+		ds.handshakes_done);
+	COUNTER("lwm2md_dtls_resumptions_total", "Abbreviated (resumed) DTLS handshakes completed.",
+		ds.handshakes_resumed);
+	fprintf(out, "# HELP lwm2md_dtls_handshake_failures_total DTLS handshakes that failed, by "
+		     "reason.\n# TYPE lwm2md_dtls_handshake_failures_total counter\n");
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"unknown_identity\"} %" PRIu64
+		     "\n", ds.fail_unknown_identity);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"bad_key\"} %" PRIu64 "\n",
+		ds.fail_bad_key);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"timeout\"} %" PRIu64 "\n",
+		ds.fail_timeout);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"too_many\"} %" PRIu64 "\n",
+		ds.handshakes_refused);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"other\"} %" PRIu64 "\n",
+		ds.fail_other);
+	COUNTER("lwm2md_dtls_hibernations_total", "Idle DTLS sessions serialized and freed.",
+		ds.hibernations);
+	COUNTER("lwm2md_dtls_wakeups_total", "Hibernated DTLS sessions restored.", ds.wakeups);
+	GAUGE("lwm2md_dtls_sessions_live", "DTLS sessions with a live mbedTLS context.",
+	      ds.sessions_live);
+	GAUGE("lwm2md_dtls_sessions_hibernated", "DTLS sessions kept serialized.",
+	      ds.sessions_hibernated);
+	GAUGE("lwm2md_dtls_handshakes_in_progress", "DTLS handshakes under way.",
+	      ds.handshakes_in_progress);
+	GAUGE("lwm2md_dtls_hibernated_bytes", "Memory of the hibernated DTLS sessions: serialized records and their entries.",
+	      ds.hibernated_bytes);
+	COUNTER("lwm2md_sends_total", "LwM2M Send (POST /dp) requests accepted.", d->sends);
+	if (d->requests) {
+		const struct lwm2m_requests_stats *rs = lwm2m_requests_stats(d->requests);
+		COUNTER("lwm2md_dm_requests_total", "Device Management requests sent to devices.",
+			rs->sent);
+		COUNTER("lwm2md_dm_answers_total", "Device Management requests the device answered.",
+			rs->answered);
+		COUNTER("lwm2md_dm_timeouts_total", "Device Management requests without an answer "
+			"in time.", rs->timed_out);
+		GAUGE("lwm2md_dm_requests_in_flight", "Device Management requests waiting.",
+		      rs->in_flight);
+	}
+	COUNTER("lwm2md_devices_expired_inactive_total",
+		"Devices deleted because they never connected in time.", is->expired_inactive);
+#undef COUNTER
+#undef GAUGE
+}
