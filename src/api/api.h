@@ -22,6 +22,8 @@ struct lwm2m_requests;
 struct lwm2m_observations;
 struct api_server;
 
+struct iot_platform;
+
 struct api_deps {
 	struct store *store;
 	/* Live registrations, shown in a device's GET. */
@@ -35,6 +37,8 @@ struct api_deps {
 	 * registration (and later its DTLS sessions) end. May be NULL. */
 	void (*device_removed)(void *ctx, const char *node_id);
 	void (*secret_reset)(void *ctx, const char *node_id);
+	/* The platform layer (codecs, commands); NULL answers its routes 503. */
+	struct iot_platform *platform;
 	/* Writes the daemon's Prometheus metrics (everything but the API's own). */
 	void (*metrics)(void *ctx, FILE *out);
 	void *ctx;

@@ -156,6 +156,14 @@ void api_events_stream(struct api_call *c);
 /* api_server_stop: ends every event stream. */
 void api_events_close_all(struct api_server *api);
 void api_observations_cancel(struct api_call *c);
+void api_codec_get(struct api_call *c);
+void api_codec_put(struct api_call *c);
+void api_codec_delete(struct api_call *c);
+void api_codec_test(struct api_call *c);
+void api_commands_create(struct api_call *c);
+void api_commands_list(struct api_call *c);
+void api_commands_get(struct api_call *c);
+void api_shadow_get(struct api_call *c);
 /* A deferred call's connection went away: stop waiting for the device. */
 void api_lwm2m_abandon(struct api_request *req);
 

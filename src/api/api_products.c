@@ -8,9 +8,13 @@
 #include "api/api_internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "iot/iot_platform.h"
+#include "iot/product_model.h"
+#include "store/store_platform.h"
 #include "util/str.h"
 #include "util/token.h"
 
@@ -40,6 +44,54 @@ static json_t *product_json(const struct store_product *p)
 		json_decref(o);
 		return NULL;
 	}
+	return o;
+}
+
+/* The body's service_capabilities, checked: a new reference, NULL when absent (0), or
+ * -EINVAL with the 400 set. */
+static int read_model(struct api_call *c, const json_t *body, json_t **caps)
+{
+	*caps = NULL;
+	json_t *v = json_object_get(body, "service_capabilities");
+	if (!v)
+		return 0;
+	char err[512];
+	if (product_model_check(v, err, sizeof(err)) != 0) {
+		api_reply_error(c, 400, "%s", err);
+		return -EINVAL;
+	}
+	*caps = json_incref(v);
+	return 0;
+}
+
+/* Stores caps (when given) and tells the platform the product changed. */
+static int store_model(struct api_call *c, const struct store_product *p, json_t *caps)
+{
+	if (caps) {
+		char *text = json_dumps(caps, JSON_COMPACT);
+		int rc = text ? store_product_model_set(c->api->deps.store, p->project_id,
+							 p->product_id, text)
+			      : -ENOMEM;
+		free(text);
+		if (rc)
+			return rc;
+	}
+	if (c->api->deps.platform)
+		iot_platform_product_changed(c->api->deps.platform, p->project_id, p->product_id);
+	return 0;
+}
+
+/* product_json with its service_capabilities from the store. */
+static json_t *product_full_json(struct api_call *c, const struct store_product *p)
+{
+	json_t *o = product_json(p);
+	char *text = NULL;
+	if (o && store_product_model_get(c->api->deps.store, p->project_id, p->product_id,
+					 &text) == 0) {
+		json_t *caps = json_loads(text, 0, NULL);
+		json_object_set_new(o, "service_capabilities", caps ? caps : json_array());
+	}
+	free(text);
 	return o;
 }
 
@@ -91,6 +143,7 @@ void api_products_create(struct api_call *c)
 {
 	struct store_product p;
 	json_t *body = api_body_object(c);
+	json_t *caps = NULL;
 	int rc;
 
 	if (!body)
@@ -109,7 +162,7 @@ void api_products_create(struct api_call *c)
 		api_reply_error(c, 500, "no randomness for a product_id");
 		goto cleanup;
 	}
-	if (read_product_fields(c, body, &p, true) != 0)
+	if (read_product_fields(c, body, &p, true) != 0 || read_model(c, body, &caps) != 0)
 		goto cleanup;
 	p.create_time = (int64_t)time(NULL);
 
@@ -118,12 +171,15 @@ void api_products_create(struct api_call *c)
 		api_reply_error(c, 409, "product %s already exists", p.product_id);
 		goto cleanup;
 	}
+	if (rc == 0)
+		rc = store_model(c, &p, caps);
 	if (rc != 0) {
 		api_reply_store_error(c, rc, "product");
 		goto cleanup;
 	}
-	api_reply(c, 201, product_json(&p));
+	api_reply(c, 201, product_full_json(c, &p));
 cleanup:
+	json_decref(caps);
 	json_decref(body);
 }
 
@@ -173,13 +229,14 @@ void api_products_get(struct api_call *c)
 		api_reply_store_error(c, rc, "product");
 		return;
 	}
-	api_reply(c, 200, product_json(&p));
+	api_reply(c, 200, product_full_json(c, &p));
 }
 
 void api_products_update(struct api_call *c)
 {
 	struct store_product p;
 	json_t *body = api_body_object(c);
+	json_t *caps = NULL;
 	int rc;
 
 	if (!body)
@@ -189,15 +246,18 @@ void api_products_update(struct api_call *c)
 		api_reply_store_error(c, rc, "product");
 		goto cleanup;
 	}
-	if (read_product_fields(c, body, &p, false) != 0)
+	if (read_product_fields(c, body, &p, false) != 0 || read_model(c, body, &caps) != 0)
 		goto cleanup;
 	rc = store_product_update(c->api->deps.store, &p);
+	if (rc == 0)
+		rc = store_model(c, &p, caps);
 	if (rc != 0) {
 		api_reply_store_error(c, rc, "product");
 		goto cleanup;
 	}
-	api_reply(c, 200, product_json(&p));
+	api_reply(c, 200, product_full_json(c, &p));
 cleanup:
+	json_decref(caps);
 	json_decref(body);
 }
 
@@ -212,5 +272,7 @@ void api_products_delete(struct api_call *c)
 		api_reply_store_error(c, rc, "product");
 		return;
 	}
+	if (c->api->deps.platform)
+		iot_platform_product_changed(c->api->deps.platform, c->project_id, c->id);
 	api_reply(c, 204, NULL);
 }

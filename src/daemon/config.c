@@ -29,6 +29,7 @@ void config_usage(FILE *out)
 		"  --http HOST:PORT   REST API (default 127.0.0.1:8080)\n"
 		"  --max-body N       largest CoAP body without block-wise (default 1024)\n"
 		"  --models DIR       load object definitions (OMA DDF XML, *.xml) from DIR\n"
+		"  --max-pending-commands N  open commands per device (default 20)\n"
 		"  --queue-window N   seconds a queue-mode device listens after each message "
 		"(default 93)\n"
 		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
@@ -80,6 +81,15 @@ static int config_set(struct config *cfg, const char *name, const char *value)
 			cfg->dtls.idle_ms = (uint32_t)v * 1000;
 		else
 			cfg->dtls.max_handshakes = v;
+		return 0;
+	}
+	if (strcmp(name, "max-pending-commands") == 0) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(value, &end, 10);
+		if (errno || *end || v < 1 || v > 10000)
+			return -EINVAL;
+		cfg->max_pending_commands = (unsigned)v;
 		return 0;
 	}
 	if (strcmp(name, "models") == 0)
@@ -151,6 +161,7 @@ void config_defaults(struct config *cfg)
 	cfg->queue_window_s = 93; /* LwM2M Transport: CoAP MAX_TRANSMIT_WAIT */
 	str_copy(cfg->http, sizeof(cfg->http), "127.0.0.1:8080");
 	cfg->max_body = 1024;
+	cfg->max_pending_commands = 20;
 }
 
 int config_from_args(struct config *cfg, int argc, char **argv, int first)

@@ -26,6 +26,7 @@ struct config {
 	bool coap_given;
 	bool coaps_given;
 	uint32_t queue_window_s;
+	unsigned max_pending_commands; /* open commands per device (default 20) */
 	char models[512]; /* a directory of DDF XML files, or "" */
 	struct dtls_server_config dtls;
 };

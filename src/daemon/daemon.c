@@ -132,6 +132,38 @@ static void on_datagram(void *ctx, const struct addr *from, const uint8_t *data,
 		coap_ep_input(l->ep, from, data, len, (uint64_t)now_ms());
 }
 
+struct active_node {
+	struct active_node *next;
+	bool registered;
+	char node_id[LWM2M_ENDPOINT_MAX + 1];
+};
+
+static void on_active_timer(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	while (d->active) {
+		struct active_node *a = d->active;
+		d->active = a->next;
+		if (d->platform)
+			iot_platform_device_active(d->platform, a->node_id, a->registered);
+		free(a);
+	}
+}
+
+static void queue_active(struct daemon *d, const char *node_id, bool registered)
+{
+	if (!d->platform)
+		return;
+	struct active_node *a = calloc(1, sizeof(*a));
+	if (!a)
+		return;
+	a->registered = registered;
+	str_copy(a->node_id, sizeof(a->node_id), node_id);
+	a->next = d->active;
+	d->active = a;
+	uv_timer_start(&d->active_timer, on_active_timer, 0, 0);
+}
+
 static void on_iot_event(void *ctx, enum iot_event event, const struct lwm2m_registration *reg,
 			 int reason)
 {
@@ -142,6 +174,8 @@ static void on_iot_event(void *ctx, enum iot_event event, const struct lwm2m_reg
 	};
 	struct daemon *d = ctx;
 	struct store_device dev;
+	if (event != IOT_EVENT_DEREGISTERED)
+		queue_active(d, reg->endpoint, event == IOT_EVENT_REGISTERED);
 	/* Nobody listening costs nothing: no lookup, no JSON. */
 	if (!api_server_has_subscribers(d->api) || event_device(d, reg->endpoint, &dev) != 0)
 		return;
@@ -196,6 +230,8 @@ static int on_notification(void *ctx, const struct addr *peer, const struct coap
 	struct store_device dev;
 	if (api_server_has_subscribers(d->api) && event_device(d, o->node_id, &dev) == 0)
 		api_server_publish_notification(d->api, dev.project_id, dev.device_id, o);
+	if (d->platform && COAP_CODE_CLASS(msg->code) == 2)
+		iot_platform_notification(d->platform, o, format, msg->payload, msg->payload_len);
 	/* RFC 7641 §3.2: a notification that is not 2.xx ends the observation. */
 	if (COAP_CODE_CLASS(msg->code) != 2)
 		lwm2m_observations_remove(d->observations, o);
@@ -249,8 +285,11 @@ static void on_tick(uv_timer_t *t)
 		coap_ep_tick(d->listeners[i].ep, (uint64_t)now);
 	}
 	lwm2m_server_tick(d->lwm2m, now);
-	if (d->ticks % SWEEP_EVERY_TICKS == 0)
+	if (d->ticks % SWEEP_EVERY_TICKS == 0) {
 		iot_devices_sweep(d->devices, now);
+		if (d->platform)
+			iot_platform_tick(d->platform);
+	}
 	if (d->ticks % FLUSH_EVERY_TICKS == 0)
 		iot_devices_flush(d->devices);
 }
@@ -334,6 +373,14 @@ static int restore_observation(void *ctx, const uint8_t *token, size_t token_len
 		LOG_WARN("main", "stored observation %llu of '%s' is not valid; ignored",
 			 (unsigned long long)id, node_id);
 	return 0;
+}
+
+static void publish_event(void *ctx, const char *project_id, const char *device_id,
+			  const char *event, const char *json)
+{
+	struct daemon *d = ctx;
+	if (d->api)
+		api_server_publish(d->api, project_id, device_id, event, json);
 }
 
 static int route_device(void *ctx, const char *node_id, struct lwm2m_route *route)
@@ -427,6 +474,19 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	};
 	lwm2m_observations_set_hooks(d->observations, &observe_hooks, d);
 
+	struct iot_platform_deps pdeps = {
+		.store = d->store, .requests = d->requests, .observations = d->observations,
+		.publish = publish_event, .ctx = d, .now_ms = now_ms,
+		.max_pending = cfg->max_pending_commands,
+	};
+	rc = iot_platform_create(&d->platform, &pdeps);
+	if (rc == 0)
+		rc = iot_platform_restore(d->platform);
+	if (rc != 0)
+		return rc;
+	uv_timer_init(d->loop, &d->active_timer);
+	d->active_timer.data = d;
+
 	struct addr http;
 	if (addr_parse(&http, cfg->http) != 0) {
 		fprintf(stderr, "lwm2md: bad address '%s' for --http\n", cfg->http);
@@ -437,6 +497,7 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		.lwm2m = d->lwm2m,
 		.requests = d->requests,
 		.observations = d->observations,
+		.platform = d->platform,
 		.device_removed = end_device_access,
 		.secret_reset = end_device_access,
 		.metrics = daemon_write_metrics,
@@ -482,6 +543,13 @@ void daemon_stop(struct daemon *d)
 	 * requests; then the requests; then the endpoints they went through. */
 	api_server_stop(d->api);
 	d->api = NULL;
+	iot_platform_destroy(d->platform); /* cancels its requests */
+	d->platform = NULL;
+	while (d->active) {
+		struct active_node *a = d->active;
+		d->active = a->next;
+		free(a);
+	}
 	lwm2m_requests_destroy(d->requests);
 	d->requests = NULL;
 	lwm2m_observations_destroy(d->observations);

@@ -16,6 +16,7 @@
 #include "daemon/config.h"
 #include "dtls/dtls_server.h"
 #include "iot/iot_devices.h"
+#include "iot/iot_platform.h"
 #include "lwm2m/lwm2m_observe.h"
 #include "lwm2m/lwm2m_requests.h"
 #include "lwm2m/lwm2m_server.h"
@@ -47,6 +48,11 @@ struct daemon {
 	int dtls_restored;
 	uint64_t sends; /* LwM2M Send requests accepted */
 	uint32_t queue_window_ms;
+	struct iot_platform *platform;
+	/* Devices that registered or updated, handed to the platform on the next loop turn
+	 * (after their answer went out: its requests must not overtake the 2.01/2.04). */
+	struct active_node *active;
+	uv_timer_t active_timer;
 };
 
 /* Opens the store, binds every socket and the API. 0, or a negative errno after printing

@@ -124,6 +124,22 @@ void daemon_write_metrics(void *ctx, FILE *out)
 		GAUGE("lwm2md_dm_requests_in_flight", "Device Management requests waiting.",
 		      rs->in_flight);
 	}
+	if (d->platform) {
+		const struct iot_platform_stats *ps = iot_platform_stats(d->platform);
+		COUNTER("lwm2md_uplinks_total", "Binary reports (19/0/0) decoded by a codec.",
+			ps->uplinks);
+		COUNTER("lwm2md_property_reports_total", "Service reports stored in shadows.",
+			ps->properties);
+		COUNTER("lwm2md_codec_errors_total", "Payloads, results or reports a codec or the "
+			"product model refused.", ps->codec_errors);
+		COUNTER("lwm2md_commands_created_total", "Commands accepted from the API.",
+			ps->commands_created);
+		COUNTER("lwm2md_commands_sent_total", "Commands sent to devices.", ps->commands_sent);
+		COUNTER("lwm2md_commands_succeeded_total", "Commands the device answered with "
+			"success.", ps->commands_succeeded);
+		COUNTER("lwm2md_commands_failed_total", "Commands FAILED, TIMEOUT or EXPIRED.",
+			ps->commands_failed);
+	}
 	COUNTER("lwm2md_devices_expired_inactive_total",
 		"Devices deleted because they never connected in time.", is->expired_inactive);
 #undef COUNTER

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/store_internal.h"
 #include "util/log.h"
 #include "util/str.h"
 
@@ -86,6 +87,38 @@ static const char *const schema_steps[] = {
 	"ALTER TABLE products ADD COLUMN service_capabilities TEXT NOT NULL DEFAULT '[]';"
 	"ALTER TABLE products ADD COLUMN codec_kind TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE products ADD COLUMN codec_source TEXT NOT NULL DEFAULT '';",
+	/* 5: the platform layer: device shadows, commands (stored so none is lost or sent
+	 * twice across a restart). */
+	"CREATE TABLE shadows ("
+	"  device_id TEXT NOT NULL,"
+	"  service_id TEXT NOT NULL,"
+	"  reported TEXT NOT NULL DEFAULT '{}',"
+	"  reported_version INTEGER NOT NULL DEFAULT 0,"
+	"  reported_time_ms INTEGER NOT NULL DEFAULT 0,"
+	"  desired TEXT NOT NULL DEFAULT '{}',"
+	"  desired_version INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (device_id, service_id));"
+	"CREATE TABLE commands ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  command_id TEXT NOT NULL UNIQUE,"
+	"  project_id TEXT NOT NULL,"
+	"  device_id TEXT NOT NULL,"
+	"  node_id TEXT NOT NULL,"
+	"  service_id TEXT NOT NULL,"
+	"  command_name TEXT NOT NULL,"
+	"  paras TEXT NOT NULL,"
+	"  send_strategy TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  mid INTEGER NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  expire_ms INTEGER NOT NULL,"
+	"  sent_ms INTEGER NOT NULL DEFAULT 0,"
+	"  delivered_ms INTEGER NOT NULL DEFAULT 0,"
+	"  response_ms INTEGER NOT NULL DEFAULT 0,"
+	"  result TEXT NOT NULL DEFAULT 'null');"
+	"CREATE INDEX commands_by_device ON commands(device_id, seq);"
+	"CREATE INDEX commands_open ON commands(node_id, seq)"
+	"  WHERE status IN ('PENDING','SENT','DELIVERED');",
 };
 
 enum stmt_id {
@@ -187,9 +220,32 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[ST_COUNT];
+	sqlite3_stmt *more_stmts[STORE_MORE_STMTS]; /* store_platform.c's */
 	int tx_depth;
 	bool tx_failed; /* an inner rollback: the outermost end rolls back too */
 };
+
+sqlite3 *store_db(struct store *s)
+{
+	return s->db;
+}
+
+sqlite3_stmt *store_stmt_slot(struct store *s, int slot, const char *sql)
+{
+	sqlite3_stmt *st = s->more_stmts[slot];
+	if (st == NULL) {
+		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+		    SQLITE_OK) {
+			LOG_ERROR("store", "prepare: %s", sqlite3_errmsg(s->db));
+			return NULL;
+		}
+		s->more_stmts[slot] = st;
+	} else {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	return st;
+}
 
 static int db_error(struct store *s, const char *what)
 {
@@ -316,6 +372,8 @@ void store_close(struct store *s)
 	}
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
+	for (int i = 0; i < STORE_MORE_STMTS; i++)
+		sqlite3_finalize(s->more_stmts[i]);
 	if (sqlite3_close(s->db) != SQLITE_OK)
 		LOG_ERROR("store", "close: %s", sqlite3_errmsg(s->db));
 	free(s);

@@ -1,0 +1,299 @@
+/*
+ * api_platform: the platform layer's routes (docs/api.md "Codecs", "Commands", "Shadow").
+ *
+ *   GET|PUT|DELETE /v5/iot/{p}/products/{id}/codec        {"kind":"js"|"declarative","source"}
+ *   POST           /v5/iot/{p}/products/{id}/codec/test   {"payload_hex"} or {"cloud_req"},
+ *                                                          optionally with kind and source
+ *   POST|GET       /v5/iot/{p}/devices/{id}/async-commands
+ *   GET            /v5/iot/{p}/devices/{id}/async-commands/{command_id}
+ *   GET            /v5/iot/{p}/devices/{id}/shadow
+ */
+#include "api/api_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iot/codec.h"
+#include "iot/iot_platform.h"
+#include "store/store_platform.h"
+
+/* Largest codec source accepted: Duktape's compiler is not bounded in time, so the size
+ * is what bounds it. */
+#define CODEC_SOURCE_MAX (64 * 1024)
+
+static bool platform_ready(struct api_call *c)
+{
+	if (!c->api->deps.platform) {
+		api_reply_error(c, 503, "the platform layer is not available");
+		return false;
+	}
+	return true;
+}
+
+static int product_exists(struct api_call *c)
+{
+	struct store_product p;
+	int rc = store_product_get(c->api->deps.store, c->project_id, c->id, &p);
+	if (rc)
+		api_reply_store_error(c, rc, "product");
+	return rc;
+}
+
+/* kind and source from body; 0, or -EINVAL with the 400 set. */
+static int read_codec(struct api_call *c, const json_t *body, const char **kind,
+		      const char **source)
+{
+	*kind = json_string_value(json_object_get(body, "kind"));
+	*source = json_string_value(json_object_get(body, "source"));
+	if (!*kind || (strcmp(*kind, "js") != 0 && strcmp(*kind, "declarative") != 0)) {
+		api_reply_error(c, 400, "kind must be \"js\" or \"declarative\"");
+		return -EINVAL;
+	}
+	if (!*source || json_string_length(json_object_get(body, "source")) == 0 ||
+	    json_string_length(json_object_get(body, "source")) > CODEC_SOURCE_MAX) {
+		api_reply_error(c, 400, "source must be a string of 1-%d characters",
+				CODEC_SOURCE_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void api_codec_get(struct api_call *c)
+{
+	char kind[16], *source = NULL;
+	int rc = store_product_codec_get(c->api->deps.store, c->project_id, c->id, kind, &source);
+	if (rc) {
+		api_reply_store_error(c, rc, "product");
+		return;
+	}
+	if (!kind[0]) {
+		free(source);
+		api_reply_error(c, 404, "product %s has no codec", c->id);
+		return;
+	}
+	api_reply(c, 200, json_pack("{s:s, s:s}", "kind", kind, "source", source));
+	free(source);
+}
+
+void api_codec_put(struct api_call *c)
+{
+	if (!platform_ready(c) || product_exists(c) != 0)
+		return;
+	json_t *body = api_body_object(c);
+	if (!body)
+		return;
+	const char *kind, *source;
+	if (read_codec(c, body, &kind, &source) == 0) {
+		/* It must compile before devices depend on it. */
+		struct codec *codec;
+		char err[512];
+		int rc = codec_create(strcmp(kind, "js") == 0 ? CODEC_JS : CODEC_DECLARATIVE, source,
+				      strlen(source), NULL, &codec, err, sizeof(err));
+		if (rc) {
+			api_reply_error(c, 400, "the codec does not compile: %s", err);
+		} else {
+			codec_destroy(codec);
+			rc = store_product_codec_set(c->api->deps.store, c->project_id, c->id, kind,
+						     source);
+			if (rc) {
+				api_reply_store_error(c, rc, "product");
+			} else {
+				iot_platform_product_changed(c->api->deps.platform, c->project_id, c->id);
+				api_reply(c, 200, json_pack("{s:s, s:s}", "kind", kind, "source", source));
+			}
+		}
+	}
+	json_decref(body);
+}
+
+void api_codec_delete(struct api_call *c)
+{
+	if (!platform_ready(c))
+		return;
+	int rc = store_product_codec_set(c->api->deps.store, c->project_id, c->id, "", "");
+	if (rc) {
+		api_reply_store_error(c, rc, "product");
+		return;
+	}
+	iot_platform_product_changed(c->api->deps.platform, c->project_id, c->id);
+	api_reply(c, 204, NULL);
+}
+
+static int hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t n = strlen(hex);
+	if (n % 2 || n / 2 > cap)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdefABCDEF", hex[2 * i]) ||
+		    !strchr("0123456789abcdefABCDEF", hex[2 * i + 1]))
+			return -EINVAL;
+		out[i] = (uint8_t)v;
+	}
+	*len = n / 2;
+	return 0;
+}
+
+void api_codec_test(struct api_call *c)
+{
+	if (product_exists(c) != 0)
+		return;
+	json_t *body = api_body_object(c);
+	if (!body)
+		return;
+	char stored_kind[16] = "", *stored = NULL;
+	const char *kind, *source;
+	if (json_object_get(body, "source")) {
+		if (read_codec(c, body, &kind, &source) != 0)
+			goto out;
+	} else {
+		int rc = store_product_codec_get(c->api->deps.store, c->project_id, c->id,
+						 stored_kind, &stored);
+		if (rc || !stored_kind[0]) {
+			api_reply_error(c, 400, "product %s has no codec; give kind and source",
+					c->id);
+			goto out;
+		}
+		kind = stored_kind;
+		source = stored;
+	}
+	const char *hex = json_string_value(json_object_get(body, "payload_hex"));
+	const json_t *req = json_object_get(body, "cloud_req");
+	uint8_t payload[CODEC_MAX_PAYLOAD];
+	size_t len = 0;
+	if (!!hex == !!req || (req && !json_is_object(req))) {
+		api_reply_error(c, 400, "give either payload_hex (to decode) or cloud_req (to encode)");
+		goto out;
+	}
+	if (hex && hex_decode(hex, payload, sizeof(payload), &len) != 0) {
+		api_reply_error(c, 400, "payload_hex must be hex digits, at most %d bytes",
+				CODEC_MAX_PAYLOAD);
+		goto out;
+	}
+	char err[512] = "";
+	json_t *result = iot_platform_codec_try(kind, source, payload, len, req, err, sizeof(err));
+	if (!result)
+		api_reply_error(c, 400, "%s", err);
+	else
+		api_reply(c, 200, result);
+out:
+	free(stored);
+	json_decref(body);
+}
+
+/* Commands. */
+
+static int device_of(struct api_call *c, struct store_device *dev)
+{
+	int rc = store_device_get(c->api->deps.store, c->project_id, c->id, dev);
+	if (rc)
+		api_reply_store_error(c, rc, "device");
+	return rc;
+}
+
+void api_commands_create(struct api_call *c)
+{
+	struct store_device dev;
+	if (!platform_ready(c) || device_of(c, &dev) != 0)
+		return;
+	json_t *body = api_body_object(c);
+	if (!body)
+		return;
+	struct store_command cmd;
+	char err[512] = "";
+	int rc = iot_platform_command_create(c->api->deps.platform, &dev, body, &cmd, err,
+					     sizeof(err));
+	if (rc == 0) {
+		api_reply(c, 201, iot_platform_command_json(&cmd));
+		store_command_clear(&cmd);
+	} else if (rc == -EINVAL || rc == -ENOENT || rc == -ENOSPC) {
+		api_reply_error(c, 400, "%s", err);
+	} else {
+		api_reply_store_error(c, rc, "command");
+	}
+	json_decref(body);
+}
+
+static int list_one(const struct store_command *cmd, void *ctx)
+{
+	return json_array_append_new(ctx, iot_platform_command_json(cmd)) == 0 ? 0 : -ENOMEM;
+}
+
+void api_commands_list(struct api_call *c)
+{
+	struct store_device dev;
+	struct api_err err;
+	int64_t limit, offset, total = 0;
+	if (device_of(c, &dev) != 0)
+		return;
+	if (api_parse_paging(api_query(c, "limit"), api_query(c, "offset"), &limit, &offset,
+			     &err) != 0) {
+		api_reply_error(c, 400, "%s", err.msg);
+		return;
+	}
+	json_t *items = json_array();
+	int rc = store_command_list(c->api->deps.store, dev.device_id, offset, limit, list_one,
+				    items, &total);
+	if (rc) {
+		json_decref(items);
+		api_reply_store_error(c, rc, "commands");
+		return;
+	}
+	api_reply(c, 200, json_pack("{s:o, s:{s:I}}", "commands", items, "page", "count",
+				    (json_int_t)total));
+}
+
+void api_commands_get(struct api_call *c)
+{
+	struct store_device dev;
+	if (device_of(c, &dev) != 0)
+		return;
+	const char *id = strrchr(c->url, '/') + 1;
+	struct store_command cmd;
+	int rc = store_command_get(c->api->deps.store, id, &cmd);
+	if (rc == 0 && strcmp(cmd.device_id, dev.device_id) != 0) {
+		store_command_clear(&cmd);
+		rc = -ENOENT; /* another device's: as if it did not exist */
+	}
+	if (rc) {
+		api_reply_store_error(c, rc, "command");
+		return;
+	}
+	api_reply(c, 200, iot_platform_command_json(&cmd));
+	store_command_clear(&cmd);
+}
+
+/* Shadow. */
+
+static int shadow_one(const struct store_shadow *sh, void *ctx)
+{
+	char t[API_TIME_MAX];
+	json_t *reported = json_loads(sh->reported, 0, NULL);
+	json_t *desired = json_loads(sh->desired, 0, NULL);
+	json_t *o = json_pack("{s:s, s:{s:o, s:s?, s:I}, s:{s:o, s:I}}", "service_id",
+			      sh->service_id, "reported", "properties",
+			      reported ? reported : json_object(), "event_time",
+			      sh->reported_time_ms ? api_format_time(sh->reported_time_ms / 1000, t)
+						   : NULL,
+			      "version", (json_int_t)sh->reported_version, "desired", "properties",
+			      desired ? desired : json_object(), "version",
+			      (json_int_t)sh->desired_version);
+	return json_array_append_new(ctx, o) == 0 ? 0 : -ENOMEM;
+}
+
+void api_shadow_get(struct api_call *c)
+{
+	struct store_device dev;
+	if (device_of(c, &dev) != 0)
+		return;
+	json_t *shadow = json_array();
+	int rc = store_shadow_list(c->api->deps.store, dev.device_id, shadow_one, shadow);
+	if (rc) {
+		json_decref(shadow);
+		api_reply_store_error(c, rc, "shadow");
+		return;
+	}
+	api_reply(c, 200, json_pack("{s:s, s:o}", "device_id", dev.device_id, "shadow", shadow));
+}

@@ -1,0 +1,781 @@
+/*
+ * iot_platform: uplink through codecs into shadows, and commands down.
+ */
+#include "iot/iot_platform.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "content/content.h"
+#include "iot/codec.h"
+#include "iot/product_model.h"
+#include "model/model.h"
+#include "util/hash.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/token.h"
+
+/* A product's parsed model and compiled codec, kept until the product changes. Products
+ * are few next to devices: a list is enough. */
+struct product_entry {
+	struct product_entry *next;
+	char project_id[STORE_ID_MAX + 1];
+	char product_id[STORE_ID_MAX + 1];
+	json_t *caps;          /* service_capabilities */
+	struct codec *codec;   /* NULL when the product has none (or it does not compile) */
+};
+
+/* The one command of a device in flight (SENT, waiting for the 2.04). */
+struct in_flight {
+	struct hmap_node node; /* by node_id */
+	struct iot_platform *p;
+	char node_id[STORE_NODE_ID_MAX + 1];
+	char command_id[40];
+	uint64_t handle;
+};
+
+struct iot_platform {
+	struct iot_platform_deps deps;
+	struct product_entry *products;
+	struct hmap in_flight;
+	struct iot_platform_stats stats;
+};
+
+static const struct lwm2m_path uplink_path = { .len = 3, .ids = { 19, 0, 0 } };
+static const struct lwm2m_path downlink_path = { .len = 3, .ids = { 19, 1, 0 } };
+
+int iot_platform_create(struct iot_platform **out, const struct iot_platform_deps *deps)
+{
+	struct iot_platform *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->deps = *deps;
+	if (!p->deps.max_pending)
+		p->deps.max_pending = IOT_DEFAULT_MAX_PENDING;
+	if (hmap_init(&p->in_flight) != 0) {
+		free(p);
+		return -ENOMEM;
+	}
+	*out = p;
+	return 0;
+}
+
+static void free_entry(struct product_entry *e)
+{
+	json_decref(e->caps);
+	codec_destroy(e->codec);
+	free(e);
+}
+
+static void drop_in_flight(struct hmap_node *n, void *ctx)
+{
+	struct iot_platform *p = ctx;
+	struct in_flight *f = container_of(n, struct in_flight, node);
+	lwm2m_requests_cancel(p->deps.requests, f->handle);
+	free(f);
+}
+
+void iot_platform_destroy(struct iot_platform *p)
+{
+	if (!p)
+		return;
+	hmap_for_each(&p->in_flight, drop_in_flight, p);
+	hmap_destroy(&p->in_flight);
+	while (p->products) {
+		struct product_entry *e = p->products;
+		p->products = e->next;
+		free_entry(e);
+	}
+	free(p);
+}
+
+const struct iot_platform_stats *iot_platform_stats(const struct iot_platform *p)
+{
+	return &p->stats;
+}
+
+/* Events. */
+
+static void publish(struct iot_platform *p, const struct store_device *dev, const char *event,
+		    json_t *body)
+{
+	if (!body)
+		return;
+	json_object_set_new(body, "device_id", json_string(dev->device_id));
+	json_object_set_new(body, "node_id", json_string(dev->node_id));
+	json_object_set_new(body, "product_id", json_string(dev->product_id));
+	char *text = json_dumps(body, JSON_COMPACT);
+	if (text && p->deps.publish)
+		p->deps.publish(p->deps.ctx, dev->project_id, dev->device_id, event, text);
+	free(text);
+	json_decref(body);
+}
+
+static void codec_error(struct iot_platform *p, const struct store_device *dev,
+			const char *stage, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->stats.codec_errors++;
+	LOG_WARN("iot", "%s: %s: %s", dev->node_id, stage, msg);
+	publish(p, dev, "codec_error", json_pack("{s:s, s:s}", "stage", stage, "error", msg));
+}
+
+/* Products. */
+
+static struct product_entry *product(struct iot_platform *p, const char *project_id,
+				     const char *product_id)
+{
+	for (struct product_entry *e = p->products; e; e = e->next)
+		if (strcmp(e->project_id, project_id) == 0 && strcmp(e->product_id, product_id) == 0)
+			return e;
+	struct product_entry *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	str_copy(e->project_id, sizeof(e->project_id), project_id);
+	str_copy(e->product_id, sizeof(e->product_id), product_id);
+	char *caps = NULL, *source = NULL, kind[16];
+	if (store_product_model_get(p->deps.store, project_id, product_id, &caps) == 0)
+		e->caps = json_loads(caps, 0, NULL);
+	if (!e->caps)
+		e->caps = json_array();
+	if (store_product_codec_get(p->deps.store, project_id, product_id, kind, &source) == 0 &&
+	    kind[0]) {
+		char err[256];
+		enum codec_kind k = strcmp(kind, "js") == 0 ? CODEC_JS : CODEC_DECLARATIVE;
+		if (codec_create(k, source, strlen(source), NULL, &e->codec, err, sizeof(err)) != 0)
+			LOG_WARN("iot", "product %s: codec does not load: %s", product_id, err);
+	}
+	free(caps);
+	free(source);
+	e->next = p->products;
+	p->products = e;
+	return e;
+}
+
+void iot_platform_product_changed(struct iot_platform *p, const char *project_id,
+				  const char *product_id)
+{
+	for (struct product_entry **pp = &p->products; *pp; pp = &(*pp)->next) {
+		struct product_entry *e = *pp;
+		if (strcmp(e->project_id, project_id) == 0 && strcmp(e->product_id, product_id) == 0) {
+			*pp = e->next;
+			free_entry(e);
+			return;
+		}
+	}
+}
+
+/* Shadow. */
+
+/* yyyyMMdd'T'HHmmss'Z' of ms. */
+static void format_time(int64_t ms, char out[17])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+/* Merges one service's reported properties into the device's shadow. */
+static int shadow_report(struct iot_platform *p, const struct store_device *dev,
+			 const char *service_id, const json_t *data, int64_t event_ms)
+{
+	struct store_shadow sh;
+	int rc = store_shadow_get(p->deps.store, dev->device_id, service_id, &sh);
+	if (rc == -ENOENT) {
+		memset(&sh, 0, sizeof(sh));
+		str_copy(sh.device_id, sizeof(sh.device_id), dev->device_id);
+		str_copy(sh.service_id, sizeof(sh.service_id), service_id);
+	} else if (rc) {
+		return rc;
+	}
+	json_t *reported = sh.reported ? json_loads(sh.reported, 0, NULL) : NULL;
+	if (!json_is_object(reported)) {
+		json_decref(reported);
+		reported = json_object();
+	}
+	json_object_update(reported, (json_t *)data);
+	char *text = json_dumps(reported, JSON_COMPACT);
+	json_decref(reported);
+	if (!text) {
+		store_shadow_clear(&sh);
+		return -ENOMEM;
+	}
+	free(sh.reported);
+	sh.reported = text;
+	sh.reported_version++;
+	sh.reported_time_ms = event_ms;
+	rc = store_shadow_put(p->deps.store, &sh);
+	store_shadow_clear(&sh);
+	return rc;
+}
+
+/* "20261125T101500Z" → ms, or -1. */
+static int64_t parse_time(const char *s)
+{
+	struct tm tm = { 0 };
+	if (!s || strlen(s) != 16 || !strptime(s, "%Y%m%dT%H%M%SZ", &tm))
+		return -1;
+	return (int64_t)timegm(&tm) * 1000;
+}
+
+/* Commands: status changes. */
+
+static void command_event(struct iot_platform *p, const struct store_command *c)
+{
+	struct store_device dev;
+	if (store_device_get(p->deps.store, c->project_id, c->device_id, &dev) != 0)
+		return;
+	publish(p, &dev, "command", iot_platform_command_json(c));
+}
+
+/* Writes c's new status and tells the subscribers. */
+static void command_set(struct iot_platform *p, struct store_command *c, const char *status,
+			json_t *result)
+{
+	str_copy(c->status, sizeof(c->status), status);
+	int64_t now = p->deps.now_ms();
+	if (strcmp(status, "SENT") == 0)
+		c->sent_ms = now;
+	else if (strcmp(status, "DELIVERED") == 0)
+		c->delivered_ms = now;
+	else if (strcmp(status, "SUCCESSFUL") == 0 || strcmp(status, "FAILED") == 0)
+		c->response_ms = now;
+	if (result) {
+		char *text = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (text) {
+			free(c->result);
+			c->result = text;
+		}
+		json_decref(result);
+	}
+	if (strcmp(status, "SUCCESSFUL") == 0)
+		p->stats.commands_succeeded++;
+	else if (strcmp(status, "FAILED") == 0 || strcmp(status, "TIMEOUT") == 0 ||
+		 strcmp(status, "EXPIRED") == 0)
+		p->stats.commands_failed++;
+	if (store_command_update(p->deps.store, c) != 0)
+		LOG_ERROR("iot", "command %s: status %s not stored", c->command_id, status);
+	command_event(p, c);
+}
+
+static struct in_flight *find_in_flight(struct iot_platform *p, const char *node_id)
+{
+	struct hmap_node *n;
+	HMAP_FOR_EACH_WITH_HASH(n, hash_str(node_id), &p->in_flight)
+	{
+		struct in_flight *f = container_of(n, struct in_flight, node);
+		if (strcmp(f->node_id, node_id) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+static void dispatch(struct iot_platform *p, const char *node_id);
+
+/* The device's answer to PUT /19/1/0. */
+static void on_delivered(void *ctx, const struct lwm2m_dm_result *res)
+{
+	struct in_flight *f = ctx;
+	struct iot_platform *p = f->p;
+	char node_id[sizeof(f->node_id)];
+	str_copy(node_id, sizeof(node_id), f->node_id);
+	struct store_command c;
+	int rc = store_command_get(p->deps.store, f->command_id, &c);
+	hmap_remove(&p->in_flight, &f->node);
+	free(f);
+	if (rc != 0)
+		return;
+	char code[8];
+	if (res->status == 0 && res->code == COAP_CODE_CHANGED)
+		command_set(p, &c, "DELIVERED", NULL);
+	else if (res->status == 0)
+		command_set(p, &c, "FAILED",
+			    json_pack("{s:s, s:s}", "error", "the device refused the command",
+				      "coap_code", coap_code_format(res->code, code)));
+	else if (res->status == -ETIMEDOUT)
+		command_set(p, &c, "TIMEOUT",
+			    json_pack("{s:s}", "error", "the device did not acknowledge"));
+	else
+		command_set(p, &c, "FAILED", json_pack("{s:s}", "error", strerror(-res->status)));
+	store_command_clear(&c);
+	/* One at a time: the next goes once this one is settled with the device. */
+	dispatch(p, node_id);
+}
+
+/* Encodes c and sends it; on failure c is FAILED. hold: wait for a sleeping device. */
+static int send_command(struct iot_platform *p, struct store_command *c, bool hold)
+{
+	struct store_device dev;
+	int rc = store_device_get(p->deps.store, c->project_id, c->device_id, &dev);
+	if (rc != 0)
+		return rc;
+	struct product_entry *e = product(p, dev.project_id, dev.product_id);
+	char err[256];
+	if (!e || !e->codec) {
+		command_set(p, c, "FAILED", json_pack("{s:s}", "error", "the product has no codec"));
+		return -ENOENT;
+	}
+	json_t *paras = json_loads(c->paras, 0, NULL);
+	json_t *req = json_pack("{s:s, s:s, s:s, s:o, s:i}", "msgType", "cloudReq", "serviceId",
+				c->service_id, "cmd", c->command_name, "paras",
+				paras ? paras : json_object(), "mid", c->mid);
+	uint8_t payload[CODEC_MAX_PAYLOAD];
+	size_t len = 0;
+	rc = req ? codec_encode(e->codec, req, payload, sizeof(payload), &len, err, sizeof(err))
+		 : -ENOMEM;
+	json_decref(req);
+	if (rc != 0) {
+		codec_error(p, &dev, "encode", "%s", err);
+		command_set(p, c, "FAILED", json_pack("{s:s, s:s}", "error", "codec encode failed",
+						       "detail", err));
+		return rc;
+	}
+	struct in_flight *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->p = p;
+	str_copy(f->node_id, sizeof(f->node_id), c->node_id);
+	str_copy(f->command_id, sizeof(f->command_id), c->command_id);
+	struct lwm2m_dm_request dm = { .op = LWM2M_OP_WRITE_REPLACE, .path = downlink_path,
+				       .accept = -1, .content_format = CONTENT_OPAQUE,
+				       .payload = payload, .payload_len = len,
+				       .timeout_ms = 60000 };
+	rc = lwm2m_requests_send(p->deps.requests, c->node_id, &dm, hold, on_delivered, f,
+				 &f->handle);
+	if (rc != 0) {
+		free(f);
+		command_set(p, c, "FAILED",
+			    json_pack("{s:s}", "error",
+				      rc == -ENOTCONN || rc == -EAGAIN ? "the device is not reachable now"
+								       : strerror(-rc)));
+		return rc;
+	}
+	hmap_insert(&p->in_flight, &f->node, hash_str(f->node_id));
+	p->stats.commands_sent++;
+	command_set(p, c, "SENT", NULL);
+	return 0;
+}
+
+/* Sends node_id's oldest pending command, unless one is in flight. */
+static void dispatch(struct iot_platform *p, const char *node_id)
+{
+	while (!find_in_flight(p, node_id)) {
+		struct store_command c;
+		if (store_command_next_pending(p->deps.store, node_id, &c) != 0)
+			return;
+		int rc = send_command(p, &c, true);
+		store_command_clear(&c);
+		if (rc == 0)
+			return;
+		/* That one FAILED: go on with the next. */
+	}
+}
+
+/* Uplink. */
+
+static void command_answer(struct iot_platform *p, const struct store_device *dev,
+			   const json_t *msg)
+{
+	int mid = (int)json_integer_value(json_object_get(msg, "mid"));
+	struct store_command c;
+	if (store_command_find_mid(p->deps.store, dev->node_id, mid, &c) != 0) {
+		codec_error(p, dev, "response", "no command in flight has mid %d", mid);
+		return;
+	}
+	json_int_t errcode = json_integer_value(json_object_get(msg, "errcode"));
+	json_t *body = json_object_get(msg, "body");
+	command_set(p, &c, errcode == 0 ? "SUCCESSFUL" : "FAILED",
+		    json_pack("{s:I, s:O}", "errcode", errcode, "body", body ? body : json_null()));
+	store_command_clear(&c);
+}
+
+static void report(struct iot_platform *p, const struct store_device *dev,
+		   struct product_entry *e, const json_t *msg)
+{
+	size_t i;
+	const json_t *item;
+	json_array_foreach(json_object_get(msg, "data"), i, item) {
+		const char *sid = json_string_value(json_object_get(item, "serviceId"));
+		const json_t *data = json_object_get(item, "serviceData");
+		const json_t *svc = product_model_service(e->caps, sid);
+		char err[256];
+		if (!svc) {
+			codec_error(p, dev, "model", "service %s is not in the product model", sid);
+			continue;
+		}
+		if (product_model_check_properties(svc, data, err, sizeof(err)) != 0) {
+			codec_error(p, dev, "model", "%s", err);
+			continue;
+		}
+		const char *when = json_string_value(json_object_get(item, "eventTime"));
+		int64_t event_ms = parse_time(when);
+		if (event_ms < 0)
+			event_ms = p->deps.now_ms();
+		if (shadow_report(p, dev, sid, data, event_ms) != 0) {
+			LOG_ERROR("iot", "%s: shadow of %s not stored", dev->node_id, sid);
+			continue;
+		}
+		p->stats.properties++;
+		char t[17];
+		format_time(event_ms, t);
+		publish(p, dev, "property",
+			json_pack("{s:s, s:O, s:s}", "service_id", sid, "properties", data,
+				  "event_time", t));
+	}
+}
+
+static void uplink(struct iot_platform *p, const struct store_device *dev,
+		   const uint8_t *bytes, size_t len)
+{
+	struct product_entry *e = product(p, dev->project_id, dev->product_id);
+	if (!e)
+		return;
+	if (!e->codec) {
+		codec_error(p, dev, "decode", "product %s has no codec", dev->product_id);
+		return;
+	}
+	char err[512];
+	json_t *msg = NULL;
+	if (codec_decode(e->codec, bytes, len, NULL, &msg, err, sizeof(err)) != 0) {
+		codec_error(p, dev, "decode", "%s", err);
+		return;
+	}
+	p->stats.uplinks++;
+	if (strcmp(json_string_value(json_object_get(msg, "msgType")), "deviceRsp") == 0)
+		command_answer(p, dev, msg);
+	else
+		report(p, dev, e, msg);
+	json_decref(msg);
+}
+
+void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observation *o,
+			       int format, const uint8_t *payload, size_t len)
+{
+	if (o->path.len < 2 || o->path.ids[0] != 19 || o->path.ids[1] != 0 ||
+	    (o->path.len == 3 && o->path.ids[2] != 0) || o->path.len > 3)
+		return;
+	struct store_device dev;
+	if (store_device_get_by_node_id(p->deps.store, o->node_id, &dev) != 0)
+		return;
+	if (len == 0)
+		return; /* the first answer of an empty container */
+	if (format < 0 || format == CONTENT_OPAQUE) {
+		uplink(p, &dev, payload, len);
+	} else {
+		/* Multiple-instance /19/0/0 in TLV or SenML: each instance is one message. */
+		struct lwm2m_values values;
+		lwm2m_values_init(&values);
+		int rc = content_decode((uint16_t)format, &o->path, payload, len, model_type_of, NULL,
+					&values);
+		if (rc != 0)
+			codec_error(p, &dev, "content", "the /19/0/0 payload does not decode (%s)",
+				    strerror(-rc));
+		for (size_t i = 0; rc == 0 && i < values.count; i++) {
+			const struct lwm2m_value *v = &values.items[i];
+			if (v->type == LWM2M_TYPE_OPAQUE && v->path.len >= 3 && v->path.ids[2] == 0)
+				uplink(p, &dev, v->v.bytes.data, v->v.bytes.len);
+		}
+		lwm2m_values_free(&values);
+	}
+	dispatch(p, o->node_id); /* it spoke: it is awake */
+}
+
+/* Observing the uplink. */
+
+struct find_uplink {
+	bool found;
+};
+
+static void note_uplink(const struct lwm2m_observation *o, void *ctx)
+{
+	struct find_uplink *f = ctx;
+	if (o->path.len == uplink_path.len &&
+	    memcmp(o->path.ids, uplink_path.ids, sizeof(o->path.ids[0]) * o->path.len) == 0 &&
+	    !o->cancelled)
+		f->found = true;
+}
+
+struct observe_ctx {
+	struct iot_platform *p;
+	char node_id[STORE_NODE_ID_MAX + 1];
+};
+
+static void on_observed(void *ctx, const struct lwm2m_dm_result *res)
+{
+	struct observe_ctx *oc = ctx;
+	struct iot_platform *p = oc->p;
+	if (res->status == 0 && COAP_CODE_CLASS(res->code) == 2 && res->observing) {
+		struct lwm2m_observation *o = lwm2m_observations_add(
+			p->deps.observations, oc->node_id, &uplink_path, res->token, res->token_len);
+		if (o) {
+			lwm2m_observation_record(o, res->code, res->content_format, 0, res->payload,
+						 res->payload_len, p->deps.now_ms());
+			/* The first answer carries the current value: it is a report too. */
+			iot_platform_notification(p, o, res->content_format, res->payload,
+						  res->payload_len);
+		}
+	} else {
+		struct store_device dev;
+		char code[8];
+		if (store_device_get_by_node_id(p->deps.store, oc->node_id, &dev) == 0)
+			codec_error(p, &dev, "observe", "observing /19/0/0 failed: %s",
+				    res->status ? strerror(-res->status)
+						: coap_code_format(res->code, code));
+	}
+	free(oc);
+}
+
+void iot_platform_device_active(struct iot_platform *p, const char *node_id, bool registered)
+{
+	struct store_device dev;
+	if (store_device_get_by_node_id(p->deps.store, node_id, &dev) != 0)
+		return;
+	struct product_entry *e = product(p, dev.project_id, dev.product_id);
+	struct find_uplink f = { false };
+	if (!registered)
+		lwm2m_observations_each(p->deps.observations, node_id, note_uplink, &f);
+	if (e && e->codec && !f.found) {
+		struct observe_ctx *oc = calloc(1, sizeof(*oc));
+		uint64_t handle;
+		struct lwm2m_dm_request dm = { .op = LWM2M_OP_OBSERVE, .path = uplink_path,
+					       .accept = CONTENT_OPAQUE, .content_format = -1,
+					       .timeout_ms = 60000 };
+		if (oc) {
+			oc->p = p;
+			str_copy(oc->node_id, sizeof(oc->node_id), node_id);
+			if (lwm2m_requests_send(p->deps.requests, node_id, &dm, true, on_observed, oc,
+						&handle) != 0)
+				free(oc);
+		}
+	}
+	dispatch(p, node_id);
+}
+
+/* Commands from the API. */
+
+json_t *iot_platform_command_json(const struct store_command *c)
+{
+	char t[17];
+	json_t *o = json_object();
+	json_object_set_new(o, "command_id", json_string(c->command_id));
+	json_object_set_new(o, "service_id", json_string(c->service_id));
+	json_object_set_new(o, "command_name", json_string(c->command_name));
+	json_t *paras = json_loads(c->paras, 0, NULL);
+	json_object_set_new(o, "paras", paras ? paras : json_object());
+	json_object_set_new(o, "send_strategy", json_string(c->send_strategy));
+	json_object_set_new(o, "status", json_string(c->status));
+	json_object_set_new(o, "mid", json_integer(c->mid));
+	format_time(c->created_ms, t);
+	json_object_set_new(o, "created_time", json_string(t));
+	format_time(c->expire_ms, t);
+	json_object_set_new(o, "expire_time", json_string(t));
+	const struct {
+		const char *name;
+		int64_t ms;
+	} times[] = { { "sent_time", c->sent_ms },
+		      { "delivered_time", c->delivered_ms },
+		      { "response_time", c->response_ms } };
+	for (size_t i = 0; i < 3; i++) {
+		if (times[i].ms) {
+			format_time(times[i].ms, t);
+			json_object_set_new(o, times[i].name, json_string(t));
+		} else {
+			json_object_set_new(o, times[i].name, json_null());
+		}
+	}
+	json_t *result = json_loads(c->result, JSON_DECODE_ANY, NULL);
+	json_object_set_new(o, "result", result ? result : json_null());
+	return o;
+}
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int iot_platform_command_create(struct iot_platform *p, const struct store_device *dev,
+				const json_t *body, struct store_command *out, char *err,
+				size_t errlen)
+{
+	const char *sid = json_string_value(json_object_get(body, "service_id"));
+	const char *name = json_string_value(json_object_get(body, "command_name"));
+	const json_t *paras = json_object_get(body, "paras");
+	const char *strategy = json_string_value(json_object_get(body, "send_strategy"));
+	const json_t *expire = json_object_get(body, "expire_time");
+	if (!sid || !*sid)
+		return fail(err, errlen, -EINVAL, "service_id is required");
+	if (!name || !*name)
+		return fail(err, errlen, -EINVAL, "command_name is required");
+	if (json_object_get(body, "send_strategy") && !strategy)
+		return fail(err, errlen, -EINVAL, "send_strategy must be immediately or delay");
+	if (!strategy)
+		strategy = "delay";
+	if (strcmp(strategy, "immediately") != 0 && strcmp(strategy, "delay") != 0)
+		return fail(err, errlen, -EINVAL, "send_strategy must be immediately or delay");
+	json_int_t expire_s = IOT_EXPIRE_DEFAULT_S;
+	if (expire) {
+		if (!json_is_integer(expire) || json_integer_value(expire) < 0 ||
+		    json_integer_value(expire) > IOT_EXPIRE_MAX_S)
+			return fail(err, errlen, -EINVAL, "expire_time must be 0-%d seconds",
+				    IOT_EXPIRE_MAX_S);
+		expire_s = json_integer_value(expire);
+	}
+	struct product_entry *e = product(p, dev->project_id, dev->product_id);
+	if (!e)
+		return -ENOMEM;
+	const json_t *svc = product_model_service(e->caps, sid);
+	if (!svc)
+		return fail(err, errlen, -EINVAL, "service_id %s is not in the product model", sid);
+	const json_t *cmd = product_model_command(svc, name);
+	if (!cmd)
+		return fail(err, errlen, -EINVAL, "command_name %s is not a command of service %s",
+			    name, sid);
+	int rc = product_model_check_paras(cmd, paras, err, errlen);
+	if (rc)
+		return rc;
+	if (!e->codec)
+		return fail(err, errlen, -ENOENT, "product %s has no codec to encode commands",
+			    dev->product_id);
+	int64_t open = 0;
+	rc = store_command_count_open(p->deps.store, dev->device_id, &open);
+	if (rc)
+		return rc;
+	if (open >= p->deps.max_pending)
+		return fail(err, errlen, -ENOSPC,
+			    "device %s already has %lld open commands (at most %u)", dev->device_id,
+			    (long long)open, p->deps.max_pending);
+
+	memset(out, 0, sizeof(*out));
+	if (token_random_hex(out->command_id, sizeof(out->command_id), 16) != 0)
+		return -EIO;
+	str_copy(out->project_id, sizeof(out->project_id), dev->project_id);
+	str_copy(out->device_id, sizeof(out->device_id), dev->device_id);
+	str_copy(out->node_id, sizeof(out->node_id), dev->node_id);
+	str_copy(out->service_id, sizeof(out->service_id), sid);
+	str_copy(out->command_name, sizeof(out->command_name), name);
+	out->paras = json_dumps(json_is_object(paras) ? paras : json_object(), JSON_COMPACT);
+	out->result = strdup("null");
+	str_copy(out->send_strategy, sizeof(out->send_strategy), strategy);
+	str_copy(out->status, sizeof(out->status), "PENDING");
+	out->created_ms = p->deps.now_ms();
+	out->expire_ms = out->created_ms + (int64_t)expire_s * 1000;
+	if (!out->paras || !out->result) {
+		store_command_clear(out);
+		return -ENOMEM;
+	}
+	rc = store_command_insert(p->deps.store, out);
+	if (rc == 0) {
+		/* mid 1..65535 from the store's sequence: distinct among a device's recent
+		 * commands, and across restarts. */
+		out->mid = (int)(out->seq % 65535) + 1;
+		rc = store_command_update(p->deps.store, out);
+	}
+	if (rc) {
+		store_command_clear(out);
+		return rc;
+	}
+	p->stats.commands_created++;
+	command_event(p, out);
+	if (strcmp(strategy, "immediately") == 0) {
+		if (find_in_flight(p, dev->node_id)) {
+			/* In order behind the one in flight; it goes when that one settles. */
+		} else {
+			send_command(p, out, false);
+		}
+	} else {
+		dispatch(p, dev->node_id);
+	}
+	/* The caller shows the command as it is now. */
+	struct store_command now;
+	if (store_command_get(p->deps.store, out->command_id, &now) == 0) {
+		store_command_clear(out);
+		*out = now;
+	}
+	return 0;
+}
+
+/* Time. */
+
+static int settle_due(const struct store_command *c, void *ctx)
+{
+	struct iot_platform *p = ctx;
+	struct store_command copy = *c;
+	copy.paras = strdup(c->paras);
+	copy.result = strdup(c->result);
+	if (strcmp(c->status, "PENDING") == 0)
+		command_set(p, &copy, "EXPIRED",
+			    json_pack("{s:s}", "error", "the device did not take it before expire_time"));
+	else
+		command_set(p, &copy, "TIMEOUT",
+			    json_pack("{s:s}", "error", "the device did not answer the command"));
+	store_command_clear(&copy);
+	return 0;
+}
+
+void iot_platform_tick(struct iot_platform *p)
+{
+	int64_t now = p->deps.now_ms();
+	store_command_due(p->deps.store, now, now - IOT_COMMAND_ANSWER_MS, settle_due, p);
+}
+
+static int timeout_sent(const struct store_command *c, void *ctx)
+{
+	struct iot_platform *p = ctx;
+	if (strcmp(c->status, "SENT") != 0)
+		return 0;
+	struct store_command copy = *c;
+	copy.paras = strdup(c->paras);
+	copy.result = strdup(c->result);
+	command_set(p, &copy, "TIMEOUT",
+		    json_pack("{s:s}", "error",
+			      "the daemon stopped before the device acknowledged; not sent again"));
+	store_command_clear(&copy);
+	return 0;
+}
+
+int iot_platform_restore(struct iot_platform *p)
+{
+	return store_command_load_open(p->deps.store, timeout_sent, p);
+}
+
+/* The API's codec test. */
+
+json_t *iot_platform_codec_try(const char *kind, const char *source, const uint8_t *payload,
+			       size_t len, const json_t *cloud_req, char *err, size_t errlen)
+{
+	struct codec *c;
+	enum codec_kind k = strcmp(kind, "js") == 0 ? CODEC_JS : CODEC_DECLARATIVE;
+	if (codec_create(k, source, strlen(source), NULL, &c, err, errlen) != 0)
+		return NULL;
+	json_t *out = NULL;
+	if (cloud_req) {
+		uint8_t bytes[CODEC_MAX_PAYLOAD];
+		size_t n = 0;
+		if (codec_encode(c, cloud_req, bytes, sizeof(bytes), &n, err, errlen) == 0) {
+			char hex[2 * CODEC_MAX_PAYLOAD + 1];
+			for (size_t i = 0; i < n; i++)
+				snprintf(hex + 2 * i, 3, "%02X", bytes[i]);
+			hex[2 * n] = '\0';
+			out = json_pack("{s:s}", "payload_hex", hex);
+		}
+	} else {
+		json_t *msg;
+		if (codec_decode(c, payload, len, NULL, &msg, err, errlen) == 0)
+			out = json_pack("{s:o}", "decoded", msg);
+	}
+	codec_destroy(c);
+	return out;
+}

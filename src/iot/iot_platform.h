@@ -1,0 +1,107 @@
+/*
+ * iot_platform: what turns the LwM2M server into a device-access platform
+ * (DESIGN.md, iot/): products' models and codecs, uplink into the device shadow, commands.
+ *
+ * Uplink: when a device of a product with a codec registers, the platform observes
+ * /19/0/0 (Accept: opaque). Every notification's bytes go through the codec; a deviceReq's
+ * services and properties are checked against the product model, merged into the shadow
+ * (reported, with a version and the event time) and published as a "property" event; a
+ * deviceRsp settles the command with the same mid. Whatever goes wrong (no codec, a script
+ * that throws or loops, properties the model refuses) is a "codec_error" event and a
+ * counter, and changes nothing.
+ *
+ * Commands (IoTDA async-commands): checked against the model, stored PENDING, then sent
+ * one at a time per device, in order — at once for send_strategy "immediately" (FAILED
+ * when the device is not reachable now), when the device next registers, updates or
+ * reports for "delay". Sending is codec encode → CON PUT /19/1/0 (opaque) → SENT; the
+ * device's 2.04 → DELIVERED (anything else FAILED, no answer TIMEOUT); its deviceRsp with
+ * the command's mid → SUCCESSFUL (errcode 0) or FAILED. A PENDING command past its
+ * expire_time is EXPIRED; a DELIVERED one unanswered for IOT_COMMAND_ANSWER_MS, TIMEOUT.
+ * Every change is written to the store before it is published, and at start a command
+ * left SENT (its ACK unknown) becomes TIMEOUT rather than go out twice.
+ */
+#ifndef LWM2MD_IOT_PLATFORM_H
+#define LWM2MD_IOT_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "lwm2m/lwm2m_observe.h"
+#include "lwm2m/lwm2m_requests.h"
+#include "store/store.h"
+#include "store/store_platform.h"
+
+#define IOT_COMMAND_ANSWER_MS (300 * 1000)
+#define IOT_DEFAULT_MAX_PENDING 20
+#define IOT_EXPIRE_DEFAULT_S 86400
+#define IOT_EXPIRE_MAX_S 172800
+
+struct iot_platform;
+
+struct iot_platform_deps {
+	struct store *store;
+	struct lwm2m_requests *requests;
+	struct lwm2m_observations *observations;
+	/* Publishes an event (SSE) for a device: event name and its JSON text. */
+	void (*publish)(void *ctx, const char *project_id, const char *device_id,
+			const char *event, const char *json);
+	void *ctx;
+	int64_t (*now_ms)(void);
+	unsigned max_pending;   /* open commands per device; 0 = IOT_DEFAULT_MAX_PENDING */
+};
+
+struct iot_platform_stats {
+	uint64_t uplinks;          /* payloads decoded */
+	uint64_t properties;       /* service reports stored in shadows */
+	uint64_t codec_errors;     /* payloads or results refused */
+	uint64_t commands_created;
+	uint64_t commands_sent;
+	uint64_t commands_succeeded;
+	uint64_t commands_failed;  /* FAILED, TIMEOUT or EXPIRED */
+};
+
+int iot_platform_create(struct iot_platform **out, const struct iot_platform_deps *deps);
+/* Cancels commands in flight (they stay SENT in the store and become TIMEOUT at the next
+ * start). Accepts NULL. */
+void iot_platform_destroy(struct iot_platform *p);
+
+/* Rebuilds from the store at start (SENT → TIMEOUT). Returns 0 or a negative errno. */
+int iot_platform_restore(struct iot_platform *p);
+
+/* node_id registered (registered true) or updated or spoke: observe its uplink when it has
+ * a codec and no observation yet, and send its next queued command. */
+void iot_platform_device_active(struct iot_platform *p, const char *node_id, bool registered);
+
+/* A notification of observation o (daemon's handler): uplink when o is /19/0/0 or /19/0. */
+void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observation *o,
+			       int format, const uint8_t *payload, size_t len);
+
+/* A product's model or codec changed (or it was deleted): forget the cached copies. */
+void iot_platform_product_changed(struct iot_platform *p, const char *project_id,
+				  const char *product_id);
+
+/* Creates a command from an API body for dev: 0 with *out filled (the caller clears it),
+ * or -EINVAL / -ENOSPC (too many open) / -ENOENT (no model or codec) with err set, or
+ * -EIO. */
+int iot_platform_command_create(struct iot_platform *p, const struct store_device *dev,
+				const json_t *body, struct store_command *out, char *err,
+				size_t errlen);
+
+/* The command as the API shows it. */
+json_t *iot_platform_command_json(const struct store_command *c);
+
+/* Runs a product's codec on sample input (the API's codec test): payload bytes to decode
+ * or a cloudReq to encode. Returns a new JSON result or NULL with err set. */
+json_t *iot_platform_codec_try(const char *kind, const char *source, const uint8_t *payload,
+			       size_t len, const json_t *cloud_req, char *err, size_t errlen);
+
+/* Expiry and answer timeouts; call about once a second. */
+void iot_platform_tick(struct iot_platform *p);
+
+const struct iot_platform_stats *iot_platform_stats(const struct iot_platform *p);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * store_internal: what the store's files share (store_sqlite.c owns the connection and
+ * the schema; store_platform.c adds the platform layer's tables' statements).
+ */
+#ifndef LWM2MD_STORE_INTERNAL_H
+#define LWM2MD_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* Prepared statements slots for store_platform.c. */
+#define STORE_MORE_STMTS 24
+
+sqlite3 *store_db(struct store *s);
+/* The prepared statement in slot (prepared from sql the first time), reset and with its
+ * bindings cleared; NULL (logged) when it does not prepare. */
+sqlite3_stmt *store_stmt_slot(struct store *s, int slot, const char *sql);
+
+#endif

@@ -1,0 +1,503 @@
+/*
+ * store_platform: products' models and codecs, shadows, commands (schema v4 and v5).
+ */
+#include "store/store_platform.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_internal.h"
+#include "util/log.h"
+#include "util/str.h"
+
+enum slot {
+	SL_MODEL_GET,
+	SL_MODEL_SET,
+	SL_CODEC_GET,
+	SL_CODEC_SET,
+	SL_SHADOW_GET,
+	SL_SHADOW_PUT,
+	SL_SHADOW_LIST,
+	SL_SHADOW_DELETE,
+	SL_CMD_INSERT,
+	SL_CMD_UPDATE,
+	SL_CMD_GET,
+	SL_CMD_LIST,
+	SL_CMD_COUNT,
+	SL_CMD_COUNT_OPEN,
+	SL_CMD_LOAD_OPEN,
+	SL_CMD_NEXT_PENDING,
+	SL_CMD_FIND_MID,
+	SL_CMD_DUE,
+};
+
+#define OPEN_STATUSES "('PENDING','SENT','DELIVERED')"
+#define COMMAND_COLUMNS                                                                    \
+	"seq, command_id, project_id, device_id, node_id, service_id, command_name, paras," \
+	" send_strategy, status, mid, created_ms, expire_ms, sent_ms, delivered_ms,"          \
+	" response_ms, result"
+#define SHADOW_COLUMNS                                                                     \
+	"device_id, service_id, reported, reported_version, reported_time_ms, desired,"     \
+	" desired_version"
+
+static const char *const sql[] = {
+	[SL_MODEL_GET] = "SELECT service_capabilities FROM products"
+			 " WHERE project_id = ?1 AND product_id = ?2",
+	[SL_MODEL_SET] = "UPDATE products SET service_capabilities = ?3"
+			 " WHERE project_id = ?1 AND product_id = ?2",
+	[SL_CODEC_GET] = "SELECT codec_kind, codec_source FROM products"
+			 " WHERE project_id = ?1 AND product_id = ?2",
+	[SL_CODEC_SET] = "UPDATE products SET codec_kind = ?3, codec_source = ?4"
+			 " WHERE project_id = ?1 AND product_id = ?2",
+	[SL_SHADOW_GET] = "SELECT " SHADOW_COLUMNS " FROM shadows"
+			  " WHERE device_id = ?1 AND service_id = ?2",
+	[SL_SHADOW_PUT] = "INSERT OR REPLACE INTO shadows (" SHADOW_COLUMNS ")"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[SL_SHADOW_LIST] = "SELECT " SHADOW_COLUMNS " FROM shadows WHERE device_id = ?1"
+			   " ORDER BY service_id",
+	[SL_SHADOW_DELETE] = "DELETE FROM shadows WHERE device_id = ?1",
+	[SL_CMD_INSERT] = "INSERT INTO commands (command_id, project_id, device_id, node_id,"
+			  " service_id, command_name, paras, send_strategy, status, mid,"
+			  " created_ms, expire_ms, sent_ms, delivered_ms, response_ms, result)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+			  " ?15, ?16)",
+	[SL_CMD_UPDATE] = "UPDATE commands SET status = ?2, mid = ?3, sent_ms = ?4,"
+			  " delivered_ms = ?5, response_ms = ?6, result = ?7"
+			  " WHERE command_id = ?1",
+	[SL_CMD_GET] = "SELECT " COMMAND_COLUMNS " FROM commands WHERE command_id = ?1",
+	[SL_CMD_LIST] = "SELECT " COMMAND_COLUMNS " FROM commands WHERE device_id = ?1"
+			" ORDER BY seq LIMIT ?3 OFFSET ?2",
+	[SL_CMD_COUNT] = "SELECT count(*) FROM commands WHERE device_id = ?1",
+	[SL_CMD_COUNT_OPEN] = "SELECT count(*) FROM commands WHERE device_id = ?1"
+			      " AND status IN " OPEN_STATUSES,
+	[SL_CMD_LOAD_OPEN] = "SELECT " COMMAND_COLUMNS " FROM commands"
+			     " WHERE status IN " OPEN_STATUSES " ORDER BY seq",
+	[SL_CMD_NEXT_PENDING] = "SELECT " COMMAND_COLUMNS " FROM commands"
+				" WHERE node_id = ?1 AND status = 'PENDING' ORDER BY seq LIMIT 1",
+	[SL_CMD_FIND_MID] = "SELECT " COMMAND_COLUMNS " FROM commands"
+			    " WHERE node_id = ?1 AND mid = ?2 AND status IN ('SENT','DELIVERED')"
+			    " ORDER BY seq DESC LIMIT 1",
+	[SL_CMD_DUE] = "SELECT " COMMAND_COLUMNS " FROM commands"
+		       " WHERE (status = 'PENDING' AND expire_ms <= ?1)"
+		       " OR (status = 'DELIVERED' AND delivered_ms <= ?2) ORDER BY seq LIMIT 256",
+};
+
+_Static_assert(sizeof(sql) / sizeof(sql[0]) <= STORE_MORE_STMTS, "more slots needed");
+
+static sqlite3_stmt *prep(struct store *s, enum slot slot)
+{
+	return store_stmt_slot(s, (int)slot, sql[slot]);
+}
+
+static void text(sqlite3_stmt *st, int i, const char *v)
+{
+	sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+static int fail(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	LOG_ERROR("store", "%s: %s", what, sqlite3_errmsg(store_db(s)));
+	sqlite3_reset(st);
+	return -EIO;
+}
+
+/* Steps a statement that returns no rows. */
+static int done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT) {
+		sqlite3_reset(st);
+		return -EEXIST;
+	}
+	if (rc != SQLITE_DONE)
+		return fail(s, st, what);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static char *dup_column(sqlite3_stmt *st, int col, const char *dflt)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	return strdup(v ? v : dflt);
+}
+
+static void copy_column(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	str_copy(dst, cap, v ? v : "");
+}
+
+static int changed(struct store *s, int rc)
+{
+	return rc == 0 && sqlite3_changes(store_db(s)) == 0 ? -ENOENT : rc;
+}
+
+/* Products' models and codecs. */
+
+int store_product_model_get(struct store *s, const char *project_id, const char *product_id,
+			    char **caps_json)
+{
+	sqlite3_stmt *st = prep(s, SL_MODEL_GET);
+	if (!st)
+		return -EIO;
+	text(st, 1, project_id);
+	text(st, 2, product_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW)
+		return fail(s, st, "product model get");
+	*caps_json = dup_column(st, 0, "[]");
+	sqlite3_reset(st);
+	return *caps_json ? 0 : -ENOMEM;
+}
+
+int store_product_model_set(struct store *s, const char *project_id, const char *product_id,
+			    const char *caps_json)
+{
+	sqlite3_stmt *st = prep(s, SL_MODEL_SET);
+	if (!st)
+		return -EIO;
+	text(st, 1, project_id);
+	text(st, 2, product_id);
+	text(st, 3, caps_json);
+	return changed(s, done(s, st, "product model set"));
+}
+
+int store_product_codec_get(struct store *s, const char *project_id, const char *product_id,
+			    char kind[16], char **source)
+{
+	sqlite3_stmt *st = prep(s, SL_CODEC_GET);
+	if (!st)
+		return -EIO;
+	text(st, 1, project_id);
+	text(st, 2, product_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW)
+		return fail(s, st, "product codec get");
+	copy_column(st, 0, kind, 16);
+	*source = dup_column(st, 1, "");
+	sqlite3_reset(st);
+	return *source ? 0 : -ENOMEM;
+}
+
+int store_product_codec_set(struct store *s, const char *project_id, const char *product_id,
+			    const char *kind, const char *source)
+{
+	sqlite3_stmt *st = prep(s, SL_CODEC_SET);
+	if (!st)
+		return -EIO;
+	text(st, 1, project_id);
+	text(st, 2, product_id);
+	text(st, 3, kind);
+	text(st, 4, source);
+	return changed(s, done(s, st, "product codec set"));
+}
+
+/* Shadows. */
+
+void store_shadow_clear(struct store_shadow *sh)
+{
+	if (!sh)
+		return;
+	free(sh->reported);
+	free(sh->desired);
+	sh->reported = sh->desired = NULL;
+}
+
+static int read_shadow(sqlite3_stmt *st, struct store_shadow *sh)
+{
+	memset(sh, 0, sizeof(*sh));
+	copy_column(st, 0, sh->device_id, sizeof(sh->device_id));
+	copy_column(st, 1, sh->service_id, sizeof(sh->service_id));
+	sh->reported = dup_column(st, 2, "{}");
+	sh->reported_version = sqlite3_column_int64(st, 3);
+	sh->reported_time_ms = sqlite3_column_int64(st, 4);
+	sh->desired = dup_column(st, 5, "{}");
+	sh->desired_version = sqlite3_column_int64(st, 6);
+	if (!sh->reported || !sh->desired) {
+		store_shadow_clear(sh);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int store_shadow_get(struct store *s, const char *device_id, const char *service_id,
+		     struct store_shadow *out)
+{
+	sqlite3_stmt *st = prep(s, SL_SHADOW_GET);
+	if (!st)
+		return -EIO;
+	text(st, 1, device_id);
+	text(st, 2, service_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW)
+		return fail(s, st, "shadow get");
+	rc = read_shadow(st, out);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_shadow_put(struct store *s, const struct store_shadow *sh)
+{
+	sqlite3_stmt *st = prep(s, SL_SHADOW_PUT);
+	if (!st)
+		return -EIO;
+	text(st, 1, sh->device_id);
+	text(st, 2, sh->service_id);
+	text(st, 3, sh->reported ? sh->reported : "{}");
+	sqlite3_bind_int64(st, 4, sh->reported_version);
+	sqlite3_bind_int64(st, 5, sh->reported_time_ms);
+	text(st, 6, sh->desired ? sh->desired : "{}");
+	sqlite3_bind_int64(st, 7, sh->desired_version);
+	return done(s, st, "shadow put");
+}
+
+int store_shadow_list(struct store *s, const char *device_id,
+		      int (*cb)(const struct store_shadow *, void *), void *ctx)
+{
+	sqlite3_stmt *st = prep(s, SL_SHADOW_LIST);
+	if (!st)
+		return -EIO;
+	text(st, 1, device_id);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_shadow sh;
+		ret = read_shadow(st, &sh);
+		if (ret == 0)
+			ret = cb(&sh, ctx);
+		store_shadow_clear(&sh);
+		if (ret)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		return fail(s, st, "shadow list");
+	sqlite3_reset(st);
+	return ret;
+}
+
+int store_shadow_delete_device(struct store *s, const char *device_id)
+{
+	sqlite3_stmt *st = prep(s, SL_SHADOW_DELETE);
+	if (!st)
+		return -EIO;
+	text(st, 1, device_id);
+	return done(s, st, "shadow delete");
+}
+
+/* Commands. */
+
+void store_command_clear(struct store_command *c)
+{
+	if (!c)
+		return;
+	free(c->paras);
+	free(c->result);
+	c->paras = c->result = NULL;
+}
+
+static int read_command(sqlite3_stmt *st, struct store_command *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->seq = sqlite3_column_int64(st, 0);
+	copy_column(st, 1, c->command_id, sizeof(c->command_id));
+	copy_column(st, 2, c->project_id, sizeof(c->project_id));
+	copy_column(st, 3, c->device_id, sizeof(c->device_id));
+	copy_column(st, 4, c->node_id, sizeof(c->node_id));
+	copy_column(st, 5, c->service_id, sizeof(c->service_id));
+	copy_column(st, 6, c->command_name, sizeof(c->command_name));
+	c->paras = dup_column(st, 7, "{}");
+	copy_column(st, 8, c->send_strategy, sizeof(c->send_strategy));
+	copy_column(st, 9, c->status, sizeof(c->status));
+	c->mid = sqlite3_column_int(st, 10);
+	c->created_ms = sqlite3_column_int64(st, 11);
+	c->expire_ms = sqlite3_column_int64(st, 12);
+	c->sent_ms = sqlite3_column_int64(st, 13);
+	c->delivered_ms = sqlite3_column_int64(st, 14);
+	c->response_ms = sqlite3_column_int64(st, 15);
+	c->result = dup_column(st, 16, "null");
+	if (!c->paras || !c->result) {
+		store_command_clear(c);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int store_command_insert(struct store *s, struct store_command *c)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_INSERT);
+	if (!st)
+		return -EIO;
+	text(st, 1, c->command_id);
+	text(st, 2, c->project_id);
+	text(st, 3, c->device_id);
+	text(st, 4, c->node_id);
+	text(st, 5, c->service_id);
+	text(st, 6, c->command_name);
+	text(st, 7, c->paras ? c->paras : "{}");
+	text(st, 8, c->send_strategy);
+	text(st, 9, c->status);
+	sqlite3_bind_int(st, 10, c->mid);
+	sqlite3_bind_int64(st, 11, c->created_ms);
+	sqlite3_bind_int64(st, 12, c->expire_ms);
+	sqlite3_bind_int64(st, 13, c->sent_ms);
+	sqlite3_bind_int64(st, 14, c->delivered_ms);
+	sqlite3_bind_int64(st, 15, c->response_ms);
+	text(st, 16, c->result ? c->result : "null");
+	int rc = done(s, st, "command insert");
+	if (rc == 0)
+		c->seq = sqlite3_last_insert_rowid(store_db(s));
+	return rc;
+}
+
+int store_command_update(struct store *s, const struct store_command *c)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_UPDATE);
+	if (!st)
+		return -EIO;
+	text(st, 1, c->command_id);
+	text(st, 2, c->status);
+	sqlite3_bind_int(st, 3, c->mid);
+	sqlite3_bind_int64(st, 4, c->sent_ms);
+	sqlite3_bind_int64(st, 5, c->delivered_ms);
+	sqlite3_bind_int64(st, 6, c->response_ms);
+	text(st, 7, c->result ? c->result : "null");
+	return changed(s, done(s, st, "command update"));
+}
+
+static int one_command(struct store *s, sqlite3_stmt *st, struct store_command *out,
+		       const char *what);
+
+int store_command_get(struct store *s, const char *command_id, struct store_command *out)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_GET);
+	if (!st)
+		return -EIO;
+	text(st, 1, command_id);
+	return one_command(s, st, out, "command get");
+}
+
+static int each_command(struct store *s, sqlite3_stmt *st,
+			int (*cb)(const struct store_command *, void *), void *ctx,
+			const char *what)
+{
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_command c;
+		ret = read_command(st, &c);
+		if (ret == 0)
+			ret = cb(&c, ctx);
+		store_command_clear(&c);
+		if (ret)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		return fail(s, st, what);
+	sqlite3_reset(st);
+	return ret;
+}
+
+static int count(struct store *s, sqlite3_stmt *st, int64_t *out, const char *what)
+{
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return fail(s, st, what);
+	*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int store_command_list(struct store *s, const char *device_id, int64_t offset, int64_t limit,
+		       int (*cb)(const struct store_command *, void *), void *ctx,
+		       int64_t *total)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_COUNT);
+	if (!st)
+		return -EIO;
+	text(st, 1, device_id);
+	int rc = count(s, st, total, "command count");
+	if (rc)
+		return rc;
+	st = prep(s, SL_CMD_LIST);
+	if (!st)
+		return -EIO;
+	text(st, 1, device_id);
+	sqlite3_bind_int64(st, 2, offset);
+	sqlite3_bind_int64(st, 3, limit);
+	return each_command(s, st, cb, ctx, "command list");
+}
+
+int store_command_count_open(struct store *s, const char *device_id, int64_t *n)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_COUNT_OPEN);
+	if (!st)
+		return -EIO;
+	text(st, 1, device_id);
+	return count(s, st, n, "command count open");
+}
+
+int store_command_load_open(struct store *s, int (*cb)(const struct store_command *, void *),
+			    void *ctx)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_LOAD_OPEN);
+	if (!st)
+		return -EIO;
+	return each_command(s, st, cb, ctx, "command load");
+}
+
+/* Steps a statement expected to return at most one command. */
+static int one_command(struct store *s, sqlite3_stmt *st, struct store_command *out,
+		       const char *what)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW)
+		return fail(s, st, what);
+	rc = read_command(st, out);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_command_next_pending(struct store *s, const char *node_id, struct store_command *out)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_NEXT_PENDING);
+	if (!st)
+		return -EIO;
+	text(st, 1, node_id);
+	return one_command(s, st, out, "command next");
+}
+
+int store_command_find_mid(struct store *s, const char *node_id, int mid,
+			   struct store_command *out)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_FIND_MID);
+	if (!st)
+		return -EIO;
+	text(st, 1, node_id);
+	sqlite3_bind_int(st, 2, mid);
+	return one_command(s, st, out, "command find mid");
+}
+
+int store_command_due(struct store *s, int64_t now_ms, int64_t delivered_before_ms,
+		      int (*cb)(const struct store_command *, void *), void *ctx)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_DUE);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int64(st, 2, delivered_before_ms);
+	return each_command(s, st, cb, ctx, "command due");
+}
