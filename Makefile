@@ -5,7 +5,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-asan run test test-fast bench clean
+.PHONY: all deps build build-asan run test test-fast bench bench-dm clean
 
 all: build
 
@@ -35,6 +35,11 @@ test-fast: build
 bench: build
 	./bench/run.sh $(BUILD)
 	./bench/dtls.sh $(BUILD)
+	./bench/dm.sh $(BUILD)
+
+# Only the device-management benchmark (notifications, REST reads).
+bench-dm: build
+	./bench/dm.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

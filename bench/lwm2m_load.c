@@ -18,13 +18,31 @@
  *   --mode lwm2m   phase "register": every device registers (POST /rd?ep=..., expects
  *                  2.01 with Location-Path rd/<id>); phase "update": --updates rounds of
  *                  POST /rd/<id> per registered device, expecting 2.04.
+ *   --mode notify  phase "register"; phase "observe": the devices wait, answering the
+ *                  server's requests, until each has been sent an Observe (the benchmark
+ *                  script makes the server send them through the REST API); phase
+ *                  "notify": --notifications rounds of CON 2.05 notifications per observed
+ *                  device (the observation's token, Observe 2, 3, ..., a /3/0 payload in
+ *                  the format the Observe asked for, the battery level changing), each
+ *                  done when the server's empty ACK comes.
+ *   --mode serve   phase "register", then answer the server's requests (Reads, Observes)
+ *                  until SIGTERM/SIGINT or --max-seconds; phase "serve" says how many.
+ *
+ * In every mode but echo, the devices answer what the server asks of them as a real
+ * client would: a Read or Observe of /3/0, /3/0/0, /3/0/9 or /3/0/20 gets 2.05 with the
+ * value in the format of the Accept option (text for one resource, else --format: TLV or
+ * SenML CBOR), an Observe (Observe 0) also carries an Observe option and makes the
+ * device observed, anything else gets 4.04.
  *
  * Echo mode sends as many Updates (devices x updates) as lwm2m mode's update phase, so the
- * two update rates compare directly. Each phase prints one line of key=value pairs on
+ * two update rates compare directly; with --shape notify it sends notification-shaped
+ * datagrams instead (the same bytes, size and token length as --mode notify's, --format
+ * choosing the payload). Each phase prints one line of key=value pairs on
  * stdout (see bench/README.md); diagnostics go to stderr.
  *
- *   lwm2m_load --mode echo|lwm2m --target IPV4:PORT [--devices N] [--prefix P]
- *              [--updates K] [--window W] [--timeout-ms MS] [--retries R]
+ *   lwm2m_load --mode echo|lwm2m|notify|serve --target IPV4:PORT [--devices N] [--prefix P]
+ *              [--updates K] [--notifications K] [--format tlv|senml-cbor]
+ *              [--shape update|notify] [--window W] [--timeout-ms MS] [--retries R]
  *              [--max-seconds S] [--pid PID] [--net B]
  */
 #include <arpa/inet.h>
@@ -36,6 +54,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -76,6 +95,15 @@
 #define REGISTER_VERSION "lwm2m=1.1"
 #define REGISTER_BINDING "b=U"
 #define OBJECT_LINKS "</1/0>,</3/0>,</19/0>"
+/* Object 3 (Device) as these devices have it: Manufacturer, Battery Level (changing with
+ * every notification), Battery Status. */
+#define DEVICE_OBJECT 3
+#define RES_MANUFACTURER 0
+#define RES_BATTERY_LEVEL 9
+#define RES_BATTERY_STATUS 20
+#define MANUFACTURER "lwm2md"
+/* The largest /3/0 payload: 3 TLVs or 3 SenML records, well under this. */
+#define CONTENT_MAX 64
 
 /* Latency histogram: exact below 2 * HIST_SUB microseconds, then HIST_SUB buckets per
  * power of two (under 1.6 % error), up to 2^HIST_EXP_MAX us; fixed size whatever the
@@ -86,8 +114,8 @@
 #define HIST_EXP_MAX 40
 #define HIST_BUCKETS (2 * HIST_SUB + (HIST_EXP_MAX - HIST_EXP_MIN) * HIST_SUB)
 
-enum mode { MODE_ECHO, MODE_LWM2M };
-enum phase_kind { PHASE_ECHO, PHASE_REGISTER, PHASE_UPDATE };
+enum mode { MODE_ECHO, MODE_LWM2M, MODE_NOTIFY, MODE_SERVE };
+enum phase_kind { PHASE_ECHO, PHASE_REGISTER, PHASE_UPDATE, PHASE_NOTIFY, PHASE_SERVE };
 
 struct options {
 	enum mode mode;
@@ -96,6 +124,9 @@ struct options {
 	uint32_t devices;
 	const char *prefix;
 	uint32_t updates;
+	uint32_t notifications;
+	uint16_t format;      /* COAP_CT_LWM2M_TLV or COAP_CT_SENML_CBOR */
+	bool notify_shape;    /* echo mode: notification-shaped datagrams */
 	uint32_t window;
 	uint32_t timeout_ms;
 	uint32_t retries;
@@ -111,6 +142,17 @@ struct device {
 	bool registered;
 	uint8_t reg_id_len;
 	char reg_id[REG_ID_MAX];
+	/* The device's one observation (of /3/0 or one of its resources), once the server
+	 * asked for it: the token notifications carry, the format it asked for (Accept) and
+	 * the Observe sequence number of the latest response. */
+	bool observed;
+	uint8_t obs_token_len;
+	uint8_t obs_path_len;   /* 2: /3/0, 3: /3/0/<obs_res> */
+	uint8_t battery;        /* Battery Level, 0..100 */
+	uint16_t obs_res;
+	uint16_t obs_format;
+	uint32_t obs_seq;
+	uint8_t obs_token[COAP_TOKEN_MAX];
 };
 
 /* One request in flight. The encoded datagram is kept for retransmission, so memory for
@@ -122,7 +164,8 @@ struct slot {
 	uint16_t mid;
 	uint16_t len;
 	uint32_t dev;
-	uint8_t token[TOKEN_LEN];
+	uint8_t token_len;
+	uint8_t token[COAP_TOKEN_MAX];
 	uint64_t first_ns;
 	uint64_t deadline_ns;
 	uint8_t data[REQ_MAX];
@@ -144,6 +187,7 @@ struct phase {
 	uint64_t err;
 	uint64_t retransmits;
 	uint64_t server_requests;
+	uint64_t req_bytes; /* size of the first request sent, for comparing rigs */
 	uint64_t start_ns;
 	uint64_t end_ns;
 	bool aborted;
@@ -167,7 +211,20 @@ struct load {
 	uint64_t next_check_ns;
 	uint32_t token_seq;
 	struct phase *ph;
+	/* Requests the server sent to the devices, over the whole run, by kind. */
+	uint64_t reads;
+	uint64_t observes;
+	uint64_t refused;
+	uint32_t observed; /* devices with an observation */
 };
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
 
 static uint64_t now_ns(void)
 {
@@ -384,14 +441,162 @@ static int add_text_option(struct coap_msg *m, uint16_t number, const char *s)
 	return coap_msg_add_option(m, number, s, strlen(s));
 }
 
+/* The resources of /3/0 these devices have, in order. */
+static const uint16_t device_resources[] = {RES_MANUFACTURER, RES_BATTERY_LEVEL,
+					    RES_BATTERY_STATUS};
+
+static bool device_has_resource(uint16_t res)
+{
+	for (size_t k = 0; k < sizeof(device_resources) / sizeof(device_resources[0]); k++) {
+		if (device_resources[k] == res)
+			return true;
+	}
+	return false;
+}
+
+/* The integer value of a resource (Battery Level or Status); Manufacturer is a string. */
+static int resource_int(const struct device *d, uint16_t res)
+{
+	return res == RES_BATTERY_LEVEL ? d->battery : 0;
+}
+
+/* Appends one byte; the callers size buf with CONTENT_MAX, which no payload reaches. */
+static void put(uint8_t *buf, size_t cap, size_t *n, uint8_t b)
+{
+	if (*n < cap)
+		buf[*n] = b;
+	(*n)++;
+}
+
+/* A CBOR head for major type 0 (unsigned) or 3 (text) with a value below 256. */
+static void put_cbor_head(uint8_t *buf, size_t cap, size_t *n, uint8_t major, uint8_t v)
+{
+	if (v < 24) {
+		put(buf, cap, n, (uint8_t)(major << 5 | v));
+	} else {
+		put(buf, cap, n, (uint8_t)(major << 5 | 24));
+		put(buf, cap, n, v);
+	}
+}
+
+static void put_cbor_text(uint8_t *buf, size_t cap, size_t *n, const char *t)
+{
+	size_t len = strlen(t);
+	put_cbor_head(buf, cap, n, 3, (uint8_t)len);
+	for (size_t k = 0; k < len; k++)
+		put(buf, cap, n, (uint8_t)t[k]);
+}
+
+/*
+ * Encodes device d's value of /3/0 (path_len 2) or /3/0/res (path_len 3) in format: text
+ * (one resource only), LwM2M TLV (Core §7.4.3: one resource TLV each, 8-bit ids, 1-byte
+ * integers) or SenML CBOR (RFC 8428 §6, Core §7.4.5: bn -2, n 0, v 2, vs 3). Returns the
+ * length, -ENOENT for a resource the device does not have, -ENOTSUP for a format or
+ * path/format pair it cannot give (answered 4.06).
+ */
+static int encode_content(const struct device *d, uint8_t path_len, uint16_t res,
+			  uint16_t format, uint8_t *buf, size_t cap)
+{
+	uint16_t list[3];
+	size_t count = 0;
+	if (path_len == 2) {
+		for (size_t k = 0; k < 3; k++)
+			list[count++] = device_resources[k];
+	} else if (device_has_resource(res)) {
+		list[count++] = res;
+	} else {
+		return -ENOENT;
+	}
+	size_t n = 0;
+	if (format == COAP_CT_TEXT_PLAIN) {
+		if (count != 1)
+			return -ENOTSUP;
+		int len = list[0] == RES_MANUFACTURER
+				  ? snprintf((char *)buf, cap, "%s", MANUFACTURER)
+				  : snprintf((char *)buf, cap, "%d", resource_int(d, list[0]));
+		return len > 0 && (size_t)len < cap ? len : -ENOBUFS;
+	}
+	if (format == COAP_CT_LWM2M_TLV) {
+		for (size_t k = 0; k < count; k++) {
+			/* Type byte: 11 (resource with value), 8-bit id, length in the low 3
+			 * bits (every value here is shorter than 8 bytes). */
+			if (list[k] == RES_MANUFACTURER) {
+				put(buf, cap, &n, (uint8_t)(0xC0 | strlen(MANUFACTURER)));
+				put(buf, cap, &n, (uint8_t)list[k]);
+				for (const char *c = MANUFACTURER; *c; c++)
+					put(buf, cap, &n, (uint8_t)*c);
+			} else {
+				put(buf, cap, &n, 0xC1);
+				put(buf, cap, &n, (uint8_t)list[k]);
+				put(buf, cap, &n, (uint8_t)resource_int(d, list[k]));
+			}
+		}
+	} else if (format == COAP_CT_SENML_CBOR) {
+		put(buf, cap, &n, (uint8_t)(0x80 | count)); /* array of count records */
+		for (size_t k = 0; k < count; k++) {
+			char name[16];
+			bool first = k == 0;
+			put(buf, cap, &n, first ? 0xA3 : 0xA2); /* map of 3 (with bn) or 2 */
+			if (first) {
+				put(buf, cap, &n, 0x21); /* bn (-2) */
+				put_cbor_text(buf, cap, &n, "/3/0/");
+			}
+			put(buf, cap, &n, 0x00); /* n */
+			snprintf(name, sizeof(name), "%u", list[k]);
+			put_cbor_text(buf, cap, &n, name);
+			if (list[k] == RES_MANUFACTURER) {
+				put(buf, cap, &n, 0x03); /* vs */
+				put_cbor_text(buf, cap, &n, MANUFACTURER);
+			} else {
+				put(buf, cap, &n, 0x02); /* v */
+				put_cbor_head(buf, cap, &n, 0, (uint8_t)resource_int(d, list[k]));
+			}
+		}
+	} else {
+		return -ENOTSUP;
+	}
+	return n <= cap ? (int)n : -ENOBUFS;
+}
+
+/* A notification of device d's observation: CON 2.05, the observation's token, the next
+ * Observe number (RFC 7641 §3.4: increasing), its format and the current value. */
+static int build_notification(struct device *d, struct slot *s)
+{
+	struct coap_msg m;
+	uint8_t content[CONTENT_MAX];
+	d->battery = (uint8_t)((d->battery + 1) % 101);
+	d->obs_seq = (d->obs_seq + 1) & 0xFFFFFF;
+	int len = encode_content(d, d->obs_path_len, d->obs_res, d->obs_format, content,
+				 sizeof(content));
+	if (len < 0)
+		return len;
+	int rc = coap_msg_init(&m, COAP_TYPE_CON, COAP_CODE_CONTENT, s->mid, s->token,
+			       s->token_len);
+	if (rc == 0)
+		rc = coap_msg_add_uint_option(&m, COAP_OPTION_OBSERVE, d->obs_seq);
+	if (rc == 0)
+		rc = coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, d->obs_format);
+	if (rc < 0)
+		return rc;
+	coap_msg_set_payload(&m, content, (size_t)len);
+	int n = coap_msg_encode(&m, s->data, sizeof(s->data));
+	if (n < 0)
+		return n;
+	s->len = (uint16_t)n;
+	return 0;
+}
+
 /* Encodes the request of the current phase for device i into s->data. */
 static int build_request(struct load *ld, uint32_t i, struct slot *s)
 {
-	const struct device *d = &ld->dev[i];
+	struct device *d = &ld->dev[i];
+	if (ld->ph->kind == PHASE_NOTIFY || (ld->ph->kind == PHASE_ECHO && ld->opt.notify_shape))
+		return build_notification(d, s);
 	struct coap_msg m;
 	char node[NODE_MAX];
 	char q_ep[NODE_MAX + 4];
-	int rc = coap_msg_init(&m, COAP_TYPE_CON, COAP_CODE_POST, s->mid, s->token, TOKEN_LEN);
+	int rc = coap_msg_init(&m, COAP_TYPE_CON, COAP_CODE_POST, s->mid, s->token,
+			       s->token_len);
 	if (rc < 0)
 		return rc;
 	rc = add_text_option(&m, COAP_OPTION_URI_PATH, "rd");
@@ -469,11 +674,18 @@ static void issue(struct load *ld, uint32_t i, uint64_t now)
 	s->used = true;
 	s->dev = i;
 	s->mid = d->next_mid++;
-	uint32_t t = ld->token_seq++;
-	s->token[0] = (uint8_t)(t >> 24);
-	s->token[1] = (uint8_t)(t >> 16);
-	s->token[2] = (uint8_t)(t >> 8);
-	s->token[3] = (uint8_t)t;
+	if (ld->ph->kind == PHASE_NOTIFY || (ld->ph->kind == PHASE_ECHO && ld->opt.notify_shape)) {
+		/* A notification carries its observation's token. */
+		s->token_len = d->obs_token_len;
+		memcpy(s->token, d->obs_token, d->obs_token_len);
+	} else {
+		uint32_t t = ld->token_seq++;
+		s->token_len = TOKEN_LEN;
+		s->token[0] = (uint8_t)(t >> 24);
+		s->token[1] = (uint8_t)(t >> 16);
+		s->token[2] = (uint8_t)(t >> 8);
+		s->token[3] = (uint8_t)t;
+	}
 	d->slot = (int32_t)si;
 	d->rounds_left--;
 	ld->ph->issued++;
@@ -483,6 +695,8 @@ static void issue(struct load *ld, uint32_t i, uint64_t now)
 		s->len = 0;
 	} else {
 		transmit(ld, s);
+		if (ld->ph->req_bytes == 0)
+			ld->ph->req_bytes = s->len;
 	}
 	s->first_ns = now;
 	s->tries = 1;
@@ -539,22 +753,112 @@ static bool take_location(struct device *d, const struct coap_msg *r)
 	return true;
 }
 
+/* Which part of /3/0 a request's Uri-Path names: sets *path_len (2 or 3) and *res.
+ * Returns 0, or -ENOENT for anything else. */
+static int request_target(const struct coap_msg *r, uint8_t *path_len, uint16_t *res)
+{
+	uint32_t ids[3];
+	size_t n = 0;
+	for (size_t k = 0; k < r->option_count; k++) {
+		const struct coap_option *o = &r->options[k];
+		if (o->number != COAP_OPTION_URI_PATH)
+			continue;
+		if (n == 3 || o->len == 0 || o->len > 5)
+			return -ENOENT;
+		uint32_t v = 0;
+		for (size_t c = 0; c < o->len; c++) {
+			if (o->value[c] < '0' || o->value[c] > '9')
+				return -ENOENT;
+			v = v * 10 + (uint32_t)(o->value[c] - '0');
+		}
+		ids[n++] = v;
+	}
+	if (n < 2 || ids[0] != DEVICE_OBJECT || ids[1] != 0)
+		return -ENOENT;
+	*path_len = (uint8_t)n;
+	*res = n == 3 ? (uint16_t)ids[2] : 0;
+	return 0;
+}
+
+/*
+ * Answers a server's request (Core §6.3.1 Read, §6.4.1 Observe) piggybacked on the ACK
+ * into m: GET of /3/0 or one of its resources gets 2.05 in the Accept's format (text for
+ * one resource, else --format when there is no Accept); with Observe 0 the device records
+ * the observation (RFC 7641 §3.1: the response carries an Observe option), with Observe
+ * 1 it forgets it. Everything else gets 4.04 or 4.06. content must outlive m.
+ */
+static int answer_request(struct load *ld, uint32_t i, const struct coap_msg *r,
+			  struct coap_msg *m, uint8_t *content, size_t cap)
+{
+	struct device *d = &ld->dev[i];
+	uint8_t path_len;
+	uint16_t res;
+	uint8_t code = COAP_CODE_CONTENT;
+	uint32_t accept, observe;
+	bool has_accept = coap_msg_get_uint_option(r, COAP_OPTION_ACCEPT, &accept) == 0;
+	bool has_observe = coap_msg_get_uint_option(r, COAP_OPTION_OBSERVE, &observe) == 0;
+	int len = -ENOENT;
+	uint16_t format = 0;
+	if (r->code == COAP_CODE_GET && request_target(r, &path_len, &res) == 0) {
+		format = has_accept ? (uint16_t)accept
+			 : path_len == 3 ? COAP_CT_TEXT_PLAIN
+					 : ld->opt.format;
+		len = encode_content(d, path_len, res, format, content, cap);
+	}
+	if (len == -ENOTSUP)
+		code = COAP_CODE_NOT_ACCEPTABLE;
+	else if (len < 0)
+		code = COAP_CODE_NOT_FOUND;
+	if (code != COAP_CODE_CONTENT) {
+		ld->refused++;
+		return coap_msg_init(m, COAP_TYPE_ACK, code, r->mid, r->token, r->token_len);
+	}
+	int rc = coap_msg_init(m, COAP_TYPE_ACK, code, r->mid, r->token, r->token_len);
+	if (rc < 0)
+		return rc;
+	if (has_observe && observe == 0) {
+		ld->observes++;
+		if (!d->observed)
+			ld->observed++;
+		d->observed = true;
+		d->obs_token_len = r->token_len;
+		memcpy(d->obs_token, r->token, r->token_len);
+		d->obs_path_len = path_len;
+		d->obs_res = res;
+		d->obs_format = format;
+		d->obs_seq = 1;
+		rc = coap_msg_add_uint_option(m, COAP_OPTION_OBSERVE, d->obs_seq);
+	} else {
+		ld->reads++;
+		if (has_observe && observe == 1 && d->observed && r->token_len == d->obs_token_len &&
+		    memcmp(r->token, d->obs_token, r->token_len) == 0) {
+			d->observed = false;
+			ld->observed--;
+		}
+	}
+	if (rc == 0)
+		rc = coap_msg_add_uint_option(m, COAP_OPTION_CONTENT_FORMAT, format);
+	if (rc == 0)
+		coap_msg_set_payload(m, content, (size_t)len);
+	return rc;
+}
+
 /* Answers a message the server sent on its own: an empty CON (CoAP ping) with RST, a
- * request with 4.04 (these devices have no objects to read), a separate response we no
- * longer wait for with an empty ACK so the server stops retransmitting it. */
+ * request as answer_request says, a separate response we no longer wait for with an
+ * empty ACK so the server stops retransmitting it. */
 static void answer_server(struct load *ld, uint32_t i, const struct coap_msg *r)
 {
 	if (r->type != COAP_TYPE_CON)
 		return;
 	struct coap_msg m;
-	uint8_t out[64];
+	uint8_t out[RESP_MAX];
+	uint8_t content[CONTENT_MAX];
 	int rc;
 	if (r->code == COAP_CODE_EMPTY) {
 		rc = coap_msg_init(&m, COAP_TYPE_RST, COAP_CODE_EMPTY, r->mid, NULL, 0);
 	} else if (COAP_CODE_CLASS(r->code) == 0) {
 		ld->ph->server_requests++;
-		rc = coap_msg_init(&m, COAP_TYPE_ACK, COAP_CODE_NOT_FOUND, r->mid, r->token,
-				   r->token_len);
+		rc = answer_request(ld, i, r, &m, content, sizeof(content));
 	} else {
 		rc = coap_msg_init(&m, COAP_TYPE_ACK, COAP_CODE_EMPTY, r->mid, NULL, 0);
 	}
@@ -567,7 +871,7 @@ static void answer_server(struct load *ld, uint32_t i, const struct coap_msg *r)
 
 static bool token_matches(const struct slot *s, const struct coap_msg *r)
 {
-	return r->token_len == TOKEN_LEN && memcmp(r->token, s->token, TOKEN_LEN) == 0;
+	return r->token_len == s->token_len && memcmp(r->token, s->token, s->token_len) == 0;
 }
 
 /* Handles one datagram from the server to device i. */
@@ -587,7 +891,15 @@ static void on_datagram(struct load *ld, uint32_t i, const uint8_t *buf, size_t 
 			finish(ld, s, OUT_OK, r.code, now);
 		return;
 	}
-	if (s == NULL) {
+	if (kind == PHASE_NOTIFY && s != NULL && r.mid == s->mid &&
+	    (r.type == COAP_TYPE_ACK || r.type == COAP_TYPE_RST)) {
+		/* RFC 7641 §4.5: the server acknowledges a CON notification with an empty ACK;
+		 * an RST means it does not know the observation. */
+		bool ok = r.type == COAP_TYPE_ACK && r.code == COAP_CODE_EMPTY;
+		finish(ld, s, ok ? OUT_OK : OUT_ERR, r.code, now);
+		return;
+	}
+	if (s == NULL || kind == PHASE_NOTIFY) {
 		answer_server(ld, i, &r);
 		return;
 	}
@@ -716,11 +1028,15 @@ static void run_phase(struct load *ld, struct phase *ph)
 	ld->ready_head = 0;
 	ld->ready_count = 0;
 	ld->next_check_ns = UINT64_MAX;
-	uint32_t rounds = ph->kind == PHASE_REGISTER ? 1 : o->updates;
+	uint32_t rounds = ph->kind == PHASE_REGISTER ? 1
+			  : ph->kind == PHASE_NOTIFY ? o->notifications
+						     : o->updates;
 	for (uint32_t i = 0; i < o->devices; i++) {
 		struct device *d = &ld->dev[i];
 		d->rounds_left = 0;
 		if (ph->kind == PHASE_UPDATE && !d->registered)
+			continue;
+		if (ph->kind == PHASE_NOTIFY && !d->observed)
 			continue;
 		d->rounds_left = rounds;
 		if (rounds > 0)
@@ -762,6 +1078,45 @@ static void run_phase(struct load *ld, struct phase *ph)
 	ph->end_ns = now_ns();
 }
 
+/*
+ * No requests of our own: answers the server's until stop_ns, a stop signal, or — when
+ * until_observed — every registered device being observed. Returns true when it ended
+ * for that last reason.
+ */
+static bool serve(struct load *ld, struct phase *ph, uint64_t stop_ns, uint32_t until_observed)
+{
+	struct epoll_event events[EPOLL_BATCH];
+	ld->ph = ph;
+	ph->start_ns = now_ns();
+	bool done = false;
+	while (!stop_requested) {
+		if (until_observed > 0 && ld->observed >= until_observed) {
+			done = true;
+			break;
+		}
+		uint64_t now = now_ns();
+		if (now >= stop_ns)
+			break;
+		int n = epoll_wait(ld->epfd, events, EPOLL_BATCH, WAIT_MS_MAX);
+		for (int k = 0; k < n; k++)
+			on_readable(ld, events[k].data.u32);
+	}
+	ph->end_ns = now_ns();
+	ph->aborted = !done && until_observed > 0;
+	return done;
+}
+
+static void print_serve(const struct load *ld, const struct phase *ph, uint64_t registered)
+{
+	printf("phase=%s devices=%u registered=%" PRIu64 " observed=%u seconds=%.3f"
+	       " server_requests=%" PRIu64 " reads=%" PRIu64 " observes=%" PRIu64
+	       " refused=%" PRIu64 " aborted=%d\n",
+	       ph->name, ld->opt.devices, registered, ld->observed,
+	       (double)(ph->end_ns - ph->start_ns) / 1e9, ph->server_requests, ld->reads,
+	       ld->observes, ld->refused, ph->aborted ? 1 : 0);
+	fflush(stdout);
+}
+
 static void print_phase(const struct load *ld, const struct phase *ph)
 {
 	double secs = (double)(ph->end_ns - ph->start_ns) / 1e9;
@@ -769,12 +1124,12 @@ static void print_phase(const struct load *ld, const struct phase *ph)
 	printf("phase=%s devices=%u requests=%" PRIu64 " ok=%" PRIu64 " lost=%" PRIu64
 	       " err=%" PRIu64 " retransmits=%" PRIu64 " seconds=%.3f rps=%.0f p50_us=%" PRIu64
 	       " p90_us=%" PRIu64 " p99_us=%" PRIu64 " p999_us=%" PRIu64 " max_us=%" PRIu64
-	       " window=%u server_requests=%" PRIu64 " aborted=%d\n",
+	       " window=%u server_requests=%" PRIu64 " aborted=%d req_bytes=%" PRIu64 "\n",
 	       ph->name, ld->opt.devices, ph->requests, ph->ok, ph->lost, ph->err,
 	       ph->retransmits, secs, rps, hist_quantile(&ph->lat, 0.50),
 	       hist_quantile(&ph->lat, 0.90), hist_quantile(&ph->lat, 0.99),
 	       hist_quantile(&ph->lat, 0.999), ph->lat.max, ld->nslots, ph->server_requests,
-	       ph->aborted ? 1 : 0);
+	       ph->aborted ? 1 : 0, ph->req_bytes);
 	fflush(stdout);
 	for (int c = 0; c < 256; c++) {
 		char name[5];
@@ -788,9 +1143,11 @@ static void print_phase(const struct load *ld, const struct phase *ph)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: lwm2m_load --mode echo|lwm2m --target IPV4:PORT [--devices N]\n"
-		"                  [--prefix P] [--updates K] [--window W] [--timeout-ms MS]\n"
-		"                  [--retries R] [--max-seconds S] [--pid PID] [--net B]\n");
+		"usage: lwm2m_load --mode echo|lwm2m|notify|serve --target IPV4:PORT\n"
+		"                  [--devices N] [--prefix P] [--updates K] [--notifications K]\n"
+		"                  [--format tlv|senml-cbor] [--shape update|notify]\n"
+		"                  [--window W] [--timeout-ms MS] [--retries R]\n"
+		"                  [--max-seconds S] [--pid PID] [--net B]\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -800,6 +1157,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		.devices = 1000,
 		.prefix = "bench",
 		.updates = 10,
+		.notifications = 10,
+		.format = COAP_CT_LWM2M_TLV,
 		.window = 256,
 		.timeout_ms = 1000,
 		.retries = 2,
@@ -822,6 +1181,24 @@ static int parse_options(int argc, char **argv, struct options *o)
 				o->mode = MODE_ECHO;
 			else if (strcmp(v, "lwm2m") == 0)
 				o->mode = MODE_LWM2M;
+			else if (strcmp(v, "notify") == 0)
+				o->mode = MODE_NOTIFY;
+			else if (strcmp(v, "serve") == 0)
+				o->mode = MODE_SERVE;
+			else
+				rc = -EINVAL;
+		} else if (strcmp(a, "--notifications") == 0) {
+			rc = parse_u32(v, 0, UPDATES_MAX, &o->notifications);
+		} else if (strcmp(a, "--format") == 0) {
+			if (strcmp(v, "tlv") == 0)
+				o->format = COAP_CT_LWM2M_TLV;
+			else if (strcmp(v, "senml-cbor") == 0)
+				o->format = COAP_CT_SENML_CBOR;
+			else
+				rc = -EINVAL;
+		} else if (strcmp(a, "--shape") == 0) {
+			if (strcmp(v, "update") == 0 || strcmp(v, "notify") == 0)
+				o->notify_shape = v[0] == 'n';
 			else
 				rc = -EINVAL;
 		} else if (strcmp(a, "--target") == 0) {
@@ -905,6 +1282,14 @@ static void fake_registrations(struct load *ld)
 		int n = snprintf(d->reg_id, sizeof(d->reg_id), "e%09" PRIu32, i);
 		d->reg_id_len = (uint8_t)n;
 		d->registered = true;
+		/* The daemon's tokens are 8 bytes; the observation is of /3/0. */
+		d->observed = true;
+		d->obs_token_len = COAP_TOKEN_MAX;
+		for (uint32_t k = 0; k < COAP_TOKEN_MAX; k++)
+			d->obs_token[k] = (uint8_t)((i * 2654435761u) >> (k % 4 * 8) ^ k);
+		d->obs_path_len = 2;
+		d->obs_format = ld->opt.format;
+		d->obs_seq = 1;
 	}
 }
 
@@ -930,12 +1315,42 @@ int main(int argc, char **argv)
 	static struct phase echo = {.name = "echo", .kind = PHASE_ECHO};
 	static struct phase reg = {.name = "register", .kind = PHASE_REGISTER};
 	static struct phase upd = {.name = "update", .kind = PHASE_UPDATE};
+	static struct phase obs = {.name = "observe", .kind = PHASE_SERVE};
+	static struct phase ntf = {.name = "notify", .kind = PHASE_NOTIFY};
+	static struct phase srv = {.name = "serve", .kind = PHASE_SERVE};
 	int status = 0;
+	for (uint32_t i = 0; i < ld.opt.devices; i++)
+		ld.dev[i].battery = (uint8_t)(i % 101);
 	if (ld.opt.mode == MODE_ECHO) {
+		/* An echo of ld.opt.updates rounds; notification-shaped with --shape notify. */
 		fake_registrations(&ld);
 		run_phase(&ld, &echo);
 		print_phase(&ld, &echo);
 		status = echo.ok == echo.requests ? 0 : 1;
+	} else if (ld.opt.mode == MODE_NOTIFY || ld.opt.mode == MODE_SERVE) {
+		struct sigaction sa = {.sa_handler = on_stop_signal};
+		sigemptyset(&sa.sa_mask);
+		if (ld.opt.mode == MODE_SERVE) {
+			sigaction(SIGTERM, &sa, NULL);
+			sigaction(SIGINT, &sa, NULL);
+		}
+		run_phase(&ld, &reg);
+		print_phase(&ld, &reg);
+		uint64_t stop = now_ns() + (uint64_t)ld.opt.max_seconds * 1000 * NS_PER_MS;
+		if (ld.opt.mode == MODE_SERVE) {
+			serve(&ld, &srv, stop, 0);
+			print_serve(&ld, &srv, reg.ok);
+			status = reg.ok == reg.requests ? 0 : 1;
+		} else {
+			/* Observations are made by whoever drives the REST API meanwhile. */
+			bool all = reg.ok > 0 && serve(&ld, &obs, stop, (uint32_t)reg.ok);
+			print_serve(&ld, &obs, reg.ok);
+			if (all) {
+				run_phase(&ld, &ntf);
+				print_phase(&ld, &ntf);
+			}
+			status = all && reg.ok == reg.requests && ntf.ok == ntf.requests ? 0 : 1;
+		}
 	} else {
 		long rss_before = 0, rss_after = 0;
 		bool rss = ld.opt.pid > 0 && read_rss_kb(ld.opt.pid, &rss_before) == 0;
