@@ -311,8 +311,10 @@ static void on_delivered(void *ctx, const struct lwm2m_dm_result *res)
 	dispatch(p, node_id);
 }
 
-/* Encodes c and sends it; on failure c is FAILED. hold: wait for a sleeping device. */
-static int send_command(struct iot_platform *p, struct store_command *c, bool hold)
+/* Encodes c and sends it. When the device cannot be reached now, a queued command
+ * (immediately false) stays PENDING and -EAGAIN is returned; any other failure makes c
+ * FAILED. */
+static int send_command(struct iot_platform *p, struct store_command *c, bool immediately)
 {
 	struct store_device dev;
 	int rc = store_device_get(p->deps.store, c->project_id, c->device_id, &dev);
@@ -349,10 +351,12 @@ static int send_command(struct iot_platform *p, struct store_command *c, bool ho
 				       .accept = -1, .content_format = CONTENT_OPAQUE,
 				       .payload = payload, .payload_len = len,
 				       .timeout_ms = 60000 };
-	rc = lwm2m_requests_send(p->deps.requests, c->node_id, &dm, hold, on_delivered, f,
+	rc = lwm2m_requests_send(p->deps.requests, c->node_id, &dm, false, on_delivered, f,
 				 &f->handle);
 	if (rc != 0) {
 		free(f);
+		if (!immediately && (rc == -ENOTCONN || rc == -EAGAIN))
+			return -EAGAIN; /* it goes when the device next speaks */
 		command_set(p, c, "FAILED",
 			    json_pack("{s:s}", "error",
 				      rc == -ENOTCONN || rc == -EAGAIN ? "the device is not reachable now"
@@ -372,9 +376,9 @@ static void dispatch(struct iot_platform *p, const char *node_id)
 		struct store_command c;
 		if (store_command_next_pending(p->deps.store, node_id, &c) != 0)
 			return;
-		int rc = send_command(p, &c, true);
+		int rc = send_command(p, &c, false);
 		store_command_clear(&c);
-		if (rc == 0)
+		if (rc == 0 || rc == -EAGAIN)
 			return;
 		/* That one FAILED: go on with the next. */
 	}
@@ -693,7 +697,7 @@ int iot_platform_command_create(struct iot_platform *p, const struct store_devic
 		if (find_in_flight(p, dev->node_id)) {
 			/* In order behind the one in flight; it goes when that one settles. */
 		} else {
-			send_command(p, out, false);
+			send_command(p, out, true);
 		}
 	} else {
 		dispatch(p, dev->node_id);

@@ -1,0 +1,519 @@
+/*
+ * Integration tests of the platform layer: a binary NB-IoT water meter that reports
+ * [msg id 0, battery %, flow in litres (uint32, big-endian)] on 19/0/0 and takes
+ * SET_INTERVAL on 19/1/0 ([1, mid, interval]) answering [2, mid, errcode, result].
+ * The same scenario runs with a declarative codec and with a JavaScript codec. The
+ * device is the test on a raw UDP socket, so every byte the platform sends is checked.
+ *
+ * Covered: product model and codec validation through the API; the codec test route;
+ * the uplink observation, reports into the shadow; a command immediately (PUT /19/1/0,
+ * 2.04 → DELIVERED, deviceRsp → SUCCESSFUL); a delayed command to an offline device
+ * going out when it registers, across a daemon restart; expiry; the per-device limit;
+ * codecs that throw, loop forever or return nonsense — error counted, daemon fine.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "harness.h"
+
+static const char model[] =
+	"[{\"service_id\":\"WaterMeter\",\"service_type\":\"WaterMeter\","
+	"  \"properties\":[{\"property_name\":\"battery\",\"data_type\":\"int\",\"min\":0,"
+	"                   \"max\":100,\"method\":\"R\"},"
+	"                  {\"property_name\":\"flow\",\"data_type\":\"long\",\"min\":0,"
+	"                   \"method\":\"R\"}],"
+	"  \"commands\":[{\"command_name\":\"SET_INTERVAL\","
+	"    \"paras\":[{\"para_name\":\"interval\",\"data_type\":\"int\",\"required\":true,"
+	"               \"min\":1,\"max\":65535}],"
+	"    \"responses\":[{\"response_name\":\"ACK\",\"paras\":[{\"para_name\":\"result\","
+	"                    \"data_type\":\"int\"}]}]}]}]";
+
+static const char layout[] =
+	"{\"message_id\":{\"offset\":0,\"type\":\"uint8\"},\"messages\":["
+	"{\"id\":0,\"kind\":\"report\",\"service_id\":\"WaterMeter\",\"fields\":["
+	" {\"name\":\"battery\",\"offset\":1,\"type\":\"uint8\"},"
+	" {\"name\":\"flow\",\"offset\":2,\"type\":\"uint32\"}]},"
+	"{\"id\":1,\"kind\":\"command\",\"service_id\":\"WaterMeter\",\"command\":\"SET_INTERVAL\","
+	" \"fields\":[{\"name\":\"mid\",\"offset\":1,\"type\":\"uint16\",\"role\":\"mid\"},"
+	"  {\"name\":\"interval\",\"offset\":3,\"type\":\"uint16\"}]},"
+	"{\"id\":2,\"kind\":\"response\",\"service_id\":\"WaterMeter\",\"command\":\"SET_INTERVAL\","
+	" \"fields\":[{\"name\":\"mid\",\"offset\":1,\"type\":\"uint16\",\"role\":\"mid\"},"
+	"  {\"name\":\"errcode\",\"offset\":3,\"type\":\"uint8\",\"role\":\"errcode\"},"
+	"  {\"name\":\"result\",\"offset\":4,\"type\":\"uint8\"}]}]}";
+
+static const char script[] =
+	"function decode(payload, topic) {\n"
+	"  var id = payload[0];\n"
+	"  if (id === 0)\n"
+	"    return JSON.stringify({msgType: 'deviceReq', data: [{serviceId: 'WaterMeter',\n"
+	"      serviceData: {battery: payload[1], flow: ((payload[2] << 24) >>> 0) +\n"
+	"        (payload[3] << 16) + (payload[4] << 8) + payload[5]}}]});\n"
+	"  if (id === 2)\n"
+	"    return JSON.stringify({msgType: 'deviceRsp', mid: (payload[1] << 8) | payload[2],\n"
+	"      errcode: payload[3], body: {result: payload[4]}});\n"
+	"  throw new Error('unknown message ' + id);\n"
+	"}\n"
+	"function encode(json) {\n"
+	"  var req = JSON.parse(json);\n"
+	"  var v = req.paras.interval;\n"
+	"  return [1, (req.mid >> 8) & 0xFF, req.mid & 0xFF, (v >> 8) & 0xFF, v & 0xFF];\n"
+	"}\n";
+
+struct fixture {
+	struct daemon_proc d;
+	int fd;
+	char reg_id[32];
+	uint8_t obs_token[8];
+	size_t obs_token_len;
+	uint32_t obs_seq;
+	const char *kind; /* "declarative" or "js" */
+};
+
+static void api_ok(struct daemon_proc *d, const char *method, const char *path, json_t *body,
+		   int want, char *resp, size_t cap)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	int status = http_call(d, method, path, text, resp, cap);
+	free(text);
+	json_decref(body);
+	if (status != want)
+		fail_msg("%s %s: %d, not %d: %s", method, path, status, want, resp);
+}
+
+static void put_codec(struct fixture *f, const char *kind, const char *source)
+{
+	char resp[16384];
+	api_ok(&f->d, "PUT", "/v5/iot/p1/products/wm/codec",
+	       json_pack("{s:s, s:s}", "kind", kind, "source", source), 200, resp, sizeof(resp));
+}
+
+static struct fixture *start(const char *kind, const char *const *args)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	f->kind = kind;
+	daemon_start(&f->d, args);
+	char resp[16384];
+	json_error_t e;
+	json_t *caps = json_loads(model, 0, &e);
+	assert_non_null(caps);
+	api_ok(&f->d, "POST", "/v5/iot/p1/products",
+	       json_pack("{s:s, s:s, s:s, s:o}", "product_id", "wm", "name", "Water meter",
+			 "data_format", "binary", "service_capabilities", caps),
+	       201, resp, sizeof(resp));
+	put_codec(f, kind, strcmp(kind, "js") == 0 ? script : layout);
+	api_ok(&f->d, "POST", "/v5/iot/p1/devices",
+	       json_pack("{s:s, s:s, s:s}", "device_id", "wm_meter1", "node_id", "meter1",
+			 "product_id", "wm"),
+	       201, resp, sizeof(resp));
+	f->fd = coap_socket("127.0.0.1:0");
+	return f;
+}
+
+static int setup_decl(void **state)
+{
+	*state = start("declarative", NULL);
+	return 0;
+}
+
+static int setup_js(void **state)
+{
+	*state = start("js", NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	close(f->fd);
+	daemon_cleanup(&f->d);
+	free(f);
+	return 0;
+}
+
+/* The next request from the server, parsed into m (pointers into buf). */
+static void device_receive(struct fixture *f, struct coap_msg *m, uint8_t *buf, size_t cap)
+{
+	ssize_t n = coap_recv_raw(f->fd, buf, cap, 5000);
+	if (n <= 0)
+		fail_msg("the device got no request");
+	assert_int_equal(coap_msg_parse(m, buf, (size_t)n), 0);
+}
+
+static void assert_path(const struct coap_msg *m, const char *want)
+{
+	char path[64];
+	assert_true(coap_msg_get_path(m, path, sizeof(path)) > 0);
+	assert_string_equal(path, want);
+}
+
+/* Sends a message of type/code with token, Content-Format opaque, Observe (when >= 0). */
+static void device_send(struct fixture *f, uint8_t type, uint8_t code, uint16_t mid,
+			const uint8_t *token, size_t token_len, long observe, const void *payload,
+			size_t len)
+{
+	struct coap_msg m;
+	uint8_t out[1500];
+	assert_int_equal(coap_msg_init(&m, type, code, mid, token, token_len), 0);
+	if (observe >= 0)
+		assert_int_equal(coap_msg_add_uint_option(&m, COAP_OPTION_OBSERVE, (uint32_t)observe), 0);
+	if (len) {
+		assert_int_equal(coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, 42), 0);
+		coap_msg_set_payload(&m, payload, len);
+	}
+	int n = coap_msg_encode(&m, out, sizeof(out));
+	assert_true(n > 0);
+	coap_send_raw(f->fd, &f->d.coap, out, (size_t)n);
+}
+
+/* Registers, and answers the platform's Observe of /19/0/0 with a first report. */
+static void register_and_observe(struct fixture *f, const uint8_t *first, size_t len)
+{
+	assert_int_equal(coap_register(f->fd, &f->d.coap, "meter1", "300", "</3/0>,</19/0>,</19/1>",
+				       f->reg_id),
+			 COAP_CODE_CREATED);
+	struct coap_msg m;
+	uint8_t buf[1500];
+	device_receive(f, &m, buf, sizeof(buf));
+	assert_int_equal(m.code, COAP_CODE_GET);
+	assert_path(&m, "/19/0/0");
+	uint32_t v;
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_OBSERVE, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_ACCEPT, &v), 0);
+	assert_int_equal(v, 42);
+	memcpy(f->obs_token, m.token, m.token_len);
+	f->obs_token_len = m.token_len;
+	f->obs_seq = 1;
+	device_send(f, COAP_TYPE_ACK, COAP_CODE_CONTENT, m.mid, m.token, m.token_len, f->obs_seq,
+		    first, len);
+}
+
+/* A report or answer on the uplink: a CON notification, ACKed by the server. */
+static void notify(struct fixture *f, const uint8_t *payload, size_t len)
+{
+	static uint16_t mid = 0x4000;
+	device_send(f, COAP_TYPE_CON, COAP_CODE_CONTENT, ++mid, f->obs_token, f->obs_token_len,
+		    ++f->obs_seq, payload, len);
+	uint8_t buf[256];
+	struct coap_msg ack;
+	ssize_t n = coap_recv_raw(f->fd, buf, sizeof(buf), 3000);
+	assert_true(n > 0);
+	assert_int_equal(coap_msg_parse(&ack, buf, (size_t)n), 0);
+	assert_int_equal(ack.type, COAP_TYPE_ACK);
+	assert_int_equal(ack.mid, mid);
+}
+
+/* The shadow's reported properties of WaterMeter, polled until version reaches want. */
+static json_t *shadow_reported(struct fixture *f, int want_version)
+{
+	char resp[8192];
+	for (int i = 0; i < 100; i++) {
+		api_ok(&f->d, "GET", "/v5/iot/p1/devices/wm_meter1/shadow", NULL, 200, resp,
+		       sizeof(resp));
+		json_t *j = json_loads(resp, 0, NULL);
+		json_t *svc = json_array_get(json_object_get(j, "shadow"), 0);
+		json_t *rep = json_object_get(svc, "reported");
+		if (rep && json_integer_value(json_object_get(rep, "version")) >= want_version) {
+			assert_string_equal(json_string_value(json_object_get(svc, "service_id")),
+					    "WaterMeter");
+			json_t *props = json_incref(json_object_get(rep, "properties"));
+			json_decref(j);
+			return props;
+		}
+		json_decref(j);
+		usleep(20000);
+	}
+	fail_msg("the shadow never reached version %d: %s", want_version, resp);
+	return NULL;
+}
+
+static json_int_t prop(json_t *props, const char *name)
+{
+	return json_integer_value(json_object_get(props, name));
+}
+
+/* The command's JSON, polled until its status is want. */
+static json_t *command_wait(struct fixture *f, const char *id, const char *want)
+{
+	char path[256], resp[8192];
+	snprintf(path, sizeof(path), "/v5/iot/p1/devices/wm_meter1/async-commands/%s", id);
+	for (int i = 0; i < 150; i++) {
+		api_ok(&f->d, "GET", path, NULL, 200, resp, sizeof(resp));
+		json_t *j = json_loads(resp, 0, NULL);
+		if (strcmp(json_string_value(json_object_get(j, "status")), want) == 0)
+			return j;
+		json_decref(j);
+		usleep(20000);
+	}
+	fail_msg("command %s never became %s: %s", id, want, resp);
+	return NULL;
+}
+
+/* Creates a SET_INTERVAL command; returns its JSON. */
+static json_t *command_create(struct fixture *f, int interval, const char *strategy,
+			      int expire, int want_status, char *resp, size_t cap)
+{
+	json_t *body = json_pack("{s:s, s:s, s:{s:i}, s:s}", "service_id", "WaterMeter",
+				 "command_name", "SET_INTERVAL", "paras", "interval", interval,
+				 "send_strategy", strategy);
+	if (expire >= 0)
+		json_object_set_new(body, "expire_time", json_integer(expire));
+	api_ok(&f->d, "POST", "/v5/iot/p1/devices/wm_meter1/async-commands", body, want_status,
+	       resp, cap);
+	return want_status == 201 ? json_loads(resp, 0, NULL) : NULL;
+}
+
+/* The device takes PUT /19/1/0 and checks its bytes: [1, mid, interval]. Returns mid. */
+static int device_take_command(struct fixture *f, int interval)
+{
+	struct coap_msg m;
+	uint8_t buf[1500];
+	device_receive(f, &m, buf, sizeof(buf));
+	assert_int_equal(m.code, COAP_CODE_PUT);
+	assert_path(&m, "/19/1/0");
+	uint32_t ct;
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, &ct), 0);
+	assert_int_equal(ct, 42);
+	assert_int_equal(m.payload_len, 5);
+	assert_int_equal(m.payload[0], 1);
+	assert_int_equal((m.payload[3] << 8) | m.payload[4], interval);
+	int mid = (m.payload[1] << 8) | m.payload[2];
+	device_send(f, COAP_TYPE_ACK, COAP_CODE_CHANGED, m.mid, m.token, m.token_len, -1, NULL, 0);
+	return mid;
+}
+
+static void test_report_and_command(void **state)
+{
+	struct fixture *f = *state;
+	char resp[8192];
+	static const uint8_t first[] = { 0, 87, 0x00, 0x01, 0x86, 0xA0 }; /* 87 %, 100000 l */
+	register_and_observe(f, first, sizeof(first));
+	json_t *props = shadow_reported(f, 1);
+	assert_int_equal(prop(props, "battery"), 87);
+	assert_int_equal(prop(props, "flow"), 100000);
+	json_decref(props);
+
+	static const uint8_t second[] = { 0, 86, 0xFF, 0xFF, 0xFF, 0xFF };
+	notify(f, second, sizeof(second));
+	props = shadow_reported(f, 2);
+	assert_int_equal(prop(props, "battery"), 86);
+	assert_int_equal(prop(props, "flow"), 4294967295LL);
+	json_decref(props);
+
+	/* A report the model refuses (battery 101) changes nothing. */
+	static const uint8_t bad[] = { 0, 101, 0, 0, 0, 1 };
+	notify(f, bad, sizeof(bad));
+	usleep(100000);
+	props = shadow_reported(f, 2);
+	assert_int_equal(prop(props, "battery"), 86);
+	json_decref(props);
+
+	/* A command, immediately: PUT /19/1/0 → 2.04 DELIVERED → deviceRsp SUCCESSFUL. */
+	json_t *cmd = command_create(f, 300, "immediately", -1, 201, resp, sizeof(resp));
+	const char *id = json_string_value(json_object_get(cmd, "command_id"));
+	int mid = device_take_command(f, 300);
+	assert_int_equal(mid, json_integer_value(json_object_get(cmd, "mid")));
+	json_decref(command_wait(f, id, "DELIVERED"));
+	uint8_t answer[] = { 2, (uint8_t)(mid >> 8), (uint8_t)mid, 0, 1 };
+	notify(f, answer, sizeof(answer));
+	json_t *done = command_wait(f, id, "SUCCESSFUL");
+	json_t *result = json_object_get(done, "result");
+	assert_int_equal(json_integer_value(json_object_get(result, "errcode")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(result, "body"),
+							    "result")),
+			 1);
+	assert_true(json_is_string(json_object_get(done, "sent_time")));
+	assert_true(json_is_string(json_object_get(done, "delivered_time")));
+	assert_true(json_is_string(json_object_get(done, "response_time")));
+	json_decref(done);
+	json_decref(cmd);
+
+	/* Bad commands are refused with the field named. */
+	json_decref(command_create(f, 0, "immediately", -1, 400, resp, sizeof(resp)));
+	assert_non_null(strstr(resp, "paras.interval: 0 is below min 1"));
+	json_decref(command_create(f, 5, "sometime", -1, 400, resp, sizeof(resp)));
+	assert_non_null(strstr(resp, "send_strategy"));
+	json_decref(command_create(f, 5, "delay", 172801, 400, resp, sizeof(resp)));
+	assert_non_null(strstr(resp, "expire_time"));
+
+	/* The commands list has the one command. */
+	api_ok(&f->d, "GET", "/v5/iot/p1/devices/wm_meter1/async-commands", NULL, 200, resp,
+	       sizeof(resp));
+	assert_non_null(strstr(resp, "\"count\":1"));
+}
+
+static void test_delayed_command_survives_restart(void **state)
+{
+	struct fixture *f = *state;
+	char resp[8192];
+	/* The device is offline: a delayed command waits, PENDING. */
+	json_t *cmd = command_create(f, 60, "delay", -1, 201, resp, sizeof(resp));
+	char id[64];
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(cmd, "command_id")));
+	assert_string_equal(json_string_value(json_object_get(cmd, "status")), "PENDING");
+	json_decref(cmd);
+	/* An immediate command to an offline device fails at once. */
+	cmd = command_create(f, 61, "immediately", -1, 201, resp, sizeof(resp));
+	json_decref(command_wait(f, json_string_value(json_object_get(cmd, "command_id")), "FAILED"));
+	json_decref(cmd);
+
+	daemon_stop(&f->d);
+	daemon_restart(&f->d, NULL);
+
+	/* It registers: the observation, then the command. */
+	static const uint8_t first[] = { 0, 50, 0, 0, 0, 7 };
+	register_and_observe(f, first, sizeof(first));
+	int mid = device_take_command(f, 60);
+	json_decref(command_wait(f, id, "DELIVERED"));
+	uint8_t answer[] = { 2, (uint8_t)(mid >> 8), (uint8_t)mid, 3, 0 };
+	notify(f, answer, sizeof(answer));
+	json_t *done = command_wait(f, id, "FAILED"); /* errcode 3 */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(done, "result"),
+							    "errcode")),
+			 3);
+	json_decref(done);
+}
+
+static void test_expiry_and_limit(void **state)
+{
+	struct fixture *f = *state;
+	char resp[8192];
+	json_t *cmd = command_create(f, 10, "delay", 1, 201, resp, sizeof(resp));
+	json_decref(command_wait(f, json_string_value(json_object_get(cmd, "command_id")),
+				 "EXPIRED"));
+	json_decref(cmd);
+	/* --max-pending-commands 2: the third open command is refused. */
+	json_decref(command_create(f, 11, "delay", -1, 201, resp, sizeof(resp)));
+	json_decref(command_create(f, 12, "delay", -1, 201, resp, sizeof(resp)));
+	json_decref(command_create(f, 13, "delay", -1, 400, resp, sizeof(resp)));
+	assert_non_null(strstr(resp, "already has 2 open commands"));
+}
+
+static int setup_limit(void **state)
+{
+	static const char *const args[] = { "--max-pending-commands", "2", NULL };
+	*state = start("declarative", args);
+	return 0;
+}
+
+static long metric(struct fixture *f, const char *name)
+{
+	char resp[32768];
+	assert_int_equal(http_call(&f->d, "GET", "/metrics", NULL, resp, sizeof(resp)), 200);
+	/* The sample line, not the # HELP / # TYPE lines naming it. */
+	char line[128];
+	snprintf(line, sizeof(line), "\n%s ", name);
+	const char *p = strstr(resp, line);
+	return p ? strtol(p + strlen(line), NULL, 10) : -1;
+}
+
+/* Codecs that throw, loop or return nonsense: an error each, the daemon fine. */
+static void test_bad_scripts(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t first[] = { 0, 40, 0, 0, 0, 1 };
+	register_and_observe(f, first, sizeof(first));
+	json_decref(shadow_reported(f, 1));
+	static const char *const scripts[] = {
+		"function decode(p) { throw new Error('broken meter'); }",
+		"function decode(p) { while (true) {} }",
+		"function decode(p) { return '{not json'; }",
+		"function decode(p) { return JSON.stringify({msgType: 'deviceReq', data: 5}); }",
+	};
+	long before = metric(f, "lwm2md_codec_errors_total");
+	for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+		put_codec(f, "js", scripts[i]);
+		static const uint8_t report[] = { 0, 41, 0, 0, 0, 2 };
+		notify(f, report, sizeof(report));
+	}
+	long after = -1;
+	for (int i = 0; i < 100 && after < before + 4; i++) {
+		usleep(20000);
+		after = metric(f, "lwm2md_codec_errors_total");
+	}
+	assert_int_equal(after, before + 4);
+	/* Nothing reached the shadow; a good codec again, and reports flow. */
+	put_codec(f, "js", script);
+	static const uint8_t good[] = { 0, 42, 0, 0, 0, 3 };
+	notify(f, good, sizeof(good));
+	json_t *props = shadow_reported(f, 2);
+	assert_int_equal(prop(props, "battery"), 42);
+	json_decref(props);
+
+	/* What does not compile is refused at upload, naming the problem. */
+	char resp[4096];
+	api_ok(&f->d, "PUT", "/v5/iot/p1/products/wm/codec",
+	       json_pack("{s:s, s:s}", "kind", "js", "source", "function decode( {"), 400, resp,
+	       sizeof(resp));
+	assert_non_null(strstr(resp, "does not compile"));
+	api_ok(&f->d, "PUT", "/v5/iot/p1/products/wm/codec",
+	       json_pack("{s:s, s:s}", "kind", "declarative", "source", "{\"messages\":[{\"id\":0,"
+							"\"kind\":\"report\",\"service_id\":\"S\",\"fields\":[{\"name\":\"x\","
+							"\"offset\":1,\"type\":\"uint12\"}]}],"
+							"\"message_id\":{\"offset\":0,\"type\":\"uint8\"}}"),
+	       400, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "uint12"));
+}
+
+static void test_codec_test_route_and_model_errors(void **state)
+{
+	struct fixture *f = *state;
+	char resp[8192];
+	api_ok(&f->d, "POST", "/v5/iot/p1/products/wm/codec/test",
+	       json_pack("{s:s}", "payload_hex", "005700000064"), 200, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "\"battery\":87"));
+	assert_non_null(strstr(resp, "\"flow\":100"));
+	api_ok(&f->d, "POST", "/v5/iot/p1/products/wm/codec/test",
+	       json_pack("{s:{s:s, s:s, s:s, s:{s:i}, s:i}}", "cloud_req", "msgType", "cloudReq",
+			 "serviceId", "WaterMeter", "cmd", "SET_INTERVAL", "paras", "interval", 600,
+			 "mid", 258),
+	       200, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "\"payload_hex\":\"0101020258\""));
+	api_ok(&f->d, "POST", "/v5/iot/p1/products/wm/codec/test",
+	       json_pack("{s:s}", "payload_hex", "07"), 400, resp, sizeof(resp));
+	api_ok(&f->d, "POST", "/v5/iot/p1/products/wm/codec/test",
+	       json_pack("{s:s}", "payload_hex", "zz"), 400, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "payload_hex"));
+
+	/* A bad model is refused, naming the field, and the stored one stays. */
+	json_t *bad = json_loads("[{\"service_id\":\"S\",\"properties\":[{\"property_name\":\"p\","
+				 "\"data_type\":\"float\"}]}]",
+				 0, NULL);
+	api_ok(&f->d, "PUT", "/v5/iot/p1/products/wm", json_pack("{s:o}", "service_capabilities", bad),
+	       400, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "service_capabilities[0].properties[0].data_type"));
+	api_ok(&f->d, "GET", "/v5/iot/p1/products/wm", NULL, 200, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "\"service_id\":\"WaterMeter\""));
+	api_ok(&f->d, "GET", "/v5/iot/p1/products/wm/codec", NULL, 200, resp, sizeof(resp));
+	assert_non_null(strstr(resp, strcmp(f->kind, "js") == 0 ? "\"kind\":\"js\""
+								: "\"kind\":\"declarative\""));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_report_and_command, setup_decl, teardown),
+		cmocka_unit_test_setup_teardown(test_report_and_command, setup_js, teardown),
+		cmocka_unit_test_setup_teardown(test_delayed_command_survives_restart, setup_decl,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_delayed_command_survives_restart, setup_js,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_and_limit, setup_limit, teardown),
+		cmocka_unit_test_setup_teardown(test_codec_test_route_and_model_errors, setup_decl,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_codec_test_route_and_model_errors, setup_js,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bad_scripts, setup_js, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
