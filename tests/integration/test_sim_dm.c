@@ -709,6 +709,42 @@ static void test_bad_content(void **state)
 			 200);
 }
 
+/* --tree: extra resources from a SenML JSON file; an object no model knows is
+ * registered, read and written with the types its SenML values have. */
+static void test_tree_file(void **state)
+{
+	struct fixture *f = *state;
+	char path[320], arg[400];
+	snprintf(path, sizeof(path), "%s/tree.json", f->d.dir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("[{\"bn\":\"/3303/0/\",\"n\":\"5700\",\"v\":21.5},"
+	      "{\"n\":\"5701\",\"vs\":\"Cel\"},{\"bn\":\"/3/0/\",\"n\":\"17\",\"vs\":\"meter\"}]",
+	      fp);
+	fclose(fp);
+	snprintf(arg, sizeof(arg), "--tree %s", path);
+	sim_start(f, arg);
+	char v[256];
+	assert_int_equal(api_device_field(&f->d, f->dev, "object_links", v, sizeof(v)), 0);
+	assert_non_null(strstr(v, "</3303/0>"));
+	json_t *a = dm_read(f, "3303/0", "senml-json", "2.05");
+	json_t *t = value_of(a, "/3303/0/5700");
+	assert_true(json_is_real(t) && json_real_value(t) == 21.5);
+	expect_str(a, "/3303/0/5701", "Cel", "tree");
+	json_decref(a);
+	a = dm_read(f, "3/0/17", NULL, "2.05");
+	expect_str(a, "/3/0/17", "meter", "tree typed by the model");
+	json_decref(a);
+	a = api(f, "PUT", "/lwm2m/3303/0/5701?timeout=5",
+		"{\"format\":\"senml-json\",\"values\":[{\"path\":\"/3303/0/5701\",\"value\":\"K\"}]}",
+		200);
+	expect_code(a, "2.04", "write untyped");
+	json_decref(a);
+	a = dm_read(f, "3303/0/5701", "senml-json", "2.05");
+	expect_str(a, "/3303/0/5701", "K", "write untyped");
+	json_decref(a);
+}
+
 /* Known daemon bugs: these tests assert what docs/api.md promises and are skipped unless
  * LWM2MD_RUN_KNOWN_BUGS is set, so that the suite stays green until the daemon is fixed. */
 static void skip_known_bug(const char *bug)
@@ -780,6 +816,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_mode, setup_queue_udp, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_mode, setup_queue_dtls, teardown),
 		BOTH(test_bad_content),
+		cmocka_unit_test_setup_teardown(test_tree_file, setup_udp, teardown),
 		cmocka_unit_test_setup_teardown(test_bug_attribute_without_value, setup_udp,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bug_queue_wake_by_notification,
