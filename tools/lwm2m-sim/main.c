@@ -21,9 +21,13 @@
  * "failed handshake -0xXXXX <mbedTLS's text>"; --no-ep registers without
  * the ep parameter, as LwM2M 1.1 allows over DTLS (the server takes the PSK identity).
  *
+ * --bad-content FORMATS makes Reads answered in those formats (tlv, senml-json,
+ * senml-cbor, oma-json) carry a malformed payload, for the server's error path.
+ *
  * Queue mode (--binding UQ --sleep-after MS --wake-every MS) plays a sleeping NB-IoT
  * device: MS after the last datagram it sent it stops listening (what arrives is read and
- * dropped), and every --wake-every it wakes with an Update and answers what comes.
+ * dropped), and every --wake-every it wakes with an Update and answers what comes; a
+ * notification that comes due wakes it too.
  *
  * Limits, on purpose: notifications are CON but sent once (no retransmission); no
  * Block2 for answers (they must fit one datagram, 1200 bytes); epmin/epmax are stored and
