@@ -7,20 +7,31 @@
  *   registered rd/<id>    updated 2.04    deregistered 2.02    failed <step> <code>
  * It exits 0 when every step got the answer LwM2M prescribes, 1 otherwise.
  *
- *   lwm2m-sim --server HOST:PORT --ep NAME [--lifetime S] [--binding B] [--version V]
- *             [--objects LINKS] [--updates N] [--interval MS] [--deregister]
- *             [--block-size 16..1024] [--bind HOST:PORT]
- *             [--psk-identity ID --psk HEX [--ciphersuite ccm8|cbc] [--no-ep]]
- *             [--serve SECONDS]
- *
- * With --serve it stays registered for that long after registering and answers the
- * server's Reads of a few Device-object resources (text/plain), printing
- * "answered GET /3/0/9 2.05" per request.
+ * With --serve it stays registered for that long and answers every Device Management
+ * request of the server from its object tree (sim_tree.c: /0/0, /1/0, /3/0, /19/0, /19/1
+ * and --tree's values): Read at each level in every format the values fit, Discover,
+ * Write (replace and update), Write-Attributes, Execute, Create, Delete, Read-/Write-/
+ * Observe-Composite and Observe, with notifications on change and at pmax (sim_dm.c). It
+ * prints one line per request and notification:
+ *   answered GET /3/0 2.05 ct=11542    executed /3/0/4 args=<...>    notified /3/0/9 seq=3
+ *   cancelled observation /3/0/9 by RST    sent /dp 2.04    sleeping    dropped datagram
  *
  * With --psk-identity and --psk it talks CoAP over DTLS 1.2 (mbedTLS, dtls_client.c), with
  * the same CON retransmission inside the session, printing "handshake <suite>" or
  * "failed handshake -0xXXXX <mbedTLS's text>"; --no-ep registers without
  * the ep parameter, as LwM2M 1.1 allows over DTLS (the server takes the PSK identity).
+ *
+ * --bad-content FORMATS makes Reads answered in those formats (tlv, senml-json,
+ * senml-cbor, oma-json) carry a malformed payload, for the server's error path.
+ *
+ * Queue mode (--binding UQ --sleep-after MS --wake-every MS) plays a sleeping NB-IoT
+ * device: MS after the last datagram it sent it stops listening (what arrives is read and
+ * dropped), and every --wake-every it wakes with an Update and answers what comes; a
+ * notification that comes due wakes it too.
+ *
+ * Limits, on purpose: notifications are CON but sent once (no retransmission); no
+ * Block2 for answers (they must fit one datagram, 1200 bytes); epmin/epmax are stored and
+ * shown by Discover but do not drive notifications.
  */
 #include <errno.h>
 #include <poll.h>
@@ -36,6 +47,9 @@
 
 #include "coap/coap_msg.h"
 #include "dtls_client.h"
+#include "model/model.h"
+#include "sim_dm.h"
+#include "sim_tree.h"
 #include "util/addr.h"
 
 /* How long the DTLS handshake may take in all. mbedTLS resends its flights at doubling
@@ -43,6 +57,16 @@
  * server (or a wrong key, which a DTLS server may answer with silence) fails after 32 s
  * rather than after the two minutes mbedTLS's own limits (1 s..60 s) allow. */
 #define HANDSHAKE_TIMEOUT_MS 32000
+/* How often the serve loop looks at its timers (changes, notifications, sleep). */
+#define TICK_MS 20
+#define MAX_CHANGES 16
+#define DATAGRAM_MAX 2048
+
+struct change {
+	struct lwm2m_value value; /* bytes owned here */
+	int at_ms;                /* after registering */
+	bool done;
+};
 
 struct sim {
 	int fd;
@@ -60,7 +84,26 @@ struct sim {
 	char reg_id[64];
 	bool no_ep;
 	struct dtls_client *dtls; /* NULL over plain CoAP */
+	struct sim_tree tree;
+	struct sim_dm dm;
+	char links[1024];
+	int64_t last_tx_ms;       /* when we last sent anything (queue mode) */
+	int sleep_after_ms;       /* queue mode: 0 = always listening */
+	int wake_every_ms;
+	bool asleep;
+	int notify_ms;            /* battery changes every notify_ms (0: never) */
+	struct change changes[MAX_CHANGES];
+	int change_count;
+	const char *send_paths;   /* --send: comma-separated paths, or NULL */
+	int send_format;
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void sleep_ms(int ms)
 {
@@ -68,44 +111,102 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Sends one datagram to the server, over the session when there is one. */
+static void send_datagram(struct sim *s, const uint8_t *data, size_t len)
+{
+	s->last_tx_ms = now_ms();
+	if (s->dtls) {
+		dtls_client_send(s->dtls, data, len);
+		return;
+	}
+	struct sockaddr_storage ss;
+	size_t sl = addr_to_sockaddr(&s->server, &ss);
+	sendto(s->fd, data, len, 0, (struct sockaddr *)&ss, (socklen_t)sl);
+}
+
+/* Waits up to timeout_ms for one datagram (decrypted when over DTLS). Returns its length,
+ * -ETIMEDOUT, or another negative error (the session ended). */
+static int receive(struct sim *s, uint8_t *buf, size_t cap, int timeout_ms)
+{
+	if (s->dtls)
+		return dtls_client_recv(s->dtls, buf, cap, timeout_ms);
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+	int r = poll(&p, 1, timeout_ms);
+	if (r == 0)
+		return -ETIMEDOUT;
+	if (r < 0)
+		return -errno;
+	ssize_t n = recv(s->fd, buf, cap, 0);
+	return n < 0 ? -errno : (int)n;
+}
+
+/* A datagram that is not the answer someone waits for: a request of the server (answered
+ * from the tree), or the ACK/RST of one of our notifications. */
+static void dispatch(struct sim *s, const uint8_t *data, size_t len)
+{
+	struct coap_msg req, resp;
+	if (coap_msg_parse(&req, data, len) != 0)
+		return;
+	if (req.type == COAP_TYPE_RST) {
+		sim_dm_on_rst(&s->dm, req.mid);
+		return;
+	}
+	if (COAP_CODE_CLASS(req.code) != 0 || req.code == COAP_CODE_EMPTY ||
+	    (req.type != COAP_TYPE_CON && req.type != COAP_TYPE_NON))
+		return;
+	uint8_t payload[SIM_DM_PAYLOAD_MAX], out[DATAGRAM_MAX];
+	char scratch[64];
+	/* RFC 7252 §5.2: a CON gets a piggybacked ACK, a NON a NON response. */
+	if (req.type == COAP_TYPE_CON)
+		coap_msg_init(&resp, COAP_TYPE_ACK, 0, req.mid, req.token, req.token_len);
+	else
+		coap_msg_init(&resp, COAP_TYPE_NON, 0, s->mid++, req.token, req.token_len);
+	sim_dm_handle(&s->dm, &req, &resp, payload, sizeof(payload), scratch, now_ms());
+	int n = coap_msg_encode(&resp, out, sizeof(out));
+	if (n > 0)
+		send_datagram(s, out, (size_t)n);
+}
+
+static uint16_t send_con(void *ctx, struct coap_msg *m)
+{
+	struct sim *s = ctx;
+	uint8_t out[DATAGRAM_MAX];
+	m->mid = s->mid++;
+	int n = coap_msg_encode(m, out, sizeof(out));
+	if (n > 0)
+		send_datagram(s, out, (size_t)n);
+	return m->mid;
+}
+
 /* Sends msg as CON and waits for its ACK, retransmitting per RFC 7252 §4.2 (2 s initial
- * timeout, doubling, 4 retransmissions). The response is parsed into resp (pointing into
- * buf). Returns 0 or -ETIMEDOUT. */
+ * timeout, doubling, 4 retransmissions). Whatever else arrives meanwhile (a request the
+ * server sends before it acknowledges, e.g. one it held for a sleeping device) is
+ * dispatched. The response is parsed into resp (pointing into buf). Returns 0 or
+ * -ETIMEDOUT. */
 static int exchange(struct sim *s, struct coap_msg *msg, struct coap_msg *resp, uint8_t *buf,
 		    size_t cap)
 {
-	uint8_t out[2048];
+	uint8_t out[DATAGRAM_MAX];
 	msg->mid = s->mid++;
 	int len = coap_msg_encode(msg, out, sizeof(out));
 	if (len < 0)
 		return len;
-	struct sockaddr_storage ss;
-	size_t sl = addr_to_sockaddr(&s->server, &ss);
 	int timeout = 2000;
 	for (int attempt = 0; attempt <= 4; attempt++, timeout *= 2) {
-		if (s->dtls) {
-			/* Over DTLS: the same CoAP retransmission, inside the session. */
-			if (dtls_client_send(s->dtls, out, (size_t)len) != 0)
-				return -EIO;
-			int n;
-			while ((n = dtls_client_recv(s->dtls, buf, cap, timeout)) >= 0) {
-				if (coap_msg_parse(resp, buf, (size_t)n) == 0 &&
-				    resp->mid == msg->mid && resp->type == COAP_TYPE_ACK)
-					return 0;
-			}
-			/* Anything but a timeout (e.g. the server's close_notify) ends it. */
-			if (n != -ETIMEDOUT)
-				return -EIO;
-			continue;
-		}
-		sendto(s->fd, out, (size_t)len, 0, (struct sockaddr *)&ss, (socklen_t)sl);
-		struct pollfd p = {.fd = s->fd, .events = POLLIN};
-		while (poll(&p, 1, timeout) > 0) {
-			ssize_t n = recv(s->fd, buf, cap, 0);
-			if (n > 0 && coap_msg_parse(resp, buf, (size_t)n) == 0 &&
-			    resp->mid == msg->mid && resp->type == COAP_TYPE_ACK)
+		send_datagram(s, out, (size_t)len);
+		int64_t deadline = now_ms() + timeout;
+		int n;
+		while ((n = receive(s, buf, cap, (int)(deadline - now_ms() > 0
+							  ? deadline - now_ms()
+							  : 0))) >= 0) {
+			if (coap_msg_parse(resp, buf, (size_t)n) == 0 && resp->mid == msg->mid &&
+			    resp->type == COAP_TYPE_ACK)
 				return 0;
+			dispatch(s, buf, (size_t)n);
 		}
+		/* Anything but a timeout (e.g. the server's close_notify) ends it. */
+		if (n != -ETIMEDOUT)
+			return -EIO;
 	}
 	return -ETIMEDOUT;
 }
@@ -133,7 +234,7 @@ static int do_register(struct sim *s)
 	uint8_t szx = szx_of(s->block_size);
 	size_t block = COAP_BLOCK_SIZE(szx);
 	bool blockwise = total > block;
-	uint8_t buf[2048];
+	uint8_t buf[DATAGRAM_MAX];
 	struct coap_msg m, r;
 	uint32_t num = 0;
 	size_t off = 0;
@@ -177,13 +278,19 @@ static int do_register(struct sim *s)
 	return s->reg_id[0] ? 0 : -1;
 }
 
-static int rd_request(struct sim *s, uint8_t method, uint8_t want, const char *what)
+/* An Update (POST, with links when given) or De-register (DELETE) of our registration. */
+static int rd_request(struct sim *s, uint8_t method, uint8_t want, const char *what,
+		      const char *links)
 {
-	uint8_t buf[2048];
+	uint8_t buf[DATAGRAM_MAX];
 	struct coap_msg m, r;
 	coap_msg_init(&m, COAP_TYPE_CON, method, 0, (const uint8_t *)"sim", 3);
 	coap_msg_add_option(&m, COAP_OPTION_URI_PATH, "rd", 2);
 	coap_msg_add_option(&m, COAP_OPTION_URI_PATH, s->reg_id, strlen(s->reg_id));
+	if (links) {
+		coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, COAP_CT_LINK_FORMAT);
+		coap_msg_set_payload(&m, links, strlen(links));
+	}
 	if (exchange(s, &m, &r, buf, sizeof(buf)) != 0) {
 		printf("failed %s timeout\n", what);
 		return -1;
@@ -198,83 +305,185 @@ static int rd_request(struct sim *s, uint8_t method, uint8_t want, const char *w
 	return 0;
 }
 
-/* A few Device-object values the simulator answers Reads with (text/plain). */
-static const struct {
-	const char *path;
-	const char *value;
-} device_values[] = {
-	{ "/3/0/0", "lwm2md simulator" },
-	{ "/3/0/1", "lwm2m-sim" },
-	{ "/3/0/9", "87" },
-	{ "/3/0/16", "U" },
-};
-
-/* Sends one datagram to the server, over the session when there is one. */
-static void send_datagram(struct sim *s, const uint8_t *data, size_t len)
+/* LwM2M 1.1 Send (Core §6.4.6): POST /dp with the values of s->send_paths in SenML. */
+static int do_send(struct sim *s)
 {
-	if (s->dtls) {
-		dtls_client_send(s->dtls, data, len);
-		return;
+	struct lwm2m_values vals;
+	struct lwm2m_path root = { .len = 0 };
+	char list[256];
+	uint8_t payload[SIM_DM_PAYLOAD_MAX], buf[DATAGRAM_MAX];
+	lwm2m_values_init(&vals);
+	snprintf(list, sizeof(list), "%s", s->send_paths);
+	for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		struct lwm2m_path p;
+		if (lwm2m_path_parse(tok, strlen(tok), &p) == 0)
+			sim_tree_collect(&s->tree, &p, &vals);
 	}
-	struct sockaddr_storage ss;
-	size_t sl = addr_to_sockaddr(&s->server, &ss);
-	sendto(s->fd, data, len, 0, (struct sockaddr *)&ss, (socklen_t)sl);
+	int n = content_encode((uint16_t)s->send_format, &root, &vals, model_type_of, NULL,
+			       payload, sizeof(payload));
+	lwm2m_values_free(&vals);
+	if (n <= 0) {
+		printf("failed send: nothing to send\n");
+		return -1;
+	}
+	struct coap_msg m, r;
+	coap_msg_init(&m, COAP_TYPE_CON, COAP_CODE_POST, 0, (const uint8_t *)"snd", 3);
+	coap_msg_add_option(&m, COAP_OPTION_URI_PATH, "dp", 2);
+	coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, (uint32_t)s->send_format);
+	coap_msg_set_payload(&m, payload, (size_t)n);
+	char code[5];
+	if (exchange(s, &m, &r, buf, sizeof(buf)) != 0) {
+		printf("failed send timeout\n");
+		return -1;
+	}
+	printf("sent /dp %s ct=%d\n", coap_code_format(r.code, code), s->send_format);
+	return r.code == COAP_CODE_CHANGED ? 0 : -1;
 }
 
-/* Plays the device side of Device Management for seconds: answers each Read of a value it
- * has with 2.05 text/plain, other requests with 4.04, and prints "answered GET /3/0/9
- * 2.05". */
+/* The timed things of the serve loop: --change values, the battery, Updates the server
+ * asked for (or that new instances need), notifications, and queue mode's sleep. */
+static void tick(struct sim *s, int64_t start, int64_t *next_battery, int64_t *next_wake)
+{
+	int64_t now = now_ms();
+	for (int i = 0; i < s->change_count; i++) {
+		struct change *c = &s->changes[i];
+		if (!c->done && now - start >= c->at_ms) {
+			char p[40];
+			c->done = true;
+			if (sim_tree_set(&s->tree, &c->value) == 0)
+				printf("changed %s\n", sim_path_str(&c->value.path, p));
+		}
+	}
+	if (s->notify_ms > 0 && now >= *next_battery) {
+		struct lwm2m_value v = { .path = { .len = 3, .ids = { 3, 0, 9 } },
+					 .type = LWM2M_TYPE_INTEGER };
+		struct lwm2m_values cur;
+		lwm2m_values_init(&cur);
+		sim_tree_collect(&s->tree, &v.path, &cur);
+		int64_t level = cur.count ? cur.items[0].v.i : 100;
+		lwm2m_values_free(&cur);
+		v.v.i = level > 1 ? level - 1 : 100;
+		sim_tree_set(&s->tree, &v);
+		*next_battery = now + s->notify_ms;
+	}
+	if (s->sleep_after_ms > 0) {
+		if (!s->asleep && now - s->last_tx_ms > s->sleep_after_ms) {
+			s->asleep = true;
+			printf("sleeping\n");
+		}
+		if (s->asleep && now >= *next_wake) {
+			s->asleep = false;
+			*next_wake = now + s->wake_every_ms;
+			printf("woke\n");
+			rd_request(s, COAP_CODE_POST, COAP_CODE_CHANGED, "updated", NULL);
+		}
+	}
+	/* A sleeping device wakes to send a notification that is due (Core §6.5), and then
+	 * listens for sleep_after_ms like after any other message. */
+	int64_t tx = s->last_tx_ms;
+	sim_dm_tick(&s->dm, now, send_con, s);
+	if (s->asleep && s->last_tx_ms != tx) {
+		s->asleep = false;
+		printf("woke (notification)\n");
+	}
+	if (s->asleep)
+		return;
+	if (s->dm.links_changed) {
+		s->dm.links_changed = false;
+		if (sim_tree_links(&s->tree, s->links, sizeof(s->links)) > 0)
+			rd_request(s, COAP_CODE_POST, COAP_CODE_CHANGED, "updated", s->links);
+	}
+	if (s->dm.update_requested) {
+		s->dm.update_requested = false;
+		rd_request(s, COAP_CODE_POST, COAP_CODE_CHANGED, "updated", NULL);
+	}
+}
+
+/* Plays the device side of Device Management for seconds: answers every request from
+ * the object tree and sends the notifications that come due. */
 static void serve(struct sim *s, int seconds)
 {
-	uint8_t buf[2048], out[512];
-	struct timespec start, now;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		int left = seconds * 1000 - (int)((now.tv_sec - start.tv_sec) * 1000 +
-						  (now.tv_nsec - start.tv_nsec) / 1000000);
-		if (left <= 0)
-			return;
-		int n;
-		if (s->dtls) {
-			n = dtls_client_recv(s->dtls, buf, sizeof(buf), left);
-			if (n == -ETIMEDOUT)
-				return;
-		} else {
+	uint8_t buf[DATAGRAM_MAX];
+	int64_t start = now_ms(), end = start + (int64_t)seconds * 1000;
+	int64_t next_battery = start + s->notify_ms, next_wake = start + s->wake_every_ms;
+	for (int64_t now = start; now < end; now = now_ms()) {
+		tick(s, start, &next_battery, &next_wake);
+		int wait = end - now < TICK_MS ? (int)(end - now) : TICK_MS;
+		if (s->asleep) {
+			/* Asleep, the radio is off: what arrives is lost. */
 			struct pollfd p = { .fd = s->fd, .events = POLLIN };
-			if (poll(&p, 1, left) <= 0)
-				return;
-			n = (int)recv(s->fd, buf, sizeof(buf), 0);
+			if (poll(&p, 1, wait) > 0 && recv(s->fd, buf, sizeof(buf), 0) >= 0)
+				printf("dropped datagram (asleep)\n");
+			continue;
 		}
+		int n = receive(s, buf, sizeof(buf), wait);
+		if (n == -ETIMEDOUT)
+			continue;
 		if (n < 0)
 			return;
-		struct coap_msg req, resp;
-		if (coap_msg_parse(&req, buf, (size_t)n) != 0 || req.type != COAP_TYPE_CON ||
-		    COAP_CODE_CLASS(req.code) != 0 || req.code == COAP_CODE_EMPTY)
-			continue;
-		char path[64];
-		if (coap_msg_get_path(&req, path, sizeof(path)) < 0)
-			continue;
-		const char *value = NULL;
-		for (size_t i = 0; req.code == COAP_CODE_GET &&
-				   i < sizeof(device_values) / sizeof(device_values[0]);
-		     i++) {
-			if (strcmp(path, device_values[i].path) == 0)
-				value = device_values[i].value;
-		}
-		uint8_t code = value ? COAP_CODE_CONTENT : COAP_CODE_NOT_FOUND;
-		coap_msg_init(&resp, COAP_TYPE_ACK, code, req.mid, req.token, req.token_len);
-		if (value) {
-			coap_msg_add_uint_option(&resp, COAP_OPTION_CONTENT_FORMAT, 0);
-			coap_msg_set_payload(&resp, value, strlen(value));
-		}
-		int len = coap_msg_encode(&resp, out, sizeof(out));
-		if (len > 0)
-			send_datagram(s, out, (size_t)len);
-		char c[5];
-		printf("answered %s %s %s\n", req.code == COAP_CODE_GET ? "GET" : "request", path,
-		       coap_code_format(code, c));
+		dispatch(s, buf, (size_t)n);
 	}
+}
+
+/* --change PATH=VALUE@MS: the value as text/plain decodes it for the model's type. */
+static int parse_change(struct change *c, const char *arg)
+{
+	const char *eq = strchr(arg, '='), *at = strrchr(arg, '@');
+	struct lwm2m_path p;
+	if (!eq || !at || at < eq || lwm2m_path_parse(arg, (size_t)(eq - arg), &p) != 0 ||
+	    p.len < 3)
+		return -1;
+	struct lwm2m_values v;
+	lwm2m_values_init(&v);
+	int rc = content_text_decode(&p, (const uint8_t *)eq + 1, (size_t)(at - eq - 1),
+				     model_type_of, NULL, &v);
+	if (rc == 0 && v.count == 1) {
+		c->value = v.items[0]; /* takes over the bytes */
+		free(v.items);
+	} else {
+		lwm2m_values_free(&v);
+		return -1;
+	}
+	c->at_ms = atoi(at + 1);
+	return 0;
+}
+
+/* --bad-content tlv,senml-json,...: up to four of the formats bad_payload knows. */
+static int parse_bad_content(int list[5], const char *arg)
+{
+	char buf[128];
+	int n = 0;
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int f = sim_format_parse(tok);
+		if (n == 4 || (f != CONTENT_TLV && f != CONTENT_SENML_JSON &&
+			       f != CONTENT_SENML_CBOR && f != CONTENT_OMA_JSON))
+			return -1;
+		list[n++] = f;
+	}
+	list[n] = 0;
+	return n > 0 ? 0 : -1;
+}
+
+static int load_tree(struct sim *s, const char *path)
+{
+	static uint8_t doc[65536];
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		perror("lwm2m-sim: --tree");
+		return -1;
+	}
+	size_t n = fread(doc, 1, sizeof(doc), f);
+	fclose(f);
+	char err[128];
+	if (n == sizeof(doc) || sim_tree_load_senml(&s->tree, doc, n, err, sizeof(err)) != 0) {
+		fprintf(stderr, "lwm2m-sim: --tree %s: %s\n", path,
+			n == sizeof(doc) ? "over 64 KiB" : err);
+		return -1;
+	}
+	return 0;
 }
 
 static void usage(void)
@@ -284,9 +493,24 @@ static void usage(void)
 		"                 [--version V] [--objects LINKS] [--updates N] [--interval MS]\n"
 		"                 [--deregister] [--block-size 16..1024] [--bind HOST:PORT]\n"
 		"                 [--psk-identity ID --psk HEX [--ciphersuite ccm8|cbc] [--no-ep]]\n"
-		"                 [--serve SECONDS]\n"
-		"  --serve                after registering, answer the server's Reads of a few\n"
-		"                         /3/0 resources for that many seconds\n"
+		"                 [--serve SECONDS] [--tree FILE] [--change PATH=VALUE@MS]...\n"
+		"                 [--notify-ms MS] [--send PATHS [--send-format cbor|json]]\n"
+		"                 [--bad-content tlv,senml-json,senml-cbor,oma-json]\n"
+		"                 [--sleep-after MS --wake-every MS]\n"
+		"  --objects              the Register payload (default: the tree's instances)\n"
+		"  --serve                after registering, answer the server's requests from the\n"
+		"                         object tree for that many seconds\n"
+		"  --tree                 a SenML JSON document of more resources, e.g.\n"
+		"                         [{\"bn\":\"/3303/0/\",\"n\":\"5700\",\"v\":21.5}]; typed by\n"
+		"                         the object models (untyped: the SenML value's kind)\n"
+		"  --change               set PATH to VALUE (as text/plain) MS after registering\n"
+		"  --notify-ms            the battery level /3/0/9 drops by 1 every MS\n"
+		"  --send                 after registering, Send (POST /dp) the values of these\n"
+		"                         comma-separated paths, in SenML CBOR (or JSON)\n"
+		"  --bad-content          Reads answered in one of these formats get a malformed\n"
+		"                         payload (other formats are answered well)\n"
+		"  --sleep-after          queue mode: stop listening MS after the last datagram\n"
+		"  --wake-every           ... and wake with an Update every MS\n"
 		"  --psk-identity, --psk  talk CoAP over DTLS 1.2 with this PSK (key in hex, up to\n"
 		"                         32 bytes); --ep then defaults to the identity\n"
 		"  --ciphersuite          offer only TLS-PSK-WITH-AES-128-CCM-8 (ccm8) or\n"
@@ -301,13 +525,15 @@ int main(int argc, char **argv)
 		.lifetime = 86400,
 		.binding = "U",
 		.version = "1.1",
-		.objects = "</>;rt=\"oma.lwm2m\";ct=11543,</1/0>,</3/0>,</19/0>,</19/1>",
 		.interval_ms = 1000,
 		.block_size = 1024,
+		.send_format = CONTENT_SENML_CBOR,
 	};
 	const char *server = NULL, *bind_to = NULL, *identity = NULL, *psk_hex = NULL;
+	const char *tree_file = NULL;
 	int serve_seconds = 0;
 	int suite = 0;
+	bool bad_args = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -346,6 +572,23 @@ int main(int argc, char **argv)
 			bind_to = v;
 		else if (strcmp(a, "--serve") == 0)
 			serve_seconds = atoi(v);
+		else if (strcmp(a, "--tree") == 0)
+			tree_file = v;
+		else if (strcmp(a, "--change") == 0 && s.change_count < MAX_CHANGES)
+			bad_args |= parse_change(&s.changes[s.change_count++], v) != 0;
+		else if (strcmp(a, "--notify-ms") == 0)
+			s.notify_ms = atoi(v);
+		else if (strcmp(a, "--send") == 0)
+			s.send_paths = v;
+		else if (strcmp(a, "--send-format") == 0)
+			s.send_format = strcmp(v, "json") == 0 ? CONTENT_SENML_JSON
+							       : CONTENT_SENML_CBOR;
+		else if (strcmp(a, "--bad-content") == 0)
+			bad_args |= parse_bad_content(s.dm.bad_content, v) != 0;
+		else if (strcmp(a, "--sleep-after") == 0)
+			s.sleep_after_ms = atoi(v);
+		else if (strcmp(a, "--wake-every") == 0)
+			s.wake_every_ms = atoi(v);
 		else if (strcmp(a, "--psk-identity") == 0)
 			identity = v;
 		else if (strcmp(a, "--psk") == 0)
@@ -374,10 +617,22 @@ int main(int argc, char **argv)
 	}
 	if (!s.ep && identity)
 		s.ep = identity;
-	if (!server || !s.ep || addr_parse(&s.server, server) != 0 || s.block_size < 16 ||
-	    s.block_size > 1024 || (identity != NULL) != (psk_hex != NULL)) {
+	if (bad_args || !server || !s.ep || addr_parse(&s.server, server) != 0 ||
+	    s.block_size < 16 || s.block_size > 1024 || (identity != NULL) != (psk_hex != NULL) ||
+	    (s.sleep_after_ms > 0) != (s.wake_every_ms > 0)) {
 		usage();
 		return 2;
+	}
+	if (sim_tree_init(&s.tree, s.binding, s.lifetime) != 0 ||
+	    (tree_file && load_tree(&s, tree_file) != 0))
+		return 2;
+	s.dm.tree = &s.tree;
+	if (!s.objects) {
+		if (sim_tree_links(&s.tree, s.links, sizeof(s.links)) < 0) {
+			fprintf(stderr, "lwm2m-sim: too many objects for the Register payload\n");
+			return 2;
+		}
+		s.objects = s.links;
 	}
 	struct addr local;
 	if (addr_parse(&local, bind_to ? bind_to
@@ -395,28 +650,38 @@ int main(int argc, char **argv)
 	if (getrandom(&s.mid, sizeof(s.mid), 0) != sizeof(s.mid))
 		s.mid = (uint16_t)getpid();
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	int rc = 0;
 	if (identity) {
 		char err[192];
 		if (dtls_client_connect(&s.dtls, s.fd, &s.server, identity, key, key_len, suite,
 					HANDSHAKE_TIMEOUT_MS, err, sizeof(err)) != 0) {
 			printf("failed handshake %s\n", err);
-			close(s.fd);
-			return 1;
+			rc = -1;
+			goto cleanup;
 		}
 		printf("handshake %s\n", dtls_client_suite(s.dtls));
 	}
 
-	int rc = do_register(&s);
+	rc = do_register(&s);
+	if (rc == 0 && s.send_paths)
+		rc = do_send(&s);
 	if (rc == 0 && serve_seconds > 0)
 		serve(&s, serve_seconds);
 	for (int i = 0; rc == 0 && i < s.updates; i++) {
 		sleep_ms(s.interval_ms);
-		rc = rd_request(&s, COAP_CODE_POST, COAP_CODE_CHANGED, "updated");
+		rc = rd_request(&s, COAP_CODE_POST, COAP_CODE_CHANGED, "updated", NULL);
 	}
 	if (rc == 0 && s.deregister)
-		rc = rd_request(&s, COAP_CODE_DELETE, COAP_CODE_DELETED, "deregistered");
+		rc = rd_request(&s, COAP_CODE_DELETE, COAP_CODE_DELETED, "deregistered", NULL);
+cleanup:
 	dtls_client_close(s.dtls);
 	dtls_client_free(s.dtls);
 	close(s.fd);
+	for (int i = 0; i < s.change_count; i++) {
+		uint8_t t = s.changes[i].value.type;
+		if (t == LWM2M_TYPE_STRING || t == LWM2M_TYPE_OPAQUE || t == LWM2M_TYPE_CORELNK)
+			free(s.changes[i].value.v.bytes.data);
+	}
+	sim_tree_free(&s.tree);
 	return rc == 0 ? 0 : 1;
 }
