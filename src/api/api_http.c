@@ -145,6 +145,36 @@ const char *api_query(const struct api_call *c, const char *name)
 	return MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct query_find {
+	const char *name;
+	const char *value;
+	bool found;
+};
+
+static enum MHD_Result query_match(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	(void)kind;
+	struct query_find *q = cls;
+	if (key && strcmp(key, q->name) == 0) {
+		q->found = true;
+		q->value = value;
+		return MHD_NO; /* the first one */
+	}
+	return MHD_YES;
+}
+
+const char *api_query_flag(const struct api_call *c, const char *name)
+{
+	/* MHD_lookup_connection_value gives NULL both for "absent" and for "?st" (a name
+	 * without '='); walking the arguments tells them apart. */
+	struct query_find q = { .name = name };
+	MHD_get_connection_values(c->conn, MHD_GET_ARGUMENT_KIND, query_match, &q);
+	if (!q.found)
+		return NULL;
+	return q.value ? q.value : "";
+}
+
 json_t *api_body_object(struct api_call *c)
 {
 	struct api_err err;

@@ -99,6 +99,8 @@ void api_reply_error(struct api_call *c, unsigned status, const char *fmt, ...)
 void api_reply_store_error(struct api_call *c, int rc, const char *what);
 /* A query parameter's value, or NULL when absent. */
 const char *api_query(const struct api_call *c, const char *name);
+/* As api_query, but "" for a name given without '=' ("?st"), NULL only when absent. */
+const char *api_query_flag(const struct api_call *c, const char *name);
 /* Parses the body as a JSON object; on failure sets a 400 and returns NULL. */
 json_t *api_body_object(struct api_call *c);
 

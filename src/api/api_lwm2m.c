@@ -552,7 +552,7 @@ void api_lwm2m_put(struct api_call *c)
 	char attrs[256] = "";
 	size_t used = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *v = api_query(c, names[i]);
+		const char *v = api_query_flag(c, names[i]);
 		if (!v)
 			continue;
 		int n = snprintf(attrs + used, sizeof(attrs) - used, "%s%s%s%s", used ? "&" : "",

@@ -223,7 +223,10 @@ static int on_notification(void *ctx, const struct addr *peer, const struct coap
 	int format = coap_msg_get_uint_option(msg, COAP_OPTION_CONTENT_FORMAT, &ct) == 0 ? (int)ct
 											: -1;
 	coap_msg_get_uint_option(msg, COAP_OPTION_OBSERVE, &seq);
+	/* A notification is the device speaking: a queue-mode device is awake now. */
 	reg->last_seen_ms = now_ms();
+	if (reg->queue_mode && d->requests)
+		lwm2m_requests_wake(d->requests, reg->endpoint);
 	o->notifications++;
 	lwm2m_observation_record(o, msg->code, format, seq, msg->payload, msg->payload_len,
 				 (int64_t)now);

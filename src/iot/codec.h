@@ -10,9 +10,10 @@
  *   encode({"msgType":"cloudReq","serviceId":..,"cmd":..,"paras":{..},"mid":1..65535})
  *                                 ->  payload bytes
  *
- * - CODEC_DECLARATIVE: a JSON document of message layouts (codec_decl.c, docs/codecs.md);
+ * - CODEC_DECLARATIVE: a JSON document of message layouts (codec_decl*.c,
+ *   docs/codec-declarative.md);
  * - CODEC_JS: a JavaScript source defining decode() and encode(), run by Duktape with a
- *   bounded time and heap (codec_js.c).
+ *   bounded time and heap (codec_js.c, docs/codec-js.md).
  *
  * codec_decode checks the shape above (codec_check_decoded) whatever the kind, so callers
  * get either a well-formed message or an error text; nothing a script returns can reach
@@ -46,7 +47,7 @@ struct codec;
 
 /* Compiles source (not NUL-terminated, len bytes). 0 and *out, or a negative errno with
  * err filled: -EINVAL for a source that does not compile or a layout that is invalid,
- * -ENOMEM. */
+ * -ETIMEDOUT for a script whose top level runs out of time, -ENOMEM. */
 int codec_create(enum codec_kind kind, const char *source, size_t len,
 		 const struct codec_limits *limits, struct codec **out, char *err, size_t errlen);
 void codec_destroy(struct codec *codec);

@@ -325,7 +325,7 @@ static void test_discover_and_attributes(void **state)
 	expect_code(a, "2.05", "discover /3/0/9");
 	assert_string_equal(str(a, "links"), "</3/0/9>;pmin=1;pmax=5;st=2");
 	json_decref(a);
-	/* An empty attribute clears it (without "=" see test_bug_attribute_without_value). */
+	/* An empty attribute clears it (without "=" see test_attribute_without_value). */
 	json_decref(api(f, "PUT", "/lwm2m/3/0/9?st=&timeout=5", NULL, 200));
 	a = api(f, "GET", "/lwm2m/3/0?op=discover&timeout=5", NULL, 200);
 	assert_non_null(strstr(str(a, "links"), "</3/0>;pmax=30"));
@@ -745,25 +745,11 @@ static void test_tree_file(void **state)
 	json_decref(a);
 }
 
-/* Known daemon bugs: these tests assert what docs/api.md promises and are skipped unless
- * LWM2MD_RUN_KNOWN_BUGS is set, so that the suite stays green until the daemon is fixed. */
-static void skip_known_bug(const char *bug)
-{
-	if (!getenv("LWM2MD_RUN_KNOWN_BUGS")) {
-		print_message("SKIPPED (daemon bug): %s\n", bug);
-		skip();
-	}
-}
-
 /* docs/api.md: "PUT …/lwm2m/{path}?pmin=10&pmax=60 — a name without value clears it".
- * api_query() uses MHD_lookup_connection_value, which gives NULL for "?st" (no '='), so
- * api_lwm2m_put() sees no attribute and answers 400 "a body with values (Write) or
- * attributes in the query ... is required". "?st=" works. */
-static void test_bug_attribute_without_value(void **state)
+ * (Found by this suite: the API read "?st" as absent; api_query_flag fixed it.) */
+static void test_attribute_without_value(void **state)
 {
 	struct fixture *f = *state;
-	skip_known_bug("Write-Attributes '?st' (name without value) is refused with 400; "
-		       "api_query() cannot see value-less query keys");
 	sim_start(f, "");
 	json_decref(api(f, "PUT", "/lwm2m/3/0/9?st=2&timeout=5", NULL, 200));
 	json_t *a = api(f, "PUT", "/lwm2m/3/0/9?st&timeout=5", NULL, 200);
@@ -775,15 +761,11 @@ static void test_bug_attribute_without_value(void **state)
 }
 
 /* docs/api.md (Queue mode): a held call is sent "as soon as the device next sends
- * anything (an Update, a Send, a notification)". main.c's on_notification() updates
- * last_seen_ms but never calls lwm2m_requests_wake(), so a notification from a sleeping
- * device does not release what is held for it: the call waits for the next Update. */
-static void test_bug_queue_wake_by_notification(void **state)
+ * anything (an Update, a Send, a notification)". (Found by this suite: notifications did
+ * not wake held requests.) */
+static void test_queue_wake_by_notification(void **state)
 {
 	struct fixture *f = *state;
-	skip_known_bug("a notification from a queue-mode device does not release the "
-		       "requests held for it (on_notification never calls "
-		       "lwm2m_requests_wake)");
 	sim_start(f, "--binding UQ --sleep-after 1500 --wake-every 30000 --notify-ms 3000");
 	json_t *a = api(f, "GET", "/lwm2m/3/0/9?op=observe&timeout=5", NULL, 200);
 	expect_code(a, "2.05", "observe in queue mode");
@@ -817,9 +799,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_mode, setup_queue_dtls, teardown),
 		BOTH(test_bad_content),
 		cmocka_unit_test_setup_teardown(test_tree_file, setup_udp, teardown),
-		cmocka_unit_test_setup_teardown(test_bug_attribute_without_value, setup_udp,
+		cmocka_unit_test_setup_teardown(test_attribute_without_value, setup_udp,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_bug_queue_wake_by_notification,
+		cmocka_unit_test_setup_teardown(test_queue_wake_by_notification,
 						setup_queue_udp, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
