@@ -166,6 +166,9 @@ void api_commands_create(struct api_call *c);
 void api_commands_list(struct api_call *c);
 void api_commands_get(struct api_call *c);
 void api_shadow_get(struct api_call *c);
+void api_rules_create(struct api_call *c);
+void api_rules_list(struct api_call *c);
+void api_rules_delete(struct api_call *c);
 /* A deferred call's connection went away: stop waiting for the device. */
 void api_lwm2m_abandon(struct api_request *req);
 

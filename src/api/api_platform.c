@@ -7,16 +7,20 @@
  *   POST|GET       /v5/iot/{p}/devices/{id}/async-commands
  *   GET            /v5/iot/{p}/devices/{id}/async-commands/{command_id}
  *   GET            /v5/iot/{p}/devices/{id}/shadow
+ *   POST|GET       /v5/iot/{p}/forwarding-rules, DELETE …/forwarding-rules/{rule_id}
  */
 #include "api/api_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "iot/codec.h"
 #include "iot/iot_platform.h"
 #include "store/store_platform.h"
+#include "util/str.h"
+#include "util/token.h"
 
 /* Largest codec source accepted: Duktape's compiler is not bounded in time, so the size
  * is what bounds it. */
@@ -296,4 +300,109 @@ void api_shadow_get(struct api_call *c)
 		return;
 	}
 	api_reply(c, 200, json_pack("{s:s, s:o}", "device_id", dev.device_id, "shadow", shadow));
+}
+
+/* Forwarding rules. */
+
+static const char *const push_events[] = {
+	"device.property/report", "device.message/report", "device.command.status/update",
+	"device.status/update",
+};
+
+static json_t *rule_json(const struct store_rule *r)
+{
+	char t[API_TIME_MAX];
+	json_t *events = json_array();
+	for (const char *s = r->events; *s;) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		json_array_append_new(events, json_stringn(s, len));
+		s += len + (comma ? 1 : 0);
+	}
+	return json_pack("{s:s, s:s, s:o, s:s}", "rule_id", r->rule_id, "url", r->url, "events",
+			 events, "create_time", api_format_time(r->create_time, t));
+}
+
+void api_rules_create(struct api_call *c)
+{
+	json_t *body = api_body_object(c);
+	if (!body)
+		return;
+	struct store_rule r;
+	memset(&r, 0, sizeof(r));
+	const char *url = json_string_value(json_object_get(body, "url"));
+	const json_t *events = json_object_get(body, "events");
+	if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
+	    strlen(url) >= sizeof(r.url) || strpbrk(url, " \r\n")) {
+		api_reply_error(c, 400, "url must be an http:// or https:// URL of at most %zu "
+					"characters",
+				sizeof(r.url) - 1);
+		goto out;
+	}
+	if (events && !json_is_null(events) && !json_is_array(events)) {
+		api_reply_error(c, 400, "events must be an array of event names");
+		goto out;
+	}
+	size_t i, used = 0;
+	const json_t *e;
+	json_array_foreach(events, i, e) {
+		const char *name = json_string_value(e);
+		bool known = false;
+		for (size_t k = 0; name && k < sizeof(push_events) / sizeof(push_events[0]); k++)
+			known |= strcmp(name, push_events[k]) == 0;
+		if (!known) {
+			api_reply_error(c, 400, "events[%zu] must be one of device.property/report, "
+						"device.message/report, device.command.status/update, "
+						"device.status/update",
+					i);
+			goto out;
+		}
+		used += (size_t)snprintf(r.events + used, sizeof(r.events) - used, "%s%s",
+					 used ? "," : "", name);
+		if (used >= sizeof(r.events)) {
+			api_reply_error(c, 400, "too many events");
+			goto out;
+		}
+	}
+	if (token_random_hex(r.rule_id, sizeof(r.rule_id), 12) != 0) {
+		api_reply_error(c, 500, "no randomness for a rule_id");
+		goto out;
+	}
+	str_copy(r.project_id, sizeof(r.project_id), c->project_id);
+	str_copy(r.url, sizeof(r.url), url);
+	r.create_time = (int64_t)time(NULL);
+	int rc = store_rule_insert(c->api->deps.store, &r);
+	if (rc)
+		api_reply_store_error(c, rc, "rule");
+	else
+		api_reply(c, 201, rule_json(&r));
+out:
+	json_decref(body);
+}
+
+static int rule_one(const struct store_rule *r, void *ctx)
+{
+	return json_array_append_new(ctx, rule_json(r)) == 0 ? 0 : -ENOMEM;
+}
+
+void api_rules_list(struct api_call *c)
+{
+	json_t *rules = json_array();
+	int rc = store_rule_list(c->api->deps.store, c->project_id, rule_one, rules);
+	if (rc) {
+		json_decref(rules);
+		api_reply_store_error(c, rc, "rules");
+		return;
+	}
+	api_reply(c, 200, json_pack("{s:o}", "rules", rules));
+}
+
+void api_rules_delete(struct api_call *c)
+{
+	int rc = store_rule_delete(c->api->deps.store, c->project_id, c->id);
+	if (rc) {
+		api_reply_store_error(c, rc, "rule");
+		return;
+	}
+	api_reply(c, 204, NULL);
 }

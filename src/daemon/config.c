@@ -30,6 +30,8 @@ void config_usage(FILE *out)
 		"  --max-body N       largest CoAP body without block-wise (default 1024)\n"
 		"  --models DIR       load object definitions (OMA DDF XML, *.xml) from DIR\n"
 		"  --max-pending-commands N  open commands per device (default 20)\n"
+		"  --push-outbox-max N  events kept for applications' endpoints before the oldest\n"
+		"                     are dropped (default 100000)\n"
 		"  --queue-window N   seconds a queue-mode device listens after each message "
 		"(default 93)\n"
 		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
@@ -90,6 +92,15 @@ static int config_set(struct config *cfg, const char *name, const char *value)
 		if (errno || *end || v < 1 || v > 10000)
 			return -EINVAL;
 		cfg->max_pending_commands = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "push-outbox-max") == 0) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(value, &end, 10);
+		if (errno || *end || v < 1 || v > 100000000)
+			return -EINVAL;
+		cfg->push_outbox_max = (int64_t)v;
 		return 0;
 	}
 	if (strcmp(name, "models") == 0)
@@ -162,6 +173,7 @@ void config_defaults(struct config *cfg)
 	str_copy(cfg->http, sizeof(cfg->http), "127.0.0.1:8080");
 	cfg->max_body = 1024;
 	cfg->max_pending_commands = 20;
+	cfg->push_outbox_max = 100000;
 }
 
 int config_from_args(struct config *cfg, int argc, char **argv, int first)

@@ -27,6 +27,7 @@ struct config {
 	bool coaps_given;
 	uint32_t queue_window_s;
 	unsigned max_pending_commands; /* open commands per device (default 20) */
+	int64_t push_outbox_max;       /* events kept for applications (default 100000) */
 	char models[512]; /* a directory of DDF XML files, or "" */
 	struct dtls_server_config dtls;
 };

@@ -16,6 +16,7 @@
 
 #include "content/content.h"
 #include "model/model.h"
+#include "util/base64.h"
 #include "util/log.h"
 #include "util/str.h"
 
@@ -79,6 +80,17 @@ static uint8_t handle_send(struct listener *l, const char *identity, const struc
 		return COAP_CODE_BAD_REQUEST;
 	d->sends++;
 	struct store_device dev;
+	if (d->push && event_device(d, reg->endpoint, &dev) == 0) {
+		json_t *header = iot_push_header(&dev);
+		char *b64 = malloc(BASE64_ENCODED_LEN(req->payload_len) + 1);
+		if (b64) {
+			base64_encode(req->payload, req->payload_len, b64);
+			push_event(d->push, dev.project_id, "device.message", "report", header,
+				   json_pack("{s:s, s:i}", "content", b64, "content_format", (int)ct));
+		}
+		free(b64);
+		json_decref(header);
+	}
 	if (api_server_has_subscribers(d->api) && event_device(d, reg->endpoint, &dev) == 0)
 		api_server_publish_send(d->api, dev.project_id, dev.device_id, reg->endpoint,
 					(int)ct, req->payload, req->payload_len);
@@ -176,6 +188,19 @@ static void on_iot_event(void *ctx, enum iot_event event, const struct lwm2m_reg
 	struct store_device dev;
 	if (event != IOT_EVENT_DEREGISTERED)
 		queue_active(d, reg->endpoint, event == IOT_EVENT_REGISTERED);
+	if (event != IOT_EVENT_UPDATED && d->push && event_device(d, reg->endpoint, &dev) == 0) {
+		json_t *header = iot_push_header(&dev);
+		char t[17];
+		time_t secs = (time_t)(now_ms() / 1000);
+		struct tm tm;
+		gmtime_r(&secs, &tm);
+		strftime(t, sizeof(t), "%Y%m%dT%H%M%SZ", &tm);
+		push_event(d->push, dev.project_id, "device.status", "update", header,
+			   json_pack("{s:s, s:s}", "status",
+				     event == IOT_EVENT_REGISTERED ? "ONLINE" : "OFFLINE",
+				     "last_online_time", t));
+		json_decref(header);
+	}
 	/* Nobody listening costs nothing: no lookup, no JSON. */
 	if (!api_server_has_subscribers(d->api) || event_device(d, reg->endpoint, &dev) != 0)
 		return;
@@ -477,9 +502,13 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	};
 	lwm2m_observations_set_hooks(d->observations, &observe_hooks, d);
 
+	struct push_config push_cfg = { .max_outbox = cfg->push_outbox_max };
+	rc = push_create(&d->push, d->loop, d->store, &push_cfg, now_ms);
+	if (rc != 0)
+		return rc;
 	struct iot_platform_deps pdeps = {
 		.store = d->store, .requests = d->requests, .observations = d->observations,
-		.publish = publish_event, .ctx = d, .now_ms = now_ms,
+		.publish = publish_event, .ctx = d, .now_ms = now_ms, .push = d->push,
 		.max_pending = cfg->max_pending_commands,
 	};
 	rc = iot_platform_create(&d->platform, &pdeps);
@@ -548,6 +577,8 @@ void daemon_stop(struct daemon *d)
 	d->api = NULL;
 	iot_platform_destroy(d->platform); /* cancels its requests */
 	d->platform = NULL;
+	push_destroy(d->push); /* what is in flight goes again at the next start */
+	d->push = NULL;
 	while (d->active) {
 		struct active_node *a = d->active;
 		d->active = a->next;

@@ -17,6 +17,7 @@
 #include "dtls/dtls_server.h"
 #include "iot/iot_devices.h"
 #include "iot/iot_platform.h"
+#include "iot/push.h"
 #include "lwm2m/lwm2m_observe.h"
 #include "lwm2m/lwm2m_requests.h"
 #include "lwm2m/lwm2m_server.h"
@@ -49,6 +50,7 @@ struct daemon {
 	uint64_t sends; /* LwM2M Send requests accepted */
 	uint32_t queue_window_ms;
 	struct iot_platform *platform;
+	struct push *push;
 	/* Devices that registered or updated, handed to the platform on the next loop turn
 	 * (after their answer went out: its requests must not overtake the 2.01/2.04). */
 	struct active_node *active;

@@ -13,6 +13,7 @@
 #include "content/content.h"
 #include "iot/codec.h"
 #include "iot/product_model.h"
+#include "iot/push.h"
 #include "model/model.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -112,7 +113,30 @@ static void publish(struct iot_platform *p, const struct store_device *dev, cons
 	if (text && p->deps.publish)
 		p->deps.publish(p->deps.ctx, dev->project_id, dev->device_id, event, text);
 	free(text);
+	if (p->deps.push && (strcmp(event, "property") == 0 || strcmp(event, "command") == 0)) {
+		json_t *header = iot_push_header(dev);
+		json_t *push_body;
+		if (event[0] == 'p') {
+			push_body = json_pack("{s:[{s:O, s:O, s:O}]}", "services", "service_id",
+					      json_object_get(body, "service_id"), "properties",
+					      json_object_get(body, "properties"), "event_time",
+					      json_object_get(body, "event_time"));
+			push_event(p->deps.push, dev->project_id, "device.property", "report", header,
+				   push_body);
+		} else {
+			push_body = json_deep_copy(body);
+			push_event(p->deps.push, dev->project_id, "device.command.status", "update",
+				   header, push_body);
+		}
+		json_decref(header);
+	}
 	json_decref(body);
+}
+
+json_t *iot_push_header(const struct store_device *dev)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "device_id", dev->device_id, "node_id",
+			 dev->node_id, "product_id", dev->product_id, "app_id", dev->project_id);
 }
 
 static void codec_error(struct iot_platform *p, const struct store_device *dev,

@@ -41,6 +41,7 @@
 #define IOT_EXPIRE_MAX_S 172800
 
 struct iot_platform;
+struct push;
 
 struct iot_platform_deps {
 	struct store *store;
@@ -51,6 +52,7 @@ struct iot_platform_deps {
 			const char *event, const char *json);
 	void *ctx;
 	int64_t (*now_ms)(void);
+	struct push *push;      /* forwarding to applications; may be NULL */
 	unsigned max_pending;   /* open commands per device; 0 = IOT_DEFAULT_MAX_PENDING */
 };
 
@@ -103,5 +105,8 @@ json_t *iot_platform_codec_try(const char *kind, const char *source, const uint8
 void iot_platform_tick(struct iot_platform *p);
 
 const struct iot_platform_stats *iot_platform_stats(const struct iot_platform *p);
+
+/* The notify_data.header of a pushed event about dev. */
+json_t *iot_push_header(const struct store_device *dev);
 
 #endif

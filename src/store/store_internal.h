@@ -10,7 +10,7 @@
 #include "store/store.h"
 
 /* Prepared statements slots for store_platform.c. */
-#define STORE_MORE_STMTS 24
+#define STORE_MORE_STMTS 40
 
 sqlite3 *store_db(struct store *s);
 /* The prepared statement in slot (prepared from sql the first time), reset and with its

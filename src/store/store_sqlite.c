@@ -119,6 +119,23 @@ static const char *const schema_steps[] = {
 	"CREATE INDEX commands_by_device ON commands(device_id, seq);"
 	"CREATE INDEX commands_open ON commands(node_id, seq)"
 	"  WHERE status IN ('PENDING','SENT','DELIVERED');",
+	/* 6: push to applications — forwarding rules, and the outbox of events not yet
+	 * delivered (state 1: in flight; reset to 0 at start). */
+	"CREATE TABLE forwarding_rules ("
+	"  rule_id TEXT PRIMARY KEY,"
+	"  project_id TEXT NOT NULL,"
+	"  url TEXT NOT NULL,"
+	"  events TEXT NOT NULL,"
+	"  create_time INTEGER NOT NULL);"
+	"CREATE INDEX rules_by_project ON forwarding_rules(project_id, create_time);"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  url TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_ms INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX outbox_due ON outbox(state, next_ms);",
 };
 
 enum stmt_id {

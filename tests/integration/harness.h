@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/types.h>
 
 #include "coap/coap_msg.h"
@@ -101,5 +102,27 @@ struct stream {
 void stream_open(struct stream *s, struct daemon_proc *d, const char *query);
 /* Reads until needle is in the buffer, up to timeout_ms. Returns 0 or -1. */
 int stream_wait(struct stream *s, const char *needle, int timeout_ms);
+
+/* An application's HTTP endpoint (harness_receiver.c): a thread that accepts POSTs on
+ * 127.0.0.1:port, keeps each body, and answers 200 — or 500 to the first `fail_first`
+ * requests. */
+#define RECEIVER_MAX 64
+struct receiver {
+	int listen_fd;
+	int port;
+	int fail_first;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	int requests;            /* all, failed ones included */
+	int count;               /* bodies kept (2xx answered) */
+	char *bodies[RECEIVER_MAX];
+	bool stop;
+};
+/* Starts on port (0: a free one). */
+void receiver_start(struct receiver *r, int port, int fail_first);
+void receiver_stop(struct receiver *r);
+/* Waits until a kept body contains every needle (NULL-terminated), up to timeout_ms;
+ * returns a copy of that body (free it) or NULL. */
+char *receiver_wait(struct receiver *r, int timeout_ms, ...);
 
 #endif

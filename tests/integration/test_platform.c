@@ -499,6 +499,102 @@ static void test_codec_test_route_and_model_errors(void **state)
 								: "\"kind\":\"declarative\""));
 }
 
+static void rule_create(struct fixture *f, int port, const char *events_json, int want,
+			char *resp, size_t cap)
+{
+	char body[512];
+	snprintf(body, sizeof(body), "{\"url\":\"http://127.0.0.1:%d/events\"%s%s}", port,
+		 events_json ? ",\"events\":" : "", events_json ? events_json : "");
+	int status = http_call(&f->d, "POST", "/v5/iot/p1/forwarding-rules", body, resp, cap);
+	if (status != want)
+		fail_msg("rule: %d, not %d: %s", status, want, resp);
+}
+
+static void expect_pushed(struct receiver *r, int timeout_ms, const char *a, const char *b,
+			  const char *c)
+{
+	char *body = receiver_wait(r, timeout_ms, a, b, c, "\"node_id\":\"meter1\"",
+				   "\"product_id\":\"wm\"", "\"request_id\":", "\"event_time_ms\":",
+				   NULL);
+	if (!body)
+		fail_msg("nothing pushed with %s %s %s", a, b, c);
+	free(body);
+}
+
+/* Push: every kind of event reaches the application's endpoint, through failures. */
+static void test_push(void **state)
+{
+	struct fixture *f = *state;
+	char resp[8192];
+	struct receiver r;
+	receiver_start(&r, 0, 2); /* the first two POSTs get 500: retried with backoff */
+	rule_create(f, r.port, NULL, 201, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "\"rule_id\":"));
+	/* Bad rules are refused. */
+	int status = http_call(&f->d, "POST", "/v5/iot/p1/forwarding-rules",
+			       "{\"url\":\"ftp://example.com/\"}", resp, sizeof(resp));
+	assert_int_equal(status, 400);
+	assert_non_null(strstr(resp, "url must be"));
+	rule_create(f, r.port, "[\"device.everything\"]", 400, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "events[0]"));
+
+	static const uint8_t first[] = { 0, 87, 0x00, 0x01, 0x86, 0xA0 };
+	register_and_observe(f, first, sizeof(first));
+	expect_pushed(&r, 8000, "\"resource\":\"device.status\"", "\"event\":\"update\"",
+		      "\"status\":\"ONLINE\"");
+	expect_pushed(&r, 8000, "\"resource\":\"device.property\"", "\"event\":\"report\"",
+		      "\"properties\":{\"battery\":87,\"flow\":100000}");
+
+	json_t *cmd = command_create(f, 300, "immediately", -1, 201, resp, sizeof(resp));
+	int mid = device_take_command(f, 300);
+	uint8_t answer[] = { 2, (uint8_t)(mid >> 8), (uint8_t)mid, 0, 1 };
+	json_decref(command_wait(f, json_string_value(json_object_get(cmd, "command_id")),
+				 "DELIVERED"));
+	notify(f, answer, sizeof(answer));
+	char want_id[80];
+	snprintf(want_id, sizeof(want_id), "\"command_id\":\"%s\"",
+		 json_string_value(json_object_get(cmd, "command_id")));
+	expect_pushed(&r, 8000, "\"resource\":\"device.command.status\"", want_id,
+		      "\"status\":\"SUCCESSFUL\"");
+	json_decref(cmd);
+
+	assert_int_equal(coap_deregister(f->fd, &f->d.coap, f->reg_id), COAP_CODE_DELETED);
+	expect_pushed(&r, 8000, "\"resource\":\"device.status\"", "\"status\":\"OFFLINE\"",
+		      "\"event\":\"update\"");
+	assert_true(metric(f, "lwm2md_push_failures_total") >= 2);
+	assert_true(metric(f, "lwm2md_push_delivered_total") >= 4);
+	receiver_stop(&r);
+}
+
+/* Events for an endpoint that is down wait in the outbox, across a restart. */
+static void test_push_outbox_survives_restart(void **state)
+{
+	struct fixture *f = *state;
+	char resp[8192];
+	struct receiver r;
+	receiver_start(&r, 0, 0);
+	int port = r.port;
+	receiver_stop(&r); /* nobody listens: connection refused */
+	rule_create(f, port, "[\"device.property/report\"]", 201, resp, sizeof(resp));
+	static const uint8_t first[] = { 0, 55, 0, 0, 0, 9 };
+	register_and_observe(f, first, sizeof(first));
+	json_decref(shadow_reported(f, 1));
+	for (int i = 0; i < 100 && metric(f, "lwm2md_push_failures_total") < 1; i++)
+		usleep(20000);
+	assert_true(metric(f, "lwm2md_push_failures_total") >= 1);
+
+	daemon_stop(&f->d);
+	daemon_restart(&f->d, NULL);
+	receiver_start(&r, port, 0);
+	char *body = receiver_wait(&r, 10000, "\"device.property\"", "\"battery\":55", NULL);
+	assert_non_null(body);
+	free(body);
+	/* Only the event the rule asked for: no status events. */
+	char *status_event = receiver_wait(&r, 0, "\"device.status\"", NULL);
+	assert_null(status_event);
+	receiver_stop(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -514,6 +610,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_codec_test_route_and_model_errors, setup_js,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_scripts, setup_js, teardown),
+		cmocka_unit_test_setup_teardown(test_push, setup_decl, teardown),
+		cmocka_unit_test_setup_teardown(test_push_outbox_survives_restart, setup_js,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
