@@ -17,6 +17,8 @@
 #include "lwm2m/lwm2m_link.h"
 #include "lwm2m/lwm2m_server.h"
 #include "model/model.h"
+#include "store/store_platform.h"
+#include "util/log.h"
 #include "util/str.h"
 #include "util/token.h"
 
@@ -433,6 +435,11 @@ void api_devices_delete(struct api_call *c)
 		api_reply_store_error(c, rc, "device");
 		return;
 	}
+	/* Its shadow goes with it; its commands stay as history, the open ones FAILED. */
+	if (store_shadow_delete_device(deps->store, d.device_id) != 0 ||
+	    store_command_close_device(deps->store, d.device_id, (int64_t)time(NULL) * 1000) != 0)
+		LOG_WARN("api", "device %s deleted; its shadow or commands were not cleaned up",
+			 d.device_id);
 	api_reply(c, 204, NULL);
 	if (deps->device_removed)
 		deps->device_removed(deps->ctx, d.node_id);

@@ -318,6 +318,12 @@ static void on_delivered(void *ctx, const struct lwm2m_dm_result *res)
 	free(f);
 	if (rc != 0)
 		return;
+	if (strcmp(c.status, "SENT") != 0) {
+		/* Settled meanwhile (its device was deleted): the answer changes nothing. */
+		store_command_clear(&c);
+		dispatch(p, node_id);
+		return;
+	}
 	char code[8];
 	if (res->status == 0 && res->code == COAP_CODE_CHANGED)
 		command_set(p, &c, "DELIVERED", NULL);

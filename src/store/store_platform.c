@@ -43,6 +43,7 @@ enum slot {
 	SL_OUT_RESET,
 	SL_OUT_NEXT,
 	SL_OUT_GET,
+	SL_CMD_CLOSE_DEVICE,
 };
 
 #define OPEN_STATUSES "('PENDING','SENT','DELIVERED')"
@@ -111,6 +112,9 @@ static const char *const sql[] = {
 	[SL_OUT_RESET] = "UPDATE outbox SET state = 0 WHERE state = 1",
 	[SL_OUT_NEXT] = "SELECT min(next_ms) FROM outbox WHERE state = 0",
 	[SL_OUT_GET] = "SELECT id, url, body, attempts FROM outbox WHERE id = ?1",
+	[SL_CMD_CLOSE_DEVICE] = "UPDATE commands SET status = 'FAILED', response_ms = ?2,"
+				" result = '{\"error\":\"the device was deleted\"}'"
+				" WHERE device_id = ?1 AND status IN " OPEN_STATUSES,
 };
 
 _Static_assert(sizeof(sql) / sizeof(sql[0]) <= STORE_MORE_STMTS, "more slots needed");
@@ -695,4 +699,14 @@ int store_outbox_next_due(struct store *s, int64_t *when)
 	*when = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return rc;
+}
+
+int store_command_close_device(struct store *s, const char *device_id, int64_t now_ms)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_CLOSE_DEVICE);
+	if (!st)
+		return -EIO;
+	text(st, 1, device_id);
+	sqlite3_bind_int64(st, 2, now_ms);
+	return done(s, st, "command close device");
 }

@@ -87,6 +87,10 @@ int store_command_find_mid(struct store *s, const char *node_id, int mid,
 int store_command_due(struct store *s, int64_t now_ms, int64_t delivered_before_ms,
 		      int (*cb)(const struct store_command *, void *), void *ctx);
 
+/* A deleted device's open commands become FAILED ("the device was deleted"), so that a
+ * new device with the same node_id never receives them. */
+int store_command_close_device(struct store *s, const char *device_id, int64_t now_ms);
+
 /* Forwarding rules: where a project's events are pushed. events is a comma-separated list
  * of "resource/event" names (e.g. "device.property/report"), "" for all. */
 struct store_rule {

@@ -397,6 +397,22 @@ static void test_expiry_and_limit(void **state)
 	json_decref(command_create(f, 12, "delay", -1, 201, resp, sizeof(resp)));
 	json_decref(command_create(f, 13, "delay", -1, 400, resp, sizeof(resp)));
 	assert_non_null(strstr(resp, "already has 2 open commands"));
+
+	/* Deleting the device closes its open commands: a new device of the same id and
+	 * node_id never receives them, and starts with room for new ones. */
+	api_ok(&f->d, "DELETE", "/v5/iot/p1/devices/wm_meter1", NULL, 204, resp, sizeof(resp));
+	api_ok(&f->d, "POST", "/v5/iot/p1/devices",
+	       json_pack("{s:s, s:s, s:s}", "device_id", "wm_meter1", "node_id", "meter1",
+			 "product_id", "wm"),
+	       201, resp, sizeof(resp));
+	api_ok(&f->d, "GET", "/v5/iot/p1/devices/wm_meter1/async-commands", NULL, 200, resp,
+	       sizeof(resp));
+	if (strstr(resp, "\"PENDING\""))
+		fail_msg("still pending: %s", resp);
+	assert_non_null(strstr(resp, "the device was deleted"));
+	api_ok(&f->d, "GET", "/v5/iot/p1/devices/wm_meter1/shadow", NULL, 200, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "\"shadow\":[]"));
+	json_decref(command_create(f, 14, "delay", -1, 201, resp, sizeof(resp)));
 }
 
 static int setup_limit(void **state)
