@@ -313,6 +313,9 @@ static json_t *rule_json(const struct store_rule *r)
 {
 	char t[API_TIME_MAX];
 	json_t *events = json_array();
+	if (!r->events[0]) /* none named: all of them */
+		for (size_t i = 0; i < sizeof(push_events) / sizeof(push_events[0]); i++)
+			json_array_append_new(events, json_string(push_events[i]));
 	for (const char *s = r->events; *s;) {
 		const char *comma = strchr(s, ',');
 		size_t len = comma ? (size_t)(comma - s) : strlen(s);
