@@ -64,6 +64,46 @@ static int read_model(struct api_call *c, const json_t *body, json_t **caps)
 	return 0;
 }
 
+/* The body's resource_mappings, checked against caps (the body's) or the stored model:
+ * a new reference, NULL when absent (0), or -EINVAL with the 400 set. */
+static int read_mappings(struct api_call *c, const json_t *body, const json_t *caps,
+			 const struct store_product *p, json_t **mappings)
+{
+	*mappings = NULL;
+	json_t *v = json_object_get(body, "resource_mappings");
+	if (!v)
+		return 0;
+	json_t *stored = NULL;
+	if (!caps) {
+		char *text = NULL;
+		if (store_product_model_get(c->api->deps.store, p->project_id, p->product_id,
+					    &text) == 0)
+			stored = json_loads(text, 0, NULL);
+		free(text);
+	}
+	char err[512];
+	int rc = product_model_check_mappings(caps ? caps : stored, v, err, sizeof(err));
+	json_decref(stored);
+	if (rc != 0) {
+		api_reply_error(c, 400, "%s", err);
+		return -EINVAL;
+	}
+	*mappings = json_incref(v);
+	return 0;
+}
+
+static int store_mappings(struct api_call *c, const struct store_product *p, json_t *mappings)
+{
+	if (!mappings)
+		return 0;
+	char *text = json_dumps(mappings, JSON_COMPACT);
+	int rc = text ? store_product_mappings_set(c->api->deps.store, p->project_id,
+						   p->product_id, text)
+		      : -ENOMEM;
+	free(text);
+	return rc;
+}
+
 /* Stores caps (when given) and tells the platform the product changed. */
 static int store_model(struct api_call *c, const struct store_product *p, json_t *caps)
 {
@@ -90,6 +130,13 @@ static json_t *product_full_json(struct api_call *c, const struct store_product 
 					 &text) == 0) {
 		json_t *caps = json_loads(text, 0, NULL);
 		json_object_set_new(o, "service_capabilities", caps ? caps : json_array());
+	}
+	free(text);
+	text = NULL;
+	if (o && store_product_mappings_get(c->api->deps.store, p->project_id, p->product_id,
+					    &text) == 0) {
+		json_t *maps = json_loads(text, 0, NULL);
+		json_object_set_new(o, "resource_mappings", maps ? maps : json_array());
 	}
 	free(text);
 	return o;
@@ -143,7 +190,7 @@ void api_products_create(struct api_call *c)
 {
 	struct store_product p;
 	json_t *body = api_body_object(c);
-	json_t *caps = NULL;
+	json_t *caps = NULL, *maps = NULL;
 	int rc;
 
 	if (!body)
@@ -162,7 +209,8 @@ void api_products_create(struct api_call *c)
 		api_reply_error(c, 500, "no randomness for a product_id");
 		goto cleanup;
 	}
-	if (read_product_fields(c, body, &p, true) != 0 || read_model(c, body, &caps) != 0)
+	if (read_product_fields(c, body, &p, true) != 0 || read_model(c, body, &caps) != 0 ||
+	    read_mappings(c, body, caps, &p, &maps) != 0)
 		goto cleanup;
 	p.create_time = (int64_t)time(NULL);
 
@@ -172,6 +220,8 @@ void api_products_create(struct api_call *c)
 		goto cleanup;
 	}
 	if (rc == 0)
+		rc = store_mappings(c, &p, maps);
+	if (rc == 0)
 		rc = store_model(c, &p, caps);
 	if (rc != 0) {
 		api_reply_store_error(c, rc, "product");
@@ -179,6 +229,7 @@ void api_products_create(struct api_call *c)
 	}
 	api_reply(c, 201, product_full_json(c, &p));
 cleanup:
+	json_decref(maps);
 	json_decref(caps);
 	json_decref(body);
 }
@@ -236,7 +287,7 @@ void api_products_update(struct api_call *c)
 {
 	struct store_product p;
 	json_t *body = api_body_object(c);
-	json_t *caps = NULL;
+	json_t *caps = NULL, *maps = NULL;
 	int rc;
 
 	if (!body)
@@ -246,9 +297,12 @@ void api_products_update(struct api_call *c)
 		api_reply_store_error(c, rc, "product");
 		goto cleanup;
 	}
-	if (read_product_fields(c, body, &p, false) != 0 || read_model(c, body, &caps) != 0)
+	if (read_product_fields(c, body, &p, false) != 0 || read_model(c, body, &caps) != 0 ||
+	    read_mappings(c, body, caps, &p, &maps) != 0)
 		goto cleanup;
 	rc = store_product_update(c->api->deps.store, &p);
+	if (rc == 0)
+		rc = store_mappings(c, &p, maps);
 	if (rc == 0)
 		rc = store_model(c, &p, caps);
 	if (rc != 0) {
@@ -257,6 +311,7 @@ void api_products_update(struct api_call *c)
 	}
 	api_reply(c, 200, product_full_json(c, &p));
 cleanup:
+	json_decref(maps);
 	json_decref(caps);
 	json_decref(body);
 }

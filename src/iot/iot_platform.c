@@ -14,6 +14,7 @@
 #include "iot/codec.h"
 #include "iot/product_model.h"
 #include "iot/push.h"
+#include "lwm2m/lwm2m_link.h"
 #include "model/model.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -27,6 +28,7 @@ struct product_entry {
 	char project_id[STORE_ID_MAX + 1];
 	char product_id[STORE_ID_MAX + 1];
 	json_t *caps;          /* service_capabilities */
+	json_t *mappings;      /* resource_mappings: [{"path","service_id","property_name"}] */
 	struct codec *codec;   /* NULL when the product has none (or it does not compile) */
 };
 
@@ -68,6 +70,7 @@ int iot_platform_create(struct iot_platform **out, const struct iot_platform_dep
 static void free_entry(struct product_entry *e)
 {
 	json_decref(e->caps);
+	json_decref(e->mappings);
 	codec_destroy(e->codec);
 	free(e);
 }
@@ -170,6 +173,12 @@ static struct product_entry *product(struct iot_platform *p, const char *project
 		e->caps = json_loads(caps, 0, NULL);
 	if (!e->caps)
 		e->caps = json_array();
+	char *maps = NULL;
+	if (store_product_mappings_get(p->deps.store, project_id, product_id, &maps) == 0)
+		e->mappings = json_loads(maps, 0, NULL);
+	free(maps);
+	if (!e->mappings)
+		e->mappings = json_array();
 	if (store_product_codec_get(p->deps.store, project_id, product_id, kind, &source) == 0 &&
 	    kind[0]) {
 		char err[256];
@@ -491,9 +500,127 @@ static void uplink(struct iot_platform *p, const struct store_device *dev,
 	json_decref(msg);
 }
 
+/* A mapping's path ("3303/0/5700" or "/3303/0/5700") as a path; -1 when malformed. */
+static int mapping_path(const json_t *m, struct lwm2m_path *out)
+{
+	const char *path = json_string_value(json_object_get(m, "path"));
+	char full[64];
+	if (!path || snprintf(full, sizeof(full), "/%s", path[0] == '/' ? path + 1 : path) >=
+			     (int)sizeof(full))
+		return -1;
+	return lwm2m_path_parse(full, strlen(full), out) == 0 && out->len == 3 ? 0 : -1;
+}
+
+static bool same_path(const struct lwm2m_path *a, const struct lwm2m_path *b)
+{
+	return a->len == b->len && memcmp(a->ids, b->ids, sizeof(a->ids[0]) * a->len) == 0;
+}
+
+/* An LwM2M value as the JSON value a property holds. */
+static json_t *value_to_json(const struct lwm2m_value *v)
+{
+	switch (v->type) {
+	case LWM2M_TYPE_INTEGER:
+	case LWM2M_TYPE_TIME:
+		return json_integer((json_int_t)v->v.i);
+	case LWM2M_TYPE_UNSIGNED:
+		return v->v.u <= INT64_MAX ? json_integer((json_int_t)v->v.u)
+					   : json_real((double)v->v.u);
+	case LWM2M_TYPE_FLOAT:
+		return json_real(v->v.f);
+	case LWM2M_TYPE_BOOLEAN:
+		return json_boolean(v->v.b);
+	case LWM2M_TYPE_STRING:
+	case LWM2M_TYPE_CORELNK:
+		return json_stringn((const char *)v->v.bytes.data, v->v.bytes.len);
+	default:
+		return NULL;
+	}
+}
+
+/* A resource the object models do not know decodes as text; the property's data_type
+ * says what it is ("21.5" for a decimal is 21.5). Takes value; returns the value to use. */
+static json_t *coerce(const json_t *def, json_t *value)
+{
+	const char *type = json_string_value(json_object_get(def, "data_type"));
+	const char *text = json_string_value(value);
+	if (!type || !text || !*text)
+		return value;
+	char *end;
+	json_t *out = NULL;
+	if (strcmp(type, "int") == 0 || strcmp(type, "long") == 0) {
+		long long v = strtoll(text, &end, 10);
+		if (!*end)
+			out = json_integer(v);
+	} else if (strcmp(type, "decimal") == 0) {
+		double v = strtod(text, &end);
+		if (!*end)
+			out = json_real(v);
+	} else if (strcmp(type, "boolean") == 0) {
+		if (strcmp(text, "1") == 0 || strcmp(text, "true") == 0)
+			out = json_true();
+		else if (strcmp(text, "0") == 0 || strcmp(text, "false") == 0)
+			out = json_false();
+	}
+	if (!out)
+		return value; /* the model's check names what is wrong */
+	json_decref(value);
+	return out;
+}
+
+/* A notification of a mapped resource: its value becomes the property. Returns true when
+ * o was a mapped path. */
+static bool mapped_report(struct iot_platform *p, const struct store_device *dev,
+			  const struct lwm2m_observation *o, int format, const uint8_t *payload,
+			  size_t len)
+{
+	struct product_entry *e = product(p, dev->project_id, dev->product_id);
+	size_t i;
+	const json_t *m;
+	struct lwm2m_path path;
+	json_array_foreach(e ? e->mappings : NULL, i, m) {
+		if (mapping_path(m, &path) != 0 || !same_path(&path, &o->path))
+			continue;
+		struct lwm2m_values values;
+		lwm2m_values_init(&values);
+		int rc = content_decode((uint16_t)(format < 0 ? CONTENT_TEXT : format), &o->path,
+					payload, len, model_type_of, NULL, &values);
+		json_t *value = NULL;
+		for (size_t k = 0; rc == 0 && k < values.count && !value; k++)
+			if (same_path(&values.items[k].path, &path))
+				value = value_to_json(&values.items[k]);
+		lwm2m_values_free(&values);
+		const char *sid = json_string_value(json_object_get(m, "service_id"));
+		const char *prop = json_string_value(json_object_get(m, "property_name"));
+		if (!value) {
+			codec_error(p, dev, "content", "%s: no value decoded (%s)",
+				    json_string_value(json_object_get(m, "path")),
+				    rc ? strerror(-rc) : "not in the payload");
+			return true;
+		}
+		value = coerce(product_model_property(product_model_service(e->caps, sid), prop),
+			       value);
+		json_t *data = json_object();
+		json_object_set_new(data, prop, value);
+		json_t *msg = json_pack("{s:[{s:s, s:o}]}", "data", "serviceId", sid, "serviceData",
+					data);
+		report(p, dev, e, msg);
+		json_decref(msg);
+		return true;
+	}
+	return false;
+}
+
 void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observation *o,
 			       int format, const uint8_t *payload, size_t len)
 {
+	if (o->path.len == 3 && o->path.ids[0] != 19) {
+		struct store_device dev;
+		if (len && store_device_get_by_node_id(p->deps.store, o->node_id, &dev) == 0 &&
+		    mapped_report(p, &dev, o, format, payload, len))
+			dispatch(p, o->node_id);
+		return;
+	}
 	if (o->path.len < 2 || o->path.ids[0] != 19 || o->path.ids[1] != 0 ||
 	    (o->path.len == 3 && o->path.ids[2] != 0) || o->path.len > 3)
 		return;
@@ -525,22 +652,22 @@ void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observ
 
 /* Observing the uplink. */
 
-struct find_uplink {
+struct find_path {
+	const struct lwm2m_path *path;
 	bool found;
 };
 
-static void note_uplink(const struct lwm2m_observation *o, void *ctx)
+static void note_path(const struct lwm2m_observation *o, void *ctx)
 {
-	struct find_uplink *f = ctx;
-	if (o->path.len == uplink_path.len &&
-	    memcmp(o->path.ids, uplink_path.ids, sizeof(o->path.ids[0]) * o->path.len) == 0 &&
-	    !o->cancelled)
+	struct find_path *f = ctx;
+	if (same_path(&o->path, f->path) && !o->cancelled)
 		f->found = true;
 }
 
 struct observe_ctx {
 	struct iot_platform *p;
 	char node_id[STORE_NODE_ID_MAX + 1];
+	struct lwm2m_path path;
 };
 
 static void on_observed(void *ctx, const struct lwm2m_dm_result *res)
@@ -549,7 +676,7 @@ static void on_observed(void *ctx, const struct lwm2m_dm_result *res)
 	struct iot_platform *p = oc->p;
 	if (res->status == 0 && COAP_CODE_CLASS(res->code) == 2 && res->observing) {
 		struct lwm2m_observation *o = lwm2m_observations_add(
-			p->deps.observations, oc->node_id, &uplink_path, res->token, res->token_len);
+			p->deps.observations, oc->node_id, &oc->path, res->token, res->token_len);
 		if (o) {
 			lwm2m_observation_record(o, res->code, res->content_format, 0, res->payload,
 						 res->payload_len, p->deps.now_ms());
@@ -561,11 +688,37 @@ static void on_observed(void *ctx, const struct lwm2m_dm_result *res)
 		struct store_device dev;
 		char code[8];
 		if (store_device_get_by_node_id(p->deps.store, oc->node_id, &dev) == 0)
-			codec_error(p, &dev, "observe", "observing /19/0/0 failed: %s",
+		{
+			char path[40];
+			lwm2m_path_format(&oc->path, path, sizeof(path));
+			codec_error(p, &dev, "observe", "observing %s failed: %s", path,
 				    res->status ? strerror(-res->status)
 						: coap_code_format(res->code, code));
+		}
 	}
 	free(oc);
+}
+
+/* Observes path on node_id unless (on an Update) an observation of it is live. */
+static void observe(struct iot_platform *p, const char *node_id, const struct lwm2m_path *path,
+		    int accept, bool registered)
+{
+	struct find_path f = { path, false };
+	if (!registered)
+		lwm2m_observations_each(p->deps.observations, node_id, note_path, &f);
+	if (f.found)
+		return;
+	struct observe_ctx *oc = calloc(1, sizeof(*oc));
+	if (!oc)
+		return;
+	oc->p = p;
+	oc->path = *path;
+	str_copy(oc->node_id, sizeof(oc->node_id), node_id);
+	uint64_t handle;
+	struct lwm2m_dm_request dm = { .op = LWM2M_OP_OBSERVE, .path = *path, .accept = accept,
+				       .content_format = -1, .timeout_ms = 60000 };
+	if (lwm2m_requests_send(p->deps.requests, node_id, &dm, true, on_observed, oc, &handle) != 0)
+		free(oc);
 }
 
 void iot_platform_device_active(struct iot_platform *p, const char *node_id, bool registered)
@@ -574,22 +727,14 @@ void iot_platform_device_active(struct iot_platform *p, const char *node_id, boo
 	if (store_device_get_by_node_id(p->deps.store, node_id, &dev) != 0)
 		return;
 	struct product_entry *e = product(p, dev.project_id, dev.product_id);
-	struct find_uplink f = { false };
-	if (!registered)
-		lwm2m_observations_each(p->deps.observations, node_id, note_uplink, &f);
-	if (e && e->codec && !f.found) {
-		struct observe_ctx *oc = calloc(1, sizeof(*oc));
-		uint64_t handle;
-		struct lwm2m_dm_request dm = { .op = LWM2M_OP_OBSERVE, .path = uplink_path,
-					       .accept = CONTENT_OPAQUE, .content_format = -1,
-					       .timeout_ms = 60000 };
-		if (oc) {
-			oc->p = p;
-			str_copy(oc->node_id, sizeof(oc->node_id), node_id);
-			if (lwm2m_requests_send(p->deps.requests, node_id, &dm, true, on_observed, oc,
-						&handle) != 0)
-				free(oc);
-		}
+	if (e && e->codec)
+		observe(p, node_id, &uplink_path, CONTENT_OPAQUE, registered);
+	size_t i;
+	const json_t *m;
+	struct lwm2m_path path;
+	json_array_foreach(e ? e->mappings : NULL, i, m) {
+		if (mapping_path(m, &path) == 0)
+			observe(p, node_id, &path, -1, registered);
 	}
 	dispatch(p, node_id);
 }

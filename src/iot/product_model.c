@@ -420,3 +420,43 @@ int product_model_check_paras(const json_t *command, const json_t *paras, char *
 	}
 	return 0;
 }
+
+#include "lwm2m/lwm2m_link.h"
+
+int product_model_check_mappings(const json_t *caps, const json_t *mappings, char *err,
+				 size_t errlen)
+{
+	if (!json_is_array(mappings) || json_array_size(mappings) > PRODUCT_MODEL_MAX_ITEMS)
+		return fail(err, errlen, "resource_mappings: must be an array of at most %d",
+			    PRODUCT_MODEL_MAX_ITEMS);
+	size_t i;
+	const json_t *m;
+	json_array_foreach(mappings, i, m) {
+		const char *path = json_string_value(json_object_get(m, "path"));
+		const char *sid = json_string_value(json_object_get(m, "service_id"));
+		const char *prop = json_string_value(json_object_get(m, "property_name"));
+		struct lwm2m_path p;
+		const char *s = path && path[0] == '/' ? path + 1 : path;
+		char full[64];
+		if (!s || snprintf(full, sizeof(full), "/%s", s) >= (int)sizeof(full) ||
+		    lwm2m_path_parse(full, strlen(full), &p) != 0 || p.len != 3)
+			return fail(err, errlen, "resource_mappings[%zu].path: must be obj/inst/res, "
+						 "e.g. \"3303/0/5700\"", i);
+		const json_t *svc = sid ? product_model_service(caps, sid) : NULL;
+		if (!svc)
+			return fail(err, errlen, "resource_mappings[%zu].service_id: not a service "
+						 "of the product model", i);
+		if (!prop || !product_model_property(svc, prop))
+			return fail(err, errlen, "resource_mappings[%zu].property_name: not a "
+						 "property of service %s", i, sid);
+		for (size_t j = 0; j < i; j++) {
+			const char *other = json_string_value(
+				json_object_get(json_array_get(mappings, j), "path"));
+			const char *o = other[0] == '/' ? other + 1 : other;
+			if (strcmp(o, s) == 0)
+				return fail(err, errlen, "resource_mappings[%zu].path: %s is mapped twice",
+					    i, path);
+		}
+	}
+	return 0;
+}

@@ -52,4 +52,11 @@ int product_model_check_properties(const json_t *service, const json_t *data, ch
 int product_model_check_paras(const json_t *command, const json_t *paras, char *err,
 			      size_t errlen);
 
+/* Checks a product's resource_mappings against its model:
+ *   [{"path":"3303/0/5700","service_id":"Temperature","property_name":"value"}]
+ * each path a resource (obj/inst/res), unique; each service and property in caps. 0 or
+ * -EINVAL. */
+int product_model_check_mappings(const json_t *caps, const json_t *mappings, char *err,
+				 size_t errlen);
+
 #endif

@@ -44,6 +44,8 @@ enum slot {
 	SL_OUT_NEXT,
 	SL_OUT_GET,
 	SL_CMD_CLOSE_DEVICE,
+	SL_MAP_GET,
+	SL_MAP_SET,
 };
 
 #define OPEN_STATUSES "('PENDING','SENT','DELIVERED')"
@@ -115,6 +117,10 @@ static const char *const sql[] = {
 	[SL_CMD_CLOSE_DEVICE] = "UPDATE commands SET status = 'FAILED', response_ms = ?2,"
 				" result = '{\"error\":\"the device was deleted\"}'"
 				" WHERE device_id = ?1 AND status IN " OPEN_STATUSES,
+	[SL_MAP_GET] = "SELECT resource_mappings FROM products"
+		       " WHERE project_id = ?1 AND product_id = ?2",
+	[SL_MAP_SET] = "UPDATE products SET resource_mappings = ?3"
+		       " WHERE project_id = ?1 AND product_id = ?2",
 };
 
 _Static_assert(sizeof(sql) / sizeof(sql[0]) <= STORE_MORE_STMTS, "more slots needed");
@@ -169,10 +175,37 @@ static int changed(struct store *s, int rc)
 
 /* Products' models and codecs. */
 
+static int text_column_get(struct store *s, enum slot slot, const char *project_id,
+			   const char *product_id, char **out, const char *what);
+
+int store_product_mappings_get(struct store *s, const char *project_id,
+			       const char *product_id, char **json)
+{
+	return text_column_get(s, SL_MAP_GET, project_id, product_id, json, "mappings get");
+}
+
+int store_product_mappings_set(struct store *s, const char *project_id,
+			       const char *product_id, const char *json)
+{
+	sqlite3_stmt *st = prep(s, SL_MAP_SET);
+	if (!st)
+		return -EIO;
+	text(st, 1, project_id);
+	text(st, 2, product_id);
+	text(st, 3, json);
+	return changed(s, done(s, st, "mappings set"));
+}
+
 int store_product_model_get(struct store *s, const char *project_id, const char *product_id,
 			    char **caps_json)
 {
-	sqlite3_stmt *st = prep(s, SL_MODEL_GET);
+	return text_column_get(s, SL_MODEL_GET, project_id, product_id, caps_json, "model get");
+}
+
+static int text_column_get(struct store *s, enum slot slot, const char *project_id,
+			   const char *product_id, char **out, const char *what)
+{
+	sqlite3_stmt *st = prep(s, slot);
 	if (!st)
 		return -EIO;
 	text(st, 1, project_id);
@@ -183,10 +216,10 @@ int store_product_model_get(struct store *s, const char *project_id, const char 
 		return -ENOENT;
 	}
 	if (rc != SQLITE_ROW)
-		return fail(s, st, "product model get");
-	*caps_json = dup_column(st, 0, "[]");
+		return fail(s, st, what);
+	*out = dup_column(st, 0, "[]");
 	sqlite3_reset(st);
-	return *caps_json ? 0 : -ENOMEM;
+	return *out ? 0 : -ENOMEM;
 }
 
 int store_product_model_set(struct store *s, const char *project_id, const char *product_id,

@@ -17,6 +17,11 @@ int store_product_model_get(struct store *s, const char *project_id, const char 
 			    char **caps_json);
 int store_product_model_set(struct store *s, const char *project_id, const char *product_id,
 			    const char *caps_json);
+/* A product's resource mappings (JSON text, "[]" when none). */
+int store_product_mappings_get(struct store *s, const char *project_id,
+			       const char *product_id, char **json);
+int store_product_mappings_set(struct store *s, const char *project_id,
+			       const char *product_id, const char *json);
 /* A product's codec: kind "" (none), "declarative" or "js", and its source. */
 int store_product_codec_get(struct store *s, const char *project_id, const char *product_id,
 			    char kind[16], char **source);

@@ -136,6 +136,8 @@ static const char *const schema_steps[] = {
 	"  next_ms INTEGER NOT NULL,"
 	"  state INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX outbox_due ON outbox(state, next_ms);",
+	/* 7: products of standard objects map resource paths to service properties. */
+	"ALTER TABLE products ADD COLUMN resource_mappings TEXT NOT NULL DEFAULT '[]';",
 };
 
 enum stmt_id {

@@ -611,6 +611,63 @@ static void test_push_outbox_survives_restart(void **state)
 	receiver_stop(&r);
 }
 
+/* A product of standard objects: IPSO temperature 3303/0/5700 is property
+ * Temperature.value, with the same shadow as binary products. */
+static void test_mapped_resources(void **state)
+{
+	struct fixture *f = *state;
+	char resp[8192];
+	json_t *caps = json_loads("[{\"service_id\":\"Temperature\",\"properties\":["
+				  "{\"property_name\":\"value\",\"data_type\":\"decimal\"}]}]",
+				  0, NULL);
+	/* A mapping to a service the model lacks is refused. */
+	api_ok(&f->d, "POST", "/v5/iot/p1/products",
+	       json_pack("{s:s, s:s, s:O, s:[{s:s, s:s, s:s}]}", "product_id", "tp", "name", "T",
+			 "service_capabilities", caps, "resource_mappings", "path", "3303/0/5700",
+			 "service_id", "Humidity", "property_name", "value"),
+	       400, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "resource_mappings[0].service_id"));
+	api_ok(&f->d, "POST", "/v5/iot/p1/products",
+	       json_pack("{s:s, s:s, s:o, s:[{s:s, s:s, s:s}]}", "product_id", "tp", "name", "T",
+			 "service_capabilities", caps, "resource_mappings", "path", "3303/0/5700",
+			 "service_id", "Temperature", "property_name", "value"),
+	       201, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "\"resource_mappings\":[{"));
+	api_ok(&f->d, "POST", "/v5/iot/p1/devices",
+	       json_pack("{s:s, s:s, s:s}", "device_id", "tp_therm1", "node_id", "therm1",
+			 "product_id", "tp"),
+	       201, resp, sizeof(resp));
+	assert_int_equal(coap_register(f->fd, &f->d.coap, "therm1", "300", "</3/0>,</3303/0>",
+				       f->reg_id),
+			 COAP_CODE_CREATED);
+	struct coap_msg m;
+	uint8_t buf[1500];
+	device_receive(f, &m, buf, sizeof(buf));
+	assert_path(&m, "/3303/0/5700");
+	uint32_t v;
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_OBSERVE, &v), 0);
+	/* Answer in text (Content-Format 0). */
+	struct coap_msg a;
+	uint8_t out[256];
+	assert_int_equal(coap_msg_init(&a, COAP_TYPE_ACK, COAP_CODE_CONTENT, m.mid, m.token,
+				       m.token_len),
+			 0);
+	coap_msg_add_uint_option(&a, COAP_OPTION_OBSERVE, 1);
+	coap_msg_add_uint_option(&a, COAP_OPTION_CONTENT_FORMAT, 0);
+	coap_msg_set_payload(&a, "21.5", 4);
+	int n = coap_msg_encode(&a, out, sizeof(out));
+	coap_send_raw(f->fd, &f->d.coap, out, (size_t)n);
+	for (int i = 0; i < 100; i++) {
+		api_ok(&f->d, "GET", "/v5/iot/p1/devices/tp_therm1/shadow", NULL, 200, resp,
+		       sizeof(resp));
+		if (strstr(resp, "\"value\":21.5"))
+			break;
+		usleep(20000);
+	}
+	assert_non_null(strstr(resp, "\"service_id\":\"Temperature\""));
+	assert_non_null(strstr(resp, "\"value\":21.5"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -627,6 +684,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_scripts, setup_js, teardown),
 		cmocka_unit_test_setup_teardown(test_push, setup_decl, teardown),
+		cmocka_unit_test_setup_teardown(test_mapped_resources, setup_decl, teardown),
 		cmocka_unit_test_setup_teardown(test_push_outbox_survives_restart, setup_js,
 						teardown),
 	};

@@ -206,6 +206,53 @@ static void test_paras(void **state)
 	json_decref(caps);
 }
 
+static void test_mappings(void **state)
+{
+	(void)state;
+	json_t *caps = parse(water_meter);
+	static const struct {
+		const char *mappings;
+		const char *error; /* NULL: valid */
+	} cases[] = {
+		{ "[]", NULL },
+		{ "[{\"path\":\"3303/0/5700\",\"service_id\":\"WaterMeter\",\"property_name\":\"temp\"},"
+		  "{\"path\":\"/3/0/9\",\"service_id\":\"WaterMeter\",\"property_name\":\"battery\"}]",
+		  NULL },
+		{ "{}", "resource_mappings: must be an array" },
+		{ "[{\"path\":\"3303/0\",\"service_id\":\"WaterMeter\",\"property_name\":\"temp\"}]",
+		  "resource_mappings[0].path" },
+		{ "[{\"path\":\"a/b/c\",\"service_id\":\"WaterMeter\",\"property_name\":\"temp\"}]",
+		  "resource_mappings[0].path" },
+		{ "[{\"path\":\"3303/0/99999\",\"service_id\":\"WaterMeter\",\"property_name\":\"temp\"}]",
+		  "resource_mappings[0].path" },
+		{ "[{\"service_id\":\"WaterMeter\",\"property_name\":\"temp\"}]",
+		  "resource_mappings[0].path" },
+		{ "[{\"path\":\"3303/0/5700\",\"service_id\":\"Other\",\"property_name\":\"temp\"}]",
+		  "resource_mappings[0].service_id" },
+		{ "[{\"path\":\"3303/0/5700\",\"service_id\":\"WaterMeter\",\"property_name\":\"x\"}]",
+		  "resource_mappings[0].property_name" },
+		{ "[{\"path\":\"3/0/9\",\"service_id\":\"WaterMeter\",\"property_name\":\"battery\"},"
+		  "{\"path\":\"/3/0/9\",\"service_id\":\"WaterMeter\",\"property_name\":\"flow\"}]",
+		  "resource_mappings[1].path: /3/0/9 is mapped twice" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *m = parse(cases[i].mappings);
+		char err[256] = "";
+		int rc = product_model_check_mappings(caps, m, err, sizeof(err));
+		if (!cases[i].error)
+			assert_int_equal(rc, 0);
+		else if (rc != -EINVAL || !strstr(err, cases[i].error))
+			fail_msg("case %zu: rc %d, '%s' not in '%s'", i, rc, cases[i].error, err);
+		json_decref(m);
+	}
+	/* No model at all: every mapping is refused. */
+	json_t *m = parse("[{\"path\":\"3/0/9\",\"service_id\":\"WaterMeter\",\"property_name\":\"battery\"}]");
+	char err[256];
+	assert_int_equal(product_model_check_mappings(NULL, m, err, sizeof(err)), -EINVAL);
+	json_decref(m);
+	json_decref(caps);
+}
+
 /* Random JSON built from model-like pieces: the checker answers 0 or -EINVAL. */
 static json_t *random_value(unsigned *seed, int depth)
 {
@@ -271,6 +318,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_model),   cmocka_unit_test(test_bad_models),
 		cmocka_unit_test(test_values),	      cmocka_unit_test(test_paras),
+		cmocka_unit_test(test_mappings),
 		cmocka_unit_test(test_random_models),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
