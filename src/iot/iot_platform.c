@@ -355,10 +355,16 @@ static void on_delivered(void *ctx, const struct lwm2m_dm_result *res)
  * FAILED. */
 static int send_command(struct iot_platform *p, struct store_command *c, bool immediately)
 {
+	/* Every path below either sends c, leaves it PENDING (-EAGAIN) or settles it: dispatch
+	 * must never find the same command PENDING again after an error. */
 	struct store_device dev;
 	int rc = store_device_get(p->deps.store, c->project_id, c->device_id, &dev);
-	if (rc != 0)
+	if (rc == -ENOENT) {
+		command_set(p, c, "FAILED", json_pack("{s:s}", "error", "the device was deleted"));
 		return rc;
+	}
+	if (rc != 0)
+		return -EAGAIN; /* the store failed; try again when the device next speaks */
 	struct product_entry *e = product(p, dev.project_id, dev.product_id);
 	char err[256];
 	if (!e || !e->codec) {
@@ -382,7 +388,7 @@ static int send_command(struct iot_platform *p, struct store_command *c, bool im
 	}
 	struct in_flight *f = calloc(1, sizeof(*f));
 	if (!f)
-		return -ENOMEM;
+		return -EAGAIN;
 	f->p = p;
 	str_copy(f->node_id, sizeof(f->node_id), c->node_id);
 	str_copy(f->command_id, sizeof(f->command_id), c->command_id);
