@@ -20,7 +20,8 @@
 #      then each sends REPORTS CON reports, WINDOW in flight     -> reports/s, / echo, / plain
 #      The shadow of three devices must hold their last values; /metrics deltas of
 #      lwm2md_uplinks_total, lwm2md_property_reports_total, lwm2md_codec_errors_total.
-#   4. (decl, js) commands: http_load GETs one device COMMANDS times (the baseline), then
+#   4. (decl, js; after every report variant, on N fresh devices that send no reports, and
+#      without the forwarding rule) commands: http_load GETs one device COMMANDS times (the baseline), then
 #      POSTs COMMANDS async-commands (SET_INTERVAL, immediately) round-robin over the N
 #      devices over CONNECTIONS connections; the devices answer the PUT 2.04 and send the
 #      deviceRsp; completed = lwm2md_commands_succeeded_total's delta over the time from
@@ -31,7 +32,7 @@
 # then stops the daemon, checks it had not died, and prints summary tables.
 #
 # Environment: BENCH_REPORTS (reports per device, 3), BENCH_WINDOW (CoAP messages in
-# flight, 256), BENCH_COMMANDS (commands per codec, 10000), BENCH_CONNECTIONS (HTTP
+# flight, 256), BENCH_COMMANDS (commands per codec, 3000), BENCH_CONNECTIONS (HTTP
 # connections, 64), BENCH_PUSH (1: step 5, 0: skip it), BENCH_MAX_SECONDS (limit per
 # phase, 60), BENCH_BIN (where the bench programs are; default BUILD_DIR).
 set -euo pipefail
@@ -42,7 +43,7 @@ if [ $# -gt 0 ]; then devices=("$@"); else devices=(1000 10000); fi
 bin=${BENCH_BIN:-$build}
 reports=${BENCH_REPORTS:-3}
 window=${BENCH_WINDOW:-256}
-commands=${BENCH_COMMANDS:-10000}
+commands=${BENCH_COMMANDS:-3000}
 connections=${BENCH_CONNECTIONS:-64}
 push=${BENCH_PUSH:-1}
 max_seconds=${BENCH_MAX_SECONDS:-60}
@@ -187,11 +188,12 @@ status=0
 report_rows=()
 command_rows=()
 
-# report_run N LABEL PRODUCT PREFIX NET COMMANDS: one variant (step 3, and step 4 when
-# COMMANDS is 1). Sets rep_line, the metric deltas and the command results; prints the
+# report_run N LABEL PRODUCT PREFIX NET COMMANDS REPORTS: one variant (step 3 with REPORTS
+# per device, and step 4 when COMMANDS is 1). Sets rep_line, the metric deltas and the command results; prints the
 # raw lines.
 report_run() {
-  local n=$1 label=$2 product=$3 prefix=$4 net=$5 with_commands=$6 dir="$tmp/$1" lpid rc=0
+  local n=$1 label=$2 product=$3 prefix=$4 net=$5 with_commands=$6 nrep=$7 dir="$tmp/$1"
+  local lpid rc=0
   rep_line= cmd_get= cmd_post= cmd_done=- cmd_rate=- cmd_line= shadow=- push_line=
   local up0 pr0 ce0 pq0 pd0
   up0=$(metric lwm2md_uplinks_total)
@@ -200,7 +202,7 @@ report_run() {
   pq0=$(metric lwm2md_push_queued_total)
   pd0=$(metric lwm2md_push_delivered_total)
   "$bin/lwm2m_load" --mode report --target "$coap" --devices "$n" --prefix "$prefix" \
-    --notifications "$reports" --window "$window" --net "$net" \
+    --notifications "$nrep" --window "$window" --net "$net" \
     --max-seconds "$max_seconds" >"$dir/$label.out" 2>"$dir/$label.err" &
   lpid=$!
   pids+=("$lpid")
@@ -269,16 +271,16 @@ report_run() {
     cmd_post=$("${h[@]}" --route command --name command_create 2>"$dir/$label.cmd.err") ||
       sed 's/^/bench: /' "$dir/$label.cmd.err" >&2
     # Completed: until every created command succeeded, or the count stopped growing
-    # for 2 s (10 s at most after the last POST).
+    # for 5 s (BENCH_MAX_SECONDS at most after the last POST).
     local want
     want=$(field ok "$cmd_post")
     last=$s0
     t1=$(now_s)
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < max_seconds * 10; i++)); do
       s1=$(metric lwm2md_commands_succeeded_total)
       if [ "$s1" != "$last" ]; then t1=$(now_s); last=$s1; grow=0; else grow=$((grow + 1)); fi
       [ $((s1 - s0)) -ge "${want:-0}" ] && break
-      [ "$grow" -ge 20 ] && break
+      [ "$grow" -ge 50 ] && break
       sleep 0.1
     done
     cmd_done=$((last - s0))
@@ -362,9 +364,12 @@ run_one() {
     [ "$code" = 200 ] || { echo "bench: codec $p: HTTP $code $(cat "$dir/api.json")" >&2; return 1; }
   done
 
-  # Variants: label product prefix with-commands. Each has its own N devices.
-  local variants=("plain plain pl 0" "decl decl dc 1" "js js jv 1")
+  # Variants: label product prefix with-commands. Each has its own N devices. The
+  # commands come last: every report of a device looks for its pending commands, and
+  # (src/store/store_platform.c) that query scans the whole commands table.
+  local variants=("plain plain pl 0" "decl decl dc 0" "js js jv 0")
   [ "$push" = 1 ] && variants+=("decl+push decl dp 0" "js+push js jp 0")
+  variants+=("decl decl dk 1" "js js jk 1")
   local v label product prefix cmds api_line
   for v in "${variants[@]}"; do
     read -r label product prefix cmds <<<"$v"
@@ -374,20 +379,28 @@ run_one() {
     echo "n=$n $label $api_line"
   done
 
-  local ok=1 net=1 stride=$(( (n + 65023) / 65024 )) plain_rps=- rule_made=0
+  local ok=1 net=1 stride=$(( (n + 65023) / 65024 )) plain_rps=- rule=
   for v in "${variants[@]}"; do
     read -r label product prefix cmds <<<"$v"
-    if [[ $label == *+push ]] && [ "$rule_made" = 0 ]; then
+    if [[ $label == *+push ]] && [ -z "$rule" ]; then
       code=$(api POST /v5/iot/bench/forwarding-rules "{\"url\":\"http://$sink_addr/x\"}" \
                "$dir/api.json")
       [ "$code" = 201 ] || { echo "bench: forwarding rule: HTTP $code $(cat "$dir/api.json")" >&2; ok=0; break; }
-      rule_made=1
+      rule=$(grep -o '"rule_id":"[^"]*"' "$dir/api.json" | cut -d'"' -f4)
     fi
-    if report_run "$n" "$label" "$product" "$prefix" "$net" "$cmds"; then
+    if [ "$cmds" = 1 ] && [ -n "$rule" ]; then
+      # Commands are measured without pushing their status events.
+      code=$(api DELETE "/v5/iot/bench/forwarding-rules/$rule" '' "$dir/api.json")
+      [ "$code" = 204 ] || echo "bench: forwarding rule delete: HTTP $code" >&2
+      rule=
+    fi
+    local nrep=$reports
+    [ "$cmds" = 1 ] && nrep=0
+    if report_run "$n" "$label" "$product" "$prefix" "$net" "$cmds" "$nrep"; then
       local rps
       rps=$(field rps "$rep_line")
       [ "$label" = plain ] && plain_rps=$rps
-      report_rows+=("$(printf '%8s %-10s %9s %9s %7s %8s %13s %8s %8s %6s %7s %6s %s' "$n" \
+      [ "$cmds" = 1 ] || report_rows+=("$(printf '%8s %-10s %9s %9s %7s %8s %13s %8s %8s %6s %7s %6s %s' "$n" \
         "$label" "$(field rps "$echo_line")" "$rps" "$(ratio "$rps" "$(field rps "$echo_line")")" \
         "$(ratio "$rps" "$plain_rps")" \
         "$(field p50_us "$rep_line")/$(field p99_us "$rep_line")" "+$d_up" "+$d_pr" \
