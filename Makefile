@@ -5,7 +5,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build build-asan run test test-fast bench bench-dm clean
+.PHONY: all deps build build-asan run test test-fast bench bench-dm bench-platform clean
 
 all: build
 
@@ -36,10 +36,15 @@ bench: build
 	./bench/run.sh $(BUILD)
 	./bench/dtls.sh $(BUILD)
 	./bench/dm.sh $(BUILD)
+	./bench/platform.sh $(BUILD)
 
 # Only the device-management benchmark (notifications, REST reads).
 bench-dm: build
 	./bench/dm.sh $(BUILD)
+
+# Only the platform benchmark (reports through the codecs, commands).
+bench-platform: build
+	./bench/platform.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -8,16 +8,18 @@
  * in) goes into a histogram. Just enough HTTP, as in api_create: a GET out, a status
  * line, headers and a Content-Length body in. Only libc.
  *
- *   http_load --api IPV4:PORT --route health|device|lwm2m [--token T] [--project P]
+ *   http_load --api IPV4:PORT --route health|device|lwm2m|command [--token T] [--project P]
  *             [--product P] [--prefix P] [--path 3/0/9] [--query Q] [--devices N]
  *             [--requests R] [--connections C] [--expect STR] [--timeout-s S]
  *             [--max-seconds S] [--name NAME]
  *
  * The routes: health is GET /health (no store, no device: the API's own floor); device is
  * GET /v5/iot/P/devices/<product>_<prefix><i> (one SQLite read); lwm2m is GET
- * .../devices/<id>/lwm2m/<path>[?<query>] (a CoAP request to the device and its answer).
- * A request is ok when the answer is 200 and, with --expect, its body contains STR (for a
- * Read: "code":"2.05"). Prints one line of key=value pairs (see bench/README.md) and exits
+ * .../devices/<id>/lwm2m/<path>[?<query>] (a CoAP request to the device and its answer);
+ * command is POST .../devices/<id>/async-commands with the water meter's SET_INTERVAL
+ * (docs/api.md "Commands"; interval 1 + k % 65535, send_strategy immediately).
+ * A request is ok when the answer is 200 (201 for command) and, with --expect, its body
+ * contains STR (for a Read: "code":"2.05"). Prints one line of key=value pairs (see bench/README.md) and exits
  * 0 when every request was ok.
  */
 #include <arpa/inet.h>
@@ -61,7 +63,7 @@
 #define HIST_EXP_MAX 40
 #define HIST_BUCKETS (2 * HIST_SUB + (HIST_EXP_MAX - HIST_EXP_MIN) * HIST_SUB)
 
-enum route { ROUTE_HEALTH, ROUTE_DEVICE, ROUTE_LWM2M };
+enum route { ROUTE_HEALTH, ROUTE_DEVICE, ROUTE_LWM2M, ROUTE_COMMAND };
 
 struct options {
 	struct sockaddr_in api;
@@ -250,6 +252,11 @@ static int format_request(const struct options *o, uint64_t k, char *buf, size_t
 		n = snprintf(target, sizeof(target), "/v5/iot/%s/devices/%s_%s%06" PRIu32,
 			     o->project, o->product, o->prefix, dev);
 		break;
+	case ROUTE_COMMAND:
+		n = snprintf(target, sizeof(target),
+			     "/v5/iot/%s/devices/%s_%s%06" PRIu32 "/async-commands", o->project,
+			     o->product, o->prefix, dev);
+		break;
 	default:
 		n = snprintf(target, sizeof(target), "/v5/iot/%s/devices/%s_%s%06" PRIu32
 			     "/lwm2m/%s%s%s", o->project, o->product, o->prefix, dev, o->path,
@@ -258,6 +265,21 @@ static int format_request(const struct options *o, uint64_t k, char *buf, size_t
 	}
 	if (n < 0 || (size_t)n >= sizeof(target))
 		return -ENOBUFS;
+	if (o->route == ROUTE_COMMAND) {
+		char body[256];
+		int blen = snprintf(body, sizeof(body),
+				    "{\"service_id\":\"WaterMeter\",\"command_name\":\"SET_INTERVAL\","
+				    "\"paras\":{\"interval\":%u},\"send_strategy\":\"immediately\"}",
+				    (unsigned)(1 + k % 65535));
+		if (blen < 0 || (size_t)blen >= sizeof(body))
+			return -ENOBUFS;
+		n = snprintf(buf, cap,
+			     "POST %s HTTP/1.1\r\nHost: %s\r\nX-Auth-Token: %s\r\n"
+			     "Content-Type: application/json\r\nContent-Length: %d\r\n"
+			     "Connection: keep-alive\r\n\r\n%s",
+			     target, o->api_text, o->token ? o->token : "", blen, body);
+		return n > 0 && (size_t)n < cap ? n : -ENOBUFS;
+	}
 	n = snprintf(buf, cap,
 		     "GET %s HTTP/1.1\r\nHost: %s\r\nX-Auth-Token: %s\r\n"
 		     "Connection: keep-alive\r\n\r\n",
@@ -395,7 +417,7 @@ static void on_readable(struct load *ld, uint32_t k)
 		close_after = true;
 	} else {
 		ld->status[status / 100]++;
-		bool ok = status == 200 &&
+		bool ok = status == (ld->opt.route == ROUTE_COMMAND ? 201 : 200) &&
 			  (ld->opt.expect == NULL ||
 			   memmem(body, body_len, ld->opt.expect, strlen(ld->opt.expect)) != NULL);
 		if (ok) {
@@ -448,7 +470,7 @@ static uint32_t busy_count(const struct load *ld)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: http_load --api IPV4:PORT --route health|device|lwm2m [--token T]\n"
+		"usage: http_load --api IPV4:PORT --route health|device|lwm2m|command [--token T]\n"
 		"                 [--project P] [--product P] [--prefix P] [--path 3/0/9]\n"
 		"                 [--query Q] [--devices N] [--requests R] [--connections C]\n"
 		"                 [--expect STR] [--timeout-s S] [--max-seconds S] [--name NAME]\n");
@@ -487,6 +509,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 				o->route = ROUTE_DEVICE;
 			else if (strcmp(v, "lwm2m") == 0)
 				o->route = ROUTE_LWM2M;
+			else if (strcmp(v, "command") == 0)
+				o->route = ROUTE_COMMAND;
 			else
 				rc = -EINVAL;
 		} else if (strcmp(a, "--token") == 0) {

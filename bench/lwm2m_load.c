@@ -27,6 +27,17 @@
  *                  done when the server's empty ACK comes.
  *   --mode serve   phase "register", then answer the server's requests (Reads, Observes)
  *                  until SIGTERM/SIGINT or --max-seconds; phase "serve" says how many.
+ *   --mode report  the platform benchmark's water meter (tests/integration/test_platform.c):
+ *                  phase "register" (object links with /19/0 and /19/1); phase "observe":
+ *                  wait until each device has been sent an Observe of /19/0/0 (the daemon
+ *                  sends it on Register when the product has a codec) or /19/1/0 (the
+ *                  script's baseline, through the REST API), answered 2.05 opaque with a
+ *                  report; phase "notify": --notifications CON reports [0, battery %, flow
+ *                  uint32 big-endian] per device on that observation (Content-Format 42);
+ *                  phase "command": until SIGTERM/SIGINT or --max-seconds, every CON PUT of
+ *                  /19/1/0 [1, mid hi, mid lo, interval hi, interval lo] is answered 2.04
+ *                  and followed by a CON report [2, mid hi, mid lo, errcode 0, result 0]
+ *                  (a deviceRsp) on the observation; "ok" counts the reports acknowledged.
  *
  * In every mode but echo, the devices answer what the server asks of them as a real
  * client would: a Read or Observe of /3/0, /3/0/0, /3/0/9 or /3/0/20 gets 2.05 with the
@@ -37,11 +48,11 @@
  * Echo mode sends as many Updates (devices x updates) as lwm2m mode's update phase, so the
  * two update rates compare directly; with --shape notify it sends notification-shaped
  * datagrams instead (the same bytes, size and token length as --mode notify's, --format
- * choosing the payload). Each phase prints one line of key=value pairs on
+ * choosing the payload; --format opaque: the water meter's report). Each phase prints one line of key=value pairs on
  * stdout (see bench/README.md); diagnostics go to stderr.
  *
- *   lwm2m_load --mode echo|lwm2m|notify|serve --target IPV4:PORT [--devices N] [--prefix P]
- *              [--updates K] [--notifications K] [--format tlv|senml-cbor]
+ *   lwm2m_load --mode echo|lwm2m|notify|serve|report --target IPV4:PORT [--devices N]
+ *              [--prefix P] [--updates K] [--notifications K] [--format tlv|senml-cbor|opaque]
  *              [--shape update|notify] [--window W] [--timeout-ms MS] [--retries R]
  *              [--max-seconds S] [--pid PID] [--net B]
  */
@@ -95,6 +106,21 @@
 #define REGISTER_VERSION "lwm2m=1.1"
 #define REGISTER_BINDING "b=U"
 #define OBJECT_LINKS "</1/0>,</3/0>,</19/0>"
+/* --mode report: the water meter also has the downlink instance /19/1. */
+#define OBJECT_LINKS_REPORT "</1/0>,</3/0>,</19/0>,</19/1>"
+/* Object 19 (BinaryAppDataContainer): /19/0/0 carries the uplink, /19/1/0 the downlink. */
+#define BINARY_OBJECT 19
+#define MSG_REPORT 0
+#define MSG_COMMAND 1
+#define MSG_RESPONSE 2
+/* A report: message id, battery %, flow (uint32 big-endian); a deviceRsp: message id,
+ * mid (uint16 big-endian), errcode, result. */
+#define REPORT_LEN 6
+#define RESPONSE_LEN 5
+#define COMMAND_LEN 5
+/* deviceRsp reports a device still owes; the daemon sends a device one command at a time,
+ * but the next may come before the previous one's deviceRsp went out. */
+#define RSP_QUEUE 8
 /* Object 3 (Device) as these devices have it: Manufacturer, Battery Level (changing with
  * every notification), Battery Status. */
 #define DEVICE_OBJECT 3
@@ -114,8 +140,15 @@
 #define HIST_EXP_MAX 40
 #define HIST_BUCKETS (2 * HIST_SUB + (HIST_EXP_MAX - HIST_EXP_MIN) * HIST_SUB)
 
-enum mode { MODE_ECHO, MODE_LWM2M, MODE_NOTIFY, MODE_SERVE };
-enum phase_kind { PHASE_ECHO, PHASE_REGISTER, PHASE_UPDATE, PHASE_NOTIFY, PHASE_SERVE };
+enum mode { MODE_ECHO, MODE_LWM2M, MODE_NOTIFY, MODE_SERVE, MODE_REPORT };
+enum phase_kind {
+	PHASE_ECHO,
+	PHASE_REGISTER,
+	PHASE_UPDATE,
+	PHASE_NOTIFY,
+	PHASE_SERVE,
+	PHASE_COMMAND
+};
 
 struct options {
 	enum mode mode;
@@ -125,7 +158,7 @@ struct options {
 	const char *prefix;
 	uint32_t updates;
 	uint32_t notifications;
-	uint16_t format;      /* COAP_CT_LWM2M_TLV or COAP_CT_SENML_CBOR */
+	uint16_t format;      /* COAP_CT_LWM2M_TLV, COAP_CT_SENML_CBOR or COAP_CT_OCTET_STREAM */
 	bool notify_shape;    /* echo mode: notification-shaped datagrams */
 	uint32_t window;
 	uint32_t timeout_ms;
@@ -153,6 +186,16 @@ struct device {
 	uint16_t obs_format;
 	uint32_t obs_seq;
 	uint8_t obs_token[COAP_TOKEN_MAX];
+	/* --mode report: the observed object (3 or 19), the flow counter, the deviceRsp
+	 * reports owed (command mids, oldest first) and the last PUT's message ID, so that a
+	 * retransmitted PUT is answered again but not queued twice. */
+	uint16_t obs_object;
+	uint32_t flow;
+	uint16_t rsp_mid[RSP_QUEUE];
+	uint8_t rsp_head;
+	uint8_t rsp_count;
+	bool put_seen;
+	uint16_t put_mid;
 };
 
 /* One request in flight. The encoded datagram is kept for retransmission, so memory for
@@ -215,6 +258,8 @@ struct load {
 	uint64_t reads;
 	uint64_t observes;
 	uint64_t refused;
+	uint64_t commands;      /* --mode report: PUTs of /19/1/0 taken */
+	uint64_t commands_lost; /* ... and not queued: RSP_QUEUE was full */
 	uint32_t observed; /* devices with an observation */
 };
 
@@ -558,16 +603,54 @@ static int encode_content(const struct device *d, uint8_t path_len, uint16_t res
 	return n <= cap ? (int)n : -ENOBUFS;
 }
 
+/* The water meter's report [0, battery %, flow uint32 big-endian] of d's current values.
+ * Returns REPORT_LEN; buf has room for CONTENT_MAX. */
+static int encode_report(const struct device *d, uint8_t *buf)
+{
+	buf[0] = MSG_REPORT;
+	buf[1] = d->battery;
+	buf[2] = (uint8_t)(d->flow >> 24);
+	buf[3] = (uint8_t)(d->flow >> 16);
+	buf[4] = (uint8_t)(d->flow >> 8);
+	buf[5] = (uint8_t)d->flow;
+	return REPORT_LEN;
+}
+
+/* The deviceRsp of the oldest command d owes: [2, mid hi, mid lo, errcode 0, result 0]. */
+static int encode_response(struct device *d, uint8_t *buf)
+{
+	uint16_t mid = d->rsp_mid[d->rsp_head];
+	d->rsp_head = (uint8_t)((d->rsp_head + 1) % RSP_QUEUE);
+	d->rsp_count--;
+	buf[0] = MSG_RESPONSE;
+	buf[1] = (uint8_t)(mid >> 8);
+	buf[2] = (uint8_t)mid;
+	buf[3] = 0;
+	buf[4] = 0;
+	return RESPONSE_LEN;
+}
+
 /* A notification of device d's observation: CON 2.05, the observation's token, the next
- * Observe number (RFC 7641 §3.4: increasing), its format and the current value. */
-static int build_notification(struct device *d, struct slot *s)
+ * Observe number (RFC 7641 §3.4: increasing), its format and the current value — for the
+ * water meter (opaque), a report with new values, or in the command phase the deviceRsp
+ * it owes. */
+static int build_notification(struct device *d, struct slot *s, bool response)
 {
 	struct coap_msg m;
 	uint8_t content[CONTENT_MAX];
-	d->battery = (uint8_t)((d->battery + 1) % 101);
+	int len;
 	d->obs_seq = (d->obs_seq + 1) & 0xFFFFFF;
-	int len = encode_content(d, d->obs_path_len, d->obs_res, d->obs_format, content,
-				 sizeof(content));
+	if (d->obs_format == COAP_CT_OCTET_STREAM && response && d->rsp_count > 0) {
+		len = encode_response(d, content);
+	} else if (d->obs_format == COAP_CT_OCTET_STREAM) {
+		d->battery = (uint8_t)((d->battery + 1) % 101);
+		d->flow += 7;
+		len = encode_report(d, content);
+	} else {
+		d->battery = (uint8_t)((d->battery + 1) % 101);
+		len = encode_content(d, d->obs_path_len, d->obs_res, d->obs_format, content,
+				     sizeof(content));
+	}
 	if (len < 0)
 		return len;
 	int rc = coap_msg_init(&m, COAP_TYPE_CON, COAP_CODE_CONTENT, s->mid, s->token,
@@ -590,8 +673,9 @@ static int build_notification(struct device *d, struct slot *s)
 static int build_request(struct load *ld, uint32_t i, struct slot *s)
 {
 	struct device *d = &ld->dev[i];
-	if (ld->ph->kind == PHASE_NOTIFY || (ld->ph->kind == PHASE_ECHO && ld->opt.notify_shape))
-		return build_notification(d, s);
+	if (ld->ph->kind == PHASE_NOTIFY || ld->ph->kind == PHASE_COMMAND ||
+	    (ld->ph->kind == PHASE_ECHO && ld->opt.notify_shape))
+		return build_notification(d, s, ld->ph->kind == PHASE_COMMAND);
 	struct coap_msg m;
 	char node[NODE_MAX];
 	char q_ep[NODE_MAX + 4];
@@ -616,7 +700,8 @@ static int build_request(struct load *ld, uint32_t i, struct slot *s)
 					      COAP_CT_LINK_FORMAT);
 		if (rc < 0)
 			return rc;
-		coap_msg_set_payload(&m, OBJECT_LINKS, strlen(OBJECT_LINKS));
+		const char *links = ld->opt.mode == MODE_REPORT ? OBJECT_LINKS_REPORT : OBJECT_LINKS;
+		coap_msg_set_payload(&m, links, strlen(links));
 	} else {
 		rc = coap_msg_add_option(&m, COAP_OPTION_URI_PATH, d->reg_id, d->reg_id_len);
 		if (rc < 0)
@@ -674,7 +759,8 @@ static void issue(struct load *ld, uint32_t i, uint64_t now)
 	s->used = true;
 	s->dev = i;
 	s->mid = d->next_mid++;
-	if (ld->ph->kind == PHASE_NOTIFY || (ld->ph->kind == PHASE_ECHO && ld->opt.notify_shape)) {
+	if (ld->ph->kind == PHASE_NOTIFY || ld->ph->kind == PHASE_COMMAND ||
+	    (ld->ph->kind == PHASE_ECHO && ld->opt.notify_shape)) {
 		/* A notification carries its observation's token. */
 		s->token_len = d->obs_token_len;
 		memcpy(s->token, d->obs_token, d->obs_token_len);
@@ -753,11 +839,9 @@ static bool take_location(struct device *d, const struct coap_msg *r)
 	return true;
 }
 
-/* Which part of /3/0 a request's Uri-Path names: sets *path_len (2 or 3) and *res.
- * Returns 0, or -ENOENT for anything else. */
-static int request_target(const struct coap_msg *r, uint8_t *path_len, uint16_t *res)
+/* A request's Uri-Path as up to 3 numeric ids. Returns 0, or -ENOENT for anything else. */
+static int request_path(const struct coap_msg *r, uint32_t ids[3], size_t *count)
 {
-	uint32_t ids[3];
 	size_t n = 0;
 	for (size_t k = 0; k < r->option_count; k++) {
 		const struct coap_option *o = &r->options[k];
@@ -773,11 +857,58 @@ static int request_target(const struct coap_msg *r, uint8_t *path_len, uint16_t 
 		}
 		ids[n++] = v;
 	}
-	if (n < 2 || ids[0] != DEVICE_OBJECT || ids[1] != 0)
+	*count = n;
+	return 0;
+}
+
+/* Which part of /3/0 a request's Uri-Path names: sets *path_len (2 or 3) and *res.
+ * Returns 0, or -ENOENT for anything else. */
+static int request_target(const struct coap_msg *r, uint8_t *path_len, uint16_t *res)
+{
+	uint32_t ids[3];
+	size_t n = 0;
+	if (request_path(r, ids, &n) < 0 || n < 2 || ids[0] != DEVICE_OBJECT || ids[1] != 0)
 		return -ENOENT;
 	*path_len = (uint8_t)n;
 	*res = n == 3 ? (uint16_t)ids[2] : 0;
 	return 0;
+}
+
+/*
+ * --mode report: a command, Core §6.3.3 Write (CON PUT /19/1/0, opaque) of [1, mid hi,
+ * mid lo, interval hi, interval lo], is answered 2.04 into m and its deviceRsp is owed:
+ * the device sends it as a report once it has nothing else in flight (in the command
+ * phase). A retransmitted PUT (the same message ID) is answered again, not owed twice.
+ */
+static int take_command(struct load *ld, uint32_t i, const struct coap_msg *r,
+			struct coap_msg *m)
+{
+	struct device *d = &ld->dev[i];
+	if (r->payload_len < COMMAND_LEN || r->payload[0] != MSG_COMMAND) {
+		ld->refused++;
+		return coap_msg_init(m, COAP_TYPE_ACK, COAP_CODE_BAD_REQUEST, r->mid, r->token,
+				     r->token_len);
+	}
+	if (!d->put_seen || d->put_mid != r->mid) {
+		d->put_seen = true;
+		d->put_mid = r->mid;
+		ld->commands++;
+		if (d->rsp_count == RSP_QUEUE) {
+			ld->commands_lost++;
+		} else {
+			d->rsp_mid[(d->rsp_head + d->rsp_count) % RSP_QUEUE] =
+				(uint16_t)(r->payload[1] << 8 | r->payload[2]);
+			d->rsp_count++;
+			if (ld->ph->kind == PHASE_COMMAND) {
+				/* A device is in the ready ring iff it has rounds left and
+				 * nothing in flight. */
+				ld->ph->requests++;
+				if (d->rounds_left++ == 0 && d->slot < 0)
+					ready_push(ld, i);
+			}
+		}
+	}
+	return coap_msg_init(m, COAP_TYPE_ACK, COAP_CODE_CHANGED, r->mid, r->token, r->token_len);
 }
 
 /*
@@ -799,7 +930,26 @@ static int answer_request(struct load *ld, uint32_t i, const struct coap_msg *r,
 	bool has_observe = coap_msg_get_uint_option(r, COAP_OPTION_OBSERVE, &observe) == 0;
 	int len = -ENOENT;
 	uint16_t format = 0;
-	if (r->code == COAP_CODE_GET && request_target(r, &path_len, &res) == 0) {
+	uint16_t object = DEVICE_OBJECT;
+	uint32_t ids[3];
+	size_t n = 0;
+	if (ld->opt.mode == MODE_REPORT && request_path(r, ids, &n) == 0 && n == 3 &&
+	    ids[0] == BINARY_OBJECT && ids[1] <= 1 && ids[2] == 0) {
+		/* The water meter: its reports are read or observed on /19/0/0 (or, for the
+		 * baseline, /19/1/0), opaque; commands are written to /19/1/0. */
+		if (r->code == COAP_CODE_PUT && ids[1] == 1)
+			return take_command(ld, i, r, m);
+		object = BINARY_OBJECT;
+		path_len = 3;
+		res = 0;
+		format = COAP_CT_OCTET_STREAM;
+		if (r->code != COAP_CODE_GET)
+			len = -ENOENT;
+		else if (has_accept && accept != COAP_CT_OCTET_STREAM)
+			len = -ENOTSUP;
+		else
+			len = encode_report(d, content);
+	} else if (r->code == COAP_CODE_GET && request_target(r, &path_len, &res) == 0) {
 		format = has_accept ? (uint16_t)accept
 			 : path_len == 3 ? COAP_CT_TEXT_PLAIN
 					 : ld->opt.format;
@@ -825,6 +975,7 @@ static int answer_request(struct load *ld, uint32_t i, const struct coap_msg *r,
 		memcpy(d->obs_token, r->token, r->token_len);
 		d->obs_path_len = path_len;
 		d->obs_res = res;
+		d->obs_object = object;
 		d->obs_format = format;
 		d->obs_seq = 1;
 		rc = coap_msg_add_uint_option(m, COAP_OPTION_OBSERVE, d->obs_seq);
@@ -891,7 +1042,8 @@ static void on_datagram(struct load *ld, uint32_t i, const uint8_t *buf, size_t 
 			finish(ld, s, OUT_OK, r.code, now);
 		return;
 	}
-	if (kind == PHASE_NOTIFY && s != NULL && r.mid == s->mid &&
+	bool notifying = kind == PHASE_NOTIFY || kind == PHASE_COMMAND;
+	if (notifying && s != NULL && r.mid == s->mid &&
 	    (r.type == COAP_TYPE_ACK || r.type == COAP_TYPE_RST)) {
 		/* RFC 7641 §4.5: the server acknowledges a CON notification with an empty ACK;
 		 * an RST means it does not know the observation. */
@@ -899,7 +1051,7 @@ static void on_datagram(struct load *ld, uint32_t i, const uint8_t *buf, size_t 
 		finish(ld, s, ok ? OUT_OK : OUT_ERR, r.code, now);
 		return;
 	}
-	if (s == NULL || kind == PHASE_NOTIFY) {
+	if (s == NULL || notifying) {
 		answer_server(ld, i, &r);
 		return;
 	}
@@ -1031,9 +1183,19 @@ static void run_phase(struct load *ld, struct phase *ph)
 	uint32_t rounds = ph->kind == PHASE_REGISTER ? 1
 			  : ph->kind == PHASE_NOTIFY ? o->notifications
 						     : o->updates;
+	/* The command phase has no rounds of its own: a device owes one report per command
+	 * the server sends it, and the phase lasts until a stop signal or --max-seconds. */
+	bool open_ended = ph->kind == PHASE_COMMAND;
 	for (uint32_t i = 0; i < o->devices; i++) {
 		struct device *d = &ld->dev[i];
 		d->rounds_left = 0;
+		if (open_ended) {
+			d->rounds_left = d->rsp_count;
+			ph->requests += d->rsp_count;
+			if (d->rsp_count > 0)
+				ready_push(ld, i);
+			continue;
+		}
 		if (ph->kind == PHASE_UPDATE && !d->registered)
 			continue;
 		if (ph->kind == PHASE_NOTIFY && !d->observed)
@@ -1052,12 +1214,14 @@ static void run_phase(struct load *ld, struct phase *ph)
 		uint64_t now = now_ns();
 		while (ld->nfree > 0 && ld->ready_count > 0)
 			issue(ld, ready_pop(ld), now);
-		if (ld->nfree == ld->nslots && ld->ready_count == 0)
+		if (!open_ended && ld->nfree == ld->nslots && ld->ready_count == 0)
+			break;
+		if (open_ended && (stop_requested || now >= stop_ns))
 			break;
 		/* A server that is not there would otherwise cost every device its full
 		 * retransmission time; a window's worth of losses and no answer is enough. */
-		if (now >= stop_ns || (ph->ok == 0 && ph->err == 0 && ph->lost >= window_lost &&
-				       window_lost > 0)) {
+		if (now >= stop_ns || (!open_ended && ph->ok == 0 && ph->err == 0 &&
+				       ph->lost >= window_lost && window_lost > 0)) {
 			fprintf(stderr, "lwm2m_load: %s: %s, giving up on the rest\n", ph->name,
 				now >= stop_ns ? "out of time" : "no answers");
 			abandon(ld, now);
@@ -1143,9 +1307,9 @@ static void print_phase(const struct load *ld, const struct phase *ph)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: lwm2m_load --mode echo|lwm2m|notify|serve --target IPV4:PORT\n"
+		"usage: lwm2m_load --mode echo|lwm2m|notify|serve|report --target IPV4:PORT\n"
 		"                  [--devices N] [--prefix P] [--updates K] [--notifications K]\n"
-		"                  [--format tlv|senml-cbor] [--shape update|notify]\n"
+		"                  [--format tlv|senml-cbor|opaque] [--shape update|notify]\n"
 		"                  [--window W] [--timeout-ms MS] [--retries R]\n"
 		"                  [--max-seconds S] [--pid PID] [--net B]\n");
 }
@@ -1185,6 +1349,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 				o->mode = MODE_NOTIFY;
 			else if (strcmp(v, "serve") == 0)
 				o->mode = MODE_SERVE;
+			else if (strcmp(v, "report") == 0)
+				o->mode = MODE_REPORT;
 			else
 				rc = -EINVAL;
 		} else if (strcmp(a, "--notifications") == 0) {
@@ -1194,6 +1360,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 				o->format = COAP_CT_LWM2M_TLV;
 			else if (strcmp(v, "senml-cbor") == 0)
 				o->format = COAP_CT_SENML_CBOR;
+			else if (strcmp(v, "opaque") == 0)
+				o->format = COAP_CT_OCTET_STREAM;
 			else
 				rc = -EINVAL;
 		} else if (strcmp(a, "--shape") == 0) {
@@ -1318,15 +1486,57 @@ int main(int argc, char **argv)
 	static struct phase obs = {.name = "observe", .kind = PHASE_SERVE};
 	static struct phase ntf = {.name = "notify", .kind = PHASE_NOTIFY};
 	static struct phase srv = {.name = "serve", .kind = PHASE_SERVE};
+	static struct phase cmd = {.name = "command", .kind = PHASE_COMMAND};
 	int status = 0;
-	for (uint32_t i = 0; i < ld.opt.devices; i++)
+	for (uint32_t i = 0; i < ld.opt.devices; i++) {
 		ld.dev[i].battery = (uint8_t)(i % 101);
+		ld.dev[i].flow = i * 1000u;
+	}
 	if (ld.opt.mode == MODE_ECHO) {
 		/* An echo of ld.opt.updates rounds; notification-shaped with --shape notify. */
 		fake_registrations(&ld);
 		run_phase(&ld, &echo);
 		print_phase(&ld, &echo);
 		status = echo.ok == echo.requests ? 0 : 1;
+	} else if (ld.opt.mode == MODE_REPORT) {
+		struct sigaction sa = {.sa_handler = on_stop_signal};
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		run_phase(&ld, &reg);
+		print_phase(&ld, &reg);
+		uint64_t stop = now_ns() + (uint64_t)ld.opt.max_seconds * 1000 * NS_PER_MS;
+		/* The daemon observes /19/0/0 on Register when the product has a codec; for the
+		 * baseline the script observes /19/1/0 through the REST API meanwhile. */
+		bool all = reg.ok > 0 && serve(&ld, &obs, stop, (uint32_t)reg.ok);
+		print_serve(&ld, &obs, reg.ok);
+		if (all) {
+			run_phase(&ld, &ntf);
+			print_phase(&ld, &ntf);
+			/* What the shadow must now hold, for the script to compare. */
+			uint32_t probe[3] = {0, ld.opt.devices / 2, ld.opt.devices - 1};
+			for (size_t k = 0; k < 3; k++) {
+				char node[NODE_MAX];
+				const struct device *d = &ld.dev[probe[k]];
+				format_node_id(&ld.opt, probe[k], node, sizeof(node));
+				if (d->observed && d->obs_format == COAP_CT_OCTET_STREAM)
+					printf("last node=%s battery=%u flow=%" PRIu32 "\n", node,
+					       d->battery, d->flow);
+			}
+			fflush(stdout);
+			/* Commands come from the script through the REST API; each is answered
+			 * 2.04 and then its deviceRsp report. */
+			if (!stop_requested) {
+				printf("phase=command-ready\n");
+				fflush(stdout);
+				run_phase(&ld, &cmd);
+				print_phase(&ld, &cmd);
+				printf("commands devices=%u taken=%" PRIu64 " queue_full=%" PRIu64 "\n",
+				       ld.opt.devices, ld.commands, ld.commands_lost);
+				fflush(stdout);
+			}
+		}
+		status = all && reg.ok == reg.requests && ntf.ok == ntf.requests ? 0 : 1;
 	} else if (ld.opt.mode == MODE_NOTIFY || ld.opt.mode == MODE_SERVE) {
 		struct sigaction sa = {.sa_handler = on_stop_signal};
 		sigemptyset(&sa.sa_mask);

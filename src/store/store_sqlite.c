@@ -138,6 +138,12 @@ static const char *const schema_steps[] = {
 	"CREATE INDEX outbox_due ON outbox(state, next_ms);",
 	/* 7: products of standard objects map resource paths to service properties. */
 	"ALTER TABLE products ADD COLUMN resource_mappings TEXT NOT NULL DEFAULT '[]';",
+	/* 8: the commands queries (next PENDING of a device, SENT/DELIVERED by mid, what is
+	 * due) scanned the table: SQLite does not match their status conditions to the
+	 * partial index of version 5. */
+	"DROP INDEX commands_open;"
+	"CREATE INDEX commands_by_node ON commands(node_id, status, seq);"
+	"CREATE INDEX commands_by_status ON commands(status, expire_ms);",
 };
 
 enum stmt_id {
