@@ -34,6 +34,7 @@ struct push {
 	bool closing;
 	struct delivery *deliveries; /* in flight */
 	struct watch *watches;
+	int64_t outbox_len; /* items in the outbox: counted here, not by a table scan */
 };
 
 /* One POST in flight. */
@@ -108,7 +109,8 @@ static void check_done(struct push *p)
 		p->stats.in_flight--;
 		if (result == CURLE_OK && status >= 200 && status < 300) {
 			p->stats.delivered++;
-			store_outbox_done(p->store, d->id);
+			if (store_outbox_done(p->store, d->id) == 0 && p->outbox_len > 0)
+				p->outbox_len--;
 		} else {
 			p->stats.failures++;
 			int64_t wait = BACKOFF_FIRST_MS;
@@ -284,6 +286,7 @@ int push_create(struct push **out, uv_loop_t *loop, struct store *store,
 	p->curl_timer.data = p->pump_timer.data = p;
 	p->handles_open = 2;
 	store_outbox_reset(p->store);
+	store_outbox_count(p->store, &p->outbox_len);
 	*out = p;
 	pump(p);
 	return 0;
@@ -349,14 +352,16 @@ static int queue_for_rule(const struct store_rule *r, void *ctx)
 	if (!wants(r->events, q->name))
 		return 0;
 	struct push *p = q->p;
-	int64_t n = 0;
-	if (store_outbox_count(p->store, &n) == 0 && n >= p->cfg.max_outbox) {
-		int64_t drop = n - p->cfg.max_outbox + 1;
-		if (store_outbox_drop_oldest(p->store, drop) == 0)
+	if (p->outbox_len >= p->cfg.max_outbox) {
+		int64_t drop = p->outbox_len - p->cfg.max_outbox + 1;
+		if (store_outbox_drop_oldest(p->store, drop) == 0) {
 			p->stats.dropped += (uint64_t)drop;
+			p->outbox_len -= drop;
+		}
 	}
 	if (store_outbox_add(p->store, r->url, q->body, p->now_ms()) == 0) {
 		p->stats.queued++;
+		p->outbox_len++;
 		q->queued++;
 	}
 	return 0;

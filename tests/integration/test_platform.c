@@ -611,6 +611,35 @@ static void test_push_outbox_survives_restart(void **state)
 	receiver_stop(&r);
 }
 
+/* A full outbox drops its oldest events, counted; the daemon goes on. */
+static void test_push_outbox_bound(void **state)
+{
+	struct fixture *f = *state;
+	char resp[4096];
+	struct receiver r;
+	receiver_start(&r, 0, 0);
+	int port = r.port;
+	receiver_stop(&r); /* down: everything stays in the outbox */
+	rule_create(f, port, NULL, 201, resp, sizeof(resp));
+	static const uint8_t first[] = { 0, 10, 0, 0, 0, 1 };
+	register_and_observe(f, first, sizeof(first)); /* status ONLINE + a property report */
+	static const uint8_t more[] = { 0, 11, 0, 0, 0, 2 };
+	notify(f, more, sizeof(more));
+	notify(f, more, sizeof(more));
+	json_decref(shadow_reported(f, 3));
+	long queued = metric(f, "lwm2md_push_queued_total");
+	long dropped = metric(f, "lwm2md_push_dropped_total");
+	assert_int_equal(queued, 4);
+	assert_int_equal(dropped, 2); /* --push-outbox-max 2 */
+}
+
+static int setup_bound(void **state)
+{
+	static const char *const args[] = { "--push-outbox-max", "2", NULL };
+	*state = start("declarative", args);
+	return 0;
+}
+
 /* A product of standard objects: IPSO temperature 3303/0/5700 is property
  * Temperature.value, with the same shadow as binary products. */
 static void test_mapped_resources(void **state)
@@ -685,6 +714,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_scripts, setup_js, teardown),
 		cmocka_unit_test_setup_teardown(test_push, setup_decl, teardown),
 		cmocka_unit_test_setup_teardown(test_mapped_resources, setup_decl, teardown),
+		cmocka_unit_test_setup_teardown(test_push_outbox_bound, setup_bound, teardown),
 		cmocka_unit_test_setup_teardown(test_push_outbox_survives_restart, setup_js,
 						teardown),
 	};
