@@ -186,7 +186,9 @@ static void on_iot_event(void *ctx, enum iot_event event, const struct lwm2m_reg
 	};
 	struct daemon *d = ctx;
 	struct store_device dev;
-	if (event != IOT_EVENT_DEREGISTERED)
+	if (event == IOT_EVENT_REGISTERED ||
+	    (event == IOT_EVENT_UPDATED && d->platform &&
+	     iot_platform_has_waiting(d->platform, reg->endpoint)))
 		queue_active(d, reg->endpoint, event == IOT_EVENT_REGISTERED);
 	if (event != IOT_EVENT_UPDATED && d->push && event_device(d, reg->endpoint, &dev) == 0) {
 		json_t *header = iot_push_header(&dev);

@@ -41,10 +41,19 @@ struct in_flight {
 	uint64_t handle;
 };
 
+/* A device that may have PENDING commands: the only devices whose Updates and reports
+ * cost a look at the store. */
+struct waiting {
+	struct hmap_node node; /* by node_id */
+	char node_id[STORE_NODE_ID_MAX + 1];
+};
+
 struct iot_platform {
 	struct iot_platform_deps deps;
 	struct product_entry *products;
+	bool any_mappings;      /* some product maps resources: notifications may be reports */
 	struct hmap in_flight;
+	struct hmap waiting;
 	struct iot_platform_stats stats;
 };
 
@@ -59,10 +68,12 @@ int iot_platform_create(struct iot_platform **out, const struct iot_platform_dep
 	p->deps = *deps;
 	if (!p->deps.max_pending)
 		p->deps.max_pending = IOT_DEFAULT_MAX_PENDING;
-	if (hmap_init(&p->in_flight) != 0) {
+	if (hmap_init(&p->in_flight) != 0 || hmap_init(&p->waiting) != 0) {
+		hmap_destroy(&p->in_flight);
 		free(p);
 		return -ENOMEM;
 	}
+	store_product_any_mappings(p->deps.store, &p->any_mappings);
 	*out = p;
 	return 0;
 }
@@ -83,12 +94,48 @@ static void drop_in_flight(struct hmap_node *n, void *ctx)
 	free(f);
 }
 
+static void free_waiting(struct hmap_node *n, void *ctx)
+{
+	(void)ctx;
+	free(container_of(n, struct waiting, node));
+}
+
+static struct waiting *find_waiting(struct iot_platform *p, const char *node_id)
+{
+	struct hmap_node *n;
+	HMAP_FOR_EACH_WITH_HASH(n, hash_str(node_id), &p->waiting)
+	{
+		struct waiting *w = container_of(n, struct waiting, node);
+		if (strcmp(w->node_id, node_id) == 0)
+			return w;
+	}
+	return NULL;
+}
+
+static void mark_waiting(struct iot_platform *p, const char *node_id)
+{
+	if (find_waiting(p, node_id))
+		return;
+	struct waiting *w = calloc(1, sizeof(*w));
+	if (!w)
+		return; /* its commands go at the next Register instead */
+	str_copy(w->node_id, sizeof(w->node_id), node_id);
+	hmap_insert(&p->waiting, &w->node, hash_str(w->node_id));
+}
+
+bool iot_platform_has_waiting(struct iot_platform *p, const char *node_id)
+{
+	return find_waiting(p, node_id) != NULL;
+}
+
 void iot_platform_destroy(struct iot_platform *p)
 {
 	if (!p)
 		return;
 	hmap_for_each(&p->in_flight, drop_in_flight, p);
 	hmap_destroy(&p->in_flight);
+	hmap_for_each(&p->waiting, free_waiting, NULL);
+	hmap_destroy(&p->waiting);
 	while (p->products) {
 		struct product_entry *e = p->products;
 		p->products = e->next;
@@ -196,6 +243,7 @@ static struct product_entry *product(struct iot_platform *p, const char *project
 void iot_platform_product_changed(struct iot_platform *p, const char *project_id,
 				  const char *product_id)
 {
+	store_product_any_mappings(p->deps.store, &p->any_mappings);
 	for (struct product_entry **pp = &p->products; *pp; pp = &(*pp)->next) {
 		struct product_entry *e = *pp;
 		if (strcmp(e->project_id, project_id) == 0 && strcmp(e->product_id, product_id) == 0) {
@@ -417,11 +465,17 @@ static int send_command(struct iot_platform *p, struct store_command *c, bool im
 /* Sends node_id's oldest pending command, unless one is in flight. */
 static void dispatch(struct iot_platform *p, const char *node_id)
 {
-	while (!find_in_flight(p, node_id)) {
+	struct waiting *w = find_waiting(p, node_id);
+	while (w && !find_in_flight(p, node_id)) {
 		struct store_command c;
-		if (store_command_next_pending(p->deps.store, node_id, &c) != 0)
+		int rc = store_command_next_pending(p->deps.store, node_id, &c);
+		if (rc == -ENOENT) {
+			hmap_remove(&p->waiting, &w->node);
+			free(w);
+		}
+		if (rc != 0)
 			return;
-		int rc = send_command(p, &c, false);
+		rc = send_command(p, &c, false);
 		store_command_clear(&c);
 		if (rc == 0 || rc == -EAGAIN)
 			return;
@@ -620,7 +674,8 @@ void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observ
 {
 	if (o->path.len == 3 && o->path.ids[0] != 19) {
 		struct store_device dev;
-		if (len && store_device_get_by_node_id(p->deps.store, o->node_id, &dev) == 0 &&
+		if (len && p->any_mappings &&
+		    store_device_get_by_node_id(p->deps.store, o->node_id, &dev) == 0 &&
 		    mapped_report(p, &dev, o, format, payload, len))
 			dispatch(p, o->node_id);
 		return;
@@ -655,18 +710,6 @@ void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observ
 }
 
 /* Observing the uplink. */
-
-struct find_path {
-	const struct lwm2m_path *path;
-	bool found;
-};
-
-static void note_path(const struct lwm2m_observation *o, void *ctx)
-{
-	struct find_path *f = ctx;
-	if (same_path(&o->path, f->path) && !o->cancelled)
-		f->found = true;
-}
 
 struct observe_ctx {
 	struct iot_platform *p;
@@ -703,15 +746,9 @@ static void on_observed(void *ctx, const struct lwm2m_dm_result *res)
 	free(oc);
 }
 
-/* Observes path on node_id unless (on an Update) an observation of it is live. */
 static void observe(struct iot_platform *p, const char *node_id, const struct lwm2m_path *path,
-		    int accept, bool registered)
+		    int accept)
 {
-	struct find_path f = { path, false };
-	if (!registered)
-		lwm2m_observations_each(p->deps.observations, node_id, note_path, &f);
-	if (f.found)
-		return;
 	struct observe_ctx *oc = calloc(1, sizeof(*oc));
 	if (!oc)
 		return;
@@ -727,18 +764,22 @@ static void observe(struct iot_platform *p, const char *node_id, const struct lw
 
 void iot_platform_device_active(struct iot_platform *p, const char *node_id, bool registered)
 {
+	if (!registered) {
+		dispatch(p, node_id);
+		return;
+	}
 	struct store_device dev;
 	if (store_device_get_by_node_id(p->deps.store, node_id, &dev) != 0)
 		return;
 	struct product_entry *e = product(p, dev.project_id, dev.product_id);
 	if (e && e->codec)
-		observe(p, node_id, &uplink_path, CONTENT_OPAQUE, registered);
+		observe(p, node_id, &uplink_path, CONTENT_OPAQUE);
 	size_t i;
 	const json_t *m;
 	struct lwm2m_path path;
 	json_array_foreach(e ? e->mappings : NULL, i, m) {
 		if (mapping_path(m, &path) == 0)
-			observe(p, node_id, &path, -1, registered);
+			observe(p, node_id, &path, -1);
 	}
 	dispatch(p, node_id);
 }
@@ -871,6 +912,7 @@ int iot_platform_command_create(struct iot_platform *p, const struct store_devic
 		return rc;
 	}
 	p->stats.commands_created++;
+	mark_waiting(p, dev->node_id);
 	command_event(p, out);
 	if (strcmp(strategy, "immediately") == 0) {
 		if (find_in_flight(p, dev->node_id)) {
@@ -914,9 +956,11 @@ void iot_platform_tick(struct iot_platform *p)
 	store_command_due(p->deps.store, now, now - IOT_COMMAND_ANSWER_MS, settle_due, p);
 }
 
-static int timeout_sent(const struct store_command *c, void *ctx)
+static int restore_one(const struct store_command *c, void *ctx)
 {
 	struct iot_platform *p = ctx;
+	if (strcmp(c->status, "PENDING") == 0)
+		mark_waiting(p, c->node_id);
 	if (strcmp(c->status, "SENT") != 0)
 		return 0;
 	struct store_command copy = *c;
@@ -931,7 +975,7 @@ static int timeout_sent(const struct store_command *c, void *ctx)
 
 int iot_platform_restore(struct iot_platform *p)
 {
-	return store_command_load_open(p->deps.store, timeout_sent, p);
+	return store_command_load_open(p->deps.store, restore_one, p);
 }
 
 /* The API's codec test. */

@@ -74,9 +74,13 @@ void iot_platform_destroy(struct iot_platform *p);
 /* Rebuilds from the store at start (SENT → TIMEOUT). Returns 0 or a negative errno. */
 int iot_platform_restore(struct iot_platform *p);
 
-/* node_id registered (registered true) or updated or spoke: observe its uplink when it has
- * a codec and no observation yet, and send its next queued command. */
+/* node_id registered (registered true: observe its uplink and mapped resources) or updated
+ * (send its next queued command, if it may have one). */
 void iot_platform_device_active(struct iot_platform *p, const char *node_id, bool registered);
+
+/* Whether node_id may have queued commands: the daemon hands over Updates only then, so
+ * an Update of a device without commands costs one hash lookup. */
+bool iot_platform_has_waiting(struct iot_platform *p, const char *node_id);
 
 /* A notification of observation o (daemon's handler): uplink when o is /19/0/0 or /19/0. */
 void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observation *o,

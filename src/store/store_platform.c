@@ -46,6 +46,7 @@ enum slot {
 	SL_CMD_CLOSE_DEVICE,
 	SL_MAP_GET,
 	SL_MAP_SET,
+	SL_MAP_ANY,
 };
 
 #define OPEN_STATUSES "('PENDING','SENT','DELIVERED')"
@@ -121,6 +122,7 @@ static const char *const sql[] = {
 		       " WHERE project_id = ?1 AND product_id = ?2",
 	[SL_MAP_SET] = "UPDATE products SET resource_mappings = ?3"
 		       " WHERE project_id = ?1 AND product_id = ?2",
+	[SL_MAP_ANY] = "SELECT 1 FROM products WHERE resource_mappings != '[]' LIMIT 1",
 };
 
 _Static_assert(sizeof(sql) / sizeof(sql[0]) <= STORE_MORE_STMTS, "more slots needed");
@@ -742,4 +744,17 @@ int store_command_close_device(struct store *s, const char *device_id, int64_t n
 	text(st, 1, device_id);
 	sqlite3_bind_int64(st, 2, now_ms);
 	return done(s, st, "command close device");
+}
+
+int store_product_any_mappings(struct store *s, bool *any)
+{
+	sqlite3_stmt *st = prep(s, SL_MAP_ANY);
+	if (!st)
+		return -EIO;
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, st, "mappings any");
+	*any = rc == SQLITE_ROW;
+	sqlite3_reset(st);
+	return 0;
 }

@@ -22,6 +22,8 @@ int store_product_mappings_get(struct store *s, const char *project_id,
 			       const char *product_id, char **json);
 int store_product_mappings_set(struct store *s, const char *project_id,
 			       const char *product_id, const char *json);
+/* Whether any product maps resources (so notifications may be property reports). */
+int store_product_any_mappings(struct store *s, bool *any);
 /* A product's codec: kind "" (none), "declarative" or "js", and its source. */
 int store_product_codec_get(struct store *s, const char *project_id, const char *product_id,
 			    char kind[16], char **source);

@@ -384,6 +384,36 @@ static void test_delayed_command_survives_restart(void **state)
 	json_decref(done);
 }
 
+/* A queue-mode device asleep: a delayed command waits PENDING, and goes out when the
+ * device next speaks (an Update). */
+static void test_delayed_command_to_sleeping_device(void **state)
+{
+	struct fixture *f = *state;
+	char resp[8192];
+	static const uint8_t first[] = { 0, 70, 0, 0, 0, 1 };
+	register_and_observe(f, first, sizeof(first));
+	assert_int_equal(coap_update(f->fd, &f->d.coap, f->reg_id, "b=UQ"), COAP_CODE_CHANGED);
+	usleep(1300 * 1000); /* past --queue-window 1: asleep */
+	json_t *cmd = command_create(f, 90, "delay", -1, 201, resp, sizeof(resp));
+	const char *id = json_string_value(json_object_get(cmd, "command_id"));
+	usleep(200 * 1000);
+	json_t *now = command_wait(f, id, "PENDING");
+	json_decref(now);
+	uint8_t buf[256];
+	assert_true(coap_recv_raw(f->fd, buf, sizeof(buf), 300) < 0); /* nothing sent */
+	assert_int_equal(coap_update(f->fd, &f->d.coap, f->reg_id, NULL), COAP_CODE_CHANGED);
+	device_take_command(f, 90);
+	json_decref(command_wait(f, id, "DELIVERED"));
+	json_decref(cmd);
+}
+
+static int setup_queue(void **state)
+{
+	static const char *const args[] = { "--queue-window", "1", NULL };
+	*state = start("js", args);
+	return 0;
+}
+
 static void test_expiry_and_limit(void **state)
 {
 	struct fixture *f = *state;
@@ -707,6 +737,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delayed_command_survives_restart, setup_js,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_and_limit, setup_limit, teardown),
+		cmocka_unit_test_setup_teardown(test_delayed_command_to_sleeping_device, setup_queue,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_codec_test_route_and_model_errors, setup_decl,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_codec_test_route_and_model_errors, setup_js,
