@@ -448,3 +448,15 @@ int run_command(const char *cmd, char *out, size_t cap, int timeout_s)
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+uint8_t coap_send_dp(int fd, struct daemon_proc *d, uint16_t mid, int ct, const char *payload)
+{
+	struct coap_msg m, resp;
+	uint8_t buf[1500];
+	coap_msg_init(&m, COAP_TYPE_CON, COAP_CODE_POST, mid, (const uint8_t *)"dp", 2);
+	coap_msg_add_option(&m, COAP_OPTION_URI_PATH, "dp", 2);
+	coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, (uint32_t)ct);
+	coap_msg_set_payload(&m, payload, strlen(payload));
+	assert_int_equal(coap_exchange(fd, &d->coap, &m, &resp, buf, sizeof(buf)), 0);
+	return resp.code;
+}

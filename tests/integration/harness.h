@@ -86,6 +86,8 @@ uint8_t coap_register(int fd, const struct addr *to, const char *ep, const char 
 /* Update (POST /rd/id) or De-register (DELETE /rd/id); returns the CoAP code. */
 uint8_t coap_update(int fd, const struct addr *to, const char *id, const char *query);
 uint8_t coap_deregister(int fd, const struct addr *to, const char *id);
+/* An LwM2M 1.1 Send (CON POST /dp) of payload in format ct; returns the response code. */
+uint8_t coap_send_dp(int fd, struct daemon_proc *d, uint16_t mid, int ct, const char *payload);
 
 /* Runs a command line through /bin/sh with a timeout, capturing stdout+stderr. Returns
  * the exit status (or -1). */

@@ -67,19 +67,6 @@ static void test_registration_events(void **state)
 	daemon_cleanup(&d);
 }
 
-/* POST /dp with payload in format ct; returns the response code. */
-static uint8_t send_dp(int fd, struct daemon_proc *d, uint16_t mid, int ct, const char *payload)
-{
-	struct coap_msg m, resp;
-	uint8_t buf[1500];
-	coap_msg_init(&m, COAP_TYPE_CON, COAP_CODE_POST, mid, (const uint8_t *)"dp", 2);
-	coap_msg_add_option(&m, COAP_OPTION_URI_PATH, "dp", 2);
-	coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, (uint32_t)ct);
-	coap_msg_set_payload(&m, payload, strlen(payload));
-	assert_int_equal(coap_exchange(fd, &d->coap, &m, &resp, buf, sizeof(buf)), 0);
-	return resp.code;
-}
-
 static void test_send(void **state)
 {
 	(void)state;
@@ -94,10 +81,10 @@ static void test_send(void **state)
 	const char *senml = "[{\"bn\":\"/3/0/\",\"n\":\"9\",\"v\":77},"
 			    "{\"n\":\"13\",\"v\":1764050000}]";
 	/* Not registered: refused. */
-	assert_int_equal(send_dp(fd, &d, 1, 110, senml), COAP_CODE_FORBIDDEN);
+	assert_int_equal(coap_send_dp(fd, &d, 1, 110, senml), COAP_CODE_FORBIDDEN);
 	char id[32];
 	assert_int_equal(coap_register(fd, &d.coap, "snd01", "300", links, id), COAP_CODE_CREATED);
-	assert_int_equal(send_dp(fd, &d, 2, 110, senml), COAP_CODE_CHANGED);
+	assert_int_equal(coap_send_dp(fd, &d, 2, 110, senml), COAP_CODE_CHANGED);
 	assert_int_equal(stream_wait(&events, "event: send\ndata: {\"event\":\"send\","
 					      "\"device_id\":\"meter_snd01\"",
 				     3000),
@@ -108,16 +95,16 @@ static void test_send(void **state)
 			 0);
 	assert_int_equal(stream_wait(&events, "\"type\":\"time\",\"value\":1764050000", 1000), 0);
 	/* SenML CBOR: [{-2: "/3/0/9", 2: 100}] (no zero byte, so it passes as a C string). */
-	assert_int_equal(send_dp(fd, &d, 6, 112, "\x81\xa2\x21\x66/3/0/9\x02\x18\x64"),
+	assert_int_equal(coap_send_dp(fd, &d, 6, 112, "\x81\xa2\x21\x66/3/0/9\x02\x18\x64"),
 			 COAP_CODE_CHANGED);
 	assert_int_equal(stream_wait(&events, "{\"path\":\"/3/0/9\",\"type\":\"integer\","
 					      "\"value\":100}",
 				     3000),
 			 0);
 	/* Malformed SenML JSON and CBOR, another format. */
-	assert_int_equal(send_dp(fd, &d, 3, 110, "[{\"n\":\"oops\"}]"), COAP_CODE_BAD_REQUEST);
-	assert_int_equal(send_dp(fd, &d, 4, 0, "77"), COAP_CODE_UNSUPPORTED_CONTENT_FORMAT);
-	assert_int_equal(send_dp(fd, &d, 5, 112, "\x9b\xff\xff\xff\xff\xff\xff\xff\xff"),
+	assert_int_equal(coap_send_dp(fd, &d, 3, 110, "[{\"n\":\"oops\"}]"), COAP_CODE_BAD_REQUEST);
+	assert_int_equal(coap_send_dp(fd, &d, 4, 0, "77"), COAP_CODE_UNSUPPORTED_CONTENT_FORMAT);
+	assert_int_equal(coap_send_dp(fd, &d, 5, 112, "\x9b\xff\xff\xff\xff\xff\xff\xff\xff"),
 			 COAP_CODE_BAD_REQUEST);
 	char resp[16384];
 	assert_int_equal(http_call_auth(&d, "GET", "/metrics", NULL, NULL, resp, sizeof(resp)), 200);

@@ -543,6 +543,14 @@ static void test_codec_test_route_and_model_errors(void **state)
 	api_ok(&f->d, "GET", "/v5/iot/p1/products/wm/codec", NULL, 200, resp, sizeof(resp));
 	assert_non_null(strstr(resp, strcmp(f->kind, "js") == 0 ? "\"kind\":\"js\""
 								: "\"kind\":\"declarative\""));
+	/* Without a codec: 404 on read, the test route asks for one, commands are refused. */
+	api_ok(&f->d, "DELETE", "/v5/iot/p1/products/wm/codec", NULL, 204, resp, sizeof(resp));
+	api_ok(&f->d, "GET", "/v5/iot/p1/products/wm/codec", NULL, 404, resp, sizeof(resp));
+	api_ok(&f->d, "POST", "/v5/iot/p1/products/wm/codec/test",
+	       json_pack("{s:s}", "payload_hex", "00"), 400, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "has no codec"));
+	json_decref(command_create(f, 5, "delay", -1, 400, resp, sizeof(resp)));
+	assert_non_null(strstr(resp, "has no codec"));
 }
 
 static void rule_create(struct fixture *f, int port, const char *events_json, int want,
@@ -604,11 +612,35 @@ static void test_push(void **state)
 		      "\"status\":\"SUCCESSFUL\"");
 	json_decref(cmd);
 
+	/* A Send (POST /dp) is a message report: the raw content, base64. */
+	assert_int_equal(coap_send_dp(f->fd, &f->d, 0x7001, 110, "[{\"n\":\"/3/0/9\",\"v\":5}]"),
+			 COAP_CODE_CHANGED);
+	expect_pushed(&r, 8000, "\"resource\":\"device.message\"", "\"content_format\":110",
+		      "\"content\":\"W3sibiI6Ii8zLzAvOSIsInYiOjV9XQ==\"");
+
 	assert_int_equal(coap_deregister(f->fd, &f->d.coap, f->reg_id), COAP_CODE_DELETED);
 	expect_pushed(&r, 8000, "\"resource\":\"device.status\"", "\"status\":\"OFFLINE\"",
 		      "\"event\":\"update\"");
 	assert_true(metric(f, "lwm2md_push_failures_total") >= 2);
-	assert_true(metric(f, "lwm2md_push_delivered_total") >= 4);
+	assert_true(metric(f, "lwm2md_push_delivered_total") >= 5);
+
+	/* The rule is listed with all four events, and once deleted nothing more is pushed. */
+	api_ok(&f->d, "GET", "/v5/iot/p1/forwarding-rules", NULL, 200, resp, sizeof(resp));
+	json_t *list = json_loads(resp, 0, NULL);
+	json_t *rule = json_array_get(json_object_get(list, "rules"), 0);
+	assert_int_equal(json_array_size(json_object_get(list, "rules")), 1);
+	assert_int_equal(json_array_size(json_object_get(rule, "events")), 4);
+	char path[128];
+	snprintf(path, sizeof(path), "/v5/iot/p1/forwarding-rules/%s",
+		 json_string_value(json_object_get(rule, "rule_id")));
+	json_decref(list);
+	api_ok(&f->d, "DELETE", path, NULL, 204, resp, sizeof(resp));
+	api_ok(&f->d, "DELETE", path, NULL, 404, resp, sizeof(resp));
+	long queued = metric(f, "lwm2md_push_queued_total");
+	assert_int_equal(coap_register(f->fd, &f->d.coap, "meter1", "300", "</3/0>", f->reg_id),
+			 COAP_CODE_CREATED);
+	usleep(200 * 1000);
+	assert_int_equal(metric(f, "lwm2md_push_queued_total"), queued);
 	receiver_stop(&r);
 }
 
