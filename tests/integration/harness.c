@@ -460,3 +460,71 @@ uint8_t coap_send_dp(int fd, struct daemon_proc *d, uint16_t mid, int ct, const 
 	assert_int_equal(coap_exchange(fd, &d->coap, &m, &resp, buf, sizeof(buf)), 0);
 	return resp.code;
 }
+
+static void *api_async_run(void *arg)
+{
+	struct api_async *c = arg;
+	c->status = http_call(c->d, c->method, c->path, c->body, c->resp, sizeof(c->resp));
+	return NULL;
+}
+
+void api_async_start(struct api_async *c, struct daemon_proc *d, const char *method,
+		     const char *path, const char *body)
+{
+	memset(c, 0, sizeof(*c));
+	c->d = d;
+	c->method = method;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->body = body;
+	assert_int_equal(pthread_create(&c->thread, NULL, api_async_run, c), 0);
+}
+
+void api_async_wait(struct api_async *c)
+{
+	pthread_join(c->thread, NULL);
+}
+
+void coap_receive_request(int fd, struct coap_msg *m, uint8_t *buf, size_t cap)
+{
+	ssize_t n = coap_recv_raw(fd, buf, cap, 5000);
+	if (n <= 0)
+		fail_msg("the device got no request");
+	assert_int_equal(coap_msg_parse(m, buf, (size_t)n), 0);
+	assert_int_equal(m->type, COAP_TYPE_CON);
+}
+
+void coap_answer(int fd, const struct addr *to, const struct coap_msg *req, uint8_t code,
+		 int ct, uint16_t block_option, const struct coap_block *block,
+		 const void *payload, size_t len)
+{
+	struct coap_msg m;
+	uint8_t out[1500];
+	assert_int_equal(coap_msg_init(&m, COAP_TYPE_ACK, code, req->mid, req->token,
+				       req->token_len),
+			 0);
+	if (ct >= 0)
+		assert_int_equal(coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT,
+							  (uint32_t)ct),
+				 0);
+	if (block_option)
+		assert_int_equal(coap_msg_add_uint_option(&m, block_option, coap_block_encode(block)),
+				 0);
+	if (len)
+		coap_msg_set_payload(&m, payload, len);
+	int n = coap_msg_encode(&m, out, sizeof(out));
+	assert_true(n > 0);
+	coap_send_raw(fd, to, out, (size_t)n);
+}
+
+void coap_assert_path(const struct coap_msg *m, const char *want)
+{
+	char path[64];
+	assert_true(coap_msg_get_path(m, path, sizeof(path)) > 0);
+	assert_string_equal(path, want);
+}
+
+void assert_in(const char *haystack, const char *needle)
+{
+	if (!strstr(haystack, needle))
+		fail_msg("'%s' not in %s", needle, haystack);
+}

@@ -105,6 +105,32 @@ void stream_open(struct stream *s, struct daemon_proc *d, const char *query);
 /* Reads until needle is in the buffer, up to timeout_ms. Returns 0 or -1. */
 int stream_wait(struct stream *s, const char *needle, int timeout_ms);
 
+/* An API call on its own thread, for calls that wait while the test plays the device. */
+struct api_async {
+	pthread_t thread;
+	struct daemon_proc *d;
+	const char *method;
+	char path[256];
+	const char *body;
+	int status;
+	char resp[16384];
+};
+void api_async_start(struct api_async *c, struct daemon_proc *d, const char *method,
+		     const char *path, const char *body);
+void api_async_wait(struct api_async *c);
+
+/* The device's side of a server request: waits up to 5 s for it on fd and parses it into
+ * m (pointers into buf); fails the test unless it is a CON. */
+void coap_receive_request(int fd, struct coap_msg *m, uint8_t *buf, size_t cap);
+/* Answers req with a piggybacked ACK of code to `to`, with a Content-Format when ct >= 0,
+ * a block option when block_option is not 0, and payload. */
+void coap_answer(int fd, const struct addr *to, const struct coap_msg *req, uint8_t code,
+		 int ct, uint16_t block_option, const struct coap_block *block,
+		 const void *payload, size_t len);
+void coap_assert_path(const struct coap_msg *m, const char *want);
+/* Fails the test, showing both, unless needle is in haystack. */
+void assert_in(const char *haystack, const char *needle);
+
 /* An application's HTTP endpoint (harness_receiver.c): a thread that accepts POSTs on
  * 127.0.0.1:port, keeps each body, and answers 200 — or 500 to the first `fail_first`
  * requests. */

@@ -63,84 +63,19 @@ static int teardown(void **state)
 	return 0;
 }
 
-struct call {
-	pthread_t thread;
-	struct daemon_proc *d;
-	const char *method;
-	char path[256];
-	char *body;
-	int status;
-	char resp[16384];
-};
-
-static void *call_thread(void *arg)
+static void call_start(struct api_async *c, struct daemon_proc *d, const char *method,
+		       const char *path, const char *body)
 {
-	struct call *c = arg;
-	c->status = http_call(c->d, c->method, c->path, c->body, c->resp, sizeof(c->resp));
-	return NULL;
+	char full[256];
+	snprintf(full, sizeof(full), "/v5/iot/p1/devices/meter_tx01/lwm2m%s", path);
+	api_async_start(c, d, method, full, body);
 }
 
-static void call_start(struct call *c, struct daemon_proc *d, const char *method,
-		       const char *path, char *body)
-{
-	memset(c, 0, sizeof(*c));
-	c->d = d;
-	c->method = method;
-	snprintf(c->path, sizeof(c->path), "/v5/iot/p1/devices/meter_tx01/lwm2m%s", path);
-	c->body = body;
-	assert_int_equal(pthread_create(&c->thread, NULL, call_thread, c), 0);
-}
-
-static void call_wait(struct call *c)
-{
-	pthread_join(c->thread, NULL);
-}
-
-static void device_receive(struct fixture *f, struct coap_msg *req, uint8_t *buf, size_t cap)
-{
-	ssize_t n = coap_recv_raw(f->fd, buf, cap, 5000);
-	if (n <= 0)
-		fail_msg("the device got no request");
-	assert_int_equal(coap_msg_parse(req, buf, (size_t)n), 0);
-	assert_int_equal(req->type, COAP_TYPE_CON);
-}
-
-/* Answers req (piggybacked ACK) with code, an optional Content-Format, an optional block
- * option (option 0: none) and payload. */
 static void device_answer(struct fixture *f, const struct coap_msg *req, uint8_t code, int ct,
 			  uint16_t block_option, const struct coap_block *block,
 			  const void *payload, size_t len)
 {
-	struct coap_msg m;
-	uint8_t out[1500];
-	assert_int_equal(coap_msg_init(&m, COAP_TYPE_ACK, code, req->mid, req->token,
-				       req->token_len),
-			 0);
-	if (ct >= 0)
-		assert_int_equal(coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT,
-							  (uint32_t)ct),
-				 0);
-	if (block_option)
-		assert_int_equal(coap_msg_add_uint_option(&m, block_option, coap_block_encode(block)),
-				 0);
-	if (len)
-		coap_msg_set_payload(&m, payload, len);
-	int n = coap_msg_encode(&m, out, sizeof(out));
-	assert_true(n > 0);
-	coap_send_raw(f->fd, &f->d.coap, out, (size_t)n);
-}
-
-static void assert_path(const struct coap_msg *req, const char *want)
-{
-	char path[64];
-	assert_true(coap_msg_get_path(req, path, sizeof(path)) > 0);
-	assert_string_equal(path, want);
-}
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-	if (!strstr(haystack, needle))
-		fail_msg("'%s' not in %s", needle, haystack);
+	coap_answer(f->fd, &f->d.coap, req, code, ct, block_option, block, payload, len);
 }
 
 /* The block option of m, decoded; fails the test when absent. */
@@ -163,24 +98,24 @@ static int accept_of(const struct coap_msg *m)
 static void test_alternate_path(void **state)
 {
 	struct fixture *f = *state;
-	struct call c;
+	struct api_async c;
 	struct coap_msg req;
 	uint8_t buf[1500];
 	call_start(&c, &f->d, "GET", "/3/0/0?format=text", NULL);
-	device_receive(f, &req, buf, sizeof(buf));
-	assert_path(&req, "/lwm2m/3/0/0");
+	coap_receive_request(f->fd, &req, buf, sizeof(buf));
+	coap_assert_path(&req, "/lwm2m/3/0/0");
 	device_answer(f, &req, COAP_CODE_CONTENT, 0, 0, NULL, "ACME", 4);
-	call_wait(&c);
+	api_async_wait(&c);
 	assert_int_equal(c.status, 200);
-	assert_contains(c.resp, "\"value\":\"ACME\"");
+	assert_in(c.resp, "\"value\":\"ACME\"");
 
 	/* An Update without links keeps the alternate path. */
 	assert_int_equal(coap_update(f->fd, &f->d.coap, f->reg_id, NULL), COAP_CODE_CHANGED);
 	call_start(&c, &f->d, "PUT", "/3/0?pmin=10", NULL);
-	device_receive(f, &req, buf, sizeof(buf));
-	assert_path(&req, "/lwm2m/3/0");
+	coap_receive_request(f->fd, &req, buf, sizeof(buf));
+	coap_assert_path(&req, "/lwm2m/3/0");
 	device_answer(f, &req, COAP_CODE_CHANGED, -1, 0, NULL, NULL, 0);
-	call_wait(&c);
+	api_async_wait(&c);
 	assert_int_equal(c.status, 200);
 }
 
@@ -202,7 +137,7 @@ static void test_block2_read(void **state)
 	static char body[8192];
 	size_t len = long_senml(body, sizeof(body), 100); /* about 2.7 KB */
 	assert_true(len > 2048);
-	struct call c;
+	struct api_async c;
 	struct coap_msg req;
 	uint8_t buf[1500];
 	call_start(&c, &f->d, "GET", "/3/0/11?format=senml-json", NULL);
@@ -213,9 +148,9 @@ static void test_block2_read(void **state)
 	uint8_t first_token[8];
 	size_t first_token_len = 0;
 	for (uint32_t num = 0; off < len; num++) {
-		device_receive(f, &req, buf, sizeof(buf));
+		coap_receive_request(f->fd, &req, buf, sizeof(buf));
 		assert_int_equal(req.code, COAP_CODE_GET);
-		assert_path(&req, "/3/0/11");
+		coap_assert_path(&req, "/3/0/11");
 		assert_int_equal(accept_of(&req), 110);
 		if (num == 0) {
 			assert_null(coap_msg_find_option(&req, COAP_OPTION_BLOCK2));
@@ -233,11 +168,11 @@ static void test_block2_read(void **state)
 		off += n;
 	}
 	assert_true(first_token_len > 0);
-	call_wait(&c);
+	api_async_wait(&c);
 	assert_int_equal(c.status, 200);
-	assert_contains(c.resp, "\"code\":\"2.05\"");
-	assert_contains(c.resp, "{\"path\":\"/3/0/11/0\",\"type\":\"integer\",\"value\":1000}");
-	assert_contains(c.resp, "{\"path\":\"/3/0/11/99\",\"type\":\"integer\",\"value\":1099}");
+	assert_in(c.resp, "\"code\":\"2.05\"");
+	assert_in(c.resp, "{\"path\":\"/3/0/11/0\",\"type\":\"integer\",\"value\":1000}");
+	assert_in(c.resp, "{\"path\":\"/3/0/11/99\",\"type\":\"integer\",\"value\":1099}");
 }
 
 static void test_block2_wrong_block(void **state)
@@ -245,29 +180,29 @@ static void test_block2_wrong_block(void **state)
 	struct fixture *f = *state;
 	static char body[4096];
 	long_senml(body, sizeof(body), 40);
-	struct call c;
+	struct api_async c;
 	struct coap_msg req;
 	uint8_t buf[1500];
 	call_start(&c, &f->d, "GET", "/3/0/11?format=senml-json", NULL);
-	device_receive(f, &req, buf, sizeof(buf));
+	coap_receive_request(f->fd, &req, buf, sizeof(buf));
 	struct coap_block b = { .num = 0, .more = true, .szx = 4 };
 	device_answer(f, &req, COAP_CODE_CONTENT, 110, COAP_OPTION_BLOCK2, &b, body, 256);
-	device_receive(f, &req, buf, sizeof(buf));
+	coap_receive_request(f->fd, &req, buf, sizeof(buf));
 	assert_int_equal(block_of(&req, COAP_OPTION_BLOCK2).num, 1);
 	/* Block 2 instead of 1: the transfer cannot be trusted. */
 	b = (struct coap_block){ .num = 2, .more = true, .szx = 4 };
 	device_answer(f, &req, COAP_CODE_CONTENT, 110, COAP_OPTION_BLOCK2, &b, body + 512, 256);
-	call_wait(&c);
+	api_async_wait(&c);
 	assert_int_equal(c.status, 502);
-	assert_contains(c.resp, "Block2");
+	assert_in(c.resp, "Block2");
 
 	/* The daemon is fine: the next read works. */
 	call_start(&c, &f->d, "GET", "/3/0/9?format=text", NULL);
-	device_receive(f, &req, buf, sizeof(buf));
+	coap_receive_request(f->fd, &req, buf, sizeof(buf));
 	device_answer(f, &req, COAP_CODE_CONTENT, 0, 0, NULL, "77", 2);
-	call_wait(&c);
+	api_async_wait(&c);
 	assert_int_equal(c.status, 200);
-	assert_contains(c.resp, "\"value\":77");
+	assert_in(c.resp, "\"value\":77");
 }
 
 static void test_block1_write(void **state)
@@ -280,7 +215,7 @@ static void test_block1_write(void **state)
 		value[i] = (char)('a' + i % 26);
 	value[1500] = '\0';
 	snprintf(body, sizeof(body), "{\"values\":[{\"path\":\"/3/0/15\",\"value\":\"%s\"}]}", value);
-	struct call c;
+	struct api_async c;
 	struct coap_msg req;
 	uint8_t buf[1500];
 	call_start(&c, &f->d, "POST", "/3/0", body);
@@ -288,9 +223,9 @@ static void test_block1_write(void **state)
 	static uint8_t got[4096];
 	size_t got_len = 0;
 	/* Block 0 comes at 1024 bytes; the device asks for 256-byte blocks from then on. */
-	device_receive(f, &req, buf, sizeof(buf));
+	coap_receive_request(f->fd, &req, buf, sizeof(buf));
 	assert_int_equal(req.code, COAP_CODE_POST);
-	assert_path(&req, "/3/0");
+	coap_assert_path(&req, "/3/0");
 	struct coap_block b = block_of(&req, COAP_OPTION_BLOCK1);
 	assert_int_equal(b.num, 0);
 	assert_int_equal(b.szx, 6);
@@ -301,7 +236,7 @@ static void test_block1_write(void **state)
 	struct coap_block cont = { .num = 0, .more = true, .szx = 4 };
 	device_answer(f, &req, COAP_CODE_CONTINUE, -1, COAP_OPTION_BLOCK1, &cont, NULL, 0);
 	for (;;) {
-		device_receive(f, &req, buf, sizeof(buf));
+		coap_receive_request(f->fd, &req, buf, sizeof(buf));
 		b = block_of(&req, COAP_OPTION_BLOCK1);
 		assert_int_equal(b.szx, 4);
 		assert_int_equal((size_t)b.num * 256, got_len); /* 1024 / 256 = 4, then 5 */
@@ -316,9 +251,9 @@ static void test_block1_write(void **state)
 		device_answer(f, &req, COAP_CODE_CONTINUE, -1, COAP_OPTION_BLOCK1, &b, NULL, 0);
 	}
 	device_answer(f, &req, COAP_CODE_CHANGED, -1, COAP_OPTION_BLOCK1, &b, NULL, 0);
-	call_wait(&c);
+	api_async_wait(&c);
 	assert_int_equal(c.status, 200);
-	assert_contains(c.resp, "\"code\":\"2.04\"");
+	assert_in(c.resp, "\"code\":\"2.04\"");
 	/* What arrived is one TLV resource: 0xC0|24-bit length... no: id 15, length 1500
 	 * needs a 16-bit length field (type 0xD0), then the characters. */
 	assert_int_equal(got_len, 4 + 1500);
@@ -330,16 +265,16 @@ static void test_block1_write(void **state)
 
 static void read_expect_accept(struct fixture *f, const char *query, int want)
 {
-	struct call c;
+	struct api_async c;
 	struct coap_msg req;
 	uint8_t buf[1500];
 	char path[64];
 	snprintf(path, sizeof(path), "/3/0/9%s", query);
 	call_start(&c, &f->d, "GET", path, NULL);
-	device_receive(f, &req, buf, sizeof(buf));
+	coap_receive_request(f->fd, &req, buf, sizeof(buf));
 	assert_int_equal(accept_of(&req), want);
 	device_answer(f, &req, COAP_CODE_CONTENT, 0, 0, NULL, "5", 1);
-	call_wait(&c);
+	api_async_wait(&c);
 	assert_int_equal(c.status, 200);
 }
 
@@ -353,13 +288,13 @@ static void test_read_format_settings(void **state)
 	assert_int_equal(http_call(&f->d, "PUT", "/v5/iot/p1/products/meter",
 				   "{\"read_format\":\"senml-cbor\"}", resp, sizeof(resp)),
 			 200);
-	assert_contains(resp, "\"read_format\":\"senml-cbor\"");
+	assert_in(resp, "\"read_format\":\"senml-cbor\"");
 	read_expect_accept(f, "", 112);
 
 	assert_int_equal(http_call(&f->d, "PUT", "/v5/iot/p1/devices/meter_tx01",
 				   "{\"read_format\":\"tlv\"}", resp, sizeof(resp)),
 			 200);
-	assert_contains(resp, "\"read_format\":\"tlv\"");
+	assert_in(resp, "\"read_format\":\"tlv\"");
 	read_expect_accept(f, "", 11542);
 	/* ?format= wins over both. */
 	read_expect_accept(f, "?format=text", 0);
@@ -368,14 +303,14 @@ static void test_read_format_settings(void **state)
 	assert_int_equal(http_call(&f->d, "PUT", "/v5/iot/p1/devices/meter_tx01",
 				   "{\"read_format\":null}", resp, sizeof(resp)),
 			 200);
-	assert_contains(resp, "\"read_format\":null");
+	assert_in(resp, "\"read_format\":null");
 	read_expect_accept(f, "", 112);
 
 	/* Bad values are refused and change nothing. */
 	assert_int_equal(http_call(&f->d, "PUT", "/v5/iot/p1/devices/meter_tx01",
 				   "{\"read_format\":\"xml\"}", resp, sizeof(resp)),
 			 400);
-	assert_contains(resp, "read_format");
+	assert_in(resp, "read_format");
 	assert_int_equal(http_call(&f->d, "PUT", "/v5/iot/p1/products/meter",
 				   "{\"read_format\":42}", resp, sizeof(resp)),
 			 400);
@@ -390,7 +325,7 @@ static void test_read_format_settings(void **state)
 	assert_int_equal(http_call(&f->d, "GET", "/v5/iot/p1/devices/meter_tx01", NULL, resp,
 				   sizeof(resp)),
 			 200);
-	assert_contains(resp, "\"read_format\":\"json\"");
+	assert_in(resp, "\"read_format\":\"json\"");
 	/* The registration was restored; the device's socket is the same. */
 	read_expect_accept(f, "", 11543);
 }

@@ -140,22 +140,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The next request from the server, parsed into m (pointers into buf). */
-static void device_receive(struct fixture *f, struct coap_msg *m, uint8_t *buf, size_t cap)
-{
-	ssize_t n = coap_recv_raw(f->fd, buf, cap, 5000);
-	if (n <= 0)
-		fail_msg("the device got no request");
-	assert_int_equal(coap_msg_parse(m, buf, (size_t)n), 0);
-}
-
-static void assert_path(const struct coap_msg *m, const char *want)
-{
-	char path[64];
-	assert_true(coap_msg_get_path(m, path, sizeof(path)) > 0);
-	assert_string_equal(path, want);
-}
-
 /* Sends a message of type/code with token, Content-Format opaque, Observe (when >= 0). */
 static void device_send(struct fixture *f, uint8_t type, uint8_t code, uint16_t mid,
 			const uint8_t *token, size_t token_len, long observe, const void *payload,
@@ -183,9 +167,9 @@ static void register_and_observe(struct fixture *f, const uint8_t *first, size_t
 			 COAP_CODE_CREATED);
 	struct coap_msg m;
 	uint8_t buf[1500];
-	device_receive(f, &m, buf, sizeof(buf));
+	coap_receive_request(f->fd, &m, buf, sizeof(buf));
 	assert_int_equal(m.code, COAP_CODE_GET);
-	assert_path(&m, "/19/0/0");
+	coap_assert_path(&m, "/19/0/0");
 	uint32_t v;
 	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_OBSERVE, &v), 0);
 	assert_int_equal(v, 0);
@@ -278,9 +262,9 @@ static int device_take_command(struct fixture *f, int interval)
 {
 	struct coap_msg m;
 	uint8_t buf[1500];
-	device_receive(f, &m, buf, sizeof(buf));
+	coap_receive_request(f->fd, &m, buf, sizeof(buf));
 	assert_int_equal(m.code, COAP_CODE_PUT);
-	assert_path(&m, "/19/1/0");
+	coap_assert_path(&m, "/19/1/0");
 	uint32_t ct;
 	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, &ct), 0);
 	assert_int_equal(ct, 42);
@@ -733,8 +717,8 @@ static void test_mapped_resources(void **state)
 			 COAP_CODE_CREATED);
 	struct coap_msg m;
 	uint8_t buf[1500];
-	device_receive(f, &m, buf, sizeof(buf));
-	assert_path(&m, "/3303/0/5700");
+	coap_receive_request(f->fd, &m, buf, sizeof(buf));
+	coap_assert_path(&m, "/3303/0/5700");
 	uint32_t v;
 	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_OBSERVE, &v), 0);
 	/* Answer in text (Content-Format 0). */
