@@ -175,6 +175,33 @@ static int changed(struct store *s, int rc)
 	return rc == 0 && sqlite3_changes(store_db(s)) == 0 ? -ENOENT : rc;
 }
 
+/* Steps a statement expected to return at most one row: 0 with the row ready to read
+ * (the caller resets), -ENOENT (reset) when there is none, -EIO (logged, reset). */
+static int step_row(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	return fail(s, st, what);
+}
+
+/* Sets one text column of a product (slot: UPDATE products SET x = ?3 WHERE key). */
+static int set_product_text(struct store *s, enum slot slot, const char *project_id,
+			    const char *product_id, const char *value, const char *what)
+{
+	sqlite3_stmt *st = prep(s, slot);
+	if (!st)
+		return -EIO;
+	text(st, 1, project_id);
+	text(st, 2, product_id);
+	text(st, 3, value);
+	return changed(s, done(s, st, what));
+}
+
 /* Products' models and codecs. */
 
 static int text_column_get(struct store *s, enum slot slot, const char *project_id,
@@ -189,13 +216,7 @@ int store_product_mappings_get(struct store *s, const char *project_id,
 int store_product_mappings_set(struct store *s, const char *project_id,
 			       const char *product_id, const char *json)
 {
-	sqlite3_stmt *st = prep(s, SL_MAP_SET);
-	if (!st)
-		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, product_id);
-	text(st, 3, json);
-	return changed(s, done(s, st, "mappings set"));
+	return set_product_text(s, SL_MAP_SET, project_id, product_id, json, "mappings set");
 }
 
 int store_product_model_get(struct store *s, const char *project_id, const char *product_id,
@@ -212,13 +233,9 @@ static int text_column_get(struct store *s, enum slot slot, const char *project_
 		return -EIO;
 	text(st, 1, project_id);
 	text(st, 2, product_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		return fail(s, st, what);
+	int rc = step_row(s, st, what);
+	if (rc)
+		return rc;
 	*out = dup_column(st, 0, "[]");
 	sqlite3_reset(st);
 	return *out ? 0 : -ENOMEM;
@@ -227,13 +244,8 @@ static int text_column_get(struct store *s, enum slot slot, const char *project_
 int store_product_model_set(struct store *s, const char *project_id, const char *product_id,
 			    const char *caps_json)
 {
-	sqlite3_stmt *st = prep(s, SL_MODEL_SET);
-	if (!st)
-		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, product_id);
-	text(st, 3, caps_json);
-	return changed(s, done(s, st, "product model set"));
+	return set_product_text(s, SL_MODEL_SET, project_id, product_id, caps_json,
+				"product model set");
 }
 
 int store_product_codec_get(struct store *s, const char *project_id, const char *product_id,
@@ -244,13 +256,9 @@ int store_product_codec_get(struct store *s, const char *project_id, const char 
 		return -EIO;
 	text(st, 1, project_id);
 	text(st, 2, product_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		return fail(s, st, "product codec get");
+	int rc = step_row(s, st, "product codec get");
+	if (rc)
+		return rc;
 	copy_column(st, 0, kind, 16);
 	*source = dup_column(st, 1, "");
 	sqlite3_reset(st);
@@ -306,13 +314,9 @@ int store_shadow_get(struct store *s, const char *device_id, const char *service
 		return -EIO;
 	text(st, 1, device_id);
 	text(st, 2, service_id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		return fail(s, st, "shadow get");
+	int rc = step_row(s, st, "shadow get");
+	if (rc)
+		return rc;
 	rc = read_shadow(st, out);
 	sqlite3_reset(st);
 	return rc;
@@ -528,13 +532,9 @@ int store_command_load_open(struct store *s, int (*cb)(const struct store_comman
 static int one_command(struct store *s, sqlite3_stmt *st, struct store_command *out,
 		       const char *what)
 {
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		return fail(s, st, what);
+	int rc = step_row(s, st, what);
+	if (rc)
+		return rc;
 	rc = read_command(st, out);
 	sqlite3_reset(st);
 	return rc;
