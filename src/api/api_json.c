@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "util/str.h"
+#include "util/timefmt.h"
 
 /* Longest member name on a dotted path; ours are all short. */
 #define KEY_MAX 64
@@ -200,9 +201,5 @@ int api_parse_paging(const char *limit_s, const char *offset_s, int64_t *limit,
 
 const char *api_format_time(int64_t unix_s, char out[API_TIME_MAX])
 {
-	time_t t = (time_t)unix_s;
-	struct tm tm;
-	if (!gmtime_r(&t, &tm) || strftime(out, API_TIME_MAX, "%Y%m%dT%H%M%SZ", &tm) == 0)
-		str_copy(out, API_TIME_MAX, "19700101T000000Z");
-	return out;
+	return time_format(unix_s, out);
 }

@@ -29,7 +29,7 @@ enum api_str_rule {
 	API_STR_HEX = 2, /* [0-9A-Fa-f], an even count: bytes written in hex */
 };
 
-/* "yyyyMMddTHHmmssZ" plus NUL. */
+/* "yyyyMMddTHHmmssZ" plus NUL (util/timefmt.h). */
 #define API_TIME_MAX 17
 /* Paging bounds of every list route. */
 #define API_LIMIT_DEFAULT 10

@@ -19,6 +19,7 @@
 #include "util/base64.h"
 #include "util/log.h"
 #include "util/str.h"
+#include "util/timefmt.h"
 
 #define TICK_MS 50
 #define FLUSH_EVERY_TICKS 2  /* registrations reach the store within 100 ms */
@@ -192,11 +193,8 @@ static void on_iot_event(void *ctx, enum iot_event event, const struct lwm2m_reg
 		queue_active(d, reg->endpoint, event == IOT_EVENT_REGISTERED);
 	if (event != IOT_EVENT_UPDATED && d->push && event_device(d, reg->endpoint, &dev) == 0) {
 		json_t *header = iot_push_header(&dev);
-		char t[17];
-		time_t secs = (time_t)(now_ms() / 1000);
-		struct tm tm;
-		gmtime_r(&secs, &tm);
-		strftime(t, sizeof(t), "%Y%m%dT%H%M%SZ", &tm);
+		char t[TIME_TEXT_MAX];
+		time_format(now_ms() / 1000, t);
 		push_event(d->push, dev.project_id, "device.status", "update", header,
 			   json_pack("{s:s, s:s}", "status",
 				     event == IOT_EVENT_REGISTERED ? "ONLINE" : "OFFLINE",

@@ -19,6 +19,7 @@
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/str.h"
+#include "util/timefmt.h"
 #include "util/token.h"
 
 /* A product's parsed model and compiled codec, kept until the product changes. Products
@@ -257,12 +258,9 @@ void iot_platform_product_changed(struct iot_platform *p, const char *project_id
 /* Shadow. */
 
 /* yyyyMMdd'T'HHmmss'Z' of ms. */
-static void format_time(int64_t ms, char out[17])
+static void format_time(int64_t ms, char out[TIME_TEXT_MAX])
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+	time_format(ms / 1000, out);
 }
 
 /* Merges one service's reported properties into the device's shadow. */
@@ -299,14 +297,6 @@ static int shadow_report(struct iot_platform *p, const struct store_device *dev,
 	return rc;
 }
 
-/* "20261125T101500Z" → ms, or -1. */
-static int64_t parse_time(const char *s)
-{
-	struct tm tm = { 0 };
-	if (!s || strlen(s) != 16 || !strptime(s, "%Y%m%dT%H%M%SZ", &tm))
-		return -1;
-	return (int64_t)timegm(&tm) * 1000;
-}
 
 /* Commands: status changes. */
 
@@ -520,15 +510,14 @@ static void report(struct iot_platform *p, const struct store_device *dev,
 			continue;
 		}
 		const char *when = json_string_value(json_object_get(item, "eventTime"));
-		int64_t event_ms = parse_time(when);
-		if (event_ms < 0)
-			event_ms = p->deps.now_ms();
+		int64_t event_s = time_parse(when);
+		int64_t event_ms = event_s < 0 ? p->deps.now_ms() : event_s * 1000;
 		if (shadow_report(p, dev, sid, data, event_ms) != 0) {
 			LOG_ERROR("iot", "%s: shadow of %s not stored", dev->node_id, sid);
 			continue;
 		}
 		p->stats.properties++;
-		char t[17];
+		char t[TIME_TEXT_MAX];
 		format_time(event_ms, t);
 		publish(p, dev, "property",
 			json_pack("{s:s, s:O, s:s}", "service_id", sid, "properties", data,
@@ -788,7 +777,7 @@ void iot_platform_device_active(struct iot_platform *p, const char *node_id, boo
 
 json_t *iot_platform_command_json(const struct store_command *c)
 {
-	char t[17];
+	char t[TIME_TEXT_MAX];
 	json_t *o = json_object();
 	json_object_set_new(o, "command_id", json_string(c->command_id));
 	json_object_set_new(o, "service_id", json_string(c->service_id));

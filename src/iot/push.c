@@ -16,6 +16,7 @@
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/str.h"
+#include "util/timefmt.h"
 #include "util/token.h"
 
 #define BACKOFF_FIRST_MS 1000
@@ -370,13 +371,10 @@ static int queue_for_rule(const struct store_rule *r, void *ctx)
 void push_event(struct push *p, const char *project_id, const char *resource,
 		const char *event, const json_t *header, json_t *body)
 {
-	char name[96], request_id[33], t[17];
+	char name[96], request_id[33], t[TIME_TEXT_MAX];
 	snprintf(name, sizeof(name), "%s/%s", resource, event);
 	int64_t now = p->now_ms();
-	time_t secs = (time_t)(now / 1000);
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	strftime(t, sizeof(t), "%Y%m%dT%H%M%SZ", &tm);
+	time_format(now / 1000, t);
 	if (token_random_hex(request_id, sizeof(request_id), 16) != 0)
 		request_id[0] = '\0';
 	json_t *msg = json_pack("{s:s, s:s, s:s, s:I, s:s, s:{s:O, s:o}}", "resource", resource,
