@@ -923,19 +923,23 @@ int iot_platform_command_create(struct iot_platform *p, const struct store_devic
 
 /* Time. */
 
-static int settle_due(const struct store_command *c, void *ctx)
+/* Settles a command the store handed to a callback (const, and only valid during it). */
+static void settle(struct iot_platform *p, const struct store_command *c, const char *status,
+		   const char *error)
 {
-	struct iot_platform *p = ctx;
 	struct store_command copy = *c;
 	copy.paras = strdup(c->paras);
 	copy.result = strdup(c->result);
-	if (strcmp(c->status, "PENDING") == 0)
-		command_set(p, &copy, "EXPIRED",
-			    json_pack("{s:s}", "error", "the device did not take it before expire_time"));
-	else
-		command_set(p, &copy, "TIMEOUT",
-			    json_pack("{s:s}", "error", "the device did not answer the command"));
+	command_set(p, &copy, status, json_pack("{s:s}", "error", error));
 	store_command_clear(&copy);
+}
+
+static int settle_due(const struct store_command *c, void *ctx)
+{
+	if (strcmp(c->status, "PENDING") == 0)
+		settle(ctx, c, "EXPIRED", "the device did not take it before expire_time");
+	else
+		settle(ctx, c, "TIMEOUT", "the device did not answer the command");
 	return 0;
 }
 
@@ -950,15 +954,9 @@ static int restore_one(const struct store_command *c, void *ctx)
 	struct iot_platform *p = ctx;
 	if (strcmp(c->status, "PENDING") == 0)
 		mark_waiting(p, c->node_id);
-	if (strcmp(c->status, "SENT") != 0)
-		return 0;
-	struct store_command copy = *c;
-	copy.paras = strdup(c->paras);
-	copy.result = strdup(c->result);
-	command_set(p, &copy, "TIMEOUT",
-		    json_pack("{s:s}", "error",
-			      "the daemon stopped before the device acknowledged; not sent again"));
-	store_command_clear(&copy);
+	if (strcmp(c->status, "SENT") == 0)
+		settle(p, c, "TIMEOUT",
+		       "the daemon stopped before the device acknowledged; not sent again");
 	return 0;
 }
 
