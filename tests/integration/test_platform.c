@@ -398,6 +398,34 @@ static int setup_queue(void **state)
 	return 0;
 }
 
+/* A command the device never acknowledged when the daemon stopped is TIMEOUT after the
+ * restart, and is not sent again (it might have run). */
+static void test_sent_command_not_sent_twice(void **state)
+{
+	struct fixture *f = *state;
+	char resp[8192];
+	static const uint8_t first[] = { 0, 60, 0, 0, 0, 1 };
+	register_and_observe(f, first, sizeof(first));
+	json_t *cmd = command_create(f, 77, "immediately", -1, 201, resp, sizeof(resp));
+	char id[64];
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(cmd, "command_id")));
+	json_decref(cmd);
+	struct coap_msg m;
+	uint8_t buf[1500];
+	coap_receive_request(f->fd, &m, buf, sizeof(buf)); /* the PUT, left unanswered */
+	coap_assert_path(&m, "/19/1/0");
+	daemon_stop(&f->d);
+	daemon_restart(&f->d, NULL);
+	json_t *c = command_wait(f, id, "TIMEOUT");
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(c, "result"),
+								     "error")),
+			       "not sent again"));
+	json_decref(c);
+	/* The device comes back: only the uplink observation, no PUT. */
+	register_and_observe(f, first, sizeof(first));
+	assert_true(coap_recv_raw(f->fd, buf, sizeof(buf), 500) < 0);
+}
+
 static void test_expiry_and_limit(void **state)
 {
 	struct fixture *f = *state;
@@ -753,6 +781,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delayed_command_survives_restart, setup_js,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_and_limit, setup_limit, teardown),
+		cmocka_unit_test_setup_teardown(test_sent_command_not_sent_twice, setup_decl,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_delayed_command_to_sleeping_device, setup_queue,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_codec_test_route_and_model_errors, setup_decl,
