@@ -28,10 +28,7 @@ updates=${BENCH_UPDATES:-10}
 window=${BENCH_WINDOW:-256}
 max_seconds=${BENCH_MAX_SECONDS:-300}
 
-die() {
-  echo "bench: $*" >&2
-  exit 1
-}
+. "$(dirname "$0")/lib.sh"
 
 for n in "${devices[@]}" "$updates" "$window" "$max_seconds"; do
   [[ $n =~ ^[1-9][0-9]{0,5}$ ]] || die "not a count in 1..999999: '$n'"
@@ -41,78 +38,7 @@ for exe in "$build/lwm2md" "$bin/udp_echo" "$bin/lwm2m_load" "$bin/api_create"; 
 done
 command -v curl >/dev/null || die "curl is needed (apt-get install curl)"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/lwm2md-bench.XXXXXX")
-pids=()
-
-# Stops a process started here: SIGTERM, up to 10 s, then SIGKILL. Returns its status.
-stop() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "bench: pid $pid ignored SIGTERM for 10 s, killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  local rc=0
-  wait "$pid" 2>/dev/null || rc=$?
-  return "$rc"
-}
-
-# forget PID: drops PID from the processes cleanup() has to stop.
-forget() {
-  local keep=() pid
-  for pid in "${pids[@]}"; do
-    [ "$pid" = "$1" ] || keep+=("$pid")
-  done
-  pids=("${keep[@]}")
-}
-
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do
-    stop "$pid" || true
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# wait_line FILE REGEX PID: prints the first match of REGEX in FILE once it appears, for up
-# to 10 s and while PID lives.
-wait_line() {
-  local file=$1 re=$2 pid=$3 i line
-  for ((i = 0; i < 100; i++)); do
-    line=$(grep -o -m1 -E "$re" "$file" 2>/dev/null || true)
-    if [ -n "$line" ]; then
-      echo "$line"
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
-# field KEY LINE: the value of KEY=value in a line of key=value pairs.
-field() {
-  local kv
-  for kv in $2; do
-    if [ "${kv%%=*}" = "$1" ]; then
-      echo "${kv#*=}"
-      return 0
-    fi
-  done
-  echo "-"
-}
-
-# ratio A B: A / B to three decimals, or "-" when either is missing.
-ratio() {
-  awk -v a="$1" -v b="$2" \
-    'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.3f", a / b; else print "-" }'
-}
+bench_tmp lwm2md-bench
 
 # --- the baseline ---
 "$bin/udp_echo" 127.0.0.1:0 >"$tmp/echo.out" 2>"$tmp/echo.err" &
