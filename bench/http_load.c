@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
+
 #define CONNECTIONS_MAX 1024u
 #define DEVICES_MAX 10000000u
 #define REQUESTS_MAX 100000000u
@@ -55,13 +57,6 @@
 #define NS_PER_US 1000ull
 #define NS_PER_S 1000000000ull
 
-/* Latency histogram as in lwm2m_load: exact below 128 us, then 64 buckets per power of
- * two (under 1.6 % error). */
-#define HIST_SUB_BITS 6
-#define HIST_SUB (1u << HIST_SUB_BITS)
-#define HIST_EXP_MIN (HIST_SUB_BITS + 1)
-#define HIST_EXP_MAX 40
-#define HIST_BUCKETS (2 * HIST_SUB + (HIST_EXP_MAX - HIST_EXP_MIN) * HIST_SUB)
 
 enum route { ROUTE_HEALTH, ROUTE_DEVICE, ROUTE_LWM2M, ROUTE_COMMAND };
 
@@ -93,11 +88,6 @@ struct conn {
 	char buf[RESP_BUF + 1];
 };
 
-struct hist {
-	uint64_t count;
-	uint64_t max;
-	uint64_t buckets[HIST_BUCKETS];
-};
 
 struct load {
 	struct options opt;
@@ -113,94 +103,6 @@ struct load {
 	struct hist lat;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
-static size_t hist_index(uint64_t v)
-{
-	if (v < 2 * HIST_SUB)
-		return (size_t)v;
-	if (v >= (1ull << HIST_EXP_MAX))
-		v = (1ull << HIST_EXP_MAX) - 1;
-	unsigned e = 63u - (unsigned)__builtin_clzll(v);
-	uint64_t m = v >> (e - HIST_SUB_BITS);
-	return 2 * HIST_SUB + (size_t)(e - HIST_EXP_MIN) * HIST_SUB + (size_t)(m - HIST_SUB);
-}
-
-static uint64_t hist_value(size_t idx)
-{
-	if (idx < 2 * HIST_SUB)
-		return idx;
-	size_t k = idx - 2 * HIST_SUB;
-	unsigned e = HIST_EXP_MIN + (unsigned)(k / HIST_SUB);
-	uint64_t m = HIST_SUB + k % HIST_SUB;
-	unsigned shift = e - HIST_SUB_BITS;
-	return (m << shift) + ((1ull << shift) >> 1);
-}
-
-static void hist_add(struct hist *h, uint64_t v)
-{
-	h->buckets[hist_index(v)]++;
-	h->count++;
-	if (v > h->max)
-		h->max = v;
-}
-
-static uint64_t hist_quantile(const struct hist *h, double q)
-{
-	if (h->count == 0)
-		return 0;
-	uint64_t rank = (uint64_t)(q * (double)h->count + 0.999999);
-	if (rank < 1)
-		rank = 1;
-	uint64_t seen = 0;
-	for (size_t i = 0; i < HIST_BUCKETS; i++) {
-		seen += h->buckets[i];
-		if (seen >= rank) {
-			uint64_t v = hist_value(i);
-			return v < h->max ? v : h->max;
-		}
-	}
-	return h->max;
-}
-
-/* Parses a decimal number in [min, max]. Returns 0 or -EINVAL. */
-static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-	if (s == NULL || *s < '0' || *s > '9')
-		return -EINVAL;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static int parse_target(const char *s, struct sockaddr_in *sin)
-{
-	char host[INET_ADDRSTRLEN];
-	const char *colon = strrchr(s, ':');
-	if (colon == NULL)
-		return -EINVAL;
-	size_t hlen = (size_t)(colon - s);
-	if (hlen == 0 || hlen >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	uint32_t port;
-	if (parse_u32(colon + 1, 1, 65535, &port) < 0)
-		return -EINVAL;
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -EINVAL;
-}
 
 /* Opens (blocking connect: loopback, quick) and registers connection c. Returns 0 or
  * -errno. */
