@@ -1,5 +1,5 @@
 /*
- * store_platform: products' models and codecs, shadows, commands (schema v4 and v5).
+ * store_platform: products' models and codecs, shadows, commands (schema v4, v5 and v9).
  */
 #include "store/store_platform.h"
 
@@ -47,6 +47,8 @@ enum slot {
 	SL_MAP_GET,
 	SL_MAP_SET,
 	SL_MAP_ANY,
+	SL_CMD_PENDING_NAMED,
+	SL_CMD_SET_PARAS,
 };
 
 #define OPEN_STATUSES "('PENDING','SENT','DELIVERED')"
@@ -56,7 +58,7 @@ enum slot {
 	" response_ms, result"
 #define SHADOW_COLUMNS                                                                     \
 	"device_id, service_id, reported, reported_version, reported_time_ms, desired,"     \
-	" desired_version"
+	" desired_version, desired_time_ms"
 
 static const char *const sql[] = {
 	[SL_MODEL_GET] = "SELECT service_capabilities FROM products"
@@ -70,7 +72,7 @@ static const char *const sql[] = {
 	[SL_SHADOW_GET] = "SELECT " SHADOW_COLUMNS " FROM shadows"
 			  " WHERE device_id = ?1 AND service_id = ?2",
 	[SL_SHADOW_PUT] = "INSERT OR REPLACE INTO shadows (" SHADOW_COLUMNS ")"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[SL_SHADOW_LIST] = "SELECT " SHADOW_COLUMNS " FROM shadows WHERE device_id = ?1"
 			   " ORDER BY service_id",
 	[SL_SHADOW_DELETE] = "DELETE FROM shadows WHERE device_id = ?1",
@@ -123,6 +125,10 @@ static const char *const sql[] = {
 	[SL_MAP_SET] = "UPDATE products SET resource_mappings = ?3"
 		       " WHERE project_id = ?1 AND product_id = ?2",
 	[SL_MAP_ANY] = "SELECT 1 FROM products WHERE resource_mappings != '[]' LIMIT 1",
+	[SL_CMD_PENDING_NAMED] = "SELECT " COMMAND_COLUMNS " FROM commands"
+				 " WHERE device_id = ?1 AND status = 'PENDING' AND service_id = ?2"
+				 " AND command_name = ?3 ORDER BY seq DESC LIMIT 1",
+	[SL_CMD_SET_PARAS] = "UPDATE commands SET paras = ?2 WHERE command_id = ?1",
 };
 
 _Static_assert(sizeof(sql) / sizeof(sql[0]) <= STORE_MORE_STMTS, "more slots needed");
@@ -299,6 +305,7 @@ static int read_shadow(sqlite3_stmt *st, struct store_shadow *sh)
 	sh->reported_time_ms = sqlite3_column_int64(st, 4);
 	sh->desired = dup_column(st, 5, "{}");
 	sh->desired_version = sqlite3_column_int64(st, 6);
+	sh->desired_time_ms = sqlite3_column_int64(st, 7);
 	if (!sh->reported || !sh->desired) {
 		store_shadow_clear(sh);
 		return -ENOMEM;
@@ -334,6 +341,7 @@ int store_shadow_put(struct store *s, const struct store_shadow *sh)
 	sqlite3_bind_int64(st, 5, sh->reported_time_ms);
 	text(st, 6, sh->desired ? sh->desired : "{}");
 	sqlite3_bind_int64(st, 7, sh->desired_version);
+	sqlite3_bind_int64(st, 8, sh->desired_time_ms);
 	return done(s, st, "shadow put");
 }
 
@@ -547,6 +555,29 @@ int store_command_next_pending(struct store *s, const char *node_id, struct stor
 		return -EIO;
 	text(st, 1, node_id);
 	return one_command(s, st, out, "command next");
+}
+
+int store_command_pending_named(struct store *s, const char *device_id,
+				const char *service_id, const char *command_name,
+				struct store_command *out)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_PENDING_NAMED);
+	if (!st)
+		return -EIO;
+	text(st, 1, device_id);
+	text(st, 2, service_id);
+	text(st, 3, command_name);
+	return one_command(s, st, out, "command pending named");
+}
+
+int store_command_set_paras(struct store *s, const char *command_id, const char *paras)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_SET_PARAS);
+	if (!st)
+		return -EIO;
+	text(st, 1, command_id);
+	text(st, 2, paras);
+	return done(s, st, "command set paras");
 }
 
 int store_command_find_mid(struct store *s, const char *node_id, int mid,

@@ -37,8 +37,9 @@ struct store_shadow {
 	char *reported;            /* JSON object text */
 	int64_t reported_version;
 	int64_t reported_time_ms;  /* event time of the latest report */
-	char *desired;
+	char *desired;             /* JSON object text: what applications want set */
 	int64_t desired_version;
+	int64_t desired_time_ms;   /* when desired last changed */
 };
 
 void store_shadow_clear(struct store_shadow *sh);
@@ -84,6 +85,13 @@ int store_command_count_open(struct store *s, const char *device_id, int64_t *co
 int store_command_load_open(struct store *s, int (*cb)(const struct store_command *, void *),
 			    void *ctx);
 
+/* The latest PENDING command of a device with that service and command name; -ENOENT
+ * when none. (The platform folds desired-shadow changes into one such command.) */
+int store_command_pending_named(struct store *s, const char *device_id,
+				const char *service_id, const char *command_name,
+				struct store_command *out);
+/* Replaces the paras of command_id (a PENDING command's, before it is sent). */
+int store_command_set_paras(struct store *s, const char *command_id, const char *paras);
 /* The oldest PENDING command of a device (by node_id); -ENOENT when none. */
 int store_command_next_pending(struct store *s, const char *node_id, struct store_command *out);
 /* The latest SENT or DELIVERED command of a device with that mid; -ENOENT when none. */

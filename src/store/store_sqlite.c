@@ -144,6 +144,8 @@ static const char *const schema_steps[] = {
 	"DROP INDEX commands_open;"
 	"CREATE INDEX commands_by_node ON commands(node_id, status, seq);"
 	"CREATE INDEX commands_by_status ON commands(status, expire_ms);",
+	/* 9: the desired shadow's time of change (IoTDA shows desired.event_time). */
+	"ALTER TABLE shadows ADD COLUMN desired_time_ms INTEGER NOT NULL DEFAULT 0;",
 };
 
 enum stmt_id {
