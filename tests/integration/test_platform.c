@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "harness_platform.h"
 
 static const char model[] =
 	"[{\"service_id\":\"WaterMeter\",\"service_type\":\"WaterMeter\","
@@ -69,54 +70,10 @@ static const char script[] =
 	"  return [1, (req.mid >> 8) & 0xFF, req.mid & 0xFF, (v >> 8) & 0xFF, v & 0xFF];\n"
 	"}\n";
 
-struct fixture {
-	struct daemon_proc d;
-	int fd;
-	char reg_id[32];
-	uint8_t obs_token[8];
-	size_t obs_token_len;
-	uint32_t obs_seq;
-	const char *kind; /* "declarative" or "js" */
-};
-
-static void api_ok(struct daemon_proc *d, const char *method, const char *path, json_t *body,
-		   int want, char *resp, size_t cap)
+/* The meter's product with the codec of that kind, its device, and the device's socket. */
+static struct platform_fixture *start(const char *kind, const char *const *args)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	int status = http_call(d, method, path, text, resp, cap);
-	free(text);
-	json_decref(body);
-	if (status != want)
-		fail_msg("%s %s: %d, not %d: %s", method, path, status, want, resp);
-}
-
-static void put_codec(struct fixture *f, const char *kind, const char *source)
-{
-	char resp[16384];
-	api_ok(&f->d, "PUT", "/v5/iot/p1/products/wm/codec",
-	       json_pack("{s:s, s:s}", "kind", kind, "source", source), 200, resp, sizeof(resp));
-}
-
-static struct fixture *start(const char *kind, const char *const *args)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	f->kind = kind;
-	daemon_start(&f->d, args);
-	char resp[16384];
-	json_error_t e;
-	json_t *caps = json_loads(model, 0, &e);
-	assert_non_null(caps);
-	api_ok(&f->d, "POST", "/v5/iot/p1/products",
-	       json_pack("{s:s, s:s, s:s, s:o}", "product_id", "wm", "name", "Water meter",
-			 "data_format", "binary", "service_capabilities", caps),
-	       201, resp, sizeof(resp));
-	put_codec(f, kind, strcmp(kind, "js") == 0 ? script : layout);
-	api_ok(&f->d, "POST", "/v5/iot/p1/devices",
-	       json_pack("{s:s, s:s, s:s}", "device_id", "wm_meter1", "node_id", "meter1",
-			 "product_id", "wm"),
-	       201, resp, sizeof(resp));
-	f->fd = coap_socket("127.0.0.1:0");
-	return f;
+	return platform_start(kind, model, strcmp(kind, "js") == 0 ? script : layout, args);
 }
 
 static int setup_decl(void **state)
@@ -133,152 +90,13 @@ static int setup_js(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	close(f->fd);
-	daemon_cleanup(&f->d);
-	free(f);
+	platform_stop(*state);
 	return 0;
-}
-
-/* Sends a message of type/code with token, Content-Format opaque, Observe (when >= 0). */
-static void device_send(struct fixture *f, uint8_t type, uint8_t code, uint16_t mid,
-			const uint8_t *token, size_t token_len, long observe, const void *payload,
-			size_t len)
-{
-	struct coap_msg m;
-	uint8_t out[1500];
-	assert_int_equal(coap_msg_init(&m, type, code, mid, token, token_len), 0);
-	if (observe >= 0)
-		assert_int_equal(coap_msg_add_uint_option(&m, COAP_OPTION_OBSERVE, (uint32_t)observe), 0);
-	if (len) {
-		assert_int_equal(coap_msg_add_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, 42), 0);
-		coap_msg_set_payload(&m, payload, len);
-	}
-	int n = coap_msg_encode(&m, out, sizeof(out));
-	assert_true(n > 0);
-	coap_send_raw(f->fd, &f->d.coap, out, (size_t)n);
-}
-
-/* Registers, and answers the platform's Observe of /19/0/0 with a first report. */
-static void register_and_observe(struct fixture *f, const uint8_t *first, size_t len)
-{
-	assert_int_equal(coap_register(f->fd, &f->d.coap, "meter1", "300", "</3/0>,</19/0>,</19/1>",
-				       f->reg_id),
-			 COAP_CODE_CREATED);
-	struct coap_msg m;
-	uint8_t buf[1500];
-	coap_receive_request(f->fd, &m, buf, sizeof(buf));
-	assert_int_equal(m.code, COAP_CODE_GET);
-	coap_assert_path(&m, "/19/0/0");
-	uint32_t v;
-	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_OBSERVE, &v), 0);
-	assert_int_equal(v, 0);
-	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_ACCEPT, &v), 0);
-	assert_int_equal(v, 42);
-	memcpy(f->obs_token, m.token, m.token_len);
-	f->obs_token_len = m.token_len;
-	f->obs_seq = 1;
-	device_send(f, COAP_TYPE_ACK, COAP_CODE_CONTENT, m.mid, m.token, m.token_len, f->obs_seq,
-		    first, len);
-}
-
-/* A report or answer on the uplink: a CON notification, ACKed by the server. */
-static void notify(struct fixture *f, const uint8_t *payload, size_t len)
-{
-	static uint16_t mid = 0x4000;
-	device_send(f, COAP_TYPE_CON, COAP_CODE_CONTENT, ++mid, f->obs_token, f->obs_token_len,
-		    ++f->obs_seq, payload, len);
-	uint8_t buf[256];
-	struct coap_msg ack;
-	ssize_t n = coap_recv_raw(f->fd, buf, sizeof(buf), 3000);
-	assert_true(n > 0);
-	assert_int_equal(coap_msg_parse(&ack, buf, (size_t)n), 0);
-	assert_int_equal(ack.type, COAP_TYPE_ACK);
-	assert_int_equal(ack.mid, mid);
-}
-
-/* The shadow's reported properties of WaterMeter, polled until version reaches want. */
-static json_t *shadow_reported(struct fixture *f, int want_version)
-{
-	char resp[8192];
-	for (int i = 0; i < 100; i++) {
-		api_ok(&f->d, "GET", "/v5/iot/p1/devices/wm_meter1/shadow", NULL, 200, resp,
-		       sizeof(resp));
-		json_t *j = json_loads(resp, 0, NULL);
-		json_t *svc = json_array_get(json_object_get(j, "shadow"), 0);
-		json_t *rep = json_object_get(svc, "reported");
-		if (rep && json_integer_value(json_object_get(rep, "version")) >= want_version) {
-			assert_string_equal(json_string_value(json_object_get(svc, "service_id")),
-					    "WaterMeter");
-			json_t *props = json_incref(json_object_get(rep, "properties"));
-			json_decref(j);
-			return props;
-		}
-		json_decref(j);
-		usleep(20000);
-	}
-	fail_msg("the shadow never reached version %d: %s", want_version, resp);
-	return NULL;
-}
-
-static json_int_t prop(json_t *props, const char *name)
-{
-	return json_integer_value(json_object_get(props, name));
-}
-
-/* The command's JSON, polled until its status is want. */
-static json_t *command_wait(struct fixture *f, const char *id, const char *want)
-{
-	char path[256], resp[8192];
-	snprintf(path, sizeof(path), "/v5/iot/p1/devices/wm_meter1/async-commands/%s", id);
-	for (int i = 0; i < 150; i++) {
-		api_ok(&f->d, "GET", path, NULL, 200, resp, sizeof(resp));
-		json_t *j = json_loads(resp, 0, NULL);
-		if (strcmp(json_string_value(json_object_get(j, "status")), want) == 0)
-			return j;
-		json_decref(j);
-		usleep(20000);
-	}
-	fail_msg("command %s never became %s: %s", id, want, resp);
-	return NULL;
-}
-
-/* Creates a SET_INTERVAL command; returns its JSON. */
-static json_t *command_create(struct fixture *f, int interval, const char *strategy,
-			      int expire, int want_status, char *resp, size_t cap)
-{
-	json_t *body = json_pack("{s:s, s:s, s:{s:i}, s:s}", "service_id", "WaterMeter",
-				 "command_name", "SET_INTERVAL", "paras", "interval", interval,
-				 "send_strategy", strategy);
-	if (expire >= 0)
-		json_object_set_new(body, "expire_time", json_integer(expire));
-	api_ok(&f->d, "POST", "/v5/iot/p1/devices/wm_meter1/async-commands", body, want_status,
-	       resp, cap);
-	return want_status == 201 ? json_loads(resp, 0, NULL) : NULL;
-}
-
-/* The device takes PUT /19/1/0 and checks its bytes: [1, mid, interval]. Returns mid. */
-static int device_take_command(struct fixture *f, int interval)
-{
-	struct coap_msg m;
-	uint8_t buf[1500];
-	coap_receive_request(f->fd, &m, buf, sizeof(buf));
-	assert_int_equal(m.code, COAP_CODE_PUT);
-	coap_assert_path(&m, "/19/1/0");
-	uint32_t ct;
-	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, &ct), 0);
-	assert_int_equal(ct, 42);
-	assert_int_equal(m.payload_len, 5);
-	assert_int_equal(m.payload[0], 1);
-	assert_int_equal((m.payload[3] << 8) | m.payload[4], interval);
-	int mid = (m.payload[1] << 8) | m.payload[2];
-	device_send(f, COAP_TYPE_ACK, COAP_CODE_CHANGED, m.mid, m.token, m.token_len, -1, NULL, 0);
-	return mid;
 }
 
 static void test_report_and_command(void **state)
 {
-	struct fixture *f = *state;
+	struct platform_fixture *f = *state;
 	char resp[8192];
 	static const uint8_t first[] = { 0, 87, 0x00, 0x01, 0x86, 0xA0 }; /* 87 %, 100000 l */
 	register_and_observe(f, first, sizeof(first));
@@ -288,7 +106,7 @@ static void test_report_and_command(void **state)
 	json_decref(props);
 
 	static const uint8_t second[] = { 0, 86, 0xFF, 0xFF, 0xFF, 0xFF };
-	notify(f, second, sizeof(second));
+	device_notify(f, second, sizeof(second));
 	props = shadow_reported(f, 2);
 	assert_int_equal(prop(props, "battery"), 86);
 	assert_int_equal(prop(props, "flow"), 4294967295LL);
@@ -296,7 +114,7 @@ static void test_report_and_command(void **state)
 
 	/* A report the model refuses (battery 101) changes nothing. */
 	static const uint8_t bad[] = { 0, 101, 0, 0, 0, 1 };
-	notify(f, bad, sizeof(bad));
+	device_notify(f, bad, sizeof(bad));
 	usleep(100000);
 	props = shadow_reported(f, 2);
 	assert_int_equal(prop(props, "battery"), 86);
@@ -309,7 +127,7 @@ static void test_report_and_command(void **state)
 	assert_int_equal(mid, json_integer_value(json_object_get(cmd, "mid")));
 	json_decref(command_wait(f, id, "DELIVERED"));
 	uint8_t answer[] = { 2, (uint8_t)(mid >> 8), (uint8_t)mid, 0, 1 };
-	notify(f, answer, sizeof(answer));
+	device_notify(f, answer, sizeof(answer));
 	json_t *done = command_wait(f, id, "SUCCESSFUL");
 	json_t *result = json_object_get(done, "result");
 	assert_int_equal(json_integer_value(json_object_get(result, "errcode")), 0);
@@ -338,7 +156,7 @@ static void test_report_and_command(void **state)
 
 static void test_delayed_command_survives_restart(void **state)
 {
-	struct fixture *f = *state;
+	struct platform_fixture *f = *state;
 	char resp[8192];
 	/* The device is offline: a delayed command waits, PENDING. */
 	json_t *cmd = command_create(f, 60, "delay", -1, 201, resp, sizeof(resp));
@@ -360,7 +178,7 @@ static void test_delayed_command_survives_restart(void **state)
 	int mid = device_take_command(f, 60);
 	json_decref(command_wait(f, id, "DELIVERED"));
 	uint8_t answer[] = { 2, (uint8_t)(mid >> 8), (uint8_t)mid, 3, 0 };
-	notify(f, answer, sizeof(answer));
+	device_notify(f, answer, sizeof(answer));
 	json_t *done = command_wait(f, id, "FAILED"); /* errcode 3 */
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(done, "result"),
 							    "errcode")),
@@ -372,7 +190,7 @@ static void test_delayed_command_survives_restart(void **state)
  * device next speaks (an Update). */
 static void test_delayed_command_to_sleeping_device(void **state)
 {
-	struct fixture *f = *state;
+	struct platform_fixture *f = *state;
 	char resp[8192];
 	static const uint8_t first[] = { 0, 70, 0, 0, 0, 1 };
 	register_and_observe(f, first, sizeof(first));
@@ -402,7 +220,7 @@ static int setup_queue(void **state)
  * restart, and is not sent again (it might have run). */
 static void test_sent_command_not_sent_twice(void **state)
 {
-	struct fixture *f = *state;
+	struct platform_fixture *f = *state;
 	char resp[8192];
 	static const uint8_t first[] = { 0, 60, 0, 0, 0, 1 };
 	register_and_observe(f, first, sizeof(first));
@@ -428,7 +246,7 @@ static void test_sent_command_not_sent_twice(void **state)
 
 static void test_expiry_and_limit(void **state)
 {
-	struct fixture *f = *state;
+	struct platform_fixture *f = *state;
 	char resp[8192];
 	json_t *cmd = command_create(f, 10, "delay", 1, 201, resp, sizeof(resp));
 	json_decref(command_wait(f, json_string_value(json_object_get(cmd, "command_id")),
@@ -464,7 +282,7 @@ static int setup_limit(void **state)
 	return 0;
 }
 
-static long metric(struct fixture *f, const char *name)
+static long metric(struct platform_fixture *f, const char *name)
 {
 	char resp[32768];
 	assert_int_equal(http_call(&f->d, "GET", "/metrics", NULL, resp, sizeof(resp)), 200);
@@ -478,7 +296,7 @@ static long metric(struct fixture *f, const char *name)
 /* Codecs that throw, loop or return nonsense: an error each, the daemon fine. */
 static void test_bad_scripts(void **state)
 {
-	struct fixture *f = *state;
+	struct platform_fixture *f = *state;
 	static const uint8_t first[] = { 0, 40, 0, 0, 0, 1 };
 	register_and_observe(f, first, sizeof(first));
 	json_decref(shadow_reported(f, 1));
@@ -492,7 +310,7 @@ static void test_bad_scripts(void **state)
 	for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
 		put_codec(f, "js", scripts[i]);
 		static const uint8_t report[] = { 0, 41, 0, 0, 0, 2 };
-		notify(f, report, sizeof(report));
+		device_notify(f, report, sizeof(report));
 	}
 	long after = -1;
 	for (int i = 0; i < 100 && after < before + 4; i++) {
@@ -503,7 +321,7 @@ static void test_bad_scripts(void **state)
 	/* Nothing reached the shadow; a good codec again, and reports flow. */
 	put_codec(f, "js", script);
 	static const uint8_t good[] = { 0, 42, 0, 0, 0, 3 };
-	notify(f, good, sizeof(good));
+	device_notify(f, good, sizeof(good));
 	json_t *props = shadow_reported(f, 2);
 	assert_int_equal(prop(props, "battery"), 42);
 	json_decref(props);
@@ -525,7 +343,7 @@ static void test_bad_scripts(void **state)
 
 static void test_codec_test_route_and_model_errors(void **state)
 {
-	struct fixture *f = *state;
+	struct platform_fixture *f = *state;
 	char resp[8192];
 	api_ok(&f->d, "POST", "/v5/iot/p1/products/wm/codec/test",
 	       json_pack("{s:s}", "payload_hex", "005700000064"), 200, resp, sizeof(resp));
@@ -565,7 +383,7 @@ static void test_codec_test_route_and_model_errors(void **state)
 	assert_non_null(strstr(resp, "has no codec"));
 }
 
-static void rule_create(struct fixture *f, int port, const char *events_json, int want,
+static void rule_create(struct platform_fixture *f, int port, const char *events_json, int want,
 			char *resp, size_t cap)
 {
 	char body[512];
@@ -590,7 +408,7 @@ static void expect_pushed(struct receiver *r, int timeout_ms, const char *a, con
 /* Push: every kind of event reaches the application's endpoint, through failures. */
 static void test_push(void **state)
 {
-	struct fixture *f = *state;
+	struct platform_fixture *f = *state;
 	char resp[8192];
 	struct receiver r;
 	receiver_start(&r, 0, 2); /* the first two POSTs get 500: retried with backoff */
@@ -616,7 +434,7 @@ static void test_push(void **state)
 	uint8_t answer[] = { 2, (uint8_t)(mid >> 8), (uint8_t)mid, 0, 1 };
 	json_decref(command_wait(f, json_string_value(json_object_get(cmd, "command_id")),
 				 "DELIVERED"));
-	notify(f, answer, sizeof(answer));
+	device_notify(f, answer, sizeof(answer));
 	char want_id[80];
 	snprintf(want_id, sizeof(want_id), "\"command_id\":\"%s\"",
 		 json_string_value(json_object_get(cmd, "command_id")));
@@ -659,7 +477,7 @@ static void test_push(void **state)
 /* Events for an endpoint that is down wait in the outbox, across a restart. */
 static void test_push_outbox_survives_restart(void **state)
 {
-	struct fixture *f = *state;
+	struct platform_fixture *f = *state;
 	char resp[8192];
 	struct receiver r;
 	receiver_start(&r, 0, 0);
@@ -688,7 +506,7 @@ static void test_push_outbox_survives_restart(void **state)
 /* A full outbox drops its oldest events, counted; the daemon goes on. */
 static void test_push_outbox_bound(void **state)
 {
-	struct fixture *f = *state;
+	struct platform_fixture *f = *state;
 	char resp[4096];
 	struct receiver r;
 	receiver_start(&r, 0, 0);
@@ -698,8 +516,8 @@ static void test_push_outbox_bound(void **state)
 	static const uint8_t first[] = { 0, 10, 0, 0, 0, 1 };
 	register_and_observe(f, first, sizeof(first)); /* status ONLINE + a property report */
 	static const uint8_t more[] = { 0, 11, 0, 0, 0, 2 };
-	notify(f, more, sizeof(more));
-	notify(f, more, sizeof(more));
+	device_notify(f, more, sizeof(more));
+	device_notify(f, more, sizeof(more));
 	json_decref(shadow_reported(f, 3));
 	long queued = metric(f, "lwm2md_push_queued_total");
 	long dropped = metric(f, "lwm2md_push_dropped_total");
@@ -718,7 +536,7 @@ static int setup_bound(void **state)
  * Temperature.value, with the same shadow as binary products. */
 static void test_mapped_resources(void **state)
 {
-	struct fixture *f = *state;
+	struct platform_fixture *f = *state;
 	char resp[8192];
 	json_t *caps = json_loads("[{\"service_id\":\"Temperature\",\"properties\":["
 				  "{\"property_name\":\"value\",\"data_type\":\"decimal\"}]}]",
