@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "iot/iot_platform.h"
 #include "lwm2m/lwm2m_link.h"
 #include "lwm2m/lwm2m_server.h"
 #include "model/model.h"
@@ -303,6 +304,11 @@ void api_devices_create(struct api_call *c)
 		api_reply_store_error(c, rc, "device");
 		goto cleanup;
 	}
+	/* The model's default_value of writable properties: what the device should be set to
+	 * when it first connects. The device exists either way. */
+	if (c->api->deps.platform && (rc = iot_platform_shadow_seed(c->api->deps.platform, &d)))
+		LOG_WARN("api", "device %s: desired defaults not seeded: %s", d.device_id,
+			 strerror(-rc));
 	api_reply(c, 201, device_json(c, &d, true, false));
 cleanup:
 	json_decref(body);

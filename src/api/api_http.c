@@ -77,7 +77,7 @@ static const struct api_route routes[] = {
 	 true,
 	 {[API_GET] = api_commands_list, [API_POST] = api_commands_create}},
 	{"/v5/iot/*/devices/*/async-commands/*", true, {[API_GET] = api_commands_get}},
-	{"/v5/iot/*/devices/*/shadow", true, {[API_GET] = api_shadow_get}},
+	{"/v5/iot/*/devices/*/shadow", true, {[API_GET] = api_shadow_get, [API_PUT] = api_shadow_put}},
 	{"/v5/iot/*/devices/*/observations", true, {[API_GET] = api_observations_list}},
 	{"/v5/iot/*/devices/*/lwm2m-composite", true, {[API_POST] = api_lwm2m_composite}},
 	{"/v5/iot/*/devices/*/observations/*", true, {[API_DELETE] = api_observations_cancel}},

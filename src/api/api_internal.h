@@ -166,6 +166,7 @@ void api_commands_create(struct api_call *c);
 void api_commands_list(struct api_call *c);
 void api_commands_get(struct api_call *c);
 void api_shadow_get(struct api_call *c);
+void api_shadow_put(struct api_call *c);
 void api_rules_create(struct api_call *c);
 void api_rules_list(struct api_call *c);
 void api_rules_delete(struct api_call *c);

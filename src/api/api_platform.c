@@ -6,7 +6,7 @@
  *                                                          optionally with kind and source
  *   POST|GET       /v5/iot/{p}/devices/{id}/async-commands
  *   GET            /v5/iot/{p}/devices/{id}/async-commands/{command_id}
- *   GET            /v5/iot/{p}/devices/{id}/shadow
+ *   GET|PUT        /v5/iot/{p}/devices/{id}/shadow
  *   POST|GET       /v5/iot/{p}/forwarding-rules, DELETE …/forwarding-rules/{rule_id}
  */
 #include "api/api_internal.h"
@@ -276,30 +276,60 @@ static int shadow_one(const struct store_shadow *sh, void *ctx)
 	char t[API_TIME_MAX];
 	json_t *reported = json_loads(sh->reported, 0, NULL);
 	json_t *desired = json_loads(sh->desired, 0, NULL);
-	json_t *o = json_pack("{s:s, s:{s:o, s:s?, s:I}, s:{s:o, s:I}}", "service_id",
+	char dt[API_TIME_MAX];
+	json_t *o = json_pack("{s:s, s:{s:o, s:s?, s:I}, s:{s:o, s:s?, s:I}}", "service_id",
 			      sh->service_id, "reported", "properties",
 			      reported ? reported : json_object(), "event_time",
 			      sh->reported_time_ms ? api_format_time(sh->reported_time_ms / 1000, t)
 						   : NULL,
 			      "version", (json_int_t)sh->reported_version, "desired", "properties",
-			      desired ? desired : json_object(), "version",
+			      desired ? desired : json_object(), "event_time",
+			      sh->desired_time_ms ? api_format_time(sh->desired_time_ms / 1000, dt)
+						  : NULL,
+			      "version",
 			      (json_int_t)sh->desired_version);
 	return json_array_append_new(ctx, o) == 0 ? 0 : -ENOMEM;
 }
 
-void api_shadow_get(struct api_call *c)
+/* The device's shadow, as GET answers it (and PUT after its change). */
+static void reply_shadow(struct api_call *c, const struct store_device *dev)
 {
-	struct store_device dev;
-	if (device_of(c, &dev) != 0)
-		return;
 	json_t *shadow = json_array();
-	int rc = store_shadow_list(c->api->deps.store, dev.device_id, shadow_one, shadow);
+	int rc = store_shadow_list(c->api->deps.store, dev->device_id, shadow_one, shadow);
 	if (rc) {
 		json_decref(shadow);
 		api_reply_store_error(c, rc, "shadow");
 		return;
 	}
-	api_reply(c, 200, json_pack("{s:s, s:o}", "device_id", dev.device_id, "shadow", shadow));
+	api_reply(c, 200, json_pack("{s:s, s:o}", "device_id", dev->device_id, "shadow", shadow));
+}
+
+void api_shadow_get(struct api_call *c)
+{
+	struct store_device dev;
+	if (device_of(c, &dev) == 0)
+		reply_shadow(c, &dev);
+}
+
+void api_shadow_put(struct api_call *c)
+{
+	struct store_device dev;
+	if (!platform_ready(c) || device_of(c, &dev) != 0)
+		return;
+	json_t *body = api_body_object(c);
+	if (!body)
+		return;
+	char err[512] = "";
+	int rc = iot_platform_shadow_put(c->api->deps.platform, &dev, body, err, sizeof(err));
+	if (rc == 0)
+		reply_shadow(c, &dev);
+	else if (rc == -EINVAL || rc == -ENOSPC)
+		api_reply_error(c, 400, "%s", err);
+	else if (rc == -ESTALE)
+		api_reply_error(c, 409, "%s", err);
+	else
+		api_reply_store_error(c, rc, "shadow");
+	json_decref(body);
 }
 
 /* Forwarding rules. */

@@ -2,6 +2,7 @@
  * iot_platform: uplink through codecs into shadows, and commands down.
  */
 #include "iot/iot_platform.h"
+#include "iot/iot_platform_internal.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -21,42 +22,6 @@
 #include "util/str.h"
 #include "util/timefmt.h"
 #include "util/token.h"
-
-/* A product's parsed model and compiled codec, kept until the product changes. Products
- * are few next to devices: a list is enough. */
-struct product_entry {
-	struct product_entry *next;
-	char project_id[STORE_ID_MAX + 1];
-	char product_id[STORE_ID_MAX + 1];
-	json_t *caps;          /* service_capabilities */
-	json_t *mappings;      /* resource_mappings: [{"path","service_id","property_name"}] */
-	struct codec *codec;   /* NULL when the product has none (or it does not compile) */
-};
-
-/* The one command of a device in flight (SENT, waiting for the 2.04). */
-struct in_flight {
-	struct hmap_node node; /* by node_id */
-	struct iot_platform *p;
-	char node_id[STORE_NODE_ID_MAX + 1];
-	char command_id[40];
-	uint64_t handle;
-};
-
-/* A device that may have PENDING commands: the only devices whose Updates and reports
- * cost a look at the store. */
-struct waiting {
-	struct hmap_node node; /* by node_id */
-	char node_id[STORE_NODE_ID_MAX + 1];
-};
-
-struct iot_platform {
-	struct iot_platform_deps deps;
-	struct product_entry *products;
-	bool any_mappings;      /* some product maps resources: notifications may be reports */
-	struct hmap in_flight;
-	struct hmap waiting;
-	struct iot_platform_stats stats;
-};
 
 static const struct lwm2m_path uplink_path = { .len = 3, .ids = { 19, 0, 0 } };
 static const struct lwm2m_path downlink_path = { .len = 3, .ids = { 19, 1, 0 } };
@@ -101,6 +66,26 @@ static void free_waiting(struct hmap_node *n, void *ctx)
 	free(container_of(n, struct waiting, node));
 }
 
+/* An Observe the platform sent and whose answer has not come. Listed so that shutdown
+ * frees those still waiting (a cancelled request never calls back). */
+struct observe_ctx {
+	struct observe_ctx *prev, *next;
+	struct iot_platform *p;
+	uint64_t handle;
+	char node_id[STORE_NODE_ID_MAX + 1];
+	struct lwm2m_path path;
+};
+
+static void observe_unlink(struct iot_platform *p, struct observe_ctx *oc)
+{
+	if (oc->prev)
+		oc->prev->next = oc->next;
+	else
+		p->observing = oc->next;
+	if (oc->next)
+		oc->next->prev = oc->prev;
+}
+
 static struct waiting *find_waiting(struct iot_platform *p, const char *node_id)
 {
 	struct hmap_node *n;
@@ -137,6 +122,12 @@ void iot_platform_destroy(struct iot_platform *p)
 	hmap_destroy(&p->in_flight);
 	hmap_for_each(&p->waiting, free_waiting, NULL);
 	hmap_destroy(&p->waiting);
+	while (p->observing) {
+		struct observe_ctx *oc = p->observing;
+		p->observing = oc->next;
+		lwm2m_requests_cancel(p->deps.requests, oc->handle);
+		free(oc);
+	}
 	while (p->products) {
 		struct product_entry *e = p->products;
 		p->products = e->next;
@@ -152,8 +143,8 @@ const struct iot_platform_stats *iot_platform_stats(const struct iot_platform *p
 
 /* Events. */
 
-static void publish(struct iot_platform *p, const struct store_device *dev, const char *event,
-		    json_t *body)
+void iot_publish(struct iot_platform *p, const struct store_device *dev, const char *event,
+		 json_t *body)
 {
 	if (!body)
 		return;
@@ -190,8 +181,8 @@ json_t *iot_push_header(const struct store_device *dev)
 			 dev->node_id, "product_id", dev->product_id, "app_id", dev->project_id);
 }
 
-static void codec_error(struct iot_platform *p, const struct store_device *dev,
-			const char *stage, const char *fmt, ...)
+void iot_codec_error(struct iot_platform *p, const struct store_device *dev,
+		     const char *stage, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -200,13 +191,13 @@ static void codec_error(struct iot_platform *p, const struct store_device *dev,
 	va_end(ap);
 	p->stats.codec_errors++;
 	LOG_WARN("iot", "%s: %s: %s", dev->node_id, stage, msg);
-	publish(p, dev, "codec_error", json_pack("{s:s, s:s}", "stage", stage, "error", msg));
+	iot_publish(p, dev, "codec_error", json_pack("{s:s, s:s}", "stage", stage, "error", msg));
 }
 
 /* Products. */
 
-static struct product_entry *product(struct iot_platform *p, const char *project_id,
-				     const char *product_id)
+struct product_entry *iot_product(struct iot_platform *p, const char *project_id,
+				  const char *product_id)
 {
 	for (struct product_entry *e = p->products; e; e = e->next)
 		if (strcmp(e->project_id, project_id) == 0 && strcmp(e->product_id, product_id) == 0)
@@ -263,41 +254,6 @@ static void format_time(int64_t ms, char out[TIME_TEXT_MAX])
 	time_format(ms / 1000, out);
 }
 
-/* Merges one service's reported properties into the device's shadow. */
-static int shadow_report(struct iot_platform *p, const struct store_device *dev,
-			 const char *service_id, const json_t *data, int64_t event_ms)
-{
-	struct store_shadow sh;
-	int rc = store_shadow_get(p->deps.store, dev->device_id, service_id, &sh);
-	if (rc == -ENOENT) {
-		memset(&sh, 0, sizeof(sh));
-		str_copy(sh.device_id, sizeof(sh.device_id), dev->device_id);
-		str_copy(sh.service_id, sizeof(sh.service_id), service_id);
-	} else if (rc) {
-		return rc;
-	}
-	json_t *reported = sh.reported ? json_loads(sh.reported, 0, NULL) : NULL;
-	if (!json_is_object(reported)) {
-		json_decref(reported);
-		reported = json_object();
-	}
-	json_object_update(reported, (json_t *)data);
-	char *text = json_dumps(reported, JSON_COMPACT);
-	json_decref(reported);
-	if (!text) {
-		store_shadow_clear(&sh);
-		return -ENOMEM;
-	}
-	free(sh.reported);
-	sh.reported = text;
-	sh.reported_version++;
-	sh.reported_time_ms = event_ms;
-	rc = store_shadow_put(p->deps.store, &sh);
-	store_shadow_clear(&sh);
-	return rc;
-}
-
-
 /* Commands: status changes. */
 
 static void command_event(struct iot_platform *p, const struct store_command *c)
@@ -305,12 +261,12 @@ static void command_event(struct iot_platform *p, const struct store_command *c)
 	struct store_device dev;
 	if (store_device_get(p->deps.store, c->project_id, c->device_id, &dev) != 0)
 		return;
-	publish(p, &dev, "command", iot_platform_command_json(c));
+	iot_publish(p, &dev, "command", iot_platform_command_json(c));
 }
 
 /* Writes c's new status and tells the subscribers. */
-static void command_set(struct iot_platform *p, struct store_command *c, const char *status,
-			json_t *result)
+void iot_command_set(struct iot_platform *p, struct store_command *c, const char *status,
+		     json_t *result)
 {
 	str_copy(c->status, sizeof(c->status), status);
 	int64_t now = p->deps.now_ms();
@@ -350,8 +306,6 @@ static struct in_flight *find_in_flight(struct iot_platform *p, const char *node
 	return NULL;
 }
 
-static void dispatch(struct iot_platform *p, const char *node_id);
-
 /* The device's answer to PUT /19/1/0. */
 static void on_delivered(void *ctx, const struct lwm2m_dm_result *res)
 {
@@ -359,6 +313,7 @@ static void on_delivered(void *ctx, const struct lwm2m_dm_result *res)
 	struct iot_platform *p = f->p;
 	char node_id[sizeof(f->node_id)];
 	str_copy(node_id, sizeof(node_id), f->node_id);
+	bool settles_on_ack = f->settles_on_ack;
 	struct store_command c;
 	int rc = store_command_get(p->deps.store, f->command_id, &c);
 	hmap_remove(&p->in_flight, &f->node);
@@ -368,24 +323,27 @@ static void on_delivered(void *ctx, const struct lwm2m_dm_result *res)
 	if (strcmp(c.status, "SENT") != 0) {
 		/* Settled meanwhile (its device was deleted): the answer changes nothing. */
 		store_command_clear(&c);
-		dispatch(p, node_id);
+		iot_dispatch(p, node_id);
 		return;
 	}
 	char code[8];
-	if (res->status == 0 && res->code == COAP_CODE_CHANGED)
-		command_set(p, &c, "DELIVERED", NULL);
+	if (res->status == 0 && res->code == COAP_CODE_CHANGED) {
+		iot_command_set(p, &c, "DELIVERED", NULL);
+		if (settles_on_ack)
+			iot_command_set(p, &c, "SUCCESSFUL", json_pack("{s:i}", "errcode", 0));
+	}
 	else if (res->status == 0)
-		command_set(p, &c, "FAILED",
+		iot_command_set(p, &c, "FAILED",
 			    json_pack("{s:s, s:s}", "error", "the device refused the command",
 				      "coap_code", coap_code_format(res->code, code)));
 	else if (res->status == -ETIMEDOUT)
-		command_set(p, &c, "TIMEOUT",
+		iot_command_set(p, &c, "TIMEOUT",
 			    json_pack("{s:s}", "error", "the device did not acknowledge"));
 	else
-		command_set(p, &c, "FAILED", json_pack("{s:s}", "error", strerror(-res->status)));
+		iot_command_set(p, &c, "FAILED", json_pack("{s:s}", "error", strerror(-res->status)));
 	store_command_clear(&c);
 	/* One at a time: the next goes once this one is settled with the device. */
-	dispatch(p, node_id);
+	iot_dispatch(p, node_id);
 }
 
 /* Encodes c and sends it. When the device cannot be reached now, a queued command
@@ -398,31 +356,50 @@ static int send_command(struct iot_platform *p, struct store_command *c, bool im
 	struct store_device dev;
 	int rc = store_device_get(p->deps.store, c->project_id, c->device_id, &dev);
 	if (rc == -ENOENT) {
-		command_set(p, c, "FAILED", json_pack("{s:s}", "error", "the device was deleted"));
+		iot_command_set(p, c, "FAILED", json_pack("{s:s}", "error", "the device was deleted"));
 		return rc;
 	}
 	if (rc != 0)
 		return -EAGAIN; /* the store failed; try again when the device next speaks */
-	struct product_entry *e = product(p, dev.project_id, dev.product_id);
+	struct product_entry *e = iot_product(p, dev.project_id, dev.product_id);
+	/* Desired properties of a product without a codec are its mapped resources. */
+	bool mapped_write = e && !e->codec && strcmp(c->command_name, IOT_DESIRED_COMMAND) == 0;
 	char err[256];
-	if (!e || !e->codec) {
-		command_set(p, c, "FAILED", json_pack("{s:s}", "error", "the product has no codec"));
+	if (!e || (!e->codec && !mapped_write)) {
+		iot_command_set(p, c, "FAILED",
+				json_pack("{s:s}", "error", "the product has no codec"));
 		return -ENOENT;
 	}
 	json_t *paras = json_loads(c->paras, 0, NULL);
-	json_t *req = json_pack("{s:s, s:s, s:s, s:o, s:i}", "msgType", "cloudReq", "serviceId",
-				c->service_id, "cmd", c->command_name, "paras",
-				paras ? paras : json_object(), "mid", c->mid);
+	if (!paras)
+		paras = json_object();
 	uint8_t payload[CODEC_MAX_PAYLOAD];
-	size_t len = 0;
-	rc = req ? codec_encode(e->codec, req, payload, sizeof(payload), &len, err, sizeof(err))
-		 : -ENOMEM;
-	json_decref(req);
-	if (rc != 0) {
-		codec_error(p, &dev, "encode", "%s", err);
-		command_set(p, c, "FAILED", json_pack("{s:s, s:s}", "error", "codec encode failed",
-						       "detail", err));
-		return rc;
+	struct lwm2m_dm_request dm = { .op = LWM2M_OP_WRITE_REPLACE, .path = downlink_path,
+				       .accept = -1, .content_format = CONTENT_OPAQUE,
+				       .payload = payload, .timeout_ms = 60000 };
+	if (mapped_write) {
+		rc = iot_mapped_write(e, c->service_id, paras, &dm, payload, sizeof(payload), err,
+				      sizeof(err));
+		json_decref(paras);
+		if (rc != 0) {
+			iot_command_set(p, c, "FAILED", json_pack("{s:s}", "error", err));
+			return rc;
+		}
+	} else {
+		json_t *req = json_pack("{s:s, s:s, s:s, s:o, s:i}", "msgType", "cloudReq",
+					"serviceId", c->service_id, "cmd", c->command_name,
+					"paras", paras, "mid", c->mid);
+		rc = req ? codec_encode(e->codec, req, payload, sizeof(payload), &dm.payload_len,
+					err, sizeof(err))
+			 : -ENOMEM;
+		json_decref(req);
+		if (rc != 0) {
+			iot_codec_error(p, &dev, "encode", "%s", err);
+			iot_command_set(p, c, "FAILED",
+					json_pack("{s:s, s:s}", "error", "codec encode failed",
+						  "detail", err));
+			return rc;
+		}
 	}
 	struct in_flight *f = calloc(1, sizeof(*f));
 	if (!f)
@@ -430,17 +407,14 @@ static int send_command(struct iot_platform *p, struct store_command *c, bool im
 	f->p = p;
 	str_copy(f->node_id, sizeof(f->node_id), c->node_id);
 	str_copy(f->command_id, sizeof(f->command_id), c->command_id);
-	struct lwm2m_dm_request dm = { .op = LWM2M_OP_WRITE_REPLACE, .path = downlink_path,
-				       .accept = -1, .content_format = CONTENT_OPAQUE,
-				       .payload = payload, .payload_len = len,
-				       .timeout_ms = 60000 };
+	f->settles_on_ack = mapped_write;
 	rc = lwm2m_requests_send(p->deps.requests, c->node_id, &dm, false, on_delivered, f,
 				 &f->handle);
 	if (rc != 0) {
 		free(f);
 		if (!immediately && (rc == -ENOTCONN || rc == -EAGAIN))
 			return -EAGAIN; /* it goes when the device next speaks */
-		command_set(p, c, "FAILED",
+		iot_command_set(p, c, "FAILED",
 			    json_pack("{s:s}", "error",
 				      rc == -ENOTCONN || rc == -EAGAIN ? "the device is not reachable now"
 								       : strerror(-rc)));
@@ -448,12 +422,12 @@ static int send_command(struct iot_platform *p, struct store_command *c, bool im
 	}
 	hmap_insert(&p->in_flight, &f->node, hash_str(f->node_id));
 	p->stats.commands_sent++;
-	command_set(p, c, "SENT", NULL);
+	iot_command_set(p, c, "SENT", NULL);
 	return 0;
 }
 
 /* Sends node_id's oldest pending command, unless one is in flight. */
-static void dispatch(struct iot_platform *p, const char *node_id)
+void iot_dispatch(struct iot_platform *p, const char *node_id)
 {
 	struct waiting *w = find_waiting(p, node_id);
 	while (w && !find_in_flight(p, node_id)) {
@@ -481,18 +455,18 @@ static void command_answer(struct iot_platform *p, const struct store_device *de
 	int mid = (int)json_integer_value(json_object_get(msg, "mid"));
 	struct store_command c;
 	if (store_command_find_mid(p->deps.store, dev->node_id, mid, &c) != 0) {
-		codec_error(p, dev, "response", "no command in flight has mid %d", mid);
+		iot_codec_error(p, dev, "response", "no command in flight has mid %d", mid);
 		return;
 	}
 	json_int_t errcode = json_integer_value(json_object_get(msg, "errcode"));
 	json_t *body = json_object_get(msg, "body");
-	command_set(p, &c, errcode == 0 ? "SUCCESSFUL" : "FAILED",
+	iot_command_set(p, &c, errcode == 0 ? "SUCCESSFUL" : "FAILED",
 		    json_pack("{s:I, s:O}", "errcode", errcode, "body", body ? body : json_null()));
 	store_command_clear(&c);
 }
 
-static void report(struct iot_platform *p, const struct store_device *dev,
-		   struct product_entry *e, const json_t *msg)
+void iot_report(struct iot_platform *p, const struct store_device *dev,
+		struct product_entry *e, const json_t *msg)
 {
 	size_t i;
 	const json_t *item;
@@ -502,24 +476,24 @@ static void report(struct iot_platform *p, const struct store_device *dev,
 		const json_t *svc = product_model_service(e->caps, sid);
 		char err[256];
 		if (!svc) {
-			codec_error(p, dev, "model", "service %s is not in the product model", sid);
+			iot_codec_error(p, dev, "model", "service %s is not in the product model", sid);
 			continue;
 		}
 		if (product_model_check_properties(svc, data, err, sizeof(err)) != 0) {
-			codec_error(p, dev, "model", "%s", err);
+			iot_codec_error(p, dev, "model", "%s", err);
 			continue;
 		}
 		const char *when = json_string_value(json_object_get(item, "eventTime"));
 		int64_t event_s = time_parse(when);
 		int64_t event_ms = event_s < 0 ? p->deps.now_ms() : event_s * 1000;
-		if (shadow_report(p, dev, sid, data, event_ms) != 0) {
+		if (iot_shadow_report(p, dev, sid, data, event_ms) != 0) {
 			LOG_ERROR("iot", "%s: shadow of %s not stored", dev->node_id, sid);
 			continue;
 		}
 		p->stats.properties++;
 		char t[TIME_TEXT_MAX];
 		format_time(event_ms, t);
-		publish(p, dev, "property",
+		iot_publish(p, dev, "property",
 			json_pack("{s:s, s:O, s:s}", "service_id", sid, "properties", data,
 				  "event_time", t));
 	}
@@ -528,7 +502,7 @@ static void report(struct iot_platform *p, const struct store_device *dev,
 static void uplink(struct iot_platform *p, const struct store_device *dev,
 		   const uint8_t *bytes, size_t len)
 {
-	struct product_entry *e = product(p, dev->project_id, dev->product_id);
+	struct product_entry *e = iot_product(p, dev->project_id, dev->product_id);
 	if (!e)
 		return;
 	if (!e->codec)
@@ -536,126 +510,15 @@ static void uplink(struct iot_platform *p, const struct store_device *dev,
 	char err[512];
 	json_t *msg = NULL;
 	if (codec_decode(e->codec, bytes, len, NULL, &msg, err, sizeof(err)) != 0) {
-		codec_error(p, dev, "decode", "%s", err);
+		iot_codec_error(p, dev, "decode", "%s", err);
 		return;
 	}
 	p->stats.uplinks++;
 	if (strcmp(json_string_value(json_object_get(msg, "msgType")), "deviceRsp") == 0)
 		command_answer(p, dev, msg);
 	else
-		report(p, dev, e, msg);
+		iot_report(p, dev, e, msg);
 	json_decref(msg);
-}
-
-/* A mapping's path ("3303/0/5700" or "/3303/0/5700") as a path; -1 when malformed. */
-static int mapping_path(const json_t *m, struct lwm2m_path *out)
-{
-	const char *path = json_string_value(json_object_get(m, "path"));
-	char full[64];
-	if (!path || snprintf(full, sizeof(full), "/%s", path[0] == '/' ? path + 1 : path) >=
-			     (int)sizeof(full))
-		return -1;
-	return lwm2m_path_parse(full, strlen(full), out) == 0 && out->len == 3 ? 0 : -1;
-}
-
-static bool same_path(const struct lwm2m_path *a, const struct lwm2m_path *b)
-{
-	return a->len == b->len && memcmp(a->ids, b->ids, sizeof(a->ids[0]) * a->len) == 0;
-}
-
-/* An LwM2M value as the JSON value a property holds. */
-static json_t *value_to_json(const struct lwm2m_value *v)
-{
-	switch (v->type) {
-	case LWM2M_TYPE_INTEGER:
-	case LWM2M_TYPE_TIME:
-		return json_integer((json_int_t)v->v.i);
-	case LWM2M_TYPE_UNSIGNED:
-		return v->v.u <= INT64_MAX ? json_integer((json_int_t)v->v.u)
-					   : json_real((double)v->v.u);
-	case LWM2M_TYPE_FLOAT:
-		return json_real(v->v.f);
-	case LWM2M_TYPE_BOOLEAN:
-		return json_boolean(v->v.b);
-	case LWM2M_TYPE_STRING:
-	case LWM2M_TYPE_CORELNK:
-		return json_stringn((const char *)v->v.bytes.data, v->v.bytes.len);
-	default:
-		return NULL;
-	}
-}
-
-/* A resource the object models do not know decodes as text; the property's data_type
- * says what it is ("21.5" for a decimal is 21.5). Takes value; returns the value to use. */
-static json_t *coerce(const json_t *def, json_t *value)
-{
-	const char *type = json_string_value(json_object_get(def, "data_type"));
-	const char *text = json_string_value(value);
-	if (!type || !text || !*text)
-		return value;
-	char *end;
-	json_t *out = NULL;
-	if (strcmp(type, "int") == 0 || strcmp(type, "long") == 0) {
-		long long v = strtoll(text, &end, 10);
-		if (!*end)
-			out = json_integer(v);
-	} else if (strcmp(type, "decimal") == 0) {
-		double v = strtod(text, &end);
-		if (!*end)
-			out = json_real(v);
-	} else if (strcmp(type, "boolean") == 0) {
-		if (strcmp(text, "1") == 0 || strcmp(text, "true") == 0)
-			out = json_true();
-		else if (strcmp(text, "0") == 0 || strcmp(text, "false") == 0)
-			out = json_false();
-	}
-	if (!out)
-		return value; /* the model's check names what is wrong */
-	json_decref(value);
-	return out;
-}
-
-/* A notification of a mapped resource: its value becomes the property. Returns true when
- * o was a mapped path. */
-static bool mapped_report(struct iot_platform *p, const struct store_device *dev,
-			  const struct lwm2m_observation *o, int format, const uint8_t *payload,
-			  size_t len)
-{
-	struct product_entry *e = product(p, dev->project_id, dev->product_id);
-	size_t i;
-	const json_t *m;
-	struct lwm2m_path path;
-	json_array_foreach(e ? e->mappings : NULL, i, m) {
-		if (mapping_path(m, &path) != 0 || !same_path(&path, &o->path))
-			continue;
-		struct lwm2m_values values;
-		lwm2m_values_init(&values);
-		int rc = content_decode((uint16_t)(format < 0 ? CONTENT_TEXT : format), &o->path,
-					payload, len, model_type_of, NULL, &values);
-		json_t *value = NULL;
-		for (size_t k = 0; rc == 0 && k < values.count && !value; k++)
-			if (same_path(&values.items[k].path, &path))
-				value = value_to_json(&values.items[k]);
-		lwm2m_values_free(&values);
-		const char *sid = json_string_value(json_object_get(m, "service_id"));
-		const char *prop = json_string_value(json_object_get(m, "property_name"));
-		if (!value) {
-			codec_error(p, dev, "content", "%s: no value decoded (%s)",
-				    json_string_value(json_object_get(m, "path")),
-				    rc ? strerror(-rc) : "not in the payload");
-			return true;
-		}
-		value = coerce(product_model_property(product_model_service(e->caps, sid), prop),
-			       value);
-		json_t *data = json_object();
-		json_object_set_new(data, prop, value);
-		json_t *msg = json_pack("{s:[{s:s, s:o}]}", "data", "serviceId", sid, "serviceData",
-					data);
-		report(p, dev, e, msg);
-		json_decref(msg);
-		return true;
-	}
-	return false;
 }
 
 void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observation *o,
@@ -665,8 +528,8 @@ void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observ
 		struct store_device dev;
 		if (len && p->any_mappings &&
 		    store_device_get_by_node_id(p->deps.store, o->node_id, &dev) == 0 &&
-		    mapped_report(p, &dev, o, format, payload, len))
-			dispatch(p, o->node_id);
+		    iot_mapped_report(p, &dev, o, format, payload, len))
+			iot_dispatch(p, o->node_id);
 		return;
 	}
 	if (o->path.len < 2 || o->path.ids[0] != 19 || o->path.ids[1] != 0 ||
@@ -686,7 +549,7 @@ void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observ
 		int rc = content_decode((uint16_t)format, &o->path, payload, len, model_type_of, NULL,
 					&values);
 		if (rc != 0)
-			codec_error(p, &dev, "content", "the /19/0/0 payload does not decode (%s)",
+			iot_codec_error(p, &dev, "content", "the /19/0/0 payload does not decode (%s)",
 				    strerror(-rc));
 		for (size_t i = 0; rc == 0 && i < values.count; i++) {
 			const struct lwm2m_value *v = &values.items[i];
@@ -695,21 +558,16 @@ void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observ
 		}
 		lwm2m_values_free(&values);
 	}
-	dispatch(p, o->node_id); /* it spoke: it is awake */
+	iot_dispatch(p, o->node_id); /* it spoke: it is awake */
 }
 
 /* Observing the uplink. */
-
-struct observe_ctx {
-	struct iot_platform *p;
-	char node_id[STORE_NODE_ID_MAX + 1];
-	struct lwm2m_path path;
-};
 
 static void on_observed(void *ctx, const struct lwm2m_dm_result *res)
 {
 	struct observe_ctx *oc = ctx;
 	struct iot_platform *p = oc->p;
+	observe_unlink(p, oc);
 	if (res->status == 0 && COAP_CODE_CLASS(res->code) == 2 && res->observing) {
 		struct lwm2m_observation *o = lwm2m_observations_add(
 			p->deps.observations, oc->node_id, &oc->path, res->token, res->token_len);
@@ -727,7 +585,7 @@ static void on_observed(void *ctx, const struct lwm2m_dm_result *res)
 		{
 			char path[40];
 			lwm2m_path_format(&oc->path, path, sizeof(path));
-			codec_error(p, &dev, "observe", "observing %s failed: %s", path,
+			iot_codec_error(p, &dev, "observe", "observing %s failed: %s", path,
 				    res->status ? strerror(-res->status)
 						: coap_code_format(res->code, code));
 		}
@@ -744,33 +602,39 @@ static void observe(struct iot_platform *p, const char *node_id, const struct lw
 	oc->p = p;
 	oc->path = *path;
 	str_copy(oc->node_id, sizeof(oc->node_id), node_id);
-	uint64_t handle;
 	struct lwm2m_dm_request dm = { .op = LWM2M_OP_OBSERVE, .path = *path, .accept = accept,
 				       .content_format = -1, .timeout_ms = 60000 };
-	if (lwm2m_requests_send(p->deps.requests, node_id, &dm, true, on_observed, oc, &handle) != 0)
+	if (lwm2m_requests_send(p->deps.requests, node_id, &dm, true, on_observed, oc,
+				&oc->handle) != 0) {
 		free(oc);
+		return;
+	}
+	oc->next = p->observing;
+	if (oc->next)
+		oc->next->prev = oc;
+	p->observing = oc;
 }
 
 void iot_platform_device_active(struct iot_platform *p, const char *node_id, bool registered)
 {
 	if (!registered) {
-		dispatch(p, node_id);
+		iot_dispatch(p, node_id);
 		return;
 	}
 	struct store_device dev;
 	if (store_device_get_by_node_id(p->deps.store, node_id, &dev) != 0)
 		return;
-	struct product_entry *e = product(p, dev.project_id, dev.product_id);
+	struct product_entry *e = iot_product(p, dev.project_id, dev.product_id);
 	if (e && e->codec)
 		observe(p, node_id, &uplink_path, CONTENT_OPAQUE);
 	size_t i;
 	const json_t *m;
 	struct lwm2m_path path;
 	json_array_foreach(e ? e->mappings : NULL, i, m) {
-		if (mapping_path(m, &path) == 0)
+		if (iot_mapping_path(m, &path) == 0)
 			observe(p, node_id, &path, -1);
 	}
-	dispatch(p, node_id);
+	iot_dispatch(p, node_id);
 }
 
 /* Commands from the API. */
@@ -819,6 +683,59 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
+int iot_command_room(struct iot_platform *p, const struct store_device *dev, int more,
+		     char *err, size_t errlen)
+{
+	int64_t open = 0;
+	int rc = store_command_count_open(p->deps.store, dev->device_id, &open);
+	if (rc)
+		return rc;
+	if (open + more > p->deps.max_pending)
+		return fail(err, errlen, -ENOSPC,
+			    "device %s already has %lld open commands (at most %u)", dev->device_id,
+			    (long long)open, p->deps.max_pending);
+	return 0;
+}
+
+int iot_command_add(struct iot_platform *p, const struct store_device *dev,
+		    const char *service_id, const char *command_name, const json_t *paras,
+		    const char *strategy, int64_t expire_s, struct store_command *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (token_random_hex(out->command_id, sizeof(out->command_id), 16) != 0)
+		return -EIO;
+	str_copy(out->project_id, sizeof(out->project_id), dev->project_id);
+	str_copy(out->device_id, sizeof(out->device_id), dev->device_id);
+	str_copy(out->node_id, sizeof(out->node_id), dev->node_id);
+	str_copy(out->service_id, sizeof(out->service_id), service_id);
+	str_copy(out->command_name, sizeof(out->command_name), command_name);
+	out->paras = json_is_object(paras) ? json_dumps(paras, JSON_COMPACT) : strdup("{}");
+	out->result = strdup("null");
+	str_copy(out->send_strategy, sizeof(out->send_strategy), strategy);
+	str_copy(out->status, sizeof(out->status), "PENDING");
+	out->created_ms = p->deps.now_ms();
+	out->expire_ms = out->created_ms + expire_s * 1000;
+	if (!out->paras || !out->result) {
+		store_command_clear(out);
+		return -ENOMEM;
+	}
+	int rc = store_command_insert(p->deps.store, out);
+	if (rc == 0) {
+		/* mid 1..65535 from the store's sequence: distinct among a device's recent
+		 * commands, and across restarts. */
+		out->mid = (int)(out->seq % 65535) + 1;
+		rc = store_command_update(p->deps.store, out);
+	}
+	if (rc) {
+		store_command_clear(out);
+		return rc;
+	}
+	p->stats.commands_created++;
+	mark_waiting(p, dev->node_id);
+	command_event(p, out);
+	return 0;
+}
+
 int iot_platform_command_create(struct iot_platform *p, const struct store_device *dev,
 				const json_t *body, struct store_command *out, char *err,
 				size_t errlen)
@@ -846,7 +763,7 @@ int iot_platform_command_create(struct iot_platform *p, const struct store_devic
 				    IOT_EXPIRE_MAX_S);
 		expire_s = json_integer_value(expire);
 	}
-	struct product_entry *e = product(p, dev->project_id, dev->product_id);
+	struct product_entry *e = iot_product(p, dev->project_id, dev->product_id);
 	if (!e)
 		return -ENOMEM;
 	const json_t *svc = product_model_service(e->caps, sid);
@@ -862,47 +779,12 @@ int iot_platform_command_create(struct iot_platform *p, const struct store_devic
 	if (!e->codec)
 		return fail(err, errlen, -ENOENT, "product %s has no codec to encode commands",
 			    dev->product_id);
-	int64_t open = 0;
-	rc = store_command_count_open(p->deps.store, dev->device_id, &open);
+	rc = iot_command_room(p, dev, 1, err, errlen);
 	if (rc)
 		return rc;
-	if (open >= p->deps.max_pending)
-		return fail(err, errlen, -ENOSPC,
-			    "device %s already has %lld open commands (at most %u)", dev->device_id,
-			    (long long)open, p->deps.max_pending);
-
-	memset(out, 0, sizeof(*out));
-	if (token_random_hex(out->command_id, sizeof(out->command_id), 16) != 0)
-		return -EIO;
-	str_copy(out->project_id, sizeof(out->project_id), dev->project_id);
-	str_copy(out->device_id, sizeof(out->device_id), dev->device_id);
-	str_copy(out->node_id, sizeof(out->node_id), dev->node_id);
-	str_copy(out->service_id, sizeof(out->service_id), sid);
-	str_copy(out->command_name, sizeof(out->command_name), name);
-	out->paras = json_dumps(json_is_object(paras) ? paras : json_object(), JSON_COMPACT);
-	out->result = strdup("null");
-	str_copy(out->send_strategy, sizeof(out->send_strategy), strategy);
-	str_copy(out->status, sizeof(out->status), "PENDING");
-	out->created_ms = p->deps.now_ms();
-	out->expire_ms = out->created_ms + (int64_t)expire_s * 1000;
-	if (!out->paras || !out->result) {
-		store_command_clear(out);
-		return -ENOMEM;
-	}
-	rc = store_command_insert(p->deps.store, out);
-	if (rc == 0) {
-		/* mid 1..65535 from the store's sequence: distinct among a device's recent
-		 * commands, and across restarts. */
-		out->mid = (int)(out->seq % 65535) + 1;
-		rc = store_command_update(p->deps.store, out);
-	}
-	if (rc) {
-		store_command_clear(out);
+	rc = iot_command_add(p, dev, sid, name, paras, strategy, expire_s, out);
+	if (rc)
 		return rc;
-	}
-	p->stats.commands_created++;
-	mark_waiting(p, dev->node_id);
-	command_event(p, out);
 	if (strcmp(strategy, "immediately") == 0) {
 		if (find_in_flight(p, dev->node_id)) {
 			/* In order behind the one in flight; it goes when that one settles. */
@@ -910,7 +792,7 @@ int iot_platform_command_create(struct iot_platform *p, const struct store_devic
 			send_command(p, out, true);
 		}
 	} else {
-		dispatch(p, dev->node_id);
+		iot_dispatch(p, dev->node_id);
 	}
 	/* The caller shows the command as it is now. */
 	struct store_command now;
@@ -930,7 +812,7 @@ static void settle(struct iot_platform *p, const struct store_command *c, const 
 	struct store_command copy = *c;
 	copy.paras = strdup(c->paras);
 	copy.result = strdup(c->result);
-	command_set(p, &copy, status, json_pack("{s:s}", "error", error));
+	iot_command_set(p, &copy, status, json_pack("{s:s}", "error", error));
 	store_command_clear(&copy);
 }
 

@@ -19,6 +19,10 @@
  * expire_time is EXPIRED; a DELIVERED one unanswered for IOT_COMMAND_ANSWER_MS, TIMEOUT.
  * Every change is written to the store before it is published, and at start a command
  * left SENT (its ACK unknown) becomes TIMEOUT rather than go out twice.
+ *
+ * Shadow (iot_shadow.c): reports merge into `reported`; applications set `desired`, which
+ * goes to the device as a "$properties" command — through the codec, or as LwM2M Writes of
+ * mapped resources — and leaves `desired` once the device reports the same value.
  */
 #ifndef LWM2MD_IOT_PLATFORM_H
 #define LWM2MD_IOT_PLATFORM_H
@@ -96,6 +100,17 @@ void iot_platform_product_changed(struct iot_platform *p, const char *project_id
 int iot_platform_command_create(struct iot_platform *p, const struct store_device *dev,
 				const json_t *body, struct store_command *out, char *err,
 				size_t errlen);
+
+/* Sets desired shadow properties from an API body {"shadow":[{"service_id","desired":
+ * {name: value | null},"version"?}]} and queues their delivery (see iot_shadow.c). 0, or
+ * -EINVAL (a refused body; err says why), -ESTALE (version is not the current one),
+ * -ENOSPC (no room for another open command), or a store error. */
+int iot_platform_shadow_put(struct iot_platform *p, const struct store_device *dev,
+			    const json_t *body, char *err, size_t errlen);
+
+/* A new device's desired properties from its model's default_value (writable properties
+ * only), queued for delivery like a PUT's. 0 or a negative errno. */
+int iot_platform_shadow_seed(struct iot_platform *p, const struct store_device *dev);
 
 /* The command as the API shows it. */
 json_t *iot_platform_command_json(const struct store_command *c);

@@ -192,7 +192,13 @@ static int check_command(const json_t *cmd, const char *where, char *err, size_t
 	if (!json_is_object(cmd))
 		return fail(err, errlen, "%s: must be an object", where);
 	int rc = check_name(cmd, "command_name", where, err, errlen);
-	if (rc || (rc = check_list(json_object_get(cmd, "paras"), "paras", "para_name", where,
+	if (rc)
+		return rc;
+	/* "$properties" and its kind are the platform's own (desired-shadow delivery). */
+	if (json_string_value(json_object_get(cmd, "command_name"))[0] == '$')
+		return fail(err, errlen, "%s.command_name: names starting with $ are reserved",
+			    where);
+	if ((rc = check_list(json_object_get(cmd, "paras"), "paras", "para_name", where,
 				   false, err, errlen)))
 		return rc;
 	const json_t *responses = json_object_get(cmd, "responses");

@@ -122,6 +122,8 @@ static void test_bad_models(void **state)
 		{ "[{\"service_id\":\"a\",\"commands\":[{\"command_name\":\"C\","
 		  "\"paras\":[{\"para_name\":\"x\",\"data_type\":\"float\"}]}]}]",
 		  "commands[0].paras[0].data_type" },
+		{ "[{\"service_id\":\"a\",\"commands\":[{\"command_name\":\"$properties\"}]}]",
+		  "commands[0].command_name: names starting with $ are reserved" },
 		{ "[{\"service_id\":\"a\",\"commands\":[{\"command_name\":\"C\"},"
 		  "{\"command_name\":\"C\"}]}]",
 		  "commands[1].command_name: \"C\" is defined twice" },

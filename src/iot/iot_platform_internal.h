@@ -1,0 +1,117 @@
+/*
+ * The platform layer's insides, shared by its files and by nothing else:
+ *   iot_platform.c  products, uplink, the command queue (send, dispatch, settle)
+ *   iot_shadow.c    the device shadow: reports into `reported`, `desired` and its delivery
+ *   iot_mapped.c    products of standard objects: resource paths ↔ service properties
+ */
+#ifndef LWM2MD_IOT_PLATFORM_INTERNAL_H
+#define LWM2MD_IOT_PLATFORM_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "iot/iot_platform.h"
+#include "lwm2m/lwm2m_dm.h"
+#include "util/hash.h"
+
+/* The command that carries desired-shadow changes to a device (IoTDA: "device shadow
+ * configuration is delivered as an asynchronous command"). Product models may not name a
+ * command so: "$" is reserved. */
+#define IOT_DESIRED_COMMAND "$properties"
+
+/* A product's parsed model and compiled codec, kept until the product changes. Products
+ * are few next to devices: a list is enough. */
+struct product_entry {
+	struct product_entry *next;
+	char project_id[STORE_ID_MAX + 1];
+	char product_id[STORE_ID_MAX + 1];
+	json_t *caps;          /* service_capabilities */
+	json_t *mappings;      /* resource_mappings: [{"path","service_id","property_name"}] */
+	struct codec *codec;   /* NULL when the product has none (or it does not compile) */
+};
+
+/* The one command of a device in flight (SENT, waiting for the 2.04). */
+struct in_flight {
+	struct hmap_node node; /* by node_id */
+	struct iot_platform *p;
+	char node_id[STORE_NODE_ID_MAX + 1];
+	char command_id[40];
+	uint64_t handle;
+	/* An LwM2M Write has no answer beyond its 2.04: that is SUCCESSFUL too. */
+	bool settles_on_ack;
+};
+
+/* A device that may have PENDING commands: the only devices whose Updates and reports
+ * cost a look at the store. */
+struct waiting {
+	struct hmap_node node; /* by node_id */
+	char node_id[STORE_NODE_ID_MAX + 1];
+};
+
+struct iot_platform {
+	struct iot_platform_deps deps;
+	struct product_entry *products;
+	bool any_mappings;      /* some product maps resources: notifications may be reports */
+	struct hmap in_flight;
+	struct hmap waiting;
+	struct observe_ctx *observing; /* Observes sent, not answered yet */
+	struct iot_platform_stats stats;
+};
+
+/* iot_platform.c */
+
+/* The product's cached model and codec (loaded on first use); NULL when out of memory. */
+struct product_entry *iot_product(struct iot_platform *p, const char *project_id,
+				  const char *product_id);
+/* Publishes event about dev with body (taken; NULL is nothing) to subscribers and push. */
+void iot_publish(struct iot_platform *p, const struct store_device *dev, const char *event,
+		 json_t *body);
+/* Counts, logs and publishes a codec_error event. */
+void iot_codec_error(struct iot_platform *p, const struct store_device *dev,
+		     const char *stage, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* A decoded deviceReq ({"data":[{"serviceId","serviceData","eventTime"}]}): each
+ * service's properties checked against the model, merged into the shadow, published. */
+void iot_report(struct iot_platform *p, const struct store_device *dev,
+		struct product_entry *e, const json_t *msg);
+/* Sends node_id's oldest pending command, unless one is in flight. */
+void iot_dispatch(struct iot_platform *p, const char *node_id);
+/* Writes c's new status (and result, taken) and tells the subscribers. */
+void iot_command_set(struct iot_platform *p, struct store_command *c, const char *status,
+		     json_t *result);
+/* Stores a new PENDING command (paras borrowed) and publishes it; does not send it.
+ * 0 with *out filled (the caller clears it), -ENOMEM or a store error. */
+int iot_command_add(struct iot_platform *p, const struct store_device *dev,
+		    const char *service_id, const char *command_name, const json_t *paras,
+		    const char *strategy, int64_t expire_s, struct store_command *out);
+/* -ENOSPC with err filled when dev has no room for `more` open commands. */
+int iot_command_room(struct iot_platform *p, const struct store_device *dev, int more,
+		     char *err, size_t errlen);
+
+/* iot_shadow.c */
+
+/* Merges one service's reported properties into the device's shadow, and takes out of
+ * `desired` what the device now reports. 0 or a store error. */
+int iot_shadow_report(struct iot_platform *p, const struct store_device *dev,
+		      const char *service_id, const json_t *data, int64_t event_ms);
+
+/* iot_mapped.c */
+
+/* A mapping's path ("3303/0/5700" or "/3303/0/5700") as a path; -1 when malformed. */
+int iot_mapping_path(const json_t *mapping, struct lwm2m_path *out);
+/* The resource mapped to service_id's property, or NULL. */
+const json_t *iot_mapping_of(const struct product_entry *e, const char *service_id,
+			     const char *property);
+/* A notification of a mapped resource: its value becomes the property. Returns true when
+ * o's path is mapped. */
+bool iot_mapped_report(struct iot_platform *p, const struct store_device *dev,
+		       const struct lwm2m_observation *o, int format, const uint8_t *payload,
+		       size_t len);
+/* Builds the LwM2M Write that sets a $properties command's paras on their mapped
+ * resources: one resource → PUT text/plain; several of one instance → Write-Update
+ * (POST, TLV); across instances → Write-Composite (iPATCH /, SenML JSON). The payload is
+ * written into buf. 0, or -EINVAL with err filled. */
+int iot_mapped_write(const struct product_entry *e, const char *service_id,
+		     const json_t *paras, struct lwm2m_dm_request *dm, uint8_t *buf, size_t cap,
+		     char *err, size_t errlen);
+
+#endif
