@@ -302,6 +302,14 @@ static void end_device_access(void *ctx, const char *node_id)
 	iot_devices_removed(d->devices, node_id);
 }
 
+/* Before the loop waits for I/O: the turn's writes are committed. */
+static void on_batch(uv_prepare_t *h)
+{
+	struct daemon *d = h->data;
+	if (store_batch_commit(d->store) != 0)
+		LOG_ERROR("daemon", "a loop turn's writes were not committed");
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
@@ -547,6 +555,12 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	api_server_local_addr(d->api, &local);
 	printf("listening http %s\n", addr_format(&local, buf));
 	fflush(stdout);
+
+	/* Group commit: what one loop turn writes is one transaction (store_batch_enable). */
+	store_batch_enable(d->store, true);
+	uv_prepare_init(d->loop, &d->batch);
+	d->batch.data = d;
+	uv_prepare_start(&d->batch, on_batch);
 
 	uv_timer_init(d->loop, &d->tick);
 	d->tick.data = d;

@@ -55,6 +55,7 @@ struct daemon {
 	 * (after their answer went out: its requests must not overtake the 2.01/2.04). */
 	struct active_node *active;
 	uv_timer_t active_timer;
+	uv_prepare_t batch;      /* commits each loop turn's writes (store_batch_commit) */
 };
 
 /* Opens the store, binds every socket and the API. 0, or a negative errno after printing

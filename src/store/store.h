@@ -93,11 +93,22 @@ int store_open(struct store **out, const char *path);
 /* Flushes and closes; accepts NULL. */
 void store_close(struct store *s);
 
-/* Groups writes into one transaction. Nested begins are counted: only the outermost
- * commit commits. store_rollback undoes the whole outermost transaction. */
+/* Groups writes into one transaction. A begin inside a transaction is a savepoint: its
+ * commit leaves its writes to the enclosing transaction, its rollback undoes only them.
+ * Each returns 0, -EIO, or -EINVAL (commit or rollback without a begin). */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 int store_rollback(struct store *s);
+
+/* Group commit for an event loop. Once enabled, the first statement run outside any
+ * transaction opens one (the batch), which store_batch_commit commits — the daemon calls
+ * it once per loop turn, before it waits for I/O again. Everything one turn wrote (the
+ * reports of the datagrams it read, their commands and outbox rows) then costs one
+ * commit; what a turn wrote is lost only if the process dies within that turn. Disabling
+ * commits what is open. store_batch_commit returns 0, -EIO (rolled back), or -EINVAL (a
+ * store_begin is still open). */
+void store_batch_enable(struct store *s, bool on);
+int store_batch_commit(struct store *s);
 
 /* Projects exist once named; tokens belong to one. token_hash is the lowercase hex
  * SHA-256 of the token (the store never sees the token itself). */

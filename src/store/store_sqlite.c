@@ -248,9 +248,26 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[ST_COUNT];
 	sqlite3_stmt *more_stmts[STORE_MORE_STMTS]; /* store_platform.c's */
+	/* Transactions: depth 1 is BEGIN (the batch's or store_begin's), each deeper level a
+	 * SAVEPOINT named s<depth-1>. */
 	int tx_depth;
-	bool tx_failed; /* an inner rollback: the outermost end rolls back too */
+	bool batching;   /* store_batch_enable: statements outside a transaction open one */
+	bool batch_open; /* depth 1 is the batch's, committed by store_batch_commit */
 };
+
+static int exec(struct store *s, const char *sql);
+
+/* A statement is about to run: in batch mode, outside any transaction, it opens the
+ * batch's. Deferred (plain BEGIN): a turn that only reads takes no write lock. */
+static void batch_touch(struct store *s)
+{
+	if (!s->batching || s->tx_depth > 0)
+		return;
+	if (exec(s, "BEGIN") == 0) {
+		s->tx_depth = 1;
+		s->batch_open = true;
+	}
+}
 
 sqlite3 *store_db(struct store *s)
 {
@@ -259,6 +276,7 @@ sqlite3 *store_db(struct store *s)
 
 sqlite3_stmt *store_stmt_slot(struct store *s, int slot, const char *sql)
 {
+	batch_touch(s);
 	sqlite3_stmt *st = s->more_stmts[slot];
 	if (st == NULL) {
 		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
@@ -283,6 +301,7 @@ static int db_error(struct store *s, const char *what)
 /* The prepared statement for id, reset and with its bindings cleared, or NULL (logged). */
 static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
 {
+	batch_touch(s);
 	sqlite3_stmt *st = s->stmts[id];
 	if (st == NULL) {
 		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st,
@@ -393,9 +412,11 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
-	if (s->tx_depth > 0) {
+	if (s->batch_open && s->tx_depth == 1) {
+		store_batch_commit(s);
+	} else if (s->tx_depth > 0) {
 		LOG_WARN("store", "closing inside a transaction; committing it");
-		exec(s, s->tx_failed ? "ROLLBACK" : "COMMIT");
+		exec(s, "COMMIT");
 	}
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
@@ -406,28 +427,35 @@ void store_close(struct store *s)
 	free(s);
 }
 
+/* SAVEPOINT, RELEASE or ROLLBACK TO of the savepoint at depth. */
+static int savepoint(struct store *s, const char *verb, int depth)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "%s s%d", verb, depth);
+	return exec(s, sql) ? -EIO : 0;
+}
+
 int store_begin(struct store *s)
 {
-	if (s->tx_depth++ > 0)
+	batch_touch(s);
+	if (s->tx_depth > 0) {
+		if (savepoint(s, "SAVEPOINT", s->tx_depth) != 0)
+			return -EIO;
+		s->tx_depth++;
 		return 0;
-	s->tx_failed = false;
-	if (exec(s, "BEGIN IMMEDIATE")) {
-		s->tx_depth = 0;
-		return -EIO;
 	}
+	if (exec(s, "BEGIN IMMEDIATE"))
+		return -EIO;
+	s->tx_depth = 1;
 	return 0;
 }
 
 int store_commit(struct store *s)
 {
-	if (s->tx_depth == 0)
-		return -EINVAL;
+	if (s->tx_depth == 0 || (s->tx_depth == 1 && s->batch_open))
+		return -EINVAL; /* no store_begin to match */
 	if (--s->tx_depth > 0)
-		return 0;
-	if (s->tx_failed) {
-		exec(s, "ROLLBACK");
-		return -EIO;
-	}
+		return savepoint(s, "RELEASE", s->tx_depth);
 	if (exec(s, "COMMIT")) {
 		exec(s, "ROLLBACK");
 		return -EIO;
@@ -437,12 +465,40 @@ int store_commit(struct store *s)
 
 int store_rollback(struct store *s)
 {
-	if (s->tx_depth == 0)
+	if (s->tx_depth == 0 || (s->tx_depth == 1 && s->batch_open))
 		return -EINVAL;
-	s->tx_failed = true;
-	if (--s->tx_depth > 0)
+	if (--s->tx_depth > 0) {
+		/* Undo this level's writes only; the enclosing transaction goes on. */
+		int rc = savepoint(s, "ROLLBACK TO", s->tx_depth);
+		return savepoint(s, "RELEASE", s->tx_depth) || rc ? -EIO : 0;
+	}
+	return exec(s, "ROLLBACK") ? -EIO : 0;
+}
+
+void store_batch_enable(struct store *s, bool on)
+{
+	if (!on)
+		store_batch_commit(s);
+	s->batching = on;
+}
+
+int store_batch_commit(struct store *s)
+{
+	if (!s->batch_open)
 		return 0;
-	return exec(s, "ROLLBACK");
+	if (s->tx_depth != 1) {
+		/* A store_begin without its commit: the batch cannot end under it. */
+		LOG_ERROR("store", "batch commit inside an open transaction (depth %d)",
+			  s->tx_depth);
+		return -EINVAL;
+	}
+	s->tx_depth = 0;
+	s->batch_open = false;
+	if (exec(s, "COMMIT")) {
+		exec(s, "ROLLBACK");
+		return -EIO;
+	}
+	return 0;
 }
 
 int store_project_ensure(struct store *s, const char *project_id)

@@ -328,18 +328,74 @@ static void test_nested_transactions(void **state)
 	assert_int_equal(store_commit(s), 0);
 	assert_int_equal(store_token_find(s, "t2", project), 0);
 
-	/* An inner rollback undoes the whole outer transaction. */
+	/* An inner rollback undoes the inner writes only (a savepoint). */
 	assert_int_equal(store_begin(s), 0);
 	assert_int_equal(store_token_insert(s, "p1", "t3"), 0);
 	assert_int_equal(store_begin(s), 0);
 	assert_int_equal(store_token_insert(s, "p1", "t4"), 0);
 	assert_int_equal(store_rollback(s), 0);
-	assert_int_equal(store_commit(s), -EIO);
-	assert_int_equal(store_token_find(s, "t3", project), -ENOENT);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_token_find(s, "t3", project), 0);
 	assert_int_equal(store_token_find(s, "t4", project), -ENOENT);
+
+	/* An outer rollback undoes everything, committed inner levels included. */
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_token_insert(s, "p1", "t5"), 0);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_token_insert(s, "p1", "t6"), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_rollback(s), 0);
+	assert_int_equal(store_token_find(s, "t5", project), -ENOENT);
+	assert_int_equal(store_token_find(s, "t6", project), -ENOENT);
 
 	assert_int_equal(store_commit(s), -EINVAL);
 	assert_int_equal(store_rollback(s), -EINVAL);
+}
+
+/* Group commit: in batch mode the writes outside any transaction wait in one until
+ * store_batch_commit; another connection sees them only then. */
+static void test_batch(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/lwm2md-store-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[64], project[STORE_ID_MAX + 1];
+	snprintf(path, sizeof(path), "%s/db", dir);
+	struct store *s, *other;
+	assert_int_equal(store_open(&s, path), 0);
+	assert_int_equal(store_open(&other, path), 0);
+	assert_int_equal(store_project_ensure(s, "p1"), 0);
+
+	store_batch_enable(s, true);
+	assert_int_equal(store_batch_commit(s), 0); /* nothing open: nothing to do */
+	assert_int_equal(store_token_insert(s, "p1", "b1"), 0);
+	assert_int_equal(store_token_find(s, "b1", project), 0);      /* its own writes */
+	assert_int_equal(store_token_find(other, "b1", project), -ENOENT);
+	/* A transaction inside the batch is a savepoint; its rollback spares the batch. */
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_token_insert(s, "p1", "b2"), 0);
+	assert_int_equal(store_rollback(s), 0);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_token_insert(s, "p1", "b3"), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_commit(s), -EINVAL); /* the batch is not store_begin's */
+	/* A batch cannot end under an open store_begin. */
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_batch_commit(s), -EINVAL);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_batch_commit(s), 0);
+	assert_int_equal(store_token_find(other, "b1", project), 0);
+	assert_int_equal(store_token_find(other, "b2", project), -ENOENT);
+	assert_int_equal(store_token_find(other, "b3", project), 0);
+
+	/* What is open at close is committed. */
+	assert_int_equal(store_token_insert(s, "p1", "b4"), 0);
+	store_close(s);
+	assert_int_equal(store_token_find(other, "b4", project), 0);
+	store_close(other);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 static void test_reopen_keeps_data(void **state)
@@ -415,6 +471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_registrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_observations, setup, teardown),
+		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_reopen_keeps_data),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
