@@ -719,6 +719,7 @@ void sim_dm_tick(struct sim_dm *dm, int64_t now_ms, sim_send_con_fn send, void *
 				cross |= fabs(number - old) >= a.value[SIM_ATTR_ST];
 			changed = cross;
 		}
+		changed = changed || o->touched;
 		int64_t since = now_ms - o->last_ms;
 		bool pmin_ok = !(a.set & (1u << SIM_ATTR_PMIN)) ||
 			       since >= (int64_t)(a.value[SIM_ATTR_PMIN] * 1000);
@@ -735,6 +736,7 @@ void sim_dm_tick(struct sim_dm *dm, int64_t now_ms, sim_send_con_fn send, void *
 		memcpy(o->last, out, (size_t)n);
 		o->last_len = (size_t)n;
 		o->last_ms = now_ms;
+		o->touched = false;
 		o->last_numeric = is_num;
 		o->last_number = number;
 		o->last_mid = send(ctx, &m);
@@ -742,6 +744,19 @@ void sim_dm_tick(struct sim_dm *dm, int64_t now_ms, sim_send_con_fn send, void *
 		printf("notified %s seq=%u%s\n",
 		       o->composite ? "(composite)" : sim_path_str(&o->paths[0], ps), o->seq,
 		       changed ? "" : " (pmax)");
+	}
+}
+
+void sim_dm_touch(struct sim_dm *dm, const struct lwm2m_path *p)
+{
+	for (int i = 0; i < SIM_DM_MAX_OBSERVATIONS; i++) {
+		struct sim_observation *o = &dm->obs[i];
+		for (size_t k = 0; o->used && k < o->path_count; k++) {
+			const struct lwm2m_path *q = &o->paths[k];
+			size_t common = q->len < p->len ? q->len : p->len;
+			if (memcmp(q->ids, p->ids, common * sizeof(q->ids[0])) == 0)
+				o->touched = true;
+		}
 	}
 }
 

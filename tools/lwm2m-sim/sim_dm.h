@@ -31,6 +31,7 @@ struct sim_observation {
 	uint32_t seq;        /* the Observe value of the latest message */
 	int64_t last_ms;     /* when the latest was sent */
 	uint16_t last_mid;   /* its message id: an RST to it cancels (RFC 7641 §3.6) */
+	bool touched;        /* set anew (sim_dm_touch): notify even if the bytes repeat */
 	bool last_numeric;   /* single numeric value: gt/lt/st apply */
 	double last_number;
 	uint8_t last[SIM_DM_PAYLOAD_MAX];
@@ -62,6 +63,11 @@ uint8_t sim_dm_handle(struct sim_dm *dm, const struct coap_msg *req, struct coap
 /* Sends the notifications that are due (a change past pmin, or pmax), printing
  * "notified /3/0/9 seq=3". */
 void sim_dm_tick(struct sim_dm *dm, int64_t now_ms, sim_send_con_fn send, void *ctx);
+
+/* The value at p was set anew (a new report of the same bytes is still a new report):
+ * the observations of p, or of a path above or below it, notify at the next
+ * sim_dm_tick (pmin permitting) whether or not their bytes changed. */
+void sim_dm_touch(struct sim_dm *dm, const struct lwm2m_path *p);
 
 /* An RST came with message id mid: the observation whose notification it was ends. */
 void sim_dm_on_rst(struct sim_dm *dm, uint16_t mid);
