@@ -21,13 +21,24 @@
  * "failed handshake -0xXXXX <mbedTLS's text>"; --no-ep registers without
  * the ep parameter, as LwM2M 1.1 allows over DTLS (the server takes the PSK identity).
  *
+ * With --meter (and --serve) it plays a binary NB-IoT water meter over object 19
+ * (sim_meter.c): /19/0/0 holds its latest report [0, battery %, flow in litres (uint32,
+ * big-endian)], a new one every --report-every MS (default 10000; battery from --battery,
+ * default 90, drops by 1 every third report, the flow grows with each), which the
+ * server's observation of /19/0/0 carries up as notifications; a Write of /19/1/0
+ * [1, mid, interval] (SET_INTERVAL) is taken (2.04) and answered by the next
+ * notification, [2, mid, errcode, result]. It prints one line per event:
+ *   meter report seq=3 battery=89 flow=1039    meter command mid=7 interval=300
+ *   meter answer mid=7 errcode=0
+ *
  * --bad-content FORMATS makes Reads answered in those formats (tlv, senml-json,
  * senml-cbor, oma-json) carry a malformed payload, for the server's error path.
  *
  * Queue mode (--binding UQ --sleep-after MS --wake-every MS) plays a sleeping NB-IoT
  * device: MS after the last datagram it sent it stops listening (what arrives is read and
  * dropped), and every --wake-every it wakes with an Update and answers what comes; a
- * notification that comes due wakes it too.
+ * notification that comes due wakes it too — a meter's report among them, so that a
+ * server holding a command for the sleeping meter can send it right after the report.
  *
  * Limits, on purpose: notifications are CON but sent once (no retransmission); no
  * Block2 for answers (they must fit one datagram, 1200 bytes); epmin/epmax are stored and
@@ -49,6 +60,7 @@
 #include "dtls_client.h"
 #include "model/model.h"
 #include "sim_dm.h"
+#include "sim_meter.h"
 #include "sim_tree.h"
 #include "util/addr.h"
 
@@ -96,6 +108,8 @@ struct sim {
 	int change_count;
 	const char *send_paths;   /* --send: comma-separated paths, or NULL */
 	int send_format;
+	bool meter_on;            /* --meter: plays the water meter over object 19 */
+	struct sim_meter meter;
 };
 
 static int64_t now_ms(void)
@@ -161,7 +175,10 @@ static void dispatch(struct sim *s, const uint8_t *data, size_t len)
 		coap_msg_init(&resp, COAP_TYPE_ACK, 0, req.mid, req.token, req.token_len);
 	else
 		coap_msg_init(&resp, COAP_TYPE_NON, 0, s->mid++, req.token, req.token_len);
-	sim_dm_handle(&s->dm, &req, &resp, payload, sizeof(payload), scratch, now_ms());
+	uint8_t code = sim_dm_handle(&s->dm, &req, &resp, payload, sizeof(payload), scratch,
+				     now_ms());
+	if (s->meter_on)
+		sim_meter_on_request(&s->meter, &req, code);
 	int n = coap_msg_encode(&resp, out, sizeof(out));
 	if (n > 0)
 		send_datagram(s, out, (size_t)n);
@@ -380,8 +397,11 @@ static void tick(struct sim *s, int64_t start, int64_t *next_battery, int64_t *n
 		}
 	}
 	/* A sleeping device wakes to send a notification that is due (Core §6.5), and then
-	 * listens for sleep_after_ms like after any other message. */
+	 * listens for sleep_after_ms like after any other message. The meter's new report
+	 * (or answer) is one: it goes into the tree here, and sim_dm_tick notifies it. */
 	int64_t tx = s->last_tx_ms;
+	if (s->meter_on)
+		sim_meter_tick(&s->meter, &s->tree, &s->dm, now);
 	sim_dm_tick(&s->dm, now, send_con, s);
 	if (s->asleep && s->last_tx_ms != tx) {
 		s->asleep = false;
@@ -497,6 +517,7 @@ static void usage(void)
 		"                 [--notify-ms MS] [--send PATHS [--send-format cbor|json]]\n"
 		"                 [--bad-content tlv,senml-json,senml-cbor,oma-json]\n"
 		"                 [--sleep-after MS --wake-every MS]\n"
+		"                 [--meter [--report-every MS] [--battery N]]\n"
 		"  --objects              the Register payload (default: the tree's instances)\n"
 		"  --serve                after registering, answer the server's requests from the\n"
 		"                         object tree for that many seconds\n"
@@ -511,6 +532,11 @@ static void usage(void)
 		"                         payload (other formats are answered well)\n"
 		"  --sleep-after          queue mode: stop listening MS after the last datagram\n"
 		"  --wake-every           ... and wake with an Update every MS\n"
+		"  --meter                with --serve: play a binary water meter on /19/0/0 (reports\n"
+		"                         [0, battery, flow u32 BE]) and /19/1/0 (SET_INTERVAL\n"
+		"                         [1, mid, interval], answered [2, mid, errcode, result])\n"
+		"  --report-every         the meter reports every MS (default 10000)\n"
+		"  --battery              the meter's first battery level in percent (default 90)\n"
 		"  --psk-identity, --psk  talk CoAP over DTLS 1.2 with this PSK (key in hex, up to\n"
 		"                         32 bytes); --ep then defaults to the identity\n"
 		"  --ciphersuite          offer only TLS-PSK-WITH-AES-128-CCM-8 (ccm8) or\n"
@@ -533,6 +559,7 @@ int main(int argc, char **argv)
 	const char *tree_file = NULL;
 	int serve_seconds = 0;
 	int suite = 0;
+	int report_every_ms = 10000, battery = 90;
 	bool bad_args = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -543,6 +570,10 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(a, "--no-ep") == 0) {
 			s.no_ep = true;
+			continue;
+		}
+		if (strcmp(a, "--meter") == 0) {
+			s.meter_on = true;
 			continue;
 		}
 		if (!v) {
@@ -589,6 +620,10 @@ int main(int argc, char **argv)
 			s.sleep_after_ms = atoi(v);
 		else if (strcmp(a, "--wake-every") == 0)
 			s.wake_every_ms = atoi(v);
+		else if (strcmp(a, "--report-every") == 0)
+			report_every_ms = atoi(v);
+		else if (strcmp(a, "--battery") == 0)
+			battery = atoi(v);
 		else if (strcmp(a, "--psk-identity") == 0)
 			identity = v;
 		else if (strcmp(a, "--psk") == 0)
@@ -619,7 +654,8 @@ int main(int argc, char **argv)
 		s.ep = identity;
 	if (bad_args || !server || !s.ep || addr_parse(&s.server, server) != 0 ||
 	    s.block_size < 16 || s.block_size > 1024 || (identity != NULL) != (psk_hex != NULL) ||
-	    (s.sleep_after_ms > 0) != (s.wake_every_ms > 0)) {
+	    (s.sleep_after_ms > 0) != (s.wake_every_ms > 0) ||
+	    (s.meter_on && (serve_seconds <= 0 || report_every_ms <= 0))) {
 		usage();
 		return 2;
 	}
@@ -627,6 +663,11 @@ int main(int argc, char **argv)
 	    (tree_file && load_tree(&s, tree_file) != 0))
 		return 2;
 	s.dm.tree = &s.tree;
+	if (s.meter_on) {
+		sim_meter_init(&s.meter, report_every_ms, battery);
+		if (sim_meter_start(&s.meter, &s.tree, now_ms()) != 0)
+			return 2;
+	}
 	if (!s.objects) {
 		if (sim_tree_links(&s.tree, s.links, sizeof(s.links)) < 0) {
 			fprintf(stderr, "lwm2m-sim: too many objects for the Register payload\n");
