@@ -417,21 +417,32 @@ static void test_reports_and_command(void **state)
 	json_decref(done);
 	json_decref(cmd);
 
-	/* Reports go on after the command. */
+	/* Bytes that are no SET_INTERVAL, written through the DM API ([1, 0x12, 0x34, 0]:
+	 * one byte short): the meter takes them (2.04) and answers errcode 1 for mid 0x1234,
+	 * which no command has; the daemon shrugs it off. */
+	char resp[4096];
+	api_ok(f, "PUT", "/v5/iot/p1/devices/" DEVICE "/lwm2m/19/1/0?timeout=5",
+	       json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "format", "opaque", "values", "path",
+			 "/19/1/0", "type", "opaque", "value", "ARI0AA=="),
+	       200, resp, sizeof(resp));
+	assert_in(resp, "\"code\":\"2.04\"");
+	sim_wait(f, "meter command mid=4660 refused len=4 id=1\n", 5000);
+	sim_wait(f, "meter answer mid=4660 errcode=1\n", 5000);
+
+	/* Reports go on after the commands: the next one is pushed too. */
 	int b;
 	unsigned fl;
-	sim_report(f, 4, &b, &fl, 8000);
+	sim_report(f, (unsigned)count_of(sim_output(f), "meter report seq="), &b, &fl, 8000);
 	expect_pushed_report(f, b, fl);
 
 	/* A command the model refuses never reaches the meter. */
-	char resp[4096];
 	json_t *bad = json_pack("{s:s, s:s, s:{s:i}, s:s}", "service_id", "WaterMeter",
 				"command_name", "SET_INTERVAL", "paras", "interval", 0,
 				"send_strategy", "immediately");
 	api_ok(f, "POST", "/v5/iot/p1/devices/" DEVICE "/async-commands", bad, 400, resp,
 	       sizeof(resp));
 	assert_in(resp, "paras.interval");
-	assert_int_equal(count_of(sim_output(f), "meter command"), 1);
+	assert_int_equal(count_of(sim_output(f), "meter command mid="), 2);
 }
 
 /* Queue mode: the meter sleeps between reports and never sends an Update meanwhile
