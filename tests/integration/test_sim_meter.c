@@ -13,6 +13,7 @@
  * Everything waits by polling with a timeout: nothing asserts how fast it went.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -256,6 +257,17 @@ static const json_t *pushed_body(const json_t *event)
 	return json_object_get(json_object_get(event, "notify_data"), "body");
 }
 
+/* How many pushed bodies so far hold both needles. */
+static int pushed_count(struct fixture *f, const char *a, const char *b)
+{
+	int n = 0;
+	pthread_mutex_lock(&f->r.lock);
+	for (int i = 0; i < f->r.count; i++)
+		n += strstr(f->r.bodies[i], a) && strstr(f->r.bodies[i], b);
+	pthread_mutex_unlock(&f->r.lock);
+	return n;
+}
+
 /* The property report of battery and flow was pushed. */
 static void expect_pushed_report(struct fixture *f, int battery, unsigned flow)
 {
@@ -410,6 +422,9 @@ static void test_reports_and_command(void **state)
 	json_decref(expect_pushed_status(f, id, "SENT"));
 	json_decref(expect_pushed_status(f, id, "DELIVERED"));
 	done = expect_pushed_status(f, id, "SUCCESSFUL");
+	char want_id[96];
+	snprintf(want_id, sizeof(want_id), "\"command_id\":\"%s\"", id);
+	assert_int_equal(pushed_count(f, want_id, "\"status\":\"SUCCESSFUL\""), 1);
 	expect_result_ok(done);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(done, "paras"),
 							    "interval")),
@@ -477,7 +492,12 @@ static void test_command_to_sleeping_meter(void **state)
 	json_t *done = command_wait(f, id, "SUCCESSFUL", 8000);
 	expect_result_ok(done);
 	json_decref(done);
+	/* The application saw it wait, then go once. */
+	json_decref(expect_pushed_status(f, id, "PENDING"));
 	json_decref(expect_pushed_status(f, id, "SUCCESSFUL"));
+	char want_id[96];
+	snprintf(want_id, sizeof(want_id), "\"command_id\":\"%s\"", id);
+	assert_int_equal(pushed_count(f, want_id, "\"status\":\"SENT\""), 1);
 	json_decref(cmd);
 
 	/* The meter's output: it slept, a report woke it, and the command came after that
@@ -558,6 +578,11 @@ static void test_pending_across_restart(void **state)
 		if (at < prev)
 			fail_msg("command %d came out of order:\n%s", i, out);
 		prev = at;
+		/* Sent once, answered once: one SENT and one SUCCESSFUL pushed. */
+		char want_id[96];
+		snprintf(want_id, sizeof(want_id), "\"command_id\":\"%s\"", ids[i]);
+		assert_int_equal(pushed_count(f, want_id, "\"status\":\"SENT\""), 1);
+		assert_int_equal(pushed_count(f, want_id, "\"status\":\"SUCCESSFUL\""), 1);
 	}
 	assert_int_equal(count_of(out, "meter command"), N);
 }
