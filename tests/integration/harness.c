@@ -528,3 +528,24 @@ void assert_in(const char *haystack, const char *needle)
 	if (!strstr(haystack, needle))
 		fail_msg("'%s' not in %s", needle, haystack);
 }
+
+const char *sim_bin(void)
+{
+	const char *bin = getenv("LWM2M_SIM_BIN");
+	if (!bin)
+		fail_msg("LWM2M_SIM_BIN is not set (run the tests through ctest)");
+	return bin;
+}
+
+const char *sim_output_of(const char *path)
+{
+	static char out[65536];
+	out[0] = '\0';
+	int fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		ssize_t n = read(fd, out, sizeof(out) - 1);
+		out[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	return out;
+}

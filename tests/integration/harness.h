@@ -94,6 +94,11 @@ uint8_t coap_send_dp(int fd, struct daemon_proc *d, uint16_t mid, int ct, const 
 int run_command(const char *cmd, char *out, size_t cap, int timeout_s);
 
 void sleep_ms(int ms);
+/* $LWM2M_SIM_BIN, the simulator (fails the test when unset). */
+const char *sim_bin(void);
+/* The text of the simulator's output file so far: a static buffer, overwritten by the
+ * next call; "" when it cannot be read. */
+const char *sim_output_of(const char *path);
 
 /* An event stream (GET /v5/iot/p1/events{query}) read as it comes (harness_sse.c). */
 struct stream {

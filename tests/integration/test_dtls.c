@@ -447,14 +447,6 @@ static void test_session_resumption(void **state)
 		fail_msg("not resumed; s_client said: %s", err);
 }
 
-static const char *sim_bin(void)
-{
-	const char *bin = getenv("LWM2M_SIM_BIN");
-	if (!bin)
-		fail_msg("LWM2M_SIM_BIN is not set (run the tests through ctest)");
-	return bin;
-}
-
 /* The project's own client (lwm2m-sim on mbedTLS) forcing each suite. */
 static void test_own_client_each_suite(void **state)
 {

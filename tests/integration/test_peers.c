@@ -33,14 +33,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const char *sim_bin(void)
-{
-	const char *bin = getenv("LWM2M_SIM_BIN");
-	if (!bin)
-		fail_msg("LWM2M_SIM_BIN is not set (run the tests through ctest)");
-	return bin;
-}
-
 static void test_own_simulator(void **state)
 {
 	struct daemon_proc *d = *state;

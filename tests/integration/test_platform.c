@@ -26,54 +26,13 @@
 
 #include "harness.h"
 #include "harness_platform.h"
-
-static const char model[] =
-	"[{\"service_id\":\"WaterMeter\",\"service_type\":\"WaterMeter\","
-	"  \"properties\":[{\"property_name\":\"battery\",\"data_type\":\"int\",\"min\":0,"
-	"                   \"max\":100,\"method\":\"R\"},"
-	"                  {\"property_name\":\"flow\",\"data_type\":\"long\",\"min\":0,"
-	"                   \"method\":\"R\"}],"
-	"  \"commands\":[{\"command_name\":\"SET_INTERVAL\","
-	"    \"paras\":[{\"para_name\":\"interval\",\"data_type\":\"int\",\"required\":true,"
-	"               \"min\":1,\"max\":65535}],"
-	"    \"responses\":[{\"response_name\":\"ACK\",\"paras\":[{\"para_name\":\"result\","
-	"                    \"data_type\":\"int\"}]}]}]}]";
-
-static const char layout[] =
-	"{\"message_id\":{\"offset\":0,\"type\":\"uint8\"},\"messages\":["
-	"{\"id\":0,\"kind\":\"report\",\"service_id\":\"WaterMeter\",\"fields\":["
-	" {\"name\":\"battery\",\"offset\":1,\"type\":\"uint8\"},"
-	" {\"name\":\"flow\",\"offset\":2,\"type\":\"uint32\"}]},"
-	"{\"id\":1,\"kind\":\"command\",\"service_id\":\"WaterMeter\",\"command\":\"SET_INTERVAL\","
-	" \"fields\":[{\"name\":\"mid\",\"offset\":1,\"type\":\"uint16\",\"role\":\"mid\"},"
-	"  {\"name\":\"interval\",\"offset\":3,\"type\":\"uint16\"}]},"
-	"{\"id\":2,\"kind\":\"response\",\"service_id\":\"WaterMeter\",\"command\":\"SET_INTERVAL\","
-	" \"fields\":[{\"name\":\"mid\",\"offset\":1,\"type\":\"uint16\",\"role\":\"mid\"},"
-	"  {\"name\":\"errcode\",\"offset\":3,\"type\":\"uint8\",\"role\":\"errcode\"},"
-	"  {\"name\":\"result\",\"offset\":4,\"type\":\"uint8\"}]}]}";
-
-static const char script[] =
-	"function decode(payload, topic) {\n"
-	"  var id = payload[0];\n"
-	"  if (id === 0)\n"
-	"    return JSON.stringify({msgType: 'deviceReq', data: [{serviceId: 'WaterMeter',\n"
-	"      serviceData: {battery: payload[1], flow: ((payload[2] << 24) >>> 0) +\n"
-	"        (payload[3] << 16) + (payload[4] << 8) + payload[5]}}]});\n"
-	"  if (id === 2)\n"
-	"    return JSON.stringify({msgType: 'deviceRsp', mid: (payload[1] << 8) | payload[2],\n"
-	"      errcode: payload[3], body: {result: payload[4]}});\n"
-	"  throw new Error('unknown message ' + id);\n"
-	"}\n"
-	"function encode(json) {\n"
-	"  var req = JSON.parse(json);\n"
-	"  var v = req.paras.interval;\n"
-	"  return [1, (req.mid >> 8) & 0xFF, req.mid & 0xFF, (v >> 8) & 0xFF, v & 0xFF];\n"
-	"}\n";
+#include "meter_fixture.h"
 
 /* The meter's product with the codec of that kind, its device, and the device's socket. */
 static struct platform_fixture *start(const char *kind, const char *const *args)
 {
-	return platform_start(kind, model, strcmp(kind, "js") == 0 ? script : layout, args);
+	return platform_start(kind, meter_model,
+			      strcmp(kind, "js") == 0 ? meter_script : meter_layout, args);
 }
 
 static int setup_decl(void **state)
@@ -321,7 +280,7 @@ static void test_bad_scripts(void **state)
 	}
 	assert_int_equal(after, before + 4);
 	/* Nothing reached the shadow; a good codec again, and reports flow. */
-	put_codec(f, "js", script);
+	put_codec(f, "js", meter_script);
 	static const uint8_t good[] = { 0, 42, 0, 0, 0, 3 };
 	device_notify(f, good, sizeof(good));
 	json_t *props = shadow_reported(f, 2);

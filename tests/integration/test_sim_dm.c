@@ -33,14 +33,6 @@ struct fixture {
 	char dev[32];
 };
 
-static const char *sim_bin(void)
-{
-	const char *bin = getenv("LWM2M_SIM_BIN");
-	if (!bin)
-		fail_msg("LWM2M_SIM_BIN is not set (run the tests through ctest)");
-	return bin;
-}
-
 static int setup_with(void **state, bool secure, const char *const *args)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -102,18 +94,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The simulator's output so far. */
+/* The simulator's output so far (a static buffer, overwritten by the next call). */
 static const char *sim_output(struct fixture *f)
 {
-	static char out[65536];
-	out[0] = '\0';
-	int fd = open(f->sim_out, O_RDONLY);
-	if (fd >= 0) {
-		ssize_t n = read(fd, out, sizeof(out) - 1);
-		out[n > 0 ? n : 0] = '\0';
-		close(fd);
-	}
-	return out;
+	return sim_output_of(f->sim_out);
 }
 
 /* Waits until the simulator printed needle. Returns 0 or -1. */

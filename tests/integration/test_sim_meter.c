@@ -45,26 +45,10 @@ struct fixture {
 
 /* The simulator and its output. */
 
-static const char *sim_bin(void)
-{
-	const char *bin = getenv("LWM2M_SIM_BIN");
-	if (!bin)
-		fail_msg("LWM2M_SIM_BIN is not set (run the tests through ctest)");
-	return bin;
-}
-
 /* The simulator's output so far (a static buffer, overwritten by the next call). */
 static const char *sim_output(struct fixture *f)
 {
-	static char out[65536];
-	out[0] = '\0';
-	int fd = open(f->sim_out, O_RDONLY);
-	if (fd >= 0) {
-		ssize_t n = read(fd, out, sizeof(out) - 1);
-		out[n > 0 ? n : 0] = '\0';
-		close(fd);
-	}
-	return out;
+	return sim_output_of(f->sim_out);
 }
 
 /* Waits until the simulator printed needle; fails the test after timeout_ms. */
