@@ -5,7 +5,6 @@
  * of their resources.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,18 +181,6 @@ static int json_to_value(const json_t *value, struct lwm2m_value *v)
 	}
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 int iot_mapped_write(const struct product_entry *e, const char *service_id,
 		     const json_t *paras, struct lwm2m_dm_request *dm, uint8_t *buf, size_t cap,
 		     char *err, size_t errlen)
@@ -207,11 +194,11 @@ int iot_mapped_write(const struct product_entry *e, const char *service_id,
 		const json_t *m = iot_mapping_of(e, service_id, name);
 		struct lwm2m_value v = { 0 };
 		if (!m || iot_mapping_path(m, &v.path) != 0) {
-			rc = fail(err, errlen, "%s.%s is not mapped to a resource", service_id, name);
+			rc = iot_fail(err, errlen, -EINVAL, "%s.%s is not mapped to a resource", service_id, name);
 			break;
 		}
 		if (json_to_value(value, &v) != 0) {
-			rc = fail(err, errlen, "%s.%s: the value does not fit its resource's type",
+			rc = iot_fail(err, errlen, -EINVAL, "%s.%s: the value does not fit its resource's type",
 				  service_id, name);
 			break;
 		}
@@ -222,7 +209,7 @@ int iot_mapped_write(const struct product_entry *e, const char *service_id,
 		}
 	}
 	if (rc == 0 && values.count == 0)
-		rc = fail(err, errlen, "%s: nothing to write", service_id);
+		rc = iot_fail(err, errlen, -EINVAL, "%s: nothing to write", service_id);
 	if (rc) {
 		lwm2m_values_free(&values);
 		return rc < 0 ? rc : -EINVAL;

@@ -674,7 +674,7 @@ json_t *iot_platform_command_json(const struct store_command *c)
 	return o;
 }
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+int iot_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -691,7 +691,7 @@ int iot_command_room(struct iot_platform *p, const struct store_device *dev, int
 	if (rc)
 		return rc;
 	if (open + more > p->deps.max_pending)
-		return fail(err, errlen, -ENOSPC,
+		return iot_fail(err, errlen, -ENOSPC,
 			    "device %s already has %lld open commands (at most %u)", dev->device_id,
 			    (long long)open, p->deps.max_pending);
 	return 0;
@@ -746,20 +746,20 @@ int iot_platform_command_create(struct iot_platform *p, const struct store_devic
 	const char *strategy = json_string_value(json_object_get(body, "send_strategy"));
 	const json_t *expire = json_object_get(body, "expire_time");
 	if (!sid || !*sid)
-		return fail(err, errlen, -EINVAL, "service_id is required");
+		return iot_fail(err, errlen, -EINVAL, "service_id is required");
 	if (!name || !*name)
-		return fail(err, errlen, -EINVAL, "command_name is required");
+		return iot_fail(err, errlen, -EINVAL, "command_name is required");
 	if (json_object_get(body, "send_strategy") && !strategy)
-		return fail(err, errlen, -EINVAL, "send_strategy must be immediately or delay");
+		return iot_fail(err, errlen, -EINVAL, "send_strategy must be immediately or delay");
 	if (!strategy)
 		strategy = "delay";
 	if (strcmp(strategy, "immediately") != 0 && strcmp(strategy, "delay") != 0)
-		return fail(err, errlen, -EINVAL, "send_strategy must be immediately or delay");
+		return iot_fail(err, errlen, -EINVAL, "send_strategy must be immediately or delay");
 	json_int_t expire_s = IOT_EXPIRE_DEFAULT_S;
 	if (expire) {
 		if (!json_is_integer(expire) || json_integer_value(expire) < 0 ||
 		    json_integer_value(expire) > IOT_EXPIRE_MAX_S)
-			return fail(err, errlen, -EINVAL, "expire_time must be 0-%d seconds",
+			return iot_fail(err, errlen, -EINVAL, "expire_time must be 0-%d seconds",
 				    IOT_EXPIRE_MAX_S);
 		expire_s = json_integer_value(expire);
 	}
@@ -768,16 +768,16 @@ int iot_platform_command_create(struct iot_platform *p, const struct store_devic
 		return -ENOMEM;
 	const json_t *svc = product_model_service(e->caps, sid);
 	if (!svc)
-		return fail(err, errlen, -EINVAL, "service_id %s is not in the product model", sid);
+		return iot_fail(err, errlen, -EINVAL, "service_id %s is not in the product model", sid);
 	const json_t *cmd = product_model_command(svc, name);
 	if (!cmd)
-		return fail(err, errlen, -EINVAL, "command_name %s is not a command of service %s",
+		return iot_fail(err, errlen, -EINVAL, "command_name %s is not a command of service %s",
 			    name, sid);
 	int rc = product_model_check_paras(cmd, paras, err, errlen);
 	if (rc)
 		return rc;
 	if (!e->codec)
-		return fail(err, errlen, -ENOENT, "product %s has no codec to encode commands",
+		return iot_fail(err, errlen, -ENOENT, "product %s has no codec to encode commands",
 			    dev->product_id);
 	rc = iot_command_room(p, dev, 1, err, errlen);
 	if (rc)

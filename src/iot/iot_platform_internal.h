@@ -59,6 +59,11 @@ struct iot_platform {
 
 /* iot_platform.c */
 
+/* Writes the message into err and returns rc: `return iot_fail(err, errlen, -EINVAL,
+ * "service_id is required");`. */
+int iot_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* The product's cached model and codec (loaded on first use); NULL when out of memory. */
 struct product_entry *iot_product(struct iot_platform *p, const char *project_id,
 				  const char *product_id);

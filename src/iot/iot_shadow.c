@@ -11,7 +11,6 @@
  * another. A report that matches a desired value takes it out of `desired`.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,18 +19,6 @@
 #include "iot/product_model.h"
 #include "util/log.h"
 #include "util/str.h"
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 /* A JSON object from the store's text ("{}" when it is not one). */
 static json_t *load_object(const char *text)
@@ -179,16 +166,16 @@ static int check_change(struct iot_platform *p, const struct store_device *dev,
 	const json_t *props = json_object_get(item, "desired");
 	const json_t *version = json_object_get(item, "version");
 	if (!json_is_object(item) || !sid)
-		return fail(err, errlen, -EINVAL, "shadow[%zu].service_id is required", i);
+		return iot_fail(err, errlen, -EINVAL, "shadow[%zu].service_id is required", i);
 	const json_t *svc = product_model_service(e->caps, sid);
 	if (!svc)
-		return fail(err, errlen, -EINVAL, "shadow[%zu].service_id: %s is not in the product "
+		return iot_fail(err, errlen, -EINVAL, "shadow[%zu].service_id: %s is not in the product "
 				"model", i, sid);
 	if (!json_is_object(props))
-		return fail(err, errlen, -EINVAL,
+		return iot_fail(err, errlen, -EINVAL,
 			    "shadow[%zu].desired must be an object of properties", i);
 	if (version && !json_is_null(version) && !json_is_integer(version))
-		return fail(err, errlen, -EINVAL, "shadow[%zu].version must be an integer", i);
+		return iot_fail(err, errlen, -EINVAL, "shadow[%zu].version must be an integer", i);
 	const char *name;
 	const json_t *value;
 	json_object_foreach((json_t *)props, name, value) {
@@ -197,13 +184,13 @@ static int check_change(struct iot_platform *p, const struct store_device *dev,
 		char where[160];
 		snprintf(where, sizeof(where), "shadow[%zu].desired.%s", i, name);
 		if (!def)
-			return fail(err, errlen, -EINVAL, "%s: not a property of service %s", where,
+			return iot_fail(err, errlen, -EINVAL, "%s: not a property of service %s", where,
 				    sid);
 		if (!method || !strchr(method, 'W'))
-			return fail(err, errlen, -EINVAL, "%s: the property is not writable "
+			return iot_fail(err, errlen, -EINVAL, "%s: the property is not writable "
 					"(method %s)", where, method ? method : "none");
 		if (!deliverable(e, sid, name))
-			return fail(err, errlen, -EINVAL, "%s: the product has no codec and the "
+			return iot_fail(err, errlen, -EINVAL, "%s: the product has no codec and the "
 					"property is not mapped to a resource", where);
 		if (!json_is_null(value)) {
 			int rc = product_model_check_value(def, value, where, err, errlen);
@@ -221,7 +208,7 @@ static int check_change(struct iot_platform *p, const struct store_device *dev,
 		return rc;
 	}
 	if (json_is_integer(version) && json_integer_value(version) != ch->sh.desired_version)
-		return fail(err, errlen, -ESTALE, "shadow[%zu].version %lld is not the current "
+		return iot_fail(err, errlen, -ESTALE, "shadow[%zu].version %lld is not the current "
 				"desired version %lld", i, (long long)json_integer_value(version),
 			    (long long)ch->sh.desired_version);
 	ch->desired = load_object(ch->sh.desired);
@@ -268,10 +255,10 @@ int iot_platform_shadow_put(struct iot_platform *p, const struct store_device *d
 	const json_t *items = json_object_get(body, "shadow");
 	size_t count = json_array_size(items);
 	if (!json_is_array(items) || count == 0)
-		return fail(err, errlen, -EINVAL, "shadow must be a non-empty array of "
+		return iot_fail(err, errlen, -EINVAL, "shadow must be a non-empty array of "
 				"{service_id, desired, version}");
 	if (count > PRODUCT_MODEL_MAX_SERVICES)
-		return fail(err, errlen, -EINVAL, "shadow has more than %d services",
+		return iot_fail(err, errlen, -EINVAL, "shadow has more than %d services",
 			    PRODUCT_MODEL_MAX_SERVICES);
 	struct product_entry *e = iot_product(p, dev->project_id, dev->product_id);
 	if (!e)
@@ -284,7 +271,7 @@ int iot_platform_shadow_put(struct iot_platform *p, const struct store_device *d
 		rc = check_change(p, dev, e, i, json_array_get(items, i), &changes[i], err, errlen);
 		for (size_t k = 0; rc == 0 && k < i; k++)
 			if (strcmp(changes[k].service_id, changes[i].service_id) == 0)
-				rc = fail(err, errlen, -EINVAL, "shadow[%zu].service_id: %s is "
+				rc = iot_fail(err, errlen, -EINVAL, "shadow[%zu].service_id: %s is "
 						"given twice", i, changes[i].service_id);
 		new_commands += changes[i].new_command;
 	}
