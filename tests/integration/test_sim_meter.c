@@ -9,7 +9,8 @@
  * simulator printed); device status pushed; a command immediately, answered by the
  * meter, SUCCESSFUL, each status pushed; a bad command refused; a delayed command to a
  * sleeping (queue-mode) meter held PENDING and sent right after the meter's next report;
- * expiry; delayed commands across a daemon restart, each delivered exactly once.
+ * expiry; delayed commands across a daemon restart, each delivered exactly once; the
+ * desired shadow's interval delivered as $properties, reported back, desired cleared.
  * Everything waits by polling with a timeout: nothing asserts how fast it went.
  */
 #include <fcntl.h>
@@ -354,6 +355,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	sim_stop(f);
 	receiver_stop(&f->r);
+	daemon_stop(&f->d); /* exits 0: no leak, no sanitizer report */
 	daemon_cleanup(&f->d);
 	free(f);
 	return 0;
@@ -571,6 +573,51 @@ static void test_pending_across_restart(void **state)
 	assert_int_equal(count_of(out, "meter command"), N);
 }
 
+/* The desired shadow through the meter: a PUT of the writable interval goes out as the
+ * $properties command, the meter takes it, answers, and reports its new interval — and
+ * desired clears, every step pushed. */
+static void test_desired_interval(void **state)
+{
+	struct fixture *f = *state;
+	sim_start(f, "--report-every 1000");
+	int battery;
+	unsigned flow;
+	sim_report(f, 0, &battery, &flow, 8000);
+	char resp[8192];
+	api_ok(f, "PUT", "/v5/iot/p1/devices/" DEVICE "/shadow",
+	       json_pack("{s:[{s:s, s:{s:i}, s:i}]}", "shadow", "service_id", "WaterMeter",
+			 "desired", "interval", 120, "version", 0),
+	       200, resp, sizeof(resp));
+	json_t *put = json_loads(resp, 0, NULL);
+	json_t *desired = json_object_get(json_array_get(json_object_get(put, "shadow"), 0),
+					  "desired");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(desired, "properties"),
+							    "interval")),
+			 120);
+	assert_int_equal(json_integer_value(json_object_get(desired, "version")), 1);
+	json_decref(put);
+
+	sim_wait(f, "interval=120\n", 8000);
+	assert_in(sim_output(f), "meter properties mid=");
+	sim_wait(f, "meter interval report interval=120\n", 8000);
+	json_decref(pushed(f, 8000, "\"resource\":\"device.property\"", "\"interval\":120",
+			   NULL));
+	json_decref(pushed(f, 8000, "\"resource\":\"device.command.status\"",
+			   "\"command_name\":\"$properties\"", "\"status\":\"SUCCESSFUL\"", NULL));
+
+	/* Reported now, so no longer desired: desired is empty at version 2. */
+	for (int waited = 0;; waited += 20) {
+		api_ok(f, "GET", "/v5/iot/p1/devices/" DEVICE "/shadow", NULL, 200, resp,
+		       sizeof(resp));
+		if (strstr(resp, "\"desired\":{\"properties\":{}") && strstr(resp, "\"version\":2}"))
+			break;
+		if (waited > 5000)
+			fail_msg("desired did not clear: %s\nsim: %s", resp, sim_output(f));
+		sleep_ms(20);
+	}
+	assert_in(resp, "\"interval\":120");
+}
+
 #define BOTH_KINDS(fn)                                                                         \
 	cmocka_unit_test_setup_teardown(fn, setup_decl, teardown),                             \
 		cmocka_unit_test_setup_teardown(fn, setup_js, teardown)
@@ -585,6 +632,7 @@ int main(void)
 						teardown),
 		BOTH_KINDS(test_expiry),
 		BOTH_KINDS(test_pending_across_restart),
+		BOTH_KINDS(test_desired_interval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
  */
 #include "sim_meter.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +12,8 @@
 #define METER_MSG_REPORT 0
 #define METER_MSG_SET_INTERVAL 1
 #define METER_MSG_ANSWER 2
+#define METER_MSG_PROPERTIES 3
+#define METER_MSG_INTERVAL 4
 /* An answer's errcode: 0 done, 1 the command was not understood. */
 #define METER_ERR_OK 0
 #define METER_ERR_BAD_COMMAND 1
@@ -59,18 +62,23 @@ int sim_meter_start(struct sim_meter *m, struct sim_tree *t, int64_t now_ms)
 	return publish_report(m, t);
 }
 
+/* Queues a message to go up; false when the queue is full. */
+static bool queue_message(struct sim_meter *m, const uint8_t *bytes, uint8_t len)
+{
+	if (m->answer_count == SIM_METER_MAX_ANSWERS)
+		return false;
+	struct sim_meter_message *msg = &m->answers[m->answer_count++];
+	memcpy(msg->bytes, bytes, len);
+	msg->len = len;
+	return true;
+}
+
 static void queue_answer(struct sim_meter *m, uint16_t mid, uint8_t errcode, uint8_t result)
 {
-	if (m->answer_count == SIM_METER_MAX_ANSWERS) {
+	const uint8_t a[] = { METER_MSG_ANSWER, (uint8_t)(mid >> 8), (uint8_t)mid, errcode,
+			      result };
+	if (!queue_message(m, a, sizeof(a)))
 		printf("meter answer mid=%u dropped (queue full)\n", mid);
-		return;
-	}
-	uint8_t *a = m->answers[m->answer_count++];
-	a[0] = METER_MSG_ANSWER;
-	a[1] = (uint8_t)(mid >> 8);
-	a[2] = (uint8_t)mid;
-	a[3] = errcode;
-	a[4] = result;
 }
 
 void sim_meter_on_request(struct sim_meter *m, const struct coap_msg *req, uint8_t code)
@@ -90,24 +98,36 @@ void sim_meter_on_request(struct sim_meter *m, const struct coap_msg *req, uint8
 		return;
 	}
 	uint16_t mid = (uint16_t)(b[1] << 8 | b[2]);
-	if (len != 5 || b[0] != METER_MSG_SET_INTERVAL) {
+	if (len != 5 || (b[0] != METER_MSG_SET_INTERVAL && b[0] != METER_MSG_PROPERTIES)) {
 		printf("meter command mid=%u refused len=%zu id=%u\n", mid, len, b[0]);
 		queue_answer(m, mid, METER_ERR_BAD_COMMAND, 0);
 		return;
 	}
 	m->interval_s = (unsigned)(b[3] << 8 | b[4]);
-	printf("meter command mid=%u interval=%u\n", mid, m->interval_s);
+	printf("meter %s mid=%u interval=%u\n",
+	       b[0] == METER_MSG_PROPERTIES ? "properties" : "command", mid, m->interval_s);
 	queue_answer(m, mid, METER_ERR_OK, 1);
+	/* A desired property set: the meter reports it, as a real one would its new state. */
+	const uint8_t r[] = { METER_MSG_INTERVAL, b[3], b[4] };
+	if (b[0] == METER_MSG_PROPERTIES && !queue_message(m, r, sizeof(r)))
+		printf("meter interval report dropped (queue full)\n");
 }
 
 void sim_meter_tick(struct sim_meter *m, struct sim_tree *t, struct sim_dm *dm, int64_t now_ms)
 {
 	if (m->answer_count > 0) {
-		const uint8_t *a = m->answers[0];
-		if (publish(t, a, SIM_METER_ANSWER_LEN) == 0)
-			printf("meter answer mid=%u errcode=%u\n", (unsigned)(a[1] << 8 | a[2]), a[3]);
+		const uint8_t *a = m->answers[0].bytes;
+		if (publish(t, a, m->answers[0].len) == 0) {
+			if (a[0] == METER_MSG_ANSWER)
+				printf("meter answer mid=%u errcode=%u\n",
+				       (unsigned)(a[1] << 8 | a[2]), a[3]);
+			else
+				printf("meter interval report interval=%u\n",
+				       (unsigned)(a[1] << 8 | a[2]));
+		}
 		m->answer_count--;
-		memmove(m->answers[0], m->answers[1], (size_t)m->answer_count * SIM_METER_ANSWER_LEN);
+		memmove(&m->answers[0], &m->answers[1],
+			(size_t)m->answer_count * sizeof(m->answers[0]));
 		sim_dm_touch(dm, &uplink_path);
 		return;
 	}
