@@ -104,14 +104,17 @@ int iot_shadow_report(struct iot_platform *p, const struct store_device *dev,
 	if (sh.desired && strcmp(sh.desired, "{}") != 0) {
 		desired = load_object(sh.desired);
 		diff = desired_diff(desired, reported);
-		if (json_object_size(diff) < json_object_size(desired)) {
+		char *left = json_object_size(diff) < json_object_size(desired)
+				     ? json_dumps(diff, JSON_COMPACT | JSON_SORT_KEYS)
+				     : NULL;
+		if (left) {
 			free(sh.desired);
-			sh.desired = json_dumps(diff, JSON_COMPACT);
+			sh.desired = left;
 			sh.desired_version++;
 			sh.desired_time_ms = event_ms;
 		} else {
 			json_decref(diff);
-			diff = NULL; /* nothing cleared: the queued command stays as it is */
+			diff = NULL; /* nothing cleared (or no memory to say so): all stays */
 		}
 	}
 	json_decref(reported);
