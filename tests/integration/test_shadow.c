@@ -9,7 +9,8 @@
  * when the device registers, 2.04 → DELIVERED, its answer → SUCCESSFUL; a matching report
  * clears desired; a PUT to a reachable device goes at once; version conflicts (409), bad
  * bodies (400 naming the field), null removing a property; changes to an unreachable
- * device fold into one PENDING command, sent once when it comes back. And a product of
+ * device fold into one PENDING command, sent once when it comes back; a change needing a
+ * command past --max-pending-commands is refused, nothing stored. And a product of
  * standard objects without a codec, whose desired properties become LwM2M Writes of the
  * mapped resources (Write-Update of an instance, PUT of one resource) → SUCCESSFUL.
  */
@@ -313,6 +314,35 @@ static void test_desired_folds_while_away(void **state)
 	assert_true(coap_recv_raw(f->fd, buf, sizeof(buf), 300) < 0); /* once */
 }
 
+/* --max-pending-commands 1: the seeded $properties, delivered but unanswered, is open; a
+ * change that needs another command is refused and stores nothing. */
+static void test_desired_limit(void **state)
+{
+	struct platform_fixture *f = *state;
+	char resp[8192];
+	register_and_observe(f, first_report, sizeof(first_report));
+	device_take_properties(f, 600); /* 2.04, no answer: DELIVERED, still open */
+	json_t *cmds = properties_commands(f);
+	char id[64];
+	snprintf(id, sizeof(id), "%s",
+		 json_string_value(json_object_get(json_array_get(cmds, 0), "command_id")));
+	json_decref(cmds);
+	json_decref(command_wait(f, id, "DELIVERED"));
+	assert_int_equal(shadow_put(f, "{\"interval\":800}", -1, resp, sizeof(resp)), 400);
+	assert_non_null(strstr(resp, "already has 1 open commands (at most 1)"));
+	json_t *svc = shadow_of(f, "wm_meter1", "WaterMeter", resp, sizeof(resp));
+	assert_int_equal(desired_version(svc), 1);
+	assert_int_equal(json_integer_value(json_object_get(desired_props(svc), "interval")), 600);
+	json_decref(svc);
+}
+
+static int setup_limit(void **state)
+{
+	static const char *const args[] = { "--max-pending-commands", "1", NULL };
+	*state = platform_start("declarative", model, layout, args);
+	return 0;
+}
+
 /* Answers the platform's requests to a device of standard objects until it has taken
  * one Write: Observes get 2.05 with "21.5", the Write 2.04. Returns the Write's code and
  * copies its path, content format and payload. */
@@ -449,6 +479,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_desired_delivered_and_cleared, setup_js,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_desired_folds_while_away, setup_decl, teardown),
+		cmocka_unit_test_setup_teardown(test_desired_limit, setup_limit, teardown),
 		cmocka_unit_test_setup_teardown(test_desired_mapped_resources, setup_decl, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
