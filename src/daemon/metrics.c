@@ -132,6 +132,8 @@ void daemon_write_metrics(void *ctx, FILE *out)
 			ps->properties);
 		COUNTER("lwm2md_codec_errors_total", "Payloads, results or reports a codec or the "
 			"product model refused.", ps->codec_errors);
+		COUNTER("lwm2md_unmatched_answers_total", "Command answers (deviceRsp) whose mid "
+			"matched no command in flight.", ps->unmatched_answers);
 		COUNTER("lwm2md_commands_created_total", "Commands accepted from the API.",
 			ps->commands_created);
 		COUNTER("lwm2md_commands_sent_total", "Commands sent to devices.", ps->commands_sent);

@@ -454,11 +454,17 @@ static void command_answer(struct iot_platform *p, const struct store_device *de
 {
 	int mid = (int)json_integer_value(json_object_get(msg, "mid"));
 	struct store_command c;
+	json_int_t errcode = json_integer_value(json_object_get(msg, "errcode"));
 	if (store_command_find_mid(p->deps.store, dev->node_id, mid, &c) != 0) {
-		iot_codec_error(p, dev, "response", "no command in flight has mid %d", mid);
+		/* The codec did its part; the device answered a command that is not waiting
+		 * (settled already, or never sent): its own counter, not a codec error. */
+		p->stats.unmatched_answers++;
+		LOG_WARN("iot", "%s: an answer with mid %d matches no command in flight",
+			 dev->node_id, mid);
+		iot_publish(p, dev, "unmatched_answer",
+			    json_pack("{s:i, s:I}", "mid", mid, "errcode", errcode));
 		return;
 	}
-	json_int_t errcode = json_integer_value(json_object_get(msg, "errcode"));
 	json_t *body = json_object_get(msg, "body");
 	iot_command_set(p, &c, errcode == 0 ? "SUCCESSFUL" : "FAILED",
 		    json_pack("{s:I, s:O}", "errcode", errcode, "body", body ? body : json_null()));

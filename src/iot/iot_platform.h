@@ -64,6 +64,7 @@ struct iot_platform_stats {
 	uint64_t uplinks;          /* payloads decoded */
 	uint64_t properties;       /* service reports stored in shadows */
 	uint64_t codec_errors;     /* payloads or results refused */
+	uint64_t unmatched_answers; /* deviceRsp whose mid no command in flight has */
 	uint64_t commands_created;
 	uint64_t commands_sent;
 	uint64_t commands_succeeded;

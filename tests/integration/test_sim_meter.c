@@ -429,6 +429,19 @@ static void test_reports_and_command(void **state)
 	assert_in(resp, "\"code\":\"2.04\"");
 	sim_wait(f, "meter command mid=4660 refused len=4 id=1\n", 5000);
 	sim_wait(f, "meter answer mid=4660 errcode=1\n", 5000);
+	/* Counted as an answer nobody waited for, not as a codec error. */
+	for (int waited = 0;; waited += 20) {
+		char metrics[32768];
+		assert_int_equal(http_call(&f->d, "GET", "/metrics", NULL, metrics, sizeof(metrics)),
+				 200);
+		if (strstr(metrics, "\nlwm2md_unmatched_answers_total 1\n")) {
+			assert_in(metrics, "\nlwm2md_codec_errors_total 0\n");
+			break;
+		}
+		if (waited > 5000)
+			fail_msg("the unmatched answer was not counted:\n%s", metrics);
+		sleep_ms(20);
+	}
 
 	/* Reports go on after the commands: the next one is pushed too. */
 	int b;
