@@ -27,7 +27,9 @@
  * default 90, drops by 1 every third report, the flow grows with each), which the
  * server's observation of /19/0/0 carries up as notifications; a Write of /19/1/0
  * [1, mid, interval] (SET_INTERVAL) is taken (2.04) and answered by the next
- * notification, [2, mid, errcode, result]. It prints one line per event:
+ * notification, [2, mid, errcode, result]; the platform's desired-shadow command
+ * $properties [3, mid, interval] likewise, followed by the report [4, interval]. It prints
+ * one line per event:
  *   meter report seq=3 battery=89 flow=1039    meter command mid=7 interval=300
  *   meter answer mid=7 errcode=0
  *
@@ -534,7 +536,8 @@ static void usage(void)
 		"  --wake-every           ... and wake with an Update every MS\n"
 		"  --meter                with --serve: play a binary water meter on /19/0/0 (reports\n"
 		"                         [0, battery, flow u32 BE]) and /19/1/0 (SET_INTERVAL\n"
-		"                         [1, mid, interval], answered [2, mid, errcode, result])\n"
+		"                         [1, mid, interval], answered [2, mid, errcode, result];\n"
+		"                         $properties [3, mid, interval] too, then reports [4, interval])\n"
 		"  --report-every         the meter reports every MS (default 10000)\n"
 		"  --battery              the meter's first battery level in percent (default 90)\n"
 		"  --psk-identity, --psk  talk CoAP over DTLS 1.2 with this PSK (key in hex, up to\n"
