@@ -426,65 +426,7 @@ static int read_values(struct api_call *c, const json_t *body, const struct lwm2
 		}
 		int t = type ? model_type_parse(type)
 			     : (int)model_type_of(NULL, v.path.ids[0], v.path.ids[2], NULL);
-		if (t <= 0) {
-			/* Untyped: take the JSON type. */
-			t = json_is_string(value)    ? LWM2M_TYPE_STRING
-			    : json_is_integer(value) ? LWM2M_TYPE_INTEGER
-			    : json_is_real(value)    ? LWM2M_TYPE_FLOAT
-			    : json_is_boolean(value) ? LWM2M_TYPE_BOOLEAN
-						     : -1;
-		}
-		v.type = (uint8_t)t;
-		bool ok = false;
-		switch (t) {
-		case LWM2M_TYPE_STRING:
-		case LWM2M_TYPE_CORELNK:
-			ok = json_is_string(value);
-			if (ok) {
-				v.v.bytes.data = (uint8_t *)json_string_value(value);
-				v.v.bytes.len = json_string_length(value);
-			}
-			break;
-		case LWM2M_TYPE_OPAQUE: {
-			long n = json_is_string(value)
-					 ? base64_decode(json_string_value(value),
-							 json_string_length(value), buf, sizeof(buf))
-					 : -EINVAL;
-			ok = n >= 0;
-			v.v.bytes.data = buf;
-			v.v.bytes.len = ok ? (size_t)n : 0;
-			break;
-		}
-		case LWM2M_TYPE_INTEGER:
-		case LWM2M_TYPE_TIME:
-			ok = json_is_integer(value);
-			v.v.i = json_integer_value(value);
-			break;
-		case LWM2M_TYPE_UNSIGNED:
-			ok = json_is_integer(value) && json_integer_value(value) >= 0;
-			v.v.u = (uint64_t)json_integer_value(value);
-			break;
-		case LWM2M_TYPE_FLOAT:
-			ok = json_is_number(value);
-			v.v.f = json_number_value(value);
-			break;
-		case LWM2M_TYPE_BOOLEAN:
-			ok = json_is_boolean(value);
-			v.v.b = json_is_true(value);
-			break;
-		case LWM2M_TYPE_OBJLNK: {
-			unsigned obj, inst;
-			char end;
-			ok = json_is_string(value) &&
-			     sscanf(json_string_value(value), "%u:%u%c", &obj, &inst, &end) == 2 &&
-			     obj <= 65535 && inst <= 65535;
-			v.v.objlnk.obj = (uint16_t)obj;
-			v.v.objlnk.inst = (uint16_t)inst;
-			break;
-		}
-		default:
-			break;
-		}
+		bool ok = content_value_from_json(value, t, &v, buf, sizeof(buf)) == 0;
 		if (!ok) {
 			api_reply_error(c, 400, "values[%zu].value is not a valid %s", i,
 					t > 0 ? model_type_name((uint8_t)t) : "value");

@@ -148,6 +148,13 @@ typedef struct json_t json_t;
 int content_senml_decode_doc(const struct lwm2m_path *base, json_t *doc,
 			     content_type_fn type_of, void *ctx, struct lwm2m_values *out);
 
+/* A JSON value as the LwM2M value of a resource of type (<= 0: untyped, the JSON value's
+ * own — string, integer, float or boolean): strings, and objlnk as "obj:inst"; opaque as
+ * base64, decoded into buf (cap bytes). Strings point into value; v->path is left as it
+ * is. 0, or -EINVAL when the value does not fit the type. */
+int content_value_from_json(const json_t *value, int type, struct lwm2m_value *v,
+			    uint8_t *buf, size_t cap);
+
 /* Checks a CBOR item's headers (definite lengths within the bytes, at most depth levels)
  * before libcbor allocates what they declare. Returns the item's size or -1. */
 long content_cbor_check(const uint8_t *p, size_t len, int depth);

@@ -141,44 +141,9 @@ const json_t *iot_mapping_of(const struct product_entry *e, const char *service_
 static int json_to_value(const json_t *value, struct lwm2m_value *v)
 {
 	int t = (int)model_type_of(NULL, v->path.ids[0], v->path.ids[2], NULL);
-	if (t <= 0)
-		t = json_is_string(value)    ? LWM2M_TYPE_STRING
-		    : json_is_integer(value) ? LWM2M_TYPE_INTEGER
-		    : json_is_real(value)    ? LWM2M_TYPE_FLOAT
-		    : json_is_boolean(value) ? LWM2M_TYPE_BOOLEAN
-					     : -1;
-	v->type = (uint8_t)t;
-	switch (t) {
-	case LWM2M_TYPE_STRING:
-		if (!json_is_string(value))
-			return -EINVAL;
-		v->v.bytes.data = (uint8_t *)json_string_value(value);
-		v->v.bytes.len = json_string_length(value);
-		return 0;
-	case LWM2M_TYPE_INTEGER:
-	case LWM2M_TYPE_TIME:
-		if (!json_is_integer(value))
-			return -EINVAL;
-		v->v.i = json_integer_value(value);
-		return 0;
-	case LWM2M_TYPE_UNSIGNED:
-		if (!json_is_integer(value) || json_integer_value(value) < 0)
-			return -EINVAL;
-		v->v.u = (uint64_t)json_integer_value(value);
-		return 0;
-	case LWM2M_TYPE_FLOAT:
-		if (!json_is_number(value))
-			return -EINVAL;
-		v->v.f = json_number_value(value);
-		return 0;
-	case LWM2M_TYPE_BOOLEAN:
-		if (!json_is_boolean(value))
-			return -EINVAL;
-		v->v.b = json_is_true(value);
-		return 0;
-	default:
-		return -EINVAL; /* opaque, objlnk: not something a property sets */
-	}
+	if (t == LWM2M_TYPE_OPAQUE || t == LWM2M_TYPE_OBJLNK)
+		return -EINVAL; /* not something a property sets */
+	return content_value_from_json(value, t, v, NULL, 0);
 }
 
 int iot_mapped_write(const struct product_entry *e, const char *service_id,
