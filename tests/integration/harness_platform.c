@@ -192,9 +192,12 @@ int device_take_command(struct platform_fixture *f, int interval)
 }
 
 
-void platform_stop(struct platform_fixture *f)
+int platform_teardown(void **state)
 {
+	struct platform_fixture *f = *state;
+	daemon_stop(&f->d);
 	close(f->fd);
 	daemon_cleanup(&f->d);
 	free(f);
+	return 0;
 }

@@ -32,8 +32,9 @@ void put_codec(struct platform_fixture *f, const char *kind, const char *source)
  * with a codec of kind (source), device wm_meter1, and the device's socket. */
 struct platform_fixture *platform_start(const char *kind, const char *model,
 					const char *source, const char *const *args);
-/* Stops the daemon and frees f. */
-void platform_stop(struct platform_fixture *f);
+/* A cmocka teardown: stops the daemon, which must exit 0 (under the sanitizers: no leak,
+ * no report), and frees the fixture. */
+int platform_teardown(void **state);
 
 /* Sends a message of type/code with token, Content-Format opaque, Observe (when >= 0). */
 void device_send(struct platform_fixture *f, uint8_t type, uint8_t code, uint16_t mid,

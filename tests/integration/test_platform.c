@@ -47,14 +47,6 @@ static int setup_js(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct platform_fixture *f = *state;
-	daemon_stop(&f->d); /* exits 0: no leak, no sanitizer report */
-	platform_stop(f);
-	return 0;
-}
-
 static void test_report_and_command(void **state)
 {
 	struct platform_fixture *f = *state;
@@ -553,27 +545,27 @@ static void test_mapped_resources(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_report_and_command, setup_decl, teardown),
-		cmocka_unit_test_setup_teardown(test_report_and_command, setup_js, teardown),
-		cmocka_unit_test_setup_teardown(test_delayed_command_survives_restart, setup_decl,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_delayed_command_survives_restart, setup_js,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_expiry_and_limit, setup_limit, teardown),
-		cmocka_unit_test_setup_teardown(test_sent_command_not_sent_twice, setup_decl,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_delayed_command_to_sleeping_device, setup_queue,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_codec_test_route_and_model_errors, setup_decl,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_codec_test_route_and_model_errors, setup_js,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_bad_scripts, setup_js, teardown),
-		cmocka_unit_test_setup_teardown(test_push, setup_decl, teardown),
-		cmocka_unit_test_setup_teardown(test_mapped_resources, setup_decl, teardown),
-		cmocka_unit_test_setup_teardown(test_push_outbox_bound, setup_bound, teardown),
-		cmocka_unit_test_setup_teardown(test_push_outbox_survives_restart, setup_js,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_report_and_command, setup_decl, platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_report_and_command, setup_js, platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_delayed_command_survives_restart, setup_decl,
+					    platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_delayed_command_survives_restart, setup_js,
+					    platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_expiry_and_limit, setup_limit, platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_sent_command_not_sent_twice, setup_decl,
+					    platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_delayed_command_to_sleeping_device, setup_queue,
+					    platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_codec_test_route_and_model_errors, setup_decl,
+					    platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_codec_test_route_and_model_errors, setup_js,
+					    platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_scripts, setup_js, platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_push, setup_decl, platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_mapped_resources, setup_decl, platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_push_outbox_bound, setup_bound, platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_push_outbox_survives_restart, setup_js,
+					    platform_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

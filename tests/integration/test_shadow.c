@@ -2,10 +2,11 @@
  * Integration tests of the desired shadow (PUT …/shadow), with the test as the device on a
  * raw UDP socket (harness_platform.c).
  *
- * The meter here has a writable property, WaterMeter.interval (default_value 600), which
- * its codec carries as message 3 ([3, mid, interval], the "$properties" command) and
- * reports as message 4 ([4, interval]). Covered, with a declarative and a JavaScript
- * codec: default_value seeds desired at device creation; the $properties command goes
+ * The meter is meter_fixture.h's, its writable property WaterMeter.interval given a
+ * default_value (600) here; its codecs carry it as message 3 ([3, mid, interval], the
+ * "$properties" command) and report it as message 4 ([4, interval]).
+ *
+ * Covered, with a declarative and a JavaScript codec: default_value seeds desired at device creation; the $properties command goes
  * when the device registers, 2.04 → DELIVERED, its answer → SUCCESSFUL; a matching report
  * clears desired; a PUT to a reachable device goes at once; version conflicts (409), bad
  * bodies (400 naming the field), null removing a property; changes to an unreachable
@@ -28,8 +29,10 @@
 
 #include "content/content.h"
 #include "harness_platform.h"
+#include "meter_fixture.h"
 #include "model/model.h"
 
+/* meter_model with interval's default_value, and without SET_INTERVAL. */
 static const char model[] =
 	"[{\"service_id\":\"WaterMeter\","
 	"  \"properties\":[{\"property_name\":\"battery\",\"data_type\":\"int\",\"min\":0,"
@@ -38,62 +41,17 @@ static const char model[] =
 	"                  {\"property_name\":\"interval\",\"data_type\":\"int\",\"min\":1,"
 	"                   \"max\":65535,\"method\":\"RW\",\"default_value\":600}]}]";
 
-static const char layout[] =
-	"{\"message_id\":{\"offset\":0,\"type\":\"uint8\"},\"messages\":["
-	"{\"id\":0,\"kind\":\"report\",\"service_id\":\"WaterMeter\",\"fields\":["
-	" {\"name\":\"battery\",\"offset\":1,\"type\":\"uint8\"},"
-	" {\"name\":\"flow\",\"offset\":2,\"type\":\"uint32\"}]},"
-	"{\"id\":2,\"kind\":\"response\",\"service_id\":\"WaterMeter\",\"command\":\"$properties\","
-	" \"fields\":[{\"name\":\"mid\",\"offset\":1,\"type\":\"uint16\",\"role\":\"mid\"},"
-	"  {\"name\":\"errcode\",\"offset\":3,\"type\":\"uint8\",\"role\":\"errcode\"},"
-	"  {\"name\":\"result\",\"offset\":4,\"type\":\"uint8\"}]},"
-	"{\"id\":3,\"kind\":\"command\",\"service_id\":\"WaterMeter\",\"command\":\"$properties\","
-	" \"fields\":[{\"name\":\"mid\",\"offset\":1,\"type\":\"uint16\",\"role\":\"mid\"},"
-	"  {\"name\":\"interval\",\"offset\":3,\"type\":\"uint16\"}]},"
-	"{\"id\":4,\"kind\":\"report\",\"service_id\":\"WaterMeter\",\"fields\":["
-	" {\"name\":\"interval\",\"offset\":1,\"type\":\"uint16\"}]}]}";
-
-static const char script[] =
-	"function decode(payload, topic) {\n"
-	"  var id = payload[0];\n"
-	"  if (id === 0)\n"
-	"    return JSON.stringify({msgType: 'deviceReq', data: [{serviceId: 'WaterMeter',\n"
-	"      serviceData: {battery: payload[1], flow: ((payload[2] << 24) >>> 0) +\n"
-	"        (payload[3] << 16) + (payload[4] << 8) + payload[5]}}]});\n"
-	"  if (id === 2)\n"
-	"    return JSON.stringify({msgType: 'deviceRsp', mid: (payload[1] << 8) | payload[2],\n"
-	"      errcode: payload[3], body: {result: payload[4]}});\n"
-	"  if (id === 4)\n"
-	"    return JSON.stringify({msgType: 'deviceReq', data: [{serviceId: 'WaterMeter',\n"
-	"      serviceData: {interval: (payload[1] << 8) | payload[2]}}]});\n"
-	"  throw new Error('unknown message ' + id);\n"
-	"}\n"
-	"function encode(json) {\n"
-	"  var req = JSON.parse(json);\n"
-	"  if (req.cmd !== '$properties') throw new Error('unknown command ' + req.cmd);\n"
-	"  var v = req.paras.interval;\n"
-	"  return [3, (req.mid >> 8) & 0xFF, req.mid & 0xFF, (v >> 8) & 0xFF, v & 0xFF];\n"
-	"}\n";
-
 static const uint8_t first_report[] = { 0, 80, 0, 0, 0x10, 0 };
 
 static int setup_decl(void **state)
 {
-	*state = platform_start("declarative", model, layout, NULL);
+	*state = platform_start("declarative", model, meter_layout, NULL);
 	return 0;
 }
 
 static int setup_js(void **state)
 {
-	*state = platform_start("js", model, script, NULL);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct platform_fixture *f = *state;
-	daemon_stop(&f->d); /* exits 0: no leak, no sanitizer report */
-	platform_stop(f);
+	*state = platform_start("js", model, meter_script, NULL);
 	return 0;
 }
 
@@ -339,7 +297,7 @@ static void test_desired_limit(void **state)
 static int setup_limit(void **state)
 {
 	static const char *const args[] = { "--max-pending-commands", "1", NULL };
-	*state = platform_start("declarative", model, layout, args);
+	*state = platform_start("declarative", model, meter_layout, args);
 	return 0;
 }
 
@@ -474,13 +432,15 @@ static void test_desired_mapped_resources(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_desired_delivered_and_cleared, setup_decl,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_desired_delivered_and_cleared, setup_js,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_desired_folds_while_away, setup_decl, teardown),
-		cmocka_unit_test_setup_teardown(test_desired_limit, setup_limit, teardown),
-		cmocka_unit_test_setup_teardown(test_desired_mapped_resources, setup_decl, teardown),
+	    cmocka_unit_test_setup_teardown(test_desired_delivered_and_cleared, setup_decl,
+					    platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_desired_delivered_and_cleared, setup_js,
+					    platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_desired_folds_while_away, setup_decl,
+					    platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_desired_limit, setup_limit, platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_desired_mapped_resources, setup_decl,
+					    platform_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
