@@ -51,36 +51,41 @@ static json_t *desired_diff(const json_t *desired, const json_t *reported)
 	return diff;
 }
 
-/* Brings the device's $properties command for service_id in line with diff: a PENDING one
- * gets diff as its paras (or, with nothing left to set, is done); otherwise, when allowed,
- * a new one is queued. */
-static int desired_sync(struct iot_platform *p, const struct store_device *dev,
-			const char *service_id, const json_t *diff, bool may_add)
+/* Brings the device's $properties command for service_id in line with diff. pending is
+ * its PENDING one, or NULL: a PENDING one gets diff as its paras (or, with nothing left to
+ * set, is done); without one, when allowed, a new one is queued. */
+static int desired_settle(struct iot_platform *p, const struct store_device *dev,
+			  const char *service_id, struct store_command *pending,
+			  const json_t *diff, bool may_add)
 {
-	struct store_command c;
-	int rc = store_command_pending_named(p->deps.store, dev->device_id, service_id,
-					     IOT_DESIRED_COMMAND, &c);
-	if (rc == -ENOENT) {
+	if (!pending) {
 		if (!may_add || json_object_size(diff) == 0)
 			return 0;
-		rc = iot_command_add(p, dev, service_id, IOT_DESIRED_COMMAND, diff, "delay",
-				     IOT_EXPIRE_DEFAULT_S, &c);
+		struct store_command c;
+		int rc = iot_command_add(p, dev, service_id, IOT_DESIRED_COMMAND, diff, "delay",
+					 IOT_EXPIRE_DEFAULT_S, &c);
 		store_command_clear(&c);
 		return rc;
 	}
-	if (rc)
-		return rc;
 	if (json_object_size(diff) == 0) {
-		iot_command_set(p, &c, "SUCCESSFUL",
+		iot_command_set(p, pending, "SUCCESSFUL",
 				json_pack("{s:s}", "detail",
 					  "the device already reports the desired values"));
-	} else {
-		char *paras = json_dumps(diff, JSON_COMPACT | JSON_SORT_KEYS);
-		rc = paras ? store_command_set_paras(p->deps.store, c.command_id, paras) : -ENOMEM;
-		free(paras);
+		return 0;
 	}
-	store_command_clear(&c);
+	char *paras = json_dumps(diff, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc = paras ? store_command_set_paras(p->deps.store, pending->command_id, paras)
+		       : -ENOMEM;
+	free(paras);
 	return rc;
+}
+
+/* The device's PENDING $properties of service_id into out: 0, -ENOENT or a store error. */
+static int pending_properties(struct iot_platform *p, const struct store_device *dev,
+			      const char *service_id, struct store_command *out)
+{
+	return store_command_pending_named(p->deps.store, dev->device_id, service_id,
+					   IOT_DESIRED_COMMAND, out);
 }
 
 int iot_shadow_report(struct iot_platform *p, const struct store_device *dev,
@@ -130,9 +135,18 @@ int iot_shadow_report(struct iot_platform *p, const struct store_device *dev,
 	sh.reported_time_ms = event_ms;
 	rc = store_shadow_put(p->deps.store, &sh);
 	store_shadow_clear(&sh);
-	if (rc == 0 && diff && desired_sync(p, dev, service_id, diff, false) != 0)
-		LOG_WARN("iot", "%s: the queued $properties of %s was not updated", dev->node_id,
-			 service_id);
+	if (rc == 0 && diff) {
+		/* Reports never queue a new one: only a PENDING one is brought in line. */
+		struct store_command pending;
+		int prc = pending_properties(p, dev, service_id, &pending);
+		if (prc == 0) {
+			prc = desired_settle(p, dev, service_id, &pending, diff, false);
+			store_command_clear(&pending);
+		}
+		if (prc != 0 && prc != -ENOENT)
+			LOG_WARN("iot", "%s: the queued $properties of %s was not updated",
+				 dev->node_id, service_id);
+	}
 	json_decref(diff);
 	return rc;
 }
@@ -150,7 +164,8 @@ struct desired_change {
 	struct store_shadow sh;
 	json_t *desired;  /* the new desired object */
 	json_t *diff;     /* what of it the device does not report */
-	bool new_command; /* no PENDING $properties to fold into */
+	struct store_command pending; /* the PENDING $properties to fold into ... */
+	bool has_pending;             /* ... when there is one */
 };
 
 static void change_clear(struct desired_change *c)
@@ -158,6 +173,8 @@ static void change_clear(struct desired_change *c)
 	store_shadow_clear(&c->sh);
 	json_decref(c->desired);
 	json_decref(c->diff);
+	if (c->has_pending)
+		store_command_clear(&c->pending);
 }
 
 /* Checks shadow[i] against the model and the stored shadow; fills ch. */
@@ -224,14 +241,10 @@ static int check_change(struct iot_platform *p, const struct store_device *dev,
 	json_t *reported = load_object(ch->sh.reported);
 	ch->diff = desired_diff(ch->desired, reported);
 	json_decref(reported);
-	struct store_command c;
-	rc = store_command_pending_named(p->deps.store, dev->device_id, sid, IOT_DESIRED_COMMAND,
-					 &c);
-	if (rc == 0)
-		store_command_clear(&c);
-	else if (rc != -ENOENT)
+	rc = pending_properties(p, dev, sid, &ch->pending);
+	if (rc != 0 && rc != -ENOENT)
 		return rc;
-	ch->new_command = rc == -ENOENT && json_object_size(ch->diff) > 0;
+	ch->has_pending = rc == 0;
 	return 0;
 }
 
@@ -248,7 +261,8 @@ static int apply_change(struct iot_platform *p, const struct store_device *dev,
 	ch->sh.desired_time_ms = p->deps.now_ms();
 	int rc = store_shadow_put(p->deps.store, &ch->sh);
 	if (rc == 0)
-		rc = desired_sync(p, dev, ch->service_id, ch->diff, true);
+		rc = desired_settle(p, dev, ch->service_id, ch->has_pending ? &ch->pending : NULL,
+				    ch->diff, true);
 	return rc;
 }
 
@@ -276,7 +290,8 @@ int iot_platform_shadow_put(struct iot_platform *p, const struct store_device *d
 			if (strcmp(changes[k].service_id, changes[i].service_id) == 0)
 				rc = iot_fail(err, errlen, -EINVAL, "shadow[%zu].service_id: %s is "
 						"given twice", i, changes[i].service_id);
-		new_commands += changes[i].new_command;
+		/* A change with something to send and nothing to fold into needs a command. */
+		new_commands += !changes[i].has_pending && json_object_size(changes[i].diff) > 0;
 	}
 	if (rc == 0 && new_commands)
 		rc = iot_command_room(p, dev, new_commands, err, errlen);
