@@ -159,12 +159,14 @@ int iot_mapped_write(const struct product_entry *e, const char *service_id,
 		const json_t *m = iot_mapping_of(e, service_id, name);
 		struct lwm2m_value v = { 0 };
 		if (!m || iot_mapping_path(m, &v.path) != 0) {
-			rc = iot_fail(err, errlen, -EINVAL, "%s.%s is not mapped to a resource", service_id, name);
+			rc = iot_fail(err, errlen, -EINVAL, "%s.%s is not mapped to a resource",
+				      service_id, name);
 			break;
 		}
 		if (json_to_value(value, &v) != 0) {
-			rc = iot_fail(err, errlen, -EINVAL, "%s.%s: the value does not fit its resource's type",
-				  service_id, name);
+			rc = iot_fail(err, errlen, -EINVAL,
+				      "%s.%s: the value does not fit its resource's type", service_id,
+				      name);
 			break;
 		}
 		rc = lwm2m_values_add(&values, &v);
@@ -177,7 +179,7 @@ int iot_mapped_write(const struct product_entry *e, const char *service_id,
 		rc = iot_fail(err, errlen, -EINVAL, "%s: nothing to write", service_id);
 	if (rc) {
 		lwm2m_values_free(&values);
-		return rc < 0 ? rc : -EINVAL;
+		return rc;
 	}
 	/* The smallest Write that carries them all: a resource, an instance, or composite. */
 	const struct lwm2m_path *first = &values.items[0].path;

@@ -331,16 +331,17 @@ static void on_delivered(void *ctx, const struct lwm2m_dm_result *res)
 		iot_command_set(p, &c, "DELIVERED", NULL);
 		if (settles_on_ack)
 			iot_command_set(p, &c, "SUCCESSFUL", json_pack("{s:i}", "errcode", 0));
-	}
-	else if (res->status == 0)
+	} else if (res->status == 0) {
 		iot_command_set(p, &c, "FAILED",
-			    json_pack("{s:s, s:s}", "error", "the device refused the command",
-				      "coap_code", coap_code_format(res->code, code)));
-	else if (res->status == -ETIMEDOUT)
+				json_pack("{s:s, s:s}", "error", "the device refused the command",
+					  "coap_code", coap_code_format(res->code, code)));
+	} else if (res->status == -ETIMEDOUT) {
 		iot_command_set(p, &c, "TIMEOUT",
-			    json_pack("{s:s}", "error", "the device did not acknowledge"));
-	else
-		iot_command_set(p, &c, "FAILED", json_pack("{s:s}", "error", strerror(-res->status)));
+				json_pack("{s:s}", "error", "the device did not acknowledge"));
+	} else {
+		iot_command_set(p, &c, "FAILED",
+				json_pack("{s:s}", "error", strerror(-res->status)));
+	}
 	store_command_clear(&c);
 	/* One at a time: the next goes once this one is settled with the device. */
 	iot_dispatch(p, node_id);

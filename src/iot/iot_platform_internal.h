@@ -114,7 +114,7 @@ bool iot_mapped_report(struct iot_platform *p, const struct store_device *dev,
 /* Builds the LwM2M Write that sets a $properties command's paras on their mapped
  * resources: one resource → PUT text/plain; several of one instance → Write-Update
  * (POST, TLV); across instances → Write-Composite (iPATCH /, SenML JSON). The payload is
- * written into buf. 0, or -EINVAL with err filled. */
+ * written into buf. 0, or -EINVAL (-ENOMEM, -E2BIG: too many values) with err filled. */
 int iot_mapped_write(const struct product_entry *e, const char *service_id,
 		     const json_t *paras, struct lwm2m_dm_request *dm, uint8_t *buf, size_t cap,
 		     char *err, size_t errlen);
