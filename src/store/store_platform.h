@@ -132,7 +132,8 @@ int store_outbox_count(struct store *s, int64_t *n);
 /* Deletes the n oldest items (a full outbox makes room). */
 int store_outbox_drop_oldest(struct store *s, int64_t n);
 /* Marks up to limit due items (next_ms <= now, not in flight) in flight and calls cb for
- * each, the longest due first (new events in the order they came). */
+ * each, the longest due first (new events in the order they came). Returns how many, or
+ * a negative errno (or what cb returned, when not 0). */
 int store_outbox_take(struct store *s, int64_t now_ms, int limit,
 		      int (*cb)(const struct store_outbox_item *, void *), void *ctx);
 int store_outbox_done(struct store *s, int64_t id);

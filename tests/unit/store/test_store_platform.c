@@ -1,0 +1,163 @@
+/*
+ * Tests of store_platform.c's newer calls on an in-memory store: the shadow's desired
+ * side round trip (desired_time_ms, schema v9), a device's PENDING command found by
+ * service and name and its paras replaced, and the outbox handing out due rows longest
+ * due first (a retried row waits behind newer ones until its time).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+#include "store/store_platform.h"
+
+static int setup(void **state)
+{
+	struct store *s;
+	if (store_open(&s, ":memory:") != 0)
+		return -1;
+	*state = s;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	store_close(*state);
+	return 0;
+}
+
+static void test_shadow_desired(void **state)
+{
+	struct store *s = *state;
+	struct store_shadow sh = { .device_id = "d1", .service_id = "WaterMeter" };
+	sh.reported = "{\"flow\":1}";
+	sh.reported_version = 3;
+	sh.desired = "{\"interval\":900}";
+	sh.desired_version = 2;
+	sh.desired_time_ms = 1764500000123;
+	assert_int_equal(store_shadow_put(s, &sh), 0);
+	struct store_shadow got;
+	assert_int_equal(store_shadow_get(s, "d1", "WaterMeter", &got), 0);
+	assert_string_equal(got.desired, "{\"interval\":900}");
+	assert_int_equal(got.desired_version, 2);
+	assert_int_equal(got.desired_time_ms, 1764500000123);
+	assert_int_equal(got.reported_version, 3);
+	store_shadow_clear(&got);
+	assert_int_equal(store_shadow_get(s, "d1", "Other", &got), -ENOENT);
+}
+
+/* Inserts a PENDING command of d1 (node n1) named name for service sid. */
+static void command(struct store *s, const char *id, const char *sid, const char *name,
+		    const char *status)
+{
+	struct store_command c = { .created_ms = 1, .expire_ms = 100000 };
+	snprintf(c.command_id, sizeof(c.command_id), "%s", id);
+	snprintf(c.project_id, sizeof(c.project_id), "p1");
+	snprintf(c.device_id, sizeof(c.device_id), "d1");
+	snprintf(c.node_id, sizeof(c.node_id), "n1");
+	snprintf(c.service_id, sizeof(c.service_id), "%s", sid);
+	snprintf(c.command_name, sizeof(c.command_name), "%s", name);
+	snprintf(c.send_strategy, sizeof(c.send_strategy), "delay");
+	snprintf(c.status, sizeof(c.status), "%s", status);
+	c.paras = "{}";
+	c.result = "null";
+	assert_int_equal(store_command_insert(s, &c), 0);
+}
+
+static void test_pending_named(void **state)
+{
+	struct store *s = *state;
+	struct store_command c;
+	assert_int_equal(store_command_pending_named(s, "d1", "WaterMeter", "$properties", &c),
+			 -ENOENT);
+	command(s, "c1", "WaterMeter", "$properties", "SENT");       /* not PENDING */
+	command(s, "c2", "WaterMeter", "SET_INTERVAL", "PENDING");   /* another name */
+	command(s, "c3", "Valve", "$properties", "PENDING");         /* another service */
+	assert_int_equal(store_command_pending_named(s, "d1", "WaterMeter", "$properties", &c),
+			 -ENOENT);
+	command(s, "c4", "WaterMeter", "$properties", "PENDING");
+	assert_int_equal(store_command_pending_named(s, "d1", "WaterMeter", "$properties", &c),
+			 0);
+	assert_string_equal(c.command_id, "c4");
+	store_command_clear(&c);
+
+	assert_int_equal(store_command_set_paras(s, "c4", "{\"interval\":1200}"), 0);
+	assert_int_equal(store_command_get(s, "c4", &c), 0);
+	assert_string_equal(c.paras, "{\"interval\":1200}");
+	assert_string_equal(c.status, "PENDING");
+	store_command_clear(&c);
+	assert_int_equal(store_command_get(s, "c3", &c), 0);
+	assert_string_equal(c.paras, "{}"); /* only c4's */
+	store_command_clear(&c);
+}
+
+struct taken {
+	char bodies[8][16];
+	int count;
+};
+
+static int take_one(const struct store_outbox_item *it, void *ctx)
+{
+	struct taken *t = ctx;
+	snprintf(t->bodies[t->count++], sizeof(t->bodies[0]), "%s", it->body);
+	return 0;
+}
+
+static struct taken take(struct store *s, int64_t now, int limit)
+{
+	struct taken t = { .count = 0 };
+	int n = store_outbox_take(s, now, limit, take_one, &t);
+	assert_int_equal(n, t.count); /* it returns how many it handed out */
+	return t;
+}
+
+static void test_outbox_order(void **state)
+{
+	struct store *s = *state;
+	assert_int_equal(store_outbox_add(s, "http://a/", "e1", 10), 0);
+	assert_int_equal(store_outbox_add(s, "http://a/", "e2", 10), 0); /* same ms: by id */
+	assert_int_equal(store_outbox_add(s, "http://a/", "e3", 11), 0);
+	assert_int_equal(store_outbox_add(s, "http://a/", "e4", 50), 0); /* not due at 20 */
+
+	struct taken t = take(s, 20, 2);
+	assert_int_equal(t.count, 2);
+	assert_string_equal(t.bodies[0], "e1");
+	assert_string_equal(t.bodies[1], "e2");
+	/* In flight: not handed out again. e1 failed and waits until 60. */
+	assert_int_equal(store_outbox_retry(s, 1, 1, 60), 0);
+	t = take(s, 20, 8);
+	assert_int_equal(t.count, 1);
+	assert_string_equal(t.bodies[0], "e3");
+	t = take(s, 60, 8); /* e4 (due 50) before the retried e1 (due 60) */
+	assert_int_equal(t.count, 2);
+	assert_string_equal(t.bodies[0], "e4");
+	assert_string_equal(t.bodies[1], "e1");
+
+	int64_t n = 0;
+	assert_int_equal(store_outbox_count(s, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(store_outbox_done(s, 2), 0);
+	assert_int_equal(store_outbox_count(s, &n), 0);
+	assert_int_equal(n, 3);
+	/* After a restart what was in flight is due again. */
+	assert_int_equal(store_outbox_reset(s), 0);
+	t = take(s, 60, 8);
+	assert_int_equal(t.count, 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_shadow_desired, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_order, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
