@@ -9,16 +9,20 @@
  * the uplink observation, reports into the shadow; a command immediately (PUT /19/1/0,
  * 2.04 → DELIVERED, deviceRsp → SUCCESSFUL); a delayed command to an offline device
  * going out when it registers, across a daemon restart; expiry; the per-device limit;
- * codecs that throw, loop forever or return nonsense — error counted, daemon fine.
+ * codecs that throw, loop forever or return nonsense — error counted, daemon fine; writes
+ * committed while the daemon runs (group commit), surviving SIGKILL.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -27,12 +31,45 @@
 #include "harness.h"
 #include "harness_platform.h"
 #include "meter_fixture.h"
+#include "store/store.h"
+#include "store/store_platform.h"
 
 /* The meter's product with the codec of that kind, its device, and the device's socket. */
 static struct platform_fixture *start(const char *kind, const char *const *args)
 {
 	return platform_start(kind, meter_model,
 			      strcmp(kind, "js") == 0 ? meter_script : meter_layout, args);
+}
+
+/* Group commit: what a loop turn wrote is committed when the turn ends, not at shutdown —
+ * another connection sees a new command while the daemon runs, and it survives SIGKILL. */
+static void test_writes_committed_while_running(void **state)
+{
+	struct platform_fixture *f = *state;
+	char resp[8192];
+	json_t *cmd = command_create(f, 42, "delay", -1, 201, resp, sizeof(resp));
+	char id[64];
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(cmd, "command_id")));
+	json_decref(cmd);
+	struct store *other;
+	assert_int_equal(store_open(&other, f->d.db), 0);
+	struct store_command c;
+	int rc = -ENOENT;
+	for (int waited = 0; rc != 0 && waited < 5000; waited += 20) {
+		rc = store_command_get(other, id, &c);
+		if (rc != 0)
+			usleep(20000);
+	}
+	assert_int_equal(rc, 0);
+	assert_string_equal(c.status, "PENDING");
+	store_command_clear(&c);
+	store_close(other);
+
+	kill(f->d.pid, SIGKILL);
+	waitpid(f->d.pid, NULL, 0);
+	f->d.pid = 0;
+	daemon_restart(&f->d, NULL);
+	json_decref(command_wait(f, id, "PENDING"));
 }
 
 static int setup_decl(void **state)
@@ -545,6 +582,8 @@ static void test_mapped_resources(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_writes_committed_while_running, setup_decl,
+					    platform_teardown),
 	    cmocka_unit_test_setup_teardown(test_report_and_command, setup_decl, platform_teardown),
 	    cmocka_unit_test_setup_teardown(test_report_and_command, setup_js, platform_teardown),
 	    cmocka_unit_test_setup_teardown(test_delayed_command_survives_restart, setup_decl,
