@@ -1,7 +1,7 @@
 /*
  * api_devices: the /v5/iot/{project_id}/devices routes (IoTDA v5 "Device Management").
  *
- * A device is what may register over LwM2M (DESIGN.md, security model): its node_id is
+ * A device is what may register over LwM2M (docs/architecture.md, security model): its node_id is
  * the endpoint name and the DTLS PSK identity, its secret the PSK key. The secret is shown
  * only when it is made (create, resetSecret); a GET shows the device's live registration,
  * if it has one, from the lwm2m server. Deleting a device or resetting its secret tells

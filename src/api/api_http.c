@@ -3,9 +3,9 @@
  *
  * It gathers the body (at most API_BODY_MAX bytes; more is a 413), finds the route, checks
  * the method (405) and the X-Auth-Token (401; a token of another project sees 404, as if
- * nothing existed — DESIGN.md: one project never sees another's devices), calls the route
- * with a struct api_call and turns the call's reply into the MHD response. It also serves
- * /health and /metrics and counts every response by status code.
+ * nothing existed — docs/architecture.md: one project never sees another's devices),
+ * calls the route with a struct api_call and turns the call's reply into the MHD
+ * response. It also serves /health and /metrics and counts every response by status code.
  *
  * Errors are {"error_code":"IOTDA.000<status>","error_msg":"..."}: the code carries the
  * HTTP status so a client can switch on either, the message says what was wrong

@@ -2,7 +2,7 @@
  * api_json: field getters and checks for API input. See api_json.h.
  *
  * The API's answer to bad input is a 400 that says which field is wrong and why
- * (../shared/DESIGN.md, security model: "a malformed API body → 400 with error_code and
+ * (docs/architecture.md, security model: "a malformed API body → 400 with error_code and
  * error_msg"); these functions write that message, so every route words it the same way.
  */
 #include "api/api_json.h"

@@ -1,7 +1,7 @@
 /*
  * api_server: libmicrohttpd served from the daemon's libuv loop. See api.h.
  *
- * ../shared/DESIGN.md wants one event-loop thread owning all device state, so MHD runs
+ * docs/architecture.md wants one event-loop thread owning all device state, so MHD runs
  * without a thread of its own: in its external epoll mode it keeps one epoll fd for the
  * listening socket and every connection, the loop watches that fd with a uv_poll, and
  * each readiness calls MHD_run, which does not block. MHD also has deadlines (connection

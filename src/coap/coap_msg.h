@@ -1,7 +1,7 @@
 /*
  * coap_msg: the CoAP message format of RFC 7252 §3, parsed and encoded.
  *
- * This is the bottom of the coap/ layer in ../shared/DESIGN.md: it turns a datagram into a
+ * This is the bottom of the coap/ layer in docs/architecture.md: it turns a datagram into a
  * struct coap_msg and back, and knows nothing of transactions, peers or LwM2M. Parsing does
  * not allocate: option values and the payload point into the caller's datagram, which must
  * outlive the parsed message. Encoding writes into a caller-supplied buffer.

@@ -3,7 +3,7 @@
  * and Transport): text/plain (0), link-format (40, see lwm2m/lwm2m_link.h), opaque (42),
  * CBOR (60), SenML JSON (110), SenML CBOR (112), TLV (11542), OMA JSON (11543).
  *
- * Part of content/ in ../shared/DESIGN.md: below lwm2m/ (which sends and receives these
+ * Part of content/ in docs/architecture.md: below lwm2m/ (which sends and receives these
  * payloads) and above model/ only through the type callback, so that the codecs can be
  * tested without any object model.
  *

@@ -1,7 +1,7 @@
 /*
  * dtls_server: DTLS 1.2 with pre-shared keys for every peer of one UDP socket (mbedTLS).
  *
- * It sits between net/ and coap/ in ../shared/DESIGN.md: datagrams from the socket go in
+ * It sits between net/ and coap/ in docs/architecture.md: datagrams from the socket go in
  * through dtls_server_input, decrypted application data comes out through the recv hook
  * (to the CoAP endpoint), and CoAP datagrams go back through dtls_server_send. Like
  * coap_ep it has no clock or socket of its own: every entry point takes "now".

@@ -21,7 +21,7 @@
  *   duk_pop of a value it knows is there).
  *
  * The value stack is empty between calls; each call leaves it as it found it.
- * It sits in the iot layer (../../shared/DESIGN.md) and calls only Duktape and jansson.
+ * It sits in the iot layer (docs/architecture.md) and calls only Duktape and jansson.
  */
 #include "iot/codec.h"
 #include "iot/codec_js_internal.h"

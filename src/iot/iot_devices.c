@@ -104,8 +104,8 @@ static uint8_t hook_authorize(void *ctx, const char *endpoint, enum lwm2m_transp
 		dev->stats.store_errors++;
 		return COAP_CODE_SERVICE_UNAVAILABLE;
 	}
-	/* DESIGN.md, security model: a secure device only over DTLS, a plain one only over
-	 * plain CoAP, and over DTLS the endpoint must be the PSK identity. */
+	/* docs/architecture.md, security model: a secure device only over DTLS, a plain one
+	 * only over plain CoAP, and over DTLS the endpoint must be the PSK identity. */
 	if (transport == LWM2M_TRANSPORT_UDP && d.secure_access)
 		return COAP_CODE_FORBIDDEN;
 	if (transport == LWM2M_TRANSPORT_DTLS &&

@@ -1,7 +1,7 @@
 /*
  * iot_devices: what the platform does when devices come and go.
  *
- * It implements lwm2m_server's hooks on top of the store (../shared/DESIGN.md, iot/):
+ * It implements lwm2m_server's hooks on top of the store (docs/architecture.md, iot/):
  *  - who may register: only a device created through the API, on the transport its
  *    secure_access says (5683 plain, 5684 DTLS with identity = node_id = endpoint);
  *  - status: INACTIVE → ONLINE on the first Register, OFFLINE on De-register or expiry;

@@ -1,6 +1,7 @@
 /*
  * iot_platform: what turns the LwM2M server into a device-access platform
- * (DESIGN.md, iot/): products' models and codecs, uplink into the device shadow, commands.
+ * (docs/architecture.md, iot/): products' models and codecs, uplink into the device
+ * shadow, commands.
  *
  * Uplink: when a device of a product with a codec registers, the platform observes
  * /19/0/0 (Accept: opaque). Every notification's bytes go through the codec; a deviceReq's

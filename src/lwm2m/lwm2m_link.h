@@ -2,7 +2,7 @@
  * lwm2m_link: CoRE Link Format (RFC 6690) as LwM2M 1.1 uses it in Register and Update
  * payloads (OMA-TS-LightweightM2M_Transport §6.2.1 / Core §6.2.1), and LwM2M paths.
  *
- * Part of lwm2m/ in ../shared/DESIGN.md. The parser does not allocate: every string it
+ * Part of lwm2m/ in docs/architecture.md. The parser does not allocate: every string it
  * reports points into the caller's payload and carries a length (not NUL-terminated).
  */
 #ifndef LWM2MD_LWM2M_LINK_H

@@ -3,7 +3,7 @@
  * Transport §6.2.1): Register, Update and De-register on /rd, the table of live
  * registrations, and lifetime expiry.
  *
- * It sits above coap/ in ../shared/DESIGN.md and below iot/: it serves the requests a
+ * It sits above coap/ in docs/architecture.md and below iot/: it serves the requests a
  * coap_ep hands it, and asks its owner (through struct lwm2m_hooks) whether an endpoint
  * may register and what to do when registrations come and go. It knows no devices,
  * products or database. Registrations are found in O(1) by endpoint name and by

@@ -1,7 +1,7 @@
 /*
  * udp: a UDP socket on the libuv loop, batching receives with recvmmsg.
  *
- * The bottom of ../shared/DESIGN.md's picture: it knows addresses and bytes, nothing of
+ * The bottom of docs/architecture.md's picture: it knows addresses and bytes, nothing of
  * CoAP. Every datagram goes to the receive callback; sends are tried synchronously and
  * fall back to a queued send (with a copy) only when the socket buffer is full.
  */

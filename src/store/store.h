@@ -2,7 +2,7 @@
  * store: the registry of projects, API tokens, products, devices and live registrations.
  *
  * One interface in front of the database (SQLite in WAL mode now; PostgreSQL later, see
- * ../shared/DESIGN.md). Every function is synchronous and runs on the caller's thread; the
+ * docs/architecture.md). Every function is synchronous and runs on the caller's thread; the
  * caller decides when to group writes with store_begin/store_commit so that a burst of
  * device traffic costs one commit, not one per packet.
  *

@@ -1,5 +1,5 @@
 /*
- * store_sqlite: the registry on SQLite (../shared/DESIGN.md: the embedded default).
+ * store_sqlite: the registry on SQLite (docs/architecture.md: the embedded default).
  *
  * WAL with synchronous=NORMAL: a commit is a write into the log without an fsync, so a
  * burst of device traffic grouped by the caller into one store_begin/store_commit costs one
