@@ -68,6 +68,11 @@ void api_server_publish_send(struct api_server *api, const char *project_id,
 			     const char *device_id, const char *node_id, int format,
 			     const uint8_t *payload, size_t len);
 
+/* The daemon committed the loop turn's writes (rc 0) or failed to (rc < 0). Answers held
+ * because they report a change of that turn are sent now: as they are after a commit, as
+ * 500 after a failed one (the change was rolled back). */
+void api_server_committed(struct api_server *api, int rc);
+
 /* Stops serving and frees; close callbacks run on the next loop turn. Accepts NULL. */
 void api_server_stop(struct api_server *api);
 

@@ -515,6 +515,52 @@ static int body_append(struct api_request *req, const char *data, size_t len)
 	return 0;
 }
 
+/*
+ * Group commit (store_batch_enable) makes a loop turn's writes one transaction, committed
+ * just before the loop waits for I/O again — but MHD may write an answer earlier in that
+ * turn, so a client could be told "201 Created" of a command that a crash a moment later
+ * loses. An answer given while the turn's batch has changed rows is therefore held: the
+ * connection is suspended with its reply, and api_server_committed releases it once the
+ * daemon has committed (or turns it into a 500 if the commit failed). The batch may hold
+ * other callers' writes too; waiting for them costs one loop turn, never correctness.
+ */
+static enum MHD_Result hold_until_commit(struct api_server *api, struct api_request *req,
+					 struct api_call *c)
+{
+	req->api = api;
+	req->conn = c->conn;
+	req->status = c->status;
+	req->reply = c->reply;
+	c->reply = NULL;
+	req->held = true;
+	req->next_held = api->held;
+	api->held = req;
+	MHD_suspend_connection(c->conn);
+	return MHD_YES;
+}
+
+void api_server_committed(struct api_server *api, int rc)
+{
+	if (!api || !api->held)
+		return;
+	while (api->held) {
+		struct api_request *req = api->held;
+		api->held = req->next_held;
+		req->next_held = NULL;
+		req->held = false;
+		req->committed = true;
+		if (rc != 0) {
+			json_decref(req->reply);
+			req->status = 500;
+			req->reply = json_pack("{s:s, s:s}", "error_code", "IOTDA.000500",
+					       "error_msg", "the store failed to commit the change");
+		}
+		req->reply_ready = true;
+		MHD_resume_connection(req->conn);
+	}
+	api_server_kick(api);
+}
+
 enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 				const char *method, const char *version, const char *upload,
 				size_t *upload_size, void **con_cls)
@@ -552,11 +598,13 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 	if (req->answered) {
 		if (!req->reply_ready)
 			return MHD_YES;
-		/* A deferred call, resumed with its reply. */
+		/* A deferred call resumed with its reply, or a held answer after the commit. */
 		struct api_call done = {.api = api, .conn = conn, .status = req->status,
 					.reply = req->reply};
 		req->reply = NULL;
 		req->reply_ready = false;
+		if (!req->committed && !api->stopping && store_batch_dirty(api->deps.store))
+			return hold_until_commit(api, req, &done);
 		LOG_DEBUG("api", "%s %s -> %u (after waiting)", method, url, done.status);
 		return respond(&done, allow);
 	}
@@ -572,6 +620,8 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 		MHD_suspend_connection(conn);
 		return MHD_YES;
 	}
+	if (!c.stream && !c.text && !api->stopping && store_batch_dirty(api->deps.store))
+		return hold_until_commit(api, req, &c);
 	LOG_DEBUG("api", "%s %s -> %u", method, url, c.status);
 	return respond(&c, allow);
 }
@@ -585,6 +635,13 @@ void api_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (!req)
 		return;
+	if (req->held) {
+		struct api_request **p = &req->api->held;
+		while (*p && *p != req)
+			p = &(*p)->next_held;
+		if (*p)
+			*p = req->next_held;
+	}
 	if (req->deferred) {
 		if (req->dm_handle)
 			api_lwm2m_abandon(req);

@@ -40,6 +40,8 @@ struct api_server {
 	struct addr local;
 	uint64_t responses[API_STATUS_MAX]; /* by status code */
 	struct api_request *deferred;       /* calls waiting for a device, linked */
+	struct api_request *held;           /* answers waiting for the store's commit */
+	bool stopping;                      /* api_server_stop: nothing is held any more */
 	struct api_subscriber *subscribers; /* event streams (api_events.c) */
 };
 
@@ -58,6 +60,9 @@ struct api_request {
 	struct api_request *next_deferred, **prev_deferred; /* in api->deferred */
 	bool deferred;
 	bool reply_ready;
+	bool held;          /* in api->held: answered, waiting for the turn's commit */
+	bool committed;     /* released by api_server_committed: not held again */
+	struct api_request *next_held;
 	unsigned status;
 	json_t *reply;
 	uint64_t dm_handle; /* the device request it waits for, 0 when none */

@@ -171,11 +171,20 @@ void api_server_stop(struct api_server *api)
 	uv_close((uv_handle_t *)&api->timer, on_close);
 	/* MHD must not stop with connections suspended: answer the waiting calls first, and
 	 * give MHD a few turns to write those answers (their sockets are writable at once). */
-	if (api->deferred || api->subscribers) {
+	bool suspended = api->deferred || api->subscribers || api->held;
+	/* From here no answer is held: the loop will not commit again, so each MHD run below
+	 * commits what came before it itself. */
+	api->stopping = true;
+	if (api->held)
+		api_server_committed(api, store_batch_commit(api->deps.store));
+	if (suspended) {
 		api_http_abort_deferred(api);
 		api_events_close_all(api);
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 4; i++) {
+			if (store_batch_commit(api->deps.store) != 0)
+				LOG_ERROR("api", "writes before shutdown were not committed");
 			MHD_run(api->mhd);
+		}
 	}
 	/* Completion callbacks of open connections run here; api lives until the closes. */
 	MHD_stop_daemon(api->mhd);

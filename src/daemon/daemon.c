@@ -306,8 +306,11 @@ static void end_device_access(void *ctx, const char *node_id)
 static void on_batch(uv_prepare_t *h)
 {
 	struct daemon *d = h->data;
-	if (store_batch_commit(d->store) != 0)
+	int rc = store_batch_commit(d->store);
+	if (rc != 0)
 		LOG_ERROR("daemon", "a loop turn's writes were not committed");
+	/* Only now may the API tell its callers that their changes are stored. */
+	api_server_committed(d->api, rc);
 }
 
 static void on_tick(uv_timer_t *t)

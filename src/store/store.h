@@ -109,6 +109,9 @@ int store_rollback(struct store *s);
  * store_begin is still open). */
 void store_batch_enable(struct store *s, bool on);
 int store_batch_commit(struct store *s);
+/* Whether the open batch has changed any row: an answer that reports a stored change must
+ * wait for store_batch_commit while this is true (the REST API holds it until then). */
+bool store_batch_dirty(struct store *s);
 
 /* Projects exist once named; tokens belong to one. token_hash is the lowercase hex
  * SHA-256 of the token (the store never sees the token itself). */

@@ -253,6 +253,7 @@ struct store {
 	int tx_depth;
 	bool batching;   /* store_batch_enable: statements outside a transaction open one */
 	bool batch_open; /* depth 1 is the batch's, committed by store_batch_commit */
+	sqlite3_int64 batch_changes; /* sqlite3_total_changes64 when the batch opened */
 };
 
 static int exec(struct store *s, const char *sql);
@@ -266,6 +267,7 @@ static void batch_touch(struct store *s)
 	if (exec(s, "BEGIN") == 0) {
 		s->tx_depth = 1;
 		s->batch_open = true;
+		s->batch_changes = sqlite3_total_changes64(s->db);
 	}
 }
 
@@ -480,6 +482,13 @@ void store_batch_enable(struct store *s, bool on)
 	if (!on)
 		store_batch_commit(s);
 	s->batching = on;
+}
+
+bool store_batch_dirty(struct store *s)
+{
+	/* total_changes64 counts every row an INSERT, UPDATE or DELETE changed (triggers
+	 * included); a batch that only read changed none and has nothing to make durable. */
+	return s && s->batch_open && sqlite3_total_changes64(s->db) != s->batch_changes;
 }
 
 int store_batch_commit(struct store *s)
