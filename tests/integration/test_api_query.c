@@ -16,11 +16,22 @@
 
 #include "harness.h"
 
-static void expect_400(struct daemon_proc *d, const char *path, const char *name,
+/* The daemon under test; teardown kills it even when a test failed half-way. */
+static struct daemon_proc d;
+
+static int teardown(void **state)
+{
+	(void)state;
+	daemon_cleanup(&d);
+	memset(&d, 0, sizeof(d));
+	return 0;
+}
+
+static void expect_400(struct daemon_proc *dp, const char *path, const char *name,
 		       const char *why)
 {
 	char resp[4096], want[128];
-	int status = http_call(d, "GET", path, NULL, resp, sizeof(resp));
+	int status = http_call(dp, "GET", path, NULL, resp, sizeof(resp));
 	if (status != 400)
 		fail_msg("GET %s: %d %s (wanted 400)", path, status, resp);
 	assert_in(resp, "\"error_code\":\"IOTDA.000400\"");
@@ -31,7 +42,6 @@ static void expect_400(struct daemon_proc *d, const char *path, const char *name
 static void test_list_route(void **state)
 {
 	(void)state;
-	struct daemon_proc d;
 	char resp[8192];
 	daemon_start(&d, NULL);
 	api_create_product(&d, "meter");
@@ -69,13 +79,12 @@ static void test_list_route(void **state)
 	assert_int_equal(http_call_auth(&d, "GET", "/v5/iot/p1/products?limit=5%00", NULL, NULL,
 					resp, sizeof(resp)),
 			 401);
-	daemon_cleanup(&d);
+	daemon_stop(&d);
 }
 
 static void test_dm_route(void **state)
 {
 	(void)state;
-	struct daemon_proc d;
 	uint8_t buf[1500];
 	char id[32];
 	daemon_start(&d, NULL);
@@ -94,14 +103,14 @@ static void test_dm_route(void **state)
 		   "is given more than once");
 	assert_int_equal(coap_recv_raw(fd, buf, sizeof(buf), 500), -1);
 	close(fd);
-	daemon_cleanup(&d);
+	daemon_stop(&d);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_list_route),
-		cmocka_unit_test(test_dm_route),
+		cmocka_unit_test_teardown(test_list_route, teardown),
+		cmocka_unit_test_teardown(test_dm_route, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
