@@ -263,6 +263,7 @@ static void api_metrics(struct api_call *c)
 			fprintf(f, "lwm2md_http_requests_total{code=\"%u\"} %" PRIu64 "\n", code,
 				api->responses[code]);
 	}
+	api_conn_metrics(api, f);
 	if (fclose(f) != 0 || !buf) {
 		free(buf);
 		api_reply_error(c, 500, "out of memory");
@@ -630,6 +631,8 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 		return respond(&done, allow);
 	}
 	req->answered = true;
+	/* The request is all here: no read deadline while it is answered. */
+	api_conn_request_received(conn);
 
 	struct api_call c = {.api = api, .conn = conn, .body = req->body, .body_len = req->len,
 			     .url = url, .method = method, .req = req};
@@ -650,8 +653,8 @@ void api_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct api_request *req = *con_cls;
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	api_conn_request_done(conn);
 	if (!req)
 		return;
 	if (req->deferred) {

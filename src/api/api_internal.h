@@ -30,17 +30,25 @@
 /* HTTP status codes counted for /metrics. */
 #define API_STATUS_MAX 600
 
+struct api_conn;
+
 struct api_server {
 	uv_loop_t *loop;
 	struct MHD_Daemon *mhd;
 	uv_poll_t poll;   /* MHD's epoll fd */
 	uv_timer_t timer; /* MHD's timeout, and at least once a second */
+	uv_timer_t sweep; /* every second: request deadlines */
 	int open_handles; /* closed handles free the struct when this reaches 0 */
 	struct api_deps deps;
+	struct api_limits limits; /* deps.limits with the defaults filled in */
 	struct addr local;
 	uint64_t responses[API_STATUS_MAX]; /* by status code */
 	struct api_request *deferred;       /* calls waiting for a device, linked */
 	struct api_subscriber *subscribers; /* event streams (api_events.c) */
+	/* Open connections, in the order they opened (api_conn.c). */
+	struct api_conn *conns, *conns_tail;
+	unsigned conn_count;
+	uint64_t closed_deadline, closed_per_ip, closed_reserve;
 };
 
 /* Per-request state MHD keeps for us (its con_cls) between the handler's calls. A call
@@ -172,6 +180,31 @@ void api_rules_list(struct api_call *c);
 void api_rules_delete(struct api_call *c);
 /* A deferred call's connection went away: stop waiting for the device. */
 void api_lwm2m_abandon(struct api_request *req);
+
+/*
+ * Connections (api_conn.c). api_conn_notify is MHD's connection callback (cls: the
+ * server); the access handler reports when a request is all received and when it is done,
+ * and the server's sweep timer calls api_conn_sweep every second.
+ */
+void api_conn_notify(void *cls, struct MHD_Connection *mhd, void **socket_context,
+		     enum MHD_ConnectionNotificationCode toe);
+/* The connection's state, or NULL when it is not tracked (out of memory). */
+struct api_conn *api_conn_of(struct MHD_Connection *mhd);
+void api_conn_request_received(struct MHD_Connection *mhd);
+void api_conn_request_done(struct MHD_Connection *mhd);
+/* Ends the connections whose request is late (request_timeout_s). */
+void api_conn_sweep(struct api_server *api);
+/*
+ * Watches c's socket while MHD may not (a suspended connection): gone(ctx) runs once when
+ * the peer closes or resets it. dead_after_ms, when not 0, also ends the connection when
+ * data sent is not acknowledged for that long (TCP_USER_TIMEOUT). The owner must call
+ * api_conn_unwatch before its response is destroyed. Returns 0 or a negative errno.
+ */
+int api_conn_watch(struct api_conn *c, unsigned dead_after_ms, void (*gone)(void *ctx),
+		   void *ctx);
+void api_conn_unwatch(struct api_conn *c);
+/* Writes the connection gauges and counters (Prometheus text). */
+void api_conn_metrics(const struct api_server *api, FILE *f);
 
 /* The MHD access handler and completion callback (api_http.c), given to MHD by
  * api_server.c with the server as cls. */
