@@ -264,6 +264,7 @@ static void api_metrics(struct api_call *c)
 				api->responses[code]);
 	}
 	api_conn_metrics(api, f);
+	api_events_metrics(api, f);
 	if (fclose(f) != 0 || !buf) {
 		free(buf);
 		api_reply_error(c, 500, "out of memory");
@@ -441,6 +442,7 @@ static int check_auth(struct api_call *c, const char *project_id)
 		api_reply_error(c, 404, "project %s not found", project_id);
 		return -ENOENT;
 	}
+	memcpy(c->token_hash, hash, sizeof(c->token_hash));
 	return 0;
 }
 

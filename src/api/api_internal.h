@@ -22,6 +22,7 @@
 #include "api/api_json.h"
 #include "store/store.h"
 #include "util/addr.h"
+#include "util/token.h"
 
 /* Hard maximum of a request body; a bigger one gets 413. */
 #define API_BODY_MAX (64 * 1024)
@@ -37,7 +38,7 @@ struct api_server {
 	struct MHD_Daemon *mhd;
 	uv_poll_t poll;   /* MHD's epoll fd */
 	uv_timer_t timer; /* MHD's timeout, and at least once a second */
-	uv_timer_t sweep; /* every second: request deadlines */
+	uv_timer_t sweep; /* every second: request deadlines, stream heartbeats */
 	int open_handles; /* closed handles free the struct when this reaches 0 */
 	struct api_deps deps;
 	struct api_limits limits; /* deps.limits with the defaults filled in */
@@ -45,6 +46,9 @@ struct api_server {
 	uint64_t responses[API_STATUS_MAX]; /* by status code */
 	struct api_request *deferred;       /* calls waiting for a device, linked */
 	struct api_subscriber *subscribers; /* event streams (api_events.c) */
+	unsigned stream_count;
+	uint64_t next_heartbeat_ms;
+	uint64_t streams_refused_token, streams_refused_total;
 	/* Open connections, in the order they opened (api_conn.c). */
 	struct api_conn *conns, *conns_tail;
 	unsigned conn_count;
@@ -87,6 +91,7 @@ struct api_call {
 	const char *url;        /* the path, without the query */
 	const char *method;
 	struct api_request *req; /* for api_defer */
+	char token_hash[TOKEN_HEX_LEN + 1]; /* of the X-Auth-Token; "" on routes without auth */
 
 	unsigned status; /* 0 until a reply is set */
 	json_t *reply;   /* owned; NULL for an empty body */
@@ -205,6 +210,10 @@ int api_conn_watch(struct api_conn *c, unsigned dead_after_ms, void (*gone)(void
 void api_conn_unwatch(struct api_conn *c);
 /* Writes the connection gauges and counters (Prometheus text). */
 void api_conn_metrics(const struct api_server *api, FILE *f);
+/* Writes the event-stream gauges and counters (api_events.c). */
+void api_events_metrics(const struct api_server *api, FILE *f);
+/* Puts a heartbeat comment on every idle stream (api_events.c). */
+void api_events_heartbeat(struct api_server *api);
 
 /* The MHD access handler and completion callback (api_http.c), given to MHD by
  * api_server.c with the server as cls. */

@@ -10,7 +10,8 @@
  * against a missed wake-up. What requests mean is api_http.c's business.
  *
  * A third handle, the sweep timer, ticks every second for what MHD does not do: it ends
- * connections whose request is late (api_conn.c).
+ * connections whose request is late (api_conn.c) and sends event streams their heartbeat
+ * (api_events.c).
  */
 #include "api/api_internal.h"
 
@@ -72,7 +73,12 @@ static void on_timer(uv_timer_t *timer)
 static void on_sweep(uv_timer_t *timer)
 {
 	struct api_server *api = timer->data;
+	uint64_t now = uv_now(api->loop);
 	api_conn_sweep(api);
+	if (now >= api->next_heartbeat_ms) {
+		api_events_heartbeat(api);
+		api->next_heartbeat_ms = now + (uint64_t)api->limits.heartbeat_s * 1000;
+	}
 	/* What was shut down or woken is MHD's to see now. */
 	run_mhd(api);
 }
@@ -116,6 +122,7 @@ int api_server_start(struct api_server **out, uv_loop_t *loop, const struct addr
 	api->deps = *deps;
 	api->limits = deps->limits;
 	api_limits_defaults(&api->limits);
+	api->next_heartbeat_ms = uv_now(loop) + (uint64_t)api->limits.heartbeat_s * 1000;
 
 	memset(&ss, 0, sizeof(ss));
 	addr_to_sockaddr(bind, &ss);

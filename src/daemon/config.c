@@ -31,7 +31,9 @@ void config_usage(FILE *out)
 		"  --http-max-connections N  open API connections (default 256)\n"
 		"  --http-max-connections-per-ip N  of them from one address (default 128)\n"
 		"  --http-request-timeout N  seconds to receive a whole request (default 10)\n"
-
+		"  --events-max-streams N  open event streams (default 64)\n"
+		"  --events-max-streams-per-token N  of them on one API token (default 16)\n"
+		"  --events-heartbeat N  seconds between heartbeats on a stream (default 15)\n"
 		"  --max-body N       largest CoAP body without block-wise (default 1024)\n"
 		"  --models DIR       load object definitions (OMA DDF XML, *.xml) from DIR\n"
 		"  --max-pending-commands N  open commands per device (default 20)\n"
@@ -54,6 +56,10 @@ static const struct {
 	{"http-max-connections-per-ip", offsetof(struct api_limits, max_connections_per_ip), 1,
 	 100000},
 	{"http-request-timeout", offsetof(struct api_limits, request_timeout_s), 1, 3600},
+	{"events-max-streams", offsetof(struct api_limits, max_streams), 1, 100000},
+	{"events-max-streams-per-token", offsetof(struct api_limits, max_streams_per_token), 1,
+	 100000},
+	{"events-heartbeat", offsetof(struct api_limits, heartbeat_s), 1, 3600},
 };
 
 /* 1 when name is not one of the API's limits, else 0 or -EINVAL as config_set. */
@@ -215,6 +221,22 @@ void config_defaults(struct config *cfg)
 	api_limits_defaults(&cfg->api);
 }
 
+/* Settings that are fine alone but not together. */
+static int config_check(const struct config *cfg)
+{
+	const struct api_limits *l = &cfg->api;
+	unsigned room = l->max_connections - api_limits_reserve(l);
+	/* Streams never give their connection back: /health and ordinary calls need some. */
+	if (l->max_streams >= room) {
+		fprintf(stderr,
+			"lwm2md: --events-max-streams (%u) must be below --http-max-connections "
+			"less its reserve (%u)\n",
+			l->max_streams, room);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int config_from_args(struct config *cfg, int argc, char **argv, int first)
 {
 	for (int i = first; i < argc; i++) {
@@ -245,5 +267,5 @@ int config_from_args(struct config *cfg, int argc, char **argv, int first)
 			return rc;
 		}
 	}
-	return 0;
+	return config_check(cfg);
 }
