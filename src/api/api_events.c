@@ -26,9 +26,12 @@
 #include "util/log.h"
 
 #define SUBSCRIBER_BUFFER (64 * 1024)
-#define EVENT_MAX 4096
 /* Room for a "dropped" note, which goes into an emptied buffer before an event. */
 #define DROPPED_NOTE_MAX 96
+/* The largest event text a stream takes; a bigger one is cut to fit (event_fit). */
+#define EVENT_MAX (SUBSCRIBER_BUFFER - DROPPED_NOTE_MAX)
+/* Rounds of cutting before an event is given up on. */
+#define EVENT_FIT_ROUNDS 32
 
 static const char heartbeat[] = ": heartbeat\n\n";
 
@@ -193,6 +196,84 @@ bool api_server_has_subscribers(const struct api_server *api)
 	return api && api->subscribers;
 }
 
+/* The top-level member of obj whose JSON text is the longest ("truncated" aside). */
+static const char *largest_member(json_t *obj, size_t *size)
+{
+	const char *best = NULL, *key;
+	json_t *v;
+	*size = 0;
+	json_object_foreach(obj, key, v) {
+		size_t n = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (strcmp(key, "truncated") != 0 && n > *size) {
+			best = key;
+			*size = n;
+		}
+	}
+	return best;
+}
+
+/* Cuts member key of obj by at least excess bytes of JSON: a string keeps its beginning
+ * (whole UTF-8 characters), an array its first half, anything else becomes null. */
+static void cut_member(json_t *obj, const char *key, size_t excess)
+{
+	json_t *v = json_object_get(obj, key);
+	if (json_is_string(v)) {
+		const char *str = json_string_value(v);
+		size_t len = json_string_length(v);
+		size_t keep = len > excess ? len - excess : 0;
+		while (keep > 0 && ((unsigned char)str[keep] & 0xC0) == 0x80)
+			keep--;
+		json_object_set_new(obj, key, json_stringn(str, keep));
+	} else if (json_is_array(v) && json_array_size(v) > 0) {
+		size_t keep = json_array_size(v) / 2;
+		while (json_array_size(v) > keep)
+			json_array_remove(v, json_array_size(v) - 1);
+	} else {
+		json_object_set_new(obj, key, json_null());
+	}
+	json_t *list = json_object_get(obj, "truncated");
+	if (!json_is_array(list)) {
+		list = json_array();
+		json_object_set_new(obj, "truncated", list);
+	}
+	size_t i;
+	json_t *name;
+	json_array_foreach(list, i, name) {
+		if (strcmp(json_string_value(name), key) == 0)
+			return;
+	}
+	json_array_append_new(list, json_string(key));
+}
+
+/*
+ * An event too big for a stream's buffer: its largest fields are cut until its text fits
+ * in max bytes, and it says which in "truncated":["object_links"]. Returns the new JSON
+ * (free it), or NULL when it is not a JSON object or cannot be cut to fit.
+ */
+static char *event_fit(const char *json, size_t max)
+{
+	json_t *obj = json_loads(json, 0, NULL);
+	char *out = NULL;
+	if (!json_is_object(obj))
+		goto cleanup;
+	for (int round = 0; round < EVENT_FIT_ROUNDS; round++) {
+		/* "truncated" itself may add ~30 bytes: ask for that much more. */
+		size_t len = json_dumpb(obj, NULL, 0, JSON_COMPACT) + 64;
+		if (len <= max) {
+			out = json_dumps(obj, JSON_COMPACT);
+			break;
+		}
+		size_t size;
+		const char *key = largest_member(obj, &size);
+		if (!key)
+			break;
+		cut_member(obj, key, len - max);
+	}
+cleanup:
+	json_decref(obj);
+	return out;
+}
+
 /* Queues text on s, making room by dropping what s has not read yet. */
 static void subscriber_put(struct api_subscriber *s, const char *text, size_t n)
 {
@@ -213,18 +294,42 @@ static void subscriber_put(struct api_subscriber *s, const char *text, size_t n)
 void api_server_publish(struct api_server *api, const char *project_id, const char *device_id,
 			const char *event, const char *json)
 {
+	static const char fmt[] = "event: %s\ndata: %s\n\n";
+	char small[4096];
+	char *fitted = NULL, *text = small;
+
 	if (!api || !api->subscribers)
 		return;
-	char text[EVENT_MAX];
-	int n = snprintf(text, sizeof(text), "event: %s\ndata: %s\n\n", event, json);
-	if (n < 0 || (size_t)n >= sizeof(text))
-		return; /* an event bigger than any we make */
+	size_t frame = sizeof(fmt) - 1 - 4 + strlen(event);
+	size_t n = frame + strlen(json);
+	if (n > EVENT_MAX) {
+		fitted = frame < EVENT_MAX ? event_fit(json, EVENT_MAX - frame) : NULL;
+		if (!fitted) {
+			api->events_too_big++;
+			LOG_WARN("api", "a %s event of %zu bytes cannot be cut to fit a stream", event,
+				 n);
+			return;
+		}
+		api->events_truncated++;
+		json = fitted;
+		n = frame + strlen(json);
+	}
+	if (n >= sizeof(small))
+		text = malloc(n + 1);
+	if (!text) {
+		free(fitted);
+		return;
+	}
+	snprintf(text, n + 1, fmt, event, json);
 	for (struct api_subscriber *s = api->subscribers; s; s = s->next) {
 		if (s->closing || s->gone || strcmp(s->project_id, project_id) != 0 ||
 		    (s->device_id[0] && strcmp(s->device_id, device_id) != 0))
 			continue;
-		subscriber_put(s, text, (size_t)n);
+		subscriber_put(s, text, n);
 	}
+	if (text != small)
+		free(text);
+	free(fitted);
 }
 
 void api_events_heartbeat(struct api_server *api)
@@ -254,6 +359,13 @@ void api_events_metrics(const struct api_server *api, FILE *f)
 		"--events-max-streams-per-token, 503 over --events-max-streams.\n"
 		"# TYPE lwm2md_http_event_streams_refused_total counter\n"
 		"lwm2md_http_event_streams_refused_total{reason=\"per_token\"} %" PRIu64 "\n"
-		"lwm2md_http_event_streams_refused_total{reason=\"total\"} %" PRIu64 "\n",
-		api->stream_count, api->streams_refused_token, api->streams_refused_total);
+		"lwm2md_http_event_streams_refused_total{reason=\"total\"} %" PRIu64 "\n"
+		"# HELP lwm2md_http_events_truncated_total Events cut to fit a stream's buffer.\n"
+		"# TYPE lwm2md_http_events_truncated_total counter\n"
+		"lwm2md_http_events_truncated_total %" PRIu64 "\n"
+		"# HELP lwm2md_http_events_too_big_total Events that could not be cut to fit.\n"
+		"# TYPE lwm2md_http_events_too_big_total counter\n"
+		"lwm2md_http_events_too_big_total %" PRIu64 "\n",
+		api->stream_count, api->streams_refused_token, api->streams_refused_total,
+		api->events_truncated, api->events_too_big);
 }

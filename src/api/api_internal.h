@@ -49,6 +49,7 @@ struct api_server {
 	unsigned stream_count;
 	uint64_t next_heartbeat_ms;
 	uint64_t streams_refused_token, streams_refused_total;
+	uint64_t events_truncated, events_too_big;
 	/* Open connections, in the order they opened (api_conn.c). */
 	struct api_conn *conns, *conns_tail;
 	unsigned conn_count;
