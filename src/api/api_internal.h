@@ -54,6 +54,9 @@ struct api_server {
 	struct api_conn *conns, *conns_tail;
 	unsigned conn_count;
 	uint64_t closed_deadline, closed_per_ip, closed_reserve;
+	/* MHD's messages logged in the current window, and those left out (api_server.c). */
+	uint64_t mhd_log_window_ms;
+	unsigned mhd_log_count, mhd_log_suppressed;
 };
 
 /* Per-request state MHD keeps for us (its con_cls) between the handler's calls. A call

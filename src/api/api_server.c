@@ -26,17 +26,37 @@
 
 #define API_TIMER_FALLBACK_MS 1000
 #define API_SWEEP_MS 1000
+#define API_MHD_LOG_BURST 10
+#define API_MHD_LOG_WINDOW_MS 10000
 /* Idle time that closes a connection being answered (a reader that stopped reading);
  * requests themselves have the shorter limits.request_timeout_s. */
 #define API_CONNECTION_TIMEOUT_S 30
 
 static void on_timer(uv_timer_t *timer);
 
-/* MHD's own complaints (a bad request line, out of memory) go to our log. */
+/*
+ * MHD's own complaints (a bad request line, a client that closed mid-request, out of
+ * memory) go to our log — at most API_MHD_LOG_BURST in each API_MHD_LOG_WINDOW_MS, since
+ * most are about one client's connection and a client can cause them by the thousand.
+ */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct api_server *api = cls;
 	char line[256];
-	(void)cls;
+	uint64_t now = uv_now(api->loop);
+	if (now - api->mhd_log_window_ms >= API_MHD_LOG_WINDOW_MS) {
+		if (api->mhd_log_suppressed)
+			LOG_WARN("api", "microhttpd: %u more messages not logged",
+				 api->mhd_log_suppressed);
+		api->mhd_log_window_ms = now;
+		api->mhd_log_count = 0;
+		api->mhd_log_suppressed = 0;
+	}
+	if (api->mhd_log_count == API_MHD_LOG_BURST) {
+		api->mhd_log_suppressed++;
+		return;
+	}
+	api->mhd_log_count++;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	size_t len = strlen(line);
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
