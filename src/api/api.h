@@ -24,6 +24,25 @@ struct api_server;
 
 struct iot_platform;
 
+/*
+ * What one client may hold of the API, so that nobody can starve /health and the other
+ * projects (docs/api.md "Limits"). A field left 0 takes its default (api_limits_defaults).
+ */
+struct api_limits {
+	unsigned max_connections;        /* open HTTP connections (256) */
+	unsigned max_connections_per_ip; /* of them from one client address (128) */
+	unsigned request_timeout_s;      /* to receive a whole request (10) */
+	unsigned max_streams;            /* open event streams (64) */
+	unsigned max_streams_per_token;  /* of them on one X-Auth-Token (16) */
+	unsigned heartbeat_s;            /* between heartbeat comments on a stream (15) */
+};
+
+/* Fills the fields that are 0 with the defaults. */
+void api_limits_defaults(struct api_limits *limits);
+/* Connections kept free for new clients: when fewer are left, the oldest connection still
+ * sending its request is closed. A sixteenth of max_connections, at least 2. */
+unsigned api_limits_reserve(const struct api_limits *limits);
+
 struct api_deps {
 	struct store *store;
 	/* Live registrations, shown in a device's GET. */
@@ -42,6 +61,7 @@ struct api_deps {
 	/* Writes the daemon's Prometheus metrics (everything but the API's own). */
 	void (*metrics)(void *ctx, FILE *out);
 	void *ctx;
+	struct api_limits limits;
 };
 
 /* Starts serving on bind (port 0 picks a free port). deps is copied. Returns 0 or a

@@ -4,6 +4,7 @@
 #include "daemon/config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,12 @@ void config_usage(FILE *out)
 		"  --dtls-idle-seconds N  idle time before a DTLS session hibernates (default 60)\n"
 		"  --dtls-max-handshakes N  concurrent DTLS handshakes (default 256)\n"
 		"  --http HOST:PORT   REST API (default 127.0.0.1:8080)\n"
+		"  --http-max-connections N  open API connections (default 256)\n"
+		"  --http-max-connections-per-ip N  of them from one address (default 128)\n"
+		"  --http-request-timeout N  seconds to receive a whole request (default 10)\n"
+		"  --events-max-streams N  open event streams (default 64)\n"
+		"  --events-max-streams-per-token N  of them on one API token (default 16)\n"
+		"  --events-heartbeat N  seconds between heartbeats on a stream (default 15)\n"
 		"  --max-body N       largest CoAP body without block-wise (default 1024)\n"
 		"  --models DIR       load object definitions (OMA DDF XML, *.xml) from DIR\n"
 		"  --max-pending-commands N  open commands per device (default 20)\n"
@@ -39,9 +46,46 @@ void config_usage(FILE *out)
 		"'listening <coap|coaps|http> HOST:PORT' on standard output.\n");
 }
 
+/* The API's limits: name, field, and the range accepted. */
+static const struct {
+	const char *name;
+	size_t offset;
+	unsigned long min, max;
+} api_limit_options[] = {
+	{"http-max-connections", offsetof(struct api_limits, max_connections), 16, 100000},
+	{"http-max-connections-per-ip", offsetof(struct api_limits, max_connections_per_ip), 1,
+	 100000},
+	{"http-request-timeout", offsetof(struct api_limits, request_timeout_s), 1, 3600},
+	{"events-max-streams", offsetof(struct api_limits, max_streams), 1, 100000},
+	{"events-max-streams-per-token", offsetof(struct api_limits, max_streams_per_token), 1,
+	 100000},
+	{"events-heartbeat", offsetof(struct api_limits, heartbeat_s), 1, 3600},
+};
+
+/* 1 when name is not one of the API's limits, else 0 or -EINVAL as config_set. */
+static int config_set_api_limit(struct config *cfg, const char *name, const char *value)
+{
+	for (size_t i = 0; i < sizeof(api_limit_options) / sizeof(api_limit_options[0]); i++) {
+		if (strcmp(name, api_limit_options[i].name) != 0)
+			continue;
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(value, &end, 10);
+		if (errno || end == value || *end || v < api_limit_options[i].min ||
+		    v > api_limit_options[i].max)
+			return -EINVAL;
+		*(unsigned *)((char *)&cfg->api + api_limit_options[i].offset) = (unsigned)v;
+		return 0;
+	}
+	return 1;
+}
+
 /* Applies one setting; the names are the long options without the dashes. */
 static int config_set(struct config *cfg, const char *name, const char *value)
 {
+	int rc = config_set_api_limit(cfg, name, value);
+	if (rc <= 0)
+		return rc;
 	if (strcmp(name, "db") == 0)
 		return str_copy(cfg->db, sizeof(cfg->db), value);
 	if (strcmp(name, "coap") == 0) {
@@ -174,6 +218,23 @@ void config_defaults(struct config *cfg)
 	cfg->max_body = 1024;
 	cfg->max_pending_commands = 20;
 	cfg->push_outbox_max = 100000;
+	api_limits_defaults(&cfg->api);
+}
+
+/* Settings that are fine alone but not together. */
+static int config_check(const struct config *cfg)
+{
+	const struct api_limits *l = &cfg->api;
+	unsigned room = l->max_connections - api_limits_reserve(l);
+	/* Streams never give their connection back: /health and ordinary calls need some. */
+	if (l->max_streams >= room) {
+		fprintf(stderr,
+			"lwm2md: --events-max-streams (%u) must be below --http-max-connections "
+			"less its reserve (%u)\n",
+			l->max_streams, room);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int config_from_args(struct config *cfg, int argc, char **argv, int first)
@@ -206,5 +267,5 @@ int config_from_args(struct config *cfg, int argc, char **argv, int first)
 			return rc;
 		}
 	}
-	return 0;
+	return config_check(cfg);
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "api/api.h"
 #include "dtls/dtls_server.h"
 
 #define LWM2MD_VERSION "0.1.0"
@@ -30,6 +31,7 @@ struct config {
 	int64_t push_outbox_max;       /* events kept for applications (default 100000) */
 	char models[512]; /* a directory of DDF XML files, or "" */
 	struct dtls_server_config dtls;
+	struct api_limits api; /* --http-max-connections, --events-max-streams, ... */
 };
 
 void config_defaults(struct config *cfg);

@@ -545,6 +545,7 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		.secret_reset = end_device_access,
 		.metrics = daemon_write_metrics,
 		.ctx = d,
+		.limits = cfg->api,
 	};
 	rc = api_server_start(&d->api, d->loop, &http, &deps);
 	if (rc != 0) {

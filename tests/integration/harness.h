@@ -158,4 +158,22 @@ void receiver_stop(struct receiver *r);
  * returns a copy of that body (free it) or NULL. */
 char *receiver_wait(struct receiver *r, int timeout_ms, ...);
 
+/* The API's limits under load (harness_load.c). */
+/* A monotonic clock in milliseconds. */
+int64_t mono_ms(void);
+/* Creates an API token for project (the project is created too); fails the test on error. */
+void daemon_token_create(struct daemon_proc *d, const char *project, char token[80]);
+/* A TCP connection to `to` from from_ip (e.g. "127.0.0.3"; NULL: any), within timeout_ms:
+ * a blocking socket, or -1. */
+int tcp_connect_from(const struct addr *to, const char *from_ip, int timeout_ms);
+/* GET path (with token when not NULL) on a new connection; the status, or -1 when no
+ * whole answer came within timeout_ms — without failing the test. The body goes to resp. */
+int http_get_within(struct daemon_proc *d, const char *path, const char *token, int timeout_ms,
+		    char *resp, size_t cap);
+/* The daemon's open file descriptors (/proc/PID/fd), or -1. */
+int daemon_fd_count(const struct daemon_proc *d);
+/* The value of a series in /metrics, e.g. "lwm2md_http_event_streams", or -1 when absent
+ * or /metrics did not answer. */
+long long metric_value(struct daemon_proc *d, const char *series);
+
 #endif
