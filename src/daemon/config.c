@@ -4,6 +4,7 @@
 #include "daemon/config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,13 +31,83 @@ void config_usage(FILE *out)
 		"  --max-body N       largest CoAP body without block-wise (default 1024)\n"
 		"  --models DIR       load object definitions (OMA DDF XML, *.xml) from DIR\n"
 		"  --max-pending-commands N  open commands per device (default 20)\n"
-		"  --push-outbox-max N  events kept for applications' endpoints before the oldest\n"
-		"                     are dropped (default 100000)\n"
+		"  --push-outbox-max N  events kept for applications' endpoints in all; past it a\n"
+		"                     project's new event drops its own oldest (default 100000)\n"
+		"  --push-project-outbox-max N  events kept per project; past it the project's\n"
+		"                     oldest are dropped (default 10000)\n"
+		"  --push-max-in-flight N  concurrent push requests (default 16)\n"
+		"  --push-project-in-flight N  concurrent push requests of one project (default 8)\n"
+		"  --push-connect-timeout-ms N  to connect to an endpoint (default 3000)\n"
+		"  --push-timeout-ms N  for a whole push request (default 10000)\n"
+		"  --push-breaker-failures N  failures in a row after which a rule's events wait\n"
+		"                     (default 5)\n"
+		"  --push-breaker-cooldown N  seconds they first wait before a probe (default 30;\n"
+		"                     doubles while probes fail)\n"
+		"  --push-breaker-cooldown-max N  longest wait, seconds (default 600)\n"
+		"  --push-max-rules N  forwarding rules per project (default 16)\n"
+
 		"  --queue-window N   seconds a queue-mode device listens after each message "
 		"(default 93)\n"
 		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
 		"A port of 0 picks a free port; each bound socket is printed as\n"
 		"'listening <coap|coaps|http> HOST:PORT' on standard output.\n");
+}
+
+static int parse_ulong(const char *value, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(value, &end, 10);
+	if (errno || *end || !value[0] || value[0] == '-' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* The --push-* settings (name without "push-"); docs/api.md "Push to applications". */
+static int config_set_push(struct push_config *c, const char *name, const char *value)
+{
+	unsigned long v;
+	static const struct {
+		const char *name;
+		unsigned long min, max, scale;
+		size_t offset;
+		bool wide;
+	} nums[] = {
+		{ "outbox-max", 1, 100000000, 1, offsetof(struct push_config, max_outbox), true },
+		{ "project-outbox-max", 1, 100000000, 1,
+		  offsetof(struct push_config, project_outbox), true },
+		{ "max-in-flight", 1, 256, 1, offsetof(struct push_config, max_in_flight), false },
+		{ "project-in-flight", 1, 256, 1, offsetof(struct push_config, project_in_flight),
+		  false },
+		{ "connect-timeout-ms", 100, 600000, 1,
+		  offsetof(struct push_config, connect_timeout_ms), false },
+		{ "timeout-ms", 100, 3600000, 1, offsetof(struct push_config, timeout_ms), false },
+		{ "breaker-failures", 1, 1000, 1, offsetof(struct push_config, breaker_failures),
+		  false },
+		{ "breaker-cooldown", 1, 86400, 1000,
+		  offsetof(struct push_config, breaker_cooldown_ms), false },
+		{ "breaker-cooldown-max", 1, 86400, 1000,
+		  offsetof(struct push_config, breaker_cooldown_max_ms), false },
+		{ "max-rules", 1, 1000, 1, offsetof(struct push_config, max_rules), false },
+	};
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		if (strcmp(name, nums[i].name) != 0)
+			continue;
+		if (parse_ulong(value, nums[i].min, nums[i].max, &v) != 0)
+			return -EINVAL;
+		char *field = (char *)c + nums[i].offset;
+		if (nums[i].wide) {
+			int64_t x = (int64_t)v;
+			memcpy(field, &x, sizeof(x));
+		} else {
+			unsigned x = (unsigned)(v * nums[i].scale);
+			memcpy(field, &x, sizeof(x));
+		}
+		return 0;
+	}
+	return -ENOENT;
 }
 
 /* Applies one setting; the names are the long options without the dashes. */
@@ -94,15 +165,8 @@ static int config_set(struct config *cfg, const char *name, const char *value)
 		cfg->max_pending_commands = (unsigned)v;
 		return 0;
 	}
-	if (strcmp(name, "push-outbox-max") == 0) {
-		char *end;
-		errno = 0;
-		unsigned long v = strtoul(value, &end, 10);
-		if (errno || *end || v < 1 || v > 100000000)
-			return -EINVAL;
-		cfg->push_outbox_max = (int64_t)v;
-		return 0;
-	}
+	if (strncmp(name, "push-", 5) == 0)
+		return config_set_push(&cfg->push, name + 5, value);
 	if (strcmp(name, "models") == 0)
 		return str_copy(cfg->models, sizeof(cfg->models), value);
 	if (strcmp(name, "queue-window") == 0) {
@@ -173,7 +237,7 @@ void config_defaults(struct config *cfg)
 	str_copy(cfg->http, sizeof(cfg->http), "127.0.0.1:8080");
 	cfg->max_body = 1024;
 	cfg->max_pending_commands = 20;
-	cfg->push_outbox_max = 100000;
+	/* push: push.h's defaults (0 fields). */
 }
 
 int config_from_args(struct config *cfg, int argc, char **argv, int first)
