@@ -40,7 +40,8 @@ struct api_deps {
 	void (*secret_reset)(void *ctx, const char *node_id);
 	/* The platform layer (codecs, commands); NULL answers its routes 503. */
 	struct iot_platform *platform;
-	/* Push to applications: the forwarding rules' limits; may be NULL (the defaults). */
+	/* Push to applications: the forwarding rules' URL policy and limits; may be NULL
+	 * (the default policy). */
 	struct push *push;
 	/* Writes the daemon's Prometheus metrics (everything but the API's own). */
 	void (*metrics)(void *ctx, FILE *out);

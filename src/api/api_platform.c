@@ -367,11 +367,11 @@ void api_rules_create(struct api_call *c)
 	memset(&r, 0, sizeof(r));
 	const char *url = json_string_value(json_object_get(body, "url"));
 	const json_t *events = json_object_get(body, "events");
-	if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
-	    strlen(url) >= sizeof(r.url) || strpbrk(url, " \r\n")) {
-		api_reply_error(c, 400, "url must be an http:// or https:// URL of at most %zu "
-					"characters",
-				sizeof(r.url) - 1);
+	char err[256];
+	/* Where the daemon may be sent: push_target.h (loopback, private, link-local and the
+	 * daemon's own API refused unless the operator allows them; credentials never). */
+	if (push_check_url(c->api->deps.push, url, sizeof(r.url) - 1, err, sizeof(err)) != 0) {
+		api_reply_error(c, 400, "%s", err);
 		goto out;
 	}
 	if (events && !json_is_null(events) && !json_is_array(events)) {

@@ -45,7 +45,8 @@ void config_usage(FILE *out)
 		"                     doubles while probes fail)\n"
 		"  --push-breaker-cooldown-max N  longest wait, seconds (default 600)\n"
 		"  --push-max-rules N  forwarding rules per project (default 16)\n"
-
+		"  --push-allow-private  let push reach loopback, private and link-local addresses\n"
+		"                     (in a config file: push-allow-private = true)\n"
 		"  --queue-window N   seconds a queue-mode device listens after each message "
 		"(default 93)\n"
 		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
@@ -65,10 +66,26 @@ static int parse_ulong(const char *value, unsigned long min, unsigned long max,
 	return 0;
 }
 
+/* Flags that take no value on the command line; "true"/"false" in a config file. */
+static bool is_switch(const char *name)
+{
+	return strcmp(name, "push-allow-private") == 0;
+}
+
 /* The --push-* settings (name without "push-"); docs/api.md "Push to applications". */
 static int config_set_push(struct push_config *c, const char *name, const char *value)
 {
 	unsigned long v;
+	if (strcmp(name, "allow-private") == 0) {
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+			c->allow_private = true;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+			 strcmp(value, "0") == 0)
+			c->allow_private = false;
+		else
+			return -EINVAL;
+		return 0;
+	}
 	static const struct {
 		const char *name;
 		unsigned long min, max, scale;
@@ -237,7 +254,7 @@ void config_defaults(struct config *cfg)
 	str_copy(cfg->http, sizeof(cfg->http), "127.0.0.1:8080");
 	cfg->max_body = 1024;
 	cfg->max_pending_commands = 20;
-	/* push: push.h's defaults (0 fields). */
+	/* push: push.h's defaults (0 fields), the address policy strict. */
 }
 
 int config_from_args(struct config *cfg, int argc, char **argv, int first)
@@ -251,6 +268,10 @@ int config_from_args(struct config *cfg, int argc, char **argv, int first)
 		if (strcmp(arg, "--version") == 0) {
 			printf("lwm2md %s\n", LWM2MD_VERSION);
 			return 1;
+		}
+		if (strncmp(arg, "--", 2) == 0 && is_switch(arg + 2)) {
+			config_set(cfg, arg + 2, "true");
+			continue;
 		}
 		if (strncmp(arg, "--", 2) != 0 || i + 1 >= argc) {
 			fprintf(stderr, "lwm2md: unexpected argument '%s'\n", arg);

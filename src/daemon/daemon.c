@@ -553,6 +553,7 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	struct addr local;
 	char buf[ADDR_STR_MAX];
 	api_server_local_addr(d->api, &local);
+	push_set_api_addr(d->push, &local); /* push never sends to the daemon's own API */
 	printf("listening http %s\n", addr_format(&local, buf));
 	fflush(stdout);
 

@@ -2,7 +2,8 @@
  * push: the outbox, drained by libcurl multi on libuv (the "multi socket" interface:
  * curl tells us which sockets to watch and when to call it back). The pump walks the
  * rules round robin and starts what is due within three bounds: the slots in all, the
- * project's slots, and the rule's breaker (push_ep.c).
+ * project's slots, and the rule's breaker (push_ep.c). Every socket curl opens is
+ * checked against push_target.h's policy first.
  */
 #include "iot/push.h"
 
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -34,6 +36,9 @@ struct delivery {
 	char *body;
 	struct curl_slist *headers;
 	CURL *easy;
+	/* Set when the policy refused an address curl was about to connect to. */
+	enum push_target_class refused;
+	struct addr refused_addr;
 };
 
 /* One socket curl asked us to watch. */
@@ -83,6 +88,8 @@ static enum push_failure failure_of(const struct delivery *d, CURLcode result)
 {
 	if (result == CURLE_OK)
 		return PUSH_FAIL_STATUS;
+	if (d->refused != PUSH_TARGET_PUBLIC)
+		return PUSH_FAIL_ADDRESS;
 	switch (result) {
 	case CURLE_OPERATION_TIMEDOUT:
 		return PUSH_FAIL_TIMEOUT;
@@ -130,10 +137,18 @@ static void finished(struct push *p, struct delivery *d, CURLcode result, long s
 		wait *= 2;
 	if (wait > BACKOFF_MAX_MS)
 		wait = BACKOFF_MAX_MS;
-	LOG_DEBUG("push", "project %s rule %s item %lld: %s (%s, HTTP %ld); again in %lld ms",
-		  proj->id, e->rule_id, (long long)d->id, push_failure_name(why),
-		  result == CURLE_OK ? "answered" : curl_easy_strerror(result), status,
-		  (long long)wait);
+	if (why == PUSH_FAIL_ADDRESS) {
+		char a[ADDR_STR_MAX];
+		LOG_WARN("push", "project %s rule %s: not sent to %s, a %s address "
+				 "(--push-allow-private); again in %lld ms",
+			 proj->id, e->rule_id, addr_format(&d->refused_addr, a),
+			 push_target_class_name(d->refused), (long long)wait);
+	} else {
+		LOG_DEBUG("push", "project %s rule %s item %lld: %s (%s, HTTP %ld); again in %lld ms",
+			  proj->id, e->rule_id, (long long)d->id, push_failure_name(why),
+			  result == CURLE_OK ? "answered" : curl_easy_strerror(result), status,
+			  (long long)wait);
+	}
 	if (store_outbox_retry(p->store, d->id, d->attempts + 1, now + wait) == 0 &&
 	    now + wait < e->due)
 		e->due = now + wait;
@@ -227,6 +242,23 @@ static int on_timer_change(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+/* curl is about to connect to an address it resolved (or was given): the policy decides,
+ * here rather than on the URL alone, so that a name resolving to 127.0.0.1 is refused. */
+static curl_socket_t open_socket(void *ctx, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct delivery *d = ctx;
+	struct addr to;
+	if (purpose != CURLSOCKTYPE_IPCXN || addr_from_sockaddr(&to, &a->addr) != 0)
+		return CURL_SOCKET_BAD;
+	enum push_target_class c = push_target_check(&d->p->policy, &to);
+	if (c != PUSH_TARGET_PUBLIC) {
+		d->refused = c;
+		d->refused_addr = to;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 struct take_ctx {
 	struct push *p;
 	struct push_endpoint *e;
@@ -264,6 +296,8 @@ static int start_one(const struct store_outbox_item *it, void *ctx)
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)p->cfg.timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, d);
 	if (curl_multi_add_handle(p->multi, easy) != CURLM_OK) {
 		curl_easy_cleanup(easy);
 		delivery_free(d);
@@ -412,6 +446,7 @@ int push_create(struct push **out, uv_loop_t *loop, struct store *store,
 	p->now_ms = now_ms;
 	p->cfg = *cfg;
 	config_defaults(&p->cfg);
+	p->policy.allow_private = p->cfg.allow_private;
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
@@ -452,6 +487,17 @@ void push_destroy(struct push *p)
 	push_tables_destroy(p);
 	uv_close((uv_handle_t *)&p->curl_timer, handle_closed);
 	uv_close((uv_handle_t *)&p->pump_timer, handle_closed);
+}
+
+void push_set_api_addr(struct push *p, const struct addr *api)
+{
+	p->policy.api = *api;
+}
+
+int push_check_url(const struct push *p, const char *url, size_t max_len, char *err,
+		   size_t cap)
+{
+	return push_target_check_url(p ? &p->policy : NULL, url, max_len, err, cap);
 }
 
 unsigned push_max_rules(const struct push *p)

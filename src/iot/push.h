@@ -16,6 +16,7 @@
  * (over it, the project's own oldest items are dropped, never another's) and a share of
  * the delivery slots; each rule has a circuit breaker (after breaker_failures failures in
  * a row its items wait, untouched, for a cooling period that doubles while probes fail).
+ * Where a request may go is push_target.h's policy, checked again on every connect.
  */
 #ifndef LWM2MD_IOT_PUSH_H
 #define LWM2MD_IOT_PUSH_H
@@ -28,6 +29,7 @@
 #include <uv.h>
 
 #include "store/store.h"
+#include "util/addr.h"
 
 struct push;
 
@@ -45,6 +47,7 @@ struct push_config {
 	unsigned breaker_cooldown_ms;   /* first cooling period; default 30 s */
 	unsigned breaker_cooldown_max_ms; /* longest, after failed probes; default 10 min */
 	unsigned max_rules;             /* forwarding rules per project; default 16 */
+	bool allow_private;             /* --push-allow-private (push_target.h) */
 };
 
 struct push_stats {
@@ -60,6 +63,14 @@ int push_create(struct push **out, uv_loop_t *loop, struct store *store,
 /* Stops the transfers in flight (their items go again at the next start); frees once
  * the loop has closed its handles. Accepts NULL. */
 void push_destroy(struct push *p);
+
+/* Where the daemon's own API listens: push never sends there (push_target.h). */
+void push_set_api_addr(struct push *p, const struct addr *api);
+
+/* Checks a forwarding rule's URL against the policy (push_target_check_url); p may be
+ * NULL (the default policy). 0, or -EINVAL with a message naming `url` in err. */
+int push_check_url(const struct push *p, const char *url, size_t max_len, char *err,
+		   size_t cap);
 
 /* How many forwarding rules a project may have (each multiplies its events). */
 unsigned push_max_rules(const struct push *p);

@@ -167,7 +167,8 @@ const char *push_failure_name(enum push_failure f)
 {
 	static const char *const names[PUSH_FAIL_COUNT] = {
 		[PUSH_FAIL_STATUS] = "status", [PUSH_FAIL_TIMEOUT] = "timeout",
-		[PUSH_FAIL_CONNECT] = "connect",[PUSH_FAIL_OTHER] = "other",
+		[PUSH_FAIL_CONNECT] = "connect", [PUSH_FAIL_ADDRESS] = "address_refused",
+		[PUSH_FAIL_OTHER] = "other",
 	};
 	return f < PUSH_FAIL_COUNT ? names[f] : "other";
 }

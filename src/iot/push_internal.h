@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "iot/push.h"
+#include "iot/push_target.h"
 #include "util/hash.h"
 
 /* Why an attempt failed, for the log and lwm2md_push_failure_reasons_total. */
@@ -18,6 +19,7 @@ enum push_failure {
 	PUSH_FAIL_STATUS,   /* the endpoint answered, not 2xx */
 	PUSH_FAIL_TIMEOUT,  /* no connection or no answer in time */
 	PUSH_FAIL_CONNECT,  /* refused, unreachable, name not found, TLS failed */
+	PUSH_FAIL_ADDRESS,  /* the address is one push refuses (push_target.h) */
 	PUSH_FAIL_OTHER,
 	PUSH_FAIL_COUNT
 };
@@ -62,6 +64,7 @@ struct push {
 	uv_loop_t *loop;
 	struct store *store;
 	struct push_config cfg;
+	struct push_target_policy policy;
 	int64_t (*now_ms)(void);
 	CURLM *multi;
 	uv_timer_t curl_timer; /* curl's own timeouts */

@@ -29,11 +29,16 @@ struct daemon_proc {
 	char coap_bind[64];  /* what --coap was given ("127.0.0.1:0" by default) */
 	char coaps_bind[64]; /* what --coaps was given ("127.0.0.1:0") */
 	int stdout_fd;
+	/* Without --push-allow-private. The tests' receivers listen on loopback, which push
+	 * refuses by default, so every daemon gets the flag unless a test asks otherwise. */
+	bool push_strict;
 };
 
 /* Creates the temp dir, database and token, and starts the daemon. extra_args (may be
  * NULL) is a NULL-terminated list of further arguments. Fails the test on error. */
 void daemon_start(struct daemon_proc *d, const char *const *extra_args);
+/* The same without --push-allow-private (kept across daemon_restart). */
+void daemon_start_push_strict(struct daemon_proc *d, const char *const *extra_args);
 /* The same with CoAP bound to coap_bind (e.g. "[::1]:0"). */
 void daemon_start_on(struct daemon_proc *d, const char *coap_bind,
 		     const char *const *extra_args);

@@ -7,8 +7,10 @@
  * Covered: one project's hanging and refusing endpoints and its overflowing outbox cost
  * another project nothing (its events arrive promptly, none dropped), and /metrics shows
  * the drops and the breakers; a breaker stops attempts while it cools, probes once, and
- * lets the waiting events go when the endpoint is back; the connect timeout; the number
- * of rules per project; the flags' bounds.
+ * lets the waiting events go when the endpoint is back; the connect timeout; rules to
+ * loopback in every spelling, link-local, private addresses, the daemon's own API, or
+ * with credentials refused at creation; a name resolving to loopback refused at connect;
+ * --push-allow-private; the number of rules per project.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -125,6 +127,16 @@ static void make_rule(struct daemon_proc *d, const char *token, const char *proj
 	json_decref(j);
 }
 
+/* POSTs a rule of p1 that must be refused 400 with a message naming `url`. */
+static void rule_refused(struct daemon_proc *d, const char *url, const char *want)
+{
+	char body[512], resp[4096];
+	snprintf(body, sizeof(body), "{\"url\":\"%s\"}", url);
+	int status = http_call(d, "POST", "/v5/iot/p1/forwarding-rules", body, resp, sizeof(resp));
+	if (status != 400 || !strstr(resp, "\"error_msg\":\"url ") || !strstr(resp, want))
+		fail_msg("%s: %d %s (wanted 400 naming url, \"%s\")", url, status, resp, want);
+}
+
 /* POSTs a rule of p1 that must be refused 400 with want in the message. */
 static void rule_refused_status(struct daemon_proc *d, const char *url, const char *want)
 {
@@ -174,10 +186,13 @@ static void project_token(struct fixture *f, const char *project)
 	memcpy(f->token2, out, 65);
 }
 
-static struct fixture *start(const char *const *args)
+static struct fixture *start(bool strict, const char *const *args)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	daemon_start(&f->d, args);
+	if (strict)
+		daemon_start_push_strict(&f->d, args);
+	else
+		daemon_start(&f->d, args);
 	return f;
 }
 
@@ -288,7 +303,7 @@ static int setup_isolated(void **state)
 		"--push-max-in-flight", "8", "--push-timeout-ms", "3000",
 		"--push-breaker-failures", "3", "--push-breaker-cooldown", "60", NULL,
 	};
-	*state = start(args);
+	*state = start(false, args);
 	return 0;
 }
 
@@ -342,7 +357,7 @@ static int setup_breaker(void **state)
 		"--push-breaker-failures", "2", "--push-breaker-cooldown", "1",
 		"--push-breaker-cooldown-max", "2", NULL,
 	};
-	*state = start(args);
+	*state = start(false, args);
 	return 0;
 }
 
@@ -387,7 +402,92 @@ static int setup_connect_timeout(void **state)
 	static const char *const args[] = {
 		"--push-connect-timeout-ms", "500", "--push-timeout-ms", "30000", NULL,
 	};
-	*state = start(args);
+	*state = start(false, args);
+	return 0;
+}
+
+/* By default: every spelling of loopback, link-local, private, the API itself and
+ * credentials are refused when the rule is made; a name resolving to loopback when
+ * connecting. */
+static void test_targets_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct daemon_proc *d = &f->d;
+	static const char *const loopbacks[] = {
+		"http://127.0.0.1:9000/x", "http://2130706433/", "http://0x7f.1/", "http://127.1/",
+		"http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://0177.0.0.1/",
+	};
+	for (size_t i = 0; i < sizeof(loopbacks) / sizeof(loopbacks[0]); i++)
+		rule_refused(d, loopbacks[i], "loopback");
+	rule_refused(d, "http://169.254.169.254/latest/meta-data/", "link-local");
+	rule_refused(d, "http://10.1.2.3/", "private");
+	rule_refused(d, "http://192.168.1.20:8080/", "private");
+	rule_refused(d, "http://[fd00::1]/", "private");
+	rule_refused(d, "http://0.0.0.0:9000/", "unspecified");
+	rule_refused(d, "http://user:password@app.example.com/iot", "user name or password");
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v5/iot/p1/products", d->http.port);
+	rule_refused(d, url, "own API");
+	char resp[4096];
+	assert_int_equal(http_call(d, "GET", "/v5/iot/p1/forwarding-rules", NULL, resp,
+				   sizeof(resp)),
+			 200);
+	assert_in(resp, "\"rules\":[]");
+
+	/* localhost passes as a name and is refused at connect; the receiver sees nothing. */
+	struct receiver r;
+	receiver_start(&r, 0, 0);
+	char rule[64];
+	snprintf(url, sizeof(url), "http://localhost:%d/events", r.port);
+	make_rule(d, d->token, "p1", url, rule);
+	make_device(d, d->token, "p1", "a1");
+	int fd = device_up(d, "a1");
+	long n = metric_wait(d, "lwm2md_push_failure_reasons_total{reason=\"address_refused\"}",
+			     1, 10000);
+	assert_true(n >= 1);
+	assert_true(metric(d, "lwm2md_push_project_failures_total{project=\"p1\"}") >= 1);
+	assert_int_equal(metric(d, "lwm2md_push_delivered_total"), 0);
+	assert_int_equal(receiver_requests(&r), 0);
+	close(fd);
+	receiver_stop(&r);
+}
+
+static int setup_strict(void **state)
+{
+	*state = start(true, NULL);
+	return 0;
+}
+
+/* --push-allow-private: loopback, by name or literal, works; the API itself and
+ * credentials stay refused. */
+static void test_allow_private(void **state)
+{
+	struct fixture *f = *state;
+	struct daemon_proc *d = &f->d;
+	char url[128], rule[64];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v5/iot/p1/products", d->http.port);
+	rule_refused(d, url, "own API");
+	snprintf(url, sizeof(url), "http://[::ffff:127.0.0.1]:%d/", d->http.port);
+	rule_refused(d, url, "own API");
+	rule_refused(d, "http://user:password@127.0.0.1:9000/", "user name or password");
+	struct receiver r;
+	receiver_start(&r, 0, 0);
+	snprintf(url, sizeof(url), "http://localhost:%d/events", r.port);
+	make_rule(d, d->token, "p1", url, rule);
+	make_device(d, d->token, "p1", "a1");
+	int fd = device_up(d, "a1");
+	char *body = receiver_wait(&r, 10000, "\"status\":\"ONLINE\"", "\"node_id\":\"a1\"", NULL);
+	assert_non_null(body);
+	free(body);
+	assert_int_equal(metric(d, "lwm2md_push_failure_reasons_total{reason=\"address_refused\"}"),
+			 0);
+	close(fd);
+	receiver_stop(&r);
+}
+
+static int setup_open(void **state)
+{
+	*state = start(false, NULL);
 	return 0;
 }
 
@@ -409,11 +509,11 @@ static void test_max_rules(void **state)
 static int setup_max_rules(void **state)
 {
 	static const char *const args[] = { "--push-max-rules", "2", NULL };
-	*state = start(args);
+	*state = start(false, args);
 	return 0;
 }
 
-/* The flags' bounds. */
+/* The flags' bounds, and the config file's form of the switch. */
 static void test_flags(void **state)
 {
 	(void)state;
@@ -432,6 +532,24 @@ static void test_flags(void **state)
 		if (rc == 0 || !strstr(out, "bad value"))
 			fail_msg("%s: %d %s", bad[i], rc, out);
 	}
+	/* push-allow-private = true in a file lets a strict daemon take a loopback rule. */
+	struct daemon_proc d;
+	char conf[300], rule[64];
+	char dir[] = "/tmp/lwm2md-push-conf-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/lwm2md.conf", dir);
+	FILE *fp = fopen(conf, "w");
+	assert_non_null(fp);
+	fputs("push-allow-private = true\npush-max-rules = 1\n", fp);
+	fclose(fp);
+	const char *const args[] = { "--config", conf, NULL };
+	daemon_start_push_strict(&d, args);
+	make_rule(&d, d.token, "p1", "http://127.0.0.1:9000/", rule);
+	rule_refused_status(&d, "http://127.0.0.1:9001/", "at most 1 forwarding rules");
+	daemon_stop(&d);
+	daemon_cleanup(&d);
+	unlink(conf);
+	rmdir(dir);
 }
 
 int main(void)
@@ -441,6 +559,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_breaker_probe, setup_breaker, teardown),
 		cmocka_unit_test_setup_teardown(test_connect_timeout, setup_connect_timeout,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_targets_refused, setup_strict, teardown),
+		cmocka_unit_test_setup_teardown(test_allow_private, setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_max_rules, setup_max_rules, teardown),
 		cmocka_unit_test(test_flags),
 	};
