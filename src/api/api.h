@@ -23,6 +23,7 @@ struct lwm2m_observations;
 struct api_server;
 
 struct iot_platform;
+struct push;
 
 /*
  * What one client may hold of the API, so that nobody can starve /health and the other
@@ -58,6 +59,9 @@ struct api_deps {
 	void (*secret_reset)(void *ctx, const char *node_id);
 	/* The platform layer (codecs, commands); NULL answers its routes 503. */
 	struct iot_platform *platform;
+	/* Push to applications: the forwarding rules' URL policy and limits; may be NULL
+	 * (the default policy). */
+	struct push *push;
 	/* Writes the daemon's Prometheus metrics (everything but the API's own). */
 	void (*metrics)(void *ctx, FILE *out);
 	void *ctx;

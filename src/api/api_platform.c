@@ -18,7 +18,9 @@
 
 #include "iot/codec.h"
 #include "iot/iot_platform.h"
+#include "iot/push.h"
 #include "store/store_platform.h"
+#include "store/store_push.h"
 #include "util/str.h"
 #include "util/token.h"
 
@@ -365,11 +367,11 @@ void api_rules_create(struct api_call *c)
 	memset(&r, 0, sizeof(r));
 	const char *url = json_string_value(json_object_get(body, "url"));
 	const json_t *events = json_object_get(body, "events");
-	if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
-	    strlen(url) >= sizeof(r.url) || strpbrk(url, " \r\n")) {
-		api_reply_error(c, 400, "url must be an http:// or https:// URL of at most %zu "
-					"characters",
-				sizeof(r.url) - 1);
+	char err[256];
+	/* Where the daemon may be sent: push_target.h (loopback, private, link-local and the
+	 * daemon's own API refused unless the operator allows them; credentials never). */
+	if (push_check_url(c->api->deps.push, url, sizeof(r.url) - 1, err, sizeof(err)) != 0) {
+		api_reply_error(c, 400, "%s", err);
 		goto out;
 	}
 	if (events && !json_is_null(events) && !json_is_array(events)) {
@@ -397,6 +399,18 @@ void api_rules_create(struct api_call *c)
 			goto out;
 		}
 	}
+	/* Each rule multiplies the project's events: their number is bounded. */
+	int64_t rules = 0;
+	unsigned max_rules = push_max_rules(c->api->deps.push);
+	int rc = store_rule_count(c->api->deps.store, c->project_id, &rules);
+	if (rc) {
+		api_reply_store_error(c, rc, "rules");
+		goto out;
+	}
+	if (rules >= (int64_t)max_rules) {
+		api_reply_error(c, 400, "a project has at most %u forwarding rules", max_rules);
+		goto out;
+	}
 	if (token_random_hex(r.rule_id, sizeof(r.rule_id), 12) != 0) {
 		api_reply_error(c, 500, "no randomness for a rule_id");
 		goto out;
@@ -404,7 +418,7 @@ void api_rules_create(struct api_call *c)
 	str_copy(r.project_id, sizeof(r.project_id), c->project_id);
 	str_copy(r.url, sizeof(r.url), url);
 	r.create_time = (int64_t)time(NULL);
-	int rc = store_rule_insert(c->api->deps.store, &r);
+	rc = store_rule_insert(c->api->deps.store, &r);
 	if (rc)
 		api_reply_store_error(c, rc, "rule");
 	else
@@ -437,5 +451,7 @@ void api_rules_delete(struct api_call *c)
 		api_reply_store_error(c, rc, "rule");
 		return;
 	}
+	if (c->api->deps.push)
+		push_rule_deleted(c->api->deps.push, c->project_id, c->id);
 	api_reply(c, 204, NULL);
 }

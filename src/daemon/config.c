@@ -37,8 +37,22 @@ void config_usage(FILE *out)
 		"  --max-body N       largest CoAP body without block-wise (default 1024)\n"
 		"  --models DIR       load object definitions (OMA DDF XML, *.xml) from DIR\n"
 		"  --max-pending-commands N  open commands per device (default 20)\n"
-		"  --push-outbox-max N  events kept for applications' endpoints before the oldest\n"
-		"                     are dropped (default 100000)\n"
+		"  --push-outbox-max N  events kept for applications' endpoints in all; past it a\n"
+		"                     project's new event drops its own oldest (default 100000)\n"
+		"  --push-project-outbox-max N  events kept per project; past it the project's\n"
+		"                     oldest are dropped (default 10000)\n"
+		"  --push-max-in-flight N  concurrent push requests (default 16)\n"
+		"  --push-project-in-flight N  concurrent push requests of one project (default 8)\n"
+		"  --push-connect-timeout-ms N  to connect to an endpoint (default 3000)\n"
+		"  --push-timeout-ms N  for a whole push request (default 10000)\n"
+		"  --push-breaker-failures N  failures in a row after which a rule's events wait\n"
+		"                     (default 5)\n"
+		"  --push-breaker-cooldown N  seconds they first wait before a probe (default 30;\n"
+		"                     doubles while probes fail)\n"
+		"  --push-breaker-cooldown-max N  longest wait, seconds (default 600)\n"
+		"  --push-max-rules N  forwarding rules per project (default 16)\n"
+		"  --push-allow-private  let push reach loopback, private and link-local addresses\n"
+		"                     (in a config file: push-allow-private = true)\n"
 		"  --queue-window N   seconds a queue-mode device listens after each message "
 		"(default 93)\n"
 		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
@@ -78,6 +92,79 @@ static int config_set_api_limit(struct config *cfg, const char *name, const char
 		return 0;
 	}
 	return 1;
+}
+
+static int parse_ulong(const char *value, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(value, &end, 10);
+	if (errno || *end || !value[0] || value[0] == '-' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Flags that take no value on the command line; "true"/"false" in a config file. */
+static bool is_switch(const char *name)
+{
+	return strcmp(name, "push-allow-private") == 0;
+}
+
+/* The --push-* settings (name without "push-"); docs/api.md "Push to applications". */
+static int config_set_push(struct push_config *c, const char *name, const char *value)
+{
+	unsigned long v;
+	if (strcmp(name, "allow-private") == 0) {
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+			c->allow_private = true;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+			 strcmp(value, "0") == 0)
+			c->allow_private = false;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	static const struct {
+		const char *name;
+		unsigned long min, max, scale;
+		size_t offset;
+		bool wide;
+	} nums[] = {
+		{ "outbox-max", 1, 100000000, 1, offsetof(struct push_config, max_outbox), true },
+		{ "project-outbox-max", 1, 100000000, 1,
+		  offsetof(struct push_config, project_outbox), true },
+		{ "max-in-flight", 1, 256, 1, offsetof(struct push_config, max_in_flight), false },
+		{ "project-in-flight", 1, 256, 1, offsetof(struct push_config, project_in_flight),
+		  false },
+		{ "connect-timeout-ms", 100, 600000, 1,
+		  offsetof(struct push_config, connect_timeout_ms), false },
+		{ "timeout-ms", 100, 3600000, 1, offsetof(struct push_config, timeout_ms), false },
+		{ "breaker-failures", 1, 1000, 1, offsetof(struct push_config, breaker_failures),
+		  false },
+		{ "breaker-cooldown", 1, 86400, 1000,
+		  offsetof(struct push_config, breaker_cooldown_ms), false },
+		{ "breaker-cooldown-max", 1, 86400, 1000,
+		  offsetof(struct push_config, breaker_cooldown_max_ms), false },
+		{ "max-rules", 1, 1000, 1, offsetof(struct push_config, max_rules), false },
+	};
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		if (strcmp(name, nums[i].name) != 0)
+			continue;
+		if (parse_ulong(value, nums[i].min, nums[i].max, &v) != 0)
+			return -EINVAL;
+		char *field = (char *)c + nums[i].offset;
+		if (nums[i].wide) {
+			int64_t x = (int64_t)v;
+			memcpy(field, &x, sizeof(x));
+		} else {
+			unsigned x = (unsigned)(v * nums[i].scale);
+			memcpy(field, &x, sizeof(x));
+		}
+		return 0;
+	}
+	return -ENOENT;
 }
 
 /* Applies one setting; the names are the long options without the dashes. */
@@ -138,15 +225,8 @@ static int config_set(struct config *cfg, const char *name, const char *value)
 		cfg->max_pending_commands = (unsigned)v;
 		return 0;
 	}
-	if (strcmp(name, "push-outbox-max") == 0) {
-		char *end;
-		errno = 0;
-		unsigned long v = strtoul(value, &end, 10);
-		if (errno || *end || v < 1 || v > 100000000)
-			return -EINVAL;
-		cfg->push_outbox_max = (int64_t)v;
-		return 0;
-	}
+	if (strncmp(name, "push-", 5) == 0)
+		return config_set_push(&cfg->push, name + 5, value);
 	if (strcmp(name, "models") == 0)
 		return str_copy(cfg->models, sizeof(cfg->models), value);
 	if (strcmp(name, "queue-window") == 0) {
@@ -217,7 +297,7 @@ void config_defaults(struct config *cfg)
 	str_copy(cfg->http, sizeof(cfg->http), "127.0.0.1:8080");
 	cfg->max_body = 1024;
 	cfg->max_pending_commands = 20;
-	cfg->push_outbox_max = 100000;
+	/* push: push.h's defaults (0 fields), the address policy strict. */
 	api_limits_defaults(&cfg->api);
 }
 
@@ -235,6 +315,7 @@ static int config_check(const struct config *cfg)
 		return -EINVAL;
 	}
 	return 0;
+	/* push: push.h's defaults (0 fields), the address policy strict. */
 }
 
 int config_from_args(struct config *cfg, int argc, char **argv, int first)
@@ -248,6 +329,10 @@ int config_from_args(struct config *cfg, int argc, char **argv, int first)
 		if (strcmp(arg, "--version") == 0) {
 			printf("lwm2md %s\n", LWM2MD_VERSION);
 			return 1;
+		}
+		if (strncmp(arg, "--", 2) == 0 && is_switch(arg + 2)) {
+			config_set(cfg, arg + 2, "true");
+			continue;
 		}
 		if (strncmp(arg, "--", 2) != 0 || i + 1 >= argc) {
 			fprintf(stderr, "lwm2md: unexpected argument '%s'\n", arg);

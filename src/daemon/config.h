@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "dtls/dtls_server.h"
+#include "iot/push.h"
 
 #define LWM2MD_VERSION "0.1.0"
 #define MAX_BINDS 8
@@ -28,7 +29,7 @@ struct config {
 	bool coaps_given;
 	uint32_t queue_window_s;
 	unsigned max_pending_commands; /* open commands per device (default 20) */
-	int64_t push_outbox_max;       /* events kept for applications (default 100000) */
+	struct push_config push;       /* the --push-* flags; 0 fields take push.h's defaults */
 	char models[512]; /* a directory of DDF XML files, or "" */
 	struct dtls_server_config dtls;
 	struct api_limits api; /* --http-max-connections, --events-max-streams, ... */

@@ -513,8 +513,7 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	};
 	lwm2m_observations_set_hooks(d->observations, &observe_hooks, d);
 
-	struct push_config push_cfg = { .max_outbox = cfg->push_outbox_max };
-	rc = push_create(&d->push, d->loop, d->store, &push_cfg, now_ms);
+	rc = push_create(&d->push, d->loop, d->store, &cfg->push, now_ms);
 	if (rc != 0)
 		return rc;
 	struct iot_platform_deps pdeps = {
@@ -544,6 +543,7 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		.device_removed = end_device_access,
 		.secret_reset = end_device_access,
 		.metrics = daemon_write_metrics,
+		.push = d->push,
 		.ctx = d,
 		.limits = cfg->api,
 	};
@@ -557,6 +557,7 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	struct addr local;
 	char buf[ADDR_STR_MAX];
 	api_server_local_addr(d->api, &local);
+	push_set_api_addr(d->push, &local); /* push never sends to the daemon's own API */
 	printf("listening http %s\n", addr_format(&local, buf));
 	fflush(stdout);
 

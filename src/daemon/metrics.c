@@ -142,17 +142,8 @@ void daemon_write_metrics(void *ctx, FILE *out)
 		COUNTER("lwm2md_commands_failed_total", "Commands FAILED, TIMEOUT or EXPIRED.",
 			ps->commands_failed);
 	}
-	if (d->push) {
-		const struct push_stats *ps = push_stats(d->push);
-		COUNTER("lwm2md_push_queued_total", "Events written to the push outbox.", ps->queued);
-		COUNTER("lwm2md_push_delivered_total", "Events an application endpoint took (2xx).",
-			ps->delivered);
-		COUNTER("lwm2md_push_failures_total", "Push attempts that failed (retried later).",
-			ps->failures);
-		COUNTER("lwm2md_push_dropped_total", "Events dropped because the outbox was full.",
-			ps->dropped);
-		GAUGE("lwm2md_push_in_flight", "Push requests under way.", ps->in_flight);
-	}
+	if (d->push)
+		push_write_metrics(d->push, out);
 	COUNTER("lwm2md_devices_expired_inactive_total",
 		"Devices deleted because they never connected in time.", is->expired_inactive);
 #undef COUNTER

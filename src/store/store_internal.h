@@ -9,8 +9,10 @@
 
 #include "store/store.h"
 
-/* Prepared statements slots for store_platform.c. */
-#define STORE_MORE_STMTS 40
+/* Prepared statements slots: store_platform.c's first, then store_push.c's. */
+#define STORE_PLATFORM_STMTS 30
+#define STORE_PUSH_STMTS 18
+#define STORE_MORE_STMTS (STORE_PLATFORM_STMTS + STORE_PUSH_STMTS)
 
 sqlite3 *store_db(struct store *s);
 /* The prepared statement in slot (prepared from sql the first time), reset and with its

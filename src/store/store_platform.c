@@ -30,19 +30,6 @@ enum slot {
 	SL_CMD_NEXT_PENDING,
 	SL_CMD_FIND_MID,
 	SL_CMD_DUE,
-	SL_RULE_INSERT,
-	SL_RULE_DELETE,
-	SL_RULE_LIST,
-	SL_OUT_ADD,
-	SL_OUT_COUNT,
-	SL_OUT_DROP,
-	SL_OUT_TAKE,
-	SL_OUT_LEASE,
-	SL_OUT_DONE,
-	SL_OUT_RETRY,
-	SL_OUT_RESET,
-	SL_OUT_NEXT,
-	SL_OUT_GET,
 	SL_CMD_CLOSE_DEVICE,
 	SL_MAP_GET,
 	SL_MAP_SET,
@@ -100,25 +87,6 @@ static const char *const sql[] = {
 	[SL_CMD_DUE] = "SELECT " COMMAND_COLUMNS " FROM commands"
 		       " WHERE (status = 'PENDING' AND expire_ms <= ?1)"
 		       " OR (status = 'DELIVERED' AND delivered_ms <= ?2) ORDER BY seq LIMIT 256",
-	[SL_RULE_INSERT] = "INSERT INTO forwarding_rules (rule_id, project_id, url, events,"
-			   " create_time) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[SL_RULE_DELETE] = "DELETE FROM forwarding_rules WHERE project_id = ?1 AND rule_id = ?2",
-	[SL_RULE_LIST] = "SELECT rule_id, project_id, url, events, create_time"
-			 " FROM forwarding_rules WHERE project_id = ?1 ORDER BY create_time, rule_id",
-	[SL_OUT_ADD] = "INSERT INTO outbox (url, body, next_ms) VALUES (?1, ?2, ?3)",
-	[SL_OUT_COUNT] = "SELECT count(*) FROM outbox",
-	[SL_OUT_DROP] = "DELETE FROM outbox WHERE id IN"
-			" (SELECT id FROM outbox ORDER BY id LIMIT ?1)",
-	/* In the index's order (state, next_ms, id): ORDER BY id alone made SQLite sort every
-	 * due row on each call — all 50 000 of a backlog, per event pushed. */
-	[SL_OUT_TAKE] = "SELECT id, url, body, attempts FROM outbox"
-			" WHERE state = 0 AND next_ms <= ?1 ORDER BY next_ms, id LIMIT ?2",
-	[SL_OUT_LEASE] = "UPDATE outbox SET state = 1 WHERE id = ?1",
-	[SL_OUT_DONE] = "DELETE FROM outbox WHERE id = ?1",
-	[SL_OUT_RETRY] = "UPDATE outbox SET state = 0, attempts = ?2, next_ms = ?3 WHERE id = ?1",
-	[SL_OUT_RESET] = "UPDATE outbox SET state = 0 WHERE state = 1",
-	[SL_OUT_NEXT] = "SELECT min(next_ms) FROM outbox WHERE state = 0",
-	[SL_OUT_GET] = "SELECT id, url, body, attempts FROM outbox WHERE id = ?1",
 	[SL_CMD_CLOSE_DEVICE] = "UPDATE commands SET status = 'FAILED', response_ms = ?2,"
 				" result = '{\"error\":\"the device was deleted\"}'"
 				" WHERE device_id = ?1 AND status IN " OPEN_STATUSES,
@@ -133,7 +101,8 @@ static const char *const sql[] = {
 	[SL_CMD_SET_PARAS] = "UPDATE commands SET paras = ?2 WHERE command_id = ?1",
 };
 
-_Static_assert(sizeof(sql) / sizeof(sql[0]) <= STORE_MORE_STMTS, "more slots needed");
+/* Slots 0 .. STORE_PLATFORM_STMTS - 1; store_push.c has the ones after. */
+_Static_assert(sizeof(sql) / sizeof(sql[0]) <= STORE_PLATFORM_STMTS, "more slots needed");
 
 static sqlite3_stmt *prep(struct store *s, enum slot slot)
 {
@@ -602,171 +571,6 @@ int store_command_due(struct store *s, int64_t now_ms, int64_t delivered_before_
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int64(st, 2, delivered_before_ms);
 	return each_command(s, st, cb, ctx, "command due");
-}
-
-/* Forwarding rules. */
-
-int store_rule_insert(struct store *s, const struct store_rule *r)
-{
-	sqlite3_stmt *st = prep(s, SL_RULE_INSERT);
-	if (!st)
-		return -EIO;
-	text(st, 1, r->rule_id);
-	text(st, 2, r->project_id);
-	text(st, 3, r->url);
-	text(st, 4, r->events);
-	sqlite3_bind_int64(st, 5, r->create_time);
-	return done(s, st, "rule insert");
-}
-
-int store_rule_delete(struct store *s, const char *project_id, const char *rule_id)
-{
-	sqlite3_stmt *st = prep(s, SL_RULE_DELETE);
-	if (!st)
-		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, rule_id);
-	return changed(s, done(s, st, "rule delete"));
-}
-
-int store_rule_list(struct store *s, const char *project_id,
-		    int (*cb)(const struct store_rule *, void *), void *ctx)
-{
-	sqlite3_stmt *st = prep(s, SL_RULE_LIST);
-	if (!st)
-		return -EIO;
-	text(st, 1, project_id);
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_rule r;
-		memset(&r, 0, sizeof(r));
-		copy_column(st, 0, r.rule_id, sizeof(r.rule_id));
-		copy_column(st, 1, r.project_id, sizeof(r.project_id));
-		copy_column(st, 2, r.url, sizeof(r.url));
-		copy_column(st, 3, r.events, sizeof(r.events));
-		r.create_time = sqlite3_column_int64(st, 4);
-		ret = cb(&r, ctx);
-		if (ret)
-			break;
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		return fail(s, st, "rule list");
-	sqlite3_reset(st);
-	return ret;
-}
-
-/* The outbox. */
-
-int store_outbox_add(struct store *s, const char *url, const char *body, int64_t next_ms)
-{
-	sqlite3_stmt *st = prep(s, SL_OUT_ADD);
-	if (!st)
-		return -EIO;
-	text(st, 1, url);
-	text(st, 2, body);
-	sqlite3_bind_int64(st, 3, next_ms);
-	return done(s, st, "outbox add");
-}
-
-int store_outbox_count(struct store *s, int64_t *n)
-{
-	sqlite3_stmt *st = prep(s, SL_OUT_COUNT);
-	return st ? count(s, st, n, "outbox count") : -EIO;
-}
-
-int store_outbox_drop_oldest(struct store *s, int64_t n)
-{
-	sqlite3_stmt *st = prep(s, SL_OUT_DROP);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, n);
-	return done(s, st, "outbox drop");
-}
-
-static int outbox_set(struct store *s, enum slot slot, int64_t id, const char *what)
-{
-	sqlite3_stmt *st = prep(s, slot);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, id);
-	return done(s, st, what);
-}
-
-int store_outbox_take(struct store *s, int64_t now_ms, int limit,
-		      int (*cb)(const struct store_outbox_item *, void *), void *ctx)
-{
-	sqlite3_stmt *st = prep(s, SL_OUT_TAKE);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, now_ms);
-	sqlite3_bind_int(st, 2, limit);
-	/* Collect the ids first: the lease is another statement on the same rows. */
-	int64_t ids[256];
-	int n = 0, rc;
-	while (n < limit && n < 256 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	for (int i = 0; i < n; i++) {
-		if (outbox_set(s, SL_OUT_LEASE, ids[i], "outbox lease") != 0)
-			return -EIO;
-	}
-	/* Then read each (bodies may be large; the statement is reused per row). */
-	for (int i = 0; i < n; i++) {
-		sqlite3_stmt *one = prep(s, SL_OUT_GET);
-		if (!one)
-			return -EIO;
-		sqlite3_bind_int64(one, 1, ids[i]);
-		if (sqlite3_step(one) == SQLITE_ROW) {
-			struct store_outbox_item it = {
-				.id = ids[i],
-				.url = (const char *)sqlite3_column_text(one, 1),
-				.body = (const char *)sqlite3_column_text(one, 2),
-				.attempts = sqlite3_column_int(one, 3),
-			};
-			rc = cb(&it, ctx);
-		} else {
-			rc = 0;
-		}
-		sqlite3_reset(one);
-		if (rc)
-			return rc;
-	}
-	return n;
-}
-
-int store_outbox_done(struct store *s, int64_t id)
-{
-	return outbox_set(s, SL_OUT_DONE, id, "outbox done");
-}
-
-int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_ms)
-{
-	sqlite3_stmt *st = prep(s, SL_OUT_RETRY);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, attempts);
-	sqlite3_bind_int64(st, 3, next_ms);
-	return done(s, st, "outbox retry");
-}
-
-int store_outbox_reset(struct store *s)
-{
-	sqlite3_stmt *st = prep(s, SL_OUT_RESET);
-	return st ? done(s, st, "outbox reset") : -EIO;
-}
-
-int store_outbox_next_due(struct store *s, int64_t *when)
-{
-	sqlite3_stmt *st = prep(s, SL_OUT_NEXT);
-	if (!st)
-		return -EIO;
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return fail(s, st, "outbox next");
-	int rc = sqlite3_column_type(st, 0) == SQLITE_NULL ? -ENOENT : 0;
-	*when = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc;
 }
 
 int store_command_close_device(struct store *s, const char *device_id, int64_t now_ms)

@@ -146,6 +146,18 @@ static const char *const schema_steps[] = {
 	"CREATE INDEX commands_by_status ON commands(status, expire_ms);",
 	/* 9: the desired shadow's time of change (IoTDA shows desired.event_time). */
 	"ALTER TABLE shadows ADD COLUMN desired_time_ms INTEGER NOT NULL DEFAULT 0;",
+	/* 10: the outbox per project and rule, so that one project's quota, delivery slots
+	 * and circuit breakers never touch another's rows (docs/api.md "Push"). Rows from
+	 * before take the project and rule of the first rule with their URL, or '' when that
+	 * rule is gone. */
+	"ALTER TABLE outbox ADD COLUMN project_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE outbox ADD COLUMN rule_id TEXT NOT NULL DEFAULT '';"
+	"UPDATE outbox SET (project_id, rule_id) = (SELECT project_id, rule_id"
+	"  FROM forwarding_rules r WHERE r.url = outbox.url ORDER BY create_time, rule_id LIMIT 1)"
+	"  WHERE EXISTS (SELECT 1 FROM forwarding_rules r WHERE r.url = outbox.url);"
+	"DROP INDEX outbox_due;"
+	"CREATE INDEX outbox_by_rule ON outbox(project_id, rule_id, state, next_ms);"
+	"CREATE INDEX outbox_by_project ON outbox(project_id, id);",
 };
 
 enum stmt_id {

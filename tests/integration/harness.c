@@ -69,6 +69,8 @@ static void spawn(struct daemon_proc *d, const char *const *extra_args)
 	argv[argc++] = "127.0.0.1:0";
 	argv[argc++] = "--log-level";
 	argv[argc++] = getenv("LWM2MD_LOG_LEVEL") ? getenv("LWM2MD_LOG_LEVEL") : "warn";
+	if (!d->push_strict)
+		argv[argc++] = "--push-allow-private";
 	for (int i = 0; extra_args && extra_args[i] && argc < 30; i++)
 		argv[argc++] = extra_args[i];
 	argv[argc] = NULL;
@@ -106,15 +108,30 @@ static void spawn(struct daemon_proc *d, const char *const *extra_args)
 	}
 }
 
+static void start_on(struct daemon_proc *d, const char *coap_bind, bool push_strict,
+		     const char *const *extra_args);
+
 void daemon_start(struct daemon_proc *d, const char *const *extra_args)
 {
-	daemon_start_on(d, "127.0.0.1:0", extra_args);
+	start_on(d, "127.0.0.1:0", false, extra_args);
+}
+
+void daemon_start_push_strict(struct daemon_proc *d, const char *const *extra_args)
+{
+	start_on(d, "127.0.0.1:0", true, extra_args);
 }
 
 void daemon_start_on(struct daemon_proc *d, const char *coap_bind,
 		     const char *const *extra_args)
 {
+	start_on(d, coap_bind, false, extra_args);
+}
+
+static void start_on(struct daemon_proc *d, const char *coap_bind, bool push_strict,
+		     const char *const *extra_args)
+{
 	memset(d, 0, sizeof(*d));
+	d->push_strict = push_strict;
 	snprintf(d->coap_bind, sizeof(d->coap_bind), "%s", coap_bind);
 	snprintf(d->coaps_bind, sizeof(d->coaps_bind), "127.0.0.1:0");
 	snprintf(d->dir, sizeof(d->dir), "/tmp/lwm2md-test-XXXXXX");

@@ -29,11 +29,16 @@ struct daemon_proc {
 	char coap_bind[64];  /* what --coap was given ("127.0.0.1:0" by default) */
 	char coaps_bind[64]; /* what --coaps was given ("127.0.0.1:0") */
 	int stdout_fd;
+	/* Without --push-allow-private. The tests' receivers listen on loopback, which push
+	 * refuses by default, so every daemon gets the flag unless a test asks otherwise. */
+	bool push_strict;
 };
 
 /* Creates the temp dir, database and token, and starts the daemon. extra_args (may be
  * NULL) is a NULL-terminated list of further arguments. Fails the test on error. */
 void daemon_start(struct daemon_proc *d, const char *const *extra_args);
+/* The same without --push-allow-private (kept across daemon_restart). */
+void daemon_start_push_strict(struct daemon_proc *d, const char *const *extra_args);
 /* The same with CoAP bound to coap_bind (e.g. "[::1]:0"). */
 void daemon_start_on(struct daemon_proc *d, const char *coap_bind,
 		     const char *const *extra_args);
@@ -138,12 +143,15 @@ void assert_in(const char *haystack, const char *needle);
 
 /* An application's HTTP endpoint (harness_receiver.c): a thread that accepts POSTs on
  * 127.0.0.1:port, keeps each body, and answers 200 — or 500 to the first `fail_first`
- * requests. */
+ * requests; or, hanging, accepts connections and never answers. */
 #define RECEIVER_MAX 64
 struct receiver {
 	int listen_fd;
 	int port;
 	int fail_first;
+	bool hang;
+	int held[RECEIVER_MAX]; /* a hanging receiver's connections */
+	int held_count;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	int requests;            /* all, failed ones included */
@@ -153,6 +161,10 @@ struct receiver {
 };
 /* Starts on port (0: a free one). */
 void receiver_start(struct receiver *r, int port, int fail_first);
+/* Starts one that accepts connections and never answers them (port 0: a free one). */
+void receiver_start_hanging(struct receiver *r, int port);
+/* How many requests (or, hanging, connections) it has had. */
+int receiver_requests(struct receiver *r);
 void receiver_stop(struct receiver *r);
 /* Waits until a kept body contains every needle (NULL-terminated), up to timeout_ms;
  * returns a copy of that body (free it) or NULL. */
