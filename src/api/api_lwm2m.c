@@ -63,15 +63,11 @@ const char *api_format_name(int format)
 	return NULL;
 }
 
-int api_dm_device(struct api_call *c, struct api_dm_target *t)
+/* Requests can be sent, and ?timeout=. 0, or -1 with the reply set. */
+static int read_timeout(struct api_call *c, struct api_dm_target *t)
 {
 	if (!c->api->deps.requests) {
 		api_reply_error(c, 503, "device management is not available");
-		return -1;
-	}
-	int rc = store_device_get(c->api->deps.store, c->project_id, c->id, &t->device);
-	if (rc != 0) {
-		api_reply_store_error(c, rc, "device");
 		return -1;
 	}
 	t->timeout_ms = API_DM_TIMEOUT_DEFAULT_S * 1000;
@@ -86,6 +82,20 @@ int api_dm_device(struct api_call *c, struct api_dm_target *t)
 		t->timeout_ms = (uint32_t)v * 1000;
 	}
 	return 0;
+}
+
+int api_dm_device(struct api_call *c, struct api_dm_target *t)
+{
+	if (!c->api->deps.requests) {
+		api_reply_error(c, 503, "device management is not available");
+		return -1;
+	}
+	int rc = store_device_get(c->api->deps.store, c->project_id, c->id, &t->device);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "device");
+		return -1;
+	}
+	return read_timeout(c, t);
 }
 
 /* The device, the LwM2M path of the URL and ?format=. 0, or -1 with the reply set. */
@@ -436,8 +446,11 @@ void api_observations_list(struct api_call *c)
 void api_observations_cancel(struct api_call *c)
 {
 	struct api_dm_target t = { .format = -1 };
-	if (api_dm_device(c, &t) != 0)
+	int rc = store_device_get(c->api->deps.store, c->project_id, c->id, &t.device);
+	if (rc != 0) {
+		api_reply_store_error(c, rc, "device");
 		return;
+	}
 	const char *last = strrchr(c->url, '/');
 	char *end;
 	unsigned long long id = strtoull(last + 1, &end, 10);
@@ -459,6 +472,8 @@ void api_observations_cancel(struct api_call *c)
 		api_reply_error(c, 400, "mode must be active or passive");
 		return;
 	}
+	if (read_timeout(c, &t) != 0)
+		return;
 	/* Active: the Observe again with Observe 1 and its token (RFC 7641 §3.6) — GET, or
 	 * for an Observe-Composite (on the root) FETCH with its paths. */
 	t.path = o->path;
