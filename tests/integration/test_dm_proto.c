@@ -59,6 +59,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	close(f->fd);
+	/* A clean stop: under ASan the daemon's exit status says whether it leaked. */
+	daemon_stop(&f->d);
 	daemon_cleanup(&f->d);
 	free(f);
 	return 0;
@@ -288,6 +290,22 @@ static void test_cancel_observe_composite_cbor_after_restart(void **state)
 	assert_in(resp, "{\"observations\":[]}");
 }
 
+/* An Observe-Composite still waiting for the device when the daemon stops: the call gets
+ * 503 and what it kept for the observation is freed (ASan checks the exit). */
+static void test_shutdown_while_observing_composite(void **state)
+{
+	struct fixture *f = *state;
+	struct api_async c;
+	struct coap_msg req;
+	uint8_t buf[1500];
+	api_async_start(&c, &f->d, "POST", DEV "/lwm2m-composite?timeout=30",
+			"{\"operation\":\"observe\",\"paths\":[\"/3/0/9\",\"/1/0/1\"]}");
+	receive_for(f, &c, &req, buf, sizeof(buf));
+	daemon_stop(&f->d);
+	api_async_wait(&c);
+	assert_true(c.status == 503 || c.status < 0);
+}
+
 /* A plain cancel asks the way the Observe did: with its Accept (RFC 7641 §3.6). */
 static void test_cancel_observe_repeats_accept(void **state)
 {
@@ -385,8 +403,9 @@ static void test_write_opaque_1025(void **state)
 	free(data);
 }
 
-/* 20000 bytes of opaque in SenML CBOR: [{-2: "/19/0/0/0", 8: h'…'}]. */
-static void test_write_opaque_senml_cbor(void **state)
+/* 20000 bytes of opaque in SenML CBOR: [{-2: "/19/0/0/0", 8: h'…'}]; a long string in
+ * SenML JSON. */
+static void test_write_large_senml(void **state)
 {
 	struct fixture *f = *state;
 	struct api_async c;
@@ -404,6 +423,25 @@ static void test_write_opaque_senml_cbor(void **state)
 	free(cbor);
 	free(body);
 	free(data);
+
+	/* A string of 30000 characters in SenML JSON: [{"bn":"/3/0/15","vs":"…"}]. */
+	char *text = malloc(30001);
+	for (int i = 0; i < 30000; i++)
+		text[i] = (char)('a' + i % 26);
+	text[30000] = '\0';
+	body = malloc(30100);
+	snprintf(body, 30100, "{\"format\":\"senml-json\",\"values\":[{\"path\":\"/3/0/15\","
+			      "\"value\":\"%s\"}]}",
+		 text);
+	api_async_start(&c, &f->d, "PUT", DEV "/lwm2m/3/0/15", body);
+	char *senml = malloc(30100);
+	int n = snprintf(senml, 30100, "[{\"bn\":\"/3/0/15\",\"vs\":\"%s\"}]", text);
+	receive_blocks(f, &c, COAP_CODE_PUT, "3/0/15", 110, (const uint8_t *)senml, (size_t)n);
+	api_async_wait(&c);
+	assert_int_equal(c.status, 200);
+	free(senml);
+	free(body);
+	free(text);
 }
 
 /* A raw body is the value: opaque of 60 KiB and of exactly 64 KiB (the limit), and text;
@@ -557,8 +595,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_observe_repeats_accept, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_while_observing_composite, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_write_opaque_1025, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_opaque_senml_cbor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_large_senml, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_raw_bodies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_without_instance, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_location_below_alternate_path,

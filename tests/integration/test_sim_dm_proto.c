@@ -74,6 +74,7 @@ static int teardown(void **state)
 		kill(f->sim, SIGTERM);
 		waitpid(f->sim, NULL, 0);
 	}
+	daemon_stop(&f->d); /* under ASan, the exit status says whether it leaked */
 	daemon_cleanup(&f->d);
 	free(f);
 	return 0;
