@@ -202,7 +202,7 @@ bool api_dm_write_raw(struct api_call *c, struct api_dm_target *t)
 		return false;
 	const char *name = api_format_name(format);
 	if (t->path.len < 3) {
-		api_reply_error(c, 400, "a %s body is one value: write it to a resource or a "
+		api_reply_error(c, 400, "a raw %s body is one value: write it to a resource or a "
 					"resource instance",
 				name);
 		return true;

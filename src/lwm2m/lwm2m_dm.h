@@ -42,7 +42,7 @@ enum lwm2m_op {
 	LWM2M_OP_OBSERVE_CANCEL, /* GET with Observe 1 and the observation's token (§3.6) */
 	LWM2M_OP_READ_COMPOSITE,  /* FETCH / with the paths (SenML), Core §6.3.8 */
 	LWM2M_OP_WRITE_COMPOSITE, /* iPATCH / with the values (SenML), Core §6.3.9 */
-	LWM2M_OP_OBSERVE_COMPOSITE, /* FETCH / with Observe 0, Core §6.4.3 */
+	LWM2M_OP_OBSERVE_COMPOSITE, /* FETCH / with Observe 0, Core §6.4.4 */
 	/* FETCH / with Observe 1, the observation's token and the same paths (Core §6.4.5;
 	 * RFC 7641 §3.6: every option as in the registration but Observe) */
 	LWM2M_OP_OBSERVE_COMPOSITE_CANCEL,

@@ -605,7 +605,7 @@ uint8_t sim_dm_handle(struct sim_dm *dm, const struct coap_msg *req, struct coap
 		code = do_delete(dm, &p);
 		break;
 	case COAP_CODE_FETCH: {
-		/* Read-Composite (Core §6.3.8) and Observe-Composite (§6.4.3). */
+		/* Read-Composite (Core §6.3.8) and Observe-Composite (§6.4.4). */
 		uint32_t ct;
 		struct lwm2m_path paths[SIM_DM_MAX_COMPOSITE];
 		if (p.len != 0) {
