@@ -151,6 +151,11 @@ const char *api_query(const struct api_call *c, const char *name)
 	return MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+const char *api_header(const struct api_call *c, const char *name)
+{
+	return MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, name);
+}
+
 struct query_find {
 	const char *name;
 	const char *value;

@@ -24,6 +24,8 @@
 #include "util/addr.h"
 #include "util/token.h"
 
+struct lwm2m_path;
+
 /* Hard maximum of a request body; a bigger one gets 413. */
 #define API_BODY_MAX (64 * 1024)
 /* A header value we accept as X-Auth-Token; longer ones cannot be ours. */
@@ -87,6 +89,11 @@ struct api_request {
 	uint16_t dm_path[4];
 	char dm_node[65];   /* the device's node_id */
 	uint64_t dm_observation; /* Observe-cancel: the observation it ends */
+	/* An Observe's Accept and an Observe-Composite's paths (owned; api_lwm2m.c frees
+	 * them when the answer comes or the call is abandoned), kept for its cancellation. */
+	int dm_format;
+	struct lwm2m_path *dm_paths;
+	uint8_t dm_path_count;
 };
 
 /* One request being served: what api_http.c hands a route, and the reply it fills. */
@@ -123,6 +130,8 @@ void api_reply_store_error(struct api_call *c, int rc, const char *what);
 const char *api_query(const struct api_call *c, const char *name);
 /* As api_query, but "" for a name given without '=' ("?st"), NULL only when absent. */
 const char *api_query_flag(const struct api_call *c, const char *name);
+/* A request header's value (name case-insensitive), or NULL when absent. */
+const char *api_header(const struct api_call *c, const char *name);
 /* Parses the body as a JSON object; on failure sets a 400 and returns NULL. */
 json_t *api_body_object(struct api_call *c);
 

@@ -186,13 +186,16 @@ int store_dtls_session_take_all(struct store *s,
 					  const uint8_t *data, size_t len),
 				void *ctx);
 
-/* Observations the daemon made (token → id, device, path), kept across restarts. */
+/* Observations the daemon made (token → id, device, path, and what they asked with: the
+ * Accept, -1 for none, and an Observe-Composite's paths as "/3/0/9,/1/0/1", "" for a plain
+ * one), kept across restarts. */
 int store_observation_put(struct store *s, const uint8_t *token, size_t token_len, uint64_t id,
-			  const char *node_id, const char *path);
+			  const char *node_id, const char *path, int format, const char *paths);
 int store_observation_delete(struct store *s, const uint8_t *token, size_t token_len);
 int store_observation_load_all(struct store *s,
 			       int (*cb)(void *ctx, const uint8_t *token, size_t token_len,
-					 uint64_t id, const char *node_id, const char *path),
+					 uint64_t id, const char *node_id, const char *path,
+					 int format, const char *paths),
 			       void *ctx);
 
 #endif

@@ -158,6 +158,10 @@ static const char *const schema_steps[] = {
 	"DROP INDEX outbox_due;"
 	"CREATE INDEX outbox_by_rule ON outbox(project_id, rule_id, state, next_ms);"
 	"CREATE INDEX outbox_by_project ON outbox(project_id, id);",
+	/* 11: what an observation asked with, so that it is cancelled alike after a restart
+	 * (RFC 7641 §3.6): its Accept (-1: none), and an Observe-Composite's paths. */
+	"ALTER TABLE observations ADD COLUMN format INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE observations ADD COLUMN paths TEXT NOT NULL DEFAULT '';",
 };
 
 enum stmt_id {
@@ -250,10 +254,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DTLS_DELETE] = "DELETE FROM dtls_sessions WHERE identity = ?1",
 	[ST_DTLS_TAKE] = "SELECT identity, peer, data FROM dtls_sessions",
 	[ST_DTLS_CLEAR] = "DELETE FROM dtls_sessions",
-	[ST_OBS_PUT] = "INSERT OR REPLACE INTO observations (token, id, node_id, path)"
-		       " VALUES (?1, ?2, ?3, ?4)",
+	[ST_OBS_PUT] = "INSERT OR REPLACE INTO observations (token, id, node_id, path, format,"
+		       " paths) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_OBS_DELETE] = "DELETE FROM observations WHERE token = ?1",
-	[ST_OBS_LOAD] = "SELECT token, id, node_id, path FROM observations",
+	[ST_OBS_LOAD] = "SELECT token, id, node_id, path, format, paths FROM observations",
 };
 
 struct store {
@@ -1085,7 +1089,7 @@ int store_dtls_session_take_all(struct store *s,
 /* Observations. */
 
 int store_observation_put(struct store *s, const uint8_t *token, size_t token_len, uint64_t id,
-			  const char *node_id, const char *path)
+			  const char *node_id, const char *path, int format, const char *paths)
 {
 	sqlite3_stmt *st = stmt(s, ST_OBS_PUT);
 	if (!st)
@@ -1094,6 +1098,8 @@ int store_observation_put(struct store *s, const uint8_t *token, size_t token_le
 	sqlite3_bind_int64(st, 2, (int64_t)id);
 	bind_text(st, 3, node_id);
 	bind_text(st, 4, path);
+	sqlite3_bind_int(st, 5, format);
+	bind_text(st, 6, paths);
 	return run_done(s, st, "observation put");
 }
 
@@ -1108,7 +1114,8 @@ int store_observation_delete(struct store *s, const uint8_t *token, size_t token
 
 int store_observation_load_all(struct store *s,
 			       int (*cb)(void *ctx, const uint8_t *token, size_t token_len,
-					 uint64_t id, const char *node_id, const char *path),
+					 uint64_t id, const char *node_id, const char *path,
+					 int format, const char *paths),
 			       void *ctx)
 {
 	sqlite3_stmt *st = stmt(s, ST_OBS_LOAD);
@@ -1120,8 +1127,9 @@ int store_observation_load_all(struct store *s,
 		size_t len = (size_t)sqlite3_column_bytes(st, 0);
 		const char *node = (const char *)sqlite3_column_text(st, 2);
 		const char *path = (const char *)sqlite3_column_text(st, 3);
+		const char *paths = (const char *)sqlite3_column_text(st, 5);
 		ret = cb(ctx, token, len, (uint64_t)sqlite3_column_int64(st, 1), node ? node : "",
-			 path ? path : "");
+			 path ? path : "", sqlite3_column_int(st, 4), paths ? paths : "");
 		if (ret)
 			break;
 	}

@@ -57,6 +57,10 @@ int http_call(struct daemon_proc *d, const char *method, const char *path, const
 	      char *resp, size_t cap);
 int http_call_auth(struct daemon_proc *d, const char *method, const char *path,
 		   const char *body, const char *token, char *resp, size_t cap);
+/* The same with a body of len bytes (any, NULs included) sent as content_type. */
+int http_call_type(struct daemon_proc *d, const char *method, const char *path,
+		   const char *content_type, const void *body, size_t len, char *resp,
+		   size_t cap);
 
 /* Creates product "meter" and a device with node_id, secure_access and timeout through
  * the API; fails the test on error. */
@@ -121,12 +125,17 @@ struct api_async {
 	struct daemon_proc *d;
 	const char *method;
 	char path[256];
-	const char *body;
+	const void *body;
+	const char *content_type; /* NULL: JSON, body a string */
+	size_t body_len;
 	int status;
 	char resp[16384];
 };
 void api_async_start(struct api_async *c, struct daemon_proc *d, const char *method,
 		     const char *path, const char *body);
+/* The same with a body of len bytes sent as content_type (http_call_type). */
+void api_async_start_raw(struct api_async *c, struct daemon_proc *d, const char *method,
+			 const char *path, const char *content_type, const void *body, size_t len);
 void api_async_wait(struct api_async *c);
 
 /* The device's side of a server request: waits up to 5 s for it on fd and parses it into

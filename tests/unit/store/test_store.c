@@ -435,13 +435,15 @@ static void test_reopen_keeps_data(void **state)
 }
 
 static int count_observation(void *ctx, const uint8_t *token, size_t len, uint64_t id,
-			     const char *node_id, const char *path)
+			     const char *node_id, const char *path, int format, const char *paths)
 {
 	(void)token;
 	assert_int_equal(len, 4);
 	assert_int_equal(id, 7);
 	assert_string_equal(node_id, "ep1");
-	assert_string_equal(path, "/3/0/9");
+	assert_string_equal(path, "/");
+	assert_int_equal(format, 112);
+	assert_string_equal(paths, "/3/0/9,/1/0/1");
 	(*(int *)ctx)++;
 	return 0;
 }
@@ -450,8 +452,10 @@ static void test_observations(void **state)
 {
 	struct store *s = *state;
 	static const uint8_t token[] = { 1, 2, 3, 4 };
-	assert_int_equal(store_observation_put(s, token, 4, 7, "ep1", "/3/0/9"), 0);
-	assert_int_equal(store_observation_put(s, token, 4, 7, "ep1", "/3/0/9"), 0); /* replace */
+	/* An Observe-Composite in SenML CBOR: the format and paths come back as they went. */
+	assert_int_equal(store_observation_put(s, token, 4, 7, "ep1", "/", -1, ""), 0);
+	assert_int_equal(store_observation_put(s, token, 4, 7, "ep1", "/", 112, "/3/0/9,/1/0/1"),
+			 0); /* replace */
 	int n = 0;
 	assert_int_equal(store_observation_load_all(s, count_observation, &n), 0);
 	assert_int_equal(n, 1);
