@@ -66,6 +66,7 @@ struct api_request {
 	uint16_t dm_path[4];
 	char dm_node[65];   /* the device's node_id */
 	uint64_t dm_observation; /* Observe-cancel: the observation it ends */
+	void *codec_call;   /* a codec test or upload waiting for a codec thread, or NULL */
 };
 
 /* One request being served: what api_http.c hands a route, and the reply it fills. */
@@ -172,6 +173,8 @@ void api_rules_list(struct api_call *c);
 void api_rules_delete(struct api_call *c);
 /* A deferred call's connection went away: stop waiting for the device. */
 void api_lwm2m_abandon(struct api_request *req);
+/* The same for a codec test or upload waiting for a codec thread (api_platform.c). */
+void api_codec_abandon(struct api_request *req);
 
 /* The MHD access handler and completion callback (api_http.c), given to MHD by
  * api_server.c with the server as cls. */

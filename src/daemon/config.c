@@ -4,6 +4,7 @@
 #include "daemon/config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,9 +35,72 @@ void config_usage(FILE *out)
 		"                     are dropped (default 100000)\n"
 		"  --queue-window N   seconds a queue-mode device listens after each message "
 		"(default 93)\n"
+		"  --codec-threads N  threads running JavaScript codecs (default 2)\n"
+		"  --codec-time-ms N  time per codec call (default 100)\n"
+		"  --codec-memory-kb N  heap of one JavaScript codec (default 4096)\n"
+		"  --codec-queue-max N  codec jobs waiting per product; more reports are dropped\n"
+		"                     (default 4096)\n"
+		"  --codec-queue-total N  codec jobs outstanding over all products (default 32768)\n"
+		"  --codec-suspend-after N  timeouts within --codec-suspend-window that suspend a\n"
+		"                     codec (default 5; 0: never)\n"
+		"  --codec-suspend-window N  seconds (default 60)\n"
+		"  --codec-drain-ms N  at shutdown, how long queued reports may still be decoded\n"
+		"                     (default 3000)\n"
 		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
 		"A port of 0 picks a free port; each bound socket is printed as\n"
 		"'listening <coap|coaps|http> HOST:PORT' on standard output.\n");
+}
+
+/* value as an integer in min..max, or -EINVAL. */
+static int parse_uint(const char *value, unsigned long min, unsigned long max,
+		      unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(value, &end, 10);
+	if (errno || end == value || *end || v < min || v > max || value[0] == '-')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* The codec threads' settings (docs/codec-js.md, "Limits"): name without "codec-". */
+static int config_set_codec(struct codec_worker_config *c, const char *name, const char *value)
+{
+	enum { THREADS, TIME_MS, MEMORY_KB, QUEUE_MAX, QUEUE_TOTAL, SUSPEND_AFTER, SUSPEND_WINDOW,
+	       DRAIN_MS, COUNT };
+	static const struct {
+		const char *name;
+		unsigned long min, max;
+	} opts[COUNT] = {
+		[THREADS] = { "threads", 1, CODEC_WORKER_MAX_THREADS },
+		[TIME_MS] = { "time-ms", 1, 60000 },
+		[MEMORY_KB] = { "memory-kb", 256, 1048576 },
+		[QUEUE_MAX] = { "queue-max", 1, 10000000 },
+		[QUEUE_TOTAL] = { "queue-total", 1, 10000000 },
+		[SUSPEND_AFTER] = { "suspend-after", 0, CODEC_WORKER_MAX_SUSPEND_AFTER },
+		[SUSPEND_WINDOW] = { "suspend-window", 1, 86400 },
+		[DRAIN_MS] = { "drain-ms", 1, 600000 },
+	};
+	int i = 0;
+	while (i < COUNT && strcmp(opts[i].name, name) != 0)
+		i++;
+	unsigned long v;
+	if (i == COUNT)
+		return -ENOENT;
+	if (parse_uint(value, opts[i].min, opts[i].max, &v) != 0)
+		return -EINVAL;
+	switch (i) {
+	case THREADS: c->threads = (unsigned)v; break;
+	case TIME_MS: c->limits.time_ms = (unsigned)v; break;
+	case MEMORY_KB: c->limits.memory_bytes = (size_t)v * 1024; break;
+	case QUEUE_MAX: c->queue_max = (unsigned)v; break;
+	case QUEUE_TOTAL: c->queue_total = (unsigned)v; break;
+	case SUSPEND_AFTER: c->suspend_after = v ? (unsigned)v : UINT_MAX; break; /* 0: never */
+	case SUSPEND_WINDOW: c->suspend_window_ms = (unsigned)v * 1000; break;
+	default: c->drain_ms = (unsigned)v; break;
+	}
+	return 0;
 }
 
 /* Applies one setting; the names are the long options without the dashes. */
@@ -103,6 +167,8 @@ static int config_set(struct config *cfg, const char *name, const char *value)
 		cfg->push_outbox_max = (int64_t)v;
 		return 0;
 	}
+	if (strncmp(name, "codec-", 6) == 0)
+		return config_set_codec(&cfg->codec, name + 6, value);
 	if (strcmp(name, "models") == 0)
 		return str_copy(cfg->models, sizeof(cfg->models), value);
 	if (strcmp(name, "queue-window") == 0) {
@@ -174,6 +240,15 @@ void config_defaults(struct config *cfg)
 	cfg->max_body = 1024;
 	cfg->max_pending_commands = 20;
 	cfg->push_outbox_max = 100000;
+	cfg->codec = (struct codec_worker_config){
+		.threads = CODEC_WORKER_DEFAULT_THREADS,
+		.queue_max = CODEC_WORKER_DEFAULT_QUEUE_MAX,
+		.queue_total = CODEC_WORKER_DEFAULT_QUEUE_TOTAL,
+		.suspend_after = CODEC_WORKER_DEFAULT_SUSPEND_AFTER,
+		.suspend_window_ms = CODEC_WORKER_DEFAULT_SUSPEND_WINDOW_MS,
+		.drain_ms = CODEC_WORKER_DEFAULT_DRAIN_MS,
+		.limits = { .time_ms = CODEC_DEFAULT_TIME_MS, .memory_bytes = CODEC_DEFAULT_MEMORY },
+	};
 }
 
 int config_from_args(struct config *cfg, int argc, char **argv, int first)

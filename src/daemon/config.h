@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "dtls/dtls_server.h"
+#include "iot/codec_worker.h"
 
 #define LWM2MD_VERSION "0.1.0"
 #define MAX_BINDS 8
@@ -29,6 +30,7 @@ struct config {
 	unsigned max_pending_commands; /* open commands per device (default 20) */
 	int64_t push_outbox_max;       /* events kept for applications (default 100000) */
 	char models[512]; /* a directory of DDF XML files, or "" */
+	struct codec_worker_config codec; /* the codec threads: --codec-* */
 	struct dtls_server_config dtls;
 };
 
