@@ -458,6 +458,74 @@ static void test_reports_drained_at_shutdown(void **state)
 	json_decref(props);
 }
 
+/* The flags: one thread, two jobs waiting per product, 300 ms per call, never suspend.
+ * A report past the queue is dropped (codec_error of stage queue, counted), a test
+ * past it answers 429; a looping codec times out again and again and stays ACTIVE. A bad
+ * value is refused at start. */
+static void test_flags_and_queue_bound(void **state)
+{
+	struct fixture *f = *state;
+	struct platform_fixture *a = f->a;
+	assert_int_equal(metric(&a->d, "lwm2md_codec_threads"), 1);
+	static const uint8_t first[] = { 0, 50, 0, 0, 0, 0 };
+	register_and_observe(a, first, sizeof(first));
+	json_decref(shadow_reported(a, 1));
+	char slow[4096];
+	snprintf(slow, sizeof(slow),
+		 "%s\nvar fast_decode = decode;\n"
+		 "decode = function (p, t) { var s = Date.now(); while (Date.now() - s < 150) {}\n"
+		 "  return fast_decode(p, t); };\n",
+		 meter_script);
+	put_codec(a, "js", slow);
+	struct stream s;
+	stream_open(&s, &a->d, "");
+	assert_int_equal(stream_wait(&s, "200 OK", 5000), 0);
+	for (int i = 1; i <= 6; i++) {
+		uint8_t report[] = { 0, 50, 0, 0, 0, (uint8_t)i };
+		device_notify(a, report, sizeof(report));
+	}
+	char resp[8192];
+	api_ok(&a->d, "POST", "/v5/iot/p1/products/wm/codec/test",
+	       json_pack("{s:s}", "payload_hex", "005700000064"), 429, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "the codec queue of product wm is full"));
+	assert_int_equal(stream_wait(&s, "\"stage\":\"queue\"", 5000), 0);
+	long dropped = metric(&a->d, "lwm2md_reports_dropped_total{reason=\"queue_full\"}");
+	assert_true(dropped >= 3);
+	/* The others were decoded, in order: the shadow ends with the last one taken. */
+	json_t *props = shadow_reported(a, 1 + (int)(6 - dropped));
+	assert_true(prop(props, "flow") >= 3);
+	json_decref(props);
+
+	put_codec(a, "js", looping);
+	for (int i = 0; i < 3; i++) {
+		static const uint8_t report[] = { 0, 41, 0, 0, 0, 2 };
+		device_notify(a, report, sizeof(report));
+		usleep(350000);
+	}
+	for (int i = 0; i < 100 && metric(&a->d, "lwm2md_codec_timeouts_total") < 3; i++)
+		usleep(20000);
+	assert_true(metric(&a->d, "lwm2md_codec_timeouts_total") >= 3);
+	api_ok(&a->d, "GET", "/v5/iot/p1/products/wm/codec", NULL, 200, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "\"status\":\"ACTIVE\""));
+	assert_int_equal(stream_wait(&s, "ran over its 300 ms", 5000), 0);
+	close(s.fd);
+
+	char cmd[1024], out[1024];
+	snprintf(cmd, sizeof(cmd), "%s --db %s/other.db --codec-threads 0", getenv("LWM2MD_BIN"),
+		 a->d.dir);
+	assert_int_not_equal(run_command(cmd, out, sizeof(out), 30), 0);
+	assert_non_null(strstr(out, "bad value '0' for --codec-threads"));
+}
+
+static int setup_flags(void **state)
+{
+	static const char *const args[] = { "--codec-threads", "1", "--codec-queue-max", "2",
+					     "--codec-time-ms", "300", "--codec-suspend-after",
+					     "0", NULL };
+	*state = start(args);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +534,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eval_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reports_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reports_drained_at_shutdown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flags_and_queue_bound, setup_flags, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
