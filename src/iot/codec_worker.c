@@ -284,11 +284,10 @@ static bool slot_refresh(struct codec_worker *w, struct codec_slot *s,
 }
 
 /* Runs job with codec c; fills its result. */
-static void job_run_with(struct codec_worker *w, struct codec *c, struct codec_job *job)
+static void job_run_with(struct codec *c, struct codec_job *job)
 {
 	char err[512] = "";
 	int rc = 0;
-	(void)w;
 	if (job->op == CODEC_JOB_DECODE) {
 		rc = codec_decode(c, job->payload, job->len, NULL, &job->decoded, err, sizeof(err));
 	} else if (job->op == CODEC_JOB_ENCODE) {
@@ -325,7 +324,7 @@ static bool job_run(struct codec_worker *w, struct codec_slot *s, struct codec_j
 		if (rc) {
 			job_fail(job, rc, err[0] ? err : strerror(-rc));
 		} else {
-			job_run_with(w, own, job);
+			job_run_with(own, job);
 			codec_destroy(own);
 		}
 		return job->rc == -ETIMEDOUT;
@@ -338,7 +337,7 @@ static bool job_run(struct codec_worker *w, struct codec_slot *s, struct codec_j
 		job_fail(job, s->compile_rc, s->compile_err ? s->compile_err : "the codec does not load");
 		return compile_timed_out;
 	}
-	job_run_with(w, s->codec, job);
+	job_run_with(s->codec, job);
 	return job->rc == -ETIMEDOUT;
 }
 

@@ -295,6 +295,7 @@ bool iot_uplink(struct iot_platform *p, const struct store_device *dev,
 		if (rc == 0)
 			return true;
 		busy_release(p, e->key);
+		codec_job_clear(&j->job); /* frees copy */
 	} else {
 		free(copy);
 	}
@@ -505,7 +506,7 @@ static void call_done(struct codec_job *job)
 static int run_declarative(const char *source, const uint8_t *payload, size_t len,
 			   const json_t *cloud_req, iot_codec_reply_fn reply, void *ctx)
 {
-	struct codec *c;
+	struct codec *c = NULL;
 	char err[512] = "";
 	int rc = codec_create(CODEC_DECLARATIVE, source, strlen(source), NULL, &c, err,
 			      sizeof(err));
