@@ -630,8 +630,9 @@ int codec_worker_set(struct codec_worker *w, const char *key, enum codec_kind ki
 		src = NULL;
 		s->gen++;
 		slot_clear_budget(w, s);
-		/* The stale heap goes now, on a thread, rather than at the next job. */
-		if (s->compiled)
+		/* The stale heap goes now, on a thread, rather than at the next job. (`compiled`
+		 * is the running thread's: a running slot is pushed when its job ends.) */
+		if (!s->running && s->compiled)
 			ready_push(w, s);
 	}
 	source_release(src);
