@@ -177,7 +177,7 @@ report_run() {
     awk -v a="$t_last" -v b="$(now_s)" 'BEGIN { exit !(b - a > 2) }' && break
     sleep 0.05
   done
-  drain_s=$(awk -v a="$t_seen" -v b="$t_last" 'BEGIN { d = b - a; printf "%.2f", d > 0 ? d : 0 }')
+  drain_s=$(awk -v a="$t_seen" -v b="$t_last" 'BEGIN { d = b - a; printf "%.2f", (d > 0 ? d : 0) }')
   applied_rps=$(awk -v ok="$(field ok "$rep_line")" -v s="$(field seconds "$rep_line")" \
                   -v d="$drain_s" 'BEGIN { if (s + d > 0) printf "%.0f", ok / (s + d); else print "-" }')
   d_up=$(( $(metric lwm2md_uplinks_total) - up0 ))
