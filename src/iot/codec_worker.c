@@ -408,6 +408,7 @@ static void slot_turn(struct codec_worker *w, struct codec_slot *s)
 static void *thread_main(void *arg)
 {
 	struct codec_worker *w = arg;
+	pthread_setname_np(pthread_self(), "lwm2md-codec"); /* as top -H and ps -L show it */
 	pthread_mutex_lock(&w->lock);
 	while (!w->quit) {
 		struct codec_slot *s = ready_pop(w);
