@@ -489,11 +489,13 @@ static void test_flags_and_queue_bound(void **state)
 	       json_pack("{s:s}", "payload_hex", "005700000064"), 429, resp, sizeof(resp));
 	assert_non_null(strstr(resp, "the codec queue of product wm is full"));
 	assert_int_equal(stream_wait(&s, "\"stage\":\"queue\"", 5000), 0);
+	/* At most one running and two waiting: 3 dropped, or 4 when the thread had not taken
+	 * the first yet when the third came. */
 	long dropped = metric(&a->d, "lwm2md_reports_dropped_total{reason=\"queue_full\"}");
-	assert_true(dropped >= 3);
+	assert_true(dropped >= 3 && dropped <= 4);
 	/* The others were decoded, in order: the shadow ends with the last one taken. */
 	json_t *props = shadow_reported(a, 1 + (int)(6 - dropped));
-	assert_true(prop(props, "flow") >= 3);
+	assert_true(prop(props, "flow") >= 2);
 	json_decref(props);
 
 	put_codec(a, "js", looping);
