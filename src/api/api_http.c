@@ -724,6 +724,8 @@ void api_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (req->deferred) {
 		if (req->dm_handle)
 			api_lwm2m_abandon(req);
+		if (req->codec_call)
+			api_codec_abandon(req);
 		if (req->prev_deferred) {
 			*req->prev_deferred = req->next_deferred;
 			if (req->next_deferred)
@@ -787,6 +789,8 @@ void api_http_abort_deferred(struct api_server *api)
 		struct api_request *req = api->deferred;
 		if (req->dm_handle)
 			api_lwm2m_abandon(req);
+		if (req->codec_call)
+			api_codec_abandon(req);
 		api_deferred_error(req, 503, "the server is shutting down");
 	}
 }

@@ -94,6 +94,7 @@ struct api_request {
 	int dm_format;
 	struct lwm2m_path *dm_paths;
 	uint8_t dm_path_count;
+	void *codec_call;   /* a codec test or upload waiting for a codec thread, or NULL */
 };
 
 /* One request being served: what api_http.c hands a route, and the reply it fills. */
@@ -203,6 +204,8 @@ void api_rules_list(struct api_call *c);
 void api_rules_delete(struct api_call *c);
 /* A deferred call's connection went away: stop waiting for the device. */
 void api_lwm2m_abandon(struct api_request *req);
+/* The same for a codec test or upload waiting for a codec thread (api_platform.c). */
+void api_codec_abandon(struct api_request *req);
 
 /*
  * Connections (api_conn.c). api_conn_notify is MHD's connection callback (cls: the

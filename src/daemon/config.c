@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,17 @@ void config_usage(FILE *out)
 		"                     (in a config file: push-allow-private = true)\n"
 		"  --queue-window N   seconds a queue-mode device listens after each message "
 		"(default 93)\n"
+		"  --codec-threads N  threads running JavaScript codecs (default 2)\n"
+		"  --codec-time-ms N  time per codec call (default 100)\n"
+		"  --codec-memory-kb N  heap of one JavaScript codec (default 4096)\n"
+		"  --codec-queue-max N  codec jobs waiting per product; more reports are dropped\n"
+		"                     (default 4096)\n"
+		"  --codec-queue-total N  codec jobs outstanding over all products (default 32768)\n"
+		"  --codec-suspend-after N  timeouts within --codec-suspend-window that suspend a\n"
+		"                     codec (default 5; 0: never)\n"
+		"  --codec-suspend-window N  seconds (default 60)\n"
+		"  --codec-drain-ms N  at shutdown, how long queued reports may still be decoded\n"
+		"                     (default 3000)\n"
 		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
 		"A port of 0 picks a free port; each bound socket is printed as\n"
 		"'listening <coap|coaps|http> HOST:PORT' on standard output.\n");
@@ -94,13 +106,14 @@ static int config_set_api_limit(struct config *cfg, const char *name, const char
 	return 1;
 }
 
-static int parse_ulong(const char *value, unsigned long min, unsigned long max,
-		       unsigned long *out)
+/* value as an integer in min..max, or -EINVAL. */
+static int parse_uint(const char *value, unsigned long min, unsigned long max,
+		      unsigned long *out)
 {
 	char *end;
 	errno = 0;
 	unsigned long v = strtoul(value, &end, 10);
-	if (errno || *end || !value[0] || value[0] == '-' || v < min || v > max)
+	if (errno || end == value || *end || v < min || v > max || value[0] == '-')
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -152,7 +165,7 @@ static int config_set_push(struct push_config *c, const char *name, const char *
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		if (strcmp(name, nums[i].name) != 0)
 			continue;
-		if (parse_ulong(value, nums[i].min, nums[i].max, &v) != 0)
+		if (parse_uint(value, nums[i].min, nums[i].max, &v) != 0)
 			return -EINVAL;
 		char *field = (char *)c + nums[i].offset;
 		if (nums[i].wide) {
@@ -165,6 +178,45 @@ static int config_set_push(struct push_config *c, const char *name, const char *
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/* The codec threads' settings (docs/codec-js.md, "Limits"): name without "codec-". */
+static int config_set_codec(struct codec_worker_config *c, const char *name, const char *value)
+{
+	enum { THREADS, TIME_MS, MEMORY_KB, QUEUE_MAX, QUEUE_TOTAL, SUSPEND_AFTER, SUSPEND_WINDOW,
+	       DRAIN_MS, COUNT };
+	static const struct {
+		const char *name;
+		unsigned long min, max;
+	} opts[COUNT] = {
+		[THREADS] = { "threads", 1, CODEC_WORKER_MAX_THREADS },
+		[TIME_MS] = { "time-ms", 1, 60000 },
+		[MEMORY_KB] = { "memory-kb", 256, 1048576 },
+		[QUEUE_MAX] = { "queue-max", 1, 10000000 },
+		[QUEUE_TOTAL] = { "queue-total", 1, 10000000 },
+		[SUSPEND_AFTER] = { "suspend-after", 0, CODEC_WORKER_MAX_SUSPEND_AFTER },
+		[SUSPEND_WINDOW] = { "suspend-window", 1, 86400 },
+		[DRAIN_MS] = { "drain-ms", 1, 600000 },
+	};
+	int i = 0;
+	while (i < COUNT && strcmp(opts[i].name, name) != 0)
+		i++;
+	unsigned long v;
+	if (i == COUNT)
+		return -ENOENT;
+	if (parse_uint(value, opts[i].min, opts[i].max, &v) != 0)
+		return -EINVAL;
+	switch (i) {
+	case THREADS: c->threads = (unsigned)v; break;
+	case TIME_MS: c->limits.time_ms = (unsigned)v; break;
+	case MEMORY_KB: c->limits.memory_bytes = (size_t)v * 1024; break;
+	case QUEUE_MAX: c->queue_max = (unsigned)v; break;
+	case QUEUE_TOTAL: c->queue_total = (unsigned)v; break;
+	case SUSPEND_AFTER: c->suspend_after = v ? (unsigned)v : UINT_MAX; break; /* 0: never */
+	case SUSPEND_WINDOW: c->suspend_window_ms = (unsigned)v * 1000; break;
+	default: c->drain_ms = (unsigned)v; break;
+	}
+	return 0;
 }
 
 /* Applies one setting; the names are the long options without the dashes. */
@@ -227,6 +279,8 @@ static int config_set(struct config *cfg, const char *name, const char *value)
 	}
 	if (strncmp(name, "push-", 5) == 0)
 		return config_set_push(&cfg->push, name + 5, value);
+	if (strncmp(name, "codec-", 6) == 0)
+		return config_set_codec(&cfg->codec, name + 6, value);
 	if (strcmp(name, "models") == 0)
 		return str_copy(cfg->models, sizeof(cfg->models), value);
 	if (strcmp(name, "queue-window") == 0) {
@@ -299,6 +353,15 @@ void config_defaults(struct config *cfg)
 	cfg->max_pending_commands = 20;
 	/* push: push.h's defaults (0 fields), the address policy strict. */
 	api_limits_defaults(&cfg->api);
+	cfg->codec = (struct codec_worker_config){
+		.threads = CODEC_WORKER_DEFAULT_THREADS,
+		.queue_max = CODEC_WORKER_DEFAULT_QUEUE_MAX,
+		.queue_total = CODEC_WORKER_DEFAULT_QUEUE_TOTAL,
+		.suspend_after = CODEC_WORKER_DEFAULT_SUSPEND_AFTER,
+		.suspend_window_ms = CODEC_WORKER_DEFAULT_SUSPEND_WINDOW_MS,
+		.drain_ms = CODEC_WORKER_DEFAULT_DRAIN_MS,
+		.limits = { .time_ms = CODEC_DEFAULT_TIME_MS, .memory_bytes = CODEC_DEFAULT_MEMORY },
+	};
 }
 
 /* Settings that are fine alone but not together. */
@@ -315,7 +378,6 @@ static int config_check(const struct config *cfg)
 		return -EINVAL;
 	}
 	return 0;
-	/* push: push.h's defaults (0 fields), the address policy strict. */
 }
 
 int config_from_args(struct config *cfg, int argc, char **argv, int first)

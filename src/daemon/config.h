@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "dtls/dtls_server.h"
 #include "iot/push.h"
+#include "iot/codec_worker.h"
 
 #define LWM2MD_VERSION "0.1.0"
 #define MAX_BINDS 8
@@ -31,6 +32,7 @@ struct config {
 	unsigned max_pending_commands; /* open commands per device (default 20) */
 	struct push_config push;       /* the --push-* flags; 0 fields take push.h's defaults */
 	char models[512]; /* a directory of DDF XML files, or "" */
+	struct codec_worker_config codec; /* the codec threads: --codec-* */
 	struct dtls_server_config dtls;
 	struct api_limits api; /* --http-max-connections, --events-max-streams, ... */
 };

@@ -526,7 +526,7 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	struct iot_platform_deps pdeps = {
 		.store = d->store, .requests = d->requests, .observations = d->observations,
 		.publish = publish_event, .ctx = d, .now_ms = now_ms, .push = d->push,
-		.max_pending = cfg->max_pending_commands,
+		.max_pending = cfg->max_pending_commands, .loop = d->loop, .codec = cfg->codec,
 	};
 	rc = iot_platform_create(&d->platform, &pdeps);
 	if (rc == 0)

@@ -141,6 +141,35 @@ void daemon_write_metrics(void *ctx, FILE *out)
 			"success.", ps->commands_succeeded);
 		COUNTER("lwm2md_commands_failed_total", "Commands FAILED, TIMEOUT or EXPIRED.",
 			ps->commands_failed);
+		fprintf(out, "# HELP lwm2md_reports_dropped_total Binary reports not decoded, by "
+			     "reason.\n# TYPE lwm2md_reports_dropped_total counter\n");
+		fprintf(out, "lwm2md_reports_dropped_total{reason=\"queue_full\"} %" PRIu64 "\n",
+			ps->reports_queue_full);
+		fprintf(out, "lwm2md_reports_dropped_total{reason=\"suspended\"} %" PRIu64 "\n",
+			ps->reports_suspended);
+		fprintf(out, "lwm2md_reports_dropped_total{reason=\"cancelled\"} %" PRIu64 "\n",
+			ps->reports_cancelled);
+		struct codec_worker_stats cs;
+		iot_platform_codec_stats(d->platform, &cs);
+		COUNTER("lwm2md_codec_jobs_total", "Codec jobs (decode, encode, test, compile) the "
+			"codec threads ran.", cs.jobs);
+		COUNTER("lwm2md_codec_timeouts_total", "Codec jobs that ran out of time.",
+			cs.timeouts);
+		fprintf(out, "# HELP lwm2md_codec_jobs_refused_total Codec jobs refused, by reason."
+			     "\n# TYPE lwm2md_codec_jobs_refused_total counter\n");
+		fprintf(out, "lwm2md_codec_jobs_refused_total{reason=\"queue_full\"} %" PRIu64 "\n",
+			cs.refused_full);
+		fprintf(out, "lwm2md_codec_jobs_refused_total{reason=\"suspended\"} %" PRIu64 "\n",
+			cs.refused_suspended);
+		COUNTER("lwm2md_codec_jobs_cancelled_total", "Codec jobs cancelled (product gone, "
+			"or left at shutdown).", cs.cancelled);
+		COUNTER("lwm2md_codec_suspensions_total", "Codecs suspended for running out of time "
+			"too often.", cs.suspensions);
+		GAUGE("lwm2md_codec_jobs_queued", "Codec jobs waiting for a codec thread.", cs.queued);
+		GAUGE("lwm2md_codec_jobs_running", "Codec jobs running now.", cs.running);
+		GAUGE("lwm2md_codec_products_suspended", "Products whose codec is suspended now.",
+		      cs.suspended);
+		GAUGE("lwm2md_codec_threads", "Threads running JavaScript codecs.", cs.threads);
 	}
 	if (d->push)
 		push_write_metrics(d->push, out);
