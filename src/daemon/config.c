@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coap/coap_block_pool.h"
 #include "util/log.h"
 #include "util/str.h"
 
@@ -28,6 +29,8 @@ void config_usage(FILE *out)
 		"  --dtls-max-handshakes N  concurrent DTLS handshakes (default 256)\n"
 		"  --http HOST:PORT   REST API (default 127.0.0.1:8080)\n"
 		"  --max-body N       largest CoAP body without block-wise (default 1024)\n"
+		"  --block1-pool-mib N  memory for all block-wise uploads in progress together;\n"
+		"                     the longest-stalled are dropped for room (default 16)\n"
 		"  --models DIR       load object definitions (OMA DDF XML, *.xml) from DIR\n"
 		"  --max-pending-commands N  open commands per device (default 20)\n"
 		"  --push-outbox-max N  events kept for applications' endpoints before the oldest\n"
@@ -69,6 +72,16 @@ static int config_set(struct config *cfg, const char *name, const char *value)
 		if (errno || *end || v < 16 || v > 65536)
 			return -EINVAL;
 		cfg->max_body = v;
+		return 0;
+	}
+	if (strcmp(name, "block1-pool-mib") == 0) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(value, &end, 10);
+		/* 1 MiB holds 15 uploads of the 64 KiB maximum; 4 GiB is past any sane need. */
+		if (errno || *end || v < 1 || v > 4096)
+			return -EINVAL;
+		cfg->block1_pool_bytes = (size_t)v << 20;
 		return 0;
 	}
 	if (strcmp(name, "dtls-ciphersuites") == 0)
@@ -172,6 +185,7 @@ void config_defaults(struct config *cfg)
 	cfg->queue_window_s = 93; /* LwM2M Transport: CoAP MAX_TRANSMIT_WAIT */
 	str_copy(cfg->http, sizeof(cfg->http), "127.0.0.1:8080");
 	cfg->max_body = 1024;
+	cfg->block1_pool_bytes = COAP_BLOCK_POOL_DEFAULT_BYTES;
 	cfg->max_pending_commands = 20;
 	cfg->push_outbox_max = 100000;
 }

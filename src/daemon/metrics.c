@@ -48,6 +48,14 @@ void daemon_write_metrics(void *ctx, FILE *out)
 				coap_code_format((uint8_t)c, code), sum.responses_by_code[c]);
 	}
 	GAUGE("lwm2md_coap_peers", "Peers in the CoAP exchange cache.", sum.peers);
+	const struct coap_block_pool_stats *bp = coap_block_pool_stats(d->block_pool);
+	GAUGE("lwm2md_coap_block1_bytes", "Memory held by block-wise uploads in progress.",
+	      bp->bytes);
+	GAUGE("lwm2md_coap_block1_bytes_limit", "The bound on that memory (--block1-pool-mib).",
+	      bp->max_bytes);
+	GAUGE("lwm2md_coap_block1_uploads", "Block-wise uploads in progress.", bp->uploads);
+	COUNTER("lwm2md_coap_block1_dropped_total",
+		"Block-wise uploads dropped to make room for newer blocks.", bp->dropped);
 	COUNTER("lwm2md_registrations_total", "Successful LwM2M Registers.", ls->registrations);
 	COUNTER("lwm2md_registration_updates_total", "LwM2M Updates.", ls->updates);
 	COUNTER("lwm2md_deregistrations_total", "LwM2M De-registers.", ls->deregistrations);
