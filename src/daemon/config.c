@@ -27,6 +27,10 @@ void config_usage(FILE *out)
 		"                     TLS-PSK-WITH-AES-128-CCM-8,TLS-PSK-WITH-AES-128-CBC-SHA256)\n"
 		"  --dtls-idle-seconds N  idle time before a DTLS session hibernates (default 60)\n"
 		"  --dtls-max-handshakes N  concurrent DTLS handshakes (default 256)\n"
+		"  --dtls-max-handshakes-per-address N  of them from one IP address (default 16)\n"
+		"  --dtls-handshake-stall-seconds N  end a handshake its peer has not moved on\n"
+		"                     for N s (default 10)\n"
+
 		"  --http HOST:PORT   REST API (default 127.0.0.1:8080)\n"
 		"  --max-body N       largest CoAP body without block-wise (default 1024)\n"
 		"  --block1-pool-mib N  memory for all block-wise uploads in progress together;\n"
@@ -40,6 +44,39 @@ void config_usage(FILE *out)
 		"  --log-level LEVEL  debug, info, warn or error (default info)\n"
 		"A port of 0 picks a free port; each bound socket is printed as\n"
 		"'listening <coap|coaps|http> HOST:PORT' on standard output.\n");
+}
+
+/* value as a whole decimal number in [min, max]: 0 or -EINVAL. */
+static int parse_range(const char *value, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(value, &end, 10);
+	if (errno || end == value || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* The DTLS server's limits on handshakes (docs/internals/dtls.md):
+ * 0, -EINVAL, or -ENOENT when name is none of them. */
+static int config_set_dtls_limit(struct dtls_server_config *dtls, const char *name,
+				 const char *value)
+{
+	unsigned long v;
+	if (strcmp(name, "dtls-max-handshakes-per-address") == 0) {
+		if (parse_range(value, 1, 86400, &v) != 0)
+			return -EINVAL;
+		dtls->max_handshakes_per_addr = v;
+	} else if (strcmp(name, "dtls-handshake-stall-seconds") == 0) {
+		if (parse_range(value, 1, 3600, &v) != 0)
+			return -EINVAL;
+		dtls->handshake_stall_ms = (uint32_t)v * 1000;
+	} else {
+		return -ENOENT;
+	}
+	return 0;
 }
 
 /* Applies one setting; the names are the long options without the dashes. */
@@ -75,17 +112,18 @@ static int config_set(struct config *cfg, const char *name, const char *value)
 		return 0;
 	}
 	if (strcmp(name, "block1-pool-mib") == 0) {
-		char *end;
-		errno = 0;
-		unsigned long v = strtoul(value, &end, 10);
+		unsigned long v;
 		/* 1 MiB holds 15 uploads of the 64 KiB maximum; 4 GiB is past any sane need. */
-		if (errno || *end || v < 1 || v > 4096)
+		if (parse_range(value, 1, 4096, &v) != 0)
 			return -EINVAL;
 		cfg->block1_pool_bytes = (size_t)v << 20;
 		return 0;
 	}
 	if (strcmp(name, "dtls-ciphersuites") == 0)
 		return dtls_server_parse_ciphersuites(&cfg->dtls, value);
+	int rc = config_set_dtls_limit(&cfg->dtls, name, value);
+	if (rc != -ENOENT)
+		return rc;
 	if (strcmp(name, "dtls-idle-seconds") == 0 || strcmp(name, "dtls-max-handshakes") == 0) {
 		char *end;
 		errno = 0;

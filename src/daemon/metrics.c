@@ -79,6 +79,8 @@ void daemon_write_metrics(void *ctx, FILE *out)
 		ds.fail_unknown_identity += x->fail_unknown_identity;
 		ds.fail_bad_key += x->fail_bad_key;
 		ds.fail_timeout += x->fail_timeout;
+		ds.fail_stalled += x->fail_stalled;
+		ds.handshakes_evicted += x->handshakes_evicted;
 		ds.fail_other += x->fail_other;
 		ds.hibernations += x->hibernations;
 		ds.wakeups += x->wakeups;
@@ -105,6 +107,10 @@ void daemon_write_metrics(void *ctx, FILE *out)
 		ds.fail_bad_key);
 	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"timeout\"} %" PRIu64 "\n",
 		ds.fail_timeout);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"stalled\"} %" PRIu64 "\n",
+		ds.fail_stalled);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"evicted\"} %" PRIu64 "\n",
+		ds.handshakes_evicted);
 	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"too_many\"} %" PRIu64 "\n",
 		ds.handshakes_refused);
 	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"other\"} %" PRIu64 "\n",

@@ -1,0 +1,181 @@
+/*
+ * Tests of dtls_server's limits, with in-memory mbedTLS clients and a mock clock:
+ * handshake slots (sources that complete the cookie exchange and go silent lose their
+ * slots to newcomers, per address and in all; a stalled handshake ends; established
+ * sessions are untouched).
+ */
+#include "dtls_wire.h"
+
+static struct dtls_server_config limits;
+
+static int setup(void **state)
+{
+	struct wire *w = calloc(1, sizeof(*w));
+	struct dtls_server_hooks hooks = { hook_psk, hook_recv, hook_send };
+	if (dtls_server_create(&w->srv, &limits, &hooks, w) != 0)
+		return -1;
+	w->now = 1000;
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct wire *w = *state;
+	dtls_server_destroy(w->srv);
+	free(w);
+	dtls_server_config_defaults(&limits);
+	return 0;
+}
+
+static const struct dtls_server_stats *stats(struct wire *w)
+{
+	return dtls_server_stats(w->srv);
+}
+
+/* A client at peer that completes the cookie exchange — the server has given it a
+ * session and sent its flight — and then goes silent. */
+static void stalled_client(struct wire *w, const char *peer)
+{
+	struct client c;
+	assert_int_equal(addr_parse(&w->client_addr, peer), 0);
+	w->count = 0;
+	uint64_t started = stats(w)->handshakes_started;
+	uint64_t evicted = stats(w)->handshakes_evicted;
+	client_init(&c, w, "dev1", the_key, sizeof(the_key), DTLS_PSK_AES_128_CCM_8);
+	for (int i = 0; i < 10 && stats(w)->handshakes_started == started; i++) {
+		int rc = mbedtls_ssl_handshake_step(&c.ssl);
+		assert_true(rc == 0 || rc == MBEDTLS_ERR_SSL_WANT_READ);
+	}
+	assert_int_equal(stats(w)->handshakes_started, started + 1);
+	assert_true(stats(w)->handshakes_evicted >= evicted);
+	client_free(&c);
+	w->count = 0;
+}
+
+/* A full handshake from peer with key; returns mbedTLS's result. */
+static int handshake(struct wire *w, const char *peer, const char *identity,
+		     const uint8_t *key, size_t key_len)
+{
+	struct client c;
+	assert_int_equal(addr_parse(&w->client_addr, peer), 0);
+	w->count = 0;
+	client_init(&c, w, identity, key, key_len, DTLS_PSK_AES_128_CCM_8);
+	int rc = client_handshake(&c);
+	client_free(&c);
+	w->count = 0;
+	return rc;
+}
+
+static void test_stalled_handshake_ends(void **state)
+{
+	struct wire *w = *state;
+	stalled_client(w, "10.0.0.1:1000");
+	assert_int_equal(stats(w)->handshakes_in_progress, 1);
+	/* mbedTLS retransmits its flight meanwhile: that is not progress. */
+	w->now += 4999;
+	dtls_server_tick(w->srv, w->now);
+	assert_int_equal(stats(w)->handshakes_in_progress, 1);
+	w->now += 1;
+	dtls_server_tick(w->srv, w->now);
+	assert_int_equal(stats(w)->handshakes_in_progress, 0);
+	assert_int_equal(stats(w)->fail_stalled, 1);
+	assert_int_equal(stats(w)->sessions_live, 0);
+}
+
+static void test_one_address_cannot_hold_the_slots(void **state)
+{
+	struct wire *w = *state;
+	char peer[32];
+	for (int i = 0; i < 10; i++) {
+		snprintf(peer, sizeof(peer), "10.0.0.9:%d", 2000 + i);
+		stalled_client(w, peer);
+		w->now += 10;
+	}
+	/* Three per address: each newcomer took the slot of that address's oldest. */
+	assert_int_equal(stats(w)->handshakes_in_progress, 3);
+	assert_int_equal(stats(w)->handshakes_evicted, 7);
+	/* Another address is not limited by this one. */
+	stalled_client(w, "10.0.0.10:2000");
+	assert_int_equal(stats(w)->handshakes_in_progress, 4);
+	/* A real device behind the same address gets through at once. */
+	assert_int_equal(handshake(w, "10.0.0.9:3000", "dev2", the_key, sizeof(the_key)), 0);
+	assert_int_equal(stats(w)->handshakes_done, 1);
+	assert_int_equal(stats(w)->handshakes_in_progress, 3);
+}
+
+static void test_full_table_gives_way_oldest_first(void **state)
+{
+	struct wire *w = *state;
+	/* An established session first: the flood must not touch it. */
+	struct client live;
+	assert_int_equal(addr_parse(&w->client_addr, "10.0.1.1:4000"), 0);
+	client_init(&live, w, "dev1", the_key, sizeof(the_key), DTLS_PSK_AES_128_CCM_8);
+	assert_int_equal(client_handshake(&live), 0);
+	w->count = 0;
+	char peer[32];
+	for (int i = 0; i < 6; i++) {
+		snprintf(peer, sizeof(peer), "10.0.2.%d:5000", i + 1);
+		stalled_client(w, peer);
+		w->now += 10;
+	}
+	assert_int_equal(stats(w)->handshakes_in_progress, 4);
+	assert_int_equal(stats(w)->handshakes_evicted, 2);
+	/* The real device from a fresh address. */
+	assert_int_equal(handshake(w, "10.0.3.1:6000", "dev2", the_key, sizeof(the_key)), 0);
+	assert_int_equal(stats(w)->handshakes_evicted, 3);
+	assert_int_equal(stats(w)->handshakes_in_progress, 3);
+	/* The oldest three went (10.0.2.1-3): a record from one of them is a stranger's now,
+	 * while the newest still have their handshakes. */
+	struct addr a;
+	uint64_t dropped = stats(w)->dropped_unverified;
+	addr_parse(&a, "10.0.2.6:5000");
+	dtls_server_input(w->srv, &a, (const uint8_t *)"x", 1, w->now);
+	assert_int_equal(stats(w)->dropped_unverified, dropped);
+	addr_parse(&a, "10.0.2.3:5000");
+	dtls_server_input(w->srv, &a, (const uint8_t *)"x", 1, w->now);
+	assert_int_equal(stats(w)->dropped_unverified, dropped + 1);
+	/* The established session still carries data both ways. */
+	assert_int_equal(addr_parse(&w->client_addr, "10.0.1.1:4000"), 0);
+	assert_int_equal(mbedtls_ssl_write(&live.ssl, (const unsigned char *)"ping", 4), 4);
+	assert_memory_equal(w->app, "ping", 4);
+	assert_int_equal(dtls_server_send(w->srv, &w->client_addr, (const uint8_t *)"pong", 4,
+					  w->now),
+			 0);
+	unsigned char buf[16];
+	assert_int_equal(mbedtls_ssl_read(&live.ssl, buf, sizeof(buf)), 4);
+	client_free(&live);
+	assert_int_equal(stats(w)->handshakes_done, 2);
+}
+
+/* Each test's limits, set before its setup runs. */
+static int with_stall(void **state)
+{
+	limits.handshake_stall_ms = 5000;
+	return setup(state);
+}
+
+static int with_three_per_address(void **state)
+{
+	limits.max_handshakes_per_addr = 3;
+	return setup(state);
+}
+
+static int with_four_slots(void **state)
+{
+	limits.max_handshakes = 4;
+	return setup(state);
+}
+
+int main(void)
+{
+	dtls_server_config_defaults(&limits);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_stalled_handshake_ends, with_stall, teardown),
+		cmocka_unit_test_setup_teardown(test_one_address_cannot_hold_the_slots,
+						with_three_per_address, teardown),
+		cmocka_unit_test_setup_teardown(test_full_table_gives_way_oldest_first,
+						with_four_slots, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
