@@ -30,7 +30,11 @@ void config_usage(FILE *out)
 		"  --dtls-max-handshakes-per-address N  of them from one IP address (default 16)\n"
 		"  --dtls-handshake-stall-seconds N  end a handshake its peer has not moved on\n"
 		"                     for N s (default 10)\n"
-
+		"  --dtls-psk-max-failures N  wrong keys for one identity within 60 s that make it\n"
+		"                     back off (default 5)\n"
+		"  --dtls-psk-backoff-seconds N  the first backoff; each further one doubles\n"
+		"                     (default 30)\n"
+		"  --dtls-psk-backoff-max-seconds N  the longest backoff (default 300)\n"
 		"  --http HOST:PORT   REST API (default 127.0.0.1:8080)\n"
 		"  --max-body N       largest CoAP body without block-wise (default 1024)\n"
 		"  --block1-pool-mib N  memory for all block-wise uploads in progress together;\n"
@@ -59,7 +63,7 @@ static int parse_range(const char *value, unsigned long min, unsigned long max,
 	return 0;
 }
 
-/* The DTLS server's limits on handshakes (docs/internals/dtls.md):
+/* The DTLS server's limits on handshakes and wrong keys (docs/internals/dtls.md):
  * 0, -EINVAL, or -ENOENT when name is none of them. */
 static int config_set_dtls_limit(struct dtls_server_config *dtls, const char *name,
 				 const char *value)
@@ -73,6 +77,18 @@ static int config_set_dtls_limit(struct dtls_server_config *dtls, const char *na
 		if (parse_range(value, 1, 3600, &v) != 0)
 			return -EINVAL;
 		dtls->handshake_stall_ms = (uint32_t)v * 1000;
+	} else if (strcmp(name, "dtls-psk-max-failures") == 0) {
+		if (parse_range(value, 1, 1000, &v) != 0)
+			return -EINVAL;
+		dtls->psk_max_failures = (uint32_t)v;
+	} else if (strcmp(name, "dtls-psk-backoff-seconds") == 0) {
+		if (parse_range(value, 1, 86400, &v) != 0)
+			return -EINVAL;
+		dtls->psk_backoff_ms = (uint32_t)v * 1000;
+	} else if (strcmp(name, "dtls-psk-backoff-max-seconds") == 0) {
+		if (parse_range(value, 1, 86400, &v) != 0)
+			return -EINVAL;
+		dtls->psk_backoff_max_ms = (uint32_t)v * 1000;
 	} else {
 		return -ENOENT;
 	}

@@ -80,7 +80,10 @@ void daemon_write_metrics(void *ctx, FILE *out)
 		ds.fail_bad_key += x->fail_bad_key;
 		ds.fail_timeout += x->fail_timeout;
 		ds.fail_stalled += x->fail_stalled;
+		ds.fail_throttled += x->fail_throttled;
 		ds.handshakes_evicted += x->handshakes_evicted;
+		ds.psk_lockouts += x->psk_lockouts;
+		ds.psk_identities_tracked += x->psk_identities_tracked;
 		ds.fail_other += x->fail_other;
 		ds.hibernations += x->hibernations;
 		ds.wakeups += x->wakeups;
@@ -111,10 +114,17 @@ void daemon_write_metrics(void *ctx, FILE *out)
 		ds.fail_stalled);
 	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"evicted\"} %" PRIu64 "\n",
 		ds.handshakes_evicted);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"throttled\"} %" PRIu64 "\n",
+		ds.fail_throttled);
 	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"too_many\"} %" PRIu64 "\n",
 		ds.handshakes_refused);
 	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"other\"} %" PRIu64 "\n",
 		ds.fail_other);
+	COUNTER("lwm2md_dtls_psk_lockouts_total",
+		"Backoffs of a PSK identity after repeated wrong keys.", ds.psk_lockouts);
+	GAUGE("lwm2md_dtls_psk_identities_tracked",
+	      "PSK identities with recent wrong keys (backing off or counting).",
+	      ds.psk_identities_tracked);
 	COUNTER("lwm2md_dtls_hibernations_total", "Idle DTLS sessions serialized and freed.",
 		ds.hibernations);
 	COUNTER("lwm2md_dtls_wakeups_total", "Hibernated DTLS sessions restored.", ds.wakeups);

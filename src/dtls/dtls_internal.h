@@ -6,6 +6,7 @@
  *   dtls_setup.c       configuration, mbedTLS set-up and teardown
  *   dtls_handshakes.c  the handshake slots: who gets one, who loses one, and when a
  *                      handshake that stopped moving ends ("Handshake slots")
+ *   dtls_backoff.c     the per-identity backoff after wrong keys ("Wrong keys")
  */
 #ifndef LWM2MD_DTLS_INTERNAL_H
 #define LWM2MD_DTLS_INTERNAL_H
@@ -24,6 +25,10 @@
 #include "util/hash.h"
 
 enum session_state { SESSION_HANDSHAKE, SESSION_LIVE, SESSION_HIBERNATED };
+
+/* Why the PSK callback failed a handshake, beside mbedTLS's own error codes (which are
+ * negative). */
+#define DTLS_FAIL_THROTTLED 1
 
 /* A doubly linked list with a sentinel; a node not in a list points to itself. */
 struct list {
@@ -112,6 +117,8 @@ struct dtls_server {
 	struct hmap masters;
 	struct list masters_fifo;
 	size_t masters_count;
+	struct hmap backoff;          /* dtls_backoff.c: identities with wrong keys */
+	struct list backoff_lru;      /* least recent failure first */
 	uint64_t now;
 	struct dtls_session *current; /* the session mbedTLS is working on, for on_psk */
 	struct dtls_server_stats stats;
@@ -145,5 +152,16 @@ void dtls_handshake_progress(struct dtls_session *s);
 /* Ends handshakes past their deadline or stalled, and runs mbedTLS's flight timers. */
 void dtls_handshakes_tick(struct dtls_server *srv);
 void dtls_handshakes_destroy(struct dtls_server *srv);
+
+/* dtls_backoff.c */
+/* Is identity backing off after wrong keys (its handshakes refused)? */
+bool dtls_backoff_active(struct dtls_server *srv, const char *identity);
+/* A full handshake of identity failed on its key. */
+void dtls_backoff_failure(struct dtls_server *srv, const char *identity);
+/* A full handshake of identity succeeded: its failures are forgiven. */
+void dtls_backoff_success(struct dtls_server *srv, const char *identity);
+/* Forgets identities whose failures are old enough. */
+void dtls_backoff_tick(struct dtls_server *srv);
+void dtls_backoff_destroy(struct dtls_server *srv);
 
 #endif

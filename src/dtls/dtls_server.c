@@ -183,6 +183,13 @@ int dtls_on_psk(void *ctx, mbedtls_ssl_context *ssl, const unsigned char *id, si
 	}
 	memcpy(identity, id, len);
 	identity[len] = '\0';
+	if (dtls_backoff_active(srv, identity)) {
+		/* Wrong keys came for this identity: no key is tried until its backoff ends,
+		 * the right one included. The peer sees what an unknown identity gets. */
+		s->fail_reason = DTLS_FAIL_THROTTLED;
+		strcpy(s->identity, identity);
+		return -1;
+	}
 	uint8_t key[DTLS_PSK_MAX];
 	size_t key_len = 0;
 	if (srv->hooks.psk(srv->ctx, identity, key, &key_len) != 0 || key_len == 0) {
@@ -288,8 +295,12 @@ void dtls_session_fail(struct dtls_session *s, int rc)
 {
 	struct dtls_server_stats *st = &s->srv->stats;
 	char peer[ADDR_STR_MAX], why[128];
-	if (s->fail_reason == MBEDTLS_ERR_SSL_UNKNOWN_IDENTITY ||
-	    rc == MBEDTLS_ERR_SSL_UNKNOWN_IDENTITY) {
+	if (s->fail_reason == DTLS_FAIL_THROTTLED) {
+		st->fail_throttled++;
+		LOG_INFO("dtls", "%s: handshake refused: identity '%s' is backing off after wrong "
+			 "keys", addr_format(&s->peer, peer), s->identity);
+	} else if (s->fail_reason == MBEDTLS_ERR_SSL_UNKNOWN_IDENTITY ||
+		   rc == MBEDTLS_ERR_SSL_UNKNOWN_IDENTITY) {
 		st->fail_unknown_identity++;
 		LOG_WARN("dtls", "%s: handshake refused: unknown identity '%s' or not a DTLS device",
 			 addr_format(&s->peer, peer), s->identity);
@@ -297,6 +308,8 @@ void dtls_session_fail(struct dtls_session *s, int rc)
 		st->fail_bad_key++;
 		LOG_WARN("dtls", "%s: handshake failed for identity '%s': wrong key",
 			 addr_format(&s->peer, peer), s->identity);
+		if (s->identity[0])
+			dtls_backoff_failure(s->srv, s->identity);
 	} else if (rc == MBEDTLS_ERR_SSL_TIMEOUT || rc == -ETIMEDOUT) {
 		st->fail_timeout++;
 		LOG_INFO("dtls", "%s: handshake timed out", addr_format(&s->peer, peer));
@@ -344,6 +357,7 @@ static int handshake_done(struct dtls_session *s)
 		strcpy(s->identity, e->identity);
 	} else {
 		master_remember(srv, s->ssl, s->identity);
+		dtls_backoff_success(srv, s->identity);
 	}
 	/* One session per identity: the device's older one (another address, or before a
 	 * restart) is dead to it now. */
@@ -612,6 +626,7 @@ void dtls_server_tick(struct dtls_server *srv, uint64_t now_ms)
 {
 	srv->now = now_ms;
 	dtls_handshakes_tick(srv);
+	dtls_backoff_tick(srv);
 	while (srv->live.next != &srv->live) {
 		struct dtls_session *s = container_of(srv->live.next, struct dtls_session, link);
 		if (now_ms - s->last_active < srv->cfg.idle_ms)

@@ -19,6 +19,9 @@
  *    alert. The identity of each session is what the CoAP layer above is told.
  *  - Handshakes have a deadline, and a shorter one for a peer that stops moving the
  *    handshake on; flights are retransmitted by mbedTLS on our clock.
+ *  - Wrong keys: after psk_max_failures for one identity within a window, that
+ *    identity's handshakes are refused for a backoff that doubles up to a cap; the
+ *    right key works again when it ends (a brute-force throttle, not a lockout).
  *  - One session per identity: a device that handshakes again (new address, restart)
  *    replaces its old session.
  *  - Idle sessions hibernate: after idle_ms without traffic the mbedTLS context is
@@ -56,6 +59,14 @@ struct dtls_server_config {
 	size_t max_handshakes_per_addr; /* default 16 */
 	uint32_t handshake_timeout_ms;  /* whole handshake; default 30000 */
 	uint32_t handshake_stall_ms;    /* without progress from the peer; default 10000 */
+	/* Wrong keys ("Wrong keys"): psk_max_failures within psk_failure_window_ms refuse
+	 * the identity for psk_backoff_ms, doubling with each further backoff up to
+	 * psk_backoff_max_ms; at most psk_backoff_entries identities are tracked. */
+	uint32_t psk_max_failures;      /* default 5 */
+	uint32_t psk_failure_window_ms; /* default 60000 */
+	uint32_t psk_backoff_ms;        /* default 30000 */
+	uint32_t psk_backoff_max_ms;    /* default 300000 */
+	size_t psk_backoff_entries;     /* default 65536 */
 	uint32_t idle_ms;              /* hibernate after this long idle; default 60000 */
 	size_t session_cache;          /* session-id cache entries; default 10000 */
 };
@@ -82,6 +93,7 @@ struct dtls_server_stats {
 	uint64_t fail_bad_key;         /* the peer's Finished or MAC did not verify */
 	uint64_t fail_timeout;
 	uint64_t fail_stalled;         /* no progress from the peer for handshake_stall_ms */
+	uint64_t fail_throttled;       /* the identity was backing off after wrong keys */
 	uint64_t fail_other;
 	uint64_t closed_by_peer;       /* close_notify or a fatal alert */
 	uint64_t hibernations;
@@ -90,6 +102,8 @@ struct dtls_server_stats {
 	uint64_t sessions_hibernated;  /* gauge */
 	uint64_t handshakes_in_progress; /* gauge */
 	uint64_t hibernated_bytes;     /* gauge: the hibernated sessions' records and structs */
+	uint64_t psk_lockouts;         /* backoffs started after wrong keys */
+	uint64_t psk_identities_tracked; /* gauge: identities with recent wrong keys */
 };
 
 void dtls_server_config_defaults(struct dtls_server_config *cfg);

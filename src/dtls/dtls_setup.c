@@ -27,6 +27,11 @@ void dtls_server_config_defaults(struct dtls_server_config *cfg)
 	cfg->max_handshakes_per_addr = 16;
 	cfg->handshake_timeout_ms = 30000;
 	cfg->handshake_stall_ms = 10000;
+	cfg->psk_max_failures = 5;
+	cfg->psk_failure_window_ms = 60000;
+	cfg->psk_backoff_ms = 30000;
+	cfg->psk_backoff_max_ms = 300000;
+	cfg->psk_backoff_entries = 65536;
 	cfg->idle_ms = 60000;
 	cfg->session_cache = 10000;
 }
@@ -75,6 +80,7 @@ int dtls_server_create(struct dtls_server **out, const struct dtls_server_config
 	list_init(&srv->handshakes);
 	list_init(&srv->live);
 	list_init(&srv->masters_fifo);
+	list_init(&srv->backoff_lru);
 	mbedtls_entropy_init(&srv->entropy);
 	mbedtls_ctr_drbg_init(&srv->drbg);
 	mbedtls_ssl_config_init(&srv->conf);
@@ -82,7 +88,7 @@ int dtls_server_create(struct dtls_server **out, const struct dtls_server_config
 	mbedtls_ssl_cache_init(&srv->cache);
 	mbedtls_ssl_ticket_init(&srv->tickets);
 	if (hmap_init(&srv->by_peer) || hmap_init(&srv->by_identity) || hmap_init(&srv->masters) ||
-	    hmap_init(&srv->sources)) {
+	    hmap_init(&srv->sources) || hmap_init(&srv->backoff)) {
 		dtls_server_destroy(srv);
 		return -ENOMEM;
 	}
@@ -143,6 +149,7 @@ void dtls_server_destroy(struct dtls_server *srv)
 	hmap_destroy(&srv->by_identity);
 	dtls_masters_destroy(srv);
 	dtls_handshakes_destroy(srv); /* the sessions went first, so no source is left */
+	dtls_backoff_destroy(srv);
 	if (srv->verifier.ssl) {
 		mbedtls_ssl_free(srv->verifier.ssl);
 		free(srv->verifier.ssl);

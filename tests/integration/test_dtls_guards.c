@@ -7,6 +7,9 @@
  *    (tools/lwm2m-sim over DTLS), from 127.0.0.1 and from another address, still handshake
  *    and register at once, and a device whose session was established before (and
  *    hibernates between its Updates) keeps using it.
+ *  - Wrong keys: five wrong keys for one identity make it back off — the right key is
+ *    refused too — while another identity is not affected; with a short backoff set by
+ *    flag, the right key works again once it has passed.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -28,6 +31,7 @@
 #include "harness.h"
 
 #define KEY_HEX "7365637265746b657931"
+#define WRONG_KEY_HEX "00112233445566778899"
 #define SAME_ADDRESS_PORTS 300
 #define OTHER_ADDRESSES 40
 #define PORTS_PER_OTHER 8
@@ -90,6 +94,14 @@ static int setup(void **state)
 	/* Idle sessions hibernate after 1 s: the established device's session does between
 	 * its Updates. */
 	static const char *const args[] = { "--dtls-idle-seconds", "1", NULL };
+	start(state, args);
+	return 0;
+}
+
+static int setup_short_backoff(void **state)
+{
+	static const char *const args[] = { "--dtls-psk-max-failures", "3",
+					    "--dtls-psk-backoff-seconds", "3", NULL };
 	start(state, args);
 	return 0;
 }
@@ -247,11 +259,71 @@ static void test_silent_handshakes_do_not_keep_devices_out(void **state)
 	assert_true(metric(d, "lwm2md_dtls_handshakes_in_progress") <= 256);
 }
 
+/* ---- Wrong keys ---- */
+
+static void wrong_keys(struct daemon_proc *d, const char *identity, int times)
+{
+	char out[4096];
+	for (int i = 0; i < times; i++) {
+		int rc = sim_dtls(d, identity, WRONG_KEY_HEX, NULL, NULL, out, sizeof(out), NULL);
+		if (rc == 0 || !strstr(out, "failed handshake"))
+			fail_msg("a wrong key was taken (%d): %s", rc, out);
+	}
+}
+
+static void test_wrong_keys_make_the_identity_back_off(void **state)
+{
+	struct daemon_proc *d = *state;
+	char out[4096];
+	create_secure_device(d, "sec1");
+	create_secure_device(d, "sec2");
+	wrong_keys(d, "sec1", 5);
+	/* Backing off: even the right key is refused. */
+	int rc = sim_dtls(d, "sec1", KEY_HEX, NULL, NULL, out, sizeof(out), NULL);
+	if (rc == 0 || !strstr(out, "failed handshake"))
+		fail_msg("the right key during the backoff (%d): %s", rc, out);
+	/* Another identity is not affected. */
+	rc = sim_dtls(d, "sec2", KEY_HEX, NULL, NULL, out, sizeof(out), NULL);
+	if (rc != 0 || !strstr(out, "registered rd/"))
+		fail_msg("another identity (%d): %s", rc, out);
+	assert_int_equal(metric(d, "lwm2md_dtls_handshake_failures_total{reason=\"bad_key\"}"), 5);
+	assert_int_equal(metric(d, "lwm2md_dtls_handshake_failures_total{reason=\"throttled\"}"),
+			 1);
+	assert_int_equal(metric(d, "lwm2md_dtls_psk_lockouts_total"), 1);
+	assert_int_equal(metric(d, "lwm2md_dtls_handshakes_total"), 1);
+}
+
+static void test_backoff_ends_and_the_right_key_works(void **state)
+{
+	struct daemon_proc *d = *state;
+	char out[4096];
+	create_secure_device(d, "sec1");
+	wrong_keys(d, "sec1", 3);
+	uint64_t locked_at = mono_ms();
+	int rc = sim_dtls(d, "sec1", KEY_HEX, NULL, NULL, out, sizeof(out), NULL);
+	if (rc == 0 || !strstr(out, "failed handshake"))
+		fail_msg("the right key during the backoff (%d): %s", rc, out);
+	/* The backoff (3 s) ends. */
+	while (mono_ms() - locked_at < 3500)
+		sleep_ms(100);
+	rc = sim_dtls(d, "sec1", KEY_HEX, NULL, NULL, out, sizeof(out), NULL);
+	if (rc != 0 || !strstr(out, "registered rd/"))
+		fail_msg("the right key after the backoff (%d): %s", rc, out);
+	assert_int_equal(api_wait_status(d, "meter_sec1", "ONLINE", 3000), 0);
+	assert_int_equal(metric(d, "lwm2md_dtls_psk_lockouts_total"), 1);
+	/* Success forgave the identity. */
+	assert_int_equal(metric(d, "lwm2md_dtls_psk_identities_tracked"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_silent_handshakes_do_not_keep_devices_out,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_keys_make_the_identity_back_off, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_backoff_ends_and_the_right_key_works,
+						setup_short_backoff, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

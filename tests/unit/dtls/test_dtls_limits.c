@@ -2,9 +2,12 @@
  * Tests of dtls_server's limits, with in-memory mbedTLS clients and a mock clock:
  * handshake slots (sources that complete the cookie exchange and go silent lose their
  * slots to newcomers, per address and in all; a stalled handshake ends; established
- * sessions are untouched).
+ * sessions are untouched) and the backoff of an identity after wrong keys (refused even
+ * with the right key, doubling up to a cap, forgiven by success, other identities free).
  */
 #include "dtls_wire.h"
+
+static const uint8_t wrong_key[] = { 9, 9, 9, 9, 9, 9 };
 
 static struct dtls_server_config limits;
 
@@ -148,6 +151,69 @@ static void test_full_table_gives_way_oldest_first(void **state)
 	assert_int_equal(stats(w)->handshakes_done, 2);
 }
 
+static void test_wrong_keys_back_off(void **state)
+{
+	struct wire *w = *state;
+	for (int i = 0; i < 3; i++)
+		assert_int_not_equal(handshake(w, "10.0.0.1:7000", "dev1", wrong_key,
+					       sizeof(wrong_key)),
+				     0);
+	assert_int_equal(stats(w)->fail_bad_key, 3);
+	assert_int_equal(stats(w)->psk_lockouts, 1);
+	/* Backing off: the right key is refused too, without being tried. */
+	assert_int_not_equal(handshake(w, "10.0.0.1:7001", "dev1", the_key, sizeof(the_key)), 0);
+	assert_int_equal(stats(w)->fail_throttled, 1);
+	assert_int_equal(stats(w)->fail_bad_key, 3);
+	/* Another identity is not affected. */
+	assert_int_equal(handshake(w, "10.0.0.2:7000", "dev2", the_key, sizeof(the_key)), 0);
+	/* The backoff ends: the right key works, and forgives the identity. */
+	w->now += 1000;
+	assert_int_equal(handshake(w, "10.0.0.1:7002", "dev1", the_key, sizeof(the_key)), 0);
+	assert_int_equal(stats(w)->psk_identities_tracked, 0);
+}
+
+static void test_backoff_doubles_up_to_its_cap(void **state)
+{
+	struct wire *w = *state;
+	/* 1 s, 2 s, 4 s, then 4 s again: the cap. */
+	const uint64_t expect[] = { 1000, 2000, 4000, 4000 };
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < 3; i++)
+			assert_int_not_equal(handshake(w, "10.0.0.1:7100", "dev1", wrong_key,
+						       sizeof(wrong_key)),
+					     0);
+		assert_int_equal(stats(w)->psk_lockouts, (uint64_t)round + 1);
+		w->now += expect[round] - 1;
+		dtls_server_tick(w->srv, w->now);
+		assert_int_not_equal(handshake(w, "10.0.0.1:7101", "dev1", the_key,
+					       sizeof(the_key)),
+				     0);
+		w->now += 1;
+	}
+	assert_int_equal(stats(w)->fail_throttled, 4);
+	/* Failures spread wider than the window never start a backoff... */
+	w->now += 60000;
+	for (int i = 0; i < 2; i++)
+		assert_int_not_equal(handshake(w, "10.0.0.1:7102", "dev1", wrong_key,
+					       sizeof(wrong_key)),
+				     0);
+	w->now += 60000;
+	assert_int_not_equal(handshake(w, "10.0.0.1:7102", "dev1", wrong_key, sizeof(wrong_key)),
+			     0);
+	assert_int_equal(stats(w)->psk_lockouts, 4);
+	/* ...and an identity quiet for window + cap is forgotten: its next backoff is short
+	 * again. */
+	w->now += 60000 + 4000;
+	dtls_server_tick(w->srv, w->now);
+	assert_int_equal(stats(w)->psk_identities_tracked, 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_not_equal(handshake(w, "10.0.0.1:7103", "dev1", wrong_key,
+					       sizeof(wrong_key)),
+				     0);
+	w->now += 1000;
+	assert_int_equal(handshake(w, "10.0.0.1:7104", "dev1", the_key, sizeof(the_key)), 0);
+}
+
 /* Each test's limits, set before its setup runs. */
 static int with_stall(void **state)
 {
@@ -167,6 +233,14 @@ static int with_four_slots(void **state)
 	return setup(state);
 }
 
+static int with_fast_backoff(void **state)
+{
+	limits.psk_max_failures = 3;
+	limits.psk_backoff_ms = 1000;
+	limits.psk_backoff_max_ms = 4000;
+	return setup(state);
+}
+
 int main(void)
 {
 	dtls_server_config_defaults(&limits);
@@ -176,6 +250,10 @@ int main(void)
 						with_three_per_address, teardown),
 		cmocka_unit_test_setup_teardown(test_full_table_gives_way_oldest_first,
 						with_four_slots, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_keys_back_off, with_fast_backoff,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_backoff_doubles_up_to_its_cap,
+						with_fast_backoff, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
