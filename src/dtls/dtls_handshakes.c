@@ -12,7 +12,9 @@
  *  - a newcomer past max_handshakes_per_addr takes the slot of its own address's most
  *    stalled handshake, and past max_handshakes that of the most stalled of all: sources
  *    that go silent lose their slots first, and a device whose flights keep coming is the
- *    last to lose one;
+ *    last to lose one. A handshake moved on within EVICT_SILENCE_MS keeps its slot and
+ *    the newcomer is refused instead (its client retransmits the ClientHello): a burst
+ *    of real devices behind one address is slowed to what the slots allow, not churned;
  *  - a handshake its peer has not moved on for handshake_stall_ms ends, as one past
  *    handshake_timeout_ms does.
  *
@@ -22,6 +24,11 @@
 
 #include "dtls/dtls_internal.h"
 #include "util/log.h"
+
+/* How long a handshake's peer must have been silent before the handshake may give its
+ * slot to a newcomer. Silent sources qualify within a second; a client's retransmitted
+ * ClientHello (1 s and more apart, RFC 6347 §4.2.4.1) then finds their slots. */
+#define EVICT_SILENCE_MS 1000
 
 /* The key of peer's address: the same address with port 0. */
 static struct addr ip_of(const struct addr *peer)
@@ -45,17 +52,23 @@ static struct dtls_source *source_find(struct dtls_server *srv, const struct add
 }
 
 /* Ends the handshake that has waited longest for its peer in list (a list of sessions by
- * `link` when global, by `source_link` for one address). */
-static void evict_oldest(struct dtls_server *srv, struct list *list, bool per_source)
+ * `link` when global, by `source_link` for one address), if its peer has been silent for
+ * EVICT_SILENCE_MS. Returns whether it did. */
+static bool evict_oldest(struct dtls_server *srv, struct list *list, bool per_source)
 {
+	if (list_empty(list))
+		return false;
 	struct dtls_session *s =
 		per_source ? container_of(list->next, struct dtls_session, source_link)
 			   : container_of(list->next, struct dtls_session, link);
+	if (srv->now - s->progress_at < EVICT_SILENCE_MS)
+		return false;
 	char peer[ADDR_STR_MAX];
 	LOG_INFO("dtls", "%s: handshake ended to make room (%s limit reached)",
 		 addr_format(&s->peer, peer), per_source ? "per-address" : "global");
 	srv->stats.handshakes_evicted++;
 	dtls_session_free(s);
+	return true;
 }
 
 struct dtls_source *dtls_handshake_admit(struct dtls_server *srv, const struct addr *peer)
@@ -63,12 +76,13 @@ struct dtls_source *dtls_handshake_admit(struct dtls_server *srv, const struct a
 	struct addr ip = ip_of(peer);
 	struct dtls_source *src = source_find(srv, &ip);
 	if (src && src->count >= srv->cfg.max_handshakes_per_addr) {
-		evict_oldest(srv, &src->handshakes, true);
+		if (!evict_oldest(srv, &src->handshakes, true))
+			return NULL;
 		src = source_find(srv, &ip); /* freed if that was its last handshake */
 	}
-	if (srv->stats.handshakes_in_progress >= srv->cfg.max_handshakes &&
-	    !list_empty(&srv->handshakes)) {
-		evict_oldest(srv, &srv->handshakes, false);
+	if (srv->stats.handshakes_in_progress >= srv->cfg.max_handshakes) {
+		if (!evict_oldest(srv, &srv->handshakes, false))
+			return NULL;
 		src = source_find(srv, &ip);
 	}
 	if (src)

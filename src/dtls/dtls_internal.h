@@ -141,7 +141,8 @@ void dtls_session_fail(struct dtls_session *s, int rc);
 /* dtls_handshakes.c */
 /* Makes room for one more handshake from peer (ending the least recently moved handshake
  * of peer's address, or of all, when their limit is reached) and returns the address's
- * entry for dtls_handshake_begin; NULL on -ENOMEM. */
+ * entry for dtls_handshake_begin; NULL when the slots' peers have all been heard from too
+ * recently to give way, or on -ENOMEM: the newcomer is refused. */
 struct dtls_source *dtls_handshake_admit(struct dtls_server *srv, const struct addr *peer);
 /* s enters SESSION_HANDSHAKE (as admitted for source): it is counted and listed. */
 void dtls_handshake_begin(struct dtls_session *s, struct dtls_source *source);

@@ -541,20 +541,26 @@ static void verify_hello(struct dtls_server *srv, const struct addr *peer, const
 	v->in = data;
 	v->in_len = len;
 	srv->current = v;
-	int rc = mbedtls_ssl_handshake(v->ssl);
+	/* Up to the ServerHello, step by step. A HelloVerifyRequest goes out at once; with a
+	 * valid cookie nothing has gone out yet, because DTLS sends a flight whole, at its
+	 * end (mbedtls_ssl_flight_transmit at ServerHelloDone). So a peer refused a slot now
+	 * is told nothing, and its ClientHello retransmission tries again. */
+	int rc = 0;
+	while (rc == 0 && v->ssl->state <= MBEDTLS_SSL_SERVER_HELLO)
+		rc = mbedtls_ssl_handshake_step(v->ssl);
 	v->in = NULL;
-	if (rc == MBEDTLS_ERR_SSL_HELLO_VERIFY_REQUIRED) {
+	if (rc == 0 && v->ssl->state == MBEDTLS_SSL_SERVER_HELLO_VERIFY_REQUEST_SENT) {
 		srv->stats.hello_verify_sent++;
 		return;
 	}
-	if (rc != MBEDTLS_ERR_SSL_WANT_READ || v->ssl->state <= MBEDTLS_SSL_CLIENT_HELLO) {
+	if (rc != 0) {
 		/* Garbage, or a ClientHello in fragments (which would need state before the
 		 * cookie is checked): nothing is kept. */
 		srv->stats.dropped_unverified++;
 		return;
 	}
-	/* The cookie was valid and the server's flight is out: the peer has a session, in
-	 * a handshake slot made free if need be (dtls_handshakes.c). */
+	/* The cookie was valid: the peer gets a session, in a handshake slot made free if
+	 * need be (dtls_handshakes.c), and the rest of the server's flight. */
 	struct dtls_session *s = calloc(1, sizeof(*s));
 	struct dtls_source *source = s ? dtls_handshake_admit(srv, peer) : NULL;
 	if (!source) {
@@ -574,6 +580,7 @@ static void verify_hello(struct dtls_server *srv, const struct addr *peer, const
 	enter_state(s, SESSION_HANDSHAKE);
 	dtls_handshake_begin(s, source);
 	srv->stats.handshakes_started++;
+	dtls_session_step(s, false); /* the flight goes out; may free s */
 }
 
 void dtls_server_input(struct dtls_server *srv, const struct addr *peer, const uint8_t *data,

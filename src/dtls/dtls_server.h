@@ -54,7 +54,8 @@ struct dtls_server_config {
 	int ciphersuites[3];
 	/* Handshakes in progress (docs/internals/dtls.md, "Handshake slots"): at most
 	 * max_handshakes in all and max_handshakes_per_addr from one IP address; past
-	 * either, the one the peer moved on least recently makes room for the new one. */
+	 * either, the one the peer moved on least recently makes room for the new one if
+	 * its peer has been silent for a second, else the new one is refused. */
 	size_t max_handshakes;          /* default 256 */
 	size_t max_handshakes_per_addr; /* default 16 */
 	uint32_t handshake_timeout_ms;  /* whole handshake; default 30000 */
@@ -85,7 +86,7 @@ struct dtls_server_stats {
 	uint64_t hello_verify_sent;    /* cookie requests to unverified ClientHellos */
 	uint64_t dropped_unverified;   /* datagrams from unknown peers that were not a hello */
 	uint64_t handshakes_started;   /* cookie verified: a session was allocated */
-	uint64_t handshakes_refused;   /* cookie verified but no slot (no memory) */
+	uint64_t handshakes_refused;   /* cookie verified but no slot could be freed */
 	uint64_t handshakes_evicted;   /* ended to make room for a newer one */
 	uint64_t handshakes_done;      /* full handshakes completed */
 	uint64_t handshakes_resumed;   /* abbreviated handshakes completed */

@@ -149,27 +149,72 @@ static int bound_socket(const char *ip)
 	return coap_socket(where);
 }
 
-/* Every socket sends a ClientHello, answers the HelloVerifyRequest with the cookie, and
- * is left silent. Returns how many got the server's next flight (a ServerHello). */
+/* What each silent source has got so far. */
+struct source {
+	uint8_t cookie[255];
+	uint8_t cookie_len;
+	bool verified;  /* a HelloVerifyRequest came */
+	bool answered;  /* a ServerHello came: the server holds a handshake for it */
+};
+
+/* Reads what the sockets receive for up to ms (or until every source has what `want`
+ * says), noting HelloVerifyRequests and ServerHellos. */
+static void collect(int *fds, struct source *src, int n, int ms, bool want_hello)
+{
+	static struct pollfd p[SILENT];
+	uint64_t end = mono_ms() + (uint64_t)ms;
+	uint8_t reply[1500];
+	for (;;) {
+		int waiting = 0;
+		for (int i = 0; i < n; i++) {
+			bool done = want_hello ? src[i].answered : src[i].verified;
+			p[i] = (struct pollfd){ .fd = done ? -1 : fds[i], .events = POLLIN };
+			waiting += !done;
+		}
+		uint64_t now = mono_ms();
+		if (waiting == 0 || now >= end || poll(p, (nfds_t)n, (int)(end - now)) <= 0)
+			return;
+		for (int i = 0; i < n; i++) {
+			if (!(p[i].revents & POLLIN))
+				continue;
+			ssize_t len = recv(fds[i], reply, sizeof(reply), MSG_DONTWAIT);
+			if (len < 14 || reply[0] != 22)
+				continue;
+			/* A HelloVerifyRequest: record and handshake headers, version, cookie. */
+			if (reply[13] == 3 && len >= 28 && 28 + reply[27] <= len) {
+				src[i].cookie_len = reply[27];
+				memcpy(src[i].cookie, reply + 28, reply[27]);
+				src[i].verified = true;
+			} else if (reply[13] == 2) { /* server_hello */
+				src[i].answered = true;
+			}
+		}
+	}
+}
+
+/* Every socket sends a ClientHello, answers the HelloVerifyRequest with the cookie (once
+ * more if no ServerHello came, as a client retransmits), and is left silent. Returns how
+ * many got the server's flight: handshakes the server holds for them. */
 static int silent_handshakes(struct daemon_proc *d, int *fds, int n)
 {
-	uint8_t hello[256], reply[1500];
+	static struct source src[SILENT];
+	uint8_t hello[512];
+	memset(src, 0, sizeof(src));
 	for (int i = 0; i < n; i++)
 		coap_send_raw(fds[i], &d->coaps, hello, client_hello(hello, 0, NULL, 0));
+	collect(fds, src, n, 3000, false);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < n; i++)
+			if (src[i].verified && !src[i].answered)
+				coap_send_raw(fds[i], &d->coaps, hello,
+					      client_hello(hello, 1, src[i].cookie,
+							   src[i].cookie_len));
+		collect(fds, src, n, 1500, true);
+	}
 	int verified = 0, answered = 0;
 	for (int i = 0; i < n; i++) {
-		ssize_t len = coap_recv_raw(fds[i], reply, sizeof(reply), 2000);
-		/* A HelloVerifyRequest: record header, handshake header, version, cookie. */
-		if (len < 28 || reply[0] != 22 || reply[13] != 3 || 28 + reply[27] > len)
-			continue;
-		coap_send_raw(fds[i], &d->coaps, hello,
-			      client_hello(hello, 1, reply + 28, reply[27]));
-		verified++;
-	}
-	for (int i = 0; i < n; i++) {
-		ssize_t len = coap_recv_raw(fds[i], reply, sizeof(reply), 2000);
-		if (len > 13 && reply[0] == 22 && reply[13] == 2) /* server_hello */
-			answered++;
+		verified += src[i].verified;
+		answered += src[i].answered;
 	}
 	print_message("%d of %d sources verified their cookie, %d got a ServerHello\n", verified,
 		      n, answered);
@@ -219,8 +264,10 @@ static void test_silent_handshakes_do_not_keep_devices_out(void **state)
 		for (int k = 0; k < PORTS_PER_OTHER; k++)
 			fds[n++] = bound_socket(ip);
 	}
+	/* The server holds all the handshakes it may: in all, or from 127.0.0.1. */
 	int answered = silent_handshakes(d, fds, n);
-	assert_true(answered >= SILENT / 2);
+	assert_true(answered >= 256);
+	assert_true(metric(d, "lwm2md_dtls_handshakes_in_progress") >= 200);
 
 	/* A device behind the same address as 300 of them, and one from another address. */
 	uint64_t ms;

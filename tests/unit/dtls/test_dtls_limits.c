@@ -1,8 +1,8 @@
 /*
  * Tests of dtls_server's limits, with in-memory mbedTLS clients and a mock clock:
  * handshake slots (sources that complete the cookie exchange and go silent lose their
- * slots to newcomers, per address and in all; a stalled handshake ends; established
- * sessions are untouched) and the backoff of an identity after wrong keys (refused even
+ * slots to newcomers, per address and in all, while handshakes that move are kept; a
+ * stalled handshake ends; established sessions are untouched) and the backoff of an identity after wrong keys (refused even
  * with the right key, doubling up to a cap, forgiven by success, other identities free).
  */
 #include "dtls_wire.h"
@@ -36,24 +36,30 @@ static const struct dtls_server_stats *stats(struct wire *w)
 	return dtls_server_stats(w->srv);
 }
 
-/* A client at peer that completes the cookie exchange — the server has given it a
- * session and sent its flight — and then goes silent. */
-static void stalled_client(struct wire *w, const char *peer)
+/* A client at peer that completes the cookie exchange and then goes silent. Returns
+ * whether the server gave it a handshake slot. */
+static bool try_stalled_client(struct wire *w, const char *peer)
 {
 	struct client c;
 	assert_int_equal(addr_parse(&w->client_addr, peer), 0);
 	w->count = 0;
 	uint64_t started = stats(w)->handshakes_started;
-	uint64_t evicted = stats(w)->handshakes_evicted;
+	uint64_t refused = stats(w)->handshakes_refused;
 	client_init(&c, w, "dev1", the_key, sizeof(the_key), DTLS_PSK_AES_128_CCM_8);
-	for (int i = 0; i < 10 && stats(w)->handshakes_started == started; i++) {
+	for (int i = 0; i < 10 && stats(w)->handshakes_started == started &&
+			stats(w)->handshakes_refused == refused;
+	     i++) {
 		int rc = mbedtls_ssl_handshake_step(&c.ssl);
 		assert_true(rc == 0 || rc == MBEDTLS_ERR_SSL_WANT_READ);
 	}
-	assert_int_equal(stats(w)->handshakes_started, started + 1);
-	assert_true(stats(w)->handshakes_evicted >= evicted);
 	client_free(&c);
 	w->count = 0;
+	return stats(w)->handshakes_started == started + 1;
+}
+
+static void stalled_client(struct wire *w, const char *peer)
+{
+	assert_true(try_stalled_client(w, peer));
 }
 
 /* A full handshake from peer with key; returns mbedTLS's result. */
@@ -93,9 +99,10 @@ static void test_one_address_cannot_hold_the_slots(void **state)
 	for (int i = 0; i < 10; i++) {
 		snprintf(peer, sizeof(peer), "10.0.0.9:%d", 2000 + i);
 		stalled_client(w, peer);
-		w->now += 10;
+		w->now += 1000;
 	}
-	/* Three per address: each newcomer took the slot of that address's oldest. */
+	/* Three per address: each newcomer took the slot of that address's oldest, silent
+	 * for a second by then. */
 	assert_int_equal(stats(w)->handshakes_in_progress, 3);
 	assert_int_equal(stats(w)->handshakes_evicted, 7);
 	/* Another address is not limited by this one. */
@@ -104,6 +111,27 @@ static void test_one_address_cannot_hold_the_slots(void **state)
 	/* A real device behind the same address gets through at once. */
 	assert_int_equal(handshake(w, "10.0.0.9:3000", "dev2", the_key, sizeof(the_key)), 0);
 	assert_int_equal(stats(w)->handshakes_done, 1);
+	assert_int_equal(stats(w)->handshakes_in_progress, 3);
+}
+
+static void test_a_burst_is_refused_not_churned(void **state)
+{
+	struct wire *w = *state;
+	/* Three handshakes from one address within the same second fill its slots. */
+	stalled_client(w, "10.0.0.9:2000");
+	stalled_client(w, "10.0.0.9:2001");
+	w->now += 999;
+	stalled_client(w, "10.0.0.9:2002");
+	/* A fourth: none of them has been silent for a second, so it is refused and they
+	 * keep theirs. */
+	assert_false(try_stalled_client(w, "10.0.0.9:2003"));
+	assert_int_equal(stats(w)->handshakes_refused, 1);
+	assert_int_equal(stats(w)->handshakes_evicted, 0);
+	assert_int_equal(stats(w)->handshakes_in_progress, 3);
+	/* Its retransmitted ClientHello a second later takes the oldest one's slot. */
+	w->now += 1;
+	assert_true(try_stalled_client(w, "10.0.0.9:2003"));
+	assert_int_equal(stats(w)->handshakes_evicted, 1);
 	assert_int_equal(stats(w)->handshakes_in_progress, 3);
 }
 
@@ -120,7 +148,7 @@ static void test_full_table_gives_way_oldest_first(void **state)
 	for (int i = 0; i < 6; i++) {
 		snprintf(peer, sizeof(peer), "10.0.2.%d:5000", i + 1);
 		stalled_client(w, peer);
-		w->now += 10;
+		w->now += 1000;
 	}
 	assert_int_equal(stats(w)->handshakes_in_progress, 4);
 	assert_int_equal(stats(w)->handshakes_evicted, 2);
@@ -247,6 +275,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_stalled_handshake_ends, with_stall, teardown),
 		cmocka_unit_test_setup_teardown(test_one_address_cannot_hold_the_slots,
+						with_three_per_address, teardown),
+		cmocka_unit_test_setup_teardown(test_a_burst_is_refused_not_churned,
 						with_three_per_address, teardown),
 		cmocka_unit_test_setup_teardown(test_full_table_gives_way_oldest_first,
 						with_four_slots, teardown),
