@@ -9,9 +9,11 @@
  * Unknown peers never get a session of their own: their ClientHello goes through one
  * shared "verifier" context that answers with a HelloVerifyRequest and is reset. When a
  * ClientHello carries a valid cookie the verifier's context, already in the middle of that
- * handshake, is handed to a new session and the verifier gets a fresh context. mbedTLS
- * talks to the network through bio callbacks that read the datagram being processed and
- * write through the send hook; its retransmission timer runs on our clock.
+ * handshake, is handed to a new session and the verifier gets a fresh context — if
+ * dtls_handshakes.c finds it a slot. mbedTLS talks to the network through bio callbacks
+ * that read the datagram being processed and write through the send hook; its
+ * retransmission timer runs on our clock. Set-up and teardown are in dtls_setup.c, the
+ * backoff after wrong keys in dtls_backoff.c.
  */
 #include "dtls/dtls_server.h"
 

@@ -12,8 +12,10 @@
  *    (no bigger than the ClientHello) and forgotten. Only a ClientHello carrying a valid
  *    cookie gets a session, and at most max_handshakes may be in progress at once,
  *    max_handshakes_per_addr from one address; a newcomer past either limit takes the
- *    slot of the handshake that has waited longest for its peer, so sources that
- *    complete the cookie exchange and go silent cannot keep real devices out.
+ *    slot of the handshake that has waited longest for its peer (if that peer has been
+ *    silent for a second; else the newcomer is refused, before anything is sent to it),
+ *    so sources that complete the cookie exchange and go silent cannot keep real
+ *    devices out.
  *  - The PSK identity is looked up through the psk hook (the device's node_id → its
  *    secret); an unknown identity or a device not allowed DTLS fails the handshake with an
  *    alert. The identity of each session is what the CoAP layer above is told.
