@@ -26,6 +26,7 @@ struct config {
 	int coaps_count;
 	char http[64];
 	size_t max_body;
+	size_t block1_pool_bytes; /* all Block1 uploads together (default 16 MiB) */
 	bool coap_given;
 	bool coaps_given;
 	uint32_t queue_window_s;

@@ -487,6 +487,10 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	struct coap_ep_config epcfg;
 	coap_ep_config_defaults(&epcfg);
 	epcfg.max_body = cfg->max_body;
+	rc = coap_block_pool_create(&d->block_pool, cfg->block1_pool_bytes);
+	if (rc != 0)
+		return rc;
+	epcfg.block_pool = d->block_pool;
 	for (int i = 0; i < cfg->coap_count; i++) {
 		rc = open_listener(d, cfg->coap[i], LWM2M_TRANSPORT_UDP, &epcfg, NULL);
 		/* The IPv6 default is best effort: a host without IPv6 still serves IPv4. */
@@ -619,6 +623,8 @@ void daemon_stop(struct daemon *d)
 		coap_ep_destroy(d->listeners[i].ep);
 		dtls_server_destroy(d->listeners[i].dtls);
 	}
+	coap_block_pool_destroy(d->block_pool); /* after the endpoints that use it */
+	d->block_pool = NULL;
 	uv_walk(d->loop, close_handle, NULL);
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	iot_devices_destroy(d->devices); /* flushes */

@@ -41,6 +41,7 @@ struct daemon {
 	struct lwm2m_requests *requests;
 	struct lwm2m_observations *observations;
 	struct api_server *api;
+	struct coap_block_pool *block_pool; /* Block1 memory of every listener */
 	struct listener listeners[MAX_BINDS];
 	int listener_count;
 	uv_timer_t tick;

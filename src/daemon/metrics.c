@@ -48,6 +48,14 @@ void daemon_write_metrics(void *ctx, FILE *out)
 				coap_code_format((uint8_t)c, code), sum.responses_by_code[c]);
 	}
 	GAUGE("lwm2md_coap_peers", "Peers in the CoAP exchange cache.", sum.peers);
+	const struct coap_block_pool_stats *bp = coap_block_pool_stats(d->block_pool);
+	GAUGE("lwm2md_coap_block1_bytes", "Memory held by block-wise uploads in progress.",
+	      bp->bytes);
+	GAUGE("lwm2md_coap_block1_bytes_limit", "The bound on that memory (--block1-pool-mib).",
+	      bp->max_bytes);
+	GAUGE("lwm2md_coap_block1_uploads", "Block-wise uploads in progress.", bp->uploads);
+	COUNTER("lwm2md_coap_block1_dropped_total",
+		"Block-wise uploads dropped to make room for newer blocks.", bp->dropped);
 	COUNTER("lwm2md_registrations_total", "Successful LwM2M Registers.", ls->registrations);
 	COUNTER("lwm2md_registration_updates_total", "LwM2M Updates.", ls->updates);
 	COUNTER("lwm2md_deregistrations_total", "LwM2M De-registers.", ls->deregistrations);
@@ -71,6 +79,11 @@ void daemon_write_metrics(void *ctx, FILE *out)
 		ds.fail_unknown_identity += x->fail_unknown_identity;
 		ds.fail_bad_key += x->fail_bad_key;
 		ds.fail_timeout += x->fail_timeout;
+		ds.fail_stalled += x->fail_stalled;
+		ds.fail_throttled += x->fail_throttled;
+		ds.handshakes_evicted += x->handshakes_evicted;
+		ds.psk_lockouts += x->psk_lockouts;
+		ds.psk_identities_tracked += x->psk_identities_tracked;
 		ds.fail_other += x->fail_other;
 		ds.hibernations += x->hibernations;
 		ds.wakeups += x->wakeups;
@@ -97,10 +110,21 @@ void daemon_write_metrics(void *ctx, FILE *out)
 		ds.fail_bad_key);
 	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"timeout\"} %" PRIu64 "\n",
 		ds.fail_timeout);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"stalled\"} %" PRIu64 "\n",
+		ds.fail_stalled);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"evicted\"} %" PRIu64 "\n",
+		ds.handshakes_evicted);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"throttled\"} %" PRIu64 "\n",
+		ds.fail_throttled);
 	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"too_many\"} %" PRIu64 "\n",
 		ds.handshakes_refused);
 	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"other\"} %" PRIu64 "\n",
 		ds.fail_other);
+	COUNTER("lwm2md_dtls_psk_lockouts_total",
+		"Backoffs of a PSK identity after repeated wrong keys.", ds.psk_lockouts);
+	GAUGE("lwm2md_dtls_psk_identities_tracked",
+	      "PSK identities with recent wrong keys (backing off or counting).",
+	      ds.psk_identities_tracked);
 	COUNTER("lwm2md_dtls_hibernations_total", "Idle DTLS sessions serialized and freed.",
 		ds.hibernations);
 	COUNTER("lwm2md_dtls_wakeups_total", "Hibernated DTLS sessions restored.", ds.wakeups);

@@ -396,7 +396,7 @@ static int load_group(const char *project_id, const char *rule_id, int64_t rows,
 	return 0;
 }
 
-static void config_defaults(struct push_config *c)
+void push_config_defaults(struct push_config *c)
 {
 	if (!c->max_in_flight)
 		c->max_in_flight = 16;
@@ -445,7 +445,7 @@ int push_create(struct push **out, uv_loop_t *loop, struct store *store,
 	p->store = store;
 	p->now_ms = now_ms;
 	p->cfg = *cfg;
-	config_defaults(&p->cfg);
+	push_config_defaults(&p->cfg);
 	p->policy.allow_private = p->cfg.allow_private;
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);

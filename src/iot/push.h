@@ -58,6 +58,9 @@ struct push_stats {
 	uint64_t in_flight;  /* gauge */
 };
 
+/* Fills the fields that are 0 with the defaults above. */
+void push_config_defaults(struct push_config *c);
+
 int push_create(struct push **out, uv_loop_t *loop, struct store *store,
 		const struct push_config *cfg, int64_t (*now_ms)(void));
 /* Stops the transfers in flight (their items go again at the next start); frees once
