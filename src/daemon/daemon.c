@@ -641,5 +641,7 @@ void ensure_parent_dir(const char *path)
 	if (!slash || slash == dir)
 		return;
 	*slash = '\0';
-	mkdir(dir, 0750);
+	/* Ours alone: the registry in it holds device secrets (store_open). An existing
+	 * directory is left as the operator made it. */
+	mkdir(dir, 0700);
 }

@@ -9,11 +9,14 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store/store_internal.h"
 #include "util/log.h"
@@ -401,8 +404,50 @@ static int migrate(struct store *s)
 	return 0;
 }
 
+/*
+ * The registry holds device secrets in clear (they are the DTLS keys), so its files are
+ * for the daemon's user alone, whatever the umask: the database is created 0600 before
+ * SQLite opens it, and an existing one readable by others is narrowed (and said so).
+ * SQLite gives the -wal and -shm files it creates the database's own mode; ones left from
+ * an earlier, wider database are narrowed too. ":memory:" and URIs are left alone.
+ */
+static int protect_files(const char *path)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char name[4096];
+		if (snprintf(name, sizeof(name), "%s%s", path, suffixes[i]) >= (int)sizeof(name))
+			return -ENAMETOOLONG;
+		int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (i == 0 ? O_CREAT : 0);
+		int fd = open(name, flags, 0600);
+		if (fd < 0) {
+			if (i > 0 && errno == ENOENT)
+				continue;
+			int err = errno;
+			LOG_ERROR("store", "cannot open %s: %s", name, strerror(err));
+			return -err;
+		}
+		struct stat st;
+		if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) {
+			if (fchmod(fd, st.st_mode & 0700) == 0)
+				LOG_WARN("store", "%s was readable by others (mode %03o): now %03o", name,
+					 (unsigned)(st.st_mode & 0777), (unsigned)(st.st_mode & 0700));
+			else
+				LOG_WARN("store", "%s is readable by others (mode %03o): %s", name,
+					 (unsigned)(st.st_mode & 0777), strerror(errno));
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 int store_open(struct store **out, const char *path)
 {
+	int rc = protect_files(path);
+	if (rc != 0)
+		return rc;
 	struct store *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

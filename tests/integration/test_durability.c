@@ -9,6 +9,8 @@
  * they can, the daemon is killed with SIGKILL in the middle, and after a restart every
  * command answered 201, and the last desired version answered 200, must be there. Three
  * rounds, because a lost answer needs the kill to land inside one loop turn.
+ *
+ * Also: the registry's files, which hold device secrets, are the daemon user's alone.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -226,9 +229,33 @@ static void test_answered_changes_survive_sigkill(void **state)
 	pthread_mutex_destroy(&l.lock);
 }
 
+/* The registry holds device secrets: a directory the daemon makes for it is 0700 and the
+ * database 0600, whatever the umask (store_open narrows what SQLite would make 0644). */
+static void test_registry_private(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/lwm2md-files-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "umask 022 && '%s' token create --db %s/var/db.sqlite --project p >/dev/null 2>&1",
+		 getenv("LWM2MD_BIN"), dir);
+	assert_int_equal(system(cmd), 0);
+	struct stat st;
+	snprintf(cmd, sizeof(cmd), "%s/var", dir);
+	assert_int_equal(stat(cmd, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	snprintf(cmd, sizeof(cmd), "%s/var/db.sqlite", dir);
+	assert_int_equal(stat(cmd, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registry_private),
 		cmocka_unit_test_teardown(test_answered_changes_survive_sigkill, platform_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
