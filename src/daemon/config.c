@@ -16,6 +16,7 @@
 
 #include "util/log.h"
 #include "coap/coap_block_pool.h"
+#include "iot/iot_devices.h"
 #include "util/str.h"
 
 enum opt_kind {
@@ -123,6 +124,9 @@ static const struct option options[] = {
 	    "seconds a queue-mode device listens after each message"),
 	NUM("max-pending-commands", OPT_UINT, max_pending_commands, 1, 10000, 1,
 	    "open commands per device"),
+	NUM("register-settle-ms", OPT_UINT, register_settle_ms, 0, 60000, 1,
+	    "a Register replacing a registration younger than this is announced (events, "
+	    "uplink observation) only once the device has held still this long; 0: at once"),
 	/* DTLS */
 	FN("dtls-ciphersuites", "LIST", set_ciphersuites,
 	   "comma-separated, in order of preference (default "
@@ -356,6 +360,7 @@ void config_defaults(struct config *cfg)
 	cfg->max_body = 1024;
 	cfg->block1_pool_bytes = COAP_BLOCK_POOL_DEFAULT_BYTES;
 	cfg->max_pending_commands = 20;
+	cfg->register_settle_ms = IOT_SETTLE_DEFAULT_MS;
 	push_config_defaults(&cfg->push); /* the address policy strict */
 	api_limits_defaults(&cfg->api);
 	cfg->codec = (struct codec_worker_config){

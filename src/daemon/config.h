@@ -31,6 +31,7 @@ struct config {
 	bool coaps_given;
 	uint32_t queue_window_s;
 	unsigned max_pending_commands; /* open commands per device (default 20) */
+	unsigned register_settle_ms;   /* re-Register storms (iot_devices.h); 0: off */
 	struct push_config push;       /* the --push-* flags; 0 fields take push.h's defaults */
 	char models[512]; /* a directory of DDF XML files, or "" */
 	struct codec_worker_config codec; /* the codec threads: --codec-* */

@@ -62,7 +62,9 @@ static uint8_t handle_send(struct listener *l, const char *identity, const struc
 			 : lwm2m_server_find_peer(d->lwm2m, l->transport, peer);
 	if (!reg || reg->transport != l->transport) {
 		char p[ADDR_STR_MAX];
-		LOG_WARN("lwm2m", "Send from %s refused: not registered", addr_format(peer, p));
+		d->sends_refused++;
+		LOG_WARN_RATE("lwm2m", "Send refused", "Send from %s refused: not registered",
+			      addr_format(peer, p));
 		return COAP_CODE_FORBIDDEN;
 	}
 	uint32_t ct;
@@ -324,7 +326,9 @@ static void on_tick(uv_timer_t *t)
 		coap_ep_tick(d->listeners[i].ep, (uint64_t)now);
 	}
 	lwm2m_server_tick(d->lwm2m, now);
+	iot_devices_settle(d->devices, now);
 	if (d->ticks % SWEEP_EVERY_TICKS == 0) {
+		log_rate_flush(); /* summaries of rate-limited log lines */
 		iot_devices_sweep(d->devices, now);
 		if (d->platform)
 			iot_platform_tick(d->platform);
@@ -565,6 +569,7 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		return rc;
 	}
 	iot_devices_set_event_handler(d->devices, on_iot_event, d);
+	iot_devices_set_settle_ms(d->devices, cfg->register_settle_ms);
 	struct addr local;
 	char buf[ADDR_STR_MAX];
 	api_server_local_addr(d->api, &local);

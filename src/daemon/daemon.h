@@ -49,6 +49,7 @@ struct daemon {
 	uint64_t ticks;
 	int dtls_restored;
 	uint64_t sends; /* LwM2M Send requests accepted */
+	uint64_t sends_refused; /* from peers not registered */
 	uint32_t queue_window_ms;
 	struct iot_platform *platform;
 	struct push *push;

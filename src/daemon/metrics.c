@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "daemon/daemon.h"
+#include "util/log.h"
 
 void daemon_write_metrics(void *ctx, FILE *out)
 {
@@ -66,6 +67,9 @@ void daemon_write_metrics(void *ctx, FILE *out)
 	GAUGE("lwm2md_registrations_active", "Live registrations.", lwm2m_server_count(d->lwm2m));
 	COUNTER("lwm2md_store_errors_total", "Failed registry writes.", is->store_errors);
 	COUNTER("lwm2md_store_flushes_total", "Registry write batches.", is->flushes);
+	COUNTER("lwm2md_registrations_coalesced_total",
+		"Registers of a re-Register storm announced once, after it settled.",
+		is->registers_coalesced);
 	struct dtls_server_stats ds = {0};
 	for (int i = 0; i < d->listener_count; i++) {
 		if (!d->listeners[i].dtls)
@@ -137,6 +141,11 @@ void daemon_write_metrics(void *ctx, FILE *out)
 	GAUGE("lwm2md_dtls_hibernated_bytes", "Memory of the hibernated DTLS sessions: serialized records and their entries.",
 	      ds.hibernated_bytes);
 	COUNTER("lwm2md_sends_total", "LwM2M Send (POST /dp) requests accepted.", d->sends);
+	COUNTER("lwm2md_sends_refused_total", "LwM2M Sends refused: the peer is not registered.",
+		d->sends_refused);
+	COUNTER("lwm2md_log_lines_suppressed_total",
+		"Log lines held back by the per-site rate limit (summarised instead).",
+		log_rate_suppressed_total());
 	if (d->requests) {
 		const struct lwm2m_requests_stats *rs = lwm2m_requests_stats(d->requests);
 		COUNTER("lwm2md_dm_requests_total", "Device Management requests sent to devices.",

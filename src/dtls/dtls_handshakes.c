@@ -64,7 +64,8 @@ static bool evict_oldest(struct dtls_server *srv, struct list *list, bool per_so
 	if (srv->now - s->progress_at < EVICT_SILENCE_MS)
 		return false;
 	char peer[ADDR_STR_MAX];
-	LOG_INFO("dtls", "%s: handshake ended to make room (%s limit reached)",
+	LOG_INFO_RATE("dtls", "handshake ended to make room",
+		      "%s: handshake ended to make room (%s limit reached)",
 		 addr_format(&s->peer, peer), per_source ? "per-address" : "global");
 	srv->stats.handshakes_evicted++;
 	dtls_session_free(s);
@@ -138,7 +139,8 @@ void dtls_handshakes_tick(struct dtls_server *srv)
 			dtls_session_fail(s, MBEDTLS_ERR_SSL_TIMEOUT);
 		} else if (now - s->progress_at >= srv->cfg.handshake_stall_ms) {
 			char peer[ADDR_STR_MAX];
-			LOG_INFO("dtls", "%s: handshake ended: no progress for %u ms",
+			LOG_INFO_RATE("dtls", "handshake ended: no progress",
+				      "%s: handshake ended: no progress for %u ms",
 				 addr_format(&s->peer, peer), srv->cfg.handshake_stall_ms);
 			srv->stats.fail_stalled++;
 			dtls_session_free(s);

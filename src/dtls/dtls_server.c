@@ -299,30 +299,33 @@ void dtls_session_fail(struct dtls_session *s, int rc)
 	char peer[ADDR_STR_MAX], why[128];
 	if (s->fail_reason == DTLS_FAIL_THROTTLED) {
 		st->fail_throttled++;
-		LOG_INFO("dtls", "%s: handshake refused: identity '%s' is backing off after wrong "
-			 "keys", addr_format(&s->peer, peer), s->identity);
+		LOG_INFO_RATE("dtls", "handshake refused: backing off",
+			      "%s: handshake refused: identity '%s' is backing off after wrong keys", addr_format(&s->peer, peer), s->identity);
 	} else if (s->fail_reason == MBEDTLS_ERR_SSL_UNKNOWN_IDENTITY ||
 		   rc == MBEDTLS_ERR_SSL_UNKNOWN_IDENTITY) {
 		st->fail_unknown_identity++;
-		LOG_WARN("dtls", "%s: handshake refused: unknown identity '%s' or not a DTLS device",
+		LOG_WARN_RATE("dtls", "handshake refused: unknown identity",
+			      "%s: handshake refused: unknown identity '%s' or not a DTLS device",
 			 addr_format(&s->peer, peer), s->identity);
 	} else if (rc == MBEDTLS_ERR_SSL_BAD_HS_FINISHED || rc == MBEDTLS_ERR_SSL_INVALID_MAC) {
 		st->fail_bad_key++;
-		LOG_WARN("dtls", "%s: handshake failed for identity '%s': wrong key",
+		LOG_WARN_RATE("dtls", "handshake failed: wrong key",
+			      "%s: handshake failed for identity '%s': wrong key",
 			 addr_format(&s->peer, peer), s->identity);
 		if (s->identity[0])
 			dtls_backoff_failure(s->srv, s->identity);
 	} else if (rc == MBEDTLS_ERR_SSL_TIMEOUT || rc == -ETIMEDOUT) {
 		st->fail_timeout++;
-		LOG_INFO("dtls", "%s: handshake timed out", addr_format(&s->peer, peer));
+		LOG_INFO_RATE("dtls", "handshake timed out", "%s: handshake timed out", addr_format(&s->peer, peer));
 	} else if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
 		   rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
 		st->closed_by_peer++;
-		LOG_INFO("dtls", "%s: peer ended the handshake (%s)", addr_format(&s->peer, peer),
+		LOG_INFO_RATE("dtls", "peer ended the handshake",
+			      "%s: peer ended the handshake (%s)", addr_format(&s->peer, peer),
 			 err_text(rc, why));
 	} else {
 		st->fail_other++;
-		LOG_WARN("dtls", "%s: handshake failed: %s", addr_format(&s->peer, peer),
+		LOG_WARN_RATE("dtls", "handshake failed", "%s: handshake failed: %s", addr_format(&s->peer, peer),
 			 err_text(rc, why));
 	}
 	dtls_session_free(s);
@@ -349,7 +352,8 @@ static int handshake_done(struct dtls_session *s)
 		master_key(s->ssl, key);
 		struct master_entry *e = master_find(srv, key);
 		if (!e) {
-			LOG_WARN("dtls", "%s: resumed a session of an unknown identity; closing",
+			LOG_WARN_RATE("dtls", "resumed session of an unknown identity",
+				      "%s: resumed a session of an unknown identity; closing",
 				 addr_format(&s->peer, peer));
 			mbedtls_ssl_close_notify(s->ssl);
 			srv->stats.fail_other++;

@@ -81,6 +81,13 @@ static void spawn(struct daemon_proc *d, const char *const *extra_args)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		dup2(pipefd[1], STDOUT_FILENO);
+		/* A test that reads the daemon's log names a file for it. */
+		const char *log_path = getenv("LWM2MD_TEST_STDERR");
+		if (log_path) {
+			int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+			if (log_fd >= 0)
+				dup2(log_fd, STDERR_FILENO);
+		}
 		close(pipefd[0]);
 		close(pipefd[1]);
 		execv(argv[0], (char *const *)argv);
