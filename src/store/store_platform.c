@@ -109,31 +109,8 @@ static sqlite3_stmt *prep(struct store *s, enum slot slot)
 	return store_stmt_slot(s, (int)slot, sql[slot]);
 }
 
-static void text(sqlite3_stmt *st, int i, const char *v)
-{
-	sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
-}
 
-static int fail(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	LOG_ERROR("store", "%s: %s", what, sqlite3_errmsg(store_db(s)));
-	sqlite3_reset(st);
-	return -EIO;
-}
 
-/* Steps a statement that returns no rows. */
-static int done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT) {
-		sqlite3_reset(st);
-		return -EEXIST;
-	}
-	if (rc != SQLITE_DONE)
-		return fail(s, st, what);
-	sqlite3_reset(st);
-	return 0;
-}
 
 static char *dup_column(sqlite3_stmt *st, int col, const char *dflt)
 {
@@ -141,11 +118,6 @@ static char *dup_column(sqlite3_stmt *st, int col, const char *dflt)
 	return strdup(v ? v : dflt);
 }
 
-static void copy_column(sqlite3_stmt *st, int col, char *dst, size_t cap)
-{
-	const char *v = (const char *)sqlite3_column_text(st, col);
-	str_copy(dst, cap, v ? v : "");
-}
 
 static int changed(struct store *s, int rc)
 {
@@ -163,7 +135,7 @@ static int step_row(struct store *s, sqlite3_stmt *st, const char *what)
 		sqlite3_reset(st);
 		return -ENOENT;
 	}
-	return fail(s, st, what);
+	return store_step_fail(s, st, what);
 }
 
 /* Sets one text column of a product (slot: UPDATE products SET x = ?3 WHERE key). */
@@ -173,10 +145,10 @@ static int set_product_text(struct store *s, enum slot slot, const char *project
 	sqlite3_stmt *st = prep(s, slot);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, product_id);
-	text(st, 3, value);
-	return changed(s, done(s, st, what));
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, product_id);
+	store_bind_text(st, 3, value);
+	return changed(s, store_step_done(s, st, what));
 }
 
 /* Products' models and codecs. */
@@ -208,8 +180,8 @@ static int text_column_get(struct store *s, enum slot slot, const char *project_
 	sqlite3_stmt *st = prep(s, slot);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, product_id);
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, product_id);
 	int rc = step_row(s, st, what);
 	if (rc)
 		return rc;
@@ -231,12 +203,12 @@ int store_product_codec_get(struct store *s, const char *project_id, const char 
 	sqlite3_stmt *st = prep(s, SL_CODEC_GET);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, product_id);
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, product_id);
 	int rc = step_row(s, st, "product codec get");
 	if (rc)
 		return rc;
-	copy_column(st, 0, kind, 16);
+	store_copy_column(st, 0, kind, 16);
 	*source = dup_column(st, 1, "");
 	sqlite3_reset(st);
 	return *source ? 0 : -ENOMEM;
@@ -248,11 +220,11 @@ int store_product_codec_set(struct store *s, const char *project_id, const char 
 	sqlite3_stmt *st = prep(s, SL_CODEC_SET);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, product_id);
-	text(st, 3, kind);
-	text(st, 4, source);
-	return changed(s, done(s, st, "product codec set"));
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, product_id);
+	store_bind_text(st, 3, kind);
+	store_bind_text(st, 4, source);
+	return changed(s, store_step_done(s, st, "product codec set"));
 }
 
 /* Shadows. */
@@ -269,8 +241,8 @@ void store_shadow_clear(struct store_shadow *sh)
 static int read_shadow(sqlite3_stmt *st, struct store_shadow *sh)
 {
 	memset(sh, 0, sizeof(*sh));
-	copy_column(st, 0, sh->device_id, sizeof(sh->device_id));
-	copy_column(st, 1, sh->service_id, sizeof(sh->service_id));
+	store_copy_column(st, 0, sh->device_id, sizeof(sh->device_id));
+	store_copy_column(st, 1, sh->service_id, sizeof(sh->service_id));
 	sh->reported = dup_column(st, 2, "{}");
 	sh->reported_version = sqlite3_column_int64(st, 3);
 	sh->reported_time_ms = sqlite3_column_int64(st, 4);
@@ -290,8 +262,8 @@ int store_shadow_get(struct store *s, const char *device_id, const char *service
 	sqlite3_stmt *st = prep(s, SL_SHADOW_GET);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
-	text(st, 2, service_id);
+	store_bind_text(st, 1, device_id);
+	store_bind_text(st, 2, service_id);
 	int rc = step_row(s, st, "shadow get");
 	if (rc)
 		return rc;
@@ -305,15 +277,15 @@ int store_shadow_put(struct store *s, const struct store_shadow *sh)
 	sqlite3_stmt *st = prep(s, SL_SHADOW_PUT);
 	if (!st)
 		return -EIO;
-	text(st, 1, sh->device_id);
-	text(st, 2, sh->service_id);
-	text(st, 3, sh->reported ? sh->reported : "{}");
+	store_bind_text(st, 1, sh->device_id);
+	store_bind_text(st, 2, sh->service_id);
+	store_bind_text(st, 3, sh->reported ? sh->reported : "{}");
 	sqlite3_bind_int64(st, 4, sh->reported_version);
 	sqlite3_bind_int64(st, 5, sh->reported_time_ms);
-	text(st, 6, sh->desired ? sh->desired : "{}");
+	store_bind_text(st, 6, sh->desired ? sh->desired : "{}");
 	sqlite3_bind_int64(st, 7, sh->desired_version);
 	sqlite3_bind_int64(st, 8, sh->desired_time_ms);
-	return done(s, st, "shadow put");
+	return store_step_done(s, st, "shadow put");
 }
 
 int store_shadow_list(struct store *s, const char *device_id,
@@ -322,7 +294,7 @@ int store_shadow_list(struct store *s, const char *device_id,
 	sqlite3_stmt *st = prep(s, SL_SHADOW_LIST);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
+	store_bind_text(st, 1, device_id);
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_shadow sh;
@@ -334,7 +306,7 @@ int store_shadow_list(struct store *s, const char *device_id,
 			break;
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
-		return fail(s, st, "shadow list");
+		return store_step_fail(s, st, "shadow list");
 	sqlite3_reset(st);
 	return ret;
 }
@@ -344,8 +316,8 @@ int store_shadow_delete_device(struct store *s, const char *device_id)
 	sqlite3_stmt *st = prep(s, SL_SHADOW_DELETE);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
-	return done(s, st, "shadow delete");
+	store_bind_text(st, 1, device_id);
+	return store_step_done(s, st, "shadow delete");
 }
 
 /* Commands. */
@@ -363,15 +335,15 @@ static int read_command(sqlite3_stmt *st, struct store_command *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->seq = sqlite3_column_int64(st, 0);
-	copy_column(st, 1, c->command_id, sizeof(c->command_id));
-	copy_column(st, 2, c->project_id, sizeof(c->project_id));
-	copy_column(st, 3, c->device_id, sizeof(c->device_id));
-	copy_column(st, 4, c->node_id, sizeof(c->node_id));
-	copy_column(st, 5, c->service_id, sizeof(c->service_id));
-	copy_column(st, 6, c->command_name, sizeof(c->command_name));
+	store_copy_column(st, 1, c->command_id, sizeof(c->command_id));
+	store_copy_column(st, 2, c->project_id, sizeof(c->project_id));
+	store_copy_column(st, 3, c->device_id, sizeof(c->device_id));
+	store_copy_column(st, 4, c->node_id, sizeof(c->node_id));
+	store_copy_column(st, 5, c->service_id, sizeof(c->service_id));
+	store_copy_column(st, 6, c->command_name, sizeof(c->command_name));
 	c->paras = dup_column(st, 7, "{}");
-	copy_column(st, 8, c->send_strategy, sizeof(c->send_strategy));
-	copy_column(st, 9, c->status, sizeof(c->status));
+	store_copy_column(st, 8, c->send_strategy, sizeof(c->send_strategy));
+	store_copy_column(st, 9, c->status, sizeof(c->status));
 	c->mid = sqlite3_column_int(st, 10);
 	c->created_ms = sqlite3_column_int64(st, 11);
 	c->expire_ms = sqlite3_column_int64(st, 12);
@@ -391,23 +363,23 @@ int store_command_insert(struct store *s, struct store_command *c)
 	sqlite3_stmt *st = prep(s, SL_CMD_INSERT);
 	if (!st)
 		return -EIO;
-	text(st, 1, c->command_id);
-	text(st, 2, c->project_id);
-	text(st, 3, c->device_id);
-	text(st, 4, c->node_id);
-	text(st, 5, c->service_id);
-	text(st, 6, c->command_name);
-	text(st, 7, c->paras ? c->paras : "{}");
-	text(st, 8, c->send_strategy);
-	text(st, 9, c->status);
+	store_bind_text(st, 1, c->command_id);
+	store_bind_text(st, 2, c->project_id);
+	store_bind_text(st, 3, c->device_id);
+	store_bind_text(st, 4, c->node_id);
+	store_bind_text(st, 5, c->service_id);
+	store_bind_text(st, 6, c->command_name);
+	store_bind_text(st, 7, c->paras ? c->paras : "{}");
+	store_bind_text(st, 8, c->send_strategy);
+	store_bind_text(st, 9, c->status);
 	sqlite3_bind_int(st, 10, c->mid);
 	sqlite3_bind_int64(st, 11, c->created_ms);
 	sqlite3_bind_int64(st, 12, c->expire_ms);
 	sqlite3_bind_int64(st, 13, c->sent_ms);
 	sqlite3_bind_int64(st, 14, c->delivered_ms);
 	sqlite3_bind_int64(st, 15, c->response_ms);
-	text(st, 16, c->result ? c->result : "null");
-	int rc = done(s, st, "command insert");
+	store_bind_text(st, 16, c->result ? c->result : "null");
+	int rc = store_step_done(s, st, "command insert");
 	if (rc == 0)
 		c->seq = sqlite3_last_insert_rowid(store_db(s));
 	return rc;
@@ -418,14 +390,14 @@ int store_command_update(struct store *s, const struct store_command *c)
 	sqlite3_stmt *st = prep(s, SL_CMD_UPDATE);
 	if (!st)
 		return -EIO;
-	text(st, 1, c->command_id);
-	text(st, 2, c->status);
+	store_bind_text(st, 1, c->command_id);
+	store_bind_text(st, 2, c->status);
 	sqlite3_bind_int(st, 3, c->mid);
 	sqlite3_bind_int64(st, 4, c->sent_ms);
 	sqlite3_bind_int64(st, 5, c->delivered_ms);
 	sqlite3_bind_int64(st, 6, c->response_ms);
-	text(st, 7, c->result ? c->result : "null");
-	return changed(s, done(s, st, "command update"));
+	store_bind_text(st, 7, c->result ? c->result : "null");
+	return changed(s, store_step_done(s, st, "command update"));
 }
 
 static int one_command(struct store *s, sqlite3_stmt *st, struct store_command *out,
@@ -436,7 +408,7 @@ int store_command_get(struct store *s, const char *command_id, struct store_comm
 	sqlite3_stmt *st = prep(s, SL_CMD_GET);
 	if (!st)
 		return -EIO;
-	text(st, 1, command_id);
+	store_bind_text(st, 1, command_id);
 	return one_command(s, st, out, "command get");
 }
 
@@ -455,19 +427,11 @@ static int each_command(struct store *s, sqlite3_stmt *st,
 			break;
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
-		return fail(s, st, what);
+		return store_step_fail(s, st, what);
 	sqlite3_reset(st);
 	return ret;
 }
 
-static int count(struct store *s, sqlite3_stmt *st, int64_t *out, const char *what)
-{
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return fail(s, st, what);
-	*out = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
-}
 
 int store_command_list(struct store *s, const char *device_id, int64_t offset, int64_t limit,
 		       int (*cb)(const struct store_command *, void *), void *ctx,
@@ -476,14 +440,14 @@ int store_command_list(struct store *s, const char *device_id, int64_t offset, i
 	sqlite3_stmt *st = prep(s, SL_CMD_COUNT);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
-	int rc = count(s, st, total, "command count");
+	store_bind_text(st, 1, device_id);
+	int rc = store_step_count(s, st, total, "command count");
 	if (rc)
 		return rc;
 	st = prep(s, SL_CMD_LIST);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
+	store_bind_text(st, 1, device_id);
 	sqlite3_bind_int64(st, 2, offset);
 	sqlite3_bind_int64(st, 3, limit);
 	return each_command(s, st, cb, ctx, "command list");
@@ -494,8 +458,8 @@ int store_command_count_open(struct store *s, const char *device_id, int64_t *n)
 	sqlite3_stmt *st = prep(s, SL_CMD_COUNT_OPEN);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
-	return count(s, st, n, "command count open");
+	store_bind_text(st, 1, device_id);
+	return store_step_count(s, st, n, "command count open");
 }
 
 int store_command_load_open(struct store *s, int (*cb)(const struct store_command *, void *),
@@ -524,7 +488,7 @@ int store_command_next_pending(struct store *s, const char *node_id, struct stor
 	sqlite3_stmt *st = prep(s, SL_CMD_NEXT_PENDING);
 	if (!st)
 		return -EIO;
-	text(st, 1, node_id);
+	store_bind_text(st, 1, node_id);
 	return one_command(s, st, out, "command next");
 }
 
@@ -535,9 +499,9 @@ int store_command_pending_named(struct store *s, const char *device_id,
 	sqlite3_stmt *st = prep(s, SL_CMD_PENDING_NAMED);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
-	text(st, 2, service_id);
-	text(st, 3, command_name);
+	store_bind_text(st, 1, device_id);
+	store_bind_text(st, 2, service_id);
+	store_bind_text(st, 3, command_name);
 	return one_command(s, st, out, "command pending named");
 }
 
@@ -546,9 +510,9 @@ int store_command_set_paras(struct store *s, const char *command_id, const char 
 	sqlite3_stmt *st = prep(s, SL_CMD_SET_PARAS);
 	if (!st)
 		return -EIO;
-	text(st, 1, command_id);
-	text(st, 2, paras);
-	return done(s, st, "command set paras");
+	store_bind_text(st, 1, command_id);
+	store_bind_text(st, 2, paras);
+	return store_step_done(s, st, "command set paras");
 }
 
 int store_command_find_mid(struct store *s, const char *node_id, int mid,
@@ -557,7 +521,7 @@ int store_command_find_mid(struct store *s, const char *node_id, int mid,
 	sqlite3_stmt *st = prep(s, SL_CMD_FIND_MID);
 	if (!st)
 		return -EIO;
-	text(st, 1, node_id);
+	store_bind_text(st, 1, node_id);
 	sqlite3_bind_int(st, 2, mid);
 	return one_command(s, st, out, "command find mid");
 }
@@ -578,9 +542,9 @@ int store_command_close_device(struct store *s, const char *device_id, int64_t n
 	sqlite3_stmt *st = prep(s, SL_CMD_CLOSE_DEVICE);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
+	store_bind_text(st, 1, device_id);
 	sqlite3_bind_int64(st, 2, now_ms);
-	return done(s, st, "command close device");
+	return store_step_done(s, st, "command close device");
 }
 
 int store_product_any_mappings(struct store *s, bool *any)
@@ -590,7 +554,7 @@ int store_product_any_mappings(struct store *s, bool *any)
 		return -EIO;
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return fail(s, st, "mappings any");
+		return store_step_fail(s, st, "mappings any");
 	*any = rc == SQLITE_ROW;
 	sqlite3_reset(st);
 	return 0;

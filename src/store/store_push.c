@@ -69,46 +69,18 @@ static sqlite3_stmt *prep(struct store *s, enum slot slot)
 	return store_stmt_slot(s, STORE_PLATFORM_STMTS + (int)slot, sql[slot]);
 }
 
-static void text(sqlite3_stmt *st, int i, const char *v)
-{
-	sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
-}
 
-static int fail(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	LOG_ERROR("store", "%s: %s", what, sqlite3_errmsg(store_db(s)));
-	sqlite3_reset(st);
-	return -EIO;
-}
 
 /* Steps a statement that returns no rows; -ENOENT when it changed none and must_change. */
 static int done(struct store *s, sqlite3_stmt *st, bool must_change, const char *what)
 {
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT) {
-		sqlite3_reset(st);
-		return -EEXIST;
-	}
-	if (rc != SQLITE_DONE)
-		return fail(s, st, what);
-	sqlite3_reset(st);
-	return must_change && sqlite3_changes(store_db(s)) == 0 ? -ENOENT : 0;
+	int rc = store_step_done(s, st, what);
+	if (rc == 0 && must_change && sqlite3_changes(store_db(s)) == 0)
+		return -ENOENT;
+	return rc;
 }
 
-static int count(struct store *s, sqlite3_stmt *st, int64_t *out, const char *what)
-{
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return fail(s, st, what);
-	*out = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
-}
 
-static void copy_column(sqlite3_stmt *st, int col, char *dst, size_t cap)
-{
-	const char *v = (const char *)sqlite3_column_text(st, col);
-	str_copy(dst, cap, v ? v : "");
-}
 
 /* Forwarding rules. */
 
@@ -117,10 +89,10 @@ int store_rule_insert(struct store *s, const struct store_rule *r)
 	sqlite3_stmt *st = prep(s, SL_RULE_INSERT);
 	if (!st)
 		return -EIO;
-	text(st, 1, r->rule_id);
-	text(st, 2, r->project_id);
-	text(st, 3, r->url);
-	text(st, 4, r->events);
+	store_bind_text(st, 1, r->rule_id);
+	store_bind_text(st, 2, r->project_id);
+	store_bind_text(st, 3, r->url);
+	store_bind_text(st, 4, r->events);
 	sqlite3_bind_int64(st, 5, r->create_time);
 	return done(s, st, false, "rule insert");
 }
@@ -130,8 +102,8 @@ int store_rule_delete(struct store *s, const char *project_id, const char *rule_
 	sqlite3_stmt *st = prep(s, SL_RULE_DELETE);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, rule_id);
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, rule_id);
 	return done(s, st, true, "rule delete");
 }
 
@@ -141,22 +113,22 @@ int store_rule_list(struct store *s, const char *project_id,
 	sqlite3_stmt *st = prep(s, SL_RULE_LIST);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
+	store_bind_text(st, 1, project_id);
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_rule r;
 		memset(&r, 0, sizeof(r));
-		copy_column(st, 0, r.rule_id, sizeof(r.rule_id));
-		copy_column(st, 1, r.project_id, sizeof(r.project_id));
-		copy_column(st, 2, r.url, sizeof(r.url));
-		copy_column(st, 3, r.events, sizeof(r.events));
+		store_copy_column(st, 0, r.rule_id, sizeof(r.rule_id));
+		store_copy_column(st, 1, r.project_id, sizeof(r.project_id));
+		store_copy_column(st, 2, r.url, sizeof(r.url));
+		store_copy_column(st, 3, r.events, sizeof(r.events));
 		r.create_time = sqlite3_column_int64(st, 4);
 		ret = cb(&r, ctx);
 		if (ret)
 			break;
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
-		return fail(s, st, "rule list");
+		return store_step_fail(s, st, "rule list");
 	sqlite3_reset(st);
 	return ret;
 }
@@ -166,8 +138,8 @@ int store_rule_count(struct store *s, const char *project_id, int64_t *n)
 	sqlite3_stmt *st = prep(s, SL_RULE_COUNT);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
-	return count(s, st, n, "rule count");
+	store_bind_text(st, 1, project_id);
+	return store_step_count(s, st, n, "rule count");
 }
 
 /* The outbox. */
@@ -178,10 +150,10 @@ int store_outbox_add(struct store *s, const char *project_id, const char *rule_i
 	sqlite3_stmt *st = prep(s, SL_OUT_ADD);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, rule_id);
-	text(st, 3, url);
-	text(st, 4, body);
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, rule_id);
+	store_bind_text(st, 3, url);
+	store_bind_text(st, 4, body);
 	sqlite3_bind_int64(st, 5, next_ms);
 	return done(s, st, false, "outbox add");
 }
@@ -189,7 +161,7 @@ int store_outbox_add(struct store *s, const char *project_id, const char *rule_i
 int store_outbox_count(struct store *s, int64_t *n)
 {
 	sqlite3_stmt *st = prep(s, SL_OUT_COUNT);
-	return st ? count(s, st, n, "outbox count") : -EIO;
+	return st ? store_step_count(s, st, n, "outbox count") : -EIO;
 }
 
 int store_outbox_groups(struct store *s,
@@ -213,7 +185,7 @@ int store_outbox_groups(struct store *s,
 			break;
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
-		return fail(s, st, "outbox groups");
+		return store_step_fail(s, st, "outbox groups");
 	sqlite3_reset(st);
 	return ret;
 }
@@ -225,7 +197,7 @@ int store_outbox_drop_oldest(struct store *s, const char *project_id, int64_t n,
 	sqlite3_stmt *st = prep(s, SL_OUT_DROP);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
+	store_bind_text(st, 1, project_id);
 	sqlite3_bind_int64(st, 2, n);
 	int rc = done(s, st, false, "outbox drop");
 	if (rc == 0)
@@ -249,8 +221,8 @@ int store_outbox_take(struct store *s, const char *project_id, const char *rule_
 	sqlite3_stmt *st = prep(s, SL_OUT_TAKE);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, rule_id);
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, rule_id);
 	sqlite3_bind_int64(st, 3, now_ms);
 	sqlite3_bind_int(st, 4, limit);
 	/* Collect the ids first: the lease is another statement on the same rows. */
@@ -314,10 +286,10 @@ int store_outbox_next_due(struct store *s, const char *project_id, const char *r
 	sqlite3_stmt *st = prep(s, SL_OUT_NEXT);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, rule_id);
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, rule_id);
 	if (sqlite3_step(st) != SQLITE_ROW)
-		return fail(s, st, "outbox next");
+		return store_step_fail(s, st, "outbox next");
 	int rc = sqlite3_column_type(st, 0) == SQLITE_NULL ? -ENOENT : 0;
 	*when = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
