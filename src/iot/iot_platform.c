@@ -80,6 +80,7 @@ struct observe_ctx {
 	uint64_t handle;
 	char node_id[STORE_NODE_ID_MAX + 1];
 	struct lwm2m_path path;
+	int accept; /* kept with the observation, so that a cancel asks alike */
 };
 
 static void observe_unlink(struct iot_platform *p, struct observe_ctx *oc)
@@ -544,8 +545,10 @@ static void on_observed(void *ctx, const struct lwm2m_dm_result *res)
 	struct iot_platform *p = oc->p;
 	observe_unlink(p, oc);
 	if (res->status == 0 && COAP_CODE_CLASS(res->code) == 2 && res->observing) {
-		struct lwm2m_observation *o = lwm2m_observations_add(
-			p->deps.observations, oc->node_id, &oc->path, res->token, res->token_len);
+		struct lwm2m_observe_request what = { .format = oc->accept };
+		struct lwm2m_observation *o = lwm2m_observations_add_request(
+			p->deps.observations, oc->node_id, &oc->path, res->token, res->token_len,
+			&what);
 		if (o) {
 			lwm2m_observation_record(o, res->code, res->content_format, 0, res->payload,
 						 res->payload_len, p->deps.now_ms());
@@ -576,6 +579,7 @@ static void observe(struct iot_platform *p, const char *node_id, const struct lw
 		return;
 	oc->p = p;
 	oc->path = *path;
+	oc->accept = accept;
 	str_copy(oc->node_id, sizeof(oc->node_id), node_id);
 	struct lwm2m_dm_request dm = { .op = LWM2M_OP_OBSERVE, .path = *path, .accept = accept,
 				       .content_format = -1, .timeout_ms = 60000 };

@@ -72,6 +72,39 @@ static void test_writes_committed_while_running(void **state)
 	json_decref(command_wait(f, id, "PENDING"));
 }
 
+/* An application cancels the platform's own observation of /19/0/0: the cancel repeats
+ * the Accept (opaque) the Observe was made with (RFC 7641 §3.6), as for any observation. */
+static void test_cancel_uplink_observation(void **state)
+{
+	struct platform_fixture *f = *state;
+	static const uint8_t first[] = {0, 87, 0x00, 0x01, 0x86, 0xA0};
+	register_and_observe(f, first, sizeof(first));
+	char resp[4096], path[160];
+	api_ok(&f->d, "GET", "/v5/iot/p1/devices/wm_meter1/observations", NULL, 200, resp,
+	       sizeof(resp));
+	const char *id = strstr(resp, "\"observation_id\":");
+	assert_non_null(id);
+	snprintf(path, sizeof(path), "/v5/iot/p1/devices/wm_meter1/observations/%ld",
+		 strtol(id + strlen("\"observation_id\":"), NULL, 10));
+	struct api_async c;
+	api_async_start(&c, &f->d, "DELETE", path, NULL);
+	struct coap_msg m;
+	uint8_t buf[1500];
+	coap_receive_request(f->fd, &m, buf, sizeof(buf));
+	assert_int_equal(m.code, COAP_CODE_GET);
+	coap_assert_path(&m, "/19/0/0");
+	assert_memory_equal(m.token, f->obs_token, f->obs_token_len);
+	uint32_t v;
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_OBSERVE, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_ACCEPT, &v), 0);
+	assert_int_equal(v, 42);
+	device_send(f, COAP_TYPE_ACK, COAP_CODE_CONTENT, m.mid, m.token, m.token_len, -1, first,
+		    sizeof(first));
+	api_async_wait(&c);
+	assert_int_equal(c.status, 200);
+}
+
 static int setup_decl(void **state)
 {
 	*state = start("declarative", NULL);
@@ -585,6 +618,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_writes_committed_while_running, setup_decl,
 					    platform_teardown),
 	    cmocka_unit_test_setup_teardown(test_report_and_command, setup_decl, platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_uplink_observation, setup_decl,
+					    platform_teardown),
 	    cmocka_unit_test_setup_teardown(test_report_and_command, setup_js, platform_teardown),
 	    cmocka_unit_test_setup_teardown(test_delayed_command_survives_restart, setup_decl,
 					    platform_teardown),
