@@ -320,6 +320,11 @@ void api_conn_metrics(const struct api_server *api, FILE *f)
 		"# TYPE lwm2md_http_connections_closed_total counter\n"
 		"lwm2md_http_connections_closed_total{reason=\"request_timeout\"} %" PRIu64 "\n"
 		"lwm2md_http_connections_closed_total{reason=\"per_ip\"} %" PRIu64 "\n"
-		"lwm2md_http_connections_closed_total{reason=\"reserve\"} %" PRIu64 "\n",
-		api->conn_count, api->closed_deadline, api->closed_per_ip, api->closed_reserve);
+		"lwm2md_http_connections_closed_total{reason=\"reserve\"} %" PRIu64 "\n"
+		"# HELP lwm2md_http_calls_abandoned_total Calls waiting for a device or a codec "
+		"whose client closed the connection first.\n"
+		"# TYPE lwm2md_http_calls_abandoned_total counter\n"
+		"lwm2md_http_calls_abandoned_total %" PRIu64 "\n",
+		api->conn_count, api->closed_deadline, api->closed_per_ip, api->closed_reserve,
+		api->deferred_gone);
 }

@@ -738,6 +738,25 @@ void api_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/*
+ * A deferred call's client went away (api_conn_watch saw the close): stop waiting for the
+ * device or the codec thread and answer at once, so that MHD finds the closed socket and
+ * frees the connection now, not when the device answers (up to the call's timeout, or
+ * never for a device asleep): a client that gives up no longer holds a connection.
+ */
+static void on_deferred_gone(void *ctx)
+{
+	struct api_request *req = ctx;
+	if (!req->deferred || req->reply_ready || !req->prev_deferred)
+		return;
+	if (req->dm_handle)
+		api_lwm2m_abandon(req);
+	if (req->codec_call)
+		api_codec_abandon(req);
+	req->api->deferred_gone++;
+	api_deferred_error(req, 499, "the client closed the connection");
+}
+
 struct api_request *api_defer(struct api_call *c)
 {
 	struct api_request *req = c->req;
@@ -750,11 +769,16 @@ struct api_request *api_defer(struct api_call *c)
 		api->deferred->prev_deferred = &req->next_deferred;
 	req->prev_deferred = &api->deferred;
 	api->deferred = req;
+	req->cc = api_conn_of(c->conn);
+	if (api_conn_watch(req->cc, 0, on_deferred_gone, req) != 0)
+		req->cc = NULL; /* it still works; a closed client holds it until the answer */
 	return req;
 }
 
 void api_deferred_reply(struct api_request *req, unsigned status, json_t *body)
 {
+	api_conn_unwatch(req->cc); /* answered: MHD sees a close by itself from now on */
+	req->cc = NULL;
 	req->dm_handle = 0;
 	json_decref(req->reply);
 	req->reply = body;

@@ -58,6 +58,7 @@ struct api_server {
 	struct api_conn *conns, *conns_tail;
 	unsigned conn_count;
 	uint64_t closed_deadline, closed_per_ip, closed_reserve;
+	uint64_t deferred_gone; /* calls waiting for a device whose client closed first */
 	/* MHD's messages logged in the current window, and those left out (api_server.c). */
 	uint64_t mhd_log_window_ms;
 	unsigned mhd_log_count, mhd_log_suppressed;
@@ -80,6 +81,7 @@ struct api_request {
 	bool reply_ready;
 	bool held;          /* in api->held: answered, waiting for the turn's commit */
 	bool committed;     /* released by api_server_committed: not held again */
+	struct api_conn *cc; /* a deferred call's connection, watched for the client's close */
 	struct api_request *next_held;
 	unsigned status;
 	json_t *reply;

@@ -574,6 +574,32 @@ static void test_queue_mode(void **state)
 	assert_int_equal(c.status, 200);
 	assert_in(c.resp, "\"value\":42");
 	assert_in(c.resp, "\"held_ms\":");
+
+	/* A client that gives up on a held call frees its connection at once, and the Read
+	 * is not sent when the device next wakes. */
+	sleep_ms(1500);
+	long long open_before = metric_value(&f->d, "lwm2md_http_connections");
+	int fd = tcp_connect_from(&f->d.http, NULL, 2000);
+	assert_true(fd >= 0);
+	char req_text[512];
+	int n = snprintf(req_text, sizeof(req_text),
+			 "GET /v5/iot/p1/devices/meter_dm01/lwm2m/3/0/9?timeout=60 HTTP/1.1\r\n"
+			 "Host: x\r\nX-Auth-Token: %s\r\n\r\n",
+			 f->d.token);
+	assert_int_equal(write(fd, req_text, (size_t)n), n);
+	sleep_ms(300);
+	close(fd);
+	long long abandoned = 0, open_now = -1;
+	for (int waited = 0; waited < 3000 && (abandoned < 1 || open_now > open_before);
+	     waited += 100) {
+		sleep_ms(100);
+		abandoned = metric_value(&f->d, "lwm2md_http_calls_abandoned_total");
+		open_now = metric_value(&f->d, "lwm2md_http_connections");
+	}
+	assert_int_equal(abandoned, 1);
+	assert_true(open_now <= open_before);
+	assert_int_equal(coap_update(f->fd, &f->d.coap, f->reg_id, NULL), COAP_CODE_CHANGED);
+	assert_true(coap_recv_raw(f->fd, buf, sizeof(buf), 500) < 0);
 }
 
 static int setup_models(void **state)
