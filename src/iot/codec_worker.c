@@ -341,16 +341,20 @@ static bool job_run(struct codec_worker *w, struct codec_slot *s, struct codec_j
 	return job->rc == -ETIMEDOUT;
 }
 
-/* Under the lock, after job ran: its counters, and the product's budget. */
+/* Under the lock, after job ran with generation gen of the slot's source: its counters,
+ * and the product's budget. A timeout of a source replaced while it ran (codec_worker_set
+ * cleared the budget for the new one), or of a product forgotten meanwhile, is not the
+ * budget of what the product has now. */
 static void account(struct codec_worker *w, struct codec_slot *s, struct codec_job *job,
-		    bool timed_out)
+		    bool timed_out, uint64_t gen)
 {
 	w->stats.jobs++;
 	if (!timed_out)
 		return;
 	w->stats.timeouts++;
 	unsigned n = w->cfg.suspend_after;
-	if (job->source || n == 0 || n > CODEC_WORKER_MAX_SUSPEND_AFTER || s->suspended)
+	if (job->source || n == 0 || n > CODEC_WORKER_MAX_SUSPEND_AFTER || s->suspended ||
+	    s->dying || gen != s->gen)
 		return;
 	int64_t now = mono_ms();
 	s->timeouts[s->timeouts_seen % n] = now;
@@ -392,7 +396,7 @@ static void slot_turn(struct codec_worker *w, struct codec_slot *s)
 	s->running = false;
 	w->stats.running--;
 	if (job) {
-		account(w, s, job, timed_out);
+		account(w, s, job, timed_out, gen);
 		done_push(w, job);
 	}
 	if (s->dying && !s->head) {

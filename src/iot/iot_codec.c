@@ -346,8 +346,12 @@ static void encode_done(struct codec_job *job)
 		free(f);
 	}
 	struct store_command c;
-	if (job->rc == -ECANCELED || store_command_get(p->deps.store, j->command_id, &c) != 0)
-		goto out; /* stopping: it stays PENDING and goes after the restart */
+	/* Stopping (cancelled, or an encode that ended during the drain): it stays PENDING
+	 * and goes after the restart. Sent now, it would be SENT when the daemon exits, and
+	 * TIMEOUT, never sent again, after the restart. */
+	if (job->rc == -ECANCELED || p->stopping ||
+	    store_command_get(p->deps.store, j->command_id, &c) != 0)
+		goto out;
 	int rc = -EALREADY;
 	struct store_device dev;
 	bool have_dev = store_device_get(p->deps.store, c.project_id, c.device_id, &dev) == 0;

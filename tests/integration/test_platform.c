@@ -267,6 +267,45 @@ static void test_sent_command_not_sent_twice(void **state)
 	assert_true(coap_recv_raw(f->fd, buf, sizeof(buf), 500) < 0);
 }
 
+static const char *const slow_encode_args[] = { "--codec-time-ms", "3000", NULL };
+
+static int setup_slow_encode(void **state)
+{
+	*state = start("js", slow_encode_args);
+	return 0;
+}
+
+/* A command whose JavaScript encode is still running when the daemon is told to stop is
+ * left PENDING (iot_codec_stop): not sent on the way out — which made it SENT, and TIMEOUT
+ * "not sent again" after the restart — but sent when the device is back. */
+static void test_encoding_at_shutdown_stays_pending(void **state)
+{
+	struct platform_fixture *f = *state;
+	char resp[8192], slow[4096];
+	static const uint8_t first[] = { 0, 60, 0, 0, 0, 1 };
+	register_and_observe(f, first, sizeof(first));
+	snprintf(slow, sizeof(slow),
+		 "%s\nvar fast_encode = encode;\n"
+		 "encode = function (j) { var s = Date.now(); while (Date.now() - s < 1200) {}\n"
+		 "  return fast_encode(j); };\n",
+		 meter_script);
+	put_codec(f, "js", slow);
+	json_t *cmd = command_create(f, 55, "delay", -1, 201, resp, sizeof(resp));
+	char id[64];
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(cmd, "command_id")));
+	json_decref(cmd);
+	usleep(300 * 1000); /* the encode is under way on a codec thread */
+	daemon_stop(&f->d);
+	daemon_restart(&f->d, slow_encode_args);
+	api_ok(&f->d, "GET", "/v5/iot/p1/devices/wm_meter1/async-commands", NULL, 200, resp,
+	       sizeof(resp));
+	if (!strstr(resp, "\"status\":\"PENDING\""))
+		fail_msg("not PENDING after the restart: %s", resp);
+	register_and_observe(f, first, sizeof(first));
+	device_take_command(f, 55);
+	json_decref(command_wait(f, id, "DELIVERED"));
+}
+
 static void test_expiry_and_limit(void **state)
 {
 	struct platform_fixture *f = *state;
@@ -628,6 +667,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_expiry_and_limit, setup_limit, platform_teardown),
 	    cmocka_unit_test_setup_teardown(test_sent_command_not_sent_twice, setup_decl,
 					    platform_teardown),
+	    cmocka_unit_test_setup_teardown(test_encoding_at_shutdown_stays_pending,
+					    setup_slow_encode, platform_teardown),
 	    cmocka_unit_test_setup_teardown(test_delayed_command_to_sleeping_device, setup_queue,
 					    platform_teardown),
 	    cmocka_unit_test_setup_teardown(test_codec_test_route_and_model_errors, setup_decl,

@@ -367,6 +367,41 @@ static void test_timeouts_outside_window(void **state)
 	finish(w);
 }
 
+/* A timeout of a job that ran an older source, or of a product forgotten while it ran, is
+ * not the budget of what the product has now: a new source starts with a clean budget,
+ * and a forgotten product leaves no suspension behind. */
+static void test_stale_timeout_not_counted(void **state)
+{
+	struct codec_worker_config cfg = { .suspend_after = 1, .suspend_window_ms = 60000 };
+	struct codec_worker *w = start(1, 200, &cfg);
+	set(w, "p/A", LOOP);
+	submit_ok(w, "p/A", decode_job('A', 0, 0));
+	wait_running(w, 1);
+	set(w, "p/A", FAST); /* the fix arrives while the looping one still runs */
+	wait_done(1);
+	assert_int_equal(done.rc[0], -ETIMEDOUT);
+	assert_false(done.suspended_now[0]);
+	struct codec_worker_status status;
+	assert_int_equal(codec_worker_status(w, "p/A", &status), 0);
+	assert_false(status.suspended);
+	submit_ok(w, "p/A", decode_job('A', 1, 0));
+	wait_done(2);
+	assert_int_equal(done.rc[1], 0);
+
+	set(w, "p/B", LOOP);
+	submit_ok(w, "p/B", decode_job('B', 0, 0));
+	wait_running(w, 1);
+	codec_worker_forget(w, "p/B");
+	wait_done(3);
+	assert_int_equal(done.rc[2], -ETIMEDOUT);
+	assert_false(done.suspended_now[2]);
+	struct codec_worker_stats st;
+	codec_worker_stats(w, &st);
+	assert_int_equal(st.suspensions, 0);
+	assert_int_equal(st.suspended, 0);
+	finish(w);
+}
+
 /* Encoding, compiling a source of the job's own, and a product codec that does not load. */
 static void test_encode_compile_and_bad_codec(void **state)
 {
@@ -476,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_suspension),
 		cmocka_unit_test(test_timeouts_outside_window),
+		cmocka_unit_test(test_stale_timeout_not_counted),
 		cmocka_unit_test(test_encode_compile_and_bad_codec),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_shutdown),
