@@ -601,6 +601,14 @@ static int body_append(struct api_request *req, const char *data, size_t len)
  * daemon has committed (or turns it into a 500 if the commit failed). The batch may hold
  * other callers' writes too; waiting for them costs one loop turn, never correctness.
  */
+/* Only a success reports a stored change; an error (a 405 with its Allow, a 4xx) goes at
+ * once, and so do streams and text answers (/metrics), which report none. */
+static bool must_wait_commit(struct api_server *api, const struct api_call *c)
+{
+	return c->status >= 200 && c->status < 300 && !c->stream && !c->text && !api->stopping &&
+	       store_batch_dirty(api->deps.store);
+}
+
 static enum MHD_Result hold_until_commit(struct api_server *api, struct api_request *req,
 					 struct api_call *c)
 {
@@ -680,7 +688,7 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 					.reply = req->reply};
 		req->reply = NULL;
 		req->reply_ready = false;
-		if (!req->committed && !api->stopping && store_batch_dirty(api->deps.store))
+		if (!req->committed && must_wait_commit(api, &done))
 			return hold_until_commit(api, req, &done);
 		LOG_DEBUG("api", "%s %s -> %u (after waiting)", method, url, done.status);
 		return respond(&done, allow);
@@ -699,7 +707,7 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 		MHD_suspend_connection(conn);
 		return MHD_YES;
 	}
-	if (!c.stream && !c.text && !api->stopping && store_batch_dirty(api->deps.store))
+	if (must_wait_commit(api, &c))
 		return hold_until_commit(api, req, &c);
 	LOG_DEBUG("api", "%s %s -> %u", method, url, c.status);
 	return respond(&c, allow);
