@@ -1,6 +1,7 @@
 /*
- * store_internal: what the store's files share (store_sqlite.c owns the connection and
- * the schema; store_platform.c adds the platform layer's tables' statements).
+ * store_internal: what the store's files share (store_sqlite.c owns the connection,
+ * store_schema.c the tables; store_platform.c and store_push.c add the statements of the
+ * platform layer's tables, store_stmt.c the helpers they all use).
  */
 #ifndef LWM2MD_STORE_INTERNAL_H
 #define LWM2MD_STORE_INTERNAL_H
@@ -15,6 +16,9 @@
 #define STORE_MORE_STMTS (STORE_PLATFORM_STMTS + STORE_PUSH_STMTS)
 
 sqlite3 *store_db(struct store *s);
+/* store_schema.c: brings db's tables up to this daemon's schema. 0, or -EIO (logged) when
+ * a step fails or the database is of a newer schema. */
+int store_schema_migrate(sqlite3 *db);
 /* The prepared statement in slot (prepared from sql the first time), reset and with its
  * bindings cleared; NULL (logged) when it does not prepare. */
 sqlite3_stmt *store_stmt_slot(struct store *s, int slot, const char *sql);

@@ -1,0 +1,204 @@
+/*
+ * store_schema: the registry's tables, as the steps that made them, and the migration that
+ * brings any database up to the last step at open.
+ *
+ * Each step is applied once, in order, in its own transaction; PRAGMA user_version records
+ * the last one applied. A step is never edited once released: a change of schema is a new
+ * step at the end (ALTER TABLE, a new index, moving data), so that every database the
+ * daemon ever made opens with every later daemon. A database of a newer schema than this
+ * daemon knows is refused rather than guessed at.
+ */
+#include "store/store_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "util/log.h"
+
+/* Each schema version is applied once, in order; PRAGMA user_version records the last. */
+static const char *const schema_steps[] = {
+	/* 1: the foundation registry. */
+	"CREATE TABLE projects ("
+	"  project_id TEXT PRIMARY KEY,"
+	"  create_time INTEGER NOT NULL);"
+	"CREATE TABLE tokens ("
+	"  token_hash TEXT PRIMARY KEY,"
+	"  project_id TEXT NOT NULL REFERENCES projects(project_id),"
+	"  create_time INTEGER NOT NULL);"
+	"CREATE TABLE products ("
+	"  project_id TEXT NOT NULL REFERENCES projects(project_id),"
+	"  product_id TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  device_type TEXT NOT NULL,"
+	"  manufacturer_name TEXT NOT NULL,"
+	"  protocol_type TEXT NOT NULL,"
+	"  data_format TEXT NOT NULL,"
+	"  description TEXT NOT NULL,"
+	"  create_time INTEGER NOT NULL,"
+	"  PRIMARY KEY (project_id, product_id));"
+	"CREATE TABLE devices ("
+	"  device_id TEXT PRIMARY KEY,"
+	"  project_id TEXT NOT NULL,"
+	"  node_id TEXT NOT NULL UNIQUE,"
+	"  device_name TEXT NOT NULL,"
+	"  product_id TEXT NOT NULL,"
+	"  description TEXT NOT NULL,"
+	"  secret TEXT NOT NULL,"
+	"  secure_access INTEGER NOT NULL,"
+	"  timeout INTEGER NOT NULL,"
+	"  status INTEGER NOT NULL,"
+	"  create_time INTEGER NOT NULL,"
+	"  FOREIGN KEY (project_id, product_id) REFERENCES products(project_id, product_id));"
+	"CREATE INDEX devices_by_project ON devices(project_id, create_time, device_id);"
+	"CREATE INDEX devices_inactive ON devices(create_time + timeout)"
+	"  WHERE status = 0 AND timeout > 0;"
+	"CREATE TABLE registrations ("
+	"  node_id TEXT PRIMARY KEY,"
+	"  reg_id TEXT NOT NULL,"
+	"  lifetime INTEGER NOT NULL,"
+	"  binding TEXT NOT NULL,"
+	"  lwm2m_version TEXT NOT NULL,"
+	"  links TEXT NOT NULL,"
+	"  peer TEXT NOT NULL,"
+	"  transport TEXT NOT NULL,"
+	"  queue_mode INTEGER NOT NULL,"
+	"  registered_at_ms INTEGER NOT NULL,"
+	"  updated_at_ms INTEGER NOT NULL);",
+	/* 2: DTLS sessions saved at shutdown, one per identity (node_id). */
+	"CREATE TABLE dtls_sessions ("
+	"  identity TEXT PRIMARY KEY,"
+	"  peer TEXT NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  saved_at INTEGER NOT NULL);",
+	/* 3: observations, so that notifications after a restart find theirs. */
+	"CREATE TABLE observations ("
+	"  token BLOB PRIMARY KEY,"
+	"  id INTEGER NOT NULL,"
+	"  node_id TEXT NOT NULL,"
+	"  path TEXT NOT NULL);",
+	/* 4: the Accept of reads per product and per device (-1: none given); a product's
+	 * model (service_capabilities, JSON) and codec (kind and source). */
+	"ALTER TABLE products ADD COLUMN read_format INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE devices ADD COLUMN read_format INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE products ADD COLUMN service_capabilities TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE products ADD COLUMN codec_kind TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE products ADD COLUMN codec_source TEXT NOT NULL DEFAULT '';",
+	/* 5: the platform layer: device shadows, commands (stored so none is lost or sent
+	 * twice across a restart). */
+	"CREATE TABLE shadows ("
+	"  device_id TEXT NOT NULL,"
+	"  service_id TEXT NOT NULL,"
+	"  reported TEXT NOT NULL DEFAULT '{}',"
+	"  reported_version INTEGER NOT NULL DEFAULT 0,"
+	"  reported_time_ms INTEGER NOT NULL DEFAULT 0,"
+	"  desired TEXT NOT NULL DEFAULT '{}',"
+	"  desired_version INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (device_id, service_id));"
+	"CREATE TABLE commands ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  command_id TEXT NOT NULL UNIQUE,"
+	"  project_id TEXT NOT NULL,"
+	"  device_id TEXT NOT NULL,"
+	"  node_id TEXT NOT NULL,"
+	"  service_id TEXT NOT NULL,"
+	"  command_name TEXT NOT NULL,"
+	"  paras TEXT NOT NULL,"
+	"  send_strategy TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  mid INTEGER NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  expire_ms INTEGER NOT NULL,"
+	"  sent_ms INTEGER NOT NULL DEFAULT 0,"
+	"  delivered_ms INTEGER NOT NULL DEFAULT 0,"
+	"  response_ms INTEGER NOT NULL DEFAULT 0,"
+	"  result TEXT NOT NULL DEFAULT 'null');"
+	"CREATE INDEX commands_by_device ON commands(device_id, seq);"
+	"CREATE INDEX commands_open ON commands(node_id, seq)"
+	"  WHERE status IN ('PENDING','SENT','DELIVERED');",
+	/* 6: push to applications — forwarding rules, and the outbox of events not yet
+	 * delivered (state 1: in flight; reset to 0 at start). */
+	"CREATE TABLE forwarding_rules ("
+	"  rule_id TEXT PRIMARY KEY,"
+	"  project_id TEXT NOT NULL,"
+	"  url TEXT NOT NULL,"
+	"  events TEXT NOT NULL,"
+	"  create_time INTEGER NOT NULL);"
+	"CREATE INDEX rules_by_project ON forwarding_rules(project_id, create_time);"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  url TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_ms INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX outbox_due ON outbox(state, next_ms);",
+	/* 7: products of standard objects map resource paths to service properties. */
+	"ALTER TABLE products ADD COLUMN resource_mappings TEXT NOT NULL DEFAULT '[]';",
+	/* 8: the commands queries (next PENDING of a device, SENT/DELIVERED by mid, what is
+	 * due) scanned the table: SQLite does not match their status conditions to the
+	 * partial index of version 5. */
+	"DROP INDEX commands_open;"
+	"CREATE INDEX commands_by_node ON commands(node_id, status, seq);"
+	"CREATE INDEX commands_by_status ON commands(status, expire_ms);",
+	/* 9: the desired shadow's time of change (IoTDA shows desired.event_time). */
+	"ALTER TABLE shadows ADD COLUMN desired_time_ms INTEGER NOT NULL DEFAULT 0;",
+	/* 10: the outbox per project and rule, so that one project's quota, delivery slots
+	 * and circuit breakers never touch another's rows (docs/api.md "Push"). Rows from
+	 * before take the project and rule of the first rule with their URL, or '' when that
+	 * rule is gone. */
+	"ALTER TABLE outbox ADD COLUMN project_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE outbox ADD COLUMN rule_id TEXT NOT NULL DEFAULT '';"
+	"UPDATE outbox SET (project_id, rule_id) = (SELECT project_id, rule_id"
+	"  FROM forwarding_rules r WHERE r.url = outbox.url ORDER BY create_time, rule_id LIMIT 1)"
+	"  WHERE EXISTS (SELECT 1 FROM forwarding_rules r WHERE r.url = outbox.url);"
+	"DROP INDEX outbox_due;"
+	"CREATE INDEX outbox_by_rule ON outbox(project_id, rule_id, state, next_ms);"
+	"CREATE INDEX outbox_by_project ON outbox(project_id, id);",
+	/* 11: what an observation asked with, so that it is cancelled alike after a restart
+	 * (RFC 7641 §3.6): its Accept (-1: none), and an Observe-Composite's paths. */
+	"ALTER TABLE observations ADD COLUMN format INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE observations ADD COLUMN paths TEXT NOT NULL DEFAULT '';",
+};
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		LOG_ERROR("store", "%s: %s", sql, err ? err : "?");
+		sqlite3_free(err);
+		return -EIO;
+	}
+	return 0;
+}
+
+int store_schema_migrate(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int version = 0;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+		LOG_ERROR("store", "user_version: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+
+	int known = (int)(sizeof(schema_steps) / sizeof(schema_steps[0]));
+	if (version > known) {
+		LOG_ERROR("store", "database schema %d is newer than this lwm2md knows (%d)", version,
+			  known);
+		return -EIO;
+	}
+	for (int v = version; v < known; v++) {
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if (exec(db, "BEGIN IMMEDIATE") || exec(db, schema_steps[v]) || exec(db, pragma)) {
+			exec(db, "ROLLBACK");
+			return -EIO;
+		}
+		if (exec(db, "COMMIT"))
+			return -EIO;
+		LOG_INFO("store", "schema at version %d", v + 1);
+	}
+	return 0;
+}
