@@ -43,6 +43,8 @@ static int tlv_next(const uint8_t **p, const uint8_t *end, struct tlv *t)
 	if ((size_t)(end - q) < id_len + len_len)
 		return -EBADMSG;
 	t->id = id_len == 2 ? (uint16_t)(q[0] << 8 | q[1]) : q[0];
+	if (t->id > LWM2M_ID_MAX)
+		return -EBADMSG; /* Core §7.1: 65535 is reserved, never an instance or resource */
 	q += id_len;
 	size_t len = type & 7;
 	if (len_len) {

@@ -683,6 +683,10 @@ static void test_malformed(void **state)
 		{ "boolean 2", "/9999/0", "\xC1\x05\x02", 3 },
 		{ "object link of 3 bytes", "/9999/0", "\xC3\x08\x00\x03\x00", 5 },
 		{ "object link of 5 bytes", "/9999/0", "\xC5\x08\x00\x03\x00\x00\x00", 7 },
+		/* Id 65535 is reserved (Core §7.1), whatever the TLV (found by fuzz_content_tlv). */
+		{ "resource id 65535", "/3/0", "\xE1\xFF\xFF\x01", 4 },
+		{ "object instance id 65535", "/3", "\x23\xFF\xFF\xC1\x09\x64", 6 },
+		{ "resource instance id 65535", "/3/0", "\x84\x06\x61\xFF\xFF\x01", 6 },
 	};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		struct lwm2m_values v;
