@@ -18,6 +18,7 @@
 #include "content/content.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +113,9 @@ static int add_value(const struct lwm2m_path *path, const struct tlv *t, content
 		} else {
 			return -EBADMSG;
 		}
+		/* As every other format here: no NaN or infinity, which no JSON can carry. */
+		if (!isfinite(v.v.f))
+			return -EBADMSG;
 		break;
 	case LWM2M_TYPE_BOOLEAN:
 		if (n != 1 || t->value[0] > 1)

@@ -687,6 +687,10 @@ static void test_malformed(void **state)
 		{ "resource id 65535", "/3/0", "\xE1\xFF\xFF\x01", 4 },
 		{ "object instance id 65535", "/3", "\x23\xFF\xFF\xC1\x09\x64", 6 },
 		{ "resource instance id 65535", "/3/0", "\x84\x06\x61\xFF\xFF\x01", 6 },
+		/* Floats no other format decodes either (found by fuzz_content_tlv). */
+		{ "float NaN", "/9999/0", "\xC4\x04\x7F\xC0\x00\x00", 6 },
+		{ "float -infinity", "/9999/0", "\xC4\x04\xFF\x80\x00\x00", 6 },
+		{ "double infinity", "/9999/0", "\xC8\x04\x08\x7F\xF0\0\0\0\0\0\0", 11 },
 	};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		struct lwm2m_values v;
