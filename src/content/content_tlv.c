@@ -181,9 +181,11 @@ static int decode_resources(const struct lwm2m_path *path, const uint8_t *p, siz
 int content_tlv_decode(const struct lwm2m_path *base, const uint8_t *p, size_t len,
 		       content_type_fn type_of, void *ctx, struct lwm2m_values *out)
 {
-	const uint8_t *end = p + len;
+	/* An empty object or instance (an answer without a payload may hand NULL: no
+	 * arithmetic on it before this, NULL + 0 being undefined in C11 §6.5.6). */
 	if (len == 0)
-		return base->len <= 2 ? 0 : -EBADMSG; /* an empty object or instance */
+		return base->len <= 2 ? 0 : -EBADMSG;
+	const uint8_t *end = p + len;
 	switch (base->len) {
 	case 1:
 		/* Object instances. */
