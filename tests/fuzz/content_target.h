@@ -7,7 +7,8 @@
  * the base path (0-4: "/", /o, /o/i, /o/i/r, /o/i/r/ri) built from the ids; the next bits
  * say where resource types come from: the built-in object models (model_type_of), nothing
  * (every resource untyped), or `type` for every resource, so that each decoder meets each
- * LwM2M type on any path. The payload is decoded under that base.
+ * LwM2M type on any path. The payload is decoded under that base (an empty one is NULL,
+ * as the CoAP layer hands it over).
  *
  * What must hold:
  *  - the decoder answers 0, -EBADMSG or -E2BIG (or -ENOMEM), nothing else;
@@ -175,6 +176,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	current_type_of = type_of;
 	size_t len;
 	const uint8_t *payload = fuzz_bytes(&in, in.left, &len);
+	if (len == 0)
+		payload = NULL; /* as coap_msg gives a response without a payload */
 
 	struct lwm2m_values first, second;
 	lwm2m_values_init(&first);

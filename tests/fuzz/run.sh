@@ -8,7 +8,8 @@
 # written), WORK the working corpus where libFuzzer keeps what it finds (outside the
 # repository; --fresh empties it first, so that a ctest run does not depend on the last
 # one). A dictionary tests/fuzz/<target>.dict is used when there is one. Crash, leak and
-# timeout inputs go to WORK/../crashes/<target>-*. Exits non-zero on any finding.
+# timeout inputs go to WORK/../../crashes/<target>-* (BUILD/crashes for both callers).
+# Exits non-zero on any finding.
 set -euo pipefail
 fresh=0
 if [ "${1:-}" = "--fresh" ]; then
@@ -19,7 +20,7 @@ target=$1 seeds=$2 work=$3
 shift 3
 name=$(basename "$target")
 dict="$(dirname "$0")/$name.dict"
-crashes="$(dirname "$work")/crashes"
+crashes="$(dirname "$(dirname "$work")")/crashes"
 [ "$fresh" = 1 ] && rm -rf "$work"
 mkdir -p "$work" "$crashes"
 args=(-artifact_prefix="$crashes/$name-" -print_final_stats=1)
