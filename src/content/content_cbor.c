@@ -132,9 +132,12 @@ out:
 int content_cbor_encode(const struct lwm2m_path *base, const struct lwm2m_values *values,
 			uint8_t *buf, size_t cap)
 {
-	if (values->count != 1 || single_path(base) != 0)
-		return -EINVAL;
 	const struct lwm2m_value *v = &values->items[0];
+	/* One value, the base itself: the payload names no path, so a value below the base
+	 * (/3/0/7/1 under /3/0/7) would reach the device as the base's. */
+	if (values->count != 1 || single_path(base) != 0 || v->path.len != base->len ||
+	    !lwm2m_path_under(&v->path, base))
+		return -EINVAL;
 	cbor_item_t *it = NULL;
 	char link[16];
 	switch (v->type) {

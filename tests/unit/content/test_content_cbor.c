@@ -65,6 +65,12 @@ static void test_types(void **state)
 	struct lwm2m_path p = P("/3/0/13");
 	int n = content_cbor_encode(&p, &v, out, sizeof(out));
 	assert_true(n > 0);
+	/* Only the base itself: a value of another resource, or one below a resource, would
+	 * reach the device as the base's (found by cross-format fuzzing of the decoders). */
+	struct lwm2m_path other = P("/3/0/14");
+	assert_int_equal(content_cbor_encode(&other, &v, out, sizeof(out)), -EINVAL);
+	v.items[0].path = P("/3/0/13/0");
+	assert_int_equal(content_cbor_encode(&p, &v, out, sizeof(out)), -EINVAL);
 	lwm2m_values_free(&v);
 	static const uint8_t link[] = { 0x64, '1', '1', ':', '0' };
 	assert_int_equal(decode("/1/0/10", link, 5, &v), 0);

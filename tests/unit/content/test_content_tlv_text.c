@@ -248,6 +248,13 @@ static void test_malformed_text(void **state)
 	assert_int_equal(content_opaque_encode(&p, &v, out, 1), -ENOBUFS);
 	struct lwm2m_path inst = P("/19/0");
 	assert_int_equal(content_opaque_decode(&inst, out, 2, &v), -EBADMSG);
+	/* The value must be the base itself: a resource instance under a resource would be
+	 * written to the whole resource (found by cross-format fuzzing of the decoders). */
+	struct lwm2m_path res = P("/19/0/0");
+	assert_int_equal(content_opaque_encode(&res, &v, out, sizeof(out)), -EINVAL);
+	assert_int_equal(content_text_encode(&res, &v, out, sizeof(out)), -EINVAL);
+	assert_int_equal(content_encode(CONTENT_TEXT, &res, &v, NULL, NULL, out, sizeof(out)),
+			 -EINVAL);
 	lwm2m_values_free(&v);
 }
 
