@@ -96,9 +96,10 @@ int content_text_decode(const struct lwm2m_path *base, const uint8_t *p, size_t 
 	case LWM2M_TYPE_FLOAT:
 		if (number_text(p, len, num) != 0)
 			return -EBADMSG;
-		errno = 0;
+		/* Overflow gives an infinity, refused; underflow (ERANGE with a subnormal or a
+		 * zero) is a value, one the encoder writes for a subnormal double. */
 		v.v.f = strtod(num, &end);
-		if (errno || *end || !isfinite(v.v.f))
+		if (*end || !isfinite(v.v.f))
 			return -EBADMSG;
 		break;
 	case LWM2M_TYPE_BOOLEAN:
