@@ -17,13 +17,20 @@
  *  - what it decoded, encoded again in the same format under the same base, is either
  *    refused as a whole (-EINVAL: e.g. the same resource twice, which TLV cannot carry)
  *    or decodes to the same values (paths, types, values; SenML times are not written
- *    back, so they are not compared) — the round trip every format here promises.
+ *    back, so they are not compared) — the round trip every format here promises;
+ *  - when every value is typed (the type function knows each one), the same holds
+ *    encoded in each of the other formats: what an encoder accepts, our decoder of that
+ *    format reads back unchanged. Values no format here promises to carry everywhere are
+ *    left out of this cross check: strings that are not UTF-8 or hold NUL (a JSON
+ *    decoder refuses \u0000; CBOR text must be UTF-8) and unsigned integers over
+ *    INT64_MAX (JSON numbers go through jansson's int64) — docs/fuzzing.md.
  */
 #ifndef LWM2MD_FUZZ_CONTENT_TARGET_H
 #define LWM2MD_FUZZ_CONTENT_TARGET_H
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "content/content.h"
@@ -152,6 +159,79 @@ static void check_same(struct lwm2m_values *a, struct lwm2m_values *b, const uin
 	}
 }
 
+/* Well-formed UTF-8 without NUL (RFC 3629). */
+static bool clean_utf8(const uint8_t *p, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		uint8_t c = p[i];
+		size_t n = c == 0 ? 0 : c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : (c & 0xF0) == 0xE0 ? 3
+			   : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+		if (n == 0 || len - i < n)
+			return false;
+		uint32_t cp = n == 1 ? c : n == 2 ? c & 0x1Fu : n == 3 ? c & 0x0Fu : c & 0x07u;
+		for (size_t k = 1; k < n; k++) {
+			if ((p[i + k] & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i + k] & 0x3Fu);
+		}
+		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/* Whether every value is typed and one every format promises to carry. */
+static bool portable(const struct lwm2m_values *l, content_type_fn type_of)
+{
+	if (!type_of)
+		return false;
+	for (size_t i = 0; i < l->count; i++) {
+		const struct lwm2m_value *v = &l->items[i];
+		if (type_of(NULL, v->path.ids[0], v->path.ids[2], NULL) != v->type)
+			return false;
+		if ((v->type == LWM2M_TYPE_STRING || v->type == LWM2M_TYPE_CORELNK) &&
+		    !clean_utf8(v->v.bytes.data, v->v.bytes.len))
+			return false;
+		if (v->type == LWM2M_TYPE_UNSIGNED && v->v.u > INT64_MAX)
+			return false;
+	}
+	return true;
+}
+
+static void check_cross(const struct lwm2m_values *first, const struct lwm2m_path *base,
+			content_type_fn type_of, uint8_t *out, size_t cap)
+{
+	/* Opaque is not among them: it carries bytes, and reads back any type as opaque. */
+	static const uint16_t formats[] = { CONTENT_TEXT, CONTENT_CBOR, CONTENT_TLV,
+					    CONTENT_SENML_JSON, CONTENT_SENML_CBOR,
+					    CONTENT_OMA_JSON };
+	if (!portable(first, type_of))
+		return;
+	for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
+		if (formats[f] == FUZZ_CONTENT_FORMAT)
+			continue;
+		int n = content_encode(formats[f], base, first, type_of, NULL, out, cap);
+		FUZZ_CHECK(n >= 0 || n == -EINVAL, "format %u: encoding: %d", formats[f], n);
+		if (n < 0)
+			continue;
+		struct lwm2m_values again, copy;
+		lwm2m_values_init(&again);
+		lwm2m_values_init(&copy);
+		int rc = content_decode(formats[f], base, n ? out : NULL, (size_t)n, type_of, NULL,
+					&again);
+		FUZZ_CHECK(rc == 0, "format %u: what was encoded does not decode (%d): '%.*s'",
+			   formats[f], rc, n, (const char *)out);
+		for (size_t i = 0; i < first->count; i++)
+			FUZZ_CHECK(lwm2m_values_add(&copy, &first->items[i]) == 0, "copy");
+		check_same(&copy, &again, out, n);
+		lwm2m_values_free(&again);
+		lwm2m_values_free(&copy);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t out[CONTENT_FUZZ_OUT];
@@ -197,6 +277,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   (const char *)out);
 	check_values(&second, &base, type_of);
 	check_same(&first, &second, out, n);
+	check_cross(&first, &base, type_of, out, sizeof(out));
 done:
 	lwm2m_values_free(&first);
 	lwm2m_values_free(&second);
