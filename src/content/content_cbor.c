@@ -24,7 +24,8 @@ static int item_int(cbor_item_t *it, int64_t *out)
 		*out = (int64_t)cbor_get_int(it);
 		return 0;
 	}
-	if (cbor_isa_negint(it) && cbor_get_int(it) < INT64_MAX) {
+	/* A negative integer is -1 - n: n = INT64_MAX is INT64_MIN, still an int64. */
+	if (cbor_isa_negint(it) && cbor_get_int(it) <= INT64_MAX) {
 		*out = -1 - (int64_t)cbor_get_int(it);
 		return 0;
 	}
