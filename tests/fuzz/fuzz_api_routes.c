@@ -20,6 +20,8 @@
  * never 5xx, whatever the body; a 2xx has a JSON body (204 none); afterwards the devices
  * and their shadows read back (200) and the platform's tick runs. Bad input changes
  * nothing it should not, and nothing crashes or leaks.
+ *
+ * FUZZ_VERBOSE=1 in the environment prints each call's status and reply.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -143,6 +145,8 @@ static unsigned call(struct env *e, void (*route)(struct api_call *), const char
 	if (c.reply) {
 		char *text = json_dumps(c.reply, JSON_COMPACT);
 		FUZZ_CHECK(text, "the reply does not serialize");
+		if (getenv("FUZZ_VERBOSE")) /* to see what an input does: FUZZ_VERBOSE=1 */
+			fprintf(stderr, "%s %s: %u %s\n", url, id ? id : "-", status, text);
 		free(text);
 	}
 	json_decref(c.reply);
