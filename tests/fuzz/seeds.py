@@ -129,6 +129,18 @@ def uplink_seeds():
     write(t, "update-unknown",
           uplink_record(0, 0, coap(CON, POST, 0x3002, b"\x07", [(URI_PATH, "rd"), (URI_PATH, "abc"),
                                                                 (URI_QUERY, "lt=60")])))
+    # Peer byte bit 3: the Uri-Path after "rd" becomes the last location the server gave.
+    update = coap(CON, POST, 0x5002, b"\x08", [(URI_PATH, "rd"), (URI_PATH, "x"), (URI_QUERY, "lt=60"),
+                                                (URI_QUERY, "b=UQ"), (CONTENT_FORMAT, 40)],
+                  "</1/0>,</3/0>,</5/0>")
+    bare_update = coap(CON, POST, 0x5003, b"\x09", [(URI_PATH, "rd"), (URI_PATH, "x")])
+    dereg = coap(CON, DELETE, 0x5004, b"\x0a", [(URI_PATH, "rd"), (URI_PATH, "x")])
+    write(t, "register-update-deregister",
+          uplink_record(0, 0, reg) + uplink_record(0x08, 10, update) +
+          uplink_record(0x08, 10, bare_update) + uplink_record(0x08, 1, dereg) +
+          uplink_record(0x08, 1, dereg))
+    write(t, "update-from-another-peer",
+          uplink_record(0, 0, reg) + uplink_record(0x0D, 5, update) + uplink_record(0, 200, reg))
     write(t, "ping-and-duplicate",
           uplink_record(3, 0, coap(CON, 0, 0x4001)) + uplink_record(3, 0, reg) + uplink_record(3, 0, reg))
 
