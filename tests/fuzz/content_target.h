@@ -57,8 +57,8 @@ static content_type_fn current_type_of;
 
 static uint8_t comparable_type(const struct lwm2m_value *v)
 {
-	bool untyped = !current_type_of ||
-		       current_type_of(NULL, v->path.ids[0], v->path.ids[2], NULL) == LWM2M_TYPE_NONE;
+	bool untyped = !current_type_of || current_type_of(NULL, v->path.ids[0], v->path.ids[2],
+							   NULL) == LWM2M_TYPE_NONE;
 	if (untyped && v->type == LWM2M_TYPE_TIME)
 		return LWM2M_TYPE_INTEGER;
 	if (untyped && v->type == LWM2M_TYPE_CORELNK)
@@ -86,7 +86,9 @@ static int value_cmp(const void *a, const void *b)
 		int c = n ? memcmp(x->v.bytes.data, y->v.bytes.data, n) : 0;
 		if (c)
 			return c;
-		return x->v.bytes.len == y->v.bytes.len ? 0 : x->v.bytes.len < y->v.bytes.len ? -1 : 1;
+		return x->v.bytes.len == y->v.bytes.len	 ? 0
+		       : x->v.bytes.len < y->v.bytes.len ? -1
+							 : 1;
 	}
 	case LWM2M_TYPE_INTEGER:
 	case LWM2M_TYPE_TIME:
@@ -119,7 +121,8 @@ static void check_values(const struct lwm2m_values *l, const struct lwm2m_path *
 	FUZZ_CHECK(l->count <= CONTENT_MAX_VALUES, "%zu values", l->count);
 	for (size_t i = 0; i < l->count; i++) {
 		const struct lwm2m_value *v = &l->items[i];
-		FUZZ_CHECK(v->path.len == 3 || v->path.len == 4, "value %zu: depth %u", i, v->path.len);
+		FUZZ_CHECK(v->path.len == 3 || v->path.len == 4, "value %zu: depth %u", i,
+			   v->path.len);
 		FUZZ_CHECK(lwm2m_path_under(&v->path, base), "value %zu is outside the base", i);
 		for (uint8_t k = 0; k < v->path.len; k++)
 			FUZZ_CHECK(v->path.ids[k] <= LWM2M_ID_MAX, "value %zu: id %u", i,
@@ -127,7 +130,7 @@ static void check_values(const struct lwm2m_values *l, const struct lwm2m_path *
 		FUZZ_CHECK(v->type > LWM2M_TYPE_NONE && v->type <= LWM2M_TYPE_CORELNK,
 			   "value %zu: type %u", i, v->type);
 		enum lwm2m_type model =
-			type_of ? type_of(NULL, v->path.ids[0], v->path.ids[2], NULL) : LWM2M_TYPE_NONE;
+		    type_of ? type_of(NULL, v->path.ids[0], v->path.ids[2], NULL) : LWM2M_TYPE_NONE;
 		/* The opaque format has one type, whatever the model says. */
 		if (FUZZ_CONTENT_FORMAT == CONTENT_OPAQUE)
 			model = LWM2M_TYPE_OPAQUE;
@@ -165,8 +168,12 @@ static bool clean_utf8(const uint8_t *p, size_t len)
 	size_t i = 0;
 	while (i < len) {
 		uint8_t c = p[i];
-		size_t n = c == 0 ? 0 : c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : (c & 0xF0) == 0xE0 ? 3
-			   : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+		size_t n = c == 0		    ? 0
+			   : c < 0x80		    ? 1
+			   : c >= 0xC2 && c <= 0xDF ? 2
+			   : (c & 0xF0) == 0xE0	    ? 3
+			   : c >= 0xF0 && c <= 0xF4 ? 4
+						    : 0;
 		if (n == 0 || len - i < n)
 			return false;
 		uint32_t cp = n == 1 ? c : n == 2 ? c & 0x1Fu : n == 3 ? c & 0x0Fu : c & 0x07u;
@@ -205,9 +212,10 @@ static void check_cross(const struct lwm2m_values *first, const struct lwm2m_pat
 			content_type_fn type_of, uint8_t *out, size_t cap)
 {
 	/* Opaque is not among them: it carries bytes, and reads back any type as opaque. */
-	static const uint16_t formats[] = { CONTENT_TEXT, CONTENT_CBOR, CONTENT_TLV,
-					    CONTENT_SENML_JSON, CONTENT_SENML_CBOR,
-					    CONTENT_OMA_JSON };
+	static const uint16_t formats[] = {
+		CONTENT_TEXT,	    CONTENT_CBOR,	CONTENT_TLV,
+		CONTENT_SENML_JSON, CONTENT_SENML_CBOR, CONTENT_OMA_JSON
+	};
 	if (!portable(first, type_of))
 		return;
 	for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {

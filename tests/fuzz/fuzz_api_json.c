@@ -34,11 +34,26 @@ const char *api_format_name(int format);
 #define INPUT_MAX 8192
 
 static const char *const paths[] = {
-	"node_id",	   "product_id",	"device_id",	     "device_name",
-	"description",	   "auth_info",		"auth_info.secret",  "auth_info.secure_access",
-	"auth_info.timeout", "auth_info.auth_type", "read_format",	     "service_id",
-	"command_name",	   "paras",		"paras.interval",    "a.b.c.d",
-	"url",		   "kind",		"source",	     "payload_hex",
+	"node_id",
+	"product_id",
+	"device_id",
+	"device_name",
+	"description",
+	"auth_info",
+	"auth_info.secret",
+	"auth_info.secure_access",
+	"auth_info.timeout",
+	"auth_info.auth_type",
+	"read_format",
+	"service_id",
+	"command_name",
+	"paras",
+	"paras.interval",
+	"a.b.c.d",
+	"url",
+	"kind",
+	"source",
+	"payload_hex",
 	"x123456789012345678901234567890123456789012345678901234567890123456789",
 	"auth_info.x123456789012345678901234567890123456789012345678901234567890123456789",
 };
@@ -55,9 +70,10 @@ static bool follows(const char *s, size_t len, enum api_str_rule rule)
 {
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
-		bool id = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			  c == '_' || c == '-';
-		bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		bool id = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '_' || c == '-';
+		bool hex =
+		    (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 		if (c == '\0' || (rule == API_STR_ID && !id) || (rule == API_STR_HEX && !hex))
 			return false;
 	}
@@ -74,12 +90,14 @@ static void body_getters(const json_t *obj)
 			for (size_t b = 0; b < sizeof(bounds) / sizeof(bounds[0]); b++) {
 				memset(out, 'u', sizeof(out));
 				int rc = api_json_string(obj, paths[i], bounds[b][0], bounds[b][1],
-							 (enum api_str_rule)rule, out, sizeof(out), &err);
+							 (enum api_str_rule)rule, out, sizeof(out),
+							 &err);
 				check_err(rc, &err, paths[i]);
 				if (rc != 0)
 					continue;
 				size_t n = strnlen(out, sizeof(out));
-				FUZZ_CHECK(n < sizeof(out) && n >= bounds[b][0] && n <= bounds[b][1],
+				FUZZ_CHECK(n < sizeof(out) && n >= bounds[b][0] &&
+					       n <= bounds[b][1],
 					   "%s: %zu bytes", paths[i], n);
 				FUZZ_CHECK(follows(out, n, (enum api_str_rule)rule), "%s: rule %d",
 					   paths[i], rule);
@@ -90,7 +108,8 @@ static void body_getters(const json_t *obj)
 		int64_t v = 42;
 		int rc = api_json_int(obj, paths[i], -5, 2147483647, &v, &err);
 		check_err(rc, &err, paths[i]);
-		FUZZ_CHECK(rc != 0 || (v >= -5 && v <= 2147483647), "%s: %lld", paths[i], (long long)v);
+		FUZZ_CHECK(rc != 0 || (v >= -5 && v <= 2147483647), "%s: %lld", paths[i],
+			   (long long)v);
 		FUZZ_CHECK(rc == 0 || v == 42, "%s: out written on failure", paths[i]);
 		check_err(api_json_object(obj, paths[i], &err), &err, paths[i]);
 	}
@@ -106,7 +125,8 @@ static void write_values(const json_t *obj)
 		int named = model_type_parse(key);
 		FUZZ_CHECK(named >= -1 && named <= LWM2M_TYPE_CORELNK, "type %s: %d", key, named);
 		if (named >= 0)
-			FUZZ_CHECK(strcmp(model_type_name((uint8_t)named), key) == 0, "name of %d", named);
+			FUZZ_CHECK(strcmp(model_type_name((uint8_t)named), key) == 0, "name of %d",
+				   named);
 		for (int type = -1; type <= LWM2M_TYPE_CORELNK + 1; type++) {
 			struct lwm2m_value v = { 0 };
 			uint8_t buf[64];
@@ -115,23 +135,25 @@ static void write_values(const json_t *obj)
 			if (rc != 0)
 				continue;
 			FUZZ_CHECK(v.type > LWM2M_TYPE_NONE && v.type <= LWM2M_TYPE_CORELNK &&
-					   (type <= 0 || v.type == type),
+				       (type <= 0 || v.type == type),
 				   "type %d gave %u", type, v.type);
 			if (v.type == LWM2M_TYPE_OPAQUE)
-				FUZZ_CHECK(v.v.bytes.data == buf && v.v.bytes.len <= sizeof(buf), "opaque");
+				FUZZ_CHECK(v.v.bytes.data == buf && v.v.bytes.len <= sizeof(buf),
+					   "opaque");
 			if (v.type == LWM2M_TYPE_STRING || v.type == LWM2M_TYPE_CORELNK)
 				FUZZ_CHECK(json_is_string(value) &&
-						   v.v.bytes.len == json_string_length(value),
+					       v.v.bytes.len == json_string_length(value),
 					   "string");
 			/* What the API accepted must be sendable: one value in text and TLV. */
 			v.path = (struct lwm2m_path){ .len = 3, .ids = { 9999, 0, 1 } };
 			struct lwm2m_values list = { .items = &v, .count = 1, .cap = 1 };
 			uint8_t out[256];
-			int n = content_encode(CONTENT_TLV, &v.path, &list, NULL, NULL, out, sizeof(out));
+			int n = content_encode(CONTENT_TLV, &v.path, &list, NULL, NULL, out,
+					       sizeof(out));
 			FUZZ_CHECK(n > 0 || n == -ENOBUFS, "TLV of an accepted value: %d", n);
-			n = content_encode(CONTENT_TEXT, &v.path, &list, NULL, NULL, out, sizeof(out));
-			FUZZ_CHECK(n >= 0 || n == -ENOBUFS,
-				   "text of an accepted value: %d", n);
+			n = content_encode(CONTENT_TEXT, &v.path, &list, NULL, NULL, out,
+					   sizeof(out));
+			FUZZ_CHECK(n >= 0 || n == -ENOBUFS, "text of an accepted value: %d", n);
 		}
 	}
 }
@@ -169,7 +191,7 @@ static void query_value(const char *name, const char *value)
 	check_err(rc, &err, "api_parse_paging");
 	if (rc == 0)
 		FUZZ_CHECK(limit >= 1 && limit <= API_LIMIT_MAX && offset >= 0 &&
-				   offset <= API_OFFSET_MAX,
+			       offset <= API_OFFSET_MAX,
 			   "paging %lld %lld", (long long)limit, (long long)offset);
 	int f = api_format_parse(value);
 	if (f >= 0) {
@@ -208,8 +230,8 @@ static void base64(const char *s, size_t len)
 	size_t m = base64_encode(buf, (size_t)n, again);
 	FUZZ_CHECK(m == BASE64_ENCODED_LEN((size_t)n) && strlen(again) == m, "encode");
 	/* The input, padded to a whole group, is the canonical form. */
-	FUZZ_CHECK(len <= m && memcmp(again, s, len) == 0, "'%.*s' re-encodes as '%s'", (int)len,
-		   s, again);
+	FUZZ_CHECK(len <= m && memcmp(again, s, len) == 0, "'%.*s' re-encodes as '%s'", (int)len, s,
+		   again);
 	for (size_t i = len; i < m; i++)
 		FUZZ_CHECK(again[i] == '=', "padding");
 	if (n > 0)

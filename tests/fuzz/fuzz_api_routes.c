@@ -5,11 +5,11 @@
  *
  * The routes see a struct api_call, never libmicrohttpd (api_internal.h), so they run here
  * without a daemon or a socket: each input is one call with a fuzzed JSON body against a
- * fresh platform over an in-memory store (rolled back after each input) — a project with two products (the water meter of the
- * integration tests with its declarative codec, and a product of resource mappings with a
- * property of every data type, no codec) and a device of each, the meter routable through
- * a CoAP endpoint that drops what it is given. Query strings are absent (libmicrohttpd
- * parses them: see fuzz_api_json for the helpers that read their values).
+ * fresh platform over an in-memory store (rolled back after each input) — a project with two
+ * products (the water meter of the integration tests with its declarative codec, and a product of
+ * resource mappings with a property of every data type, no codec) and a device of each, the meter
+ * routable through a CoAP endpoint that drops what it is given. Query strings are absent
+ * (libmicrohttpd parses them: see fuzz_api_json for the helpers that read their values).
  *
  * Input: [route][body]. Routes: device create and update, product create and update,
  * async command create, shadow PUT, forwarding rule create, declarative codec PUT and test
@@ -41,34 +41,34 @@
 /* A product of resource mappings: a property of every data type (the writable ones have
  * resources to be written to), and a command with a para of each. */
 static const char every_product[] =
-	"{\"product_id\":\"mapped\",\"name\":\"Every type\",\"read_format\":\"tlv\","
-	"\"service_capabilities\":[{\"service_id\":\"Every\",\"option\":\"Optional\","
-	"\"properties\":["
-	"{\"property_name\":\"i\",\"data_type\":\"int\",\"min\":\"-5\",\"max\":\"5\","
-	"\"method\":\"RW\"},"
-	"{\"property_name\":\"l\",\"data_type\":\"long\",\"method\":\"RW\"},"
-	"{\"property_name\":\"d\",\"data_type\":\"decimal\",\"min\":0.5,\"step\":0.5,"
-	"\"method\":\"RW\"},"
-	"{\"property_name\":\"s\",\"data_type\":\"string\",\"max_length\":8,\"method\":\"RW\","
-	"\"default_value\":\"abc\"},"
-	"{\"property_name\":\"t\",\"data_type\":\"DateTime\",\"method\":\"RW\"},"
-	"{\"property_name\":\"j\",\"data_type\":\"jsonObject\",\"method\":\"R\"},"
-	"{\"property_name\":\"e\",\"data_type\":\"enum\",\"enum_list\":[\"on\",\"off\"],"
-	"\"method\":\"RW\"},"
-	"{\"property_name\":\"b\",\"data_type\":\"boolean\",\"method\":\"RW\"},"
-	"{\"property_name\":\"sl\",\"data_type\":\"string list\",\"method\":\"R\"}],"
-	"\"commands\":[{\"command_name\":\"ALL\",\"paras\":["
-	"{\"para_name\":\"i\",\"data_type\":\"int\",\"required\":true},"
-	"{\"para_name\":\"e\",\"data_type\":\"enum\",\"enum_list\":[\"x\"]},"
-	"{\"para_name\":\"sl\",\"data_type\":\"string list\"}]}]}],"
-	"\"resource_mappings\":["
-	"{\"path\":\"3303/0/5700\",\"service_id\":\"Every\",\"property_name\":\"d\"},"
-	"{\"path\":\"/1/0/1\",\"service_id\":\"Every\",\"property_name\":\"l\"},"
-	"{\"path\":\"3/0/14\",\"service_id\":\"Every\",\"property_name\":\"s\"},"
-	"{\"path\":\"1/0/6\",\"service_id\":\"Every\",\"property_name\":\"b\"},"
-	"{\"path\":\"3/0/13\",\"service_id\":\"Every\",\"property_name\":\"t\"},"
-	"{\"path\":\"3/0/9\",\"service_id\":\"Every\",\"property_name\":\"i\"},"
-	"{\"path\":\"9999/0/0\",\"service_id\":\"Every\",\"property_name\":\"e\"}]}";
+    "{\"product_id\":\"mapped\",\"name\":\"Every type\",\"read_format\":\"tlv\","
+    "\"service_capabilities\":[{\"service_id\":\"Every\",\"option\":\"Optional\","
+    "\"properties\":["
+    "{\"property_name\":\"i\",\"data_type\":\"int\",\"min\":\"-5\",\"max\":\"5\","
+    "\"method\":\"RW\"},"
+    "{\"property_name\":\"l\",\"data_type\":\"long\",\"method\":\"RW\"},"
+    "{\"property_name\":\"d\",\"data_type\":\"decimal\",\"min\":0.5,\"step\":0.5,"
+    "\"method\":\"RW\"},"
+    "{\"property_name\":\"s\",\"data_type\":\"string\",\"max_length\":8,\"method\":\"RW\","
+    "\"default_value\":\"abc\"},"
+    "{\"property_name\":\"t\",\"data_type\":\"DateTime\",\"method\":\"RW\"},"
+    "{\"property_name\":\"j\",\"data_type\":\"jsonObject\",\"method\":\"R\"},"
+    "{\"property_name\":\"e\",\"data_type\":\"enum\",\"enum_list\":[\"on\",\"off\"],"
+    "\"method\":\"RW\"},"
+    "{\"property_name\":\"b\",\"data_type\":\"boolean\",\"method\":\"RW\"},"
+    "{\"property_name\":\"sl\",\"data_type\":\"string list\",\"method\":\"R\"}],"
+    "\"commands\":[{\"command_name\":\"ALL\",\"paras\":["
+    "{\"para_name\":\"i\",\"data_type\":\"int\",\"required\":true},"
+    "{\"para_name\":\"e\",\"data_type\":\"enum\",\"enum_list\":[\"x\"]},"
+    "{\"para_name\":\"sl\",\"data_type\":\"string list\"}]}]}],"
+    "\"resource_mappings\":["
+    "{\"path\":\"3303/0/5700\",\"service_id\":\"Every\",\"property_name\":\"d\"},"
+    "{\"path\":\"/1/0/1\",\"service_id\":\"Every\",\"property_name\":\"l\"},"
+    "{\"path\":\"3/0/14\",\"service_id\":\"Every\",\"property_name\":\"s\"},"
+    "{\"path\":\"1/0/6\",\"service_id\":\"Every\",\"property_name\":\"b\"},"
+    "{\"path\":\"3/0/13\",\"service_id\":\"Every\",\"property_name\":\"t\"},"
+    "{\"path\":\"3/0/9\",\"service_id\":\"Every\",\"property_name\":\"i\"},"
+    "{\"path\":\"9999/0/0\",\"service_id\":\"Every\",\"property_name\":\"e\"}]}";
 
 struct env {
 	uv_loop_t loop;
@@ -127,17 +127,23 @@ static void publish(void *ctx, const char *project_id, const char *device_id, co
 static unsigned call(struct env *e, void (*route)(struct api_call *), const char *id,
 		     const char *body, size_t len, const char *url)
 {
-	struct api_call c = { .api = &e->api, .project_id = PROJECT, .id = id, .body = body,
-			      .body_len = len, .url = url, .method = "POST" };
+	struct api_call c = { .api = &e->api,
+			      .project_id = PROJECT,
+			      .id = id,
+			      .body = body,
+			      .body_len = len,
+			      .url = url,
+			      .method = "POST" };
 	route(&c);
 	unsigned status = c.status;
 	FUZZ_CHECK(status >= 200 && status < 500, "status %u: %s", status,
-		   c.reply ? json_string_value(json_object_get(c.reply, "error_msg")) : "(no body)");
+		   c.reply ? json_string_value(json_object_get(c.reply, "error_msg"))
+			   : "(no body)");
 	if (status >= 400) {
 		const json_t *code = json_object_get(c.reply, "error_code");
 		const json_t *msg = json_object_get(c.reply, "error_msg");
 		FUZZ_CHECK(json_is_string(code) && json_is_string(msg) &&
-				   json_string_length(msg) > 0,
+			       json_string_length(msg) > 0,
 			   "a %u without error_code and error_msg", status);
 	} else if (status != 204) {
 		FUZZ_CHECK(c.reply != NULL, "a %u without a body", status);
@@ -154,8 +160,8 @@ static unsigned call(struct env *e, void (*route)(struct api_call *), const char
 	return status;
 }
 
-static void must(struct env *e, void (*route)(struct api_call *), const char *id,
-		 const char *body, unsigned want)
+static void must(struct env *e, void (*route)(struct api_call *), const char *id, const char *body,
+		 unsigned want)
 {
 	unsigned got = call(e, route, id, body, body ? strlen(body) : 0, "/");
 	if (got != want)
@@ -175,8 +181,11 @@ static void env_start(struct env *e)
 	if (coap_ep_create(&e->ep, &cfg, drop, NULL, e) != 0 ||
 	    lwm2m_requests_create(&e->requests, &e->loop, route_device, clock_ms_u, e) != 0)
 		FUZZ_FAIL("set-up: CoAP");
-	struct iot_platform_deps pdeps = { .store = e->store, .requests = e->requests,
-					   .publish = publish, .ctx = e, .now_ms = clock_ms,
+	struct iot_platform_deps pdeps = { .store = e->store,
+					   .requests = e->requests,
+					   .publish = publish,
+					   .ctx = e,
+					   .now_ms = clock_ms,
 					   .max_pending = 3 };
 	if (iot_platform_create(&e->platform, &pdeps) != 0)
 		FUZZ_FAIL("set-up: platform");

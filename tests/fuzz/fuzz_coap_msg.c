@@ -39,7 +39,8 @@ static void check_helpers(const struct coap_msg *m)
 		FUZZ_CHECK((o == NULL) == (rc == -ENOENT), "find and get disagree");
 		FUZZ_CHECK(rc != -EINVAL || o->len > 4, "uint option of %u bytes refused", o->len);
 		FUZZ_CHECK((coap_msg_count_options(m, numbers[i]) == 0) == (o == NULL), "count");
-		if (rc == 0 && (numbers[i] == COAP_OPTION_BLOCK1 || numbers[i] == COAP_OPTION_BLOCK2)) {
+		if (rc == 0 &&
+		    (numbers[i] == COAP_OPTION_BLOCK1 || numbers[i] == COAP_OPTION_BLOCK2)) {
 			struct coap_block b;
 			if (coap_block_decode(v, &b) == 0) {
 				FUZZ_CHECK(b.szx <= 6 && b.num < (1u << 20), "block %u/%u", b.num,
@@ -58,15 +59,16 @@ static void check_helpers(const struct coap_msg *m)
 static void check_rebuilt(const struct coap_msg *m, const uint8_t *want, size_t want_len)
 {
 	struct coap_msg b;
-	FUZZ_CHECK(coap_msg_init(&b, m->type, m->code, m->mid, m->token, m->token_len) == 0, "init");
+	FUZZ_CHECK(coap_msg_init(&b, m->type, m->code, m->mid, m->token, m->token_len) == 0,
+		   "init");
 	size_t end = m->option_count;
 	while (end > 0) {
 		size_t start = end - 1;
 		while (start > 0 && m->options[start - 1].number == m->options[end - 1].number)
 			start--;
 		for (size_t i = start; i < end; i++)
-			FUZZ_CHECK(coap_msg_add_option(&b, m->options[i].number, m->options[i].value,
-						       m->options[i].len) == 0,
+			FUZZ_CHECK(coap_msg_add_option(&b, m->options[i].number,
+						       m->options[i].value, m->options[i].len) == 0,
 				   "add option %u", m->options[i].number);
 		end = start;
 	}

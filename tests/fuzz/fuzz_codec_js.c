@@ -29,13 +29,13 @@
 #include "iot/codec.h"
 
 static const char script[] =
-	"function decode(p) {\n"
-	"  var s = '';\n"
-	"  for (var i = 0; i < p.length; i++) s += String.fromCharCode(p[i]);\n"
-	"  if (s.charAt(0) == 'O') return JSON.parse(s.substring(1));\n"
-	"  return s;\n"
-	"}\n"
-	"function encode(j) { return JSON.parse(j).out; }\n";
+    "function decode(p) {\n"
+    "  var s = '';\n"
+    "  for (var i = 0; i < p.length; i++) s += String.fromCharCode(p[i]);\n"
+    "  if (s.charAt(0) == 'O') return JSON.parse(s.substring(1));\n"
+    "  return s;\n"
+    "}\n"
+    "function encode(j) { return JSON.parse(j).out; }\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -84,7 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			json_t *direct = json_loadb(text, n, 0, NULL);
 			char why[256];
 			int want = direct ? codec_check_decoded(direct, why, sizeof(why)) : -EINVAL;
-			FUZZ_CHECK(nul || rc == -ETIMEDOUT || rc == -ENOMEM || (rc == 0) == (want == 0),
+			FUZZ_CHECK(nul || rc == -ETIMEDOUT || rc == -ENOMEM ||
+				       (rc == 0) == (want == 0),
 				   "codec_decode says %d, the text checks as %d", rc, want);
 			json_decref(direct);
 		}
@@ -107,7 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const json_t *b = json_array_get(want, i);
 			FUZZ_CHECK(json_is_number(b), "byte %zu is no number", i);
 			double d = json_number_value(b);
-			FUZZ_CHECK(d >= -128 && d <= 255 && d == floor(d) && out[i] == ((int)d & 0xFF),
+			FUZZ_CHECK(d >= -128 && d <= 255 && d == floor(d) &&
+				       out[i] == ((int)d & 0xFF),
 				   "byte %zu: %g became %u", i, d, out[i]);
 		}
 	} else {

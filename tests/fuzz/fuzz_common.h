@@ -15,18 +15,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define FUZZ_FAIL(...)                                                                  \
-	do {                                                                            \
-		fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                         \
-		fprintf(stderr, __VA_ARGS__);                                           \
-		fputc('\n', stderr);                                                    \
-		abort();                                                                \
+#define FUZZ_FAIL(...)                                                                             \
+	do {                                                                                       \
+		fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                                    \
+		fprintf(stderr, __VA_ARGS__);                                                      \
+		fputc('\n', stderr);                                                               \
+		abort();                                                                           \
 	} while (0)
 
-#define FUZZ_CHECK(cond, ...)                                                           \
-	do {                                                                            \
-		if (!(cond))                                                            \
-			FUZZ_FAIL("check failed: " #cond ": " __VA_ARGS__);             \
+#define FUZZ_CHECK(cond, ...)                                                                      \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			FUZZ_FAIL("check failed: " #cond ": " __VA_ARGS__);                        \
 	} while (0)
 
 struct fuzz_in {

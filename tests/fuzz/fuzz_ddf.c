@@ -57,13 +57,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct model_resource *r = &obj->resources[i];
 		FUZZ_CHECK(r->id <= LWM2M_ID_MAX && r->name, "resource %zu", i);
 		FUZZ_CHECK(r->type <= LWM2M_TYPE_CORELNK, "resource %u: type %u", r->id, r->type);
-		FUZZ_CHECK((r->ops & ~(MODEL_OP_R | MODEL_OP_W | MODEL_OP_E)) == 0, "ops %u", r->ops);
+		FUZZ_CHECK((r->ops & ~(MODEL_OP_R | MODEL_OP_W | MODEL_OP_E)) == 0, "ops %u",
+			   r->ops);
 		const struct model_resource *found = model_resource(obj, r->id);
 		FUZZ_CHECK(found && found->id == r->id, "resource %u not found", r->id);
 		bool multiple = false;
 		enum lwm2m_type t = model_type_of(NULL, obj->id, r->id, &multiple);
 		FUZZ_CHECK(t == found->type && multiple == found->multiple,
-			   "model_type_of says %u for resource %u of type %u", t, r->id, found->type);
+			   "model_type_of says %u for resource %u of type %u", t, r->id,
+			   found->type);
 		FUZZ_CHECK(strlen(model_type_name(r->type)) > 0, "type name");
 	}
 

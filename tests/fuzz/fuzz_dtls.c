@@ -252,11 +252,12 @@ static bool client_up(struct client *c, uint8_t how)
 					MBEDTLS_SSL_PRESET_DEFAULT) != 0)
 		return false;
 	mbedtls_ssl_conf_rng(&c->conf, mbedtls_ctr_drbg_random, &c->drbg);
-	if (mbedtls_ssl_conf_psk(&c->conf, key, key_len, (const unsigned char *)id, strlen(id)) != 0)
+	if (mbedtls_ssl_conf_psk(&c->conf, key, key_len, (const unsigned char *)id, strlen(id)) !=
+	    0)
 		return false;
 	mbedtls_ssl_conf_ciphersuites(&c->conf, c->suites);
 	mbedtls_ssl_conf_session_tickets(&c->conf, how & 8 ? MBEDTLS_SSL_SESSION_TICKETS_DISABLED
-							  : MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+							   : MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
 	if (mbedtls_ssl_setup(&c->ssl, &c->conf) != 0)
 		return false;
 	mbedtls_ssl_set_bio(&c->ssl, c, client_send, client_recv, NULL);
@@ -309,7 +310,7 @@ static void check_stats(void)
 {
 	const struct dtls_server_stats *st = dtls_server_stats(W->srv);
 	FUZZ_CHECK(st->sessions_live < 1000 && st->sessions_hibernated < 1000 &&
-			   st->handshakes_in_progress < 1000 && st->hibernated_bytes < 10000000,
+		       st->handshakes_in_progress < 1000 && st->hibernated_bytes < 10000000,
 		   "a gauge wrapped: live %llu, hibernated %llu, handshakes %llu",
 		   (unsigned long long)st->sessions_live,
 		   (unsigned long long)st->sessions_hibernated,
@@ -355,8 +356,8 @@ static void restart(void)
 	dtls_server_destroy(W->srv);
 	server_up();
 	for (int i = 0; i < W->saved_count; i++)
-		FUZZ_CHECK(dtls_server_restore(W->srv, W->saved_id[i], &W->saved_peer[i], W->saved[i],
-					       W->saved_len[i], W->now) == 0,
+		FUZZ_CHECK(dtls_server_restore(W->srv, W->saved_id[i], &W->saved_peer[i],
+					       W->saved[i], W->saved_len[i], W->now) == 0,
 			   "restore");
 }
 
@@ -441,12 +442,13 @@ static void run(struct fuzz_in *in)
 			int before = c->count;
 			int rc = dtls_server_send(W->srv, &c->addr, p, len, W->now);
 			FUZZ_CHECK(rc == 0 || rc == -ENOTCONN || rc == -EIO, "send: %d", rc);
-			/* Only a record that is alone in the client's queue is read and compared. */
+			/* Only a record alone in the client's queue is read and compared. */
 			if (rc == 0 && c->connected && before == 0 && c->count == 1) {
 				uint8_t got[DGRAM];
 				int n = mbedtls_ssl_read(&c->ssl, got, sizeof(got));
-				FUZZ_CHECK(n < 0 || ((size_t)n == len && memcmp(got, p, len) == 0) ||
-						   n == 0,
+				FUZZ_CHECK(n < 0 ||
+					       ((size_t)n == len && memcmp(got, p, len) == 0) ||
+					       n == 0,
 					   "the client read %d bytes, not the %zu sent", n, len);
 			}
 			break;
@@ -461,8 +463,8 @@ static void run(struct fuzz_in *in)
 					mbedtls_ssl_close_notify(&c->ssl);
 				c->connected = false;
 			} else {
-				int rc = dtls_server_close_identity(W->srv, c - W->c ? "dev2" : "dev1",
-								    W->now);
+				int rc = dtls_server_close_identity(
+				    W->srv, c - W->c ? "dev2" : "dev1", W->now);
 				FUZZ_CHECK(rc == 0 || rc == -ENOENT, "close_identity: %d", rc);
 			}
 			break;

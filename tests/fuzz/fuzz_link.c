@@ -64,12 +64,12 @@ static int collect(const struct lwm2m_link *link, void *ctx)
 static long write_links(const struct collected *c, char *out, size_t cap)
 {
 	size_t n = 0;
-#define PUT(s, len)                                    \
-	do {                                           \
-		if ((len) > cap - n)                   \
-			return -1;                     \
-		memcpy(out + n, (s), (len));           \
-		n += (len);                            \
+#define PUT(s, len)                                                                                \
+	do {                                                                                       \
+		if ((len) > cap - n)                                                               \
+			return -1;                                                                 \
+		memcpy(out + n, (s), (len));                                                       \
+		n += (len);                                                                        \
 	} while (0)
 	for (size_t i = 0; i < c->count; i++) {
 		const struct lwm2m_link *l = &c->links[i];
@@ -107,8 +107,9 @@ static bool same_links(const struct collected *a, const struct collected *b)
 			return false;
 		for (size_t k = 0; k < x->attr_count; k++) {
 			const struct lwm2m_link_attr *p = &x->attrs[k], *q = &y->attrs[k];
-			if (p->name_len != q->name_len || memcmp(p->name, q->name, p->name_len) != 0 ||
-			    !p->value != !q->value || p->value_len != q->value_len ||
+			if (p->name_len != q->name_len ||
+			    memcmp(p->name, q->name, p->name_len) != 0 || !p->value != !q->value ||
+			    p->value_len != q->value_len ||
 			    (p->value && memcmp(p->value, q->value, p->value_len) != 0))
 				return false;
 		}
@@ -126,7 +127,7 @@ static void check_path(const char *s, size_t len)
 	int n = lwm2m_path_format(&p, text, sizeof(text));
 	FUZZ_CHECK(n > 0 && (size_t)n == strlen(text), "format gave %d", n);
 	FUZZ_CHECK(lwm2m_path_parse(text, (size_t)n, &again) == 0 && again.len == p.len &&
-			   memcmp(again.ids, p.ids, p.len * sizeof(p.ids[0])) == 0,
+		       memcmp(again.ids, p.ids, p.len * sizeof(p.ids[0])) == 0,
 		   "'%s' does not parse back", text);
 	/* Canonical text: the same as the input unless an id had leading zeros. */
 	bool zeros = false;
@@ -184,16 +185,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	second.count = 0;
 	rc = lwm2m_link_parse(rewritten, (size_t)n, collect, &second);
 	FUZZ_CHECK(rc == 0, "rewritten links '%.*s' do not parse: %d", (int)n, rewritten, rc);
-	FUZZ_CHECK(same_links(&first, &second), "rewritten links '%.*s' parse differently",
-		   (int)n, rewritten);
+	FUZZ_CHECK(same_links(&first, &second), "rewritten links '%.*s' parse differently", (int)n,
+		   rewritten);
 	struct lwm2m_reg_links reg2;
 	int reg2_rc = lwm2m_reg_links_check(rewritten, (size_t)n, &reg2);
 	FUZZ_CHECK(reg2_rc == reg_rc, "Register check: %d on the payload, %d rewritten", reg_rc,
 		   reg2_rc);
 	if (reg_rc == 0)
 		FUZZ_CHECK(reg2.object_count == reg.object_count &&
-				   reg2.content_format == reg.content_format &&
-				   strcmp(reg2.alt_path, reg.alt_path) == 0,
+			       reg2.content_format == reg.content_format &&
+			       strcmp(reg2.alt_path, reg.alt_path) == 0,
 			   "Register check differs on the rewritten links");
 	return 0;
 }

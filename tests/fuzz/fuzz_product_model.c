@@ -37,9 +37,9 @@ static void check_defaults(const json_t *list, const char *what)
 		const json_t *dflt = json_object_get(def, "default_value");
 		char err[256] = "";
 		if (dflt && !json_is_null(dflt))
-			FUZZ_CHECK(product_model_check_value(def, dflt, "default", err, sizeof(err)) == 0,
-				   "%s[%zu]: an accepted default_value fails its check: %s", what, i,
-				   err);
+			FUZZ_CHECK(
+			    product_model_check_value(def, dflt, "default", err, sizeof(err)) == 0,
+			    "%s[%zu]: an accepted default_value fails its check: %s", what, i, err);
 	}
 }
 
@@ -61,8 +61,8 @@ static void check_service(const json_t *svc, const json_t *doc)
 		FUZZ_CHECK(product_model_command(svc, name) != NULL, "command %s not found", name);
 		check_defaults(json_object_get(cmd, "paras"), "paras");
 		err[0] = '\0';
-		int rc = product_model_check_paras(cmd, json_object_get(doc, "paras"), err,
-						   sizeof(err));
+		int rc =
+		    product_model_check_paras(cmd, json_object_get(doc, "paras"), err, sizeof(err));
 		check_rc(rc, err, "check_paras");
 	}
 	const json_t *names = json_object_get(doc, "names");
@@ -73,10 +73,12 @@ static void check_service(const json_t *svc, const json_t *doc)
 		if (!s)
 			continue;
 		const json_t *p = product_model_property(svc, s);
-		FUZZ_CHECK(!p || strcmp(json_string_value(json_object_get(p, "property_name")), s) == 0,
-			   "property lookup");
+		FUZZ_CHECK(
+		    !p || strcmp(json_string_value(json_object_get(p, "property_name")), s) == 0,
+		    "property lookup");
 		const json_t *c = product_model_command(svc, s);
-		FUZZ_CHECK(!c || strcmp(json_string_value(json_object_get(c, "command_name")), s) == 0,
+		FUZZ_CHECK(!c || strcmp(json_string_value(json_object_get(c, "command_name")), s) ==
+				     0,
 			   "command lookup");
 	}
 }
@@ -109,8 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		const char *id = json_string_value(json_object_get(svc, "service_id"));
 		FUZZ_CHECK(id && id[0], "service_id");
-		FUZZ_CHECK(product_model_service(caps, id) == svc || strlen(id) < json_string_length(
-				   json_object_get(svc, "service_id")),
+		FUZZ_CHECK(product_model_service(caps, id) == svc ||
+			       strlen(id) < json_string_length(json_object_get(svc, "service_id")),
 			   "service %s is not found as itself", id);
 		check_service(svc, doc);
 	}

@@ -55,18 +55,20 @@ static size_t aim(const uint8_t *in, size_t len, const char *location, uint8_t *
 	for (size_t i = 0; i < m.option_count; i++) {
 		const struct coap_option *o = &m.options[i];
 		if (o->number == COAP_OPTION_URI_PATH && rd) {
-			if (!placed && coap_msg_add_option(&b, o->number, location, strlen(location)))
+			if (!placed &&
+			    coap_msg_add_option(&b, o->number, location, strlen(location)))
 				return 0;
 			placed = true;
 			continue;
 		}
-		if (o->number == COAP_OPTION_URI_PATH && o->len == 2 && memcmp(o->value, "rd", 2) == 0)
+		if (o->number == COAP_OPTION_URI_PATH && o->len == 2 &&
+		    memcmp(o->value, "rd", 2) == 0)
 			rd = true;
 		if (coap_msg_add_option(&b, o->number, o->value, o->len) != 0)
 			return 0;
 	}
-	if (rd && !placed && coap_msg_add_option(&b, COAP_OPTION_URI_PATH, location,
-						 strlen(location)) != 0)
+	if (rd && !placed &&
+	    coap_msg_add_option(&b, COAP_OPTION_URI_PATH, location, strlen(location)) != 0)
 		return 0;
 	coap_msg_set_payload(&b, m.payload, m.payload_len);
 	int n = coap_msg_encode(&b, out, cap);
@@ -97,7 +99,8 @@ static void on_send(void *ctx, const struct addr *to, const uint8_t *data, size_
 			if (m.options[i].number == COAP_OPTION_LOCATION_PATH)
 				snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%.*s",
 					 (int)m.options[i].len, (const char *)m.options[i].value);
-		fprintf(stderr, "-> port %u: %s %s\n", to->port, coap_code_format(m.code, code), path);
+		fprintf(stderr, "-> port %u: %s %s\n", to->port, coap_code_format(m.code, code),
+			path);
 	}
 }
 
@@ -110,7 +113,7 @@ static void on_request(void *ctx, const struct addr *peer, const struct coap_msg
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct lwm2m_hooks hooks = {.authorize = authorize};
+	static const struct lwm2m_hooks hooks = { .authorize = authorize };
 	struct coap_ep_config cfg;
 	coap_ep_config_defaults(&cfg);
 	cfg.random_seed = 1;
