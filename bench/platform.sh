@@ -18,6 +18,9 @@
 #      /19/0/0 Accept 42, on Register; plain: /19/1/0 through the REST API, so that the
 #      daemon only records the notifications — the platform layer ignores that path);
 #      then each sends REPORTS CON reports, WINDOW in flight     -> reports/s, / echo, / plain
+#      Reports are ACKed when taken; the script then waits until lwm2md_uplinks_total
+#      shows them all applied (a JavaScript codec decodes on its threads after the ACK)
+#      -> applied/s = reports / (their seconds + that drain), / plain.
 #      The shadow of three devices must hold their last values; /metrics deltas of
 #      lwm2md_uplinks_total, lwm2md_property_reports_total, lwm2md_codec_errors_total.
 #   4. (decl, js; after every report variant, on N fresh devices that send no reports, and
@@ -77,6 +80,18 @@ now_s() {
   date +%s.%N
 }
 
+# cpu_ns PID: "LOOP OTHER", nanoseconds on a CPU so far of the process's main thread (the
+# event loop) and of all its other threads (the codec threads) — from the scheduler's own
+# accounting, so unlike a rate it hardly depends on what else the machine runs.
+cpu_ns() {
+  local t loop=0 other=0 ns
+  for t in /proc/"$1"/task/*; do
+    read -r ns _ <"$t/schedstat" 2>/dev/null || continue
+    if [ "${t##*/}" = "$1" ]; then loop=$ns; else other=$((other + ns)); fi
+  done
+  echo "$loop $other"
+}
+
 # api METHOD PATH BODY OUT: an API call with the run's token; prints the status code.
 api() {
   curl -sS -o "$4" -w '%{http_code}' --max-time 10 -X "$1" -H "X-Auth-Token: $token" \
@@ -123,6 +138,8 @@ report_run() {
   rep_line= cmd_get= cmd_post= cmd_done=- cmd_rate=- cmd_line= shadow=- push_line=
   local up0 pr0 ce0 pq0 pd0
   up0=$(metric lwm2md_uplinks_total)
+  local cpu0
+  cpu0=$(cpu_ns "$dpid")
   pr0=$(metric lwm2md_property_reports_total)
   ce0=$(metric lwm2md_codec_errors_total)
   pq0=$(metric lwm2md_push_queued_total)
@@ -159,6 +176,30 @@ report_run() {
     return 1
   fi
   rep_line=$(grep -m1 '^phase=notify ' "$dir/$label.out")
+  # A report is ACKed when the daemon takes it; a JavaScript codec decodes it on a codec
+  # thread afterwards. Wait until the reports are applied: the uplinks count reaches N
+  # first answers + N x REPORTS, or stops growing for 2 s (some were dropped). drain_s is
+  # how long that took after the last ACK (0.1 s resolution).
+  local want_up=0 t_seen t_last u last_u=-1 j
+  [ "$product" = plain ] || want_up=$((n * (nrep + 1)))
+  t_seen=$(now_s)
+  t_last=$t_seen
+  for ((j = 0; j < max_seconds * 20; j++)); do
+    u=$(( $(metric lwm2md_uplinks_total) - up0 ))
+    [ "$u" != "$last_u" ] && { t_last=$(now_s); last_u=$u; }
+    [ "$u" -ge "$want_up" ] && break
+    awk -v a="$t_last" -v b="$(now_s)" 'BEGIN { exit !(b - a > 2) }' && break
+    sleep 0.05
+  done
+  drain_s=$(awk -v a="$t_seen" -v b="$t_last" 'BEGIN { d = b - a; printf "%.2f", (d > 0 ? d : 0) }')
+  applied_rps=$(awk -v ok="$(field ok "$rep_line")" -v s="$(field seconds "$rep_line")" \
+                  -v d="$drain_s" 'BEGIN { if (s + d > 0) printf "%.0f", ok / (s + d); else print "-" }')
+  # CPU per report over the whole variant (Registers and the Observe included, as for
+  # plain): the loop's, and the other threads'.
+  read -r loop_us other_us < <(awk -v a="$cpu0" -v b="$(cpu_ns "$dpid")" \
+    -v n="$(field ok "$rep_line")" 'BEGIN { split(a, x); split(b, y); n += 0;
+      if (n > 0) printf "%.1f %.1f\n", (y[1] - x[1]) / n / 1000, (y[2] - x[2]) / n / 1000;
+      else print "- -" }')
   d_up=$(( $(metric lwm2md_uplinks_total) - up0 ))
   d_pr=$(( $(metric lwm2md_property_reports_total) - pr0 ))
   d_ce=$(( $(metric lwm2md_codec_errors_total) - ce0 ))
@@ -225,7 +266,9 @@ report_run() {
   grep -E '^(phase=(register|observe|notify|command) |commands |last )' "$dir/$label.out" |
     sed "s/^/n=$n $label /"
   echo "n=$n $label metrics uplinks_total=+$d_up property_reports_total=+$d_pr" \
-       "codec_errors_total=+$d_ce shadow_ok=$shadow"
+       "codec_errors_total=+$d_ce shadow_ok=$shadow drain_after_acks_s=$drain_s" \
+       "applied_per_second=$applied_rps loop_cpu_us_per_report=$loop_us" \
+       "threads_cpu_us_per_report=$other_us"
 
   # Push: the outbox filled during the reports; how long it takes to drain.
   if [ "$(( $(metric lwm2md_push_queued_total) - pq0 ))" -gt 0 ]; then
@@ -261,8 +304,9 @@ run_one() {
   local db="$dir/db.sqlite"
   token=$("$build/lwm2md" token create --db "$db" --project bench 2>/dev/null) ||
     { echo "bench: token create failed" >&2; return 1; }
+  # The sink listens on loopback, which push refuses unless allowed.
   "$build/lwm2md" --db "$db" --coap 127.0.0.1:0 --coaps 127.0.0.1:0 --http 127.0.0.1:0 \
-    --log-level warn >"$dir/daemon.out" 2>"$dir/daemon.err" &
+    --push-allow-private --log-level warn >"$dir/daemon.out" 2>"$dir/daemon.err" &
   local dpid=$!
   pids+=("$dpid")
   if ! coap=$(wait_line "$dir/daemon.out" 'listening coap [0-9.]+:[0-9]+' "$dpid") ||
@@ -326,9 +370,10 @@ run_one() {
       local rps
       rps=$(field rps "$rep_line")
       [ "$label" = plain ] && plain_rps=$rps
-      [ "$cmds" = 1 ] || report_rows+=("$(printf '%8s %-10s %9s %9s %7s %8s %13s %8s %8s %6s %7s %6s %s' "$n" \
+      [ "$cmds" = 1 ] || report_rows+=("$(printf '%8s %-10s %9s %9s %7s %8s %9s %8s %7s %7s %13s %8s %8s %6s %7s %6s %s' "$n" \
         "$label" "$(field rps "$echo_line")" "$rps" "$(ratio "$rps" "$(field rps "$echo_line")")" \
-        "$(ratio "$rps" "$plain_rps")" \
+        "$(ratio "$rps" "$plain_rps")" "$applied_rps" "$(ratio "$applied_rps" "$plain_rps")" \
+        "$loop_us" "$other_us" \
         "$(field p50_us "$rep_line")/$(field p99_us "$rep_line")" "+$d_up" "+$d_pr" \
         "+$d_ce" "$shadow" \
         "$(( $(field lost "$rep_line") + $(field err "$rep_line") ))" \
@@ -366,9 +411,13 @@ done
 
 echo
 echo "bench: reports/s against the UDP echo of the same datagrams (r/echo) and against the" \
-     "same reports on a product without a codec (r/plain: what codec, model and shadow cost)."
-printf '%8s %-10s %9s %9s %7s %8s %13s %8s %8s %6s %7s %6s %s\n' devices variant echo_rps \
-  report/s r/echo r/plain p50/p99_us uplinks props c_err shadow failed push
+     "same reports on a product without a codec (r/plain: what codec, model and shadow cost);" \
+     "applied/s counts until the last report is in its shadow (a JavaScript codec decodes" \
+     "after the ACK, on its threads), a/plain its ratio to plain; loop_us and thr_us are the" \
+     "CPU µs per report of the event loop and of the daemon's other (codec) threads."
+printf '%8s %-10s %9s %9s %7s %8s %9s %8s %7s %7s %13s %8s %8s %6s %7s %6s %s\n' devices \
+  variant echo_rps report/s r/echo r/plain applied/s a/plain loop_us thr_us p50/p99_us \
+  uplinks props c_err shadow failed push
 for line in "${report_rows[@]}"; do
   echo "$line"
 done

@@ -4,7 +4,7 @@
 # only by you, in var/api-token).
 set -euo pipefail
 build=${1:-build}
-mkdir -p var
+mkdir -p var && chmod 700 var  # the registry in it holds device secrets
 db=var/lwm2md.db
 if [ ! -s var/api-token ]; then
   umask 077

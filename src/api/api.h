@@ -23,6 +23,26 @@ struct lwm2m_observations;
 struct api_server;
 
 struct iot_platform;
+struct push;
+
+/*
+ * What one client may hold of the API, so that nobody can starve /health and the other
+ * projects (docs/api.md "Limits"). A field left 0 takes its default (api_limits_defaults).
+ */
+struct api_limits {
+	unsigned max_connections;        /* open HTTP connections (256) */
+	unsigned max_connections_per_ip; /* of them from one client address (128) */
+	unsigned request_timeout_s;      /* to receive a whole request (10) */
+	unsigned max_streams;            /* open event streams (64) */
+	unsigned max_streams_per_token;  /* of them on one X-Auth-Token (16) */
+	unsigned heartbeat_s;            /* between heartbeat comments on a stream (15) */
+};
+
+/* Fills the fields that are 0 with the defaults. */
+void api_limits_defaults(struct api_limits *limits);
+/* Connections kept free for new clients: when fewer are left, the oldest connection still
+ * sending its request is closed. A sixteenth of max_connections, at least 2. */
+unsigned api_limits_reserve(const struct api_limits *limits);
 
 struct api_deps {
 	struct store *store;
@@ -39,9 +59,13 @@ struct api_deps {
 	void (*secret_reset)(void *ctx, const char *node_id);
 	/* The platform layer (codecs, commands); NULL answers its routes 503. */
 	struct iot_platform *platform;
+	/* Push to applications: the forwarding rules' URL policy and limits; may be NULL
+	 * (the default policy). */
+	struct push *push;
 	/* Writes the daemon's Prometheus metrics (everything but the API's own). */
 	void (*metrics)(void *ctx, FILE *out);
 	void *ctx;
+	struct api_limits limits;
 };
 
 /* Starts serving on bind (port 0 picks a free port). deps is copied. Returns 0 or a
@@ -67,6 +91,11 @@ void api_server_publish_notification(struct api_server *api, const char *project
 void api_server_publish_send(struct api_server *api, const char *project_id,
 			     const char *device_id, const char *node_id, int format,
 			     const uint8_t *payload, size_t len);
+
+/* The daemon committed the loop turn's writes (rc 0) or failed to (rc < 0). Answers held
+ * because they report a change of that turn are sent now: as they are after a commit, as
+ * 500 after a failed one (the change was rolled back). */
+void api_server_committed(struct api_server *api, int rc);
 
 /* Stops serving and frees; close callbacks run on the next loop turn. Accepts NULL. */
 void api_server_stop(struct api_server *api);

@@ -26,6 +26,9 @@
 /* A generated secret: 16 random bytes, 32 hex characters. */
 #define SECRET_RANDOM_BYTES 16
 #define SECRET_MIN 8
+/* Shorter secrets are accepted (IoTDA takes 8 hex digits) but warned about: a PSK of 32
+ * bits falls to an offline search. */
+#define SECRET_WARN_BELOW (2 * SECRET_RANDOM_BYTES)
 /* Seconds a never-connected device may live: bounded so create_time + timeout fits. */
 #define TIMEOUT_MAX 2147483647
 
@@ -193,6 +196,21 @@ static int read_secret(struct api_call *c, const json_t *obj, const char *path,
 	return 0;
 }
 
+/* A secret given shorter than what we generate: the answer says so in "warnings". */
+static json_t *warn_short_secret(json_t *reply, const char *field, const char *secret)
+{
+	size_t len = strlen(secret);
+	if (!reply || len >= SECRET_WARN_BELOW)
+		return reply;
+	char text[256];
+	snprintf(text, sizeof(text),
+		 "%s has only %zu bits: accepted, but a key this short can be found by trying "
+		 "them all; use at least %d hex digits (%d bits), as generated secrets have",
+		 field, len * 4, SECRET_WARN_BELOW, SECRET_WARN_BELOW * 4);
+	json_object_set_new(reply, "warnings", json_pack("[s]", text));
+	return reply;
+}
+
 /* Reads auth_info's updatable members; absent ones keep d's values. */
 static int read_auth_info(struct api_call *c, const json_t *body, struct store_device *d)
 {
@@ -309,7 +327,8 @@ void api_devices_create(struct api_call *c)
 	if (c->api->deps.platform && (rc = iot_platform_shadow_seed(c->api->deps.platform, &d)))
 		LOG_WARN("api", "device %s: desired defaults not seeded: %s", d.device_id,
 			 strerror(-rc));
-	api_reply(c, 201, device_json(c, &d, true, false));
+	api_reply(c, 201, warn_short_secret(device_json(c, &d, true, false), "auth_info.secret",
+					    d.secret));
 cleanup:
 	json_decref(body);
 }
@@ -484,7 +503,9 @@ static void reset_secret(struct api_call *c)
 		api_reply_store_error(c, rc, "device");
 		goto cleanup;
 	}
-	api_reply(c, 200, json_pack("{s:s, s:s}", "device_id", d.device_id, "secret", d.secret));
+	api_reply(c, 200, warn_short_secret(json_pack("{s:s, s:s}", "device_id", d.device_id,
+						      "secret", d.secret),
+					    "secret", d.secret));
 	if (deps->secret_reset)
 		deps->secret_reset(deps->ctx, d.node_id);
 cleanup:

@@ -28,6 +28,8 @@
 /* Longest request path we route; ours are far shorter. */
 #define API_PATH_MAX 512
 #define API_SEGMENTS_MAX 12
+/* Query parameters a request may carry; ours take at most a handful. */
+#define API_QUERY_MAX 32
 
 
 enum api_method { API_GET, API_POST, API_PUT, API_DELETE, API_METHODS };
@@ -193,6 +195,11 @@ const char *api_query(const struct api_call *c, const char *name)
 	return MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+const char *api_header(const struct api_call *c, const char *name)
+{
+	return MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, name);
+}
+
 struct query_find {
 	const char *name;
 	const char *value;
@@ -305,6 +312,8 @@ static void api_metrics(struct api_call *c)
 			fprintf(f, "lwm2md_http_requests_total{code=\"%u\"} %" PRIu64 "\n", code,
 				api->responses[code]);
 	}
+	api_conn_metrics(api, f);
+	api_events_metrics(api, f);
 	if (fclose(f) != 0 || !buf) {
 		free(buf);
 		api_reply_error(c, 500, "out of memory");
@@ -387,6 +396,71 @@ static void set_allow(char *allow, size_t cap, const struct api_route *r)
 	}
 }
 
+/* What check_query found wrong, if anything. */
+struct query_scan {
+	const char *names[API_QUERY_MAX];
+	int count;
+	const char *bad;   /* the parameter's name */
+	const char *why;   /* the rest of the message */
+};
+
+static enum MHD_Result query_scan_one(void *cls, enum MHD_ValueKind kind, const char *key,
+				      size_t key_size, const char *value, size_t value_size)
+{
+	struct query_scan *q = cls;
+	(void)kind;
+	if (!key)
+		return MHD_YES;
+	/* MHD has decoded %00 into a NUL: the C string is shorter than what was sent, so
+	 * "limit=5%00" would read as 5 (and a name would match a shorter one). */
+	if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+		q->bad = key;
+		q->why = "contains a NUL byte (%00)";
+		return MHD_NO;
+	}
+	if (q->count == API_QUERY_MAX) {
+		q->bad = NULL;
+		q->why = "too many query parameters";
+		return MHD_NO;
+	}
+	/* api_query reads the first of a repeated name, a route may mean the last: refuse. */
+	for (int i = 0; i < q->count; i++) {
+		if (strcmp(q->names[i], key) == 0) {
+			q->bad = key;
+			q->why = "is given more than once";
+			return MHD_NO;
+		}
+	}
+	q->names[q->count++] = key;
+	return MHD_YES;
+}
+
+/*
+ * Refuses a query no route could read unambiguously: a decoded NUL in a name or value, a
+ * name given twice, more than API_QUERY_MAX parameters. Every route goes through it, so
+ * none has to think about it. Sets a 400 naming the parameter and returns -EINVAL.
+ */
+static int check_query(struct api_call *c)
+{
+	struct query_scan q = { .count = 0 };
+	char name[33];
+
+	MHD_get_connection_values_n(c->conn, MHD_GET_ARGUMENT_KIND, query_scan_one, &q);
+	if (!q.why)
+		return 0;
+	if (!q.bad) {
+		api_reply_error(c, 400, "%s (at most %d)", q.why, API_QUERY_MAX);
+		return -EINVAL;
+	}
+	/* The name goes into the message as printable ASCII only (it may be anything). */
+	size_t n = 0;
+	for (; q.bad[n] && n < sizeof(name) - 1; n++)
+		name[n] = q.bad[n] > 0x20 && q.bad[n] < 0x7f ? q.bad[n] : '?';
+	name[n] = '\0';
+	api_reply_error(c, 400, "query parameter %s %s", name, q.why);
+	return -EINVAL;
+}
+
 /* Checks X-Auth-Token against the path's project; sets the error reply when it fails. */
 static int check_auth(struct api_call *c, const char *project_id)
 {
@@ -417,6 +491,7 @@ static int check_auth(struct api_call *c, const char *project_id)
 		api_reply_error(c, 404, "project %s not found", project_id);
 		return -ENOENT;
 	}
+	memcpy(c->token_hash, hash, sizeof(c->token_hash));
 	return 0;
 }
 
@@ -459,6 +534,8 @@ static void route(struct api_call *c, const char *url, const char *method, char 
 		return;
 	}
 	if (r->auth && check_auth(c, params[0]) != 0)
+		return;
+	if (check_query(c) != 0)
 		return;
 	if (r->auth) {
 		c->project_id = params[0];
@@ -559,6 +636,52 @@ static int body_append(struct api_request *req, const char *data, size_t len)
 	return 0;
 }
 
+/*
+ * Group commit (store_batch_enable) makes a loop turn's writes one transaction, committed
+ * just before the loop waits for I/O again — but MHD may write an answer earlier in that
+ * turn, so a client could be told "201 Created" of a command that a crash a moment later
+ * loses. An answer given while the turn's batch has changed rows is therefore held: the
+ * connection is suspended with its reply, and api_server_committed releases it once the
+ * daemon has committed (or turns it into a 500 if the commit failed). The batch may hold
+ * other callers' writes too; waiting for them costs one loop turn, never correctness.
+ */
+static enum MHD_Result hold_until_commit(struct api_server *api, struct api_request *req,
+					 struct api_call *c)
+{
+	req->api = api;
+	req->conn = c->conn;
+	req->status = c->status;
+	req->reply = c->reply;
+	c->reply = NULL;
+	req->held = true;
+	req->next_held = api->held;
+	api->held = req;
+	MHD_suspend_connection(c->conn);
+	return MHD_YES;
+}
+
+void api_server_committed(struct api_server *api, int rc)
+{
+	if (!api || !api->held)
+		return;
+	while (api->held) {
+		struct api_request *req = api->held;
+		api->held = req->next_held;
+		req->next_held = NULL;
+		req->held = false;
+		req->committed = true;
+		if (rc != 0) {
+			json_decref(req->reply);
+			req->status = 500;
+			req->reply = json_pack("{s:s, s:s}", "error_code", "IOTDA.000500",
+					       "error_msg", "the store failed to commit the change");
+		}
+		req->reply_ready = true;
+		MHD_resume_connection(req->conn);
+	}
+	api_server_kick(api);
+}
+
 enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
 				const char *method, const char *version, const char *upload,
 				size_t *upload_size, void **con_cls)
@@ -596,15 +719,19 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 	if (req->answered) {
 		if (!req->reply_ready)
 			return MHD_YES;
-		/* A deferred call, resumed with its reply. */
+		/* A deferred call resumed with its reply, or a held answer after the commit. */
 		struct api_call done = {.api = api, .conn = conn, .status = req->status,
 					.reply = req->reply};
 		req->reply = NULL;
 		req->reply_ready = false;
+		if (!req->committed && !api->stopping && store_batch_dirty(api->deps.store))
+			return hold_until_commit(api, req, &done);
 		LOG_DEBUG("api", "%s %s -> %u (after waiting)", method, url, done.status);
 		return respond(&done, allow);
 	}
 	req->answered = true;
+	/* The request is all here: no read deadline while it is answered. */
+	api_conn_request_received(conn);
 
 	struct api_call c = {.api = api, .conn = conn, .body = req->body, .body_len = req->len,
 			     .url = url, .method = method, .req = req};
@@ -616,6 +743,8 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 		MHD_suspend_connection(conn);
 		return MHD_YES;
 	}
+	if (!c.stream && !c.text && !api->stopping && store_batch_dirty(api->deps.store))
+		return hold_until_commit(api, req, &c);
 	LOG_DEBUG("api", "%s %s -> %u", method, url, c.status);
 	return respond(&c, allow);
 }
@@ -625,13 +754,22 @@ void api_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct api_request *req = *con_cls;
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	api_conn_request_done(conn);
 	if (!req)
 		return;
+	if (req->held) {
+		struct api_request **p = &req->api->held;
+		while (*p && *p != req)
+			p = &(*p)->next_held;
+		if (*p)
+			*p = req->next_held;
+	}
 	if (req->deferred) {
 		if (req->dm_handle)
 			api_lwm2m_abandon(req);
+		if (req->codec_call)
+			api_codec_abandon(req);
 		if (req->prev_deferred) {
 			*req->prev_deferred = req->next_deferred;
 			if (req->next_deferred)
@@ -696,6 +834,8 @@ void api_http_abort_deferred(struct api_server *api)
 		struct api_request *req = api->deferred;
 		if (req->dm_handle)
 			api_lwm2m_abandon(req);
+		if (req->codec_call)
+			api_codec_abandon(req);
 		api_deferred_error(req, 503, "the server is shutting down");
 	}
 }

@@ -22,6 +22,9 @@
 #include "api/api_json.h"
 #include "store/store.h"
 #include "util/addr.h"
+#include "util/token.h"
+
+struct lwm2m_path;
 
 /* Hard maximum of a request body; a bigger one gets 413. */
 #define API_BODY_MAX (64 * 1024)
@@ -30,17 +33,34 @@
 /* HTTP status codes counted for /metrics. */
 #define API_STATUS_MAX 600
 
+struct api_conn;
+
 struct api_server {
 	uv_loop_t *loop;
 	struct MHD_Daemon *mhd;
 	uv_poll_t poll;   /* MHD's epoll fd */
 	uv_timer_t timer; /* MHD's timeout, and at least once a second */
+	uv_timer_t sweep; /* every second: request deadlines, stream heartbeats */
 	int open_handles; /* closed handles free the struct when this reaches 0 */
 	struct api_deps deps;
+	struct api_limits limits; /* deps.limits with the defaults filled in */
 	struct addr local;
 	uint64_t responses[API_STATUS_MAX]; /* by status code */
 	struct api_request *deferred;       /* calls waiting for a device, linked */
+	struct api_request *held;           /* answers waiting for the store's commit */
+	bool stopping;                      /* api_server_stop: nothing is held any more */
 	struct api_subscriber *subscribers; /* event streams (api_events.c) */
+	unsigned stream_count;
+	uint64_t next_heartbeat_ms;
+	uint64_t streams_refused_token, streams_refused_total;
+	uint64_t events_truncated, events_too_big;
+	/* Open connections, in the order they opened (api_conn.c). */
+	struct api_conn *conns, *conns_tail;
+	unsigned conn_count;
+	uint64_t closed_deadline, closed_per_ip, closed_reserve;
+	/* MHD's messages logged in the current window, and those left out (api_server.c). */
+	uint64_t mhd_log_window_ms;
+	unsigned mhd_log_count, mhd_log_suppressed;
 };
 
 /* Per-request state MHD keeps for us (its con_cls) between the handler's calls. A call
@@ -58,6 +78,9 @@ struct api_request {
 	struct api_request *next_deferred, **prev_deferred; /* in api->deferred */
 	bool deferred;
 	bool reply_ready;
+	bool held;          /* in api->held: answered, waiting for the turn's commit */
+	bool committed;     /* released by api_server_committed: not held again */
+	struct api_request *next_held;
 	unsigned status;
 	json_t *reply;
 	uint64_t dm_handle; /* the device request it waits for, 0 when none */
@@ -66,6 +89,12 @@ struct api_request {
 	uint16_t dm_path[4];
 	char dm_node[65];   /* the device's node_id */
 	uint64_t dm_observation; /* Observe-cancel: the observation it ends */
+	/* An Observe's Accept and an Observe-Composite's paths (owned; api_lwm2m.c frees
+	 * them when the answer comes or the call is abandoned), kept for its cancellation. */
+	int dm_format;
+	struct lwm2m_path *dm_paths;
+	uint8_t dm_path_count;
+	void *codec_call;   /* a codec test or upload waiting for a codec thread, or NULL */
 };
 
 /* One request being served: what api_http.c hands a route, and the reply it fills. */
@@ -79,6 +108,7 @@ struct api_call {
 	const char *url;        /* the path, without the query */
 	const char *method;
 	struct api_request *req; /* for api_defer */
+	char token_hash[TOKEN_HEX_LEN + 1]; /* of the X-Auth-Token; "" on routes without auth */
 
 	unsigned status; /* 0 until a reply is set */
 	json_t *reply;   /* owned; NULL for an empty body */
@@ -101,6 +131,8 @@ void api_reply_store_error(struct api_call *c, int rc, const char *what);
 const char *api_query(const struct api_call *c, const char *name);
 /* As api_query, but "" for a name given without '=' ("?st"), NULL only when absent. */
 const char *api_query_flag(const struct api_call *c, const char *name);
+/* A request header's value (name case-insensitive), or NULL when absent. */
+const char *api_header(const struct api_call *c, const char *name);
 /* Parses the body as a JSON object; on failure sets a 400 and returns NULL. */
 json_t *api_body_object(struct api_call *c);
 
@@ -172,6 +204,37 @@ void api_rules_list(struct api_call *c);
 void api_rules_delete(struct api_call *c);
 /* A deferred call's connection went away: stop waiting for the device. */
 void api_lwm2m_abandon(struct api_request *req);
+/* The same for a codec test or upload waiting for a codec thread (api_platform.c). */
+void api_codec_abandon(struct api_request *req);
+
+/*
+ * Connections (api_conn.c). api_conn_notify is MHD's connection callback (cls: the
+ * server); the access handler reports when a request is all received and when it is done,
+ * and the server's sweep timer calls api_conn_sweep every second.
+ */
+void api_conn_notify(void *cls, struct MHD_Connection *mhd, void **socket_context,
+		     enum MHD_ConnectionNotificationCode toe);
+/* The connection's state, or NULL when it is not tracked (out of memory). */
+struct api_conn *api_conn_of(struct MHD_Connection *mhd);
+void api_conn_request_received(struct MHD_Connection *mhd);
+void api_conn_request_done(struct MHD_Connection *mhd);
+/* Ends the connections whose request is late (request_timeout_s). */
+void api_conn_sweep(struct api_server *api);
+/*
+ * Watches c's socket while MHD may not (a suspended connection): gone(ctx) runs once when
+ * the peer closes or resets it. dead_after_ms, when not 0, also ends the connection when
+ * data sent is not acknowledged for that long (TCP_USER_TIMEOUT). The owner must call
+ * api_conn_unwatch before its response is destroyed. Returns 0 or a negative errno.
+ */
+int api_conn_watch(struct api_conn *c, unsigned dead_after_ms, void (*gone)(void *ctx),
+		   void *ctx);
+void api_conn_unwatch(struct api_conn *c);
+/* Writes the connection gauges and counters (Prometheus text). */
+void api_conn_metrics(const struct api_server *api, FILE *f);
+/* Writes the event-stream gauges and counters (api_events.c). */
+void api_events_metrics(const struct api_server *api, FILE *f);
+/* Puts a heartbeat comment on every idle stream (api_events.c). */
+void api_events_heartbeat(struct api_server *api);
 
 /* The MHD access handler and completion callback (api_http.c), given to MHD by
  * api_server.c with the server as cls. */

@@ -4,6 +4,8 @@
  *   GET|PUT|DELETE /v5/iot/{p}/products/{id}/codec        {"kind":"js"|"declarative","source"}
  *   POST           /v5/iot/{p}/products/{id}/codec/test   {"payload_hex"} or {"cloud_req"},
  *                                                          optionally with kind and source
+ * A JavaScript codec's test, and the compile check of its upload, run on a codec thread
+ * (iot_codec.c): those calls are deferred and answered when the thread is done.
  *   POST|GET       /v5/iot/{p}/devices/{id}/async-commands
  *   GET            /v5/iot/{p}/devices/{id}/async-commands/{command_id}
  *   GET|PUT        /v5/iot/{p}/devices/{id}/shadow
@@ -12,13 +14,17 @@
 #include "api/api_internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "iot/codec.h"
 #include "iot/iot_platform.h"
+#include "iot/push.h"
 #include "store/store_platform.h"
+#include "store/store_push.h"
 #include "util/str.h"
 #include "util/token.h"
 
@@ -76,8 +82,132 @@ void api_codec_get(struct api_call *c)
 		api_reply_error(c, 404, "product %s has no codec", c->id);
 		return;
 	}
-	api_reply(c, 200, json_pack("{s:s, s:s}", "kind", kind, "source", source));
+	json_t *o = json_pack("{s:s, s:s}", "kind", kind, "source", source);
 	free(source);
+	/* Whether it runs, or is suspended for running out of time too often. */
+	json_t *status = c->api->deps.platform && o ? iot_platform_codec_status(
+							     c->api->deps.platform, c->project_id, c->id)
+						   : NULL;
+	if (status)
+		json_object_update(o, status);
+	json_decref(status);
+	api_reply(c, 200, o);
+}
+
+/* A codec call (test, or upload's compile check) that may wait for a codec thread: it is
+ * answered through the route's call while the route runs (a declarative codec), or, once
+ * deferred, through req. */
+struct codec_wait {
+	struct api_call *c;     /* while the route runs */
+	struct api_request *req; /* once deferred */
+	struct api_server *api;
+	struct iot_codec_call *call;
+	char project_id[STORE_ID_MAX + 1];
+	char product_id[STORE_ID_MAX + 1];
+	char kind[16];
+	char *source; /* an upload's, to store once it compiles */
+};
+
+static void wait_free(struct codec_wait *w)
+{
+	free(w->source);
+	free(w);
+}
+
+static void wait_reply(struct codec_wait *w, unsigned status, json_t *body)
+{
+	if (!w->req) {
+		api_reply(w->c, status, body);
+		return;
+	}
+	w->req->codec_call = NULL;
+	api_deferred_reply(w->req, status, body);
+}
+
+static void wait_error(struct codec_wait *w, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void wait_error(struct codec_wait *w, unsigned status, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!w->req) {
+		api_reply_error(w->c, status, "%s", msg);
+		return;
+	}
+	w->req->codec_call = NULL;
+	api_deferred_error(w->req, status, "%s", msg);
+}
+
+void api_codec_abandon(struct api_request *req)
+{
+	struct codec_wait *w = req->codec_call;
+	req->codec_call = NULL;
+	iot_platform_codec_abandon(w->call);
+	wait_free(w);
+}
+
+static void on_tested(void *ctx, int rc, json_t *result, const char *err)
+{
+	struct codec_wait *w = ctx;
+	if (rc)
+		wait_error(w, 400, "%s", err);
+	else
+		wait_reply(w, 200, json_incref(result));
+	if (w->req)
+		wait_free(w);
+}
+
+/* The upload compiled: stored, and the platform told. */
+static void on_compiled(void *ctx, int rc, json_t *result, const char *err)
+{
+	struct codec_wait *w = ctx;
+	struct iot_platform *platform = w->api->deps.platform;
+	(void)result;
+	if (rc)
+		wait_error(w, 400, "the codec does not compile: %s", err);
+	else if ((rc = store_product_codec_set(w->api->deps.store, w->project_id, w->product_id,
+					       w->kind, w->source)) != 0)
+		wait_error(w, rc == -ENOENT ? 404 : 500, rc == -ENOENT ? "product %s not found"
+									: "product %s not stored",
+			   w->product_id);
+	else {
+		iot_platform_product_changed(platform, w->project_id, w->product_id);
+		/* Uploading a codec again is how a suspended one is resumed. */
+		iot_platform_codec_resume(platform, w->project_id, w->product_id);
+		wait_reply(w, 200, json_pack("{s:s, s:s}", "kind", w->kind, "source", w->source));
+	}
+	if (w->req)
+		wait_free(w);
+}
+
+/* Runs kind/source on the input (none: the upload's compile check); answers now, or
+ * defers the call until a codec thread is done. Takes w. */
+static void codec_start(struct api_call *c, struct codec_wait *w, const char *source,
+			const uint8_t *payload, size_t len, const json_t *cloud_req)
+{
+	w->c = c;
+	w->api = c->api;
+	str_copy(w->project_id, sizeof(w->project_id), c->project_id);
+	str_copy(w->product_id, sizeof(w->product_id), c->id);
+	int rc = iot_platform_codec_run(c->api->deps.platform, c->project_id, c->id, w->kind,
+					source, payload, len, cloud_req,
+					w->source ? on_compiled : on_tested, w, &w->call);
+	if (rc == -ENOBUFS)
+		api_reply_error(c, 429, "the codec queue of product %s is full; try again later",
+				c->id);
+	else if (rc)
+		api_reply_error(c, 503, "the codec cannot run now: %s", strerror(-rc));
+	if (rc || !w->call) {
+		wait_free(w);
+		return;
+	}
+	w->c = NULL;
+	w->req = api_defer(c);
+	w->req->codec_call = w;
 }
 
 void api_codec_put(struct api_call *c)
@@ -90,22 +220,15 @@ void api_codec_put(struct api_call *c)
 	const char *kind, *source;
 	if (read_codec(c, body, &kind, &source) == 0) {
 		/* It must compile before devices depend on it. */
-		struct codec *codec;
-		char err[512];
-		int rc = codec_create(strcmp(kind, "js") == 0 ? CODEC_JS : CODEC_DECLARATIVE, source,
-				      strlen(source), NULL, &codec, err, sizeof(err));
-		if (rc) {
-			api_reply_error(c, 400, "the codec does not compile: %s", err);
+		struct codec_wait *w = calloc(1, sizeof(*w));
+		if (w)
+			w->source = strdup(source);
+		if (!w || !w->source) {
+			free(w);
+			api_reply_error(c, 500, "out of memory");
 		} else {
-			codec_destroy(codec);
-			rc = store_product_codec_set(c->api->deps.store, c->project_id, c->id, kind,
-						     source);
-			if (rc) {
-				api_reply_store_error(c, rc, "product");
-			} else {
-				iot_platform_product_changed(c->api->deps.platform, c->project_id, c->id);
-				api_reply(c, 200, json_pack("{s:s, s:s}", "kind", kind, "source", source));
-			}
+			str_copy(w->kind, sizeof(w->kind), kind);
+			codec_start(c, w, source, NULL, 0, NULL);
 		}
 	}
 	json_decref(body);
@@ -142,7 +265,7 @@ static int hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *len)
 
 void api_codec_test(struct api_call *c)
 {
-	if (product_exists(c) != 0)
+	if (!platform_ready(c) || product_exists(c) != 0)
 		return;
 	json_t *body = api_body_object(c);
 	if (!body)
@@ -176,12 +299,13 @@ void api_codec_test(struct api_call *c)
 				CODEC_MAX_PAYLOAD);
 		goto out;
 	}
-	char err[512] = "";
-	json_t *result = iot_platform_codec_try(kind, source, payload, len, req, err, sizeof(err));
-	if (!result)
-		api_reply_error(c, 400, "%s", err);
-	else
-		api_reply(c, 200, result);
+	struct codec_wait *w = calloc(1, sizeof(*w));
+	if (!w) {
+		api_reply_error(c, 500, "out of memory");
+		goto out;
+	}
+	str_copy(w->kind, sizeof(w->kind), kind);
+	codec_start(c, w, source, hex ? payload : NULL, len, req);
 out:
 	free(stored);
 	json_decref(body);
@@ -365,11 +489,11 @@ void api_rules_create(struct api_call *c)
 	memset(&r, 0, sizeof(r));
 	const char *url = json_string_value(json_object_get(body, "url"));
 	const json_t *events = json_object_get(body, "events");
-	if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
-	    strlen(url) >= sizeof(r.url) || strpbrk(url, " \r\n")) {
-		api_reply_error(c, 400, "url must be an http:// or https:// URL of at most %zu "
-					"characters",
-				sizeof(r.url) - 1);
+	char err[256];
+	/* Where the daemon may be sent: push_target.h (loopback, private, link-local and the
+	 * daemon's own API refused unless the operator allows them; credentials never). */
+	if (push_check_url(c->api->deps.push, url, sizeof(r.url) - 1, err, sizeof(err)) != 0) {
+		api_reply_error(c, 400, "%s", err);
 		goto out;
 	}
 	if (events && !json_is_null(events) && !json_is_array(events)) {
@@ -397,6 +521,18 @@ void api_rules_create(struct api_call *c)
 			goto out;
 		}
 	}
+	/* Each rule multiplies the project's events: their number is bounded. */
+	int64_t rules = 0;
+	unsigned max_rules = push_max_rules(c->api->deps.push);
+	int rc = store_rule_count(c->api->deps.store, c->project_id, &rules);
+	if (rc) {
+		api_reply_store_error(c, rc, "rules");
+		goto out;
+	}
+	if (rules >= (int64_t)max_rules) {
+		api_reply_error(c, 400, "a project has at most %u forwarding rules", max_rules);
+		goto out;
+	}
 	if (token_random_hex(r.rule_id, sizeof(r.rule_id), 12) != 0) {
 		api_reply_error(c, 500, "no randomness for a rule_id");
 		goto out;
@@ -404,7 +540,7 @@ void api_rules_create(struct api_call *c)
 	str_copy(r.project_id, sizeof(r.project_id), c->project_id);
 	str_copy(r.url, sizeof(r.url), url);
 	r.create_time = (int64_t)time(NULL);
-	int rc = store_rule_insert(c->api->deps.store, &r);
+	rc = store_rule_insert(c->api->deps.store, &r);
 	if (rc)
 		api_reply_store_error(c, rc, "rule");
 	else
@@ -437,5 +573,7 @@ void api_rules_delete(struct api_call *c)
 		api_reply_store_error(c, rc, "rule");
 		return;
 	}
+	if (c->api->deps.push)
+		push_rule_deleted(c->api->deps.push, c->project_id, c->id);
 	api_reply(c, 204, NULL);
 }

@@ -8,6 +8,10 @@
  * timeouts, connections it must come back to without new readiness), so after each run a
  * uv_timer is re-armed from MHD_get_timeout — and never later than a second, a cheap guard
  * against a missed wake-up. What requests mean is api_http.c's business.
+ *
+ * A third handle, the sweep timer, ticks every second for what MHD does not do: it ends
+ * connections whose request is late (api_conn.c) and sends event streams their heartbeat
+ * (api_events.c).
  */
 #include "api/api_internal.h"
 
@@ -21,16 +25,38 @@
 #include "util/log.h"
 
 #define API_TIMER_FALLBACK_MS 1000
-#define API_CONNECTION_LIMIT 256
+#define API_SWEEP_MS 1000
+#define API_MHD_LOG_BURST 10
+#define API_MHD_LOG_WINDOW_MS 10000
+/* Idle time that closes a connection being answered (a reader that stopped reading);
+ * requests themselves have the shorter limits.request_timeout_s. */
 #define API_CONNECTION_TIMEOUT_S 30
 
 static void on_timer(uv_timer_t *timer);
 
-/* MHD's own complaints (a bad request line, out of memory) go to our log. */
+/*
+ * MHD's own complaints (a bad request line, a client that closed mid-request, out of
+ * memory) go to our log — at most API_MHD_LOG_BURST in each API_MHD_LOG_WINDOW_MS, since
+ * most are about one client's connection and a client can cause them by the thousand.
+ */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct api_server *api = cls;
 	char line[256];
-	(void)cls;
+	uint64_t now = uv_now(api->loop);
+	if (now - api->mhd_log_window_ms >= API_MHD_LOG_WINDOW_MS) {
+		if (api->mhd_log_suppressed)
+			LOG_WARN("api", "microhttpd: %u more messages not logged",
+				 api->mhd_log_suppressed);
+		api->mhd_log_window_ms = now;
+		api->mhd_log_count = 0;
+		api->mhd_log_suppressed = 0;
+	}
+	if (api->mhd_log_count == API_MHD_LOG_BURST) {
+		api->mhd_log_suppressed++;
+		return;
+	}
+	api->mhd_log_count++;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	size_t len = strlen(line);
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -64,7 +90,20 @@ static void on_timer(uv_timer_t *timer)
 	run_mhd(timer->data);
 }
 
-/* Both handles share the struct; the last one closed frees it. */
+static void on_sweep(uv_timer_t *timer)
+{
+	struct api_server *api = timer->data;
+	uint64_t now = uv_now(api->loop);
+	api_conn_sweep(api);
+	if (now >= api->next_heartbeat_ms) {
+		api_events_heartbeat(api);
+		api->next_heartbeat_ms = now + (uint64_t)api->limits.heartbeat_s * 1000;
+	}
+	/* What was shut down or woken is MHD's to see now. */
+	run_mhd(api);
+}
+
+/* The handles share the struct; the last one closed frees it. */
 static void on_close(uv_handle_t *handle)
 {
 	struct api_server *api = handle->data;
@@ -101,6 +140,9 @@ int api_server_start(struct api_server **out, uv_loop_t *loop, const struct addr
 		return -ENOMEM;
 	api->loop = loop;
 	api->deps = *deps;
+	api->limits = deps->limits;
+	api_limits_defaults(&api->limits);
+	api->next_heartbeat_ms = uv_now(loop) + (uint64_t)api->limits.heartbeat_s * 1000;
 
 	memset(&ss, 0, sizeof(ss));
 	addr_to_sockaddr(bind, &ss);
@@ -112,8 +154,9 @@ int api_server_start(struct api_server **out, uv_loop_t *loop, const struct addr
 	api->mhd = MHD_start_daemon(
 		flags, bind->port, NULL, NULL, api_http_handle, api, MHD_OPTION_EXTERNAL_LOGGER,
 		mhd_log, api, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)API_CONNECTION_LIMIT,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)api->limits.max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_CONNECTION_TIMEOUT_S,
+		MHD_OPTION_NOTIFY_CONNECTION, api_conn_notify, api,
 		MHD_OPTION_NOTIFY_COMPLETED, api_http_completed, api, MHD_OPTION_END);
 	if (!api->mhd) {
 		rc = errno > 0 ? -errno : -EIO;
@@ -132,9 +175,11 @@ int api_server_start(struct api_server **out, uv_loop_t *loop, const struct addr
 		return rc;
 	}
 	uv_timer_init(loop, &api->timer);
+	uv_timer_init(loop, &api->sweep);
 	api->poll.data = api;
 	api->timer.data = api;
-	api->open_handles = 2;
+	api->sweep.data = api;
+	api->open_handles = 3;
 
 	rc = uv_poll_start(&api->poll, UV_READABLE, on_poll);
 	if (rc != 0) {
@@ -143,6 +188,7 @@ int api_server_start(struct api_server **out, uv_loop_t *loop, const struct addr
 	}
 	/* The first run picks up anything already pending and arms the timer. */
 	uv_timer_start(&api->timer, on_timer, 0, 0);
+	uv_timer_start(&api->sweep, on_sweep, API_SWEEP_MS, API_SWEEP_MS);
 	*out = api;
 	return 0;
 }
@@ -169,13 +215,24 @@ void api_server_stop(struct api_server *api)
 	uv_close((uv_handle_t *)&api->poll, on_close);
 	uv_timer_stop(&api->timer);
 	uv_close((uv_handle_t *)&api->timer, on_close);
+	uv_timer_stop(&api->sweep);
+	uv_close((uv_handle_t *)&api->sweep, on_close);
 	/* MHD must not stop with connections suspended: answer the waiting calls first, and
 	 * give MHD a few turns to write those answers (their sockets are writable at once). */
-	if (api->deferred || api->subscribers) {
+	bool suspended = api->deferred || api->subscribers || api->held;
+	/* From here no answer is held: the loop will not commit again, so each MHD run below
+	 * commits what came before it itself. */
+	api->stopping = true;
+	if (api->held)
+		api_server_committed(api, store_batch_commit(api->deps.store));
+	if (suspended) {
 		api_http_abort_deferred(api);
 		api_events_close_all(api);
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 4; i++) {
+			if (store_batch_commit(api->deps.store) != 0)
+				LOG_ERROR("api", "writes before shutdown were not committed");
 			MHD_run(api->mhd);
+		}
 	}
 	/* Completion callbacks of open connections run here; api lives until the closes. */
 	MHD_stop_daemon(api->mhd);

@@ -55,13 +55,22 @@ int coap_ep_create(struct coap_ep **out, const struct coap_ep_config *cfg, coap_
 	if (ep->rng == 0)
 		ep->rng = 1;
 	ep->next_mid = (uint16_t)coap_ep_random(ep);
-	if (hmap_init(&ep->peers) != 0 || hmap_init(&ep->tx_by_id) != 0) {
-		hmap_destroy(&ep->peers);
-		free(ep);
-		return -ENOMEM;
-	}
+	ep->pool = ep->cfg.block_pool;
+	if (!ep->pool && coap_block_pool_create(&ep->own_pool, COAP_BLOCK_POOL_DEFAULT_BYTES) != 0)
+		goto nomem;
+	if (!ep->pool)
+		ep->pool = ep->own_pool;
+	if (hmap_init(&ep->peers) != 0 || hmap_init(&ep->tx_by_id) != 0)
+		goto nomem;
 	*out = ep;
 	return 0;
+
+nomem:
+	hmap_destroy(&ep->peers);
+	hmap_destroy(&ep->tx_by_id);
+	coap_block_pool_destroy(ep->own_pool);
+	free(ep);
+	return -ENOMEM;
 }
 
 static void slot_clear(struct dedup_slot *slot)
@@ -72,13 +81,9 @@ static void slot_clear(struct dedup_slot *slot)
 	slot->expires_ms = 0;
 }
 
-static void block1_free(struct coap_peer *peer)
+static void block1_free(struct coap_ep *ep, struct coap_peer *peer)
 {
-	if (peer->block1) {
-		free(peer->block1->body);
-		free(peer->block1);
-		peer->block1 = NULL;
-	}
+	coap_block_pool_release(ep->pool, peer->block1);
 }
 
 static void lru_unlink(struct coap_ep *ep, struct coap_peer *peer)
@@ -121,7 +126,7 @@ static void peer_free(struct coap_ep *ep, struct coap_peer *peer)
 	lru_unlink(ep, peer);
 	for (size_t i = 0; i < COAP_EP_DEDUP_SLOTS; i++)
 		slot_clear(&peer->slots[i]);
-	block1_free(peer);
+	block1_free(ep, peer);
 	free(peer);
 	ep->stats.peers--;
 }
@@ -265,10 +270,23 @@ static uint8_t preferred_szx(const struct coap_ep *ep)
 	return szx;
 }
 
+/* The answer to a block the pool could not take: 4.13 when the body is over the limit,
+ * 5.03 when there is no memory for it now (RFC 7252 §5.9.3.4: a transient condition). */
+static void block1_refuse(struct coap_ep *ep, int rc, struct coap_msg *resp)
+{
+	if (rc == -EFBIG) {
+		resp->code = COAP_CODE_REQUEST_ENTITY_TOO_LARGE;
+		coap_msg_add_uint_option(resp, COAP_OPTION_SIZE1, (uint32_t)ep->cfg.max_block_body);
+	} else {
+		resp->code = COAP_CODE_SERVICE_UNAVAILABLE;
+	}
+}
+
 /*
  * RFC 7959 §2.5: one block of a Block1 upload. Returns 1 when the upload is complete and
  * the assembled body is in peer->block1 (freed by block1_free), 0 when resp has been
- * filled (2.31 Continue or an error).
+ * filled (2.31 Continue or an error). The body's memory comes from the block pool, which
+ * may have dropped this peer's upload for room since its last block.
  */
 static int block1_receive(struct coap_ep *ep, struct coap_peer *peer, const struct coap_msg *req,
 			  const struct coap_block *blk, struct coap_msg *resp)
@@ -276,6 +294,7 @@ static int block1_receive(struct coap_ep *ep, struct coap_peer *peer, const stru
 	size_t size = COAP_BLOCK_SIZE(blk->szx);
 	uint64_t uri = request_uri_hash(req);
 	uint32_t size1;
+	int rc;
 
 	if (!peer) {
 		resp->code = COAP_CODE_SERVICE_UNAVAILABLE;
@@ -286,58 +305,41 @@ static int block1_receive(struct coap_ep *ep, struct coap_peer *peer, const stru
 		return 0;
 	}
 	if (blk->num == 0) {
-		block1_free(peer);
-		/* Size1 in the first block announces the whole size (RFC 7959 §4). */
+		block1_free(ep, peer);
+		/* Size1 in the first block announces the whole size (RFC 7959 §4); it is
+		 * only checked, never reserved: the buffer grows with what arrives. */
 		if (coap_msg_get_uint_option(req, COAP_OPTION_SIZE1, &size1) == 0 &&
-		    size1 > ep->cfg.max_block_body)
-			goto too_large;
-		peer->block1 = calloc(1, sizeof(*peer->block1));
-		if (!peer->block1) {
-			resp->code = COAP_CODE_SERVICE_UNAVAILABLE;
+		    size1 > ep->cfg.max_block_body) {
+			block1_refuse(ep, -EFBIG, resp);
 			return 0;
 		}
-		peer->block1->uri_hash = uri;
+		rc = coap_block_pool_start(ep->pool, &peer->block1, uri);
+		if (rc != 0) {
+			block1_refuse(ep, rc, resp);
+			return 0;
+		}
 	}
 	struct block1_upload *up = peer->block1;
 	if (!up || up->uri_hash != uri || (size_t)blk->num * size != up->len) {
-		/* RFC 7959 §2.9.2: a block out of sequence is 4.08. */
-		block1_free(peer);
+		/* RFC 7959 §2.9.2: a block out of sequence (or of an upload the pool dropped)
+		 * is 4.08. */
+		block1_free(ep, peer);
 		resp->code = COAP_CODE_REQUEST_ENTITY_INCOMPLETE;
 		return 0;
 	}
-	if (up->len + req->payload_len > ep->cfg.max_block_body) {
-		block1_free(peer);
-		goto too_large;
+	rc = coap_block_pool_append(ep->pool, up, req->payload, req->payload_len,
+				    ep->cfg.max_block_body);
+	if (rc != 0) {
+		block1_free(ep, peer);
+		block1_refuse(ep, rc, resp);
+		return 0;
 	}
-	if (up->len + req->payload_len > up->cap) {
-		size_t cap = up->cap ? up->cap * 2 : 1024;
-		while (cap < up->len + req->payload_len)
-			cap *= 2;
-		if (cap > ep->cfg.max_block_body)
-			cap = ep->cfg.max_block_body;
-		uint8_t *body = realloc(up->body, cap);
-		if (!body) {
-			block1_free(peer);
-			resp->code = COAP_CODE_SERVICE_UNAVAILABLE;
-			return 0;
-		}
-		up->body = body;
-		up->cap = cap;
-	}
-	if (req->payload_len)
-		memcpy(up->body + up->len, req->payload, req->payload_len);
-	up->len += req->payload_len;
 	if (blk->more) {
 		resp->code = COAP_CODE_CONTINUE;
 		coap_msg_add_uint_option(resp, COAP_OPTION_BLOCK1, coap_block_encode(blk));
 		return 0;
 	}
 	return 1;
-
-too_large:
-	resp->code = COAP_CODE_REQUEST_ENTITY_TOO_LARGE;
-	coap_msg_add_uint_option(resp, COAP_OPTION_SIZE1, (uint32_t)ep->cfg.max_block_body);
-	return 0;
 }
 
 /* RFC 7959 §2.4: serves block num of the handler's response when it is larger than one
@@ -423,11 +425,16 @@ static void serve(struct coap_ep *ep, struct coap_peer *peer, const struct addr 
 		*whole = *req;
 		drop_option(whole, COAP_OPTION_BLOCK1);
 		drop_option(whole, COAP_OPTION_SIZE1);
-		whole->payload = peer->block1->body;
+		whole->payload = coap_block_pool_body(peer->block1, &rc);
 		whole->payload_len = peer->block1->len;
+		if (rc != 0) {
+			block1_free(ep, peer);
+			resp->code = COAP_CODE_SERVICE_UNAVAILABLE;
+			return;
+		}
 		ep->stats.requests_served++;
 		ep->handler(ep->ctx, from, whole, resp, now_ms);
-		block1_free(peer);
+		block1_free(ep, peer);
 		coap_msg_add_uint_option(resp, COAP_OPTION_BLOCK1, coap_block_encode(&blk));
 		block2_slice(ep, req, resp);
 		return;
@@ -588,5 +595,6 @@ void coap_ep_destroy(struct coap_ep *ep)
 	hmap_destroy(&ep->peers);
 	hmap_destroy(&ep->tx_by_id);
 	heap_destroy(&ep->timers);
+	coap_block_pool_destroy(ep->own_pool);
 	free(ep);
 }

@@ -21,7 +21,8 @@
  *
  * Memory: a peer entry exists while the peer has been heard from within EXCHANGE_LIFETIME
  * or has requests outstanding; its size is fixed (no per-message allocation) except for a
- * cached response over COAP_EP_INLINE_RESPONSE bytes or a Block1 upload in progress.
+ * cached response over COAP_EP_INLINE_RESPONSE bytes or a Block1 upload in progress, whose
+ * memory comes from a bounded pool (coap_block_pool.h).
  */
 #ifndef LWM2MD_COAP_EP_H
 #define LWM2MD_COAP_EP_H
@@ -29,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coap/coap_block_pool.h"
 #include "coap/coap_msg.h"
 #include "util/addr.h"
 
@@ -47,6 +49,9 @@ struct coap_ep;
 struct coap_ep_config {
 	size_t max_body;          /* largest body accepted without block-wise; default 1024 */
 	size_t max_block_body;    /* largest body assembled from Block1; default 65536 */
+	/* Where Block1 uploads keep their bytes: a pool shared by endpoints (it must outlive
+	 * them), or NULL for one of the endpoint's own of COAP_BLOCK_POOL_DEFAULT_BYTES. */
+	struct coap_block_pool *block_pool;
 	size_t max_peers;         /* hard cap on peer entries; the oldest idle is evicted */
 	uint32_t ack_timeout_ms;  /* default COAP_ACK_TIMEOUT_MS */
 	uint32_t max_retransmit;  /* default COAP_MAX_RETRANSMIT */

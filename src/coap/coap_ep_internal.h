@@ -5,6 +5,7 @@
 #ifndef LWM2MD_COAP_EP_INTERNAL_H
 #define LWM2MD_COAP_EP_INTERNAL_H
 
+#include "coap/coap_block_pool.h"
 #include "coap/coap_ep.h"
 #include "util/hash.h"
 #include "util/heap.h"
@@ -22,12 +23,27 @@ struct dedup_slot {
 	} data;
 };
 
-/* A Block1 upload being assembled (one per peer: RFC 7959 lets a server limit this). */
+/* Block1 bodies are kept in segments of one size, whatever the block size: the allocator
+ * reuses a freed segment for the next, so the process's memory follows the pool's bound
+ * instead of fragmenting into buffers of every size. */
+#define COAP_BLOCK_SEGMENT 1024
+
+struct block1_segment {
+	struct block1_segment *next;
+	uint8_t data[COAP_BLOCK_SEGMENT];
+};
+
+/* A Block1 upload being assembled (one per peer: RFC 7959 lets a server limit this). Its
+ * memory belongs to the endpoint's block pool (coap_block_pool.c), which may drop it to
+ * make room for another: owner is the peer's pointer to it, which the pool then clears. */
 struct block1_upload {
+	struct block1_upload *older, *newer; /* the pool's list, least recently fed first */
+	struct block1_upload **owner;
 	uint64_t uri_hash;
-	uint8_t *body;
-	size_t len;
-	size_t cap;
+	struct block1_segment *first, *last;
+	size_t len;      /* body bytes received */
+	size_t segments;
+	uint8_t *whole;  /* the body in one piece, made by coap_block_pool_body */
 };
 
 struct coap_tx;
@@ -57,6 +73,8 @@ struct coap_ep {
 	struct hmap tx_by_id;
 	struct heap timers;
 	struct coap_ep_stats stats;
+	struct coap_block_pool *pool; /* Block1 memory: cfg.block_pool, or own_pool */
+	struct coap_block_pool *own_pool;
 	/* Scratch messages: large structs kept off the stack of the per-packet path. */
 	struct coap_msg request;
 	struct coap_msg response;
@@ -74,6 +92,25 @@ void coap_ep_send_raw(struct coap_ep *ep, const struct addr *peer, const uint8_t
 		      size_t len);
 void coap_ep_send_empty(struct coap_ep *ep, const struct addr *peer, uint8_t type,
 			uint16_t mid);
+
+/* coap_block_pool.c */
+/* Starts an upload for the peer whose upload pointer is *owner (NULL on entry); on success
+ * *owner points to it. Older uploads may be dropped to make room. Returns 0, -ENOBUFS or
+ * -ENOMEM. */
+int coap_block_pool_start(struct coap_block_pool *pool, struct block1_upload **owner,
+			  uint64_t uri_hash);
+/* Appends data to up, adding segments as it needs them and dropping other uploads, least
+ * recently fed first, when the pool needs the room. Returns 0, -EFBIG (the body would pass
+ * max_total), -ENOBUFS (the pool cannot hold it even alone) or -ENOMEM; after an error the
+ * caller releases up. */
+int coap_block_pool_append(struct coap_block_pool *pool, struct block1_upload *up,
+			   const uint8_t *data, size_t len, size_t max_total);
+/* The whole body of a complete upload, contiguous (len bytes; NULL when len is 0 or on
+ * -ENOMEM, which *rc tells). Owned by up until its release; a body over one segment is
+ * copied into one buffer that lives only until then. */
+const uint8_t *coap_block_pool_body(struct block1_upload *up, int *rc);
+/* Frees up and clears its owner's pointer. Accepts NULL. */
+void coap_block_pool_release(struct coap_block_pool *pool, struct block1_upload *up);
 
 /* coap_ep_tx.c */
 void coap_ep_tx_on_ack_or_rst(struct coap_ep *ep, const struct addr *from,

@@ -117,3 +117,16 @@ int content_encode(uint16_t format, const struct lwm2m_path *base,
 		return -ENOTSUP;
 	}
 }
+
+int content_encode_paths(uint16_t format, const struct lwm2m_path *paths, size_t count,
+			 uint8_t *buf, size_t cap)
+{
+	switch (format) {
+	case CONTENT_SENML_JSON:
+		return content_senml_json_encode_paths(paths, count, buf, cap);
+	case CONTENT_SENML_CBOR:
+		return content_senml_cbor_encode_paths(paths, count, buf, cap);
+	default:
+		return -ENOTSUP;
+	}
+}

@@ -138,9 +138,15 @@ int content_oma_json_decode(const struct lwm2m_path *base, const uint8_t *p, siz
 int content_oma_json_encode(const struct lwm2m_path *base, const struct lwm2m_values *values,
 			    uint8_t *buf, size_t cap);
 
-/* SenML JSON naming paths without values (the payload of Read-/Observe-Composite):
- * [{"n":"/3/0/0"},{"n":"/1/0"}]. Returns the length, -ENOBUFS or -EINVAL. */
+/* SenML naming paths without values (the payload of Read-/Observe-Composite, Core
+ * §6.3.8): in JSON [{"n":"/3/0/0"},{"n":"/1/0"}], in CBOR the same records with label 0.
+ * content_encode_paths picks by format (-ENOTSUP for other formats). Each returns the
+ * length, -ENOBUFS or -EINVAL. */
+int content_encode_paths(uint16_t format, const struct lwm2m_path *paths, size_t count,
+			 uint8_t *buf, size_t cap);
 int content_senml_json_encode_paths(const struct lwm2m_path *paths, size_t count, uint8_t *buf,
+				    size_t cap);
+int content_senml_cbor_encode_paths(const struct lwm2m_path *paths, size_t count, uint8_t *buf,
 				    size_t cap);
 
 /* SenML records parsed into a jansson array (content_senml_*.c). */

@@ -331,3 +331,32 @@ int content_senml_cbor_encode(const struct lwm2m_path *base,
 	cbor_decref(&doc);
 	return rc ? rc : (int)n;
 }
+
+int content_senml_cbor_encode_paths(const struct lwm2m_path *paths, size_t count, uint8_t *buf,
+				    size_t cap)
+{
+	if (count == 0)
+		return -EINVAL;
+	cbor_item_t *doc = cbor_new_definite_array(count);
+	if (!doc)
+		return -ENOMEM;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < count; i++) {
+		char name[40];
+		cbor_item_t *rec = cbor_new_definite_map(1);
+		bool ok = rec && lwm2m_path_format(&paths[i], name, sizeof(name)) >= 0 &&
+			  put(rec, label(L_N), cbor_build_string(name)) && cbor_array_push(doc, rec);
+		if (rec)
+			cbor_decref(&rec);
+		if (!ok)
+			rc = -EINVAL;
+	}
+	size_t n = 0;
+	if (rc == 0) {
+		n = cbor_serialize(doc, buf, cap);
+		if (n == 0)
+			rc = -ENOBUFS;
+	}
+	cbor_decref(&doc);
+	return rc ? rc : (int)n;
+}

@@ -10,7 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "api/api.h"
 #include "dtls/dtls_server.h"
+#include "iot/push.h"
+#include "iot/codec_worker.h"
 
 #define LWM2MD_VERSION "0.1.0"
 #define MAX_BINDS 8
@@ -23,13 +26,17 @@ struct config {
 	int coaps_count;
 	char http[64];
 	size_t max_body;
+	size_t block1_pool_bytes; /* all Block1 uploads together (default 16 MiB) */
 	bool coap_given;
 	bool coaps_given;
 	uint32_t queue_window_s;
 	unsigned max_pending_commands; /* open commands per device (default 20) */
-	int64_t push_outbox_max;       /* events kept for applications (default 100000) */
+	unsigned register_settle_ms;   /* re-Register storms (iot_devices.h); 0: off */
+	struct push_config push;       /* the --push-* flags; 0 fields take push.h's defaults */
 	char models[512]; /* a directory of DDF XML files, or "" */
+	struct codec_worker_config codec; /* the codec threads: --codec-* */
 	struct dtls_server_config dtls;
+	struct api_limits api; /* --http-max-connections, --events-max-streams, ... */
 };
 
 void config_defaults(struct config *cfg);

@@ -62,7 +62,9 @@ static uint8_t handle_send(struct listener *l, const char *identity, const struc
 			 : lwm2m_server_find_peer(d->lwm2m, l->transport, peer);
 	if (!reg || reg->transport != l->transport) {
 		char p[ADDR_STR_MAX];
-		LOG_WARN("lwm2m", "Send from %s refused: not registered", addr_format(peer, p));
+		d->sends_refused++;
+		LOG_WARN_RATE("lwm2m", "Send refused", "Send from %s refused: not registered",
+			      addr_format(peer, p));
 		return COAP_CODE_FORBIDDEN;
 	}
 	uint32_t ct;
@@ -306,8 +308,11 @@ static void end_device_access(void *ctx, const char *node_id)
 static void on_batch(uv_prepare_t *h)
 {
 	struct daemon *d = h->data;
-	if (store_batch_commit(d->store) != 0)
+	int rc = store_batch_commit(d->store);
+	if (rc != 0)
 		LOG_ERROR("daemon", "a loop turn's writes were not committed");
+	/* Only now may the API tell its callers that their changes are stored. */
+	api_server_committed(d->api, rc);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -321,7 +326,9 @@ static void on_tick(uv_timer_t *t)
 		coap_ep_tick(d->listeners[i].ep, (uint64_t)now);
 	}
 	lwm2m_server_tick(d->lwm2m, now);
+	iot_devices_settle(d->devices, now);
 	if (d->ticks % SWEEP_EVERY_TICKS == 0) {
+		log_rate_flush(); /* summaries of rate-limited log lines */
 		iot_devices_sweep(d->devices, now);
 		if (d->platform)
 			iot_platform_tick(d->platform);
@@ -386,9 +393,11 @@ static int open_listener(struct daemon *d, const char *where, enum lwm2m_transpo
 static void observation_added(void *ctx, const struct lwm2m_observation *o)
 {
 	struct daemon *d = ctx;
-	char path[40];
+	char path[40], paths[LWM2M_OBSERVE_PATHS_TEXT_MAX];
 	lwm2m_path_format(&o->path, path, sizeof(path));
-	if (store_observation_put(d->store, o->token, o->token_len, o->id, o->node_id, path) != 0)
+	if (lwm2m_observation_paths_format(o, paths, sizeof(paths)) < 0 ||
+	    store_observation_put(d->store, o->token, o->token_len, o->id, o->node_id, path,
+				  o->format, paths) != 0)
 		LOG_WARN("main", "observation %llu of '%s' not stored: a restart will lose it",
 			 (unsigned long long)o->id, o->node_id);
 }
@@ -400,12 +409,17 @@ static void observation_removed(void *ctx, const struct lwm2m_observation *o)
 }
 
 static int restore_observation(void *ctx, const uint8_t *token, size_t token_len, uint64_t id,
-			       const char *node_id, const char *path_str)
+			       const char *node_id, const char *path_str, int format,
+			       const char *paths_str)
 {
 	struct daemon *d = ctx;
-	struct lwm2m_path path;
-	if (lwm2m_path_parse(path_str, strlen(path_str), &path) != 0 ||
-	    !lwm2m_observations_restore(d->observations, id, node_id, &path, token, token_len))
+	struct lwm2m_path path, paths[LWM2M_OBSERVE_PATHS_MAX];
+	int count = lwm2m_observe_paths_parse(paths_str, paths, LWM2M_OBSERVE_PATHS_MAX);
+	struct lwm2m_observe_request req = { .format = format, .paths = paths,
+					     .path_count = count > 0 ? (size_t)count : 0 };
+	if (count < 0 || lwm2m_path_parse(path_str, strlen(path_str), &path) != 0 ||
+	    !lwm2m_observations_restore(d->observations, id, node_id, &path, token, token_len,
+					&req))
 		LOG_WARN("main", "stored observation %llu of '%s' is not valid; ignored",
 			 (unsigned long long)id, node_id);
 	return 0;
@@ -477,6 +491,10 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	struct coap_ep_config epcfg;
 	coap_ep_config_defaults(&epcfg);
 	epcfg.max_body = cfg->max_body;
+	rc = coap_block_pool_create(&d->block_pool, cfg->block1_pool_bytes);
+	if (rc != 0)
+		return rc;
+	epcfg.block_pool = d->block_pool;
 	for (int i = 0; i < cfg->coap_count; i++) {
 		rc = open_listener(d, cfg->coap[i], LWM2M_TRANSPORT_UDP, &epcfg, NULL);
 		/* The IPv6 default is best effort: a host without IPv6 still serves IPv4. */
@@ -510,14 +528,13 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	};
 	lwm2m_observations_set_hooks(d->observations, &observe_hooks, d);
 
-	struct push_config push_cfg = { .max_outbox = cfg->push_outbox_max };
-	rc = push_create(&d->push, d->loop, d->store, &push_cfg, now_ms);
+	rc = push_create(&d->push, d->loop, d->store, &cfg->push, now_ms);
 	if (rc != 0)
 		return rc;
 	struct iot_platform_deps pdeps = {
 		.store = d->store, .requests = d->requests, .observations = d->observations,
 		.publish = publish_event, .ctx = d, .now_ms = now_ms, .push = d->push,
-		.max_pending = cfg->max_pending_commands,
+		.max_pending = cfg->max_pending_commands, .loop = d->loop, .codec = cfg->codec,
 	};
 	rc = iot_platform_create(&d->platform, &pdeps);
 	if (rc == 0)
@@ -541,7 +558,9 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		.device_removed = end_device_access,
 		.secret_reset = end_device_access,
 		.metrics = daemon_write_metrics,
+		.push = d->push,
 		.ctx = d,
+		.limits = cfg->api,
 	};
 	rc = api_server_start(&d->api, d->loop, &http, &deps);
 	if (rc != 0) {
@@ -550,9 +569,11 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		return rc;
 	}
 	iot_devices_set_event_handler(d->devices, on_iot_event, d);
+	iot_devices_set_settle_ms(d->devices, cfg->register_settle_ms);
 	struct addr local;
 	char buf[ADDR_STR_MAX];
 	api_server_local_addr(d->api, &local);
+	push_set_api_addr(d->push, &local); /* push never sends to the daemon's own API */
 	printf("listening http %s\n", addr_format(&local, buf));
 	fflush(stdout);
 
@@ -607,6 +628,8 @@ void daemon_stop(struct daemon *d)
 		coap_ep_destroy(d->listeners[i].ep);
 		dtls_server_destroy(d->listeners[i].dtls);
 	}
+	coap_block_pool_destroy(d->block_pool); /* after the endpoints that use it */
+	d->block_pool = NULL;
 	uv_walk(d->loop, close_handle, NULL);
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	iot_devices_destroy(d->devices); /* flushes */
@@ -623,5 +646,7 @@ void ensure_parent_dir(const char *path)
 	if (!slash || slash == dir)
 		return;
 	*slash = '\0';
-	mkdir(dir, 0750);
+	/* Ours alone: the registry in it holds device secrets (store_open). An existing
+	 * directory is left as the operator made it. */
+	mkdir(dir, 0700);
 }

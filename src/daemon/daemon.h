@@ -41,6 +41,7 @@ struct daemon {
 	struct lwm2m_requests *requests;
 	struct lwm2m_observations *observations;
 	struct api_server *api;
+	struct coap_block_pool *block_pool; /* Block1 memory of every listener */
 	struct listener listeners[MAX_BINDS];
 	int listener_count;
 	uv_timer_t tick;
@@ -48,6 +49,7 @@ struct daemon {
 	uint64_t ticks;
 	int dtls_restored;
 	uint64_t sends; /* LwM2M Send requests accepted */
+	uint64_t sends_refused; /* from peers not registered */
 	uint32_t queue_window_ms;
 	struct iot_platform *platform;
 	struct push *push;

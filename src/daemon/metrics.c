@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "daemon/daemon.h"
+#include "util/log.h"
 
 void daemon_write_metrics(void *ctx, FILE *out)
 {
@@ -48,6 +49,14 @@ void daemon_write_metrics(void *ctx, FILE *out)
 				coap_code_format((uint8_t)c, code), sum.responses_by_code[c]);
 	}
 	GAUGE("lwm2md_coap_peers", "Peers in the CoAP exchange cache.", sum.peers);
+	const struct coap_block_pool_stats *bp = coap_block_pool_stats(d->block_pool);
+	GAUGE("lwm2md_coap_block1_bytes", "Memory held by block-wise uploads in progress.",
+	      bp->bytes);
+	GAUGE("lwm2md_coap_block1_bytes_limit", "The bound on that memory (--block1-pool-mib).",
+	      bp->max_bytes);
+	GAUGE("lwm2md_coap_block1_uploads", "Block-wise uploads in progress.", bp->uploads);
+	COUNTER("lwm2md_coap_block1_dropped_total",
+		"Block-wise uploads dropped to make room for newer blocks.", bp->dropped);
 	COUNTER("lwm2md_registrations_total", "Successful LwM2M Registers.", ls->registrations);
 	COUNTER("lwm2md_registration_updates_total", "LwM2M Updates.", ls->updates);
 	COUNTER("lwm2md_deregistrations_total", "LwM2M De-registers.", ls->deregistrations);
@@ -58,6 +67,9 @@ void daemon_write_metrics(void *ctx, FILE *out)
 	GAUGE("lwm2md_registrations_active", "Live registrations.", lwm2m_server_count(d->lwm2m));
 	COUNTER("lwm2md_store_errors_total", "Failed registry writes.", is->store_errors);
 	COUNTER("lwm2md_store_flushes_total", "Registry write batches.", is->flushes);
+	COUNTER("lwm2md_registrations_coalesced_total",
+		"Registers of a re-Register storm announced once, after it settled.",
+		is->registers_coalesced);
 	struct dtls_server_stats ds = {0};
 	for (int i = 0; i < d->listener_count; i++) {
 		if (!d->listeners[i].dtls)
@@ -71,6 +83,11 @@ void daemon_write_metrics(void *ctx, FILE *out)
 		ds.fail_unknown_identity += x->fail_unknown_identity;
 		ds.fail_bad_key += x->fail_bad_key;
 		ds.fail_timeout += x->fail_timeout;
+		ds.fail_stalled += x->fail_stalled;
+		ds.fail_throttled += x->fail_throttled;
+		ds.handshakes_evicted += x->handshakes_evicted;
+		ds.psk_lockouts += x->psk_lockouts;
+		ds.psk_identities_tracked += x->psk_identities_tracked;
 		ds.fail_other += x->fail_other;
 		ds.hibernations += x->hibernations;
 		ds.wakeups += x->wakeups;
@@ -97,10 +114,21 @@ void daemon_write_metrics(void *ctx, FILE *out)
 		ds.fail_bad_key);
 	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"timeout\"} %" PRIu64 "\n",
 		ds.fail_timeout);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"stalled\"} %" PRIu64 "\n",
+		ds.fail_stalled);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"evicted\"} %" PRIu64 "\n",
+		ds.handshakes_evicted);
+	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"throttled\"} %" PRIu64 "\n",
+		ds.fail_throttled);
 	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"too_many\"} %" PRIu64 "\n",
 		ds.handshakes_refused);
 	fprintf(out, "lwm2md_dtls_handshake_failures_total{reason=\"other\"} %" PRIu64 "\n",
 		ds.fail_other);
+	COUNTER("lwm2md_dtls_psk_lockouts_total",
+		"Backoffs of a PSK identity after repeated wrong keys.", ds.psk_lockouts);
+	GAUGE("lwm2md_dtls_psk_identities_tracked",
+	      "PSK identities with recent wrong keys (backing off or counting).",
+	      ds.psk_identities_tracked);
 	COUNTER("lwm2md_dtls_hibernations_total", "Idle DTLS sessions serialized and freed.",
 		ds.hibernations);
 	COUNTER("lwm2md_dtls_wakeups_total", "Hibernated DTLS sessions restored.", ds.wakeups);
@@ -113,6 +141,11 @@ void daemon_write_metrics(void *ctx, FILE *out)
 	GAUGE("lwm2md_dtls_hibernated_bytes", "Memory of the hibernated DTLS sessions: serialized records and their entries.",
 	      ds.hibernated_bytes);
 	COUNTER("lwm2md_sends_total", "LwM2M Send (POST /dp) requests accepted.", d->sends);
+	COUNTER("lwm2md_sends_refused_total", "LwM2M Sends refused: the peer is not registered.",
+		d->sends_refused);
+	COUNTER("lwm2md_log_lines_suppressed_total",
+		"Log lines held back by the per-site rate limit (summarised instead).",
+		log_rate_suppressed_total());
 	if (d->requests) {
 		const struct lwm2m_requests_stats *rs = lwm2m_requests_stats(d->requests);
 		COUNTER("lwm2md_dm_requests_total", "Device Management requests sent to devices.",
@@ -141,18 +174,38 @@ void daemon_write_metrics(void *ctx, FILE *out)
 			"success.", ps->commands_succeeded);
 		COUNTER("lwm2md_commands_failed_total", "Commands FAILED, TIMEOUT or EXPIRED.",
 			ps->commands_failed);
+		fprintf(out, "# HELP lwm2md_reports_dropped_total Binary reports not decoded, by "
+			     "reason.\n# TYPE lwm2md_reports_dropped_total counter\n");
+		fprintf(out, "lwm2md_reports_dropped_total{reason=\"queue_full\"} %" PRIu64 "\n",
+			ps->reports_queue_full);
+		fprintf(out, "lwm2md_reports_dropped_total{reason=\"suspended\"} %" PRIu64 "\n",
+			ps->reports_suspended);
+		fprintf(out, "lwm2md_reports_dropped_total{reason=\"cancelled\"} %" PRIu64 "\n",
+			ps->reports_cancelled);
+		struct codec_worker_stats cs;
+		iot_platform_codec_stats(d->platform, &cs);
+		COUNTER("lwm2md_codec_jobs_total", "Codec jobs (decode, encode, test, compile) the "
+			"codec threads ran.", cs.jobs);
+		COUNTER("lwm2md_codec_timeouts_total", "Codec jobs that ran out of time.",
+			cs.timeouts);
+		fprintf(out, "# HELP lwm2md_codec_jobs_refused_total Codec jobs refused, by reason."
+			     "\n# TYPE lwm2md_codec_jobs_refused_total counter\n");
+		fprintf(out, "lwm2md_codec_jobs_refused_total{reason=\"queue_full\"} %" PRIu64 "\n",
+			cs.refused_full);
+		fprintf(out, "lwm2md_codec_jobs_refused_total{reason=\"suspended\"} %" PRIu64 "\n",
+			cs.refused_suspended);
+		COUNTER("lwm2md_codec_jobs_cancelled_total", "Codec jobs cancelled (product gone, "
+			"or left at shutdown).", cs.cancelled);
+		COUNTER("lwm2md_codec_suspensions_total", "Codecs suspended for running out of time "
+			"too often.", cs.suspensions);
+		GAUGE("lwm2md_codec_jobs_queued", "Codec jobs waiting for a codec thread.", cs.queued);
+		GAUGE("lwm2md_codec_jobs_running", "Codec jobs running now.", cs.running);
+		GAUGE("lwm2md_codec_products_suspended", "Products whose codec is suspended now.",
+		      cs.suspended);
+		GAUGE("lwm2md_codec_threads", "Threads running JavaScript codecs.", cs.threads);
 	}
-	if (d->push) {
-		const struct push_stats *ps = push_stats(d->push);
-		COUNTER("lwm2md_push_queued_total", "Events written to the push outbox.", ps->queued);
-		COUNTER("lwm2md_push_delivered_total", "Events an application endpoint took (2xx).",
-			ps->delivered);
-		COUNTER("lwm2md_push_failures_total", "Push attempts that failed (retried later).",
-			ps->failures);
-		COUNTER("lwm2md_push_dropped_total", "Events dropped because the outbox was full.",
-			ps->dropped);
-		GAUGE("lwm2md_push_in_flight", "Push requests under way.", ps->in_flight);
-	}
+	if (d->push)
+		push_write_metrics(d->push, out);
 	COUNTER("lwm2md_devices_expired_inactive_total",
 		"Devices deleted because they never connected in time.", is->expired_inactive);
 #undef COUNTER

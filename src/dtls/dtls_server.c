@@ -9,9 +9,11 @@
  * Unknown peers never get a session of their own: their ClientHello goes through one
  * shared "verifier" context that answers with a HelloVerifyRequest and is reset. When a
  * ClientHello carries a valid cookie the verifier's context, already in the middle of that
- * handshake, is handed to a new session and the verifier gets a fresh context. mbedTLS
- * talks to the network through bio callbacks that read the datagram being processed and
- * write through the send hook; its retransmission timer runs on our clock.
+ * handshake, is handed to a new session and the verifier gets a fresh context — if
+ * dtls_handshakes.c finds it a slot. mbedTLS talks to the network through bio callbacks
+ * that read the datagram being processed and write through the send hook; its
+ * retransmission timer runs on our clock. Set-up and teardown are in dtls_setup.c, the
+ * backoff after wrong keys in dtls_backoff.c.
  */
 #include "dtls/dtls_server.h"
 
@@ -19,73 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/sha256.h>
-#include <mbedtls/ssl.h>
-#include <mbedtls/ssl_cache.h>
-#include <mbedtls/ssl_cookie.h>
-#include <mbedtls/ssl_ticket.h>
 
-#include "util/hash.h"
+#include "dtls/dtls_internal.h"
 #include "util/log.h"
 
-/* mbedTLS's flight retransmission: 1 s doubling up to 8 s, so 15 s before it gives up. */
-#define FLIGHT_TIMEOUT_MIN_MS 1000
-#define FLIGHT_TIMEOUT_MAX_MS 8000
-#define TICKET_LIFETIME_S 86400
 #define MASTER_KEY_LEN 16
-
-enum session_state { SESSION_HANDSHAKE, SESSION_LIVE, SESSION_HIBERNATED };
-
-/* A doubly linked list with a sentinel; a node not in a list points to itself. */
-struct list {
-	struct list *prev, *next;
-};
-
-static void list_init(struct list *l)
-{
-	l->prev = l->next = l;
-}
-
-static void list_remove(struct list *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	list_init(n);
-}
-
-static void list_push_back(struct list *head, struct list *n)
-{
-	n->prev = head->prev;
-	n->next = head;
-	head->prev->next = n;
-	head->prev = n;
-}
-
-struct dtls_session {
-	struct hmap_node by_peer;
-	struct hmap_node by_identity; /* only while in_identity_map */
-	struct list link;             /* handshakes, or live (least recently used first) */
-	struct dtls_server *srv;
-	struct addr peer;
-	char identity[DTLS_IDENTITY_MAX + 1];
-	uint8_t state;       /* enum session_state */
-	bool in_identity_map;
-	bool psk_looked_up;  /* this handshake ran the PSK callback: a full handshake */
-	bool no_hibernate;   /* a CBC suite: mbedTLS serializes AEAD sessions only */
-	int fail_reason;     /* what the PSK callback saw, for the failure count */
-	mbedtls_ssl_context *ssl; /* NULL while hibernated */
-	uint8_t *saved;      /* the serialized context while hibernated */
-	size_t saved_len;
-	const uint8_t *in;   /* the datagram being fed to mbedTLS */
-	size_t in_len;
-	bool timer_set;
-	uint64_t timer_int_at, timer_fin_at;
-	uint64_t deadline;    /* end of the handshake */
-	uint64_t last_active;
-};
 
 /* Which identity a master secret belongs to: an abbreviated handshake (session id or
  * ticket) runs no PSK callback, so this is how a resumed session learns its identity. */
@@ -94,30 +36,6 @@ struct master_entry {
 	struct list fifo;
 	uint8_t key[MASTER_KEY_LEN];
 	char identity[DTLS_IDENTITY_MAX + 1];
-};
-
-struct dtls_server {
-	struct dtls_server_config cfg;
-	struct dtls_server_hooks hooks;
-	void *ctx;
-	mbedtls_entropy_context entropy;
-	mbedtls_ctr_drbg_context drbg;
-	mbedtls_ssl_config conf;
-	mbedtls_ssl_cookie_ctx cookies;
-	mbedtls_ssl_cache_context cache;
-	mbedtls_ssl_ticket_context tickets;
-	struct hmap by_peer;
-	struct hmap by_identity;
-	struct list handshakes;
-	struct list live;
-	struct dtls_session verifier; /* the shared context for unverified ClientHellos */
-	struct hmap masters;
-	struct list masters_fifo;
-	size_t masters_count;
-	uint64_t now;
-	struct dtls_session *current; /* the session mbedTLS is working on, for on_psk */
-	struct dtls_server_stats stats;
-	unsigned char buf[MBEDTLS_SSL_IN_CONTENT_LEN]; /* decrypted records */
 };
 
 static const char *err_text(int rc, char buf[128])
@@ -254,7 +172,7 @@ static void master_remember(struct dtls_server *srv, const mbedtls_ssl_context *
 }
 
 /* PSK lookup, called by mbedTLS while it parses the ClientKeyExchange. */
-static int on_psk(void *ctx, mbedtls_ssl_context *ssl, const unsigned char *id, size_t len)
+int dtls_on_psk(void *ctx, mbedtls_ssl_context *ssl, const unsigned char *id, size_t len)
 {
 	struct dtls_server *srv = ctx;
 	struct dtls_session *s = srv->current;
@@ -267,6 +185,13 @@ static int on_psk(void *ctx, mbedtls_ssl_context *ssl, const unsigned char *id, 
 	}
 	memcpy(identity, id, len);
 	identity[len] = '\0';
+	if (dtls_backoff_active(srv, identity)) {
+		/* Wrong keys came for this identity: no key is tried until its backoff ends,
+		 * the right one included. The peer sees what an unknown identity gets. */
+		s->fail_reason = DTLS_FAIL_THROTTLED;
+		strcpy(s->identity, identity);
+		return -1;
+	}
 	uint8_t key[DTLS_PSK_MAX];
 	size_t key_len = 0;
 	if (srv->hooks.psk(srv->ctx, identity, key, &key_len) != 0 || key_len == 0) {
@@ -315,6 +240,7 @@ static void leave_state(struct dtls_session *s)
 	case SESSION_HANDSHAKE:
 		st->handshakes_in_progress--;
 		st->sessions_live--;
+		dtls_handshake_end(s);
 		break;
 	case SESSION_LIVE:
 		st->sessions_live--;
@@ -356,7 +282,7 @@ static void forget_identity(struct dtls_session *s)
 	}
 }
 
-static void free_session(struct dtls_session *s)
+void dtls_session_free(struct dtls_session *s)
 {
 	struct dtls_server *srv = s->srv;
 	leave_state(s);
@@ -367,33 +293,42 @@ static void free_session(struct dtls_session *s)
 	free(s);
 }
 
-static void fail_session(struct dtls_session *s, int rc)
+void dtls_session_fail(struct dtls_session *s, int rc)
 {
 	struct dtls_server_stats *st = &s->srv->stats;
 	char peer[ADDR_STR_MAX], why[128];
-	if (s->fail_reason == MBEDTLS_ERR_SSL_UNKNOWN_IDENTITY ||
-	    rc == MBEDTLS_ERR_SSL_UNKNOWN_IDENTITY) {
+	if (s->fail_reason == DTLS_FAIL_THROTTLED) {
+		st->fail_throttled++;
+		LOG_INFO_RATE("dtls", "handshake refused: backing off",
+			      "%s: handshake refused: identity '%s' is backing off after wrong keys", addr_format(&s->peer, peer), s->identity);
+	} else if (s->fail_reason == MBEDTLS_ERR_SSL_UNKNOWN_IDENTITY ||
+		   rc == MBEDTLS_ERR_SSL_UNKNOWN_IDENTITY) {
 		st->fail_unknown_identity++;
-		LOG_WARN("dtls", "%s: handshake refused: unknown identity '%s' or not a DTLS device",
+		LOG_WARN_RATE("dtls", "handshake refused: unknown identity",
+			      "%s: handshake refused: unknown identity '%s' or not a DTLS device",
 			 addr_format(&s->peer, peer), s->identity);
 	} else if (rc == MBEDTLS_ERR_SSL_BAD_HS_FINISHED || rc == MBEDTLS_ERR_SSL_INVALID_MAC) {
 		st->fail_bad_key++;
-		LOG_WARN("dtls", "%s: handshake failed for identity '%s': wrong key",
+		LOG_WARN_RATE("dtls", "handshake failed: wrong key",
+			      "%s: handshake failed for identity '%s': wrong key",
 			 addr_format(&s->peer, peer), s->identity);
+		if (s->identity[0])
+			dtls_backoff_failure(s->srv, s->identity);
 	} else if (rc == MBEDTLS_ERR_SSL_TIMEOUT || rc == -ETIMEDOUT) {
 		st->fail_timeout++;
-		LOG_INFO("dtls", "%s: handshake timed out", addr_format(&s->peer, peer));
+		LOG_INFO_RATE("dtls", "handshake timed out", "%s: handshake timed out", addr_format(&s->peer, peer));
 	} else if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
 		   rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
 		st->closed_by_peer++;
-		LOG_INFO("dtls", "%s: peer ended the handshake (%s)", addr_format(&s->peer, peer),
+		LOG_INFO_RATE("dtls", "peer ended the handshake",
+			      "%s: peer ended the handshake (%s)", addr_format(&s->peer, peer),
 			 err_text(rc, why));
 	} else {
 		st->fail_other++;
-		LOG_WARN("dtls", "%s: handshake failed: %s", addr_format(&s->peer, peer),
+		LOG_WARN_RATE("dtls", "handshake failed", "%s: handshake failed: %s", addr_format(&s->peer, peer),
 			 err_text(rc, why));
 	}
-	free_session(s);
+	dtls_session_free(s);
 }
 
 static void touch(struct dtls_session *s)
@@ -417,22 +352,24 @@ static int handshake_done(struct dtls_session *s)
 		master_key(s->ssl, key);
 		struct master_entry *e = master_find(srv, key);
 		if (!e) {
-			LOG_WARN("dtls", "%s: resumed a session of an unknown identity; closing",
+			LOG_WARN_RATE("dtls", "resumed session of an unknown identity",
+				      "%s: resumed a session of an unknown identity; closing",
 				 addr_format(&s->peer, peer));
 			mbedtls_ssl_close_notify(s->ssl);
 			srv->stats.fail_other++;
-			free_session(s);
+			dtls_session_free(s);
 			return -ENOENT;
 		}
 		strcpy(s->identity, e->identity);
 	} else {
 		master_remember(srv, s->ssl, s->identity);
+		dtls_backoff_success(srv, s->identity);
 	}
 	/* One session per identity: the device's older one (another address, or before a
 	 * restart) is dead to it now. */
 	struct dtls_session *old = find_identity(srv, s->identity);
 	if (old && old != s)
-		free_session(old);
+		dtls_session_free(old);
 	hmap_insert(&srv->by_identity, &s->by_identity, hash_str(s->identity));
 	s->in_identity_map = true;
 	leave_state(s);
@@ -451,15 +388,20 @@ static int handshake_done(struct dtls_session *s)
 
 static void read_records(struct dtls_session *s);
 
-/* Runs the handshake on what mbedTLS has (a datagram, or a timer that fired). */
-static void step_handshake(struct dtls_session *s)
+void dtls_session_step(struct dtls_session *s, bool from_peer)
 {
+	int before = s->ssl->state;
 	s->srv->current = s;
 	int rc = mbedtls_ssl_handshake(s->ssl);
-	if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+	if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+		/* Progress is the peer moving mbedTLS's state on; a retransmitted flight, a
+		 * stray record or our own timer does not keep the slot. */
+		if (from_peer && s->ssl->state != before)
+			dtls_handshake_progress(s);
 		return;
+	}
 	if (rc != 0) {
-		fail_session(s, rc);
+		dtls_session_fail(s, rc);
 		return;
 	}
 	if (handshake_done(s) == 0)
@@ -483,9 +425,10 @@ static void read_records(struct dtls_session *s)
 		if (rc == MBEDTLS_ERR_SSL_CLIENT_RECONNECT) {
 			/* The peer started a new handshake from the same address and echoed a
 			 * valid cookie: mbedTLS has reset the context and kept the ClientHello. */
-			if (srv->stats.handshakes_in_progress >= srv->cfg.max_handshakes) {
+			struct dtls_source *source = dtls_handshake_admit(srv, &s->peer);
+			if (!source) {
 				srv->stats.handshakes_refused++;
-				free_session(s);
+				dtls_session_free(s);
 				return;
 			}
 			forget_identity(s);
@@ -495,8 +438,9 @@ static void read_records(struct dtls_session *s)
 			s->identity[0] = '\0';
 			s->deadline = srv->now + srv->cfg.handshake_timeout_ms;
 			enter_state(s, SESSION_HANDSHAKE);
+			dtls_handshake_begin(s, source);
 			srv->stats.handshakes_started++;
-			step_handshake(s);
+			dtls_session_step(s, true);
 			return;
 		}
 		if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
@@ -507,7 +451,7 @@ static void read_records(struct dtls_session *s)
 				 addr_format(&s->peer, peer), s->identity, err_text(rc, why));
 		}
 		srv->stats.closed_by_peer++;
-		free_session(s);
+		dtls_session_free(s);
 		return;
 	}
 }
@@ -603,26 +547,33 @@ static void verify_hello(struct dtls_server *srv, const struct addr *peer, const
 	v->in = data;
 	v->in_len = len;
 	srv->current = v;
-	int rc = mbedtls_ssl_handshake(v->ssl);
+	/* Up to the ServerHello, step by step. A HelloVerifyRequest goes out at once; with a
+	 * valid cookie nothing has gone out yet, because DTLS sends a flight whole, at its
+	 * end (mbedtls_ssl_flight_transmit at ServerHelloDone). So a peer refused a slot now
+	 * is told nothing, and its ClientHello retransmission tries again. */
+	int rc = 0;
+	while (rc == 0 && v->ssl->state <= MBEDTLS_SSL_SERVER_HELLO)
+		rc = mbedtls_ssl_handshake_step(v->ssl);
 	v->in = NULL;
-	if (rc == MBEDTLS_ERR_SSL_HELLO_VERIFY_REQUIRED) {
+	if (rc == 0 && v->ssl->state == MBEDTLS_SSL_SERVER_HELLO_VERIFY_REQUEST_SENT) {
 		srv->stats.hello_verify_sent++;
 		return;
 	}
-	if (rc != MBEDTLS_ERR_SSL_WANT_READ || v->ssl->state <= MBEDTLS_SSL_CLIENT_HELLO) {
+	if (rc != 0) {
 		/* Garbage, or a ClientHello in fragments (which would need state before the
 		 * cookie is checked): nothing is kept. */
 		srv->stats.dropped_unverified++;
 		return;
 	}
-	/* The cookie was valid and the server's flight is out: the peer has a session. */
-	if (srv->stats.handshakes_in_progress >= srv->cfg.max_handshakes) {
+	/* The cookie was valid: the peer gets a session, in a handshake slot made free if
+	 * need be (dtls_handshakes.c), and the rest of the server's flight. */
+	struct dtls_session *s = calloc(1, sizeof(*s));
+	struct dtls_source *source = s ? dtls_handshake_admit(srv, peer) : NULL;
+	if (!source) {
+		free(s);
 		srv->stats.handshakes_refused++;
 		return;
 	}
-	struct dtls_session *s = calloc(1, sizeof(*s));
-	if (!s)
-		return;
 	*s = *v;
 	s->srv = srv;
 	list_init(&s->link);
@@ -633,7 +584,9 @@ static void verify_hello(struct dtls_server *srv, const struct addr *peer, const
 	s->last_active = srv->now;
 	hmap_insert(&srv->by_peer, &s->by_peer, addr_hash(peer));
 	enter_state(s, SESSION_HANDSHAKE);
+	dtls_handshake_begin(s, source);
 	srv->stats.handshakes_started++;
+	dtls_session_step(s, false); /* the flight goes out; may free s */
 }
 
 void dtls_server_input(struct dtls_server *srv, const struct addr *peer, const uint8_t *data,
@@ -646,14 +599,14 @@ void dtls_server_input(struct dtls_server *srv, const struct addr *peer, const u
 		return;
 	}
 	if (s->state == SESSION_HIBERNATED && wake(s) != 0) {
-		free_session(s);
+		dtls_session_free(s);
 		verify_hello(srv, peer, data, len);
 		return;
 	}
 	s->in = data;
 	s->in_len = len;
 	if (s->state == SESSION_HANDSHAKE) {
-		step_handshake(s); /* may free s */
+		dtls_session_step(s, true); /* may free s */
 		return;
 	}
 	touch(s);
@@ -668,7 +621,7 @@ int dtls_server_send(struct dtls_server *srv, const struct addr *peer, const uin
 	if (!s || s->state == SESSION_HANDSHAKE)
 		return -ENOTCONN;
 	if (s->state == SESSION_HIBERNATED && wake(s) != 0) {
-		free_session(s);
+		dtls_session_free(s);
 		return -ENOTCONN;
 	}
 	touch(s);
@@ -685,15 +638,8 @@ int dtls_server_send(struct dtls_server *srv, const struct addr *peer, const uin
 void dtls_server_tick(struct dtls_server *srv, uint64_t now_ms)
 {
 	srv->now = now_ms;
-	struct list *n = srv->handshakes.next;
-	while (n != &srv->handshakes) {
-		struct dtls_session *s = container_of(n, struct dtls_session, link);
-		n = n->next; /* s may be freed below */
-		if (now_ms >= s->deadline)
-			fail_session(s, MBEDTLS_ERR_SSL_TIMEOUT);
-		else if (s->timer_set && now_ms >= s->timer_fin_at)
-			step_handshake(s); /* retransmits the flight, or gives up */
-	}
+	dtls_handshakes_tick(srv);
+	dtls_backoff_tick(srv);
 	while (srv->live.next != &srv->live) {
 		struct dtls_session *s = container_of(srv->live.next, struct dtls_session, link);
 		if (now_ms - s->last_active < srv->cfg.idle_ms)
@@ -725,7 +671,7 @@ int dtls_server_close_identity(struct dtls_server *srv, const char *identity, ui
 		return -ENOENT;
 	if (s->state == SESSION_LIVE)
 		mbedtls_ssl_close_notify(s->ssl);
-	free_session(s);
+	dtls_session_free(s);
 	return 0;
 }
 
@@ -780,10 +726,10 @@ int dtls_server_restore(struct dtls_server *srv, const char *identity, const str
 	s->last_active = now_ms;
 	struct dtls_session *old = find_peer(srv, peer);
 	if (old)
-		free_session(old);
+		dtls_session_free(old);
 	old = find_identity(srv, identity);
 	if (old)
-		free_session(old);
+		dtls_session_free(old);
 	hmap_insert(&srv->by_peer, &s->by_peer, addr_hash(peer));
 	hmap_insert(&srv->by_identity, &s->by_identity, hash_str(identity));
 	s->in_identity_map = true;
@@ -796,119 +742,6 @@ const struct dtls_server_stats *dtls_server_stats(const struct dtls_server *srv)
 	return &srv->stats;
 }
 
-/* Set-up. */
-
-void dtls_server_config_defaults(struct dtls_server_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->ciphersuites[0] = DTLS_PSK_AES_128_CCM_8;
-	cfg->ciphersuites[1] = DTLS_PSK_AES_128_CBC_SHA256;
-	cfg->max_handshakes = 256;
-	cfg->handshake_timeout_ms = 30000;
-	cfg->idle_ms = 60000;
-	cfg->session_cache = 10000;
-}
-
-int dtls_server_parse_ciphersuites(struct dtls_server_config *cfg, const char *list)
-{
-	int suites[3] = { 0 };
-	size_t n = 0;
-	const char *p = list;
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		char name[64];
-		if (len == 0 || len >= sizeof(name) || n == 2 || (end && end[1] == '\0'))
-			return -EINVAL;
-		memcpy(name, p, len);
-		name[len] = '\0';
-		int id = mbedtls_ssl_get_ciphersuite_id(name);
-		if (id != DTLS_PSK_AES_128_CCM_8 && id != DTLS_PSK_AES_128_CBC_SHA256)
-			return -EINVAL;
-		if (n == 1 && suites[0] == id)
-			return -EINVAL;
-		suites[n++] = id;
-		p = end ? end + 1 : p + len;
-	}
-	if (n == 0)
-		return -EINVAL;
-	memcpy(cfg->ciphersuites, suites, sizeof(suites));
-	return 0;
-}
-
-int dtls_server_create(struct dtls_server **out, const struct dtls_server_config *cfg,
-		       const struct dtls_server_hooks *hooks, void *ctx)
-{
-	struct dtls_server *srv = calloc(1, sizeof(*srv));
-	if (!srv)
-		return -ENOMEM;
-	if (cfg)
-		srv->cfg = *cfg;
-	else
-		dtls_server_config_defaults(&srv->cfg);
-	srv->hooks = *hooks;
-	srv->ctx = ctx;
-	srv->verifier.srv = srv;
-	list_init(&srv->verifier.link);
-	list_init(&srv->handshakes);
-	list_init(&srv->live);
-	list_init(&srv->masters_fifo);
-	mbedtls_entropy_init(&srv->entropy);
-	mbedtls_ctr_drbg_init(&srv->drbg);
-	mbedtls_ssl_config_init(&srv->conf);
-	mbedtls_ssl_cookie_init(&srv->cookies);
-	mbedtls_ssl_cache_init(&srv->cache);
-	mbedtls_ssl_ticket_init(&srv->tickets);
-	if (hmap_init(&srv->by_peer) || hmap_init(&srv->by_identity) || hmap_init(&srv->masters)) {
-		dtls_server_destroy(srv);
-		return -ENOMEM;
-	}
-
-	static const char pers[] = "lwm2md dtls";
-	int rc = mbedtls_ctr_drbg_seed(&srv->drbg, mbedtls_entropy_func, &srv->entropy,
-				       (const unsigned char *)pers, sizeof(pers) - 1);
-	if (rc == 0)
-		rc = mbedtls_ssl_config_defaults(&srv->conf, MBEDTLS_SSL_IS_SERVER,
-						 MBEDTLS_SSL_TRANSPORT_DATAGRAM,
-						 MBEDTLS_SSL_PRESET_DEFAULT);
-	if (rc == 0)
-		rc = mbedtls_ssl_cookie_setup(&srv->cookies, mbedtls_ctr_drbg_random, &srv->drbg);
-	if (rc == 0)
-		rc = mbedtls_ssl_ticket_setup(&srv->tickets, mbedtls_ctr_drbg_random, &srv->drbg,
-					      MBEDTLS_CIPHER_AES_256_GCM, TICKET_LIFETIME_S);
-	if (rc != 0) {
-		char why[128];
-		LOG_ERROR("dtls", "mbedTLS set-up failed: %s", err_text(rc, why));
-		dtls_server_destroy(srv);
-		return -EIO;
-	}
-	mbedtls_ssl_conf_rng(&srv->conf, mbedtls_ctr_drbg_random, &srv->drbg);
-	/* DTLS 1.2 only (TLS 1.2 is minor version 3), and only our suites. */
-	mbedtls_ssl_conf_min_version(&srv->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-				     MBEDTLS_SSL_MINOR_VERSION_3);
-	mbedtls_ssl_conf_max_version(&srv->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-				     MBEDTLS_SSL_MINOR_VERSION_3);
-	mbedtls_ssl_conf_ciphersuites(&srv->conf, srv->cfg.ciphersuites);
-	mbedtls_ssl_conf_dtls_cookies(&srv->conf, mbedtls_ssl_cookie_write, mbedtls_ssl_cookie_check,
-				      &srv->cookies);
-	mbedtls_ssl_conf_dtls_anti_replay(&srv->conf, MBEDTLS_SSL_ANTI_REPLAY_ENABLED);
-	mbedtls_ssl_conf_handshake_timeout(&srv->conf, FLIGHT_TIMEOUT_MIN_MS, FLIGHT_TIMEOUT_MAX_MS);
-	mbedtls_ssl_conf_psk_cb(&srv->conf, on_psk, srv);
-	mbedtls_ssl_cache_set_max_entries(&srv->cache, (int)srv->cfg.session_cache);
-	mbedtls_ssl_conf_session_cache(&srv->conf, &srv->cache, mbedtls_ssl_cache_get,
-				       mbedtls_ssl_cache_set);
-	mbedtls_ssl_conf_session_tickets_cb(&srv->conf, mbedtls_ssl_ticket_write,
-					    mbedtls_ssl_ticket_parse, &srv->tickets);
-	*out = srv;
-	return 0;
-}
-
-static void free_session_node(struct hmap_node *node, void *ctx)
-{
-	(void)ctx;
-	free_session(container_of(node, struct dtls_session, by_peer));
-}
-
 static void free_master(struct hmap_node *node, void *ctx)
 {
 	struct dtls_server *srv = ctx;
@@ -916,23 +749,9 @@ static void free_master(struct hmap_node *node, void *ctx)
 	free(container_of(node, struct master_entry, node));
 }
 
-void dtls_server_destroy(struct dtls_server *srv)
+void dtls_masters_destroy(struct dtls_server *srv)
 {
-	if (!srv)
-		return;
-	if (srv->by_peer.buckets)
-		hmap_for_each(&srv->by_peer, free_session_node, NULL);
 	if (srv->masters.buckets)
 		hmap_for_each(&srv->masters, free_master, srv);
-	hmap_destroy(&srv->by_peer);
-	hmap_destroy(&srv->by_identity);
 	hmap_destroy(&srv->masters);
-	free_ssl(srv->verifier.ssl);
-	mbedtls_ssl_ticket_free(&srv->tickets);
-	mbedtls_ssl_cache_free(&srv->cache);
-	mbedtls_ssl_cookie_free(&srv->cookies);
-	mbedtls_ssl_config_free(&srv->conf);
-	mbedtls_ctr_drbg_free(&srv->drbg);
-	mbedtls_entropy_free(&srv->entropy);
-	free(srv);
 }

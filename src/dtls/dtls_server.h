@@ -10,11 +10,20 @@
  *  - Nothing is allocated for a peer until it has echoed a cookie: a ClientHello from an
  *    unknown address is answered by one shared mbedTLS context with a HelloVerifyRequest
  *    (no bigger than the ClientHello) and forgotten. Only a ClientHello carrying a valid
- *    cookie gets a session, and at most max_handshakes may be in progress at once.
+ *    cookie gets a session, and at most max_handshakes may be in progress at once,
+ *    max_handshakes_per_addr from one address; a newcomer past either limit takes the
+ *    slot of the handshake that has waited longest for its peer (if that peer has been
+ *    silent for a second; else the newcomer is refused, before anything is sent to it),
+ *    so sources that complete the cookie exchange and go silent cannot keep real
+ *    devices out.
  *  - The PSK identity is looked up through the psk hook (the device's node_id → its
  *    secret); an unknown identity or a device not allowed DTLS fails the handshake with an
  *    alert. The identity of each session is what the CoAP layer above is told.
- *  - Handshakes have a deadline; flights are retransmitted by mbedTLS on our clock.
+ *  - Handshakes have a deadline, and a shorter one for a peer that stops moving the
+ *    handshake on; flights are retransmitted by mbedTLS on our clock.
+ *  - Wrong keys: after psk_max_failures for one identity within a window, that
+ *    identity's handshakes are refused for a backoff that doubles up to a cap; the
+ *    right key works again when it ends (a brute-force throttle, not a lockout).
  *  - One session per identity: a device that handshakes again (new address, restart)
  *    replaces its old session.
  *  - Idle sessions hibernate: after idle_ms without traffic the mbedTLS context is
@@ -45,8 +54,22 @@ struct dtls_server_config {
 	/* Suites offered, in the server's order of preference, 0-terminated; only the two
 	 * above are accepted. Default: CCM_8 then CBC_SHA256. */
 	int ciphersuites[3];
-	size_t max_handshakes;         /* default 256 */
-	uint32_t handshake_timeout_ms; /* whole handshake; default 30000 */
+	/* Handshakes in progress (docs/internals/dtls.md, "Handshake slots"): at most
+	 * max_handshakes in all and max_handshakes_per_addr from one IP address; past
+	 * either, the one the peer moved on least recently makes room for the new one if
+	 * its peer has been silent for a second, else the new one is refused. */
+	size_t max_handshakes;          /* default 256 */
+	size_t max_handshakes_per_addr; /* default 16 */
+	uint32_t handshake_timeout_ms;  /* whole handshake; default 30000 */
+	uint32_t handshake_stall_ms;    /* without progress from the peer; default 10000 */
+	/* Wrong keys ("Wrong keys"): psk_max_failures within psk_failure_window_ms refuse
+	 * the identity for psk_backoff_ms, doubling with each further backoff up to
+	 * psk_backoff_max_ms; at most psk_backoff_entries identities are tracked. */
+	uint32_t psk_max_failures;      /* default 5 */
+	uint32_t psk_failure_window_ms; /* default 60000 */
+	uint32_t psk_backoff_ms;        /* default 30000 */
+	uint32_t psk_backoff_max_ms;    /* default 300000 */
+	size_t psk_backoff_entries;     /* default 65536 */
 	uint32_t idle_ms;              /* hibernate after this long idle; default 60000 */
 	size_t session_cache;          /* session-id cache entries; default 10000 */
 };
@@ -65,12 +88,15 @@ struct dtls_server_stats {
 	uint64_t hello_verify_sent;    /* cookie requests to unverified ClientHellos */
 	uint64_t dropped_unverified;   /* datagrams from unknown peers that were not a hello */
 	uint64_t handshakes_started;   /* cookie verified: a session was allocated */
-	uint64_t handshakes_refused;   /* cookie verified but max_handshakes in progress */
+	uint64_t handshakes_refused;   /* cookie verified but no slot could be freed */
+	uint64_t handshakes_evicted;   /* ended to make room for a newer one */
 	uint64_t handshakes_done;      /* full handshakes completed */
 	uint64_t handshakes_resumed;   /* abbreviated handshakes completed */
 	uint64_t fail_unknown_identity;
 	uint64_t fail_bad_key;         /* the peer's Finished or MAC did not verify */
 	uint64_t fail_timeout;
+	uint64_t fail_stalled;         /* no progress from the peer for handshake_stall_ms */
+	uint64_t fail_throttled;       /* the identity was backing off after wrong keys */
 	uint64_t fail_other;
 	uint64_t closed_by_peer;       /* close_notify or a fatal alert */
 	uint64_t hibernations;
@@ -79,6 +105,8 @@ struct dtls_server_stats {
 	uint64_t sessions_hibernated;  /* gauge */
 	uint64_t handshakes_in_progress; /* gauge */
 	uint64_t hibernated_bytes;     /* gauge: the hibernated sessions' records and structs */
+	uint64_t psk_lockouts;         /* backoffs started after wrong keys */
+	uint64_t psk_identities_tracked; /* gauge: identities with recent wrong keys */
 };
 
 void dtls_server_config_defaults(struct dtls_server_config *cfg);

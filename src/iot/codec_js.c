@@ -270,6 +270,58 @@ static bool push_function(duk_context *ctx, struct call_args *a, const char *nam
 	return false;
 }
 
+/*
+ * Code compiled at run time is code the limits do not reach: Duktape's compiler runs no
+ * bytecode, so the deadline is never asked while it works, and a script that builds a
+ * large source and compiles it in a loop (eval, new Function) held the thread for a
+ * quarter of a second per call. A codec has no use for either, so each heap loses both
+ * before the script loads: the global eval and Function, and Function.prototype.
+ * constructor — which is also what (function(){}).constructor and
+ * Object.getPrototypeOf(function(){}).constructor reach — become this thrower. Duktape 2.7
+ * has no other route to its compiler (no generator or async function constructors, no
+ * Duktape.compile). The script's own top level is compiled by duk_compile, from C.
+ */
+static duk_ret_t refuse_compile(duk_context *ctx)
+{
+	return duk_error(ctx, DUK_ERR_TYPE_ERROR,
+			 "eval() and the Function constructor are not available to codecs");
+}
+
+/* obj[name] = the thrower; with proto (a stack index, or 0) as the thrower's own
+ * "prototype", so that `x instanceof Function` still works. */
+static void replace_with_thrower(duk_context *ctx, duk_idx_t obj, const char *name,
+				 duk_idx_t proto)
+{
+	obj = duk_normalize_index(ctx, obj);
+	proto = proto ? duk_normalize_index(ctx, proto) : 0;
+	duk_push_string(ctx, name);
+	duk_push_c_function(ctx, refuse_compile, DUK_VARARGS);
+	if (proto) {
+		duk_push_string(ctx, "prototype");
+		duk_dup(ctx, proto);
+		duk_def_prop(ctx, -3, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_CLEAR_WRITABLE |
+					      DUK_DEFPROP_CLEAR_ENUMERABLE |
+					      DUK_DEFPROP_CLEAR_CONFIGURABLE);
+	}
+	duk_def_prop(ctx, obj, DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_FORCE);
+}
+
+/* [] -> [undefined], the global object's eval, Function and Function.prototype.constructor
+ * replaced. */
+static duk_ret_t harden_in_heap(duk_context *ctx, void *udata)
+{
+	(void)udata;
+	duk_push_global_object(ctx);                /* [global] */
+	duk_get_prop_string(ctx, -1, "Function");   /* [global Function] */
+	duk_get_prop_string(ctx, -1, "prototype");  /* [global Function Function.prototype] */
+	replace_with_thrower(ctx, -1, "constructor", 0);
+	replace_with_thrower(ctx, -3, "Function", -1);
+	replace_with_thrower(ctx, -3, "eval", 0);
+	duk_pop_3(ctx);
+	duk_push_undefined(ctx);
+	return 1;
+}
+
 /* -> [the source's result] after running it; checks that it defined a function. */
 static duk_ret_t load_in_heap(duk_context *ctx, void *udata)
 {
@@ -383,11 +435,16 @@ int codec_js_create(const char *source, size_t len, const struct codec_limits *l
 			       .errlen = errlen };
 	call_begin(js);
 	int rc = 0;
-	if (duk_safe_call(js->ctx, load_in_heap, &a, 0, 1) != DUK_EXEC_SUCCESS)
-		rc = call_failed(js, "loading the codec script", err, errlen);
-	else {
+	if (duk_safe_call(js->ctx, harden_in_heap, NULL, 0, 1) != DUK_EXEC_SUCCESS) {
+		rc = call_failed(js, "preparing the codec's heap", err, errlen);
+	} else {
 		duk_pop(js->ctx);
-		rc = a.rc;
+		if (duk_safe_call(js->ctx, load_in_heap, &a, 0, 1) != DUK_EXEC_SUCCESS) {
+			rc = call_failed(js, "loading the codec script", err, errlen);
+		} else {
+			duk_pop(js->ctx);
+			rc = a.rc;
+		}
 	}
 	call_end(js);
 	if (rc) {

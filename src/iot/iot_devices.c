@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iot/iot_settle.h"
 #include "store/store.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -41,6 +42,13 @@ struct iot_devices {
 	struct iot_devices_stats stats;
 	iot_event_fn on_event;
 	void *event_ctx;
+	/* Re-Register storms (iot_settle.h): a Register that replaces a registration younger
+	 * than settle_ms is announced only once the endpoint has held still that long. The
+	 * replaced registration's event waits in `replaced` for the Register right after. */
+	int64_t settle_ms;
+	struct iot_settle settling;
+	struct lwm2m_registration replaced; /* a copy without its links */
+	bool have_replaced;
 };
 
 static void emit(struct iot_devices *dev, enum iot_event event,
@@ -148,14 +156,41 @@ int iot_devices_psk(struct iot_devices *dev, const char *identity, uint8_t *key,
 	return 0;
 }
 
+/* A replaced registration whose new one never came (its insert failed): announce it. */
+static void flush_replaced(struct iot_devices *dev)
+{
+	if (!dev->have_replaced)
+		return;
+	dev->have_replaced = false;
+	emit(dev, IOT_EVENT_DEREGISTERED, &dev->replaced, LWM2M_DEREG_REPLACED);
+}
+
 static void hook_registered(void *ctx, const struct lwm2m_registration *reg)
 {
-	emit(ctx, IOT_EVENT_REGISTERED, reg, 0);
-	mark_dirty(ctx, reg->endpoint, STATUS_TO_ONLINE);
+	struct iot_devices *dev = ctx;
+	bool storm = false;
+	if (dev->have_replaced && strcmp(dev->replaced.endpoint, reg->endpoint) == 0) {
+		dev->have_replaced = false;
+		storm = reg->registered_at_ms - dev->replaced.registered_at_ms < dev->settle_ms ||
+			iot_settle_contains(&dev->settling, reg->endpoint);
+		if (!storm)
+			emit(dev, IOT_EVENT_DEREGISTERED, &dev->replaced, LWM2M_DEREG_REPLACED);
+	} else {
+		flush_replaced(dev);
+	}
+	mark_dirty(dev, reg->endpoint, STATUS_TO_ONLINE);
+	if (storm && iot_settle_add(&dev->settling, reg->endpoint,
+				    reg->registered_at_ms + dev->settle_ms) == 0) {
+		dev->stats.registers_coalesced++;
+		return;
+	}
+	iot_settle_remove(&dev->settling, reg->endpoint);
+	emit(dev, IOT_EVENT_REGISTERED, reg, 0);
 }
 
 static void hook_updated(void *ctx, const struct lwm2m_registration *reg)
 {
+	flush_replaced(ctx);
 	emit(ctx, IOT_EVENT_UPDATED, reg, 0);
 	mark_dirty(ctx, reg->endpoint, STATUS_UNCHANGED);
 }
@@ -163,6 +198,16 @@ static void hook_updated(void *ctx, const struct lwm2m_registration *reg)
 static void hook_deregistered(void *ctx, const struct lwm2m_registration *reg,
 			      enum lwm2m_dereg_reason reason)
 {
+	struct iot_devices *dev = ctx;
+	flush_replaced(dev);
+	if (reason == LWM2M_DEREG_REPLACED && dev->settle_ms > 0) {
+		/* The new registration's hook follows at once and decides (hook_registered). */
+		dev->replaced = *reg;
+		dev->replaced.links = NULL; /* freed with reg; no deregistration event shows it */
+		dev->have_replaced = true;
+		return;
+	}
+	iot_settle_remove(&dev->settling, reg->endpoint);
 	emit(ctx, IOT_EVENT_DEREGISTERED, reg, (int)reason);
 	switch (reason) {
 	case LWM2M_DEREG_REQUESTED:
@@ -189,7 +234,10 @@ int iot_devices_create(struct iot_devices **out, struct store *store)
 	if (!dev)
 		return -ENOMEM;
 	dev->store = store;
+	dev->settle_ms = IOT_SETTLE_DEFAULT_MS;
 	int rc = hmap_init(&dev->dirty_map);
+	if (rc == 0)
+		rc = iot_settle_init(&dev->settling);
 	if (rc == 0)
 		rc = lwm2m_server_create(&dev->lwm2m, &hooks, dev);
 	if (rc != 0) {
@@ -208,7 +256,32 @@ void iot_devices_destroy(struct iot_devices *dev)
 	iot_devices_flush(dev);
 	lwm2m_server_destroy(dev->lwm2m);
 	hmap_destroy(&dev->dirty_map);
+	iot_settle_destroy(&dev->settling);
 	free(dev);
+}
+
+void iot_devices_set_settle_ms(struct iot_devices *dev, int64_t settle_ms)
+{
+	dev->settle_ms = settle_ms;
+}
+
+void iot_devices_settle(struct iot_devices *dev, int64_t now_ms)
+{
+	char endpoint[LWM2M_ENDPOINT_MAX + 1];
+	flush_replaced(dev);
+	while (iot_settle_pop_due(&dev->settling, now_ms, endpoint) == 0) {
+		const struct lwm2m_registration *reg =
+			lwm2m_server_find_endpoint(dev->lwm2m, endpoint);
+		if (!reg)
+			continue; /* it ended since; its deregistration was announced */
+		if (now_ms - reg->registered_at_ms < dev->settle_ms) {
+			/* Replaced again since it was added: wait for this one to hold still. */
+			iot_settle_add(&dev->settling, endpoint,
+				       reg->registered_at_ms + dev->settle_ms);
+			continue;
+		}
+		emit(dev, IOT_EVENT_REGISTERED, reg, 0);
+	}
 }
 
 struct lwm2m_server *iot_devices_lwm2m(struct iot_devices *dev)

@@ -26,7 +26,12 @@ struct iot_devices_stats {
 	uint64_t flushed_writes;
 	uint64_t store_errors;
 	uint64_t expired_inactive; /* devices deleted by the activation timeout */
+	uint64_t registers_coalesced; /* Registers of a re-Register storm, not announced */
 };
+
+/* A Register replacing a registration younger than this is not announced (no event, no
+ * uplink observation, no status push) until the endpoint has held still this long. */
+#define IOT_SETTLE_DEFAULT_MS 2000
 
 /* Creates the layer and its lwm2m_server (which it owns). Returns 0 or a negative
  * errno. */
@@ -46,6 +51,12 @@ int iot_devices_flush(struct iot_devices *dev);
 
 /* Deletes devices past their activation timeout. Returns how many, or a negative errno. */
 int iot_devices_sweep(struct iot_devices *dev, int64_t now_ms);
+
+/* Re-Register storms: settle_ms (0: announce every Register at once). */
+void iot_devices_set_settle_ms(struct iot_devices *dev, int64_t settle_ms);
+/* Announces the registrations of storms that have settled by now_ms (their
+ * IOT_EVENT_REGISTERED, once). The daemon calls it every tick. */
+void iot_devices_settle(struct iot_devices *dev, int64_t now_ms);
 
 /* The API deleted a device: its live registration ends now. */
 void iot_devices_removed(struct iot_devices *dev, const char *node_id);

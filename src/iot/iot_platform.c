@@ -39,6 +39,11 @@ int iot_platform_create(struct iot_platform **out, const struct iot_platform_dep
 		free(p);
 		return -ENOMEM;
 	}
+	int rc = iot_codec_start(p);
+	if (rc != 0) {
+		iot_platform_destroy(p);
+		return rc;
+	}
 	store_product_any_mappings(p->deps.store, &p->any_mappings);
 	*out = p;
 	return 0;
@@ -56,7 +61,8 @@ static void drop_in_flight(struct hmap_node *n, void *ctx)
 {
 	struct iot_platform *p = ctx;
 	struct in_flight *f = container_of(n, struct in_flight, node);
-	lwm2m_requests_cancel(p->deps.requests, f->handle);
+	if (!f->encoding)
+		lwm2m_requests_cancel(p->deps.requests, f->handle);
 	free(f);
 }
 
@@ -118,6 +124,10 @@ void iot_platform_destroy(struct iot_platform *p)
 {
 	if (!p)
 		return;
+	/* First the codec threads: the reports they hand back are applied to the rest. */
+	p->stopping = true;
+	if (p->worker)
+		iot_codec_stop(p);
 	hmap_for_each(&p->in_flight, drop_in_flight, p);
 	hmap_destroy(&p->in_flight);
 	hmap_for_each(&p->waiting, free_waiting, NULL);
@@ -218,13 +228,9 @@ struct product_entry *iot_product(struct iot_platform *p, const char *project_id
 	free(maps);
 	if (!e->mappings)
 		e->mappings = json_array();
-	if (store_product_codec_get(p->deps.store, project_id, product_id, kind, &source) == 0 &&
-	    kind[0]) {
-		char err[256];
-		enum codec_kind k = strcmp(kind, "js") == 0 ? CODEC_JS : CODEC_DECLARATIVE;
-		if (codec_create(k, source, strlen(source), NULL, &e->codec, err, sizeof(err)) != 0)
-			LOG_WARN("iot", "product %s: codec does not load: %s", product_id, err);
-	}
+	if (store_product_codec_get(p->deps.store, project_id, product_id, kind, &source) != 0)
+		kind[0] = '\0';
+	iot_codec_load(p, e, kind, source);
 	free(caps);
 	free(source);
 	e->next = p->products;
@@ -241,9 +247,16 @@ void iot_platform_product_changed(struct iot_platform *p, const char *project_id
 		if (strcmp(e->project_id, project_id) == 0 && strcmp(e->product_id, product_id) == 0) {
 			*pp = e->next;
 			free_entry(e);
-			return;
+			break;
 		}
 	}
+	/* Loaded again now, not at the next report: the codec threads get the new source (and
+	 * drop the old heap) at once. */
+	struct store_product prod;
+	if (store_product_get(p->deps.store, project_id, product_id, &prod) == -ENOENT)
+		iot_codec_forget(p, project_id, product_id);
+	else
+		iot_product(p, project_id, product_id);
 }
 
 /* Shadow. */
@@ -294,7 +307,7 @@ void iot_command_set(struct iot_platform *p, struct store_command *c, const char
 	command_event(p, c);
 }
 
-static struct in_flight *find_in_flight(struct iot_platform *p, const char *node_id)
+struct in_flight *iot_in_flight(struct iot_platform *p, const char *node_id)
 {
 	struct hmap_node *n;
 	HMAP_FOR_EACH_WITH_HASH(n, hash_str(node_id), &p->in_flight)
@@ -348,12 +361,14 @@ static void on_delivered(void *ctx, const struct lwm2m_dm_result *res)
 }
 
 /* Encodes c and sends it. When the device cannot be reached now, a queued command
- * (immediately false) stays PENDING and -EAGAIN is returned; any other failure makes c
- * FAILED. */
+ * (immediately false) stays PENDING and -EAGAIN is returned; a JavaScript codec encodes on
+ * a codec thread (-EINPROGRESS: iot_codec.c sends it when that is done); any other
+ * failure makes c FAILED. */
 static int send_command(struct iot_platform *p, struct store_command *c, bool immediately)
 {
-	/* Every path below either sends c, leaves it PENDING (-EAGAIN) or settles it: dispatch
-	 * must never find the same command PENDING again after an error. */
+	/* Every path below either sends c, leaves it PENDING (-EAGAIN), hands it to a codec
+	 * thread (-EINPROGRESS, holding the device's place) or settles it: dispatch must never
+	 * find the same command PENDING again after an error. */
 	struct store_device dev;
 	int rc = store_device_get(p->deps.store, c->project_id, c->device_id, &dev);
 	if (rc == -ENOENT) {
@@ -364,53 +379,45 @@ static int send_command(struct iot_platform *p, struct store_command *c, bool im
 		return -EAGAIN; /* the store failed; try again when the device next speaks */
 	struct product_entry *e = iot_product(p, dev.project_id, dev.product_id);
 	/* Desired properties of a product without a codec are its mapped resources. */
-	bool mapped_write = e && !e->codec && strcmp(c->command_name, IOT_DESIRED_COMMAND) == 0;
-	char err[256];
-	if (!e || (!e->codec && !mapped_write)) {
+	bool mapped_write = e && !iot_has_codec(e) &&
+			    strcmp(c->command_name, IOT_DESIRED_COMMAND) == 0;
+	if (!e || (!iot_has_codec(e) && !mapped_write)) {
 		iot_command_set(p, c, "FAILED",
 				json_pack("{s:s}", "error", "the product has no codec"));
 		return -ENOENT;
 	}
+	if (!mapped_write)
+		return iot_encode_and_send(p, c, &dev, e, immediately);
 	json_t *paras = json_loads(c->paras, 0, NULL);
 	if (!paras)
 		paras = json_object();
 	uint8_t payload[CODEC_MAX_PAYLOAD];
+	char err[256];
 	struct lwm2m_dm_request dm = { .op = LWM2M_OP_WRITE_REPLACE, .path = downlink_path,
 				       .accept = -1, .content_format = CONTENT_OPAQUE,
 				       .payload = payload, .timeout_ms = 60000 };
-	if (mapped_write) {
-		rc = iot_mapped_write(e, c->service_id, paras, &dm, payload, sizeof(payload), err,
-				      sizeof(err));
-		json_decref(paras);
-		if (rc != 0) {
-			iot_command_set(p, c, "FAILED", json_pack("{s:s}", "error", err));
-			return rc;
-		}
-	} else {
-		json_t *req = json_pack("{s:s, s:s, s:s, s:o, s:i}", "msgType", "cloudReq",
-					"serviceId", c->service_id, "cmd", c->command_name,
-					"paras", paras, "mid", c->mid);
-		rc = req ? codec_encode(e->codec, req, payload, sizeof(payload), &dm.payload_len,
-					err, sizeof(err))
-			 : -ENOMEM;
-		json_decref(req);
-		if (rc != 0) {
-			iot_codec_error(p, &dev, "encode", "%s", err);
-			iot_command_set(p, c, "FAILED",
-					json_pack("{s:s, s:s}", "error", "codec encode failed",
-						  "detail", err));
-			return rc;
-		}
+	rc = iot_mapped_write(e, c->service_id, paras, &dm, payload, sizeof(payload), err,
+			      sizeof(err));
+	json_decref(paras);
+	if (rc != 0) {
+		iot_command_set(p, c, "FAILED", json_pack("{s:s}", "error", err));
+		return rc;
 	}
+	return iot_transmit(p, c, &dm, true, immediately);
+}
+
+int iot_transmit(struct iot_platform *p, struct store_command *c,
+		 const struct lwm2m_dm_request *dm, bool settles_on_ack, bool immediately)
+{
 	struct in_flight *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -EAGAIN;
 	f->p = p;
 	str_copy(f->node_id, sizeof(f->node_id), c->node_id);
 	str_copy(f->command_id, sizeof(f->command_id), c->command_id);
-	f->settles_on_ack = mapped_write;
-	rc = lwm2m_requests_send(p->deps.requests, c->node_id, &dm, false, on_delivered, f,
-				 &f->handle);
+	f->settles_on_ack = settles_on_ack;
+	int rc = lwm2m_requests_send(p->deps.requests, c->node_id, dm, false, on_delivered, f,
+				     &f->handle);
 	if (rc != 0) {
 		free(f);
 		if (!immediately && (rc == -ENOTCONN || rc == -EAGAIN))
@@ -430,8 +437,8 @@ static int send_command(struct iot_platform *p, struct store_command *c, bool im
 /* Sends node_id's oldest pending command, unless one is in flight. */
 void iot_dispatch(struct iot_platform *p, const char *node_id)
 {
-	struct waiting *w = find_waiting(p, node_id);
-	while (w && !find_in_flight(p, node_id)) {
+	struct waiting *w = p->stopping ? NULL : find_waiting(p, node_id);
+	while (w && !iot_in_flight(p, node_id)) {
 		struct store_command c;
 		int rc = store_command_next_pending(p->deps.store, node_id, &c);
 		if (rc == -ENOENT) {
@@ -442,35 +449,13 @@ void iot_dispatch(struct iot_platform *p, const char *node_id)
 			return;
 		rc = send_command(p, &c, false);
 		store_command_clear(&c);
-		if (rc == 0 || rc == -EAGAIN)
+		if (rc == 0 || rc == -EAGAIN || rc == -EINPROGRESS)
 			return;
 		/* That one FAILED: go on with the next. */
 	}
 }
 
 /* Uplink. */
-
-static void command_answer(struct iot_platform *p, const struct store_device *dev,
-			   const json_t *msg)
-{
-	int mid = (int)json_integer_value(json_object_get(msg, "mid"));
-	struct store_command c;
-	json_int_t errcode = json_integer_value(json_object_get(msg, "errcode"));
-	if (store_command_find_mid(p->deps.store, dev->node_id, mid, &c) != 0) {
-		/* The codec did its part; the device answered a command that is not waiting
-		 * (settled already, or never sent): its own counter, not a codec error. */
-		p->stats.unmatched_answers++;
-		LOG_WARN("iot", "%s: an answer with mid %d matches no command in flight",
-			 dev->node_id, mid);
-		iot_publish(p, dev, "unmatched_answer",
-			    json_pack("{s:i, s:I}", "mid", mid, "errcode", errcode));
-		return;
-	}
-	json_t *body = json_object_get(msg, "body");
-	iot_command_set(p, &c, errcode == 0 ? "SUCCESSFUL" : "FAILED",
-		    json_pack("{s:I, s:O}", "errcode", errcode, "body", body ? body : json_null()));
-	store_command_clear(&c);
-}
 
 void iot_report(struct iot_platform *p, const struct store_device *dev,
 		struct product_entry *e, const json_t *msg)
@@ -506,28 +491,6 @@ void iot_report(struct iot_platform *p, const struct store_device *dev,
 	}
 }
 
-static void uplink(struct iot_platform *p, const struct store_device *dev,
-		   const uint8_t *bytes, size_t len)
-{
-	struct product_entry *e = iot_product(p, dev->project_id, dev->product_id);
-	if (!e)
-		return;
-	if (!e->codec)
-		return; /* an application's own observation of /19/0/0: nothing to decode */
-	char err[512];
-	json_t *msg = NULL;
-	if (codec_decode(e->codec, bytes, len, NULL, &msg, err, sizeof(err)) != 0) {
-		iot_codec_error(p, dev, "decode", "%s", err);
-		return;
-	}
-	p->stats.uplinks++;
-	if (strcmp(json_string_value(json_object_get(msg, "msgType")), "deviceRsp") == 0)
-		command_answer(p, dev, msg);
-	else
-		iot_report(p, dev, e, msg);
-	json_decref(msg);
-}
-
 void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observation *o,
 			       int format, const uint8_t *payload, size_t len)
 {
@@ -547,8 +510,10 @@ void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observ
 		return;
 	if (len == 0)
 		return; /* the first answer of an empty container */
+	struct product_entry *e = iot_product(p, dev.project_id, dev.product_id);
+	bool queued = false;
 	if (format < 0 || format == CONTENT_OPAQUE) {
-		uplink(p, &dev, payload, len);
+		queued = iot_uplink(p, &dev, e, payload, len);
 	} else {
 		/* Multiple-instance /19/0/0 in TLV or SenML: each instance is one message. */
 		struct lwm2m_values values;
@@ -561,11 +526,14 @@ void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observ
 		for (size_t i = 0; rc == 0 && i < values.count; i++) {
 			const struct lwm2m_value *v = &values.items[i];
 			if (v->type == LWM2M_TYPE_OPAQUE && v->path.len >= 3 && v->path.ids[2] == 0)
-				uplink(p, &dev, v->v.bytes.data, v->v.bytes.len);
+				queued |= iot_uplink(p, &dev, e, v->v.bytes.data, v->v.bytes.len);
 		}
 		lwm2m_values_free(&values);
 	}
-	iot_dispatch(p, o->node_id); /* it spoke: it is awake */
+	/* It spoke: it is awake. A report on a codec thread dispatches when it is applied, so
+	 * that what it reports (a desired value reached) counts before the next command. */
+	if (!queued)
+		iot_dispatch(p, o->node_id);
 }
 
 /* Observing the uplink. */
@@ -632,7 +600,7 @@ void iot_platform_device_active(struct iot_platform *p, const char *node_id, boo
 	if (store_device_get_by_node_id(p->deps.store, node_id, &dev) != 0)
 		return;
 	struct product_entry *e = iot_product(p, dev.project_id, dev.product_id);
-	if (e && e->codec)
+	if (iot_has_codec(e))
 		observe(p, node_id, &uplink_path, CONTENT_OPAQUE);
 	size_t i;
 	const json_t *m;
@@ -783,7 +751,7 @@ int iot_platform_command_create(struct iot_platform *p, const struct store_devic
 	int rc = product_model_check_paras(cmd, paras, err, errlen);
 	if (rc)
 		return rc;
-	if (!e->codec)
+	if (!iot_has_codec(e))
 		return iot_fail(err, errlen, -ENOENT, "product %s has no codec to encode commands",
 			    dev->product_id);
 	rc = iot_command_room(p, dev, 1, err, errlen);
@@ -793,11 +761,14 @@ int iot_platform_command_create(struct iot_platform *p, const struct store_devic
 	if (rc)
 		return rc;
 	if (strcmp(strategy, "immediately") == 0) {
-		if (find_in_flight(p, dev->node_id)) {
-			/* In order behind the one in flight; it goes when that one settles. */
-		} else {
+		struct in_flight *f = iot_in_flight(p, dev->node_id);
+		if (!f)
 			send_command(p, out, true);
-		}
+		else if (f->encoding && e->codec_kind == CODEC_JS)
+			/* The one ahead is only being encoded: this one is encoded right behind it,
+			 * then goes or fails as it would have a moment after that one. */
+			iot_encode_behind(p, out, dev, e);
+		/* Else in order behind the one in flight; it goes when that one settles. */
 	} else {
 		iot_dispatch(p, dev->node_id);
 	}
@@ -852,33 +823,4 @@ static int restore_one(const struct store_command *c, void *ctx)
 int iot_platform_restore(struct iot_platform *p)
 {
 	return store_command_load_open(p->deps.store, restore_one, p);
-}
-
-/* The API's codec test. */
-
-json_t *iot_platform_codec_try(const char *kind, const char *source, const uint8_t *payload,
-			       size_t len, const json_t *cloud_req, char *err, size_t errlen)
-{
-	struct codec *c;
-	enum codec_kind k = strcmp(kind, "js") == 0 ? CODEC_JS : CODEC_DECLARATIVE;
-	if (codec_create(k, source, strlen(source), NULL, &c, err, errlen) != 0)
-		return NULL;
-	json_t *out = NULL;
-	if (cloud_req) {
-		uint8_t bytes[CODEC_MAX_PAYLOAD];
-		size_t n = 0;
-		if (codec_encode(c, cloud_req, bytes, sizeof(bytes), &n, err, errlen) == 0) {
-			char hex[2 * CODEC_MAX_PAYLOAD + 1];
-			for (size_t i = 0; i < n; i++)
-				snprintf(hex + 2 * i, 3, "%02X", bytes[i]);
-			hex[2 * n] = '\0';
-			out = json_pack("{s:s}", "payload_hex", hex);
-		}
-	} else {
-		json_t *msg;
-		if (codec_decode(c, payload, len, NULL, &msg, err, errlen) == 0)
-			out = json_pack("{s:o}", "decoded", msg);
-	}
-	codec_destroy(c);
-	return out;
 }

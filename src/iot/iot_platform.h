@@ -21,6 +21,12 @@
  * Every change is written to the store before it is published, and at start a command
  * left SENT (its ACK unknown) becomes TIMEOUT rather than go out twice.
  *
+ * Codecs (iot_codec.c): a JavaScript codec runs on the codec threads (codec_worker.c), not
+ * on the loop: payloads to decode and commands to encode are handed over as jobs, per
+ * product in order, and applied on the loop when they come back. A codec that keeps running
+ * out of time is suspended (a "codec_suspended" event) until it is uploaded again.
+ * Declarative codecs, pure C and bounded, run on the loop.
+ *
  * Shadow (iot_shadow.c): reports merge into `reported`; applications set `desired`, which
  * goes to the device as a "$properties" command — through the codec, or as LwM2M Writes of
  * mapped resources — and leaves `desired` once the device reports the same value.
@@ -35,6 +41,7 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "iot/codec_worker.h"
 #include "lwm2m/lwm2m_observe.h"
 #include "lwm2m/lwm2m_requests.h"
 #include "store/store.h"
@@ -59,6 +66,8 @@ struct iot_platform_deps {
 	int64_t (*now_ms)(void);
 	struct push *push;      /* forwarding to applications; may be NULL */
 	unsigned max_pending;   /* open commands per device; 0 = IOT_DEFAULT_MAX_PENDING */
+	uv_loop_t *loop;        /* the codec threads hand their jobs back on it */
+	struct codec_worker_config codec; /* threads, queues, budget, limits (0: defaults) */
 };
 
 struct iot_platform_stats {
@@ -70,11 +79,16 @@ struct iot_platform_stats {
 	uint64_t commands_sent;
 	uint64_t commands_succeeded;
 	uint64_t commands_failed;  /* FAILED, TIMEOUT or EXPIRED */
+	uint64_t reports_queue_full; /* payloads not decoded: the codec's queue was full */
+	uint64_t reports_suspended;  /* payloads not decoded: the codec was suspended */
+	uint64_t reports_cancelled;  /* payloads not decoded: stopping, or product gone */
 };
 
 int iot_platform_create(struct iot_platform **out, const struct iot_platform_deps *deps);
-/* Cancels commands in flight (they stay SENT in the store and become TIMEOUT at the next
- * start). Accepts NULL. */
+/* Stops the codec threads first: reports they hold are decoded and applied for up to
+ * deps->codec.drain_ms, the rest dropped (counted and logged); commands being encoded stay
+ * PENDING. Then cancels commands in flight (they stay SENT in the store and become TIMEOUT
+ * at the next start). Accepts NULL. */
 void iot_platform_destroy(struct iot_platform *p);
 
 /* Rebuilds from the store at start (SENT → TIMEOUT). Returns 0 or a negative errno. */
@@ -117,10 +131,35 @@ int iot_platform_shadow_seed(struct iot_platform *p, const struct store_device *
 /* The command as the API shows it. */
 json_t *iot_platform_command_json(const struct store_command *c);
 
-/* Runs a product's codec on sample input (the API's codec test): payload bytes to decode
- * or a cloudReq to encode. Returns a new JSON result or NULL with err set. */
-json_t *iot_platform_codec_try(const char *kind, const char *source, const uint8_t *payload,
-			       size_t len, const json_t *cloud_req, char *err, size_t errlen);
+/* The API's codec calls. reply gets rc 0 and a new result (or NULL), or a negative errno
+ * and err; result and err are only valid during the call. */
+typedef void (*iot_codec_reply_fn)(void *ctx, int rc, json_t *result, const char *err);
+struct iot_codec_call;
+
+/*
+ * Runs a codec of kind ("js" or "declarative") and source, for the product, on sample
+ * input: payload bytes to decode ({"decoded":…}), a cloudReq to encode ({"payload_hex":…}),
+ * or neither, to check that it compiles (result NULL). A declarative codec runs at once:
+ * reply is called before this returns and *call is NULL. A JavaScript one runs on a codec
+ * thread, in the product's queue: *call is the call in progress and reply comes later, on
+ * the loop, unless iot_platform_codec_abandon was called first. 0, or -ENOBUFS (the
+ * product's queue is full), -ESHUTDOWN, -ENOMEM: reply is not called.
+ */
+int iot_platform_codec_run(struct iot_platform *p, const char *project_id,
+			   const char *product_id, const char *kind, const char *source,
+			   const uint8_t *payload, size_t len, const json_t *cloud_req,
+			   iot_codec_reply_fn reply, void *ctx, struct iot_codec_call **call);
+/* The caller of a call in progress is gone: reply will not be called. Accepts NULL. */
+void iot_platform_codec_abandon(struct iot_codec_call *call);
+/* The product's codec state: {"status":"ACTIVE"} or {"status":"SUSPENDED","reason":…,
+ * "since":"yyyyMMddTHHmmssZ"}; a new object, NULL when out of memory. */
+json_t *iot_platform_codec_status(struct iot_platform *p, const char *project_id,
+				  const char *product_id);
+/* Lifts the product's codec suspension (an upload of the codec does). */
+void iot_platform_codec_resume(struct iot_platform *p, const char *project_id,
+			       const char *product_id);
+/* The codec threads' counters. */
+void iot_platform_codec_stats(struct iot_platform *p, struct codec_worker_stats *out);
 
 /* Expiry and answer timeouts; call about once a second. */
 void iot_platform_tick(struct iot_platform *p);

@@ -1,6 +1,8 @@
 /*
  * The platform layer's insides, shared by its files and by nothing else:
  *   iot_platform.c  products, uplink, the command queue (send, dispatch, settle)
+ *   iot_codec.c     codecs: decode and encode on the codec threads (codec_worker.c) or,
+ *                   declarative, on the loop; the API's codec test and upload check
  *   iot_shadow.c    the device shadow: reports into `reported`, `desired` and its delivery
  *   iot_mapped.c    products of standard objects: resource paths ↔ service properties
  */
@@ -9,6 +11,8 @@
 
 #include <stdbool.h>
 
+#include "iot/codec.h"
+#include "iot/codec_worker.h"
 #include "iot/iot_platform.h"
 #include "lwm2m/lwm2m_dm.h"
 #include "util/hash.h"
@@ -26,7 +30,11 @@ struct product_entry {
 	char product_id[STORE_ID_MAX + 1];
 	json_t *caps;          /* service_capabilities */
 	json_t *mappings;      /* resource_mappings: [{"path","service_id","property_name"}] */
-	struct codec *codec;   /* NULL when the product has none (or it does not compile) */
+	/* 0 when the product has none. A JavaScript codec lives on the codec threads (keyed by
+	 * `key`); a declarative one is compiled here (NULL when it does not compile). */
+	enum codec_kind codec_kind;
+	struct codec *codec;
+	char key[CODEC_WORKER_KEY_MAX + 1]; /* "project_id/product_id" */
 };
 
 /* The one command of a device in flight (SENT, waiting for the 2.04). */
@@ -38,6 +46,8 @@ struct in_flight {
 	uint64_t handle;
 	/* An LwM2M Write has no answer beyond its 2.04: that is SUCCESSFUL too. */
 	bool settles_on_ack;
+	/* Not sent yet: a codec thread encodes it (iot_codec.c). Holds the device's place. */
+	bool encoding;
 };
 
 /* A device that may have PENDING commands: the only devices whose Updates and reports
@@ -55,6 +65,11 @@ struct iot_platform {
 	struct hmap waiting;
 	struct observe_ctx *observing; /* Observes sent, not answered yet */
 	struct iot_platform_stats stats;
+	struct codec_worker *worker;    /* the codec threads */
+	bool stopping;                  /* destroy: jobs come back, no command goes out */
+	struct hmap busy;               /* products with decode jobs out (iot_codec.c) */
+	int64_t last_drop_log_ms;       /* reports dropped are logged once a second */
+	uint64_t drops_unlogged;
 };
 
 /* iot_platform.c */
@@ -91,6 +106,48 @@ int iot_command_add(struct iot_platform *p, const struct store_device *dev,
 /* -ENOSPC with err filled when dev has no room for `more` open commands. */
 int iot_command_room(struct iot_platform *p, const struct store_device *dev, int more,
 		     char *err, size_t errlen);
+
+/* Finds node_id's command in flight (or being encoded), or NULL. */
+struct in_flight *iot_in_flight(struct iot_platform *p, const char *node_id);
+/* Sends c, encoded into dm, as CON PUT /19/1/0 (or the mapped Write) and makes it SENT;
+ * on failure FAILED, or -EAGAIN (left PENDING) when the device is not reachable now and
+ * immediately is false. 0 or a negative errno. */
+int iot_transmit(struct iot_platform *p, struct store_command *c,
+		 const struct lwm2m_dm_request *dm, bool settles_on_ack, bool immediately);
+
+/* iot_codec.c */
+
+static inline bool iot_has_codec(const struct product_entry *e)
+{
+	return e && e->codec_kind != 0;
+}
+/* Starts the codec threads (deps->codec); 0 or a negative errno. */
+int iot_codec_start(struct iot_platform *p);
+/* Stops them: reports queued are decoded and applied for up to deps->codec.drain_ms, the
+ * rest dropped and counted; encodes in progress leave their command PENDING. */
+void iot_codec_stop(struct iot_platform *p);
+/* The product's codec as the store has it (kind "" for none), loaded into e: compiled
+ * here (declarative) or handed to the codec threads (js). */
+void iot_codec_load(struct iot_platform *p, struct product_entry *e, const char *kind,
+		    const char *source);
+/* The product is deleted: its codec threads' state goes too. */
+void iot_codec_forget(struct iot_platform *p, const char *project_id, const char *product_id);
+/* Decodes a payload of dev (uplink) and applies it. Returns true when it was queued for a
+ * codec thread (it is applied later, and the device's next command is dispatched then). */
+bool iot_uplink(struct iot_platform *p, const struct store_device *dev,
+		struct product_entry *e, const uint8_t *bytes, size_t len);
+/* Encodes c with e's codec and transmits it; for a JavaScript codec the encoding is a job
+ * and -EINPROGRESS is returned (the device's in-flight entry holds its place meanwhile).
+ * As iot_transmit otherwise; a codec failure makes c FAILED. */
+int iot_encode_and_send(struct iot_platform *p, struct store_command *c,
+			const struct store_device *dev, struct product_entry *e,
+			bool immediately);
+/* An `immediately` command c created while the device's command ahead is being encoded
+ * (e's codec is JavaScript): encoded behind it without holding the device's place; when it
+ * comes back it goes at once if nothing is in flight then (FAILED if the device is not
+ * reachable), else it stays PENDING for the queue. */
+void iot_encode_behind(struct iot_platform *p, struct store_command *c,
+		       const struct store_device *dev, struct product_entry *e);
 
 /* iot_shadow.c */
 

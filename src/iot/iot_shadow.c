@@ -155,7 +155,7 @@ int iot_shadow_report(struct iot_platform *p, const struct store_device *dev,
 static bool deliverable(const struct product_entry *e, const char *service_id,
 			const char *property)
 {
-	return e->codec || iot_mapping_of(e, service_id, property);
+	return iot_has_codec(e) || iot_mapping_of(e, service_id, property);
 }
 
 /* One service's part of a shadow PUT, checked before anything is written. */

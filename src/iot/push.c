@@ -1,6 +1,9 @@
 /*
  * push: the outbox, drained by libcurl multi on libuv (the "multi socket" interface:
- * curl tells us which sockets to watch and when to call it back).
+ * curl tells us which sockets to watch and when to call it back). The pump walks the
+ * rules round robin and starts what is due within three bounds: the slots in all, the
+ * project's slots, and the rule's breaker (push_ep.c). Every socket curl opens is
+ * checked against push_target.h's policy first.
  */
 #include "iot/push.h"
 
@@ -8,12 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <curl/curl.h>
 
-#include "store/store_platform.h"
-#include "util/hash.h"
+#include "iot/push_internal.h"
+#include "store/store_push.h"
 #include "util/log.h"
 #include "util/str.h"
 #include "util/timefmt.h"
@@ -22,31 +26,19 @@
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS (300 * 1000)
 
-struct push {
-	uv_loop_t *loop;
-	struct store *store;
-	struct push_config cfg;
-	int64_t (*now_ms)(void);
-	CURLM *multi;
-	uv_timer_t curl_timer; /* curl's own timeouts */
-	uv_timer_t pump_timer; /* the next due item */
-	struct push_stats stats;
-	int handles_open;      /* libuv handles not yet closed */
-	bool closing;
-	struct delivery *deliveries; /* in flight */
-	struct watch *watches;
-	int64_t outbox_len; /* items in the outbox: counted here, not by a table scan */
-};
-
 /* One POST in flight. */
 struct delivery {
 	struct delivery *next, **prev;
 	struct push *p;
+	struct push_endpoint *ep;
 	int64_t id;
 	int attempts;
 	char *body;
 	struct curl_slist *headers;
 	CURL *easy;
+	/* Set when the policy refused an address curl was about to connect to. */
+	enum push_target_class refused;
+	struct addr refused_addr;
 };
 
 /* One socket curl asked us to watch. */
@@ -92,7 +84,77 @@ static void delivery_free(struct delivery *d)
 	free(d);
 }
 
-/* What curl finished: delivered, or due again later. */
+static enum push_failure failure_of(const struct delivery *d, CURLcode result)
+{
+	if (result == CURLE_OK)
+		return PUSH_FAIL_STATUS;
+	if (d->refused != PUSH_TARGET_PUBLIC)
+		return PUSH_FAIL_ADDRESS;
+	switch (result) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return PUSH_FAIL_TIMEOUT;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+		return PUSH_FAIL_CONNECT;
+	default:
+		return PUSH_FAIL_OTHER;
+	}
+}
+
+/* One transfer ended: delivered, or due again later. */
+static void finished(struct push *p, struct delivery *d, CURLcode result, long status)
+{
+	struct push_endpoint *e = d->ep;
+	struct push_project *proj = e->project;
+	int64_t now = p->now_ms();
+	p->stats.in_flight--;
+	proj->in_flight--;
+	e->in_flight--;
+	if (result == CURLE_OK && status >= 200 && status < 300) {
+		p->stats.delivered++;
+		proj->delivered++;
+		e->delivered++;
+		/* A row dropped by its project's quota while in flight is gone already. */
+		if (store_outbox_done(p->store, d->id) == 0) {
+			p->outbox_len--;
+			proj->outbox--;
+		}
+		push_breaker_result(p, e, true, now);
+		return;
+	}
+	enum push_failure why = failure_of(d, result);
+	p->stats.failures++;
+	p->failure_reasons[why]++;
+	proj->failures++;
+	e->failures++;
+	int64_t wait = BACKOFF_FIRST_MS;
+	for (int i = 0; i < d->attempts && wait < BACKOFF_MAX_MS; i++)
+		wait *= 2;
+	if (wait > BACKOFF_MAX_MS)
+		wait = BACKOFF_MAX_MS;
+	if (why == PUSH_FAIL_ADDRESS) {
+		char a[ADDR_STR_MAX];
+		LOG_WARN("push", "project %s rule %s: not sent to %s, a %s address "
+				 "(--push-allow-private); again in %lld ms",
+			 proj->id, e->rule_id, addr_format(&d->refused_addr, a),
+			 push_target_class_name(d->refused), (long long)wait);
+	} else {
+		LOG_DEBUG("push", "project %s rule %s item %lld: %s (%s, HTTP %ld); again in %lld ms",
+			  proj->id, e->rule_id, (long long)d->id, push_failure_name(why),
+			  result == CURLE_OK ? "answered" : curl_easy_strerror(result), status,
+			  (long long)wait);
+	}
+	if (store_outbox_retry(p->store, d->id, d->attempts + 1, now + wait) == 0 &&
+	    now + wait < e->due)
+		e->due = now + wait;
+	push_breaker_result(p, e, false, now);
+}
+
 static void check_done(struct push *p)
 {
 	CURLMsg *msg;
@@ -107,23 +169,7 @@ static void check_done(struct push *p)
 		CURLcode result = msg->data.result;
 		curl_multi_remove_handle(p->multi, msg->easy_handle);
 		curl_easy_cleanup(msg->easy_handle);
-		p->stats.in_flight--;
-		if (result == CURLE_OK && status >= 200 && status < 300) {
-			p->stats.delivered++;
-			if (store_outbox_done(p->store, d->id) == 0 && p->outbox_len > 0)
-				p->outbox_len--;
-		} else {
-			p->stats.failures++;
-			int64_t wait = BACKOFF_FIRST_MS;
-			for (int i = 0; i < d->attempts && wait < BACKOFF_MAX_MS; i++)
-				wait *= 2;
-			if (wait > BACKOFF_MAX_MS)
-				wait = BACKOFF_MAX_MS;
-			LOG_DEBUG("push", "item %lld: %s (HTTP %ld); again in %lld ms", (long long)d->id,
-				  result == CURLE_OK ? "refused" : curl_easy_strerror(result), status,
-				  (long long)wait);
-			store_outbox_retry(p->store, d->id, d->attempts + 1, p->now_ms() + wait);
-		}
+		finished(p, d, result, status);
 		delivery_free(d);
 	}
 	pump(p);
@@ -196,10 +242,33 @@ static int on_timer_change(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+/* curl is about to connect to an address it resolved (or was given): the policy decides,
+ * here rather than on the URL alone, so that a name resolving to 127.0.0.1 is refused. */
+static curl_socket_t open_socket(void *ctx, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct delivery *d = ctx;
+	struct addr to;
+	if (purpose != CURLSOCKTYPE_IPCXN || addr_from_sockaddr(&to, &a->addr) != 0)
+		return CURL_SOCKET_BAD;
+	enum push_target_class c = push_target_check(&d->p->policy, &to);
+	if (c != PUSH_TARGET_PUBLIC) {
+		d->refused = c;
+		d->refused_addr = to;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+struct take_ctx {
+	struct push *p;
+	struct push_endpoint *e;
+};
+
 /* Starts the POST of one outbox item. */
 static int start_one(const struct store_outbox_item *it, void *ctx)
 {
-	struct push *p = ctx;
+	struct take_ctx *t = ctx;
+	struct push *p = t->p;
 	struct delivery *d = calloc(1, sizeof(*d));
 	CURL *easy = curl_easy_init();
 	if (!d || !easy || !(d->body = strdup(it->body))) {
@@ -207,11 +276,11 @@ static int start_one(const struct store_outbox_item *it, void *ctx)
 			free(d->body);
 		free(d);
 		curl_easy_cleanup(easy);
-		store_outbox_retry(p->store, it->id, it->attempts, p->now_ms() + BACKOFF_FIRST_MS);
-		return 0;
+		goto later;
 	}
 	LIST_PUSH(p->deliveries, d);
 	d->p = p;
+	d->ep = t->e;
 	d->id = it->id;
 	d->attempts = it->attempts;
 	d->easy = easy;
@@ -221,16 +290,27 @@ static int start_one(const struct store_outbox_item *it, void *ctx)
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(d->body));
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, d->headers);
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, d);
+	/* A black-holed endpoint costs a slot for the connect timeout, a hanging one for the
+	 * whole timeout; never longer. */
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)p->cfg.connect_timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)p->cfg.timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, d);
 	if (curl_multi_add_handle(p->multi, easy) != CURLM_OK) {
 		curl_easy_cleanup(easy);
 		delivery_free(d);
-		store_outbox_retry(p->store, it->id, it->attempts, p->now_ms() + BACKOFF_FIRST_MS);
-		return 0;
+		goto later;
 	}
 	p->stats.in_flight++;
+	t->e->project->in_flight++;
+	t->e->in_flight++;
+	return 0;
+later:; /* out of memory, or curl refused the handle: the item waits a moment */
+	int64_t when = p->now_ms() + BACKOFF_FIRST_MS;
+	if (store_outbox_retry(p->store, it->id, it->attempts, when) == 0 && when < t->e->due)
+		t->e->due = when;
 	return 0;
 }
 
@@ -239,23 +319,109 @@ static void on_pump_timer(uv_timer_t *t)
 	pump(t->data);
 }
 
-/* Starts what is due, up to max_in_flight; wakes up again for the next due item. */
+static unsigned min_u(unsigned a, unsigned b)
+{
+	return a < b ? a : b;
+}
+
+/* Starts what may start of one rule; returns when it wants the pump again (INT64_MAX:
+ * when a transfer ends). */
+static int64_t pump_endpoint(struct push *p, struct push_endpoint *e, int64_t now)
+{
+	struct push_project *proj = e->project;
+	if (e->due == INT64_MAX)
+		return INT64_MAX;
+	int64_t wake;
+	unsigned room = push_breaker_room(p, e, now, &wake);
+	if (room == 0)
+		return wake; /* cooling (its items untouched), or a probe under way */
+	if (e->due > now)
+		return e->due;
+	if (p->stats.in_flight >= p->cfg.max_in_flight ||
+	    proj->in_flight >= p->cfg.project_in_flight)
+		return INT64_MAX; /* a slot frees when a transfer ends, which pumps */
+	room = min_u(room, p->cfg.max_in_flight - (unsigned)p->stats.in_flight);
+	room = min_u(room, p->cfg.project_in_flight - (unsigned)proj->in_flight);
+	struct take_ctx t = { p, e };
+	int n = store_outbox_take(p->store, proj->id, e->rule_id, now, (int)room, start_one, &t);
+	if (n < 0)
+		return now + BACKOFF_FIRST_MS; /* the store failed (logged): try again soon */
+	if ((unsigned)n < room) {
+		/* Fewer than asked: nothing else is due now; when is the next? */
+		int64_t when;
+		e->due = store_outbox_next_due(p->store, proj->id, e->rule_id, &when) == 0 ? when
+											  : INT64_MAX;
+		if (e->due <= now)
+			e->due = now + 1; /* what failed to start just now waits a moment */
+	}
+	return e->due > now ? e->due : INT64_MAX;
+}
+
+/* Starts what is due, rule by rule round robin (so no rule always gets the free slots
+ * first); wakes up again for the next due item or breaker probe. */
 static void pump(struct push *p)
 {
 	if (p->closing)
 		return;
-	int64_t now = p->now_ms();
-	if (p->stats.in_flight < p->cfg.max_in_flight) {
-		int room = (int)(p->cfg.max_in_flight - p->stats.in_flight);
-		store_outbox_take(p->store, now, room, start_one, p);
+	int64_t now = p->now_ms(), wake = INT64_MAX;
+	size_t n = p->eps_count;
+	for (size_t k = 0; k < n; k++) {
+		int64_t w = pump_endpoint(p, p->eps[(p->eps_cursor + k) % n], now);
+		if (w < wake)
+			wake = w;
 	}
-	int64_t when;
-	if (store_outbox_next_due(p->store, &when) == 0) {
-		uint64_t wait = when > now ? (uint64_t)(when - now) : 0;
-		/* When the window is full, a finished delivery pumps again anyway. */
-		if (p->stats.in_flight < p->cfg.max_in_flight || wait > 0)
-			uv_timer_start(&p->pump_timer, on_pump_timer, wait ? wait : 1, 0);
-	}
+	if (n)
+		p->eps_cursor = (p->eps_cursor + 1) % n;
+	push_endpoints_collect(p);
+	if (wake == INT64_MAX)
+		uv_timer_stop(&p->pump_timer);
+	else
+		uv_timer_start(&p->pump_timer, on_pump_timer, wake > now ? (uint64_t)(wake - now) : 1,
+			       0);
+}
+
+/* At start: the projects' and rules' counts from the rows the outbox holds. */
+static int load_group(const char *project_id, const char *rule_id, int64_t rows,
+		      int64_t next_ms, void *ctx)
+{
+	struct push *p = ctx;
+	struct push_project *proj = push_project_find(p, project_id, true);
+	struct push_endpoint *e = proj ? push_endpoint_find(p, proj, rule_id, true) : NULL;
+	if (!e)
+		return -ENOMEM;
+	e->collectable = true; /* until an event shows its rule still exists */
+	e->due = next_ms;
+	proj->outbox += rows;
+	p->outbox_len += rows;
+	return 0;
+}
+
+void push_config_defaults(struct push_config *c)
+{
+	if (!c->max_in_flight)
+		c->max_in_flight = 16;
+	if (!c->project_in_flight)
+		c->project_in_flight = 8;
+	if (c->project_in_flight > c->max_in_flight)
+		c->project_in_flight = c->max_in_flight;
+	if (!c->max_outbox)
+		c->max_outbox = 100000;
+	if (!c->project_outbox)
+		c->project_outbox = 10000;
+	if (!c->connect_timeout_ms)
+		c->connect_timeout_ms = 3000;
+	if (!c->timeout_ms)
+		c->timeout_ms = 10000;
+	if (!c->breaker_failures)
+		c->breaker_failures = 5;
+	if (!c->breaker_cooldown_ms)
+		c->breaker_cooldown_ms = 30 * 1000;
+	if (!c->max_rules)
+		c->max_rules = PUSH_MAX_RULES_DEFAULT;
+	if (!c->breaker_cooldown_max_ms)
+		c->breaker_cooldown_max_ms = 600 * 1000;
+	if (c->breaker_cooldown_max_ms < c->breaker_cooldown_ms)
+		c->breaker_cooldown_max_ms = c->breaker_cooldown_ms;
 }
 
 int push_create(struct push **out, uv_loop_t *loop, struct store *store,
@@ -264,7 +430,14 @@ int push_create(struct push **out, uv_loop_t *loop, struct store *store,
 	struct push *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(p->multi = curl_multi_init())) {
+	if (push_tables_init(p) != 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		push_tables_destroy(p);
+		free(p);
+		return -ENOMEM;
+	}
+	if (!(p->multi = curl_multi_init())) {
+		curl_global_cleanup();
+		push_tables_destroy(p);
 		free(p);
 		return -ENOMEM;
 	}
@@ -272,12 +445,8 @@ int push_create(struct push **out, uv_loop_t *loop, struct store *store,
 	p->store = store;
 	p->now_ms = now_ms;
 	p->cfg = *cfg;
-	if (!p->cfg.max_in_flight)
-		p->cfg.max_in_flight = 16;
-	if (!p->cfg.max_outbox)
-		p->cfg.max_outbox = 100000;
-	if (!p->cfg.timeout_ms)
-		p->cfg.timeout_ms = 10000;
+	push_config_defaults(&p->cfg);
+	p->policy.allow_private = p->cfg.allow_private;
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
@@ -287,12 +456,12 @@ int push_create(struct push **out, uv_loop_t *loop, struct store *store,
 	p->curl_timer.data = p->pump_timer.data = p;
 	p->handles_open = 2;
 	store_outbox_reset(p->store);
-	store_outbox_count(p->store, &p->outbox_len);
+	if (store_outbox_groups(p->store, load_group, p) != 0)
+		LOG_ERROR("push", "the outbox was not read; what it holds waits for a restart");
 	*out = p;
 	pump(p);
 	return 0;
 }
-
 
 void push_destroy(struct push *p)
 {
@@ -315,8 +484,35 @@ void push_destroy(struct push *p)
 		uv_close((uv_handle_t *)&w->poll, handle_closed);
 	}
 	curl_global_cleanup();
+	push_tables_destroy(p);
 	uv_close((uv_handle_t *)&p->curl_timer, handle_closed);
 	uv_close((uv_handle_t *)&p->pump_timer, handle_closed);
+}
+
+void push_set_api_addr(struct push *p, const struct addr *api)
+{
+	p->policy.api = *api;
+}
+
+int push_check_url(const struct push *p, const char *url, size_t max_len, char *err,
+		   size_t cap)
+{
+	return push_target_check_url(p ? &p->policy : NULL, url, max_len, err, cap);
+}
+
+unsigned push_max_rules(const struct push *p)
+{
+	return p ? p->cfg.max_rules : PUSH_MAX_RULES_DEFAULT;
+}
+
+void push_rule_deleted(struct push *p, const char *project_id, const char *rule_id)
+{
+	struct push_project *proj = push_project_find(p, project_id, false);
+	struct push_endpoint *e = proj ? push_endpoint_find(p, proj, rule_id, false) : NULL;
+	if (e) {
+		e->collectable = true;
+		push_endpoints_collect(p);
+	}
 }
 
 const struct push_stats *push_stats(const struct push *p)
@@ -347,22 +543,70 @@ struct queue_ctx {
 	int queued;
 };
 
+static int log2_floor(uint64_t v)
+{
+	int n = -1;
+	for (; v; v >>= 1)
+		n++;
+	return n;
+}
+
+/* Counts drops; logs when a project's total reaches 1, 2, 4, 8 …, so that a project
+ * dropping all day is seen without a line per event. */
+static void count_dropped(struct push *p, struct push_project *proj, int64_t n)
+{
+	uint64_t before = proj->dropped;
+	proj->dropped += (uint64_t)n;
+	p->stats.dropped += (uint64_t)n;
+	if (log2_floor(proj->dropped) > log2_floor(before))
+		LOG_WARN("push", "project %s: %llu events dropped so far (its quota is %lld, the "
+				 "outbox's %lld)",
+			 proj->id, (unsigned long long)proj->dropped,
+			 (long long)p->cfg.project_outbox, (long long)p->cfg.max_outbox);
+}
+
+/* Makes room for one more row of proj: over its quota, or when the whole outbox is full,
+ * its own oldest rows go — never another project's. false when it has none to give (the
+ * new event is then the one dropped). */
+static bool make_room(struct push *p, struct push_project *proj)
+{
+	int64_t over = proj->outbox + 1 - p->cfg.project_outbox;
+	if (p->outbox_len + 1 - p->cfg.max_outbox > over)
+		over = p->outbox_len + 1 - p->cfg.max_outbox;
+	if (over <= 0)
+		return true;
+	int64_t dropped = 0;
+	store_outbox_drop_oldest(p->store, proj->id, over, &dropped);
+	proj->outbox -= dropped;
+	p->outbox_len -= dropped;
+	if (dropped)
+		count_dropped(p, proj, dropped);
+	return dropped >= over;
+}
+
 static int queue_for_rule(const struct store_rule *r, void *ctx)
 {
 	struct queue_ctx *q = ctx;
 	if (!wants(r->events, q->name))
 		return 0;
 	struct push *p = q->p;
-	if (p->outbox_len >= p->cfg.max_outbox) {
-		int64_t drop = p->outbox_len - p->cfg.max_outbox + 1;
-		if (store_outbox_drop_oldest(p->store, drop) == 0) {
-			p->stats.dropped += (uint64_t)drop;
-			p->outbox_len -= drop;
-		}
+	struct push_project *proj = push_project_find(p, r->project_id, true);
+	struct push_endpoint *e = proj ? push_endpoint_find(p, proj, r->rule_id, true) : NULL;
+	if (!e)
+		return 0; /* out of memory: the event is lost, as when the store fails */
+	e->collectable = false;
+	if (!make_room(p, proj)) {
+		count_dropped(p, proj, 1);
+		return 0;
 	}
-	if (store_outbox_add(p->store, r->url, q->body, p->now_ms()) == 0) {
+	int64_t now = p->now_ms();
+	if (store_outbox_add(p->store, r->project_id, r->rule_id, r->url, q->body, now) == 0) {
 		p->stats.queued++;
+		proj->queued++;
 		p->outbox_len++;
+		proj->outbox++;
+		if (now < e->due)
+			e->due = now;
 		q->queued++;
 	}
 	return 0;

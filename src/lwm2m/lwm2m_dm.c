@@ -23,6 +23,7 @@ const char *lwm2m_op_name(enum lwm2m_op op)
 		[LWM2M_OP_READ_COMPOSITE] = "read-composite",
 		[LWM2M_OP_WRITE_COMPOSITE] = "write-composite",
 		[LWM2M_OP_OBSERVE_COMPOSITE] = "observe-composite",
+		[LWM2M_OP_OBSERVE_COMPOSITE_CANCEL] = "observe-composite-cancel",
 	};
 	return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }
@@ -50,9 +51,24 @@ static bool path_fits(enum lwm2m_op op, uint8_t len)
 	case LWM2M_OP_READ_COMPOSITE:
 	case LWM2M_OP_WRITE_COMPOSITE:
 	case LWM2M_OP_OBSERVE_COMPOSITE:
+	case LWM2M_OP_OBSERVE_COMPOSITE_CANCEL:
 		return len == 0; /* the root: the paths are in the payload */
 	}
 	return false;
+}
+
+/* The cancellations: Observe 1 with the observation's own token (RFC 7641 §3.6). */
+static bool is_cancel(enum lwm2m_op op)
+{
+	return op == LWM2M_OP_OBSERVE_CANCEL || op == LWM2M_OP_OBSERVE_COMPOSITE_CANCEL;
+}
+
+/* Operations whose request names paths or values in a payload of its own. */
+static bool needs_payload(enum lwm2m_op op)
+{
+	return op == LWM2M_OP_WRITE_REPLACE || op == LWM2M_OP_WRITE_UPDATE ||
+	       op == LWM2M_OP_READ_COMPOSITE || op == LWM2M_OP_WRITE_COMPOSITE ||
+	       op == LWM2M_OP_OBSERVE_COMPOSITE || op == LWM2M_OP_OBSERVE_COMPOSITE_CANCEL;
 }
 
 /* Write-Attributes names (Core §5.1.2 and §7.3.x): "pmin", "pmax", "gt", "lt", "st",
@@ -92,21 +108,20 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 		[LWM2M_OP_READ_COMPOSITE] = COAP_CODE_FETCH,
 		[LWM2M_OP_WRITE_COMPOSITE] = COAP_CODE_IPATCH,
 		[LWM2M_OP_OBSERVE_COMPOSITE] = COAP_CODE_FETCH,
+		[LWM2M_OP_OBSERVE_COMPOSITE_CANCEL] = COAP_CODE_FETCH,
 	};
 	if ((unsigned)req->op >= sizeof(methods) / sizeof(methods[0]) ||
 	    !path_fits(req->op, req->path.len))
 		return -EINVAL;
-	if (req->op == LWM2M_OP_OBSERVE_CANCEL && (req->token_len == 0 || !req->token))
+	bool cancel = is_cancel(req->op);
+	if (cancel && (req->token_len == 0 || !req->token))
 		return -EINVAL;
 	int rc = coap_msg_init(msg, COAP_TYPE_CON, methods[req->op], 0,
-			       req->op == LWM2M_OP_OBSERVE_CANCEL ? req->token : NULL,
-			       req->op == LWM2M_OP_OBSERVE_CANCEL ? req->token_len : 0);
+			       cancel ? req->token : NULL, cancel ? req->token_len : 0);
 	if (rc)
 		return rc;
-	if (req->op == LWM2M_OP_OBSERVE || req->op == LWM2M_OP_OBSERVE_CANCEL ||
-	    req->op == LWM2M_OP_OBSERVE_COMPOSITE) {
-		rc = coap_msg_add_uint_option(msg, COAP_OPTION_OBSERVE,
-					      req->op == LWM2M_OP_OBSERVE_CANCEL ? 1 : 0);
+	if (req->op == LWM2M_OP_OBSERVE || req->op == LWM2M_OP_OBSERVE_COMPOSITE || cancel) {
+		rc = coap_msg_add_uint_option(msg, COAP_OPTION_OBSERVE, cancel ? 1 : 0);
 		if (rc)
 			return rc;
 	}
@@ -138,6 +153,7 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 	case LWM2M_OP_OBSERVE_CANCEL:
 	case LWM2M_OP_READ_COMPOSITE:
 	case LWM2M_OP_OBSERVE_COMPOSITE:
+	case LWM2M_OP_OBSERVE_COMPOSITE_CANCEL:
 		if (req->accept >= 0)
 			rc = coap_msg_add_uint_option(msg, COAP_OPTION_ACCEPT, (uint32_t)req->accept);
 		break;
@@ -187,9 +203,7 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 				return rc;
 		}
 		coap_msg_set_payload(msg, req->payload, req->payload_len);
-	} else if (req->op == LWM2M_OP_WRITE_REPLACE || req->op == LWM2M_OP_WRITE_UPDATE ||
-		   req->op == LWM2M_OP_READ_COMPOSITE || req->op == LWM2M_OP_WRITE_COMPOSITE ||
-		   req->op == LWM2M_OP_OBSERVE_COMPOSITE) {
+	} else if (needs_payload(req->op)) {
 		return -EINVAL; /* a Write carries a value, a composite its paths */
 	}
 	return 0;

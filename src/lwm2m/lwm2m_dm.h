@@ -14,6 +14,8 @@
  *   Read-Composite    FETCH  /      Content-Format and Accept: SenML, payload: the paths
  *   Write-Composite   iPATCH /      Content-Format: SenML, payload: the values
  *   Observe-Composite FETCH  /      as Read-Composite, with Observe: 0
+ *                                   (cancel: Observe: 1, the same token, Content-Format,
+ *                                   Accept and paths)
  *
  * It only builds messages; sending them, and matching answers, is coap_ep's job, and
  * choosing the device's socket and session is the daemon's.
@@ -40,7 +42,10 @@ enum lwm2m_op {
 	LWM2M_OP_OBSERVE_CANCEL, /* GET with Observe 1 and the observation's token (§3.6) */
 	LWM2M_OP_READ_COMPOSITE,  /* FETCH / with the paths (SenML), Core §6.3.8 */
 	LWM2M_OP_WRITE_COMPOSITE, /* iPATCH / with the values (SenML), Core §6.3.9 */
-	LWM2M_OP_OBSERVE_COMPOSITE, /* FETCH / with Observe 0, Core §6.4.3 */
+	LWM2M_OP_OBSERVE_COMPOSITE, /* FETCH / with Observe 0, Core §6.4.4 */
+	/* FETCH / with Observe 1, the observation's token and the same paths (Core §6.4.5;
+	 * RFC 7641 §3.6: every option as in the registration but Observe) */
+	LWM2M_OP_OBSERVE_COMPOSITE_CANCEL,
 };
 
 struct lwm2m_dm_request {
@@ -51,7 +56,7 @@ struct lwm2m_dm_request {
 	const uint8_t *payload;   /* Write, Create, Execute arguments */
 	size_t payload_len;
 	const char *attributes;   /* Write-Attributes: "pmin=10&pmax=60" */
-	const uint8_t *token;     /* Observe-cancel: the observation's token */
+	const uint8_t *token;     /* the cancels: the observation's token */
 	size_t token_len;
 	uint32_t timeout_ms;      /* how long the caller waits for the answer */
 	/* Set by lwm2m_requests, not by callers: */
@@ -59,6 +64,9 @@ struct lwm2m_dm_request {
 	const struct coap_block *block1; /* this message carries one block of payload */
 	const struct coap_block *block2; /* asks for this block of the answer */
 };
+
+/* The longest Location-Path kept from an answer ("/65534/65534" and some). */
+#define LWM2M_DM_LOCATION_MAX 64
 
 /* What came back: status 0 with the CoAP answer, or a negative errno (-ETIMEDOUT,
  * -ECONNRESET for an RST, -ENOTCONN when the device is not registered). */
@@ -73,6 +81,9 @@ struct lwm2m_dm_result {
 	bool observing;           /* the answer carried an Observe option */
 	uint64_t held_ms;         /* how long it waited for a sleeping device to wake */
 	bool never_sent;          /* the device did not wake before the deadline */
+	/* The answer's Location-Path below the device's alternate path, "/19/3" (a Create's
+	 * new instance, Transport §6.4.4), or "" when it had none or a longer one. */
+	char location[LWM2M_DM_LOCATION_MAX];
 };
 
 /* The block size of writes sent block-wise (RFC 7959 Block1), and the largest answer

@@ -34,10 +34,16 @@ int lwm2m_observations_create(struct lwm2m_observations **out)
 	return 0;
 }
 
+static void observation_free(struct lwm2m_observation *o)
+{
+	free(o->paths);
+	free(o);
+}
+
 static void free_node(struct hmap_node *n, void *ctx)
 {
 	(void)ctx;
-	free(container_of(n, struct lwm2m_observation, by_id));
+	observation_free(container_of(n, struct lwm2m_observation, by_id));
 }
 
 void lwm2m_observations_destroy(struct lwm2m_observations *obs)
@@ -53,13 +59,25 @@ void lwm2m_observations_destroy(struct lwm2m_observations *obs)
 
 static struct lwm2m_observation *insert(struct lwm2m_observations *obs, uint64_t id,
 				       const char *node_id, const struct lwm2m_path *path,
-				       const uint8_t *token, size_t token_len)
+				       const uint8_t *token, size_t token_len,
+				       const struct lwm2m_observe_request *req)
 {
-	if (token_len == 0 || token_len > 8 || strlen(node_id) > 64)
+	if (token_len == 0 || token_len > 8 || strlen(node_id) > 64 ||
+	    (req && req->path_count > LWM2M_OBSERVE_PATHS_MAX))
 		return NULL;
 	struct lwm2m_observation *o = calloc(1, sizeof(*o));
 	if (!o)
 		return NULL;
+	o->format = req ? req->format : -1;
+	if (req && req->path_count) {
+		o->paths = malloc(req->path_count * sizeof(*o->paths));
+		if (!o->paths) {
+			free(o);
+			return NULL;
+		}
+		memcpy(o->paths, req->paths, req->path_count * sizeof(*o->paths));
+		o->path_count = (uint8_t)req->path_count;
+	}
 	o->id = id;
 	strcpy(o->node_id, node_id);
 	o->path = *path;
@@ -76,7 +94,17 @@ struct lwm2m_observation *lwm2m_observations_add(struct lwm2m_observations *obs,
 						 const struct lwm2m_path *path,
 						 const uint8_t *token, size_t token_len)
 {
-	struct lwm2m_observation *o = insert(obs, obs->next_id, node_id, path, token, token_len);
+	return lwm2m_observations_add_request(obs, node_id, path, token, token_len, NULL);
+}
+
+struct lwm2m_observation *lwm2m_observations_add_request(struct lwm2m_observations *obs,
+							 const char *node_id,
+							 const struct lwm2m_path *path,
+							 const uint8_t *token, size_t token_len,
+							 const struct lwm2m_observe_request *req)
+{
+	struct lwm2m_observation *o =
+		insert(obs, obs->next_id, node_id, path, token, token_len, req);
 	if (!o)
 		return NULL;
 	obs->next_id++;
@@ -88,12 +116,13 @@ struct lwm2m_observation *lwm2m_observations_add(struct lwm2m_observations *obs,
 struct lwm2m_observation *lwm2m_observations_restore(struct lwm2m_observations *obs, uint64_t id,
 						     const char *node_id,
 						     const struct lwm2m_path *path,
-						     const uint8_t *token, size_t token_len)
+						     const uint8_t *token, size_t token_len,
+						     const struct lwm2m_observe_request *req)
 {
 	if (lwm2m_observations_find_id(obs, id) || lwm2m_observations_find_token(obs, token,
 										   token_len))
 		return NULL;
-	struct lwm2m_observation *o = insert(obs, id, node_id, path, token, token_len);
+	struct lwm2m_observation *o = insert(obs, id, node_id, path, token, token_len, req);
 	if (o && id >= obs->next_id)
 		obs->next_id = id + 1;
 	return o;
@@ -142,7 +171,42 @@ void lwm2m_observations_remove(struct lwm2m_observations *obs, struct lwm2m_obse
 		obs->hooks.removed(obs->ctx, o);
 	hmap_remove(&obs->by_token, &o->by_token);
 	hmap_remove(&obs->by_id, &o->by_id);
-	free(o);
+	observation_free(o);
+}
+
+int lwm2m_observation_paths_format(const struct lwm2m_observation *o, char *buf, size_t cap)
+{
+	size_t used = 0;
+	if (cap == 0)
+		return -ENOBUFS;
+	buf[0] = '\0';
+	for (size_t i = 0; i < o->path_count; i++) {
+		if (i > 0) {
+			if (used + 1 >= cap)
+				return -ENOBUFS;
+			buf[used++] = ',';
+		}
+		int n = lwm2m_path_format(&o->paths[i], buf + used, cap - used);
+		if (n < 0)
+			return n;
+		used += (size_t)n;
+	}
+	return (int)used;
+}
+
+int lwm2m_observe_paths_parse(const char *s, struct lwm2m_path *paths, size_t max)
+{
+	size_t count = 0;
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		if (count == max || lwm2m_path_parse(s, n, &paths[count]) != 0)
+			return -EINVAL;
+		count++;
+		s += n;
+		if (*s == ',' && *++s == '\0')
+			return -EINVAL; /* a trailing comma */
+	}
+	return (int)count;
 }
 
 void lwm2m_observation_record(struct lwm2m_observation *o, uint8_t code, int format,

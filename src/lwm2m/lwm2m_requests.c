@@ -102,6 +102,32 @@ static int first_content_format(const struct coap_msg *resp)
 
 static int transmit(struct pending *p);
 
+/* The answer's Location-Path as "/19/3", without the device's alternate path in front
+ * (a Create is answered with the new instance's path, Transport §6.4.4); "" when it has
+ * none or one longer than the result keeps. */
+static void location_of(const struct coap_msg *resp, const char *prefix,
+			char out[LWM2M_DM_LOCATION_MAX])
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < resp->option_count; i++) {
+		const struct coap_option *o = &resp->options[i];
+		if (o->number != COAP_OPTION_LOCATION_PATH)
+			continue;
+		if (used + 1 + o->len >= LWM2M_DM_LOCATION_MAX) {
+			out[0] = '\0';
+			return;
+		}
+		out[used++] = '/';
+		memcpy(out + used, o->value, o->len);
+		used += o->len;
+		out[used] = '\0';
+	}
+	size_t n = prefix ? strlen(prefix) : 0;
+	if (n > 1 && strncmp(out, prefix, n) == 0 && out[n] == '/')
+		memmove(out, out + n, used - n + 1);
+}
+
 static void deliver(struct pending *p, const struct lwm2m_dm_result *res)
 {
 	if (p->done)
@@ -188,6 +214,7 @@ static void on_answer(void *ctx, int status, const struct coap_msg *resp)
 		res.payload = resp->payload;
 		res.payload_len = resp->payload_len;
 		res.observing = coap_msg_find_option(resp, COAP_OPTION_OBSERVE) != NULL;
+		location_of(resp, p->prefix, res.location);
 		if (p->b2_active) {
 			res.code = p->first_code;
 			res.content_format = p->first_format;
@@ -268,11 +295,12 @@ static int transmit(struct pending *p)
 		req.payload_len = p->in_flight_len;
 	}
 	if (p->b2_active) {
-		/* Later blocks are plain reads: an observation is made by the first request
-		 * alone (RFC 7959 §2.6). */
-		if (req.op == LWM2M_OP_OBSERVE)
+		/* Later blocks are plain reads: an observation is made, or ended, by the first
+		 * request alone (RFC 7959 §2.6), and only that one carries its token. */
+		if (req.op == LWM2M_OP_OBSERVE || req.op == LWM2M_OP_OBSERVE_CANCEL)
 			req.op = LWM2M_OP_READ;
-		else if (req.op == LWM2M_OP_OBSERVE_COMPOSITE)
+		else if (req.op == LWM2M_OP_OBSERVE_COMPOSITE ||
+			 req.op == LWM2M_OP_OBSERVE_COMPOSITE_CANCEL)
 			req.op = LWM2M_OP_READ_COMPOSITE;
 		size_t size = COAP_BLOCK_SIZE(p->b2_szx);
 		b2 = (struct coap_block){ .num = (uint32_t)(p->body_len / size), .szx = p->b2_szx };

@@ -350,7 +350,8 @@ static uint8_t handle_register(struct lwm2m_server *srv, enum lwm2m_transport tr
 
 	uint8_t denied = srv->hooks.authorize(srv->ctx, endpoint, transport, psk_identity, peer);
 	if (denied) {
-		LOG_WARN("lwm2m", "registration of '%s' from %s refused (%u.%02u)", endpoint,
+		LOG_WARN_RATE("lwm2m", "registration refused",
+			      "registration of '%s' from %s refused (%u.%02u)", endpoint,
 			 addr_format(peer, peer_str), COAP_CODE_CLASS(denied),
 			 COAP_CODE_DETAIL(denied));
 		return denied;

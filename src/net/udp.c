@@ -44,7 +44,8 @@ static void on_recv(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
 	if (flags & UV_UDP_MMSG_FREE)
 		return; /* the buffer is ours and reused */
 	if (nread < 0) {
-		LOG_WARN("net", "udp receive failed: %s", uv_strerror((int)nread));
+		LOG_WARN_RATE("net", "udp receive failed", "udp receive failed: %s",
+			      uv_strerror((int)nread));
 		return;
 	}
 	if (!sa)

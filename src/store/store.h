@@ -109,6 +109,9 @@ int store_rollback(struct store *s);
  * store_begin is still open). */
 void store_batch_enable(struct store *s, bool on);
 int store_batch_commit(struct store *s);
+/* Whether the open batch has changed any row: an answer that reports a stored change must
+ * wait for store_batch_commit while this is true (the REST API holds it until then). */
+bool store_batch_dirty(struct store *s);
 
 /* Projects exist once named; tokens belong to one. token_hash is the lowercase hex
  * SHA-256 of the token (the store never sees the token itself). */
@@ -183,13 +186,16 @@ int store_dtls_session_take_all(struct store *s,
 					  const uint8_t *data, size_t len),
 				void *ctx);
 
-/* Observations the daemon made (token → id, device, path), kept across restarts. */
+/* Observations the daemon made (token → id, device, path, and what they asked with: the
+ * Accept, -1 for none, and an Observe-Composite's paths as "/3/0/9,/1/0/1", "" for a plain
+ * one), kept across restarts. */
 int store_observation_put(struct store *s, const uint8_t *token, size_t token_len, uint64_t id,
-			  const char *node_id, const char *path);
+			  const char *node_id, const char *path, int format, const char *paths);
 int store_observation_delete(struct store *s, const uint8_t *token, size_t token_len);
 int store_observation_load_all(struct store *s,
 			       int (*cb)(void *ctx, const uint8_t *token, size_t token_len,
-					 uint64_t id, const char *node_id, const char *path),
+					 uint64_t id, const char *node_id, const char *path,
+					 int format, const char *paths),
 			       void *ctx);
 
 #endif

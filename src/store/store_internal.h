@@ -9,12 +9,25 @@
 
 #include "store/store.h"
 
-/* Prepared statements slots for store_platform.c. */
-#define STORE_MORE_STMTS 40
+/* Prepared statements slots: store_platform.c's first, then store_push.c's. */
+#define STORE_PLATFORM_STMTS 30
+#define STORE_PUSH_STMTS 18
+#define STORE_MORE_STMTS (STORE_PLATFORM_STMTS + STORE_PUSH_STMTS)
 
 sqlite3 *store_db(struct store *s);
 /* The prepared statement in slot (prepared from sql the first time), reset and with its
  * bindings cleared; NULL (logged) when it does not prepare. */
 sqlite3_stmt *store_stmt_slot(struct store *s, int slot, const char *sql);
+
+/* store_stmt.c. Binds v (NULL as "") as a static text. */
+void store_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* Logs what failed with SQLite's message, resets st: -EIO. */
+int store_step_fail(struct store *s, sqlite3_stmt *st, const char *what);
+/* Runs a statement that returns no rows: 0, -EEXIST (a constraint), or -EIO (logged). */
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what);
+/* Runs a statement whose one row is a count into *out: 0 or -EIO (logged). */
+int store_step_count(struct store *s, sqlite3_stmt *st, int64_t *out, const char *what);
+/* Copies a text column ("" for NULL) into dst. */
+void store_copy_column(sqlite3_stmt *st, int col, char *dst, size_t cap);
 
 #endif

@@ -30,19 +30,6 @@ enum slot {
 	SL_CMD_NEXT_PENDING,
 	SL_CMD_FIND_MID,
 	SL_CMD_DUE,
-	SL_RULE_INSERT,
-	SL_RULE_DELETE,
-	SL_RULE_LIST,
-	SL_OUT_ADD,
-	SL_OUT_COUNT,
-	SL_OUT_DROP,
-	SL_OUT_TAKE,
-	SL_OUT_LEASE,
-	SL_OUT_DONE,
-	SL_OUT_RETRY,
-	SL_OUT_RESET,
-	SL_OUT_NEXT,
-	SL_OUT_GET,
 	SL_CMD_CLOSE_DEVICE,
 	SL_MAP_GET,
 	SL_MAP_SET,
@@ -100,25 +87,6 @@ static const char *const sql[] = {
 	[SL_CMD_DUE] = "SELECT " COMMAND_COLUMNS " FROM commands"
 		       " WHERE (status = 'PENDING' AND expire_ms <= ?1)"
 		       " OR (status = 'DELIVERED' AND delivered_ms <= ?2) ORDER BY seq LIMIT 256",
-	[SL_RULE_INSERT] = "INSERT INTO forwarding_rules (rule_id, project_id, url, events,"
-			   " create_time) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[SL_RULE_DELETE] = "DELETE FROM forwarding_rules WHERE project_id = ?1 AND rule_id = ?2",
-	[SL_RULE_LIST] = "SELECT rule_id, project_id, url, events, create_time"
-			 " FROM forwarding_rules WHERE project_id = ?1 ORDER BY create_time, rule_id",
-	[SL_OUT_ADD] = "INSERT INTO outbox (url, body, next_ms) VALUES (?1, ?2, ?3)",
-	[SL_OUT_COUNT] = "SELECT count(*) FROM outbox",
-	[SL_OUT_DROP] = "DELETE FROM outbox WHERE id IN"
-			" (SELECT id FROM outbox ORDER BY id LIMIT ?1)",
-	/* In the index's order (state, next_ms, id): ORDER BY id alone made SQLite sort every
-	 * due row on each call — all 50 000 of a backlog, per event pushed. */
-	[SL_OUT_TAKE] = "SELECT id, url, body, attempts FROM outbox"
-			" WHERE state = 0 AND next_ms <= ?1 ORDER BY next_ms, id LIMIT ?2",
-	[SL_OUT_LEASE] = "UPDATE outbox SET state = 1 WHERE id = ?1",
-	[SL_OUT_DONE] = "DELETE FROM outbox WHERE id = ?1",
-	[SL_OUT_RETRY] = "UPDATE outbox SET state = 0, attempts = ?2, next_ms = ?3 WHERE id = ?1",
-	[SL_OUT_RESET] = "UPDATE outbox SET state = 0 WHERE state = 1",
-	[SL_OUT_NEXT] = "SELECT min(next_ms) FROM outbox WHERE state = 0",
-	[SL_OUT_GET] = "SELECT id, url, body, attempts FROM outbox WHERE id = ?1",
 	[SL_CMD_CLOSE_DEVICE] = "UPDATE commands SET status = 'FAILED', response_ms = ?2,"
 				" result = '{\"error\":\"the device was deleted\"}'"
 				" WHERE device_id = ?1 AND status IN " OPEN_STATUSES,
@@ -133,38 +101,16 @@ static const char *const sql[] = {
 	[SL_CMD_SET_PARAS] = "UPDATE commands SET paras = ?2 WHERE command_id = ?1",
 };
 
-_Static_assert(sizeof(sql) / sizeof(sql[0]) <= STORE_MORE_STMTS, "more slots needed");
+/* Slots 0 .. STORE_PLATFORM_STMTS - 1; store_push.c has the ones after. */
+_Static_assert(sizeof(sql) / sizeof(sql[0]) <= STORE_PLATFORM_STMTS, "more slots needed");
 
 static sqlite3_stmt *prep(struct store *s, enum slot slot)
 {
 	return store_stmt_slot(s, (int)slot, sql[slot]);
 }
 
-static void text(sqlite3_stmt *st, int i, const char *v)
-{
-	sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
-}
 
-static int fail(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	LOG_ERROR("store", "%s: %s", what, sqlite3_errmsg(store_db(s)));
-	sqlite3_reset(st);
-	return -EIO;
-}
 
-/* Steps a statement that returns no rows. */
-static int done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT) {
-		sqlite3_reset(st);
-		return -EEXIST;
-	}
-	if (rc != SQLITE_DONE)
-		return fail(s, st, what);
-	sqlite3_reset(st);
-	return 0;
-}
 
 static char *dup_column(sqlite3_stmt *st, int col, const char *dflt)
 {
@@ -172,11 +118,6 @@ static char *dup_column(sqlite3_stmt *st, int col, const char *dflt)
 	return strdup(v ? v : dflt);
 }
 
-static void copy_column(sqlite3_stmt *st, int col, char *dst, size_t cap)
-{
-	const char *v = (const char *)sqlite3_column_text(st, col);
-	str_copy(dst, cap, v ? v : "");
-}
 
 static int changed(struct store *s, int rc)
 {
@@ -194,7 +135,7 @@ static int step_row(struct store *s, sqlite3_stmt *st, const char *what)
 		sqlite3_reset(st);
 		return -ENOENT;
 	}
-	return fail(s, st, what);
+	return store_step_fail(s, st, what);
 }
 
 /* Sets one text column of a product (slot: UPDATE products SET x = ?3 WHERE key). */
@@ -204,10 +145,10 @@ static int set_product_text(struct store *s, enum slot slot, const char *project
 	sqlite3_stmt *st = prep(s, slot);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, product_id);
-	text(st, 3, value);
-	return changed(s, done(s, st, what));
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, product_id);
+	store_bind_text(st, 3, value);
+	return changed(s, store_step_done(s, st, what));
 }
 
 /* Products' models and codecs. */
@@ -239,8 +180,8 @@ static int text_column_get(struct store *s, enum slot slot, const char *project_
 	sqlite3_stmt *st = prep(s, slot);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, product_id);
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, product_id);
 	int rc = step_row(s, st, what);
 	if (rc)
 		return rc;
@@ -262,12 +203,12 @@ int store_product_codec_get(struct store *s, const char *project_id, const char 
 	sqlite3_stmt *st = prep(s, SL_CODEC_GET);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, product_id);
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, product_id);
 	int rc = step_row(s, st, "product codec get");
 	if (rc)
 		return rc;
-	copy_column(st, 0, kind, 16);
+	store_copy_column(st, 0, kind, 16);
 	*source = dup_column(st, 1, "");
 	sqlite3_reset(st);
 	return *source ? 0 : -ENOMEM;
@@ -279,11 +220,11 @@ int store_product_codec_set(struct store *s, const char *project_id, const char 
 	sqlite3_stmt *st = prep(s, SL_CODEC_SET);
 	if (!st)
 		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, product_id);
-	text(st, 3, kind);
-	text(st, 4, source);
-	return changed(s, done(s, st, "product codec set"));
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, product_id);
+	store_bind_text(st, 3, kind);
+	store_bind_text(st, 4, source);
+	return changed(s, store_step_done(s, st, "product codec set"));
 }
 
 /* Shadows. */
@@ -300,8 +241,8 @@ void store_shadow_clear(struct store_shadow *sh)
 static int read_shadow(sqlite3_stmt *st, struct store_shadow *sh)
 {
 	memset(sh, 0, sizeof(*sh));
-	copy_column(st, 0, sh->device_id, sizeof(sh->device_id));
-	copy_column(st, 1, sh->service_id, sizeof(sh->service_id));
+	store_copy_column(st, 0, sh->device_id, sizeof(sh->device_id));
+	store_copy_column(st, 1, sh->service_id, sizeof(sh->service_id));
 	sh->reported = dup_column(st, 2, "{}");
 	sh->reported_version = sqlite3_column_int64(st, 3);
 	sh->reported_time_ms = sqlite3_column_int64(st, 4);
@@ -321,8 +262,8 @@ int store_shadow_get(struct store *s, const char *device_id, const char *service
 	sqlite3_stmt *st = prep(s, SL_SHADOW_GET);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
-	text(st, 2, service_id);
+	store_bind_text(st, 1, device_id);
+	store_bind_text(st, 2, service_id);
 	int rc = step_row(s, st, "shadow get");
 	if (rc)
 		return rc;
@@ -336,15 +277,15 @@ int store_shadow_put(struct store *s, const struct store_shadow *sh)
 	sqlite3_stmt *st = prep(s, SL_SHADOW_PUT);
 	if (!st)
 		return -EIO;
-	text(st, 1, sh->device_id);
-	text(st, 2, sh->service_id);
-	text(st, 3, sh->reported ? sh->reported : "{}");
+	store_bind_text(st, 1, sh->device_id);
+	store_bind_text(st, 2, sh->service_id);
+	store_bind_text(st, 3, sh->reported ? sh->reported : "{}");
 	sqlite3_bind_int64(st, 4, sh->reported_version);
 	sqlite3_bind_int64(st, 5, sh->reported_time_ms);
-	text(st, 6, sh->desired ? sh->desired : "{}");
+	store_bind_text(st, 6, sh->desired ? sh->desired : "{}");
 	sqlite3_bind_int64(st, 7, sh->desired_version);
 	sqlite3_bind_int64(st, 8, sh->desired_time_ms);
-	return done(s, st, "shadow put");
+	return store_step_done(s, st, "shadow put");
 }
 
 int store_shadow_list(struct store *s, const char *device_id,
@@ -353,7 +294,7 @@ int store_shadow_list(struct store *s, const char *device_id,
 	sqlite3_stmt *st = prep(s, SL_SHADOW_LIST);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
+	store_bind_text(st, 1, device_id);
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_shadow sh;
@@ -365,7 +306,7 @@ int store_shadow_list(struct store *s, const char *device_id,
 			break;
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
-		return fail(s, st, "shadow list");
+		return store_step_fail(s, st, "shadow list");
 	sqlite3_reset(st);
 	return ret;
 }
@@ -375,8 +316,8 @@ int store_shadow_delete_device(struct store *s, const char *device_id)
 	sqlite3_stmt *st = prep(s, SL_SHADOW_DELETE);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
-	return done(s, st, "shadow delete");
+	store_bind_text(st, 1, device_id);
+	return store_step_done(s, st, "shadow delete");
 }
 
 /* Commands. */
@@ -394,15 +335,15 @@ static int read_command(sqlite3_stmt *st, struct store_command *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->seq = sqlite3_column_int64(st, 0);
-	copy_column(st, 1, c->command_id, sizeof(c->command_id));
-	copy_column(st, 2, c->project_id, sizeof(c->project_id));
-	copy_column(st, 3, c->device_id, sizeof(c->device_id));
-	copy_column(st, 4, c->node_id, sizeof(c->node_id));
-	copy_column(st, 5, c->service_id, sizeof(c->service_id));
-	copy_column(st, 6, c->command_name, sizeof(c->command_name));
+	store_copy_column(st, 1, c->command_id, sizeof(c->command_id));
+	store_copy_column(st, 2, c->project_id, sizeof(c->project_id));
+	store_copy_column(st, 3, c->device_id, sizeof(c->device_id));
+	store_copy_column(st, 4, c->node_id, sizeof(c->node_id));
+	store_copy_column(st, 5, c->service_id, sizeof(c->service_id));
+	store_copy_column(st, 6, c->command_name, sizeof(c->command_name));
 	c->paras = dup_column(st, 7, "{}");
-	copy_column(st, 8, c->send_strategy, sizeof(c->send_strategy));
-	copy_column(st, 9, c->status, sizeof(c->status));
+	store_copy_column(st, 8, c->send_strategy, sizeof(c->send_strategy));
+	store_copy_column(st, 9, c->status, sizeof(c->status));
 	c->mid = sqlite3_column_int(st, 10);
 	c->created_ms = sqlite3_column_int64(st, 11);
 	c->expire_ms = sqlite3_column_int64(st, 12);
@@ -422,23 +363,23 @@ int store_command_insert(struct store *s, struct store_command *c)
 	sqlite3_stmt *st = prep(s, SL_CMD_INSERT);
 	if (!st)
 		return -EIO;
-	text(st, 1, c->command_id);
-	text(st, 2, c->project_id);
-	text(st, 3, c->device_id);
-	text(st, 4, c->node_id);
-	text(st, 5, c->service_id);
-	text(st, 6, c->command_name);
-	text(st, 7, c->paras ? c->paras : "{}");
-	text(st, 8, c->send_strategy);
-	text(st, 9, c->status);
+	store_bind_text(st, 1, c->command_id);
+	store_bind_text(st, 2, c->project_id);
+	store_bind_text(st, 3, c->device_id);
+	store_bind_text(st, 4, c->node_id);
+	store_bind_text(st, 5, c->service_id);
+	store_bind_text(st, 6, c->command_name);
+	store_bind_text(st, 7, c->paras ? c->paras : "{}");
+	store_bind_text(st, 8, c->send_strategy);
+	store_bind_text(st, 9, c->status);
 	sqlite3_bind_int(st, 10, c->mid);
 	sqlite3_bind_int64(st, 11, c->created_ms);
 	sqlite3_bind_int64(st, 12, c->expire_ms);
 	sqlite3_bind_int64(st, 13, c->sent_ms);
 	sqlite3_bind_int64(st, 14, c->delivered_ms);
 	sqlite3_bind_int64(st, 15, c->response_ms);
-	text(st, 16, c->result ? c->result : "null");
-	int rc = done(s, st, "command insert");
+	store_bind_text(st, 16, c->result ? c->result : "null");
+	int rc = store_step_done(s, st, "command insert");
 	if (rc == 0)
 		c->seq = sqlite3_last_insert_rowid(store_db(s));
 	return rc;
@@ -449,14 +390,14 @@ int store_command_update(struct store *s, const struct store_command *c)
 	sqlite3_stmt *st = prep(s, SL_CMD_UPDATE);
 	if (!st)
 		return -EIO;
-	text(st, 1, c->command_id);
-	text(st, 2, c->status);
+	store_bind_text(st, 1, c->command_id);
+	store_bind_text(st, 2, c->status);
 	sqlite3_bind_int(st, 3, c->mid);
 	sqlite3_bind_int64(st, 4, c->sent_ms);
 	sqlite3_bind_int64(st, 5, c->delivered_ms);
 	sqlite3_bind_int64(st, 6, c->response_ms);
-	text(st, 7, c->result ? c->result : "null");
-	return changed(s, done(s, st, "command update"));
+	store_bind_text(st, 7, c->result ? c->result : "null");
+	return changed(s, store_step_done(s, st, "command update"));
 }
 
 static int one_command(struct store *s, sqlite3_stmt *st, struct store_command *out,
@@ -467,7 +408,7 @@ int store_command_get(struct store *s, const char *command_id, struct store_comm
 	sqlite3_stmt *st = prep(s, SL_CMD_GET);
 	if (!st)
 		return -EIO;
-	text(st, 1, command_id);
+	store_bind_text(st, 1, command_id);
 	return one_command(s, st, out, "command get");
 }
 
@@ -486,19 +427,11 @@ static int each_command(struct store *s, sqlite3_stmt *st,
 			break;
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
-		return fail(s, st, what);
+		return store_step_fail(s, st, what);
 	sqlite3_reset(st);
 	return ret;
 }
 
-static int count(struct store *s, sqlite3_stmt *st, int64_t *out, const char *what)
-{
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return fail(s, st, what);
-	*out = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
-}
 
 int store_command_list(struct store *s, const char *device_id, int64_t offset, int64_t limit,
 		       int (*cb)(const struct store_command *, void *), void *ctx,
@@ -507,14 +440,14 @@ int store_command_list(struct store *s, const char *device_id, int64_t offset, i
 	sqlite3_stmt *st = prep(s, SL_CMD_COUNT);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
-	int rc = count(s, st, total, "command count");
+	store_bind_text(st, 1, device_id);
+	int rc = store_step_count(s, st, total, "command count");
 	if (rc)
 		return rc;
 	st = prep(s, SL_CMD_LIST);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
+	store_bind_text(st, 1, device_id);
 	sqlite3_bind_int64(st, 2, offset);
 	sqlite3_bind_int64(st, 3, limit);
 	return each_command(s, st, cb, ctx, "command list");
@@ -525,8 +458,8 @@ int store_command_count_open(struct store *s, const char *device_id, int64_t *n)
 	sqlite3_stmt *st = prep(s, SL_CMD_COUNT_OPEN);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
-	return count(s, st, n, "command count open");
+	store_bind_text(st, 1, device_id);
+	return store_step_count(s, st, n, "command count open");
 }
 
 int store_command_load_open(struct store *s, int (*cb)(const struct store_command *, void *),
@@ -555,7 +488,7 @@ int store_command_next_pending(struct store *s, const char *node_id, struct stor
 	sqlite3_stmt *st = prep(s, SL_CMD_NEXT_PENDING);
 	if (!st)
 		return -EIO;
-	text(st, 1, node_id);
+	store_bind_text(st, 1, node_id);
 	return one_command(s, st, out, "command next");
 }
 
@@ -566,9 +499,9 @@ int store_command_pending_named(struct store *s, const char *device_id,
 	sqlite3_stmt *st = prep(s, SL_CMD_PENDING_NAMED);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
-	text(st, 2, service_id);
-	text(st, 3, command_name);
+	store_bind_text(st, 1, device_id);
+	store_bind_text(st, 2, service_id);
+	store_bind_text(st, 3, command_name);
 	return one_command(s, st, out, "command pending named");
 }
 
@@ -577,9 +510,9 @@ int store_command_set_paras(struct store *s, const char *command_id, const char 
 	sqlite3_stmt *st = prep(s, SL_CMD_SET_PARAS);
 	if (!st)
 		return -EIO;
-	text(st, 1, command_id);
-	text(st, 2, paras);
-	return done(s, st, "command set paras");
+	store_bind_text(st, 1, command_id);
+	store_bind_text(st, 2, paras);
+	return store_step_done(s, st, "command set paras");
 }
 
 int store_command_find_mid(struct store *s, const char *node_id, int mid,
@@ -588,7 +521,7 @@ int store_command_find_mid(struct store *s, const char *node_id, int mid,
 	sqlite3_stmt *st = prep(s, SL_CMD_FIND_MID);
 	if (!st)
 		return -EIO;
-	text(st, 1, node_id);
+	store_bind_text(st, 1, node_id);
 	sqlite3_bind_int(st, 2, mid);
 	return one_command(s, st, out, "command find mid");
 }
@@ -604,179 +537,14 @@ int store_command_due(struct store *s, int64_t now_ms, int64_t delivered_before_
 	return each_command(s, st, cb, ctx, "command due");
 }
 
-/* Forwarding rules. */
-
-int store_rule_insert(struct store *s, const struct store_rule *r)
-{
-	sqlite3_stmt *st = prep(s, SL_RULE_INSERT);
-	if (!st)
-		return -EIO;
-	text(st, 1, r->rule_id);
-	text(st, 2, r->project_id);
-	text(st, 3, r->url);
-	text(st, 4, r->events);
-	sqlite3_bind_int64(st, 5, r->create_time);
-	return done(s, st, "rule insert");
-}
-
-int store_rule_delete(struct store *s, const char *project_id, const char *rule_id)
-{
-	sqlite3_stmt *st = prep(s, SL_RULE_DELETE);
-	if (!st)
-		return -EIO;
-	text(st, 1, project_id);
-	text(st, 2, rule_id);
-	return changed(s, done(s, st, "rule delete"));
-}
-
-int store_rule_list(struct store *s, const char *project_id,
-		    int (*cb)(const struct store_rule *, void *), void *ctx)
-{
-	sqlite3_stmt *st = prep(s, SL_RULE_LIST);
-	if (!st)
-		return -EIO;
-	text(st, 1, project_id);
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_rule r;
-		memset(&r, 0, sizeof(r));
-		copy_column(st, 0, r.rule_id, sizeof(r.rule_id));
-		copy_column(st, 1, r.project_id, sizeof(r.project_id));
-		copy_column(st, 2, r.url, sizeof(r.url));
-		copy_column(st, 3, r.events, sizeof(r.events));
-		r.create_time = sqlite3_column_int64(st, 4);
-		ret = cb(&r, ctx);
-		if (ret)
-			break;
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		return fail(s, st, "rule list");
-	sqlite3_reset(st);
-	return ret;
-}
-
-/* The outbox. */
-
-int store_outbox_add(struct store *s, const char *url, const char *body, int64_t next_ms)
-{
-	sqlite3_stmt *st = prep(s, SL_OUT_ADD);
-	if (!st)
-		return -EIO;
-	text(st, 1, url);
-	text(st, 2, body);
-	sqlite3_bind_int64(st, 3, next_ms);
-	return done(s, st, "outbox add");
-}
-
-int store_outbox_count(struct store *s, int64_t *n)
-{
-	sqlite3_stmt *st = prep(s, SL_OUT_COUNT);
-	return st ? count(s, st, n, "outbox count") : -EIO;
-}
-
-int store_outbox_drop_oldest(struct store *s, int64_t n)
-{
-	sqlite3_stmt *st = prep(s, SL_OUT_DROP);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, n);
-	return done(s, st, "outbox drop");
-}
-
-static int outbox_set(struct store *s, enum slot slot, int64_t id, const char *what)
-{
-	sqlite3_stmt *st = prep(s, slot);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, id);
-	return done(s, st, what);
-}
-
-int store_outbox_take(struct store *s, int64_t now_ms, int limit,
-		      int (*cb)(const struct store_outbox_item *, void *), void *ctx)
-{
-	sqlite3_stmt *st = prep(s, SL_OUT_TAKE);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, now_ms);
-	sqlite3_bind_int(st, 2, limit);
-	/* Collect the ids first: the lease is another statement on the same rows. */
-	int64_t ids[256];
-	int n = 0, rc;
-	while (n < limit && n < 256 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	for (int i = 0; i < n; i++) {
-		if (outbox_set(s, SL_OUT_LEASE, ids[i], "outbox lease") != 0)
-			return -EIO;
-	}
-	/* Then read each (bodies may be large; the statement is reused per row). */
-	for (int i = 0; i < n; i++) {
-		sqlite3_stmt *one = prep(s, SL_OUT_GET);
-		if (!one)
-			return -EIO;
-		sqlite3_bind_int64(one, 1, ids[i]);
-		if (sqlite3_step(one) == SQLITE_ROW) {
-			struct store_outbox_item it = {
-				.id = ids[i],
-				.url = (const char *)sqlite3_column_text(one, 1),
-				.body = (const char *)sqlite3_column_text(one, 2),
-				.attempts = sqlite3_column_int(one, 3),
-			};
-			rc = cb(&it, ctx);
-		} else {
-			rc = 0;
-		}
-		sqlite3_reset(one);
-		if (rc)
-			return rc;
-	}
-	return n;
-}
-
-int store_outbox_done(struct store *s, int64_t id)
-{
-	return outbox_set(s, SL_OUT_DONE, id, "outbox done");
-}
-
-int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_ms)
-{
-	sqlite3_stmt *st = prep(s, SL_OUT_RETRY);
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, attempts);
-	sqlite3_bind_int64(st, 3, next_ms);
-	return done(s, st, "outbox retry");
-}
-
-int store_outbox_reset(struct store *s)
-{
-	sqlite3_stmt *st = prep(s, SL_OUT_RESET);
-	return st ? done(s, st, "outbox reset") : -EIO;
-}
-
-int store_outbox_next_due(struct store *s, int64_t *when)
-{
-	sqlite3_stmt *st = prep(s, SL_OUT_NEXT);
-	if (!st)
-		return -EIO;
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return fail(s, st, "outbox next");
-	int rc = sqlite3_column_type(st, 0) == SQLITE_NULL ? -ENOENT : 0;
-	*when = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc;
-}
-
 int store_command_close_device(struct store *s, const char *device_id, int64_t now_ms)
 {
 	sqlite3_stmt *st = prep(s, SL_CMD_CLOSE_DEVICE);
 	if (!st)
 		return -EIO;
-	text(st, 1, device_id);
+	store_bind_text(st, 1, device_id);
 	sqlite3_bind_int64(st, 2, now_ms);
-	return done(s, st, "command close device");
+	return store_step_done(s, st, "command close device");
 }
 
 int store_product_any_mappings(struct store *s, bool *any)
@@ -786,7 +554,7 @@ int store_product_any_mappings(struct store *s, bool *any)
 		return -EIO;
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return fail(s, st, "mappings any");
+		return store_step_fail(s, st, "mappings any");
 	*any = rc == SQLITE_ROW;
 	sqlite3_reset(st);
 	return 0;

@@ -106,41 +106,4 @@ int store_command_due(struct store *s, int64_t now_ms, int64_t delivered_before_
  * new device with the same node_id never receives them. */
 int store_command_close_device(struct store *s, const char *device_id, int64_t now_ms);
 
-/* Forwarding rules: where a project's events are pushed. events is a comma-separated list
- * of "resource/event" names (e.g. "device.property/report"), "" for all. */
-struct store_rule {
-	char rule_id[40];
-	char project_id[STORE_ID_MAX + 1];
-	char url[1024];
-	char events[256];
-	int64_t create_time;
-};
-int store_rule_insert(struct store *s, const struct store_rule *r);
-int store_rule_delete(struct store *s, const char *project_id, const char *rule_id);
-int store_rule_list(struct store *s, const char *project_id,
-		    int (*cb)(const struct store_rule *, void *), void *ctx);
-
-/* The outbox: events waiting to be pushed. */
-struct store_outbox_item {
-	int64_t id;
-	const char *url;   /* valid during the callback */
-	const char *body;
-	int attempts;
-};
-int store_outbox_add(struct store *s, const char *url, const char *body, int64_t next_ms);
-int store_outbox_count(struct store *s, int64_t *n);
-/* Deletes the n oldest items (a full outbox makes room). */
-int store_outbox_drop_oldest(struct store *s, int64_t n);
-/* Marks up to limit due items (next_ms <= now, not in flight) in flight and calls cb for
- * each, the longest due first (new events in the order they came). Returns how many, or
- * a negative errno (or what cb returned, when not 0). */
-int store_outbox_take(struct store *s, int64_t now_ms, int limit,
-		      int (*cb)(const struct store_outbox_item *, void *), void *ctx);
-int store_outbox_done(struct store *s, int64_t id);
-int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_ms);
-/* Everything in flight when the daemon stopped is due again. */
-int store_outbox_reset(struct store *s);
-/* The earliest next_ms of a waiting item; -ENOENT when none waits. */
-int store_outbox_next_due(struct store *s, int64_t *when);
-
 #endif

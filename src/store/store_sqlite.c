@@ -9,11 +9,14 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store/store_internal.h"
 #include "util/log.h"
@@ -146,6 +149,22 @@ static const char *const schema_steps[] = {
 	"CREATE INDEX commands_by_status ON commands(status, expire_ms);",
 	/* 9: the desired shadow's time of change (IoTDA shows desired.event_time). */
 	"ALTER TABLE shadows ADD COLUMN desired_time_ms INTEGER NOT NULL DEFAULT 0;",
+	/* 10: the outbox per project and rule, so that one project's quota, delivery slots
+	 * and circuit breakers never touch another's rows (docs/api.md "Push"). Rows from
+	 * before take the project and rule of the first rule with their URL, or '' when that
+	 * rule is gone. */
+	"ALTER TABLE outbox ADD COLUMN project_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE outbox ADD COLUMN rule_id TEXT NOT NULL DEFAULT '';"
+	"UPDATE outbox SET (project_id, rule_id) = (SELECT project_id, rule_id"
+	"  FROM forwarding_rules r WHERE r.url = outbox.url ORDER BY create_time, rule_id LIMIT 1)"
+	"  WHERE EXISTS (SELECT 1 FROM forwarding_rules r WHERE r.url = outbox.url);"
+	"DROP INDEX outbox_due;"
+	"CREATE INDEX outbox_by_rule ON outbox(project_id, rule_id, state, next_ms);"
+	"CREATE INDEX outbox_by_project ON outbox(project_id, id);",
+	/* 11: what an observation asked with, so that it is cancelled alike after a restart
+	 * (RFC 7641 §3.6): its Accept (-1: none), and an Observe-Composite's paths. */
+	"ALTER TABLE observations ADD COLUMN format INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE observations ADD COLUMN paths TEXT NOT NULL DEFAULT '';",
 };
 
 enum stmt_id {
@@ -238,10 +257,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DTLS_DELETE] = "DELETE FROM dtls_sessions WHERE identity = ?1",
 	[ST_DTLS_TAKE] = "SELECT identity, peer, data FROM dtls_sessions",
 	[ST_DTLS_CLEAR] = "DELETE FROM dtls_sessions",
-	[ST_OBS_PUT] = "INSERT OR REPLACE INTO observations (token, id, node_id, path)"
-		       " VALUES (?1, ?2, ?3, ?4)",
+	[ST_OBS_PUT] = "INSERT OR REPLACE INTO observations (token, id, node_id, path, format,"
+		       " paths) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_OBS_DELETE] = "DELETE FROM observations WHERE token = ?1",
-	[ST_OBS_LOAD] = "SELECT token, id, node_id, path FROM observations",
+	[ST_OBS_LOAD] = "SELECT token, id, node_id, path, format, paths FROM observations",
 };
 
 struct store {
@@ -253,6 +272,7 @@ struct store {
 	int tx_depth;
 	bool batching;   /* store_batch_enable: statements outside a transaction open one */
 	bool batch_open; /* depth 1 is the batch's, committed by store_batch_commit */
+	sqlite3_int64 batch_changes; /* sqlite3_total_changes64 when the batch opened */
 };
 
 static int exec(struct store *s, const char *sql);
@@ -266,6 +286,7 @@ static void batch_touch(struct store *s)
 	if (exec(s, "BEGIN") == 0) {
 		s->tx_depth = 1;
 		s->batch_open = true;
+		s->batch_changes = sqlite3_total_changes64(s->db);
 	}
 }
 
@@ -383,8 +404,50 @@ static int migrate(struct store *s)
 	return 0;
 }
 
+/*
+ * The registry holds device secrets in clear (they are the DTLS keys), so its files are
+ * for the daemon's user alone, whatever the umask: the database is created 0600 before
+ * SQLite opens it, and an existing one readable by others is narrowed (and said so).
+ * SQLite gives the -wal and -shm files it creates the database's own mode; ones left from
+ * an earlier, wider database are narrowed too. ":memory:" and URIs are left alone.
+ */
+static int protect_files(const char *path)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char name[4096];
+		if (snprintf(name, sizeof(name), "%s%s", path, suffixes[i]) >= (int)sizeof(name))
+			return -ENAMETOOLONG;
+		int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (i == 0 ? O_CREAT : 0);
+		int fd = open(name, flags, 0600);
+		if (fd < 0) {
+			if (i > 0 && errno == ENOENT)
+				continue;
+			int err = errno;
+			LOG_ERROR("store", "cannot open %s: %s", name, strerror(err));
+			return -err;
+		}
+		struct stat st;
+		if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) {
+			if (fchmod(fd, st.st_mode & 0700) == 0)
+				LOG_WARN("store", "%s was readable by others (mode %03o): now %03o", name,
+					 (unsigned)(st.st_mode & 0777), (unsigned)(st.st_mode & 0700));
+			else
+				LOG_WARN("store", "%s is readable by others (mode %03o): %s", name,
+					 (unsigned)(st.st_mode & 0777), strerror(errno));
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 int store_open(struct store **out, const char *path)
 {
+	int rc = protect_files(path);
+	if (rc != 0)
+		return rc;
 	struct store *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -480,6 +543,13 @@ void store_batch_enable(struct store *s, bool on)
 	if (!on)
 		store_batch_commit(s);
 	s->batching = on;
+}
+
+bool store_batch_dirty(struct store *s)
+{
+	/* total_changes64 counts every row an INSERT, UPDATE or DELETE changed (triggers
+	 * included); a batch that only read changed none and has nothing to make durable. */
+	return s && s->batch_open && sqlite3_total_changes64(s->db) != s->batch_changes;
 }
 
 int store_batch_commit(struct store *s)
@@ -1064,7 +1134,7 @@ int store_dtls_session_take_all(struct store *s,
 /* Observations. */
 
 int store_observation_put(struct store *s, const uint8_t *token, size_t token_len, uint64_t id,
-			  const char *node_id, const char *path)
+			  const char *node_id, const char *path, int format, const char *paths)
 {
 	sqlite3_stmt *st = stmt(s, ST_OBS_PUT);
 	if (!st)
@@ -1073,6 +1143,8 @@ int store_observation_put(struct store *s, const uint8_t *token, size_t token_le
 	sqlite3_bind_int64(st, 2, (int64_t)id);
 	bind_text(st, 3, node_id);
 	bind_text(st, 4, path);
+	sqlite3_bind_int(st, 5, format);
+	bind_text(st, 6, paths);
 	return run_done(s, st, "observation put");
 }
 
@@ -1087,7 +1159,8 @@ int store_observation_delete(struct store *s, const uint8_t *token, size_t token
 
 int store_observation_load_all(struct store *s,
 			       int (*cb)(void *ctx, const uint8_t *token, size_t token_len,
-					 uint64_t id, const char *node_id, const char *path),
+					 uint64_t id, const char *node_id, const char *path,
+					 int format, const char *paths),
 			       void *ctx)
 {
 	sqlite3_stmt *st = stmt(s, ST_OBS_LOAD);
@@ -1099,8 +1172,9 @@ int store_observation_load_all(struct store *s,
 		size_t len = (size_t)sqlite3_column_bytes(st, 0);
 		const char *node = (const char *)sqlite3_column_text(st, 2);
 		const char *path = (const char *)sqlite3_column_text(st, 3);
+		const char *paths = (const char *)sqlite3_column_text(st, 5);
 		ret = cb(ctx, token, len, (uint64_t)sqlite3_column_int64(st, 1), node ? node : "",
-			 path ? path : "");
+			 path ? path : "", sqlite3_column_int(st, 4), paths ? paths : "");
 		if (ret)
 			break;
 	}

@@ -43,3 +43,70 @@ void log_write(enum log_level level, const char *module, const char *fmt, ...)
 	fprintf(stderr, "%s.%03ldZ %s %s: %s\n", stamp, ts.tv_nsec / 1000000L, level_names[level],
 		module, msg);
 }
+
+long long log_rate_window_ms = 10000;
+static struct log_rate *rate_listed;
+static unsigned long long rate_suppressed;
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void rate_summary(struct log_rate *r)
+{
+	log_write(r->level, r->module, "%llu more lines of '%s' in the last %lld s", r->held,
+		  r->label, (log_rate_window_ms + 999) / 1000);
+	r->held = 0;
+}
+
+int log_rate_allow(struct log_rate *r, enum log_level level, const char *module,
+		   const char *label)
+{
+	long long now = mono_ms();
+	r->level = level;
+	r->module = module;
+	r->label = label;
+	if (r->lines == 0 || now - r->window_start_ms >= log_rate_window_ms) {
+		if (r->held)
+			rate_summary(r);
+		r->window_start_ms = now;
+		r->lines = 0;
+	}
+	if (r->lines < LOG_RATE_LINES) {
+		r->lines++;
+		return 1;
+	}
+	r->held++;
+	rate_suppressed++;
+	if (!r->listed) {
+		r->listed = 1;
+		r->next = rate_listed;
+		rate_listed = r;
+	}
+	return 0;
+}
+
+void log_rate_flush(void)
+{
+	long long now = mono_ms();
+	for (struct log_rate **p = &rate_listed; *p;) {
+		struct log_rate *r = *p;
+		if (now - r->window_start_ms < log_rate_window_ms) {
+			p = &r->next;
+			continue;
+		}
+		if (r->held)
+			rate_summary(r);
+		r->lines = 0; /* a new window starts at the next line */
+		r->listed = 0;
+		*p = r->next;
+	}
+}
+
+unsigned long long log_rate_suppressed_total(void)
+{
+	return rate_suppressed;
+}

@@ -69,6 +69,8 @@ static void spawn(struct daemon_proc *d, const char *const *extra_args)
 	argv[argc++] = "127.0.0.1:0";
 	argv[argc++] = "--log-level";
 	argv[argc++] = getenv("LWM2MD_LOG_LEVEL") ? getenv("LWM2MD_LOG_LEVEL") : "warn";
+	if (!d->push_strict)
+		argv[argc++] = "--push-allow-private";
 	for (int i = 0; extra_args && extra_args[i] && argc < 30; i++)
 		argv[argc++] = extra_args[i];
 	argv[argc] = NULL;
@@ -79,6 +81,13 @@ static void spawn(struct daemon_proc *d, const char *const *extra_args)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		dup2(pipefd[1], STDOUT_FILENO);
+		/* A test that reads the daemon's log names a file for it. */
+		const char *log_path = getenv("LWM2MD_TEST_STDERR");
+		if (log_path) {
+			int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+			if (log_fd >= 0)
+				dup2(log_fd, STDERR_FILENO);
+		}
 		close(pipefd[0]);
 		close(pipefd[1]);
 		execv(argv[0], (char *const *)argv);
@@ -106,15 +115,30 @@ static void spawn(struct daemon_proc *d, const char *const *extra_args)
 	}
 }
 
+static void start_on(struct daemon_proc *d, const char *coap_bind, bool push_strict,
+		     const char *const *extra_args);
+
 void daemon_start(struct daemon_proc *d, const char *const *extra_args)
 {
-	daemon_start_on(d, "127.0.0.1:0", extra_args);
+	start_on(d, "127.0.0.1:0", false, extra_args);
+}
+
+void daemon_start_push_strict(struct daemon_proc *d, const char *const *extra_args)
+{
+	start_on(d, "127.0.0.1:0", true, extra_args);
 }
 
 void daemon_start_on(struct daemon_proc *d, const char *coap_bind,
 		     const char *const *extra_args)
 {
+	start_on(d, coap_bind, false, extra_args);
+}
+
+static void start_on(struct daemon_proc *d, const char *coap_bind, bool push_strict,
+		     const char *const *extra_args)
+{
 	memset(d, 0, sizeof(*d));
+	d->push_strict = push_strict;
 	snprintf(d->coap_bind, sizeof(d->coap_bind), "%s", coap_bind);
 	snprintf(d->coaps_bind, sizeof(d->coaps_bind), "127.0.0.1:0");
 	snprintf(d->dir, sizeof(d->dir), "/tmp/lwm2md-test-XXXXXX");
@@ -178,8 +202,10 @@ void daemon_cleanup(struct daemon_proc *d)
 	}
 }
 
-int http_call_auth(struct daemon_proc *d, const char *method, const char *path,
-		   const char *body, const char *token, char *resp, size_t cap)
+/* One request with a body of len bytes of content_type. */
+static int http_request(struct daemon_proc *d, const char *method, const char *path,
+			const char *token, const char *content_type, const void *body,
+			size_t blen, char *resp, size_t cap)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
@@ -188,14 +214,13 @@ int http_call_auth(struct daemon_proc *d, const char *method, const char *path,
 	if (connect(fd, (struct sockaddr *)&ss, (socklen_t)sl) != 0)
 		fail_msg("connect to the API: %s", strerror(errno));
 	char req[8192];
-	size_t blen = body ? strlen(body) : 0;
 	char auth[128] = "";
 	if (token)
 		snprintf(auth, sizeof(auth), "X-Auth-Token: %s\r\n", token);
 	int n = snprintf(req, sizeof(req),
-			 "%s %s HTTP/1.1\r\nHost: localhost\r\n%sContent-Type: application/json"
+			 "%s %s HTTP/1.1\r\nHost: localhost\r\n%sContent-Type: %s"
 			 "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-			 method, path, auth, blen);
+			 method, path, auth, content_type, blen);
 	assert_true(n > 0 && (size_t)n < sizeof(req));
 	assert_int_equal(write(fd, req, (size_t)n), n);
 	if (blen)
@@ -221,6 +246,20 @@ int http_call_auth(struct daemon_proc *d, const char *method, const char *path,
 	if (resp && cap)
 		snprintf(resp, cap, "%s", b);
 	return status;
+}
+
+int http_call_auth(struct daemon_proc *d, const char *method, const char *path,
+		   const char *body, const char *token, char *resp, size_t cap)
+{
+	return http_request(d, method, path, token, "application/json", body,
+			    body ? strlen(body) : 0, resp, cap);
+}
+
+int http_call_type(struct daemon_proc *d, const char *method, const char *path,
+		   const char *content_type, const void *body, size_t len, char *resp,
+		   size_t cap)
+{
+	return http_request(d, method, path, d->token, content_type, body, len, resp, cap);
 }
 
 int http_call(struct daemon_proc *d, const char *method, const char *path, const char *body,
@@ -464,7 +503,12 @@ uint8_t coap_send_dp(int fd, struct daemon_proc *d, uint16_t mid, int ct, const 
 static void *api_async_run(void *arg)
 {
 	struct api_async *c = arg;
-	c->status = http_call(c->d, c->method, c->path, c->body, c->resp, sizeof(c->resp));
+	if (c->content_type)
+		c->status = http_call_type(c->d, c->method, c->path, c->content_type, c->body,
+					   c->body_len, c->resp, sizeof(c->resp));
+	else
+		c->status = http_call(c->d, c->method, c->path, c->body, c->resp,
+				      sizeof(c->resp));
 	return NULL;
 }
 
@@ -476,6 +520,19 @@ void api_async_start(struct api_async *c, struct daemon_proc *d, const char *met
 	c->method = method;
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	c->body = body;
+	assert_int_equal(pthread_create(&c->thread, NULL, api_async_run, c), 0);
+}
+
+void api_async_start_raw(struct api_async *c, struct daemon_proc *d, const char *method,
+			 const char *path, const char *content_type, const void *body, size_t len)
+{
+	memset(c, 0, sizeof(*c));
+	c->d = d;
+	c->method = method;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->body = body;
+	c->content_type = content_type;
+	c->body_len = len;
 	assert_int_equal(pthread_create(&c->thread, NULL, api_async_run, c), 0);
 }
 

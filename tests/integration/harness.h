@@ -29,11 +29,16 @@ struct daemon_proc {
 	char coap_bind[64];  /* what --coap was given ("127.0.0.1:0" by default) */
 	char coaps_bind[64]; /* what --coaps was given ("127.0.0.1:0") */
 	int stdout_fd;
+	/* Without --push-allow-private. The tests' receivers listen on loopback, which push
+	 * refuses by default, so every daemon gets the flag unless a test asks otherwise. */
+	bool push_strict;
 };
 
 /* Creates the temp dir, database and token, and starts the daemon. extra_args (may be
  * NULL) is a NULL-terminated list of further arguments. Fails the test on error. */
 void daemon_start(struct daemon_proc *d, const char *const *extra_args);
+/* The same without --push-allow-private (kept across daemon_restart). */
+void daemon_start_push_strict(struct daemon_proc *d, const char *const *extra_args);
 /* The same with CoAP bound to coap_bind (e.g. "[::1]:0"). */
 void daemon_start_on(struct daemon_proc *d, const char *coap_bind,
 		     const char *const *extra_args);
@@ -52,6 +57,10 @@ int http_call(struct daemon_proc *d, const char *method, const char *path, const
 	      char *resp, size_t cap);
 int http_call_auth(struct daemon_proc *d, const char *method, const char *path,
 		   const char *body, const char *token, char *resp, size_t cap);
+/* The same with a body of len bytes (any, NULs included) sent as content_type. */
+int http_call_type(struct daemon_proc *d, const char *method, const char *path,
+		   const char *content_type, const void *body, size_t len, char *resp,
+		   size_t cap);
 
 /* Creates product "meter" and a device with node_id, secure_access and timeout through
  * the API; fails the test on error. */
@@ -116,12 +125,17 @@ struct api_async {
 	struct daemon_proc *d;
 	const char *method;
 	char path[256];
-	const char *body;
+	const void *body;
+	const char *content_type; /* NULL: JSON, body a string */
+	size_t body_len;
 	int status;
 	char resp[16384];
 };
 void api_async_start(struct api_async *c, struct daemon_proc *d, const char *method,
 		     const char *path, const char *body);
+/* The same with a body of len bytes sent as content_type (http_call_type). */
+void api_async_start_raw(struct api_async *c, struct daemon_proc *d, const char *method,
+			 const char *path, const char *content_type, const void *body, size_t len);
 void api_async_wait(struct api_async *c);
 
 /* The device's side of a server request: waits up to 5 s for it on fd and parses it into
@@ -138,12 +152,15 @@ void assert_in(const char *haystack, const char *needle);
 
 /* An application's HTTP endpoint (harness_receiver.c): a thread that accepts POSTs on
  * 127.0.0.1:port, keeps each body, and answers 200 — or 500 to the first `fail_first`
- * requests. */
+ * requests; or, hanging, accepts connections and never answers. */
 #define RECEIVER_MAX 64
 struct receiver {
 	int listen_fd;
 	int port;
 	int fail_first;
+	bool hang;
+	int held[RECEIVER_MAX]; /* a hanging receiver's connections */
+	int held_count;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	int requests;            /* all, failed ones included */
@@ -153,9 +170,31 @@ struct receiver {
 };
 /* Starts on port (0: a free one). */
 void receiver_start(struct receiver *r, int port, int fail_first);
+/* Starts one that accepts connections and never answers them (port 0: a free one). */
+void receiver_start_hanging(struct receiver *r, int port);
+/* How many requests (or, hanging, connections) it has had. */
+int receiver_requests(struct receiver *r);
 void receiver_stop(struct receiver *r);
 /* Waits until a kept body contains every needle (NULL-terminated), up to timeout_ms;
  * returns a copy of that body (free it) or NULL. */
 char *receiver_wait(struct receiver *r, int timeout_ms, ...);
+
+/* The API's limits under load (harness_load.c). */
+/* A monotonic clock in milliseconds. */
+int64_t mono_ms(void);
+/* Creates an API token for project (the project is created too); fails the test on error. */
+void daemon_token_create(struct daemon_proc *d, const char *project, char token[80]);
+/* A TCP connection to `to` from from_ip (e.g. "127.0.0.3"; NULL: any), within timeout_ms:
+ * a blocking socket, or -1. */
+int tcp_connect_from(const struct addr *to, const char *from_ip, int timeout_ms);
+/* GET path (with token when not NULL) on a new connection; the status, or -1 when no
+ * whole answer came within timeout_ms — without failing the test. The body goes to resp. */
+int http_get_within(struct daemon_proc *d, const char *path, const char *token, int timeout_ms,
+		    char *resp, size_t cap);
+/* The daemon's open file descriptors (/proc/PID/fd), or -1. */
+int daemon_fd_count(const struct daemon_proc *d);
+/* The value of a series in /metrics, e.g. "lwm2md_http_event_streams", or -1 when absent
+ * or /metrics did not answer. */
+long long metric_value(struct daemon_proc *d, const char *series);
 
 #endif

@@ -2,6 +2,8 @@
  * harness_receiver: a minimal HTTP/1.1 server standing in for an application's endpoint,
  * so that pushed events cross a real socket. One connection at a time; each request is
  * read whole (headers, then Content-Length bytes), answered, and the connection closed.
+ * A hanging one accepts connections and keeps them open without reading or answering —
+ * the endpoint that holds a push slot until the daemon's timeout.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -63,6 +65,16 @@ static void *serve(void *arg)
 		int fd = accept(r->listen_fd, NULL, NULL);
 		if (fd < 0)
 			continue;
+		if (r->hang) {
+			pthread_mutex_lock(&r->lock);
+			r->requests++;
+			if (r->held_count < RECEIVER_MAX)
+				r->held[r->held_count++] = fd;
+			else
+				close(fd);
+			pthread_mutex_unlock(&r->lock);
+			continue;
+		}
 		char *body = read_request(fd);
 		pthread_mutex_lock(&r->lock);
 		bool fail = r->requests++ < r->fail_first;
@@ -81,10 +93,11 @@ static void *serve(void *arg)
 	}
 }
 
-void receiver_start(struct receiver *r, int port, int fail_first)
+static void start(struct receiver *r, int port, int fail_first, bool hang)
 {
 	memset(r, 0, sizeof(*r));
 	r->fail_first = fail_first;
+	r->hang = hang;
 	r->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(r->listen_fd >= 0);
 	int one = 1;
@@ -100,6 +113,24 @@ void receiver_start(struct receiver *r, int port, int fail_first)
 	assert_int_equal(pthread_create(&r->thread, NULL, serve, r), 0);
 }
 
+void receiver_start(struct receiver *r, int port, int fail_first)
+{
+	start(r, port, fail_first, false);
+}
+
+void receiver_start_hanging(struct receiver *r, int port)
+{
+	start(r, port, 0, true);
+}
+
+int receiver_requests(struct receiver *r)
+{
+	pthread_mutex_lock(&r->lock);
+	int n = r->requests;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
 void receiver_stop(struct receiver *r)
 {
 	pthread_mutex_lock(&r->lock);
@@ -107,6 +138,9 @@ void receiver_stop(struct receiver *r)
 	pthread_mutex_unlock(&r->lock);
 	pthread_join(r->thread, NULL);
 	close(r->listen_fd);
+	for (int i = 0; i < r->held_count; i++)
+		close(r->held[i]);
+	r->held_count = 0;
 	for (int i = 0; i < r->count; i++)
 		free(r->bodies[i]);
 	pthread_mutex_destroy(&r->lock);

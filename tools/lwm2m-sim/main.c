@@ -42,9 +42,13 @@
  * notification that comes due wakes it too — a meter's report among them, so that a
  * server holding a command for the sleeping meter can send it right after the report.
  *
- * Limits, on purpose: notifications are CON but sent once (no retransmission); no
- * Block2 for answers (they must fit one datagram, 1200 bytes); epmin/epmax are stored and
- * shown by Discover but do not drive notifications.
+ * Requests of the server may come block-wise (Block1, up to 64 KiB) and answers over
+ * one block go back block-wise (Block2), so that large values are written and read back
+ * whole (sim_block.c).
+ *
+ * Limits, on purpose: notifications are CON but sent once (no retransmission) and must
+ * fit one datagram (1200 bytes); epmin/epmax are stored and shown by Discover but do not
+ * drive notifications.
  */
 #include <errno.h>
 #include <poll.h>
@@ -61,6 +65,7 @@
 #include "coap/coap_msg.h"
 #include "dtls_client.h"
 #include "model/model.h"
+#include "sim_block.h"
 #include "sim_dm.h"
 #include "sim_meter.h"
 #include "sim_tree.h"
@@ -108,6 +113,7 @@ struct sim {
 	int notify_ms;            /* battery changes every notify_ms (0: never) */
 	struct change changes[MAX_CHANGES];
 	int change_count;
+	struct sim_block block;   /* a request coming in Block1 blocks */
 	const char *send_paths;   /* --send: comma-separated paths, or NULL */
 	int send_format;
 	bool meter_on;            /* --meter: plays the water meter over object 19 */
@@ -170,17 +176,24 @@ static void dispatch(struct sim *s, const uint8_t *data, size_t len)
 	if (COAP_CODE_CLASS(req.code) != 0 || req.code == COAP_CODE_EMPTY ||
 	    (req.type != COAP_TYPE_CON && req.type != COAP_TYPE_NON))
 		return;
-	uint8_t payload[SIM_DM_PAYLOAD_MAX], out[DATAGRAM_MAX];
+	/* An answer may be as large as the largest value written, and more in TLV or SenML:
+	 * it goes back block-wise (sim_block). */
+	static uint8_t payload[SIM_BLOCK_BODY_MAX + 1024];
+	uint8_t out[DATAGRAM_MAX];
 	char scratch[64];
+	struct coap_msg whole;
 	/* RFC 7252 §5.2: a CON gets a piggybacked ACK, a NON a NON response. */
 	if (req.type == COAP_TYPE_CON)
 		coap_msg_init(&resp, COAP_TYPE_ACK, 0, req.mid, req.token, req.token_len);
 	else
 		coap_msg_init(&resp, COAP_TYPE_NON, 0, s->mid++, req.token, req.token_len);
-	uint8_t code = sim_dm_handle(&s->dm, &req, &resp, payload, sizeof(payload), scratch,
-				     now_ms());
-	if (s->meter_on)
-		sim_meter_on_request(&s->meter, &req, code);
+	if (sim_block_request(&s->block, &req, &whole, &resp) == 0) {
+		uint8_t code = sim_dm_handle(&s->dm, &whole, &resp, payload, sizeof(payload),
+					     scratch, now_ms());
+		if (s->meter_on)
+			sim_meter_on_request(&s->meter, &whole, code);
+		sim_block_response(&req, &resp);
+	}
 	int n = coap_msg_encode(&resp, out, sizeof(out));
 	if (n > 0)
 		send_datagram(s, out, (size_t)n);
@@ -727,5 +740,6 @@ cleanup:
 			free(s.changes[i].value.v.bytes.data);
 	}
 	sim_tree_free(&s.tree);
+	sim_block_free(&s.block);
 	return rc == 0 ? 0 : 1;
 }

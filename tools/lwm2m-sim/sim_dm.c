@@ -285,7 +285,16 @@ static uint8_t do_create(struct sim_dm *dm, const struct coap_msg *req,
 	const struct model_object *mo = model_object(p->ids[0]);
 	struct lwm2m_values vals;
 	lwm2m_values_init(&vals);
-	uint8_t code = req->payload_len ? decode_payload(req, p, &vals) : 0;
+	/* Core §6.3.6: a TLV whose top level holds resources, not an Object Instance (type
+	 * bits 00), names no instance: the device picks one. */
+	uint32_t ct;
+	struct lwm2m_path base = *p;
+	if (req->payload_len && (req->payload[0] & 0xC0) != 0 &&
+	    coap_msg_get_uint_option(req, COAP_OPTION_CONTENT_FORMAT, &ct) == 0 &&
+	    ct == CONTENT_TLV)
+		base = (struct lwm2m_path){ .len = 2,
+					    .ids = { p->ids[0], sim_tree_free_instance(t, p->ids[0]) } };
+	uint8_t code = req->payload_len ? decode_payload(req, &base, &vals) : 0;
 	uint16_t inst = vals.count ? vals.items[0].path.ids[1]
 				   : sim_tree_free_instance(t, p->ids[0]);
 	for (size_t i = 0; code == 0 && i < vals.count; i++) {
@@ -596,7 +605,7 @@ uint8_t sim_dm_handle(struct sim_dm *dm, const struct coap_msg *req, struct coap
 		code = do_delete(dm, &p);
 		break;
 	case COAP_CODE_FETCH: {
-		/* Read-Composite (Core §6.3.8) and Observe-Composite (§6.4.3). */
+		/* Read-Composite (Core §6.3.8) and Observe-Composite (§6.4.4). */
 		uint32_t ct;
 		struct lwm2m_path paths[SIM_DM_MAX_COMPOSITE];
 		if (p.len != 0) {

@@ -450,6 +450,7 @@ static void test_device_create(void **state)
 	assert_true(is_hex(jstr(auth, "secret"), 32));
 	assert_true(json_is_false(json_object_get(auth, "secure_access")));
 	assert_int_equal(json_integer_value(json_object_get(auth, "timeout")), 0);
+	assert_null(json_object_get(r.json, "warnings"));
 	resp_free(&r);
 
 	/* Everything given. */
@@ -466,6 +467,10 @@ static void test_device_create(void **state)
 	assert_string_equal(jstr(auth, "secret"), "00112233aabbccdd");
 	assert_true(json_is_true(json_object_get(auth, "secure_access")));
 	assert_int_equal(json_integer_value(json_object_get(auth, "timeout")), 3600);
+	/* A 64-bit secret is kept (IoTDA accepts 8 hex digits and up) but warned about. */
+	assert_non_null(strstr(json_string_value(json_array_get(json_object_get(r.json, "warnings"),
+								  0)),
+			       "auth_info.secret has only 64 bits"));
 	resp_free(&r);
 
 	/* Duplicates. */
@@ -691,6 +696,7 @@ static void test_reset_secret(void **state)
 		200);
 	assert_string_equal(jstr(r.json, "device_id"), "prodS_sec-1");
 	assert_true(is_hex(jstr(r.json, "secret"), 32));
+	assert_null(json_object_get(r.json, "warnings")); /* generated: 128 bits */
 	snprintf(first, sizeof(first), "%s", jstr(r.json, "secret"));
 	resp_free(&r);
 	assert_int_equal(reset_calls, 1);
@@ -701,6 +707,9 @@ static void test_reset_secret(void **state)
 			      "{\"secret\":\"0123456789ABCDEF\"}", &r),
 			 200);
 	assert_string_equal(jstr(r.json, "secret"), "0123456789ABCDEF");
+	/* 64 bits: accepted, with a warning in the answer. */
+	json_t *w = json_array_get(json_object_get(r.json, "warnings"), 0);
+	assert_non_null(strstr(json_string_value(w), "secret has only 64 bits"));
 	resp_free(&r);
 	assert_int_equal(reset_calls, 2);
 

@@ -134,6 +134,29 @@ static void test_malformed(void **state)
 	}
 }
 
+/* The path list of a Read-/Observe-Composite (Core §6.3.8): [{0: "/3/0/9"}, {0: "/1"}],
+ * byte for byte; the JSON one for comparison; no paths, or a format without path lists,
+ * refused. */
+static void test_paths(void **state)
+{
+	(void)state;
+	static const uint8_t want[] = { 0x82, 0xa1, 0x00, 0x66, '/', '3', '/', '0', '/', '9',
+					0xa1, 0x00, 0x62, '/', '1' };
+	struct lwm2m_path paths[2] = { P("/3/0/9"), P("/1") };
+	uint8_t buf[64];
+	assert_int_equal(content_encode_paths(CONTENT_SENML_CBOR, paths, 2, buf, sizeof(buf)),
+			 (int)sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+	static const char json[] = "[{\"n\":\"/3/0/9\"},{\"n\":\"/1\"}]";
+	assert_int_equal(content_encode_paths(CONTENT_SENML_JSON, paths, 2, buf, sizeof(buf)),
+			 (int)strlen(json));
+	assert_memory_equal(buf, json, strlen(json));
+	assert_int_equal(content_encode_paths(CONTENT_SENML_CBOR, paths, 0, buf, sizeof(buf)),
+			 -EINVAL);
+	assert_int_equal(content_encode_paths(CONTENT_SENML_CBOR, paths, 2, buf, 8), -ENOBUFS);
+	assert_int_equal(content_encode_paths(CONTENT_TLV, paths, 2, buf, sizeof(buf)), -ENOTSUP);
+}
+
 static void test_random_bytes(void **state)
 {
 	(void)state;
@@ -163,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_vector),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_random_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -480,6 +480,110 @@ static void test_destroy_bounds_finalizers(void **state)
 	alarm(0);
 }
 
+/* eval and the Function constructor compile at run time, which no deadline interrupts:
+ * every route to them gives the same clear error, at load and in a call. */
+static void test_eval_and_function_refused(void **state)
+{
+	static const char *const routes[] = {
+		"eval('1')",
+		"(0, eval)('1')",
+		"this.eval('1')",
+		"globalThis['ev' + 'al']('1')",
+		"new Function('return 1')()",
+		"Function('return 1')()",
+		"(function () {}).constructor('return 1')()",
+		"Function.prototype.constructor('return 1')()",
+		"Object.getPrototypeOf(function () {}).constructor('return 1')()",
+		"Object.getOwnPropertyDescriptor(Function.prototype, 'constructor').value('return 1')()",
+		"Reflect.construct(Function, ['return 1'])()",
+		"Math.max.constructor('return 1')()",
+		"JSON.parse.bind(null).constructor('return 1')()",
+		"Function.prototype.call.call(Function, null, 'return 1')()",
+		"[].map.constructor.apply(null, ['return 1'])()",
+	};
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		char src[512], err[256] = "";
+		/* In a call. */
+		snprintf(src, sizeof(src), "function decode(p) { return String(%s); }", routes[i]);
+		struct codec_js *js = create(src, 0, 0);
+		json_t *msg = NULL;
+		assert_int_equal(decode(js, REPORT, sizeof(REPORT), &msg, err, sizeof(err)), -EINVAL);
+		if (!strstr(err, "eval() and the Function constructor are not available to codecs"))
+			fail_msg("%s: %s", routes[i], err);
+		codec_js_destroy(js);
+		/* At load. */
+		snprintf(src, sizeof(src), "var x = %s; function decode(p) { return '{}'; }",
+			 routes[i]);
+		err[0] = '\0';
+		assert_int_equal(create_rc(src, NULL, err, sizeof(err)), -EINVAL);
+		if (!strstr(err, "not available to codecs"))
+			fail_msg("%s at load: %s", routes[i], err);
+	}
+	/* What codecs do use of Function still works. */
+	struct codec_js *js = create(
+		"function decode(p) { return JSON.stringify({msgType: 'deviceReq', data: [{"
+		"serviceId: 'S', serviceData: {f: (function () {}) instanceof Function,"
+		" b: typeof Math.max.bind(null, 1) === 'function', c: Math.max.call(null, 1, 2)}}]}); }",
+		0, 0);
+	json_t *msg = NULL;
+	char err[256] = "";
+	assert_int_equal(decode(js, REPORT, sizeof(REPORT), &msg, err, sizeof(err)), 0);
+	const json_t *sd =
+		json_object_get(json_array_get(json_object_get(msg, "data"), 0), "serviceData");
+	assert_true(json_is_true(json_object_get(sd, "f")));
+	assert_true(json_is_true(json_object_get(sd, "b")));
+	assert_int_equal(json_integer_value(json_object_get(sd, "c")), 2);
+	json_decref(msg);
+	codec_js_destroy(js);
+}
+
+/* No object reachable from the global object, through own properties (enumerable or not,
+ * getters not run) and prototypes, is a function that compiles source: each function
+ * found is called with a source text and must not return what that source computes. */
+static void test_no_compiler_reachable(void **state)
+{
+	static const char WALK[] =
+		"function decode(p) {\n"
+		"  var seen = [], queue = [globalThis], found = [], calls = 0;\n"
+		"  while (queue.length) {\n"
+		"    var o = queue.shift();\n"
+		"    if (o === null || (typeof o !== 'object' && typeof o !== 'function')) continue;\n"
+		"    if (seen.indexOf(o) >= 0) continue;\n"
+		"    seen.push(o);\n"
+		"    if (typeof o === 'function' && o !== decode) {\n"
+		"      calls++;\n"
+		"      try { var r = o('return 4242'); if (typeof r === 'function' && r() === 4242)\n"
+		"        found.push(String(o)); } catch (e) {}\n"
+		"      try { var r2 = new o('return 4242'); if (typeof r2 === 'function' &&\n"
+		"        r2() === 4242) found.push('new ' + String(o)); } catch (e) {}\n"
+		"    }\n"
+		"    queue.push(Object.getPrototypeOf(o));\n"
+		"    var names = Object.getOwnPropertyNames(o);\n"
+		"    for (var i = 0; i < names.length; i++) {\n"
+		"      var d = Object.getOwnPropertyDescriptor(o, names[i]);\n"
+		"      if (d && 'value' in d) queue.push(d.value);\n"
+		"      if (d && d.get) queue.push(d.get);\n"
+		"      if (d && d.set) queue.push(d.set);\n"
+		"    }\n"
+		"  }\n"
+		"  return JSON.stringify({msgType: 'deviceReq', data: [{serviceId: 'S',\n"
+		"    serviceData: {found: found.join(' | '), calls: calls}}]});\n"
+		"}\n";
+	struct codec_js *js = create(WALK, 2000, 0);
+	json_t *msg = NULL;
+	char err[256] = "";
+	int rc = decode(js, REPORT, sizeof(REPORT), &msg, err, sizeof(err));
+	if (rc)
+		fail_msg("the walk failed: %s", err);
+	const json_t *sd =
+		json_object_get(json_array_get(json_object_get(msg, "data"), 0), "serviceData");
+	assert_string_equal(json_string_value(json_object_get(sd, "found")), "");
+	/* It did reach the built-ins (a few hundred functions). */
+	assert_true(json_integer_value(json_object_get(sd, "calls")) > 100);
+	json_decref(msg);
+	codec_js_destroy(js);
+}
+
 static void test_many_decodes_stay_balanced(void **state)
 {
 	struct codec_js *js = create(WATER_METER, 0, 0);
@@ -539,6 +643,8 @@ int main(void)
 		cmocka_unit_test(test_missing_functions),
 		cmocka_unit_test(test_oversized_payload),
 		cmocka_unit_test(test_destroy_bounds_finalizers),
+		cmocka_unit_test(test_eval_and_function_refused),
+		cmocka_unit_test(test_no_compiler_reachable),
 		cmocka_unit_test(test_many_decodes_stay_balanced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "lwm2m/lwm2m_dm.h"
+#include "lwm2m/lwm2m_observe.h"
 #include "model/model.h"
 
 static struct lwm2m_path path_of(const char *s)
@@ -178,6 +179,91 @@ static void test_refused(void **state)
 	}
 }
 
+/* Cancel Observation-Composite (Core §6.4.5): FETCH / with Observe 1 and the
+ * observation's token, and — RFC 7641 §3.6 — the Content-Format, Accept and path list of
+ * the Observe-Composite. */
+static void test_observe_composite_cancel(void **state)
+{
+	(void)state;
+	struct coap_msg m;
+	uint32_t v;
+	char scratch[LWM2M_DM_SCRATCH];
+	static const uint8_t token[] = { 9, 8, 7, 6 };
+	static const char paths[] = "[{\"n\":\"/3/0/9\"}]";
+	struct lwm2m_dm_request r = { .op = LWM2M_OP_OBSERVE_COMPOSITE_CANCEL, .accept = 112,
+				      .content_format = 112, .payload = (const uint8_t *)paths,
+				      .payload_len = sizeof(paths) - 1, .token = token,
+				      .token_len = sizeof(token) };
+	build_ok(&r, &m, "/", COAP_CODE_FETCH);
+	assert_int_equal(coap_msg_count_options(&m, COAP_OPTION_URI_PATH), 0);
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_OBSERVE, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_CONTENT_FORMAT, &v), 0);
+	assert_int_equal(v, 112);
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_ACCEPT, &v), 0);
+	assert_int_equal(v, 112);
+	assert_int_equal(m.token_len, sizeof(token));
+	assert_memory_equal(m.token, token, sizeof(token));
+	assert_int_equal(m.payload_len, sizeof(paths) - 1);
+	assert_string_equal(lwm2m_op_name(r.op), "observe-composite-cancel");
+	/* Without its token, its paths, or on another path than the root: refused. */
+	r.token_len = 0;
+	assert_int_equal(lwm2m_dm_build(&r, &m, scratch), -EINVAL);
+	r.token_len = sizeof(token);
+	r.payload_len = 0;
+	assert_int_equal(lwm2m_dm_build(&r, &m, scratch), -EINVAL);
+	r.payload_len = sizeof(paths) - 1;
+	r.path = path_of("/3");
+	assert_int_equal(lwm2m_dm_build(&r, &m, scratch), -EINVAL);
+}
+
+/* An observation keeps what it asked with; its paths go to the store as text and back. */
+static void test_observation_request(void **state)
+{
+	(void)state;
+	struct lwm2m_observations *obs;
+	assert_int_equal(lwm2m_observations_create(&obs), 0);
+	struct lwm2m_path paths[3] = { path_of("/3/0/9"), path_of("/1/0/1"),
+				       path_of("/65534/65534/65534/65534") };
+	struct lwm2m_observe_request req = { .format = 110, .paths = paths, .path_count = 3 };
+	static const uint8_t token[] = { 1, 2 };
+	struct lwm2m_path root = { .len = 0 };
+	struct lwm2m_observation *o =
+		lwm2m_observations_add_request(obs, "ep", &root, token, sizeof(token), &req);
+	assert_non_null(o);
+	assert_int_equal(o->format, 110);
+	assert_int_equal(o->path_count, 3);
+	char text[LWM2M_OBSERVE_PATHS_TEXT_MAX];
+	assert_int_equal(lwm2m_observation_paths_format(o, text, sizeof(text)),
+			 (int)strlen("/3/0/9,/1/0/1,/65534/65534/65534/65534"));
+	assert_string_equal(text, "/3/0/9,/1/0/1,/65534/65534/65534/65534");
+	struct lwm2m_path back[LWM2M_OBSERVE_PATHS_MAX];
+	assert_int_equal(lwm2m_observe_paths_parse(text, back, LWM2M_OBSERVE_PATHS_MAX), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(back[i].len, paths[i].len);
+		assert_memory_equal(back[i].ids, paths[i].ids, paths[i].len * sizeof(uint16_t));
+	}
+	assert_int_equal(lwm2m_observe_paths_parse("", back, 4), 0);
+	assert_int_equal(lwm2m_observe_paths_parse("/3/0/9,", back, 4), -EINVAL);
+	assert_int_equal(lwm2m_observe_paths_parse("/3/0/9,,/1", back, 4), -EINVAL);
+	assert_int_equal(lwm2m_observe_paths_parse("/1,/2,/3", back, 2), -EINVAL);
+	/* A plain observation: no paths, no Accept unless asked. */
+	static const uint8_t token2[] = { 3 };
+	struct lwm2m_path p = path_of("/3/0/9");
+	struct lwm2m_observation *plain =
+		lwm2m_observations_add(obs, "ep", &p, token2, sizeof(token2));
+	assert_int_equal(plain->format, -1);
+	assert_int_equal(plain->path_count, 0);
+	assert_int_equal(lwm2m_observation_paths_format(plain, text, sizeof(text)), 0);
+	assert_string_equal(text, "");
+	/* Restored as stored. */
+	lwm2m_observations_remove(obs, o);
+	o = lwm2m_observations_restore(obs, 42, "ep", &root, token, sizeof(token), &req);
+	assert_non_null(o);
+	assert_int_equal(o->path_count, 3);
+	lwm2m_observations_destroy(obs);
+}
+
 static void test_models(void **state)
 {
 	(void)state;
@@ -211,6 +297,8 @@ int main(void)
 		cmocka_unit_test(test_writes_and_execute),
 		cmocka_unit_test(test_prefix_and_blocks),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_observe_composite_cancel),
+		cmocka_unit_test(test_observation_request),
 		cmocka_unit_test(test_models),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -368,7 +369,12 @@ static void test_batch(void **state)
 
 	store_batch_enable(s, true);
 	assert_int_equal(store_batch_commit(s), 0); /* nothing open: nothing to do */
+	assert_false(store_batch_dirty(s));
+	/* A turn that only reads has nothing an answer must wait for. */
+	assert_int_equal(store_token_find(s, "b1", project), -ENOENT);
+	assert_false(store_batch_dirty(s));
 	assert_int_equal(store_token_insert(s, "p1", "b1"), 0);
+	assert_true(store_batch_dirty(s));
 	assert_int_equal(store_token_find(s, "b1", project), 0);      /* its own writes */
 	assert_int_equal(store_token_find(other, "b1", project), -ENOENT);
 	/* A transaction inside the batch is a savepoint; its rollback spares the batch. */
@@ -384,6 +390,7 @@ static void test_batch(void **state)
 	assert_int_equal(store_batch_commit(s), -EINVAL);
 	assert_int_equal(store_commit(s), 0);
 	assert_int_equal(store_batch_commit(s), 0);
+	assert_false(store_batch_dirty(s));
 	assert_int_equal(store_token_find(other, "b1", project), 0);
 	assert_int_equal(store_token_find(other, "b2", project), -ENOENT);
 	assert_int_equal(store_token_find(other, "b3", project), 0);
@@ -393,6 +400,51 @@ static void test_batch(void **state)
 	store_close(s);
 	assert_int_equal(store_token_find(other, "b4", project), 0);
 	store_close(other);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static mode_t mode_of(const char *dir, const char *name)
+{
+	char path[128];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_mode & 0777;
+}
+
+/* The registry holds device secrets: its files are the daemon user's alone, whatever
+ * the umask, and an existing database readable by others is narrowed. */
+static void test_files_private(void **state)
+{
+	(void)state;
+	mode_t old_umask = umask(022);
+	char dir[] = "/tmp/lwm2md-store-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof(path), "%s/db", dir);
+	struct store *s;
+	assert_int_equal(store_open(&s, path), 0);
+	assert_int_equal(store_project_ensure(s, "p1"), 0); /* WAL: -wal and -shm exist now */
+	assert_int_equal(mode_of(dir, "db"), 0600);
+	assert_int_equal(mode_of(dir, "db-wal"), 0600);
+	assert_int_equal(mode_of(dir, "db-shm"), 0600);
+	store_close(s);
+
+	/* A database (and a left-over -wal) made readable by others is narrowed at open. */
+	assert_int_equal(chmod(path, 0644), 0);
+	char wal[80];
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	FILE *f = fopen(wal, "a");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(chmod(wal, 0664), 0);
+	assert_int_equal(store_open(&s, path), 0);
+	assert_int_equal(mode_of(dir, "db"), 0600);
+	assert_int_equal(mode_of(dir, "db-wal"), 0600);
+	store_close(s);
+	umask(old_umask);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
@@ -435,13 +487,15 @@ static void test_reopen_keeps_data(void **state)
 }
 
 static int count_observation(void *ctx, const uint8_t *token, size_t len, uint64_t id,
-			     const char *node_id, const char *path)
+			     const char *node_id, const char *path, int format, const char *paths)
 {
 	(void)token;
 	assert_int_equal(len, 4);
 	assert_int_equal(id, 7);
 	assert_string_equal(node_id, "ep1");
-	assert_string_equal(path, "/3/0/9");
+	assert_string_equal(path, "/");
+	assert_int_equal(format, 112);
+	assert_string_equal(paths, "/3/0/9,/1/0/1");
 	(*(int *)ctx)++;
 	return 0;
 }
@@ -450,8 +504,10 @@ static void test_observations(void **state)
 {
 	struct store *s = *state;
 	static const uint8_t token[] = { 1, 2, 3, 4 };
-	assert_int_equal(store_observation_put(s, token, 4, 7, "ep1", "/3/0/9"), 0);
-	assert_int_equal(store_observation_put(s, token, 4, 7, "ep1", "/3/0/9"), 0); /* replace */
+	/* An Observe-Composite in SenML CBOR: the format and paths come back as they went. */
+	assert_int_equal(store_observation_put(s, token, 4, 7, "ep1", "/", -1, ""), 0);
+	assert_int_equal(store_observation_put(s, token, 4, 7, "ep1", "/", 112, "/3/0/9,/1/0/1"),
+			 0); /* replace */
 	int n = 0;
 	assert_int_equal(store_observation_load_all(s, count_observation, &n), 0);
 	assert_int_equal(n, 1);
@@ -473,6 +529,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_observations, setup, teardown),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_reopen_keeps_data),
+		cmocka_unit_test(test_files_private),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

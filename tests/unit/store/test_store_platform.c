@@ -1,8 +1,7 @@
 /*
  * Tests of store_platform.c's newer calls on an in-memory store: the shadow's desired
  * side round trip (desired_time_ms, schema v9), a device's PENDING command found by
- * service and name and its paras replaced, and the outbox handing out due rows longest
- * due first (a retried row waits behind newer ones until its time).
+ * service and name and its paras replaced. (The outbox's are in test_store_push.c.)
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -98,66 +97,11 @@ static void test_pending_named(void **state)
 	store_command_clear(&c);
 }
 
-struct taken {
-	char bodies[8][16];
-	int count;
-};
-
-static int take_one(const struct store_outbox_item *it, void *ctx)
-{
-	struct taken *t = ctx;
-	snprintf(t->bodies[t->count++], sizeof(t->bodies[0]), "%s", it->body);
-	return 0;
-}
-
-static struct taken take(struct store *s, int64_t now, int limit)
-{
-	struct taken t = { .count = 0 };
-	int n = store_outbox_take(s, now, limit, take_one, &t);
-	assert_int_equal(n, t.count); /* it returns how many it handed out */
-	return t;
-}
-
-static void test_outbox_order(void **state)
-{
-	struct store *s = *state;
-	assert_int_equal(store_outbox_add(s, "http://a/", "e1", 10), 0);
-	assert_int_equal(store_outbox_add(s, "http://a/", "e2", 10), 0); /* same ms: by id */
-	assert_int_equal(store_outbox_add(s, "http://a/", "e3", 11), 0);
-	assert_int_equal(store_outbox_add(s, "http://a/", "e4", 50), 0); /* not due at 20 */
-
-	struct taken t = take(s, 20, 2);
-	assert_int_equal(t.count, 2);
-	assert_string_equal(t.bodies[0], "e1");
-	assert_string_equal(t.bodies[1], "e2");
-	/* In flight: not handed out again. e1 failed and waits until 60. */
-	assert_int_equal(store_outbox_retry(s, 1, 1, 60), 0);
-	t = take(s, 20, 8);
-	assert_int_equal(t.count, 1);
-	assert_string_equal(t.bodies[0], "e3");
-	t = take(s, 60, 8); /* e4 (due 50) before the retried e1 (due 60) */
-	assert_int_equal(t.count, 2);
-	assert_string_equal(t.bodies[0], "e4");
-	assert_string_equal(t.bodies[1], "e1");
-
-	int64_t n = 0;
-	assert_int_equal(store_outbox_count(s, &n), 0);
-	assert_int_equal(n, 4);
-	assert_int_equal(store_outbox_done(s, 2), 0);
-	assert_int_equal(store_outbox_count(s, &n), 0);
-	assert_int_equal(n, 3);
-	/* After a restart what was in flight is due again. */
-	assert_int_equal(store_outbox_reset(s), 0);
-	t = take(s, 60, 8);
-	assert_int_equal(t.count, 3);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_shadow_desired, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_named, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_outbox_order, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

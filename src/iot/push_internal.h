@@ -1,0 +1,104 @@
+/*
+ * push_internal: what push.c (the transfers and the pump) and push_ep.c (per-project and
+ * per-rule state: quotas, slots, breakers, metrics) share. Nothing else includes it.
+ */
+#ifndef LWM2MD_IOT_PUSH_INTERNAL_H
+#define LWM2MD_IOT_PUSH_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "iot/push.h"
+#include "iot/push_target.h"
+#include "util/hash.h"
+
+/* Why an attempt failed, for the log and lwm2md_push_failure_reasons_total. */
+enum push_failure {
+	PUSH_FAIL_STATUS,   /* the endpoint answered, not 2xx */
+	PUSH_FAIL_TIMEOUT,  /* no connection or no answer in time */
+	PUSH_FAIL_CONNECT,  /* refused, unreachable, name not found, TLS failed */
+	PUSH_FAIL_ADDRESS,  /* the address is one push refuses (push_target.h) */
+	PUSH_FAIL_OTHER,
+	PUSH_FAIL_COUNT
+};
+
+enum push_breaker {
+	PUSH_BREAKER_CLOSED,    /* items go */
+	PUSH_BREAKER_OPEN,      /* items wait until open_until */
+	PUSH_BREAKER_HALF_OPEN, /* one item goes, as a probe */
+};
+
+/* One project's share of the outbox and of the delivery slots. Kept for the daemon's
+ * life: there are as many as projects that pushed. */
+struct push_project {
+	struct hmap_node node;
+	char id[STORE_ID_MAX + 1];
+	int64_t outbox;     /* its rows in the outbox */
+	uint64_t in_flight;
+	uint64_t queued, delivered, failures, dropped;
+};
+
+/* One forwarding rule: where its items stand, and its circuit breaker. */
+struct push_endpoint {
+	struct hmap_node node;
+	size_t index; /* in push.eps */
+	struct push_project *project;
+	char rule_id[40];
+	/* No waiting item is due before this (a lower bound, corrected when a take finds
+	 * fewer than it asked for); INT64_MAX: none waits. */
+	int64_t due;
+	unsigned in_flight;
+	/* Freed once idle: the rule was deleted, or the endpoint was made at start from
+	 * rows whose rule may be gone. An event for the rule clears it. */
+	bool collectable;
+	enum push_breaker breaker;
+	unsigned failures_in_row;
+	int64_t open_until;
+	int64_t cooldown_ms; /* the current cooling period; doubles while probes fail */
+	uint64_t delivered, failures, opens;
+};
+
+struct push {
+	uv_loop_t *loop;
+	struct store *store;
+	struct push_config cfg;
+	struct push_target_policy policy;
+	int64_t (*now_ms)(void);
+	CURLM *multi;
+	uv_timer_t curl_timer; /* curl's own timeouts */
+	uv_timer_t pump_timer; /* the next due item or breaker probe */
+	struct push_stats stats;
+	uint64_t failure_reasons[PUSH_FAIL_COUNT];
+	int handles_open; /* libuv handles not yet closed */
+	bool closing;
+	struct delivery *deliveries; /* in flight */
+	struct watch *watches;
+	int64_t outbox_len; /* items in the outbox: counted here, not by a table scan */
+	struct hmap projects; /* push_project by id */
+	struct hmap endpoints; /* push_endpoint by (project, rule) */
+	struct push_endpoint **eps; /* the same, for the pump's round robin */
+	size_t eps_count, eps_cap, eps_cursor;
+};
+
+/* push_ep.c */
+int push_tables_init(struct push *p);
+/* Frees every project and endpoint. */
+void push_tables_destroy(struct push *p);
+/* The project (made when create, with zeroed counters); NULL when absent or out of
+ * memory. */
+struct push_project *push_project_find(struct push *p, const char *id, bool create);
+struct push_endpoint *push_endpoint_find(struct push *p, struct push_project *proj,
+					 const char *rule_id, bool create);
+/* Frees the collectable endpoints that are idle (nothing waits, nothing in flight). */
+void push_endpoints_collect(struct push *p);
+/* How many of e's items may start now: UINT32_MAX when its breaker is closed, 1 for a
+ * probe, 0 while it cools (*wake then says until when; INT64_MAX: until a completion). */
+unsigned push_breaker_room(struct push *p, struct push_endpoint *e, int64_t now,
+			   int64_t *wake);
+/* An attempt of e's finished. */
+void push_breaker_result(struct push *p, struct push_endpoint *e, bool ok, int64_t now);
+const char *push_failure_name(enum push_failure f);
+
+#endif

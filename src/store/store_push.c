@@ -1,0 +1,297 @@
+/*
+ * store_push: forwarding rules and the push outbox (schema v6 and v10; store_push.h).
+ * Its prepared statements sit in the slots after store_platform.c's.
+ */
+#include "store/store_push.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_internal.h"
+#include "util/log.h"
+#include "util/str.h"
+
+enum slot {
+	SL_RULE_INSERT,
+	SL_RULE_DELETE,
+	SL_RULE_LIST,
+	SL_RULE_COUNT,
+	SL_OUT_ADD,
+	SL_OUT_COUNT,
+	SL_OUT_GROUPS,
+	SL_OUT_DROP,
+	SL_OUT_TAKE,
+	SL_OUT_LEASE,
+	SL_OUT_GET,
+	SL_OUT_DONE,
+	SL_OUT_RETRY,
+	SL_OUT_RESET,
+	SL_OUT_NEXT,
+	SL_COUNT
+};
+
+static const char *const sql[SL_COUNT] = {
+	[SL_RULE_INSERT] = "INSERT INTO forwarding_rules (rule_id, project_id, url, events,"
+			   " create_time) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[SL_RULE_DELETE] = "DELETE FROM forwarding_rules WHERE project_id = ?1 AND rule_id = ?2",
+	[SL_RULE_LIST] = "SELECT rule_id, project_id, url, events, create_time"
+			 " FROM forwarding_rules WHERE project_id = ?1 ORDER BY create_time, rule_id",
+	[SL_RULE_COUNT] = "SELECT count(*) FROM forwarding_rules WHERE project_id = ?1",
+	[SL_OUT_ADD] = "INSERT INTO outbox (project_id, rule_id, url, body, next_ms)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[SL_OUT_COUNT] = "SELECT count(*) FROM outbox",
+	[SL_OUT_GROUPS] = "SELECT project_id, rule_id, count(*),"
+			  " min(CASE WHEN state = 0 THEN next_ms END)"
+			  " FROM outbox GROUP BY project_id, rule_id",
+	/* By the index (project_id, id): the project's oldest, without a sort. */
+	[SL_OUT_DROP] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+			" WHERE project_id = ?1 ORDER BY id LIMIT ?2)",
+	/* In the index's order (project_id, rule_id, state, next_ms) and then id: ORDER BY
+	 * id alone made SQLite sort every due row on each call — all 50 000 of a backlog,
+	 * per event pushed (docs/benchmarks.md). */
+	[SL_OUT_TAKE] = "SELECT id FROM outbox WHERE project_id = ?1 AND rule_id = ?2"
+			" AND state = 0 AND next_ms <= ?3 ORDER BY next_ms, id LIMIT ?4",
+	[SL_OUT_LEASE] = "UPDATE outbox SET state = 1 WHERE id = ?1",
+	[SL_OUT_GET] = "SELECT url, body, attempts FROM outbox WHERE id = ?1",
+	[SL_OUT_DONE] = "DELETE FROM outbox WHERE id = ?1",
+	[SL_OUT_RETRY] = "UPDATE outbox SET state = 0, attempts = ?2, next_ms = ?3 WHERE id = ?1",
+	[SL_OUT_RESET] = "UPDATE outbox SET state = 0 WHERE state = 1",
+	[SL_OUT_NEXT] = "SELECT min(next_ms) FROM outbox WHERE project_id = ?1 AND rule_id = ?2"
+			" AND state = 0",
+};
+
+_Static_assert(SL_COUNT <= STORE_PUSH_STMTS, "more slots needed");
+
+static sqlite3_stmt *prep(struct store *s, enum slot slot)
+{
+	return store_stmt_slot(s, STORE_PLATFORM_STMTS + (int)slot, sql[slot]);
+}
+
+
+
+/* Steps a statement that returns no rows; -ENOENT when it changed none and must_change. */
+static int done(struct store *s, sqlite3_stmt *st, bool must_change, const char *what)
+{
+	int rc = store_step_done(s, st, what);
+	if (rc == 0 && must_change && sqlite3_changes(store_db(s)) == 0)
+		return -ENOENT;
+	return rc;
+}
+
+
+
+/* Forwarding rules. */
+
+int store_rule_insert(struct store *s, const struct store_rule *r)
+{
+	sqlite3_stmt *st = prep(s, SL_RULE_INSERT);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, r->rule_id);
+	store_bind_text(st, 2, r->project_id);
+	store_bind_text(st, 3, r->url);
+	store_bind_text(st, 4, r->events);
+	sqlite3_bind_int64(st, 5, r->create_time);
+	return done(s, st, false, "rule insert");
+}
+
+int store_rule_delete(struct store *s, const char *project_id, const char *rule_id)
+{
+	sqlite3_stmt *st = prep(s, SL_RULE_DELETE);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, rule_id);
+	return done(s, st, true, "rule delete");
+}
+
+int store_rule_list(struct store *s, const char *project_id,
+		    int (*cb)(const struct store_rule *, void *), void *ctx)
+{
+	sqlite3_stmt *st = prep(s, SL_RULE_LIST);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, project_id);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_rule r;
+		memset(&r, 0, sizeof(r));
+		store_copy_column(st, 0, r.rule_id, sizeof(r.rule_id));
+		store_copy_column(st, 1, r.project_id, sizeof(r.project_id));
+		store_copy_column(st, 2, r.url, sizeof(r.url));
+		store_copy_column(st, 3, r.events, sizeof(r.events));
+		r.create_time = sqlite3_column_int64(st, 4);
+		ret = cb(&r, ctx);
+		if (ret)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		return store_step_fail(s, st, "rule list");
+	sqlite3_reset(st);
+	return ret;
+}
+
+int store_rule_count(struct store *s, const char *project_id, int64_t *n)
+{
+	sqlite3_stmt *st = prep(s, SL_RULE_COUNT);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, project_id);
+	return store_step_count(s, st, n, "rule count");
+}
+
+/* The outbox. */
+
+int store_outbox_add(struct store *s, const char *project_id, const char *rule_id,
+		     const char *url, const char *body, int64_t next_ms)
+{
+	sqlite3_stmt *st = prep(s, SL_OUT_ADD);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, rule_id);
+	store_bind_text(st, 3, url);
+	store_bind_text(st, 4, body);
+	sqlite3_bind_int64(st, 5, next_ms);
+	return done(s, st, false, "outbox add");
+}
+
+int store_outbox_count(struct store *s, int64_t *n)
+{
+	sqlite3_stmt *st = prep(s, SL_OUT_COUNT);
+	return st ? store_step_count(s, st, n, "outbox count") : -EIO;
+}
+
+int store_outbox_groups(struct store *s,
+			int (*cb)(const char *project_id, const char *rule_id, int64_t rows,
+				  int64_t next_ms, void *ctx),
+			void *ctx)
+{
+	sqlite3_stmt *st = prep(s, SL_OUT_GROUPS);
+	if (!st)
+		return -EIO;
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *project = (const char *)sqlite3_column_text(st, 0);
+		const char *rule = (const char *)sqlite3_column_text(st, 1);
+		int64_t next = sqlite3_column_type(st, 3) == SQLITE_NULL
+				       ? INT64_MAX
+				       : sqlite3_column_int64(st, 3);
+		ret = cb(project ? project : "", rule ? rule : "", sqlite3_column_int64(st, 2),
+			 next, ctx);
+		if (ret)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		return store_step_fail(s, st, "outbox groups");
+	sqlite3_reset(st);
+	return ret;
+}
+
+int store_outbox_drop_oldest(struct store *s, const char *project_id, int64_t n,
+			     int64_t *dropped)
+{
+	*dropped = 0;
+	sqlite3_stmt *st = prep(s, SL_OUT_DROP);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, project_id);
+	sqlite3_bind_int64(st, 2, n);
+	int rc = done(s, st, false, "outbox drop");
+	if (rc == 0)
+		*dropped = sqlite3_changes(store_db(s));
+	return rc;
+}
+
+static int outbox_set(struct store *s, enum slot slot, int64_t id, const char *what)
+{
+	sqlite3_stmt *st = prep(s, slot);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	return done(s, st, true, what);
+}
+
+int store_outbox_take(struct store *s, const char *project_id, const char *rule_id,
+		      int64_t now_ms, int limit,
+		      int (*cb)(const struct store_outbox_item *, void *), void *ctx)
+{
+	sqlite3_stmt *st = prep(s, SL_OUT_TAKE);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, rule_id);
+	sqlite3_bind_int64(st, 3, now_ms);
+	sqlite3_bind_int(st, 4, limit);
+	/* Collect the ids first: the lease is another statement on the same rows. */
+	int64_t ids[256];
+	int n = 0, rc;
+	while (n < limit && n < 256 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	for (int i = 0; i < n; i++) {
+		if (outbox_set(s, SL_OUT_LEASE, ids[i], "outbox lease") == -EIO)
+			return -EIO;
+	}
+	/* Then read each (bodies may be large; the statement is reused per row). */
+	for (int i = 0; i < n; i++) {
+		sqlite3_stmt *one = prep(s, SL_OUT_GET);
+		if (!one)
+			return -EIO;
+		sqlite3_bind_int64(one, 1, ids[i]);
+		rc = 0;
+		if (sqlite3_step(one) == SQLITE_ROW) {
+			struct store_outbox_item it = {
+				.id = ids[i],
+				.url = (const char *)sqlite3_column_text(one, 0),
+				.body = (const char *)sqlite3_column_text(one, 1),
+				.attempts = sqlite3_column_int(one, 2),
+			};
+			rc = cb(&it, ctx);
+		}
+		sqlite3_reset(one);
+		if (rc)
+			return rc;
+	}
+	return n;
+}
+
+int store_outbox_done(struct store *s, int64_t id)
+{
+	return outbox_set(s, SL_OUT_DONE, id, "outbox done");
+}
+
+int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_ms)
+{
+	sqlite3_stmt *st = prep(s, SL_OUT_RETRY);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, attempts);
+	sqlite3_bind_int64(st, 3, next_ms);
+	return done(s, st, true, "outbox retry");
+}
+
+int store_outbox_reset(struct store *s)
+{
+	sqlite3_stmt *st = prep(s, SL_OUT_RESET);
+	return st ? done(s, st, false, "outbox reset") : -EIO;
+}
+
+int store_outbox_next_due(struct store *s, const char *project_id, const char *rule_id,
+			  int64_t *when)
+{
+	sqlite3_stmt *st = prep(s, SL_OUT_NEXT);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, rule_id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return store_step_fail(s, st, "outbox next");
+	int rc = sqlite3_column_type(st, 0) == SQLITE_NULL ? -ENOENT : 0;
+	*when = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc;
+}
