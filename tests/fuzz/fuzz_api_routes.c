@@ -181,17 +181,21 @@ static void env_start(struct env *e)
 	if (coap_ep_create(&e->ep, &cfg, drop, NULL, e) != 0 ||
 	    lwm2m_requests_create(&e->requests, &e->loop, route_device, clock_ms_u, e) != 0)
 		FUZZ_FAIL("set-up: CoAP");
+	/* One codec thread: declarative codecs run on the caller's, JS ones are skipped. */
 	struct iot_platform_deps pdeps = { .store = e->store,
 					   .requests = e->requests,
 					   .publish = publish,
 					   .ctx = e,
 					   .now_ms = clock_ms,
-					   .max_pending = 3 };
+					   .max_pending = 3,
+					   .loop = &e->loop,
+					   .codec = { .threads = 1 } };
 	if (iot_platform_create(&e->platform, &pdeps) != 0)
 		FUZZ_FAIL("set-up: platform");
 	memset(&e->api, 0, sizeof(e->api));
 	e->api.deps.store = e->store;
 	e->api.deps.platform = e->platform;
+	api_limits_defaults(&e->api.limits);
 }
 
 static void env_stop(struct env *e)
