@@ -372,7 +372,7 @@ PRODUCT = {"product_id": "watermeter", "name": "Water meter", "protocol_type": "
 COMMAND = {"service_id": "WaterMeter", "command_name": "SET_INTERVAL", "paras": {"interval": 600},
            "send_strategy": "immediately", "expire_time": 3600}
 SHADOW = {"shadow": [{"service_id": "WaterMeter", "desired": {"interval": 900}, "version": 0}]}
-RULE = {"url": "http://127.0.0.1:9000/iot", "events": ["device.property/report", "device.status/update"]}
+RULE = {"url": "https://push.example.com/iot", "events": ["device.property/report", "device.status/update"]}
 
 
 def api_seeds():
