@@ -1,11 +1,21 @@
 # The README's two commands. `make run` sets up and starts the daemon on SQLite under
 # ./var; `make test` sets up and runs every test twice: an optimised build, and a build
-# with AddressSanitizer + UndefinedBehaviorSanitizer.
+# with AddressSanitizer + UndefinedBehaviorSanitizer; then, when clang is installed (as
+# scripts/deps.sh does), every libFuzzer target of tests/fuzz for a short, fixed number of
+# runs over its seed corpus (docs/fuzzing.md). `make fuzz` runs each target for
+# FUZZ_SECONDS on a working corpus kept in $(FUZZ_BUILD)/corpus.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+# A subset of the targets for `make fuzz` (names as in tests/fuzz, e.g. fuzz_dtls); all
+# when empty. FUZZ_NICE runs them at a lower priority on a shared machine.
+FUZZ_TARGETS ?=
+FUZZ_NICE ?= 0
 
-.PHONY: all deps build build-asan run test test-fast bench bench-dm bench-platform clean
+.PHONY: all deps build build-asan build-fuzz run test test-fast test-fuzz fuzz bench bench-dm \
+	bench-platform clean
 
 all: build
 
@@ -23,10 +33,34 @@ build-asan: deps
 run: build
 	./scripts/run.sh $(BUILD)
 
+# The fuzz targets need clang (with libFuzzer's runtime); gcc builds ignore them.
+build-fuzz: deps
+	@if command -v clang >/dev/null 2>&1; then \
+		cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DLWM2MD_FUZZ=ON \
+			-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" \
+			>/dev/null && \
+		cmake --build $(FUZZ_BUILD) --target fuzzers -j $(JOBS); \
+	else \
+		echo "clang is not installed: the fuzz targets are not built"; \
+	fi
+
 test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory test-fuzz
+
+# Each fuzz target over its seed corpus, then a fixed number of fuzzed runs (ctest label
+# "fuzz"); a crash, a leak or a sanitizer report fails it.
+test-fuzz: build-fuzz
+	@if [ -f $(FUZZ_BUILD)/CTestTestfile.cmake ]; then \
+		cd $(FUZZ_BUILD) && ctest -L fuzz --output-on-failure -j $(JOBS); \
+	fi
+
+# Every fuzz target for FUZZ_SECONDS each, on a working corpus seeded from the repository's.
+fuzz: build-fuzz
+	@command -v clang >/dev/null 2>&1 || { echo "make fuzz needs clang (scripts/deps.sh)"; exit 1; }
+	nice -n $(FUZZ_NICE) ./tests/fuzz/run-all.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Only the optimised build's tests (quicker while iterating).
 test-fast: build
@@ -47,4 +81,4 @@ bench-platform: build
 	./bench/platform.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -2,9 +2,12 @@
 # Installs the Debian 12 packages lwm2md needs to build, run and test. As root it runs
 # apt-get; otherwise it prints the exact command and fails, so nothing is half set up.
 set -euo pipefail
+# clang and libclang-rt-dev build the libFuzzer targets (docs/fuzzing.md): clang alone,
+# installed without its recommends, has no libFuzzer or sanitizer runtime
+# (libclang_rt.fuzzer-x86_64.a is in libclang-rt-14-dev, only recommended by clang-14).
 PACKAGES="build-essential cmake pkg-config libuv1-dev libmicrohttpd-dev libjansson-dev \
 libsqlite3-dev libcmocka-dev libmbedtls-dev libcbor-dev libexpat1-dev duktape-dev libcurl4-openssl-dev \
-libcoap3-bin openssl sqlite3 curl"
+libcoap3-bin openssl sqlite3 curl clang libclang-rt-dev"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -380,7 +380,9 @@ static void block2_slice(struct coap_ep *ep, const struct coap_msg *req, struct 
 	coap_msg_add_uint_option(resp, COAP_OPTION_BLOCK2, coap_block_encode(&want));
 	if (want.num == 0)
 		coap_msg_add_uint_option(resp, COAP_OPTION_SIZE2, (uint32_t)total);
-	resp->payload = resp->payload + offset;
+	/* An empty response asked for block 0 has no payload to slice (and NULL + 0 would be
+	 * undefined behaviour, C11 §6.5.6). */
+	resp->payload = n ? resp->payload + offset : NULL;
 	resp->payload_len = n;
 }
 

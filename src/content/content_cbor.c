@@ -24,7 +24,8 @@ static int item_int(cbor_item_t *it, int64_t *out)
 		*out = (int64_t)cbor_get_int(it);
 		return 0;
 	}
-	if (cbor_isa_negint(it) && cbor_get_int(it) < INT64_MAX) {
+	/* A negative integer is -1 - n: n = INT64_MAX is INT64_MIN, still an int64. */
+	if (cbor_isa_negint(it) && cbor_get_int(it) <= INT64_MAX) {
 		*out = -1 - (int64_t)cbor_get_int(it);
 		return 0;
 	}
@@ -132,9 +133,12 @@ out:
 int content_cbor_encode(const struct lwm2m_path *base, const struct lwm2m_values *values,
 			uint8_t *buf, size_t cap)
 {
-	if (values->count != 1 || single_path(base) != 0)
-		return -EINVAL;
 	const struct lwm2m_value *v = &values->items[0];
+	/* One value, the base itself: the payload names no path, so a value below the base
+	 * (/3/0/7/1 under /3/0/7) would reach the device as the base's. */
+	if (values->count != 1 || single_path(base) != 0 || v->path.len != base->len ||
+	    !lwm2m_path_under(&v->path, base))
+		return -EINVAL;
 	cbor_item_t *it = NULL;
 	char link[16];
 	switch (v->type) {

@@ -22,6 +22,13 @@ static int single_path(const struct lwm2m_path *base)
 	return base->len == 3 || base->len == 4 ? 0 : -EBADMSG;
 }
 
+/* The one value these formats carry is the base itself: the payload names no path, so a
+ * value below the base (/3/0/7/1 under /3/0/7) would reach the device as the base's. */
+static bool is_base(const struct lwm2m_value *v, const struct lwm2m_path *base)
+{
+	return v->path.len == base->len && lwm2m_path_under(&v->path, base);
+}
+
 /* Copies a number into a NUL-terminated buffer for strto*; refuses spaces and signs
  * where C would accept them silently. */
 static int number_text(const uint8_t *p, size_t len, char out[NUMBER_MAX])
@@ -89,9 +96,10 @@ int content_text_decode(const struct lwm2m_path *base, const uint8_t *p, size_t 
 	case LWM2M_TYPE_FLOAT:
 		if (number_text(p, len, num) != 0)
 			return -EBADMSG;
-		errno = 0;
+		/* Overflow gives an infinity, refused; underflow (ERANGE with a subnormal or a
+		 * zero) is a value, one the encoder writes for a subnormal double. */
 		v.v.f = strtod(num, &end);
-		if (errno || *end || !isfinite(v.v.f))
+		if (*end || !isfinite(v.v.f))
 			return -EBADMSG;
 		break;
 	case LWM2M_TYPE_BOOLEAN:
@@ -119,7 +127,7 @@ int content_text_decode(const struct lwm2m_path *base, const uint8_t *p, size_t 
 int content_text_encode(const struct lwm2m_path *base, const struct lwm2m_values *values,
 			uint8_t *buf, size_t cap)
 {
-	if (values->count != 1 || single_path(base) != 0)
+	if (values->count != 1 || single_path(base) != 0 || !is_base(&values->items[0], base))
 		return -EINVAL;
 	const struct lwm2m_value *v = &values->items[0];
 	char text[NUMBER_MAX];
@@ -179,7 +187,7 @@ int content_opaque_decode(const struct lwm2m_path *base, const uint8_t *p, size_
 int content_opaque_encode(const struct lwm2m_path *base, const struct lwm2m_values *values,
 			  uint8_t *buf, size_t cap)
 {
-	if (values->count != 1 || single_path(base) != 0)
+	if (values->count != 1 || single_path(base) != 0 || !is_base(&values->items[0], base))
 		return -EINVAL;
 	const struct lwm2m_value *v = &values->items[0];
 	if (v->type != LWM2M_TYPE_OPAQUE && v->type != LWM2M_TYPE_STRING)

@@ -18,6 +18,7 @@
 #include "content/content.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,8 @@ static int tlv_next(const uint8_t **p, const uint8_t *end, struct tlv *t)
 	if ((size_t)(end - q) < id_len + len_len)
 		return -EBADMSG;
 	t->id = id_len == 2 ? (uint16_t)(q[0] << 8 | q[1]) : q[0];
+	if (t->id > LWM2M_ID_MAX)
+		return -EBADMSG; /* Core §7.1: 65535 is reserved, never an instance or resource */
 	q += id_len;
 	size_t len = type & 7;
 	if (len_len) {
@@ -110,6 +113,9 @@ static int add_value(const struct lwm2m_path *path, const struct tlv *t, content
 		} else {
 			return -EBADMSG;
 		}
+		/* As every other format here: no NaN or infinity, which no JSON can carry. */
+		if (!isfinite(v.v.f))
+			return -EBADMSG;
 		break;
 	case LWM2M_TYPE_BOOLEAN:
 		if (n != 1 || t->value[0] > 1)
@@ -175,9 +181,11 @@ static int decode_resources(const struct lwm2m_path *path, const uint8_t *p, siz
 int content_tlv_decode(const struct lwm2m_path *base, const uint8_t *p, size_t len,
 		       content_type_fn type_of, void *ctx, struct lwm2m_values *out)
 {
-	const uint8_t *end = p + len;
+	/* An empty object or instance (an answer without a payload may hand NULL: no
+	 * arithmetic on it before this, NULL + 0 being undefined in C11 §6.5.6). */
 	if (len == 0)
-		return base->len <= 2 ? 0 : -EBADMSG; /* an empty object or instance */
+		return base->len <= 2 ? 0 : -EBADMSG;
+	const uint8_t *end = p + len;
 	switch (base->len) {
 	case 1:
 		/* Object instances. */

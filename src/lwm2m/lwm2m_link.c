@@ -110,11 +110,13 @@ static int parse_link(struct cursor *c, struct lwm2m_link *link)
 int lwm2m_link_parse(const char *payload, size_t len,
 		     int (*cb)(const struct lwm2m_link *link, void *ctx), void *ctx)
 {
-	struct cursor c = { payload, payload + len };
 	struct lwm2m_link link;
 
-	if (payload == NULL && len > 0)
+	/* No payload at all (a Register without one hands NULL): empty, and NULL + 0 would
+	 * be undefined behaviour (C11 §6.5.6). */
+	if (payload == NULL)
 		return -EBADMSG;
+	struct cursor c = { payload, payload + len };
 	skip_space(&c);
 	if (c.p == c.end)
 		return -EBADMSG;

@@ -71,10 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	static const uint8_t payloads[][12] = {
-	    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11},
-	    {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0},
-	    {2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-	    {3, 0, 7, 0, 0, 0, 0, 1, 0, 0, 0, 0},
+		{ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 },
+		{ 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0 },
+		{ 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+		{ 3, 0, 7, 0, 0, 0, 0, 1, 0, 0, 0, 0 },
 	};
 	for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++)
 		for (size_t len = 0; len <= sizeof(payloads[i]); len += 3)

@@ -818,6 +818,22 @@ static void test_body_limits(void **state)
 	free(req);
 }
 
+/* A malformed body is a 400 with a message, whatever bytes jansson's error quotes: here
+ * its "near '...'" ends inside a two-byte character, which used to make the reply
+ * unserializable and the answer a 500 (found by fuzz_api_routes). */
+static void test_malformed_body_error_is_utf8(void **state)
+{
+	struct resp r;
+	(void)state;
+
+	call("POST", "/v5/iot/p1/products", "{\"name\":\"\\\xd4\x90\"}", &r);
+	assert_error(&r, 400, "not valid JSON");
+	resp_free(&r);
+	call("POST", "/v5/iot/p1/devices", "{\"a\":1,\"\xe4\xbd\xa0\\\xe4\xbd\xa0\"}", &r);
+	assert_error(&r, 400, "not valid JSON");
+	resp_free(&r);
+}
+
 static void test_metrics(void **state)
 {
 	struct resp r;
@@ -860,6 +876,7 @@ int main(void)
 		cmocka_unit_test(test_reset_secret),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_body_limits),
+		cmocka_unit_test(test_malformed_body_error_is_utf8),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_address_in_use),
 	};

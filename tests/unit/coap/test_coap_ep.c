@@ -396,6 +396,30 @@ static void test_block2_response_is_sliced(void **state)
 	assert_int_equal(r.code, COAP_CODE_BAD_OPTION);
 }
 
+/* Block2 asked of a response with no payload: block 0, empty, no more. The slicing did
+ * NULL + 0 first, undefined behaviour that clang's UBSan reports (found by fuzz_uplink;
+ * gcc's sanitizer does not flag it, the fuzz build's clang does). */
+static void test_block2_of_an_empty_response(void **state)
+{
+	handler_code = COAP_CODE_CHANGED;
+	uint8_t buf[COAP_EP_MAX_DATAGRAM];
+	struct coap_msg m, r;
+	coap_msg_init(&m, COAP_TYPE_CON, COAP_CODE_POST, 60, NULL, 0);
+	struct coap_block want = {.num = 0, .more = false, .szx = 2};
+	coap_msg_add_uint_option(&m, COAP_OPTION_BLOCK2, coap_block_encode(&want));
+	int n = coap_msg_encode(&m, buf, sizeof(buf));
+	coap_ep_input(*state, &peer_a, buf, (size_t)n, 1000);
+	parse_sent(0, &r);
+	assert_int_equal(r.code, COAP_CODE_CHANGED);
+	assert_int_equal(r.payload_len, 0);
+	uint32_t v;
+	struct coap_block b;
+	assert_int_equal(coap_msg_get_uint_option(&r, COAP_OPTION_BLOCK2, &v), 0);
+	assert_int_equal(coap_block_decode(v, &b), 0);
+	assert_int_equal(b.num, 0);
+	assert_false(b.more);
+}
+
 static void test_malformed_datagrams(void **state)
 {
 	/* CON with token length 9: format error, answered with RST. */
@@ -649,6 +673,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_body_over_limit_is_413_with_size1, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_block1_upload_is_assembled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block2_of_an_empty_response, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block1_out_of_order_is_408, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block1_over_max_block_body_is_413, setup,
 						teardown),

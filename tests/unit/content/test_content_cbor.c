@@ -42,6 +42,20 @@ static void test_types(void **state)
 	assert_int_equal(decode("/3/0/9", neg, 2, &v), 0);
 	assert_int_equal(v.items[0].v.i, -100);
 	lwm2m_values_free(&v);
+	/* The extremes of an int64: -1 - 0x7fff...ff is INT64_MIN (it used to be refused,
+	 * so a TLV value of INT64_MIN did not survive CBOR). */
+	static const uint8_t min[] = { 0x3b, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	assert_int_equal(decode("/3/0/9", min, 9, &v), 0);
+	assert_true(v.items[0].v.i == INT64_MIN);
+	uint8_t enc[16];
+	struct lwm2m_path battery_path = P("/3/0/9");
+	assert_int_equal(content_cbor_encode(&battery_path, &v, enc, sizeof(enc)), 9);
+	assert_memory_equal(enc, min, 9);
+	lwm2m_values_free(&v);
+	static const uint8_t max[] = { 0x1b, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	assert_int_equal(decode("/3/0/9", max, 9, &v), 0);
+	assert_true(v.items[0].v.i == INT64_MAX);
+	lwm2m_values_free(&v);
 	static const uint8_t text[] = { 0x63, 'a', 'b', 'c' };
 	assert_int_equal(decode("/3/0/0", text, 4, &v), 0);
 	assert_memory_equal(v.items[0].v.bytes.data, "abc", 3);
@@ -65,6 +79,12 @@ static void test_types(void **state)
 	struct lwm2m_path p = P("/3/0/13");
 	int n = content_cbor_encode(&p, &v, out, sizeof(out));
 	assert_true(n > 0);
+	/* Only the base itself: a value of another resource, or one below a resource, would
+	 * reach the device as the base's (found by cross-format fuzzing of the decoders). */
+	struct lwm2m_path other = P("/3/0/14");
+	assert_int_equal(content_cbor_encode(&other, &v, out, sizeof(out)), -EINVAL);
+	v.items[0].path = P("/3/0/13/0");
+	assert_int_equal(content_cbor_encode(&p, &v, out, sizeof(out)), -EINVAL);
 	lwm2m_values_free(&v);
 	static const uint8_t link[] = { 0x64, '1', '1', ':', '0' };
 	assert_int_equal(decode("/1/0/10", link, 5, &v), 0);

@@ -602,7 +602,9 @@ static void test_untyped_is_opaque(void **state)
 	assert_int_equal(v.items[1].v.i, 15);
 	lwm2m_values_free(&v);
 
-	/* An empty object or instance is no values, not an error. */
+	/* An empty object or instance is no values, not an error. NULL, as an answer without a
+	 * payload gives it, used to be offset before the length was looked at: undefined
+	 * behaviour that clang's UBSan reports (build-fuzz builds the core so). */
 	assert_int_equal(content_tlv_decode(&inst3, NULL, 0, test_type_of, NULL, &v), 0);
 	struct lwm2m_path obj = P("/3");
 	assert_int_equal(content_tlv_decode(&obj, (const uint8_t *)"", 0, test_type_of, NULL, &v),
@@ -683,6 +685,14 @@ static void test_malformed(void **state)
 		{ "boolean 2", "/9999/0", "\xC1\x05\x02", 3 },
 		{ "object link of 3 bytes", "/9999/0", "\xC3\x08\x00\x03\x00", 5 },
 		{ "object link of 5 bytes", "/9999/0", "\xC5\x08\x00\x03\x00\x00\x00", 7 },
+		/* Id 65535 is reserved (Core §7.1), whatever the TLV (found by fuzz_content_tlv). */
+		{ "resource id 65535", "/3/0", "\xE1\xFF\xFF\x01", 4 },
+		{ "object instance id 65535", "/3", "\x23\xFF\xFF\xC1\x09\x64", 6 },
+		{ "resource instance id 65535", "/3/0", "\x84\x06\x61\xFF\xFF\x01", 6 },
+		/* Floats no other format decodes either (found by fuzz_content_tlv). */
+		{ "float NaN", "/9999/0", "\xC4\x04\x7F\xC0\x00\x00", 6 },
+		{ "float -infinity", "/9999/0", "\xC4\x04\xFF\x80\x00\x00", 6 },
+		{ "double infinity", "/9999/0", "\xC8\x04\x08\x7F\xF0\0\0\0\0\0\0", 11 },
 	};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		struct lwm2m_values v;

@@ -173,6 +173,23 @@ static void test_round_trip_every_type(void **state)
 	assert_true(back.items[3].v.f == -2.25e300);
 	assert_int_equal(back.items[5].v.bytes.len, 2);
 	lwm2m_values_free(&back);
+
+	/* A subnormal double: the encoder writes it, the decoder used to refuse it because
+	 * strtod reports underflow (found by fuzz_content_cbor's cross-format check). */
+	struct lwm2m_value tiny = { .path = P("/9/0/4"), .type = LWM2M_TYPE_FLOAT,
+				    .v.f = 7.4109846876187e-323 };
+	struct lwm2m_values one;
+	lwm2m_values_init(&one);
+	assert_int_equal(lwm2m_values_add(&one, &tiny), 0);
+	char text[64];
+	n = content_text_encode(&tiny.path, &one, (uint8_t *)text, sizeof(text));
+	assert_true(n > 0);
+	assert_int_equal(content_text_decode(&tiny.path, (uint8_t *)text, (size_t)n, all_types,
+					     NULL, &back),
+			 0);
+	assert_true(back.items[0].v.f == tiny.v.f);
+	lwm2m_values_free(&back);
+	lwm2m_values_free(&one);
 	lwm2m_values_free(&v);
 }
 
@@ -248,6 +265,13 @@ static void test_malformed_text(void **state)
 	assert_int_equal(content_opaque_encode(&p, &v, out, 1), -ENOBUFS);
 	struct lwm2m_path inst = P("/19/0");
 	assert_int_equal(content_opaque_decode(&inst, out, 2, &v), -EBADMSG);
+	/* The value must be the base itself: a resource instance under a resource would be
+	 * written to the whole resource (found by cross-format fuzzing of the decoders). */
+	struct lwm2m_path res = P("/19/0/0");
+	assert_int_equal(content_opaque_encode(&res, &v, out, sizeof(out)), -EINVAL);
+	assert_int_equal(content_text_encode(&res, &v, out, sizeof(out)), -EINVAL);
+	assert_int_equal(content_encode(CONTENT_TEXT, &res, &v, NULL, NULL, out, sizeof(out)),
+			 -EINVAL);
 	lwm2m_values_free(&v);
 }
 
