@@ -13,6 +13,8 @@
  */
 #include "api/api_internal.h"
 
+#include "api/api_console.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -557,6 +559,7 @@ static enum MHD_Result respond(struct api_call *c, const char *allow)
 	if (c->stream) {
 		resp = c->stream;
 		c->stream = NULL;
+		api_console_headers(resp, c);
 		enum MHD_Result r = MHD_queue_response(c->conn, status, resp);
 		MHD_destroy_response(resp);
 		if (status < API_STATUS_MAX)
@@ -575,7 +578,11 @@ static enum MHD_Result respond(struct api_call *c, const char *allow)
 			if (!resp)
 				free(s);
 		}
-	} else if (status == 204) {
+	} else if (c->asset && status == 200) {
+		resp = MHD_create_response_from_buffer(c->asset->len, (void *)c->asset->data,
+						       MHD_RESPMEM_PERSISTENT);
+		type = c->asset->content_type;
+	} else if (status == 204 || status == 304 || status == 302) {
 		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	}
 	json_decref(c->reply);
@@ -588,10 +595,11 @@ static enum MHD_Result respond(struct api_call *c, const char *allow)
 		if (!resp)
 			return MHD_NO;
 	}
-	if (status != 204)
+	if (status != 204 && status != 304 && status != 302)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	if (status == 405 && allow[0])
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	if (status == 405 && (c->allow || allow[0]))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, c->allow ? c->allow : allow);
+	api_console_headers(resp, c);
 	enum MHD_Result ret = MHD_queue_response(c->conn, status, resp);
 	MHD_destroy_response(resp);
 	if (status < API_STATUS_MAX)
@@ -745,7 +753,7 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 			     .url = url, .method = method, .req = req};
 	if (req->too_large)
 		api_reply_error(&c, 413, "request body is larger than %d bytes", API_BODY_MAX);
-	else
+	else if (!api_console_route(&c, url, method))
 		route(&c, url, method, allow, sizeof(allow));
 	if (req->deferred && c.status == 0) {
 		MHD_suspend_connection(conn);

@@ -118,7 +118,18 @@ struct api_call {
 	size_t text_len;
 	const char *content_type; /* of text */
 	struct MHD_Response *stream; /* a streaming response (events), queued as is */
+	const struct api_asset *asset; /* a console file (api_console.c): 200, or 304 */
+	const char *location;          /* a redirect's target (302) */
+	const char *allow;             /* a 405's Allow, when the route table did not set it */
 };
+
+struct api_asset;
+/* The console (api_console.c): serves `/`, `/console` and `/console/...` (true), or leaves
+ * the path to the REST routes (false). */
+bool api_console_route(struct api_call *c, const char *url, const char *method);
+/* Headers of every answer (nosniff, no framing) and, for a console file, its caching and
+ * Content-Security-Policy. */
+void api_console_headers(struct MHD_Response *resp, const struct api_call *c);
 
 /* Sets the reply: status and a JSON body (owned from now on; NULL for none, e.g. 204).
  * A NULL body with a status that needs one (allocation failure) becomes a 500. */
