@@ -774,6 +774,17 @@ export async function expectText(locator, text, { timeout = TIMEOUTS.action } = 
 
 /* ---- A test file's set-up ---- */
 
+/* A phone's viewport: the console must work at 390 px wide. */
+export const PHONE = Object.freeze({ width: 390, height: 844 });
+
+/* A fresh 15-digit node ID (an IMEI's shape), unique in this test run: node IDs are
+ * unique across a daemon's projects, and tests of one file share a daemon. */
+let idCount = 0;
+export function newNodeId() {
+	idCount += 1;
+	return `86${String(process.pid % 100000).padStart(5, '0')}${String(idCount).padStart(8, '0')}`;
+}
+
 /* Registers node:test hooks that start one daemon and one browser for the test file
  * (before) and end them (after: the browser closed, the daemon stopped with its exit
  * status checked; a failure there fails the file). Options: project, daemonArgs (more
@@ -784,11 +795,15 @@ export async function expectText(locator, text, { timeout = TIMEOUTS.action } = 
  * and calls fn({ page, cp, daemon, api, sim, screenshot, t }):
  *   page        the playwright-core Page, its base URL the daemon's
  *   cp          the ConsolePage (allowHttpError, takeProblems, expectProblem, screenshot…)
+ *   daemon, api the file's daemon and its Api (or the test's own, see ownDaemon)
  *   sim(opts)   startSim(daemon, opts), stopped when the test ends
  *   screenshot(what)  cp.screenshot(what)
+ *   t           node:test's TestContext
  * When fn returns, the test fails on any problem the page had; when fn throws, a
  * screenshot <file>-<test>-failure.png is kept and the page's problems are added to the
- * error. options are node:test's (timeout defaults to TIMEOUTS.test), plus viewport. */
+ * error. options are node:test's (timeout defaults to TIMEOUTS.test), plus viewport
+ * (e.g. PHONE), ownDaemon (true: a daemon of its own, on an empty database, stopped and
+ * checked when the test ends) and daemonArgs (for that daemon). */
 export function consoleTests({ project, daemonArgs = [], viewport } = {}) {
 	const suite = { daemon: null, browser: null, api: null };
 	before(async () => {
@@ -808,38 +823,50 @@ export function consoleTests({ project, daemonArgs = [], viewport } = {}) {
 			fn = options;
 			options = {};
 		}
-		const { viewport: vp, ...testOptions } = options;
+		const { viewport: vp, ownDaemon = false, daemonArgs: ownArgs = [], ...testOptions } = options;
 		return nodeTest(name, { timeout: TIMEOUTS.test, ...testOptions }, async (t) => {
 			if (!suite.daemon || !suite.browser)
 				throw new Error('the daemon or the browser did not start (see the before hook)');
 			suite.daemon.assertRunning();
-			const cp = await openPage(suite.browser, suite.daemon, { name, viewport: vp || viewport });
+			const daemon = ownDaemon ? await startDaemon({ project, args: [...daemonArgs, ...ownArgs] }) : suite.daemon;
+			let cp = null;
 			const sims = [];
 			const sim = async (opts) => {
-				const s = await startSim(suite.daemon, opts);
+				const s = await startSim(daemon, opts);
 				sims.push(s);
 				return s;
 			};
 			let failure = null;
 			try {
-				await fn({ page: cp.page, cp, daemon: suite.daemon, api: suite.api, sim,
+				cp = await openPage(suite.browser, daemon, { name, viewport: vp || viewport });
+				await fn({ page: cp.page, cp, daemon, api: daemon.api, sim,
 					screenshot: (what) => cp.screenshot(what), t });
 				cp.assertNoProblems();
 			} catch (e) {
 				failure = e;
-				try {
-					const file = await cp.screenshot('failure');
-					e.message += `\n(screenshot: ${file})`;
-				} catch {
-					/* the page may be gone */
+				if (cp) {
+					try {
+						const file = await cp.screenshot('failure');
+						e.message += `\n(screenshot: ${file})`;
+					} catch {
+						/* the page may be gone */
+					}
+					if (cp.problems.length)
+						e.message += `\nthe console's problems:\n${formatProblems(cp.problems)}`;
 				}
-				if (cp.problems.length)
-					e.message += `\nthe console's problems:\n${formatProblems(cp.problems)}`;
 			} finally {
-				await cp.close();
+				if (cp)
+					await cp.close();
 				for (const s of sims) {
 					try {
 						await s.stop();
+					} catch (e) {
+						failure = failure || e;
+					}
+				}
+				if (ownDaemon) {
+					try {
+						await daemon.stop();
 					} catch (e) {
 						failure = failure || e;
 					}

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { test } from 'node:test';
 
 import {
-	consoleTests, expectVisible, see, startDaemon, TIMEOUTS,
+	consoleTests, expectVisible, newNodeId, PHONE, see, startDaemon, TIMEOUTS,
 } from './harness.mjs';
 
 const suite = consoleTests();
@@ -99,12 +99,19 @@ suite.test('the page wrapper records console errors, page errors and failed requ
 	assert.ok(daemon.running);
 });
 
-suite.test('a device created through the API registers with lwm2m-sim and shows ONLINE', async ({ api, sim }) => {
+suite.test('the console fits a phone\'s width', { viewport: PHONE }, async ({ page, screenshot }) => {
+	await page.goto('/console/');
+	await expectVisible(page.getByRole('heading', { name: 'lwm2md console' }));
+	assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= PHONE.width);
+	await screenshot('phone');
+});
+
+suite.test('a device created through the API registers with lwm2m-sim and shows ONLINE', { ownDaemon: true }, async ({ api, sim, daemon }) => {
 	await api.createProduct({ product_id: 'watermeter', name: 'Water meter' });
-	const plain = await api.createDevice({ node_id: '861234567890123', product_id: 'watermeter' });
+	const plain = await api.createDevice({ node_id: newNodeId(), product_id: 'watermeter' });
 	assert.equal(plain.status, 'INACTIVE');
 	const secure = await api.createDevice({
-		node_id: '861234567890124', product_id: 'watermeter', auth_info: { secure_access: true },
+		node_id: newNodeId(), product_id: 'watermeter', auth_info: { secure_access: true },
 	});
 	assert.match(secure.auth_info.secret, /^[0-9a-f]{32}$/);
 
@@ -114,10 +121,13 @@ suite.test('a device created through the API registers with lwm2m-sim and shows 
 	assert.equal(a.lwm2m.transport, 'udp');
 	const b = await api.waitForDeviceStatus(secure.device_id, 'ONLINE');
 	assert.equal(b.lwm2m.transport, 'dtls');
+	const list = await api.get('/devices?status=ONLINE');
+	assert.equal(list.page.count, 2);
 
 	/* The API helper's errors carry the daemon's error_msg. */
-	await assert.rejects(api.createDevice({ node_id: '861234567890123', product_id: 'watermeter' }),
-		(e) => e.status === 409 && /already exists/.test(e.message));
+	await assert.rejects(api.createDevice({ node_id: plain.node_id, product_id: 'watermeter' }),
+		(e) => e.status === 409 && /already exists/.test(e.message) && e.errorCode === 'IOTDA.000409');
+	assert.notEqual(daemon.base, suite.daemon.base);
 });
 
 test('the daemon stops cleanly on SIGTERM, and a daemon that does not is a failure', { timeout: TIMEOUTS.test }, async () => {
