@@ -1,8 +1,9 @@
 # The README's two commands. `make run` sets up and starts the daemon on SQLite under
 # ./var; `make test` sets up and runs every test twice: an optimised build, and a build
-# with AddressSanitizer + UndefinedBehaviorSanitizer; then, when clang is installed (as
-# scripts/deps.sh does), every libFuzzer target of tests/fuzz for a short, fixed number of
-# runs over its seed corpus (docs/fuzzing.md). `make fuzz` runs each target for
+# with AddressSanitizer + UndefinedBehaviorSanitizer; then the console's browser tests
+# against each of the two builds' daemons (docs/console-tests.md); then, when clang is
+# installed (as scripts/deps.sh does), every libFuzzer target of tests/fuzz for a short,
+# fixed number of runs over its seed corpus (docs/fuzzing.md). `make fuzz` runs each target for
 # FUZZ_SECONDS on a working corpus kept in $(FUZZ_BUILD)/corpus.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
@@ -14,13 +15,17 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 FUZZ_NICE ?= 0
 
-.PHONY: all deps build build-asan build-fuzz run test test-fast test-fuzz fuzz bench bench-dm \
-	bench-platform clean
+.PHONY: all deps deps-console build build-asan build-fuzz run test test-fast test-console \
+	test-console-fast test-fuzz fuzz bench bench-dm bench-platform clean
 
 all: build
 
 deps:
 	./scripts/deps.sh
+
+# Chromium, node and npm for the console's browser tests.
+deps-console:
+	./scripts/deps.sh console
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -48,7 +53,26 @@ test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory test-console
 	$(MAKE) --no-print-directory test-fuzz
+
+# The console's browser tests (tests/console, docs/console-tests.md): Debian's headless
+# Chromium driven by playwright-core under `node --test`, against the optimised build's
+# daemon, then the ASan build's (whose leak or sanitizer report at its stop fails a test).
+# Screenshots and logs are kept in $(BUILD)/console-artefacts and $(ASAN_BUILD)/console-artefacts.
+CONSOLE_DIR = tests/console
+CONSOLE_NPM = $(CONSOLE_DIR)/node_modules/.installed
+test-console: deps-console build build-asan $(CONSOLE_NPM)
+	./scripts/console-tests.sh $(BUILD) $(ASAN_BUILD)
+
+# Only against the optimised build (quicker while iterating).
+test-console-fast: deps-console build $(CONSOLE_NPM)
+	./scripts/console-tests.sh $(BUILD)
+
+# The npm packages, exactly as the committed lockfile has them; again only when it changed.
+$(CONSOLE_NPM): $(CONSOLE_DIR)/package-lock.json $(CONSOLE_DIR)/package.json | deps-console
+	cd $(CONSOLE_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
 
 # Each fuzz target over its seed corpus, then a fixed number of fuzzed runs (ctest label
 # "fuzz"); a crash, a leak or a sanitizer report fails it.

@@ -8,6 +8,17 @@ set -euo pipefail
 PACKAGES="build-essential cmake pkg-config libuv1-dev libmicrohttpd-dev libjansson-dev \
 libsqlite3-dev libcmocka-dev libmbedtls-dev libcbor-dev libexpat1-dev duktape-dev libcurl4-openssl-dev \
 libcoap3-bin openssl sqlite3 curl clang libclang-rt-dev"
+# `deps.sh console`: what the console's browser tests need instead (tests/console,
+# docs/console-tests.md): Debian's Chromium (never a downloaded browser), a font for its
+# screenshots, and node with npm unless a node is already installed (with its own npm).
+if [ "${1:-}" = console ]; then
+  PACKAGES="chromium fonts-dejavu-core"
+  if ! command -v node >/dev/null 2>&1; then
+    PACKAGES="$PACKAGES nodejs npm"
+  elif ! command -v npm >/dev/null 2>&1; then
+    PACKAGES="$PACKAGES npm"
+  fi
+fi
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
