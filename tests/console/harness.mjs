@@ -145,6 +145,8 @@ function spawnChild(bin, args) {
 		: spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
 	children.add(child);
 	child.once('exit', () => children.delete(child));
+	/* Its end once its output is all read too (an ASan report is written at exit). */
+	child.closed = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
 	return child;
 }
 
@@ -172,20 +174,17 @@ for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) {
 	});
 }
 
-/* Resolves {code, signal} when child exits; SIGKILLs it and rejects after timeout ms. */
+/* Resolves {code, signal} when child has exited and its output is read; SIGKILLs it and
+ * rejects after timeout ms. */
 function waitExit(child, timeout, what) {
-	if (child.exitCode !== null || child.signalCode !== null)
-		return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => {
+	let timer;
+	const timedOut = new Promise((_resolve, reject) => {
+		timer = setTimeout(() => {
 			child.kill('SIGKILL');
 			reject(new Error(`${what} did not exit within ${timeout} ms (killed)`));
 		}, timeout);
-		child.once('exit', (code, signal) => {
-			clearTimeout(timer);
-			resolve({ code, signal });
-		});
 	});
+	return Promise.race([child.closed, timedOut]).finally(() => clearTimeout(timer));
 }
 
 /* Output kept for failure messages: the last max characters. */
