@@ -654,11 +654,12 @@ static int body_append(struct api_request *req, const char *data, size_t len)
  * other callers' writes too; waiting for them costs one loop turn, never correctness.
  */
 /* Only a success reports a stored change; an error (a 405 with its Allow, a 4xx) goes at
- * once, and so do streams and text answers (/metrics), which report none. */
+ * once, and so do streams, text answers (/metrics) and console files, which report none
+ * (and which a held answer, kept as JSON, could not carry). */
 static bool must_wait_commit(struct api_server *api, const struct api_call *c)
 {
-	return c->status >= 200 && c->status < 300 && !c->stream && !c->text && !api->stopping &&
-	       store_batch_dirty(api->deps.store);
+	return c->status >= 200 && c->status < 300 && !c->stream && !c->text && !c->asset &&
+	       !api->stopping && store_batch_dirty(api->deps.store);
 }
 
 static enum MHD_Result hold_until_commit(struct api_server *api, struct api_request *req,
