@@ -210,8 +210,16 @@ static void test_migration_v10(void **state)
 	store_close(s);
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	/* Back to v9: the outbox, and observations without step 11's columns. */
-	exec_ok(db, "DROP INDEX outbox_by_rule; DROP INDEX outbox_by_project;"
+	/* Back to v9: without step 12's counts and indexes, observations without step 11's
+	 * columns, the outbox without step 10's. */
+	exec_ok(db, "DROP TRIGGER device_counts_insert; DROP TRIGGER device_counts_delete;"
+		    "DROP TRIGGER device_counts_status; DROP TABLE device_counts;"
+		    "DROP INDEX devices_by_product; DROP INDEX devices_by_status;"
+		    "DROP INDEX devices_by_product_status; DROP INDEX devices_by_name;"
+		    "DROP INDEX devices_by_node; DROP INDEX devices_by_project;"
+		    "CREATE INDEX devices_by_project ON devices(project_id, create_time, device_id);"
+		    "ALTER TABLE products DROP COLUMN codec_examples;"
+		    "DROP INDEX outbox_by_rule; DROP INDEX outbox_by_project;"
 		    "ALTER TABLE observations DROP COLUMN format;"
 		    "ALTER TABLE observations DROP COLUMN paths;"
 		    "ALTER TABLE outbox DROP COLUMN project_id;"
