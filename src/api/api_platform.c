@@ -150,11 +150,25 @@ void api_codec_abandon(struct api_request *req)
 	wait_free(w);
 }
 
+/* A codec that failed on its source or its input: 400, with "error_line" beside the
+ * message when the error comes from a line of the source (codec_error_line), so that an
+ * editor can point at it. */
+static void wait_codec_error(struct codec_wait *w, const char *prefix, const char *err)
+{
+	char msg[768];
+	snprintf(msg, sizeof(msg), "%s%s", prefix, err ? err : "");
+	json_t *body = api_error_json(400, msg);
+	int line = codec_error_line(err);
+	if (body && line > 0)
+		json_object_set_new(body, "error_line", json_integer(line));
+	wait_reply(w, 400, body);
+}
+
 static void on_tested(void *ctx, int rc, json_t *result, const char *err)
 {
 	struct codec_wait *w = ctx;
 	if (rc)
-		wait_error(w, 400, "%s", err);
+		wait_codec_error(w, "", err);
 	else
 		wait_reply(w, 200, json_incref(result));
 	if (w->req)
@@ -168,7 +182,7 @@ static void on_compiled(void *ctx, int rc, json_t *result, const char *err)
 	struct iot_platform *platform = w->api->deps.platform;
 	(void)result;
 	if (rc)
-		wait_error(w, 400, "the codec does not compile: %s", err);
+		wait_codec_error(w, "the codec does not compile: ", err);
 	else if ((rc = store_product_codec_set(w->api->deps.store, w->project_id, w->product_id,
 					       w->kind, w->source)) != 0)
 		wait_error(w, rc == -ENOENT ? 404 : 500, rc == -ENOENT ? "product %s not found"
