@@ -76,6 +76,7 @@ struct store_registration {
 	bool queue_mode;
 	int64_t registered_at_ms;
 	int64_t updated_at_ms;
+	char project_id[STORE_ID_MAX + 1]; /* its device's: read by load_all, ignored by put */
 };
 
 /* Opens (creating if needed) the database at path and brings its schema up to date.

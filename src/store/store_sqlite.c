@@ -95,8 +95,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 		       " lwm2m_version, links, peer, transport, queue_mode, registered_at_ms,"
 		       " updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_REG_DELETE] = "DELETE FROM registrations WHERE node_id = ?1",
-	[ST_REG_LOAD] = "SELECT node_id, reg_id, lifetime, binding, lwm2m_version, links, peer,"
-			" transport, queue_mode, registered_at_ms, updated_at_ms FROM registrations",
+	[ST_REG_LOAD] = "SELECT r.node_id, reg_id, lifetime, binding, lwm2m_version, links, peer,"
+			" transport, queue_mode, registered_at_ms, updated_at_ms,"
+			" coalesce(d.project_id, '') FROM registrations r"
+			" LEFT JOIN devices d ON d.node_id = r.node_id",
 	[ST_DTLS_PUT] = "INSERT OR REPLACE INTO dtls_sessions (identity, peer, data, saved_at)"
 			" VALUES (?1, ?2, ?3, ?4)",
 	[ST_DTLS_DELETE] = "DELETE FROM dtls_sessions WHERE identity = ?1",
@@ -830,6 +832,7 @@ int store_registration_load_all(struct store *s,
 		r.queue_mode = sqlite3_column_int(st, 8) != 0;
 		r.registered_at_ms = sqlite3_column_int64(st, 9);
 		r.updated_at_ms = sqlite3_column_int64(st, 10);
+		column_text(st, 11, r.project_id, sizeof(r.project_id));
 		ret = cb(&r, ctx);
 		if (ret)
 			break;
