@@ -57,6 +57,19 @@ static struct taken take(struct store *s, const char *project, const char *rule,
 	return t;
 }
 
+/* The rules store_outbox_drop_oldest names, as it drops their rows. */
+struct dropped_rules {
+	int count;
+	char last[40];
+};
+
+static void note_rule(const char *rule_id, void *ctx)
+{
+	struct dropped_rules *r = ctx;
+	r->count++;
+	snprintf(r->last, sizeof(r->last), "%s", rule_id);
+}
+
 static void test_outbox_order(void **state)
 {
 	struct store *s = *state;
@@ -147,9 +160,12 @@ static void test_outbox_drop_own(void **state)
 	assert_int_equal(t.count, 1);
 
 	int64_t dropped = -1;
-	assert_int_equal(store_outbox_drop_oldest(s, "A", 2, &dropped), 0);
-	assert_int_equal(dropped, 2); /* a1 (in flight) and a2 */
-	assert_int_equal(store_outbox_drop_oldest(s, "C", 5, &dropped), 0);
+	struct dropped_rules rules = { 0 };
+	assert_int_equal(store_outbox_drop_oldest(s, "A", 2, note_rule, &rules, &dropped), 0);
+	assert_int_equal(dropped, 2); /* a1 (in flight) and a2, both of rule ra */
+	assert_int_equal(rules.count, 2);
+	assert_string_equal(rules.last, "ra");
+	assert_int_equal(store_outbox_drop_oldest(s, "C", 5, NULL, NULL, &dropped), 0);
 	assert_int_equal(dropped, 0);
 
 	struct groups gs = { .count = 0 };
