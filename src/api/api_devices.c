@@ -93,21 +93,42 @@ static json_t *unknown_objects_json(const char *links)
 	return u.list;
 }
 
-static json_t *lwm2m_json(const struct lwm2m_registration *reg)
+/* Whether the daemon holds requests for reg until it next speaks (docs/api.md "Queue
+ * mode"): a queue-mode device silent for the queue window, or not heard from since the
+ * daemon started (last_seen_ms 0). The same test as the requests' route. */
+static bool asleep(const struct api_deps *deps, const struct lwm2m_registration *reg)
 {
+	return reg->queue_mode && deps->queue_window_ms &&
+	       api_now_ms() - reg->last_seen_ms > (int64_t)deps->queue_window_ms;
+}
+
+static json_t *lwm2m_json(struct api_call *c, const struct lwm2m_registration *reg)
+{
+	const struct api_deps *deps = &c->api->deps;
 	char peer[ADDR_STR_MAX];
 	char registered[API_TIME_MAX];
 	char updated[API_TIME_MAX];
+	char seen[API_TIME_MAX];
 	json_t *o = json_object();
 	int rc = 0;
 
 	if (!o)
 		return NULL;
+	/* Restored at start: last heard from at its last Register or Update, as stored. */
+	int64_t last_seen = reg->last_seen_ms ? reg->last_seen_ms : reg->updated_at_ms;
+	const char *suite = reg->transport == LWM2M_TRANSPORT_DTLS && deps->cipher_suite
+				    ? deps->cipher_suite(deps->ctx, reg->endpoint)
+				    : NULL;
 	rc |= json_object_set_new(o, "registration_id", api_json_str(reg->id));
 	rc |= json_object_set_new(o, "lifetime", json_integer(reg->lifetime));
 	rc |= json_object_set_new(o, "binding", api_json_str(reg->binding));
 	rc |= json_object_set_new(o, "lwm2m_version", api_json_str(reg->version));
 	rc |= json_object_set_new(o, "queue_mode", json_boolean(reg->queue_mode));
+	rc |= json_object_set_new(o, "asleep", json_boolean(asleep(deps, reg)));
+	rc |= json_object_set_new(o, "last_seen",
+				  api_json_str(api_format_time(last_seen / 1000, seen)));
+	if (suite)
+		rc |= json_object_set_new(o, "cipher_suite", api_json_str(suite));
 	rc |= json_object_set_new(o, "object_links", api_json_str(reg->links ? reg->links : ""));
 	rc |= json_object_set_new(o, "unknown_objects", unknown_objects_json(reg->links));
 	rc |= json_object_set_new(o, "peer_address", api_json_str(addr_format(&reg->peer, peer)));
@@ -168,7 +189,7 @@ static json_t *device_json(struct api_call *c, const struct store_device *d, boo
 	rc |= json_object_set_new(o, "auth_info", auth);
 	auth = NULL;
 	if (with_lwm2m && reg)
-		rc |= json_object_set_new(o, "lwm2m", lwm2m_json(reg));
+		rc |= json_object_set_new(o, "lwm2m", lwm2m_json(c, reg));
 	if (rc != 0)
 		goto fail;
 	return o;

@@ -68,6 +68,7 @@ static const struct api_route routes[] = {
 	 {[API_GET] = api_examples_get, [API_PUT] = api_examples_put}},
 	{"/v5/iot/*/devices", true, {[API_GET] = api_devices_list, [API_POST] = api_devices_create}},
 	{"/v5/iot/*/events", true, {[API_GET] = api_events_stream}},
+	{"/v5/iot/*/statistics", true, {[API_GET] = api_statistics}},
 	{"/v5/iot/*/forwarding-rules",
 	 true,
 	 {[API_GET] = api_rules_list, [API_POST] = api_rules_create}},

@@ -210,6 +210,10 @@ void api_codec_get(struct api_call *c);
 void api_codec_put(struct api_call *c);
 void api_codec_delete(struct api_call *c);
 void api_codec_test(struct api_call *c);
+/* GET /v5/iot/{p}/statistics (api_stats.c). */
+void api_statistics(struct api_call *c);
+/* Wall-clock milliseconds. */
+int64_t api_now_ms(void);
 /* A product's codec examples (api_examples.c). */
 void api_examples_get(struct api_call *c);
 void api_examples_put(struct api_call *c);

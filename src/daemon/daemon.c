@@ -433,6 +433,21 @@ static void publish_event(void *ctx, const char *project_id, const char *device_
 		api_server_publish(d->api, project_id, device_id, event, json);
 }
 
+/* The API's device GET: the suite of the device's session on whichever DTLS socket has
+ * it. */
+static const char *device_cipher_suite(void *ctx, const char *node_id)
+{
+	struct daemon *d = ctx;
+	for (int i = 0; i < d->listener_count; i++) {
+		const char *suite = d->listeners[i].dtls ? dtls_server_identity_ciphersuite(
+								   d->listeners[i].dtls, node_id)
+							 : NULL;
+		if (suite)
+			return suite;
+	}
+	return NULL;
+}
+
 static int route_device(void *ctx, const char *node_id, struct lwm2m_route *route)
 {
 	struct daemon *d = ctx;
@@ -564,6 +579,10 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		.secret_reset = end_device_access,
 		.metrics = daemon_write_metrics,
 		.push = d->push,
+		.stats = d->stats,
+		.started_ms = d->started_ms,
+		.queue_window_ms = d->queue_window_ms,
+		.cipher_suite = device_cipher_suite,
 		.ctx = d,
 		.limits = cfg->api,
 	};
