@@ -163,8 +163,10 @@ static const char *const schema_steps[] = {
 	 * triggers in the same transaction as the change, so that a count never scans the
 	 * devices. The listing walks an index in rowid (creation) order for each filter it
 	 * serves without a scan — project; product; status; product and status — and a name
-	 * or node_id prefix walks its own index; devices_by_project (ordered by create_time)
-	 * serves none of them any more. A product keeps its codec's examples (JSON). */
+	 * or node_id prefix walks its own index, ordered by (name, node_id) or node_id (both
+	 * unique) and covering the other filters, so that checking them reads no row;
+	 * devices_by_project (ordered by create_time) serves none of them any more. A product
+	 * keeps its codec's examples (JSON). */
 	"CREATE TABLE device_counts ("
 	"  project_id TEXT NOT NULL,"
 	"  product_id TEXT NOT NULL,"
@@ -193,8 +195,10 @@ static const char *const schema_steps[] = {
 	"CREATE INDEX devices_by_product ON devices(project_id, product_id);"
 	"CREATE INDEX devices_by_status ON devices(project_id, status);"
 	"CREATE INDEX devices_by_product_status ON devices(project_id, product_id, status);"
-	"CREATE INDEX devices_by_name ON devices(project_id, device_name);"
-	"CREATE INDEX devices_by_node ON devices(project_id, node_id);"
+	"CREATE INDEX devices_by_name ON devices(project_id, device_name, node_id, product_id,"
+	"  status);"
+	"CREATE INDEX devices_by_node ON devices(project_id, node_id, device_name, product_id,"
+	"  status);"
 	"ALTER TABLE products ADD COLUMN codec_examples TEXT NOT NULL DEFAULT '[]';",
 };
 

@@ -4,10 +4,13 @@
  *
  * A listing has one of three orders, each an index walk that starts where the marker
  * says and stops after the page: creation (rowid) when no key narrows the search, else
- * node_id or device_name then rowid. Every statement below was checked with EXPLAIN
+ * node_id, or device_name then node_id. Every statement below was checked with EXPLAIN
  * QUERY PLAN to SEARCH its index with no temporary B-tree (no sort of the matches):
  * SQLite keeps an index's entries in (columns, rowid) order, so "project_id = ? AND
- * product_id = ? AND rowid > ? ORDER BY rowid" is a range of devices_by_product.
+ * product_id = ? AND rowid > ? ORDER BY rowid" is a range of devices_by_product. The
+ * key orders walk a COVERING index (devices_by_name, devices_by_node hold node_id,
+ * device_name, product_id and status): the filters are checked on index entries, and
+ * only the page's devices are read whole, by rowid.
  */
 #include "store/store_search.h"
 
@@ -30,15 +33,16 @@ enum slot {
 	SL_SCAN_NODE,
 	SL_COUNT_NAME,
 	SL_COUNT_NODE,
+	SL_GET_ROWID,
 	SL_COUNT
 };
 
 #define LIST_TAIL " AND rowid > ?4 ORDER BY rowid LIMIT ?5 OFFSET ?6"
 #define LIST_HEAD "SELECT " STORE_DEVICE_COLUMNS ", rowid FROM devices WHERE project_id = ?1"
-/* ?2..?3: the key's range [lo, hi); ?4, ?5: after (key, rowid); ?6: rows examined. */
-#define SCAN(key)                                                                          \
-	LIST_HEAD " AND " key " >= ?2 AND " key " < ?3 AND (" key " > ?4 OR (" key " = ?4"  \
-		  " AND rowid > ?5)) ORDER BY " key ", rowid LIMIT ?6"
+/* Index entries only: the columns the filters and the marker need. ?2..?3: the key's
+ * range [lo, hi); ?4, ?5: after (device_name, node_id) or node_id; ?6: rows examined. */
+#define SCAN_HEAD "SELECT node_id, device_name, product_id, status, rowid FROM devices"       \
+		  " WHERE project_id = ?1"
 /* Counting index entries only (a covering index: no row is read). */
 #define COUNT(key)                                                                         \
 	"SELECT count(*) FROM (SELECT 1 FROM devices WHERE project_id = ?1 AND " key " >= ?2" \
@@ -53,16 +57,22 @@ static const char *const sql[SL_COUNT] = {
 	[SL_LIST_PRODUCT] = LIST_HEAD " AND product_id = ?2" LIST_TAIL,
 	[SL_LIST_STATUS] = LIST_HEAD " AND status = ?3" LIST_TAIL,
 	[SL_LIST_PRODUCT_STATUS] = LIST_HEAD " AND product_id = ?2 AND status = ?3" LIST_TAIL,
-	[SL_SCAN_NAME] = SCAN("device_name"),
-	[SL_SCAN_NODE] = SCAN("node_id"),
+	[SL_SCAN_NAME] = SCAN_HEAD " AND device_name >= ?2 AND device_name < ?3"
+			 " AND (device_name > ?4 OR (device_name = ?4 AND node_id > ?5))"
+			 " ORDER BY device_name, node_id LIMIT ?6",
+	[SL_SCAN_NODE] = SCAN_HEAD " AND node_id >= ?2 AND node_id < ?3 AND node_id > ?5"
+			 " ORDER BY node_id LIMIT ?6",
 	[SL_COUNT_NAME] = COUNT("device_name"),
 	[SL_COUNT_NODE] = COUNT("node_id"),
+	[SL_GET_ROWID] = "SELECT " STORE_DEVICE_COLUMNS " FROM devices WHERE rowid = ?1",
 };
 
 _Static_assert(SL_COUNT <= STORE_SEARCH_STMTS, "more slots needed");
 
-/* The rowid follows the device's columns in every listing statement. */
+/* The rowid follows the device's columns in the creation order's statements. */
 #define COL_ROWID 12
+/* The key orders' index entries. */
+enum { SC_NODE, SC_NAME, SC_PRODUCT, SC_STATUS, SC_ROWID };
 
 static sqlite3_stmt *prep(struct store *s, enum slot slot)
 {
@@ -110,11 +120,13 @@ int store_device_counts(struct store *s, const char *project_id, const char *pro
 /* Orders, and the letter that starts their markers. */
 enum order { ORDER_CREATED = 'r', ORDER_NAME = 'n', ORDER_NODE = 'i' };
 
-/* Where a page starts: after (key, rowid). A key order's first page starts after
- * ("", -1): every key is longer than "" (ids and names have at least one byte). */
+/* Where a page starts: after rowid (creation order), after (name, node_id) (name
+ * order), after node_id (node order). A first page starts after -1, or ("", ""): every
+ * name and node_id has at least one byte. */
 struct position {
 	int64_t rowid;
-	char key[STORE_NAME_MAX + 1];
+	char name[STORE_NAME_MAX + 1];
+	char node[STORE_NODE_ID_MAX + 1];
 };
 
 static int hex_digit(char c)
@@ -126,59 +138,75 @@ static int hex_digit(char c)
 	return -1;
 }
 
-/* "r123", or "n123.6b6974" (the key's bytes in lowercase hex). -EINVAL unless it is one
- * of this order's. */
+static bool id_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-';
+}
+
+/* "r123"; "n6b6974.n0042" (the name's bytes in lowercase hex, then the node_id);
+ * "in0042". -EINVAL unless it is one of this order's. */
 static int marker_parse(const char *m, enum order order, struct position *pos)
 {
+	memset(pos, 0, sizeof(*pos));
 	pos->rowid = -1;
-	pos->key[0] = '\0';
 	if (!set(m))
 		return 0;
 	if (m[0] != (char)order)
 		return -EINVAL;
 	const char *p = m + 1;
-	int64_t rowid = 0;
-	int digits = 0;
-	for (; *p >= '0' && *p <= '9'; p++, digits++) {
-		if (digits == 18) /* rowids stay far below 10^18 */
-			return -EINVAL;
-		rowid = rowid * 10 + (*p - '0');
+	if (order == ORDER_CREATED) {
+		int64_t rowid = 0;
+		int digits = 0;
+		for (; *p >= '0' && *p <= '9'; p++, digits++) {
+			if (digits == 18) /* rowids stay far below 10^18 */
+				return -EINVAL;
+			rowid = rowid * 10 + (*p - '0');
+		}
+		pos->rowid = rowid;
+		return digits && *p == '\0' ? 0 : -EINVAL;
 	}
-	if (digits == 0)
-		return -EINVAL;
-	pos->rowid = rowid;
-	if (order == ORDER_CREATED)
-		return *p == '\0' ? 0 : -EINVAL;
-	if (*p++ != '.')
-		return -EINVAL;
+	if (order == ORDER_NAME) {
+		size_t n = 0;
+		for (; p[0] != '.'; p += 2) {
+			int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0) || n == STORE_NAME_MAX)
+				return -EINVAL;
+			pos->name[n++] = (char)(hi << 4 | lo);
+		}
+		pos->name[n] = '\0';
+		p++;
+		if (n == 0)
+			return -EINVAL;
+	}
 	size_t n = strlen(p);
-	if (n == 0 || n % 2 || n / 2 > STORE_NAME_MAX)
+	if (n == 0 || n > STORE_NODE_ID_MAX)
 		return -EINVAL;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hex_digit(p[2 * i]), lo = hex_digit(p[2 * i + 1]);
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+	for (size_t i = 0; i < n; i++)
+		if (!id_char(p[i]))
 			return -EINVAL;
-		pos->key[i] = (char)(hi << 4 | lo);
-	}
-	pos->key[n / 2] = '\0';
+	memcpy(pos->node, p, n + 1);
 	return 0;
 }
 
-static void marker_format(char out[STORE_MARKER_MAX + 1], enum order order, int64_t rowid,
-			  const char *key)
+static void marker_format(char out[STORE_MARKER_MAX + 1], enum order order,
+			  const struct position *pos)
 {
 	static const char digits[] = "0123456789abcdef";
-	int w = snprintf(out, STORE_MARKER_MAX + 1, "%c%lld", (char)order, (long long)rowid);
-	if (order == ORDER_CREATED || w < 0)
+	if (order == ORDER_CREATED) {
+		snprintf(out, STORE_MARKER_MAX + 1, "%c%lld", (char)order, (long long)pos->rowid);
 		return;
-	size_t at = (size_t)w;
-	out[at++] = '.';
-	for (const unsigned char *k = (const unsigned char *)key;
-	     *k && at + 2 <= STORE_MARKER_MAX; k++) {
-		out[at++] = digits[*k >> 4];
-		out[at++] = digits[*k & 15];
 	}
-	out[at] = '\0';
+	size_t at = 0;
+	out[at++] = (char)order;
+	if (order == ORDER_NAME) {
+		for (const unsigned char *k = (const unsigned char *)pos->name; *k; k++) {
+			out[at++] = digits[*k >> 4];
+			out[at++] = digits[*k & 15];
+		}
+		out[at++] = '.';
+	}
+	snprintf(out + at, STORE_MARKER_MAX + 1 - at, "%s", pos->node);
 }
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -186,14 +214,21 @@ static bool has_prefix(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* The filters an index walk does not apply by itself, checked on each row. */
-static bool matches(const struct store_device_filter *f, const struct store_device *d)
+static const char *text(sqlite3_stmt *st, int col)
 {
-	return (!set(f->product_id) || strcmp(d->product_id, f->product_id) == 0) &&
-	       (f->status < 0 || d->status == f->status) &&
-	       (!set(f->node_id) || strcmp(d->node_id, f->node_id) == 0) &&
-	       (!set(f->node_id_prefix) || has_prefix(d->node_id, f->node_id_prefix)) &&
-	       (!set(f->name_prefix) || has_prefix(d->device_name, f->name_prefix));
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	return v ? v : "";
+}
+
+/* The filters an index walk does not apply by itself, checked on an index entry of the
+ * key orders (SC_ columns). */
+static bool matches(const struct store_device_filter *f, sqlite3_stmt *st)
+{
+	return (!set(f->product_id) || strcmp(text(st, SC_PRODUCT), f->product_id) == 0) &&
+	       (f->status < 0 || sqlite3_column_int(st, SC_STATUS) == f->status) &&
+	       (!set(f->node_id) || strcmp(text(st, SC_NODE), f->node_id) == 0) &&
+	       (!set(f->node_id_prefix) || has_prefix(text(st, SC_NODE), f->node_id_prefix)) &&
+	       (!set(f->name_prefix) || has_prefix(text(st, SC_NAME), f->name_prefix));
 }
 
 /* A key order's range [lo, hi): the keys that start with prefix (or equal it, when
@@ -276,16 +311,17 @@ static int list_created(struct store *s, const char *project_id,
 	sqlite3_bind_int64(st, 4, pos.rowid);
 	sqlite3_bind_int64(st, 5, f->limit + 1);
 	sqlite3_bind_int64(st, 6, f->offset);
-	int64_t n = 0, last = -1;
+	int64_t n = 0;
+	struct position last = { .rowid = -1 };
 	int ret = 0;
 	struct store_device d;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == f->limit) {
-			marker_format(page->marker, ORDER_CREATED, last, NULL);
+			marker_format(page->marker, ORDER_CREATED, &last);
 			break;
 		}
 		store_read_device(st, &d);
-		last = sqlite3_column_int64(st, COL_ROWID);
+		last.rowid = sqlite3_column_int64(st, COL_ROWID);
 		n++;
 		if ((ret = cb(&d, ctx)) != 0)
 			break;
@@ -296,9 +332,23 @@ static int list_created(struct store *s, const char *project_id,
 	return ret;
 }
 
+static void bind_scan(sqlite3_stmt *st, const char *project_id, const struct range *r,
+		      const char *lo, const struct position *after, int64_t rows)
+{
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, lo);
+	if (r->hi_len)
+		sqlite3_bind_text(st, 3, r->hi, (int)r->hi_len, SQLITE_STATIC);
+	else /* SQLite sorts every blob after every text: no upper end */
+		sqlite3_bind_blob(st, 3, "\xFF", 1, SQLITE_STATIC);
+	store_bind_text(st, 4, after->name);
+	store_bind_text(st, 5, after->node);
+	sqlite3_bind_int64(st, 6, rows);
+}
+
 /* The count of a key order's search, from the start of its range: index entries alone
- * when the range is the whole filter, else rows checked one by one; either way at most
- * STORE_COUNT_MAX. */
+ * either way, counted when the range is the whole filter, else checked one by one; at
+ * most STORE_COUNT_MAX. */
 static int count_range(struct store *s, const char *project_id,
 		       const struct store_device_filter *f, enum order order,
 		       const struct range *r, bool range_is_filter,
@@ -323,18 +373,13 @@ static int count_range(struct store *s, const char *project_id,
 	st = prep(s, order == ORDER_NAME ? SL_SCAN_NAME : SL_SCAN_NODE);
 	if (!st)
 		return -EIO;
-	store_bind_text(st, 1, project_id);
-	bind_range(st, r);
-	store_bind_text(st, 4, "");
-	sqlite3_bind_int64(st, 5, -1);
-	sqlite3_bind_int64(st, 6, STORE_COUNT_MAX);
+	struct position start = { .rowid = -1 };
+	bind_scan(st, project_id, r, r->lo, &start, STORE_COUNT_MAX);
 	int64_t examined = 0, n = 0;
 	int rc;
-	struct store_device d;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		examined++;
-		store_read_device(st, &d);
-		n += matches(f, &d);
+		n += matches(f, st);
 	}
 	if (rc != SQLITE_DONE)
 		return store_step_fail(s, st, "device count");
@@ -344,14 +389,39 @@ static int count_range(struct store *s, const char *project_id,
 	return 0;
 }
 
-/* A key order: the key's index range from the marker on, the other filters checked here,
- * at most STORE_SEARCH_SCAN_MAX rows examined. */
+/* Reads the page's devices whole, by rowid, and hands them to cb. */
+static int emit(struct store *s, const int64_t *rowids, int64_t n,
+		int (*cb)(const struct store_device *, void *), void *ctx)
+{
+	for (int64_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = prep(s, SL_GET_ROWID);
+		if (!st)
+			return -EIO;
+		sqlite3_bind_int64(st, 1, rowids[i]);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE) {
+			sqlite3_reset(st);
+			continue; /* deleted by a trigger of this very walk: cannot happen, skip */
+		}
+		if (rc != SQLITE_ROW)
+			return store_step_fail(s, st, "device list");
+		struct store_device d;
+		store_read_device(st, &d);
+		sqlite3_reset(st);
+		if ((rc = cb(&d, ctx)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A key order: the key's index range from the marker on, the other filters checked on
+ * its entries, at most STORE_SEARCH_SCAN_MAX examined; then the page's devices read. */
 static int list_by_key(struct store *s, const char *project_id,
 		       const struct store_device_filter *f, enum order order,
 		       int (*cb)(const struct store_device *, void *), void *ctx,
 		       struct store_device_page *page)
 {
-	struct position pos;
+	struct position pos, last;
 	struct range r;
 	if (marker_parse(f->marker, order, &pos) != 0)
 		return -EINVAL;
@@ -367,60 +437,50 @@ static int list_by_key(struct store *s, const char *project_id,
 	int rc = count_range(s, project_id, f, order, &r, range_is_filter, page);
 	if (rc)
 		return rc;
-	sqlite3_stmt *st = prep(s, order == ORDER_NAME ? SL_SCAN_NAME : SL_SCAN_NODE);
-	if (!st)
-		return -EIO;
-	store_bind_text(st, 1, project_id);
-	/* The walk starts at the marker's key, not the range's start: an index seek. */
-	if (strcmp(pos.key, r.lo) > 0)
-		store_bind_text(st, 2, pos.key);
-	else
-		store_bind_text(st, 2, r.lo);
-	if (r.hi_len)
-		sqlite3_bind_text(st, 3, r.hi, (int)r.hi_len, SQLITE_STATIC);
-	else
-		sqlite3_bind_blob(st, 3, "\xFF", 1, SQLITE_STATIC);
-	store_bind_text(st, 4, pos.key);
-	sqlite3_bind_int64(st, 5, pos.rowid);
-	sqlite3_bind_int64(st, 6, STORE_SEARCH_SCAN_MAX);
-
-	int64_t examined = 0, skipped = 0, n = 0;
-	struct position last = { .rowid = -1 }; /* the last device examined */
-	bool full = false;
-	int ret = 0;
-	struct store_device d;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		store_read_device(st, &d);
-		if (!matches(f, &d)) {
-			examined++;
-			last.rowid = sqlite3_column_int64(st, COL_ROWID);
-			str_copy(last.key, sizeof(last.key),
-				 order == ORDER_NAME ? d.device_name : d.node_id);
-			continue;
-		}
-		if (n == f->limit) {
-			full = true; /* a match after the page: the marker is its last device */
-			break;
-		}
-		examined++;
-		last.rowid = sqlite3_column_int64(st, COL_ROWID);
-		str_copy(last.key, sizeof(last.key), order == ORDER_NAME ? d.device_name : d.node_id);
-		if (skipped < f->offset) {
-			skipped++;
-			continue;
-		}
-		n++;
-		if ((ret = cb(&d, ctx)) != 0)
-			break;
+	int64_t *rowids = malloc((size_t)f->limit * sizeof(*rowids));
+	sqlite3_stmt *st = rowids ? prep(s, order == ORDER_NAME ? SL_SCAN_NAME : SL_SCAN_NODE)
+				  : NULL;
+	if (!st) {
+		free(rowids);
+		return rowids ? -EIO : -ENOMEM;
 	}
-	if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+	/* The walk starts at the marker's key, not the range's start: an index seek. */
+	const char *key = order == ORDER_NAME ? pos.name : pos.node;
+	bind_scan(st, project_id, &r, strcmp(key, r.lo) > 0 ? key : r.lo, &pos,
+		  STORE_SEARCH_SCAN_MAX);
+	int64_t examined = 0, skipped = 0, n = 0;
+	bool more = false;
+	memset(&last, 0, sizeof(last));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bool match = matches(f, st);
+		if (match && n == f->limit) {
+			more = true; /* a match after the page: the next starts after its last */
+			break;
+		}
+		if (++examined == STORE_SEARCH_SCAN_MAX)
+			more = true; /* the walk's bound: the next page goes on from here */
+		if (match && skipped < f->offset) {
+			skipped++;
+		} else if (match) {
+			rowids[n++] = sqlite3_column_int64(st, SC_ROWID);
+		} else if (examined < STORE_SEARCH_SCAN_MAX) {
+			continue;
+		}
+		/* Where the page ends, as far as it got (copied only for a device or the
+		 * bound, not for every entry examined). */
+		str_copy(last.node, sizeof(last.node), text(st, SC_NODE));
+		str_copy(last.name, sizeof(last.name), text(st, SC_NAME));
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		free(rowids);
 		return store_step_fail(s, st, "device list");
+	}
 	sqlite3_reset(st);
-	/* More may follow when a match was left over, or when the walk stopped at its bound
-	 * (the next page goes on from the last row examined). */
-	if (ret == 0 && (full || examined == STORE_SEARCH_SCAN_MAX))
-		marker_format(page->marker, order, last.rowid, last.key);
-	return ret;
+	if (more)
+		marker_format(page->marker, order, &last);
+	rc = emit(s, rowids, n, cb, ctx);
+	free(rowids);
+	return rc;
 }
 
 int store_device_list(struct store *s, const char *project_id,

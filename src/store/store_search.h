@@ -9,11 +9,11 @@
  *
  *  - without a prefix, devices come in creation order (rowid), each filter of product and
  *    status served by its own index, and the count is exact;
- *  - with a node_id (exact or prefix) or a device_name prefix, they come in the order of
- *    that key (bytes, then creation). The other filters are checked row by row, so a page
- *    examines at most STORE_SEARCH_SCAN_MAX rows — it may then hold fewer than `limit`
- *    devices and still have a marker — and the count stops at STORE_COUNT_MAX rows
- *    (count_capped: it is then a lower bound).
+ *  - with a node_id (exact or prefix) they come in node_id order, with a device_name
+ *    prefix in name order (bytes, then node_id). The other filters are checked on the
+ *    index's entries one by one, so a page examines at most STORE_SEARCH_SCAN_MAX of them
+ *    — it may then hold fewer than `limit` devices and still have a marker — and the
+ *    count stops at STORE_COUNT_MAX (count_capped: it is then a lower bound).
  */
 #ifndef LWM2MD_STORE_SEARCH_H
 #define LWM2MD_STORE_SEARCH_H
@@ -23,8 +23,9 @@
 
 #include "store/store.h"
 
-/* A page's marker: a kind letter, the rowid and, for a key order, the key in hex. */
-#define STORE_MARKER_MAX (2 + 20 + 2 * STORE_NAME_MAX)
+/* A page's marker: the order's letter, then a rowid, or a name in hex and a node_id, or a
+ * node_id. */
+#define STORE_MARKER_MAX (2 + 2 * STORE_NAME_MAX + STORE_NODE_ID_MAX)
 /* Rows one page of a prefix or node_id search examines, and a count of one counts. */
 #define STORE_SEARCH_SCAN_MAX 10000
 #define STORE_COUNT_MAX 10000

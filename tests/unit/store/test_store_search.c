@@ -246,12 +246,14 @@ static void check_walk(struct fixture *fx, const char *project,
 		if (i == 0)
 			continue;
 		const struct store_device *prev = by_id(fx, w->ids[i - 1]);
-		/* Keys ascend; equal names keep creation order (rowid = fixture index). */
+		/* Keys ascend; equal names in node_id order; else creation order (rowid =
+		 * fixture index). */
 		if (f->node_id_prefix || f->node_id)
 			assert_true(strcmp(prev->node_id, d->node_id) < 0);
 		else if (f->name_prefix)
 			assert_true(strcmp(prev->device_name, d->device_name) < 0 ||
-				    (strcmp(prev->device_name, d->device_name) == 0 && prev < d));
+				    (strcmp(prev->device_name, d->device_name) == 0 &&
+				     strcmp(prev->node_id, d->node_id) < 0));
 		else
 			assert_true(prev < d);
 	}
@@ -350,7 +352,7 @@ static void test_offset_and_markers(void **state)
 	assert_int_equal(store_device_list(fx->s, "p1", &f, collect, &w, &page), -EINVAL);
 	f.name_prefix = NULL;
 	const char *bad[] = { "x1", "r", "r12a", "r1234567890123456789", "n12", "n1.6", "n1.zz",
-			      "n1.00", "i1.", "r-1" };
+			      "n00.a", "n.a", "n61.", "n61.a b", "i1.", "i", "r-1" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		f.marker = bad[i];
 		f.name_prefix = bad[i][0] == 'n' ? "k" : NULL;
