@@ -19,18 +19,21 @@
 #   2. with the daemon stopped, statuses set as a fleet has them (40 % ONLINE, 5 % OFFLINE,
 #      the rest INACTIVE; through the triggers too); the daemon started again on it;
 #   3. each route ROUNDS times (curl, a new connection each): the median and the worst, ms;
-#   4. for comparison, what counting the project's devices costs when it scans them (as
-#      page.count did before device_counts): sqlite3's count(*) on the same database.
+#   4. for comparison, what the listing cost when it scanned (before device_counts and
+#      markers), on the same database with sqlite3: counting the project's devices
+#      (page.count was a count(*)), and a page at the fleet's end by OFFSET.
 # It prints the raw lines, then one table per device count.
 #
-# Environment: BENCH_ROUNDS (7), BENCH_CREATE (api or sql, see above), BENCH_MAX_SECONDS
-# (limit of the creation through the API, 3600).
+# Environment: BENCH_ROUNDS (7), BENCH_WARMUP (calls of each route before those timed, so
+# that the median is of a warm page cache: 1), BENCH_CREATE (api or sql, see above),
+# BENCH_MAX_SECONDS (limit of the creation through the API, 3600).
 set -euo pipefail
 
 build=${1:-build}
 if [ $# -gt 0 ]; then shift; fi
 if [ $# -gt 0 ]; then devices=("$@"); else devices=(100000 1000000); fi
 rounds=${BENCH_ROUNDS:-7}
+warmup=${BENCH_WARMUP:-1}
 max_seconds=${BENCH_MAX_SECONDS:-3600}
 
 . "$(dirname "$0")/lib.sh"
@@ -98,6 +101,9 @@ loop_ns() {
 # nothing, with no device registered).
 time_route() {
   local name=$1 path=$2 i out times=() code size t before after
+  for ((i = 0; i < warmup; i++)); do
+    curl -sS -o /dev/null --max-time 60 -H "X-Auth-Token: $token" "http://$http$path"
+  done
   before=$(loop_ns)
   for ((i = 0; i < rounds; i++)); do
     out=$(curl -sS -o "$tmp/route.out" -w '%{http_code} %{time_total} %{size_download}' \
@@ -216,7 +222,9 @@ EOF
   stop_daemon
   db_mb=$(du -m "$db" | cut -f1)
   count_ms=$(sql_ms "$db" "SELECT count(*) FROM devices WHERE project_id = 'bench'")
-  echo "n=$n phase=compare scan_count_ms=$count_ms rss_kb=$rss db_mb=$db_mb"
+  offset_ms=$(sql_ms "$db" "SELECT device_id FROM devices WHERE project_id = 'bench'
+                            ORDER BY rowid LIMIT 50 OFFSET $((n - 50))")
+  echo "n=$n phase=compare scan_count_ms=$count_ms offset_end_ms=$offset_ms rss_kb=$rss db_mb=$db_mb"
 
   table="devices=$n (created: $mode; through the API $api_rate/s), daemon RSS ${rss} kB, database ${db_mb} MB
 | route | loop CPU ms per call | median ms | worst ms |
@@ -224,7 +232,8 @@ EOF
   for line in "${rows[@]}"; do
     table+=$'\n'"| $(field route "$line") | $(field loop_ms "$line") | $(field median_ms "$line") | $(field max_ms "$line") |"
   done
-  table+=$'\n'"| (for comparison) count(*) of the project's devices, sqlite3 | | $count_ms | |"
+  table+=$'\n'"| (for comparison, sqlite3) count(*) of the project's devices | | $count_ms | |"
+  table+=$'\n'"| (for comparison, sqlite3) the last page by OFFSET $((n - 50)) | | $offset_ms | |"
   tables+=("$table")
   rm -rf "$dir"
 done

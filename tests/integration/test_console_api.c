@@ -462,6 +462,7 @@ static void test_device_list_search_and_markers(void **state)
 	}
 	struct seen *w = calloc(1, sizeof(*w));
 	assert_non_null(w);
+	json_t *p;
 
 	/* Creation order, everything. */
 	walk(f, "", w, MANY);
@@ -492,12 +493,25 @@ static void test_device_list_search_and_markers(void **state)
 	walk(f, "&status=ONLINE", w, 0);
 	walk(f, "&status=INACTIVE&product_id=wm", w, MANY - MANY / 4);
 
+	/* Products say how many devices they have. */
+	p = api(f, "GET", "/v5/iot/p1/products/tr", NULL, 200);
+	assert_int_equal(num(p, "device_count"), MANY / 4);
+	json_decref(p);
+	p = api(f, "GET", "/v5/iot/p1/products", NULL, 200);
+	size_t k;
+	json_t *item;
+	json_array_foreach(json_object_get(p, "products"), k, item)
+		assert_int_equal(num(item, "device_count"),
+				 strcmp(str(item, "product_id"), "wm") == 0 ? MANY - MANY / 4
+									    : MANY / 4);
+	json_decref(p);
+
 	/* The exact node_id of before. */
 	walk(f, "&node_id=sn00042", w, 1);
 	assert_string_equal(w->ids[0], "wm_sn00042");
 
 	/* offset: kept for existing clients, bounded; after a marker it skips from there. */
-	json_t *p = api(f, "GET", "/v5/iot/p1/devices?limit=3&offset=7", NULL, 200);
+	p = api(f, "GET", "/v5/iot/p1/devices?limit=3&offset=7", NULL, 200);
 	json_t *items = json_object_get(p, "devices");
 	assert_int_equal(json_array_size(items), 3);
 	walk(f, "", w, MANY);
