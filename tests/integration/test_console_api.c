@@ -729,7 +729,9 @@ static void test_codec_examples(void **state)
 	for (int i = 0; i < 21; i++)
 		json_array_append_new(list, json_pack("{s:s#, s:s}", "name", "n0123456789abcdefghij",
 						      (int)(1 + i), "payload_hex", "00"));
-	char *body = json_dumps(json_pack("{s:o}", "examples", list), JSON_COMPACT);
+	json_t *too_many = json_pack("{s:o}", "examples", list);
+	char *body = json_dumps(too_many, JSON_COMPACT);
+	json_decref(too_many);
 	json_decref(api_400(f, "PUT", path, body, "at most 20"));
 	free(body);
 	json_decref(api_400(f, "PUT", path, "{\"examples\":[{\"name\":\"x\",\"payload_hex\":\"abc\"}]}",
