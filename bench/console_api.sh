@@ -195,6 +195,9 @@ EOF
 
   start_daemon "$db"
   deep=$((n - 100))
+  # A later page of the search below (a marker as the listing would give it: the name in
+  # hex, a dot, the node_id).
+  later="n$(printf bench005000 | od -An -tx1 | tr -d ' \n').bench005000"
   rows=()
   for spec in \
     "health (no token, no store)|/health" \
@@ -209,6 +212,7 @@ EOF
     "name_exact|/devices?limit=50&name=bench001234" \
     "node_prefix|/devices?limit=50&node_id_prefix=valve00" \
     "name_prefix_no_match_filter|/devices?limit=50&name=bench&product_id=valve" \
+    "the_same,_a_later_page|/devices?limit=50&name=bench&product_id=valve&marker=$later" \
     "device_get|/devices/bench_bench000123" \
     "forwarding_rules|/forwarding-rules"; do
     name=${spec%%|*}
