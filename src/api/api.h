@@ -24,6 +24,7 @@ struct api_server;
 
 struct iot_platform;
 struct push;
+struct project_stats_table;
 
 /*
  * What one client may hold of the API, so that nobody can starve /health and the other
@@ -62,6 +63,14 @@ struct api_deps {
 	/* Push to applications: the forwarding rules' URL policy and limits; may be NULL
 	 * (the default policy). */
 	struct push *push;
+	/* Per-project counters and the census of sleeping queue-mode devices (GET
+	 * …/statistics); NULL answers zeros. */
+	struct project_stats_table *stats;
+	int64_t started_ms;       /* when the daemon started (wall clock): "since" */
+	uint32_t queue_window_ms; /* a queue-mode device silent this long is asleep */
+	/* The ciphersuite of node_id's DTLS session ("TLS-PSK-WITH-AES-128-CCM-8"), or NULL
+	 * when it has none; may be NULL. */
+	const char *(*cipher_suite)(void *ctx, const char *node_id);
 	/* Writes the daemon's Prometheus metrics (everything but the API's own). */
 	void (*metrics)(void *ctx, FILE *out);
 	void *ctx;

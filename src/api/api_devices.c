@@ -19,6 +19,7 @@
 #include "lwm2m/lwm2m_server.h"
 #include "model/model.h"
 #include "store/store_platform.h"
+#include "store/store_search.h"
 #include "util/log.h"
 #include "util/str.h"
 #include "util/token.h"
@@ -92,21 +93,42 @@ static json_t *unknown_objects_json(const char *links)
 	return u.list;
 }
 
-static json_t *lwm2m_json(const struct lwm2m_registration *reg)
+/* Whether the daemon holds requests for reg until it next speaks (docs/api.md "Queue
+ * mode"): a queue-mode device silent for the queue window, or not heard from since the
+ * daemon started (last_seen_ms 0). The same test as the requests' route. */
+static bool asleep(const struct api_deps *deps, const struct lwm2m_registration *reg)
 {
+	return reg->queue_mode && deps->queue_window_ms &&
+	       api_now_ms() - reg->last_seen_ms > (int64_t)deps->queue_window_ms;
+}
+
+static json_t *lwm2m_json(struct api_call *c, const struct lwm2m_registration *reg)
+{
+	const struct api_deps *deps = &c->api->deps;
 	char peer[ADDR_STR_MAX];
 	char registered[API_TIME_MAX];
 	char updated[API_TIME_MAX];
+	char seen[API_TIME_MAX];
 	json_t *o = json_object();
 	int rc = 0;
 
 	if (!o)
 		return NULL;
+	/* Restored at start: last heard from at its last Register or Update, as stored. */
+	int64_t last_seen = reg->last_seen_ms ? reg->last_seen_ms : reg->updated_at_ms;
+	const char *suite = reg->transport == LWM2M_TRANSPORT_DTLS && deps->cipher_suite
+				    ? deps->cipher_suite(deps->ctx, reg->endpoint)
+				    : NULL;
 	rc |= json_object_set_new(o, "registration_id", api_json_str(reg->id));
 	rc |= json_object_set_new(o, "lifetime", json_integer(reg->lifetime));
 	rc |= json_object_set_new(o, "binding", api_json_str(reg->binding));
 	rc |= json_object_set_new(o, "lwm2m_version", api_json_str(reg->version));
 	rc |= json_object_set_new(o, "queue_mode", json_boolean(reg->queue_mode));
+	rc |= json_object_set_new(o, "asleep", json_boolean(asleep(deps, reg)));
+	rc |= json_object_set_new(o, "last_seen",
+				  api_json_str(api_format_time(last_seen / 1000, seen)));
+	if (suite)
+		rc |= json_object_set_new(o, "cipher_suite", api_json_str(suite));
 	rc |= json_object_set_new(o, "object_links", api_json_str(reg->links ? reg->links : ""));
 	rc |= json_object_set_new(o, "unknown_objects", unknown_objects_json(reg->links));
 	rc |= json_object_set_new(o, "peer_address", api_json_str(addr_format(&reg->peer, peer)));
@@ -167,7 +189,7 @@ static json_t *device_json(struct api_call *c, const struct store_device *d, boo
 	rc |= json_object_set_new(o, "auth_info", auth);
 	auth = NULL;
 	if (with_lwm2m && reg)
-		rc |= json_object_set_new(o, "lwm2m", lwm2m_json(reg));
+		rc |= json_object_set_new(o, "lwm2m", lwm2m_json(c, reg));
 	if (rc != 0)
 		goto fail;
 	return o;
@@ -345,8 +367,9 @@ static int list_one(const struct store_device *d, void *ctx)
 	return json_array_append_new(l->items, item) == 0 ? 0 : -ENOMEM;
 }
 
-/* An id filter from the query: absent or empty means any. Returns 0 or -EINVAL. */
-static int read_filter(struct api_call *c, const char *name, size_t max, const char **out)
+/* A filter from the query: absent or empty means any. Returns 0 or -EINVAL. */
+static int read_filter(struct api_call *c, const char *name, size_t max, enum api_str_rule rule,
+		       const char **out)
 {
 	struct api_err err;
 	const char *s = api_query(c, name);
@@ -354,7 +377,7 @@ static int read_filter(struct api_call *c, const char *name, size_t max, const c
 	*out = "";
 	if (!s || s[0] == '\0')
 		return 0;
-	if (api_check_string(name, s, strlen(s), 1, max, API_STR_ID, &err) != 0) {
+	if (api_check_string(name, s, strlen(s), 1, max, rule, &err) != 0) {
 		api_reply_error(c, 400, "%s", err.msg);
 		return -EINVAL;
 	}
@@ -362,44 +385,71 @@ static int read_filter(struct api_call *c, const char *name, size_t max, const c
 	return 0;
 }
 
+/* The listing's query (docs/api.md "List devices"): filters, and where the page starts. */
+static int read_list_query(struct api_call *c, struct store_device_filter *f)
+{
+	struct api_err err;
+	const char *status;
+
+	if (api_parse_paging(api_query(c, "limit"), api_query(c, "offset"), &f->limit, &f->offset,
+			     &err) != 0) {
+		api_reply_error(c, 400, "%s", err.msg);
+		return -EINVAL;
+	}
+	/* An offset is walked row by row; deeper pages are reached with the marker. */
+	if (f->offset > STORE_OFFSET_MAX) {
+		api_reply_error(c, 400,
+				"offset must be at most %d; page further with marker", STORE_OFFSET_MAX);
+		return -EINVAL;
+	}
+	if (read_filter(c, "product_id", STORE_ID_MAX, API_STR_ID, &f->product_id) != 0 ||
+	    read_filter(c, "node_id", STORE_NODE_ID_MAX, API_STR_ID, &f->node_id) != 0 ||
+	    read_filter(c, "node_id_prefix", STORE_NODE_ID_MAX, API_STR_ID, &f->node_id_prefix) != 0 ||
+	    read_filter(c, "name", STORE_NAME_MAX, API_STR_ANY, &f->name_prefix) != 0 ||
+	    read_filter(c, "marker", STORE_MARKER_MAX, API_STR_ANY, &f->marker) != 0)
+		return -EINVAL;
+	status = api_query(c, "status");
+	if (status && status[0] != '\0') {
+		f->status = status_parse(status);
+		if (f->status < 0) {
+			api_reply_error(c, 400, "status must be ONLINE, OFFLINE or INACTIVE");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 void api_devices_list(struct api_call *c)
 {
 	struct store_device_filter f = {.status = -1};
-	struct api_err err;
+	struct store_device_page page;
 	struct list_ctx l = {.call = c};
-	int64_t total = 0;
-	const char *status;
 
-	if (api_parse_paging(api_query(c, "limit"), api_query(c, "offset"), &f.limit, &f.offset,
-			     &err) != 0) {
-		api_reply_error(c, 400, "%s", err.msg);
+	if (read_list_query(c, &f) != 0)
 		return;
-	}
-	if (read_filter(c, "product_id", STORE_ID_MAX, &f.product_id) != 0 ||
-	    read_filter(c, "node_id", STORE_NODE_ID_MAX, &f.node_id) != 0)
-		return;
-	status = api_query(c, "status");
-	if (status && status[0] != '\0') {
-		f.status = status_parse(status);
-		if (f.status < 0) {
-			api_reply_error(c, 400, "status must be ONLINE, OFFLINE or INACTIVE");
-			return;
-		}
-	}
 	l.items = json_array();
 	if (!l.items) {
 		api_reply_error(c, 500, "out of memory");
 		return;
 	}
-	int rc = store_device_list(c->api->deps.store, c->project_id, &f, list_one, &l, &total);
+	int rc = store_device_list(c->api->deps.store, c->project_id, &f, list_one, &l, &page);
+	if (rc == -EINVAL) {
+		json_decref(l.items);
+		api_reply_error(c, 400,
+				"marker is not one this listing gave: pass page.marker back with the "
+				"same filters");
+		return;
+	}
 	if (rc != 0) {
 		json_decref(l.items);
 		api_reply_store_error(c, rc, "devices");
 		return;
 	}
-	api_reply(c, 200,
-		  json_pack("{s:o, s:{s:I}}", "devices", l.items, "page", "count",
-			    (json_int_t)total));
+	json_t *p = json_pack("{s:I, s:b}", "count", (json_int_t)page.count, "count_capped",
+			      page.count_capped);
+	if (p && page.marker[0])
+		json_object_set_new(p, "marker", json_string(page.marker));
+	api_reply(c, 200, json_pack("{s:o, s:o}", "devices", l.items, "page", p));
 }
 
 void api_devices_get(struct api_call *c)

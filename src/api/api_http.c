@@ -63,8 +63,12 @@ static const struct api_route routes[] = {
 	 true,
 	 {[API_GET] = api_codec_get, [API_PUT] = api_codec_put, [API_DELETE] = api_codec_delete}},
 	{"/v5/iot/*/products/*/codec/test", true, {[API_POST] = api_codec_test}},
+	{"/v5/iot/*/products/*/codec/examples",
+	 true,
+	 {[API_GET] = api_examples_get, [API_PUT] = api_examples_put}},
 	{"/v5/iot/*/devices", true, {[API_GET] = api_devices_list, [API_POST] = api_devices_create}},
 	{"/v5/iot/*/events", true, {[API_GET] = api_events_stream}},
+	{"/v5/iot/*/statistics", true, {[API_GET] = api_statistics}},
 	{"/v5/iot/*/forwarding-rules",
 	 true,
 	 {[API_GET] = api_rules_list, [API_POST] = api_rules_create}},
@@ -156,19 +160,26 @@ static void utf8_scrub(char *msg)
 	}
 }
 
+json_t *api_error_json(unsigned status, const char *msg)
+{
+	char text[768];
+	char code[16];
+	snprintf(text, sizeof(text), "%s", msg);
+	utf8_scrub(text);
+	snprintf(code, sizeof(code), "IOTDA.000%03u", status % 1000);
+	return json_pack("{s:s, s:s}", "error_code", code, "error_msg", text);
+}
+
 void api_reply_error(struct api_call *c, unsigned status, const char *fmt, ...)
 {
 	char msg[512];
-	char code[16];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	utf8_scrub(msg);
-	snprintf(code, sizeof(code), "IOTDA.000%03u", status % 1000);
 	json_decref(c->reply);
-	c->reply = json_pack("{s:s, s:s}", "error_code", code, "error_msg", msg);
+	c->reply = api_error_json(status, msg);
 	c->status = status;
 	if (status >= 500)
 		LOG_ERROR("api", "%u: %s", status, msg);

@@ -137,6 +137,9 @@ void api_reply(struct api_call *c, unsigned status, json_t *body);
 /* Sets an error reply {"error_code":"IOTDA.000<status>","error_msg":msg}. */
 void api_reply_error(struct api_call *c, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* An error body {"error_code","error_msg":msg} (msg made valid UTF-8), for a route that
+ * adds members of its own; NULL when out of memory. */
+json_t *api_error_json(unsigned status, const char *msg);
 /* Maps a store error: -ENOENT → 404 "<what> not found", -EEXIST and -EBUSY → 409 with
  * msg, anything else → 500. */
 void api_reply_store_error(struct api_call *c, int rc, const char *what);
@@ -207,6 +210,13 @@ void api_codec_get(struct api_call *c);
 void api_codec_put(struct api_call *c);
 void api_codec_delete(struct api_call *c);
 void api_codec_test(struct api_call *c);
+/* GET /v5/iot/{p}/statistics (api_stats.c). */
+void api_statistics(struct api_call *c);
+/* Wall-clock milliseconds. */
+int64_t api_now_ms(void);
+/* A product's codec examples (api_examples.c). */
+void api_examples_get(struct api_call *c);
+void api_examples_put(struct api_call *c);
 void api_commands_create(struct api_call *c);
 void api_commands_list(struct api_call *c);
 void api_commands_get(struct api_call *c);

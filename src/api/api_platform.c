@@ -150,11 +150,25 @@ void api_codec_abandon(struct api_request *req)
 	wait_free(w);
 }
 
+/* A codec that failed on its source or its input: 400, with "error_line" beside the
+ * message when the error comes from a line of the source (codec_error_line), so that an
+ * editor can point at it. */
+static void wait_codec_error(struct codec_wait *w, const char *prefix, const char *err)
+{
+	char msg[768];
+	snprintf(msg, sizeof(msg), "%s%s", prefix, err ? err : "");
+	json_t *body = api_error_json(400, msg);
+	int line = codec_error_line(err);
+	if (body && line > 0)
+		json_object_set_new(body, "error_line", json_integer(line));
+	wait_reply(w, 400, body);
+}
+
 static void on_tested(void *ctx, int rc, json_t *result, const char *err)
 {
 	struct codec_wait *w = ctx;
 	if (rc)
-		wait_error(w, 400, "%s", err);
+		wait_codec_error(w, "", err);
 	else
 		wait_reply(w, 200, json_incref(result));
 	if (w->req)
@@ -168,7 +182,7 @@ static void on_compiled(void *ctx, int rc, json_t *result, const char *err)
 	struct iot_platform *platform = w->api->deps.platform;
 	(void)result;
 	if (rc)
-		wait_error(w, 400, "the codec does not compile: %s", err);
+		wait_codec_error(w, "the codec does not compile: ", err);
 	else if ((rc = store_product_codec_set(w->api->deps.store, w->project_id, w->product_id,
 					       w->kind, w->source)) != 0)
 		wait_error(w, rc == -ENOENT ? 404 : 500, rc == -ENOENT ? "product %s not found"
@@ -463,7 +477,18 @@ static const char *const push_events[] = {
 	"device.status/update",
 };
 
-static json_t *rule_json(const struct store_rule *r)
+/* How the rule's pushing goes since the daemon started, and its circuit breaker. */
+static json_t *rule_stats_json(const struct push *push, const struct store_rule *r)
+{
+	struct push_counts pc;
+	const char *breaker;
+	push_rule_counts(push, r->project_id, r->rule_id, &pc, &breaker);
+	return json_pack("{s:I, s:I, s:I, s:I, s:s}", "delivered", (json_int_t)pc.delivered,
+			 "failed", (json_int_t)pc.failed, "dropped", (json_int_t)pc.dropped,
+			 "backlog", (json_int_t)pc.backlog, "breaker", breaker);
+}
+
+static json_t *rule_json(const struct push *push, const struct store_rule *r)
 {
 	char t[API_TIME_MAX];
 	json_t *events = json_array();
@@ -476,8 +501,9 @@ static json_t *rule_json(const struct store_rule *r)
 		json_array_append_new(events, json_stringn(s, len));
 		s += len + (comma ? 1 : 0);
 	}
-	return json_pack("{s:s, s:s, s:o, s:s}", "rule_id", r->rule_id, "url", r->url, "events",
-			 events, "create_time", api_format_time(r->create_time, t));
+	return json_pack("{s:s, s:s, s:o, s:s, s:o}", "rule_id", r->rule_id, "url", r->url,
+			 "events", events, "create_time", api_format_time(r->create_time, t),
+			 "stats", rule_stats_json(push, r));
 }
 
 void api_rules_create(struct api_call *c)
@@ -544,20 +570,27 @@ void api_rules_create(struct api_call *c)
 	if (rc)
 		api_reply_store_error(c, rc, "rule");
 	else
-		api_reply(c, 201, rule_json(&r));
+		api_reply(c, 201, rule_json(c->api->deps.push, &r));
 out:
 	json_decref(body);
 }
 
+struct rules_ctx {
+	const struct push *push;
+	json_t *rules;
+};
+
 static int rule_one(const struct store_rule *r, void *ctx)
 {
-	return json_array_append_new(ctx, rule_json(r)) == 0 ? 0 : -ENOMEM;
+	struct rules_ctx *rc = ctx;
+	return json_array_append_new(rc->rules, rule_json(rc->push, r)) == 0 ? 0 : -ENOMEM;
 }
 
 void api_rules_list(struct api_call *c)
 {
 	json_t *rules = json_array();
-	int rc = store_rule_list(c->api->deps.store, c->project_id, rule_one, rules);
+	struct rules_ctx rctx = { c->api->deps.push, rules };
+	int rc = store_rule_list(c->api->deps.store, c->project_id, rule_one, &rctx);
 	if (rc) {
 		json_decref(rules);
 		api_reply_store_error(c, rc, "rules");

@@ -15,6 +15,7 @@
 #include "iot/iot_platform.h"
 #include "iot/product_model.h"
 #include "store/store_platform.h"
+#include "store/store_search.h"
 #include "util/str.h"
 #include "util/token.h"
 
@@ -121,10 +122,21 @@ static int store_model(struct api_call *c, const struct store_product *p, json_t
 	return 0;
 }
 
-/* product_json with its service_capabilities from the store. */
-static json_t *product_full_json(struct api_call *c, const struct store_product *p)
+/* product_json with how many devices the product has (from the counts the store keeps:
+ * no scan), so that a console can show it and knows whether it may be deleted. */
+static json_t *product_counted_json(struct store *store, const struct store_product *p)
 {
 	json_t *o = product_json(p);
+	struct store_device_counts counts;
+	if (o && store_device_counts(store, p->project_id, p->product_id, &counts) == 0)
+		json_object_set_new(o, "device_count", json_integer(counts.total));
+	return o;
+}
+
+/* product_json with its device count, service_capabilities and resource mappings. */
+static json_t *product_full_json(struct api_call *c, const struct store_product *p)
+{
+	json_t *o = product_counted_json(c->api->deps.store, p);
 	char *text = NULL;
 	if (o && store_product_model_get(c->api->deps.store, p->project_id, p->product_id,
 					 &text) == 0) {
@@ -236,12 +248,14 @@ cleanup:
 
 struct list_ctx {
 	json_t *items;
+	struct store *store;
 };
 
 static int list_one(const struct store_product *p, void *ctx)
 {
 	struct list_ctx *l = ctx;
-	return json_array_append_new(l->items, product_json(p)) == 0 ? 0 : -ENOMEM;
+	return json_array_append_new(l->items, product_counted_json(l->store, p)) == 0 ? 0
+										     : -ENOMEM;
 }
 
 void api_products_list(struct api_call *c)
@@ -256,6 +270,7 @@ void api_products_list(struct api_call *c)
 		return;
 	}
 	l.items = json_array();
+	l.store = c->api->deps.store;
 	if (!l.items) {
 		api_reply_error(c, 500, "out of memory");
 		return;

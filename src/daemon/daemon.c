@@ -110,7 +110,7 @@ static void device_seen(struct daemon *d, enum lwm2m_transport transport, const 
 			 : lwm2m_server_find_peer(d->lwm2m, transport, peer);
 	if (!reg || reg->transport != transport)
 		return;
-	reg->last_seen_ms = now_ms();
+	iot_devices_seen(d->devices, reg, now_ms());
 	if (reg->queue_mode && d->requests)
 		lwm2m_requests_wake(d->requests, reg->endpoint);
 }
@@ -251,7 +251,7 @@ static int on_notification(void *ctx, const struct addr *peer, const struct coap
 											: -1;
 	coap_msg_get_uint_option(msg, COAP_OPTION_OBSERVE, &seq);
 	/* A notification is the device speaking: a queue-mode device is awake now. */
-	reg->last_seen_ms = now_ms();
+	iot_devices_seen(d->devices, reg, now_ms());
 	if (reg->queue_mode && d->requests)
 		lwm2m_requests_wake(d->requests, reg->endpoint);
 	o->notifications++;
@@ -433,6 +433,21 @@ static void publish_event(void *ctx, const char *project_id, const char *device_
 		api_server_publish(d->api, project_id, device_id, event, json);
 }
 
+/* The API's device GET: the suite of the device's session on whichever DTLS socket has
+ * it. */
+static const char *device_cipher_suite(void *ctx, const char *node_id)
+{
+	struct daemon *d = ctx;
+	for (int i = 0; i < d->listener_count; i++) {
+		const char *suite = d->listeners[i].dtls ? dtls_server_identity_ciphersuite(
+								   d->listeners[i].dtls, node_id)
+							 : NULL;
+		if (suite)
+			return suite;
+	}
+	return NULL;
+}
+
 static int route_device(void *ctx, const char *node_id, struct lwm2m_route *route)
 {
 	struct daemon *d = ctx;
@@ -479,9 +494,13 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 			strerror(-rc));
 		return rc;
 	}
-	rc = iot_devices_create(&d->devices, d->store);
+	d->started_ms = now_ms();
+	rc = project_stats_table_create(&d->stats, cfg->queue_window_s * 1000);
+	if (rc == 0)
+		rc = iot_devices_create(&d->devices, d->store);
 	if (rc != 0)
 		return rc;
+	iot_devices_set_stats(d->devices, d->stats);
 	d->lwm2m = iot_devices_lwm2m(d->devices);
 	rc = iot_devices_restore(d->devices, now_ms());
 	if (rc < 0)
@@ -535,6 +554,7 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		.store = d->store, .requests = d->requests, .observations = d->observations,
 		.publish = publish_event, .ctx = d, .now_ms = now_ms, .push = d->push,
 		.max_pending = cfg->max_pending_commands, .loop = d->loop, .codec = cfg->codec,
+		.stats = d->stats,
 	};
 	rc = iot_platform_create(&d->platform, &pdeps);
 	if (rc == 0)
@@ -559,6 +579,10 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		.secret_reset = end_device_access,
 		.metrics = daemon_write_metrics,
 		.push = d->push,
+		.stats = d->stats,
+		.started_ms = d->started_ms,
+		.queue_window_ms = d->queue_window_ms,
+		.cipher_suite = device_cipher_suite,
 		.ctx = d,
 		.limits = cfg->api,
 	};
@@ -633,6 +657,8 @@ void daemon_stop(struct daemon *d)
 	uv_walk(d->loop, close_handle, NULL);
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	iot_devices_destroy(d->devices); /* flushes */
+	project_stats_table_destroy(d->stats); /* after everything that counts into it */
+	d->stats = NULL;
 	model_unload_all();
 	store_close(d->store);
 }

@@ -17,6 +17,7 @@
 #include "dtls/dtls_server.h"
 #include "iot/iot_devices.h"
 #include "iot/iot_platform.h"
+#include "iot/project_stats.h"
 #include "iot/push.h"
 #include "lwm2m/lwm2m_observe.h"
 #include "lwm2m/lwm2m_requests.h"
@@ -58,6 +59,8 @@ struct daemon {
 	struct active_node *active;
 	uv_timer_t active_timer;
 	uv_prepare_t batch;      /* commits each loop turn's writes (store_batch_commit) */
+	struct project_stats_table *stats; /* per project, since started_ms (GET …/statistics) */
+	int64_t started_ms;
 };
 
 /* Opens the store, binds every socket and the API. 0, or a negative errno after printing

@@ -81,6 +81,7 @@ struct dtls_session {
 	bool in_identity_map;
 	bool psk_looked_up;  /* this handshake ran the PSK callback: a full handshake */
 	bool no_hibernate;   /* a CBC suite: mbedTLS serializes AEAD sessions only */
+	uint16_t suite;      /* the IANA id of its ciphersuite once established, else 0 */
 	int fail_reason;     /* what the PSK callback saw, for the failure count */
 	mbedtls_ssl_context *ssl; /* NULL while hibernated */
 	uint8_t *saved;      /* the serialized context while hibernated */

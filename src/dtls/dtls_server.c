@@ -377,6 +377,7 @@ static int handshake_done(struct dtls_session *s)
 	s->last_active = srv->now;
 	s->no_hibernate = strstr(mbedtls_ssl_get_ciphersuite(s->ssl), "CCM") == NULL &&
 			  strstr(mbedtls_ssl_get_ciphersuite(s->ssl), "GCM") == NULL;
+	s->suite = (uint16_t)mbedtls_ssl_get_ciphersuite_id(mbedtls_ssl_get_ciphersuite(s->ssl));
 	if (resumed)
 		srv->stats.handshakes_resumed++;
 	else
@@ -510,6 +511,7 @@ static int wake(struct dtls_session *s)
 	s->saved_len = 0;
 	enter_state(s, SESSION_LIVE);
 	s->last_active = srv->now;
+	s->suite = (uint16_t)mbedtls_ssl_get_ciphersuite_id(mbedtls_ssl_get_ciphersuite(ssl));
 	srv->stats.wakeups++;
 	return 0;
 }
@@ -724,6 +726,10 @@ int dtls_server_restore(struct dtls_server *srv, const char *identity, const str
 	strcpy(s->identity, identity);
 	list_init(&s->link);
 	s->last_active = now_ms;
+	/* Only sessions that hibernate are saved, and of the suites this server accepts
+	 * (dtls_server_parse_ciphersuites) only CCM-8 hibernates (no_hibernate); waking
+	 * reads the suite from the session itself. */
+	s->suite = DTLS_PSK_AES_128_CCM_8;
 	struct dtls_session *old = find_peer(srv, peer);
 	if (old)
 		dtls_session_free(old);
@@ -735,6 +741,14 @@ int dtls_server_restore(struct dtls_server *srv, const char *identity, const str
 	s->in_identity_map = true;
 	enter_state(s, SESSION_HIBERNATED);
 	return 0;
+}
+
+const char *dtls_server_identity_ciphersuite(struct dtls_server *srv, const char *identity)
+{
+	struct dtls_session *s = find_identity(srv, identity);
+	if (!s || s->state == SESSION_HANDSHAKE || s->suite == 0)
+		return NULL;
+	return mbedtls_ssl_get_ciphersuite_name(s->suite);
 }
 
 const struct dtls_server_stats *dtls_server_stats(const struct dtls_server *srv)

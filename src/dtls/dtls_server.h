@@ -134,6 +134,10 @@ void dtls_server_tick(struct dtls_server *srv, uint64_t now_ms);
 
 /* The PSK identity of peer's established session, or NULL. Valid until the next call. */
 const char *dtls_server_peer_identity(struct dtls_server *srv, const struct addr *peer);
+/* The ciphersuite of identity's established session, live or hibernated, by its IANA
+ * name as mbedTLS spells it ("TLS-PSK-WITH-AES-128-CCM-8"); NULL when it has none. The
+ * string is static. */
+const char *dtls_server_identity_ciphersuite(struct dtls_server *srv, const char *identity);
 /* Ends the session of identity (live or hibernated), with close_notify when live.
  * Returns 0 or -ENOENT. */
 int dtls_server_close_identity(struct dtls_server *srv, const char *identity, uint64_t now_ms);

@@ -28,6 +28,20 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+int codec_error_line(const char *err)
+{
+	const char *last = NULL;
+	for (const char *p = err ? strstr(err, "(line ") : NULL; p; p = strstr(p + 1, "(line "))
+		last = p;
+	if (!last)
+		return 0;
+	long line = 0;
+	const char *d = last + strlen("(line ");
+	for (; *d >= '0' && *d <= '9' && line <= 1000000000L; d++)
+		line = line * 10 + (*d - '0');
+	return (*d == ')' || *d == ',') && line >= 1 && line <= 1000000000L ? (int)line : 0;
+}
+
 int codec_create(enum codec_kind kind, const char *source, size_t len,
 		 const struct codec_limits *limits, struct codec **out, char *err, size_t errlen)
 {

@@ -63,6 +63,12 @@ int codec_decode(struct codec *codec, const uint8_t *payload, size_t len, const 
 int codec_encode(struct codec *codec, const json_t *cloud_req, uint8_t *out, size_t cap,
 		 size_t *out_len, char *err, size_t errlen);
 
+/* An error text's line of the codec source, or 0 when it names none. Every error that
+ * comes from a known line of the source — a JavaScript syntax error, an exception (its
+ * innermost frame in the script), a declarative layout that is not JSON — ends with
+ * "(line N)" or "(line N, ...)", the last such mention in the text. */
+int codec_error_line(const char *err);
+
 /* 0 if msg has the shape of a deviceReq or deviceRsp (above), else -EINVAL with err
  * naming the first thing wrong. */
 int codec_check_decoded(const json_t *msg, char *err, size_t errlen);

@@ -405,8 +405,8 @@ int codec_decl_create(const char *source, size_t len, struct codec_decl **out, c
 	json_error_t jerr;
 	json_t *doc = json_loadb(source ? source : "", len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc)
-		return fail(-EINVAL, err, errlen, "layout is not JSON: line %d column %d: %s",
-			    jerr.line, jerr.column, jerr.text);
+		return fail(-EINVAL, err, errlen, "layout is not JSON: %s (line %d, column %d)",
+			    jerr.text, jerr.line, jerr.column);
 	int rc;
 	struct codec_decl *d = calloc(1, sizeof(*d));
 	if (!d) {

@@ -46,6 +46,9 @@
 
 #include "util/log.h"
 
+/* The script's name in Duktape's tracebacks ("at decode (codec.js:12)"). */
+#define CODEC_JS_FILE "codec.js"
+
 struct codec_js {
 	duk_context *ctx;
 	size_t mem_limit;   /* bytes the heap may hold, headers included */
@@ -207,23 +210,59 @@ struct describe_args {
 	size_t len;
 };
 
-/* [error] -> text "TypeError: msg (line N)" in a->buf. Coercing a thrown value to text
- * can run script code (its toString), hence a safe call of its own. */
+/* The line of the codec script an error comes from, or -1: the first frame of its
+ * traceback in codec.js — the innermost script frame, even when the error was made by C
+ * code the script called (whose lineNumber is a line of C) — else its lineNumber when it
+ * is codec.js's (a syntax error). [error] -> [error]. */
+static double error_line(duk_context *ctx)
+{
+	double line = -1;
+	if (!duk_is_object(ctx, -1))
+		return -1;
+	duk_get_prop_string(ctx, -1, "stack");
+	const char *stack = duk_is_string(ctx, -1) ? duk_get_string(ctx, -1) : NULL;
+	const char *at = stack ? strstr(stack, "(" CODEC_JS_FILE ":") : NULL;
+	if (at)
+		line = strtod(at + sizeof(CODEC_JS_FILE) + 1, NULL);
+	duk_pop(ctx);
+	if (line >= 1)
+		return line;
+	duk_get_prop_string(ctx, -1, "fileName");
+	bool ours = duk_is_string(ctx, -1) && strcmp(duk_get_string(ctx, -1), CODEC_JS_FILE) == 0;
+	duk_pop(ctx);
+	duk_get_prop_string(ctx, -1, "lineNumber");
+	if (ours && duk_is_number(ctx, -1))
+		line = duk_get_number(ctx, -1);
+	duk_pop(ctx);
+	return line;
+}
+
+/* [error] -> text "TypeError: msg (line N)" in a->buf: the script's line last, in the
+ * form codec_error_line reads (docs/api.md "Codecs": a 400 names the line), unless
+ * Duktape's own message already ends with it ("(line 5, end of input)" of a syntax
+ * error). A message of the script's own that mentions a line comes before ours.
+ * Coercing a thrown value to text can run script code (its toString), hence a safe call
+ * of its own. */
 static duk_ret_t describe_in_heap(duk_context *ctx, void *udata)
 {
 	struct describe_args *a = udata;
-	double line = -1;
-	if (duk_is_object(ctx, -1)) {
-		duk_get_prop_string(ctx, -1, "lineNumber");
-		if (duk_is_number(ctx, -1))
-			line = duk_get_number(ctx, -1);
-		duk_pop(ctx);
-	}
+	double line = error_line(ctx);
 	const char *text = duk_to_string(ctx, -1);
-	if (line >= 1 && line <= 1e9 && !strstr(text, "(line "))
+	if (line >= 1 && line <= 1e9) {
+		char own[48];
+		snprintf(own, sizeof(own), "(line %ld", (long)line);
+		const char *last = strstr(text, "(line ");
+		for (const char *p = last; p; p = strstr(p + 1, "(line "))
+			last = p;
+		if (last && strncmp(last, own, strlen(own)) == 0 &&
+		    !(last[strlen(own)] >= '0' && last[strlen(own)] <= '9')) {
+			snprintf(a->buf, a->len, "%s", text);
+			return 0;
+		}
 		snprintf(a->buf, a->len, "%s (line %ld)", text, (long)line);
-	else
+	} else {
 		snprintf(a->buf, a->len, "%s", text);
+	}
 	return 0;
 }
 
@@ -327,7 +366,7 @@ static duk_ret_t load_in_heap(duk_context *ctx, void *udata)
 {
 	struct call_args *a = udata;
 	duk_push_lstring(ctx, a->source, a->source_len);
-	duk_push_string(ctx, "codec.js");
+	duk_push_string(ctx, CODEC_JS_FILE);
 	duk_compile(ctx, 0);
 	duk_call(ctx, 0);
 	bool any = false;
@@ -493,8 +532,8 @@ int codec_js_decode(struct codec_js *js, const uint8_t *payload, size_t len, con
 	duk_pop(js->ctx);
 	if (!msg) {
 		rc = fail(-EINVAL, err, errlen,
-			  "decode() returned text that is not JSON: %s (line %d, column %d)",
-			  jerr.text, jerr.line, jerr.column);
+			  "decode() returned text that is not JSON: %s (at character %d of it)",
+			  jerr.text, jerr.position);
 		goto done;
 	}
 	*out = msg;

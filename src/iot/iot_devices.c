@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "iot/iot_settle.h"
+#include "iot/project_stats.h"
 #include "store/store.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -49,6 +50,8 @@ struct iot_devices {
 	struct iot_settle settling;
 	struct lwm2m_registration replaced; /* a copy without its links */
 	bool have_replaced;
+	/* Per-project counters and the queue-mode census (project_stats.h); may be NULL. */
+	struct project_stats_table *projects;
 };
 
 static void emit(struct iot_devices *dev, enum iot_event event,
@@ -100,7 +103,7 @@ static void mark_dirty(struct iot_devices *dev, const char *endpoint, enum statu
 }
 
 static uint8_t hook_authorize(void *ctx, const char *endpoint, enum lwm2m_transport transport,
-			      const char *psk_identity, const struct addr *peer)
+			      const char *psk_identity, const struct addr *peer, void **owner)
 {
 	struct iot_devices *dev = ctx;
 	struct store_device d;
@@ -119,7 +122,21 @@ static uint8_t hook_authorize(void *ctx, const char *endpoint, enum lwm2m_transp
 	if (transport == LWM2M_TRANSPORT_DTLS &&
 	    (!d.secure_access || !psk_identity || strcmp(psk_identity, endpoint) != 0))
 		return COAP_CODE_FORBIDDEN;
+	/* The registration counts into its project's statistics from now on, without a
+	 * lookup per message. */
+	*owner = project_stats_get(dev->projects, d.project_id);
 	return 0;
+}
+
+/* Keeps the census in step with reg's queue mode and last message (project_stats.h). */
+static void census_update(struct lwm2m_registration *reg)
+{
+	if (reg->queue_mode && !reg->owner_mark)
+		project_stats_queue_add(reg->owner, &reg->owner_mark, reg->last_seen_ms);
+	else if (!reg->queue_mode)
+		project_stats_queue_remove(reg->owner, &reg->owner_mark);
+	else
+		project_stats_queue_seen(reg->owner, &reg->owner_mark, reg->last_seen_ms);
 }
 
 static int hex_value(char c)
@@ -165,10 +182,12 @@ static void flush_replaced(struct iot_devices *dev)
 	emit(dev, IOT_EVENT_DEREGISTERED, &dev->replaced, LWM2M_DEREG_REPLACED);
 }
 
-static void hook_registered(void *ctx, const struct lwm2m_registration *reg)
+static void hook_registered(void *ctx, struct lwm2m_registration *reg)
 {
 	struct iot_devices *dev = ctx;
 	bool storm = false;
+	project_stats_counters(reg->owner)->registrations++;
+	census_update(reg);
 	if (dev->have_replaced && strcmp(dev->replaced.endpoint, reg->endpoint) == 0) {
 		dev->have_replaced = false;
 		storm = reg->registered_at_ms - dev->replaced.registered_at_ms < dev->settle_ms ||
@@ -188,17 +207,23 @@ static void hook_registered(void *ctx, const struct lwm2m_registration *reg)
 	emit(dev, IOT_EVENT_REGISTERED, reg, 0);
 }
 
-static void hook_updated(void *ctx, const struct lwm2m_registration *reg)
+static void hook_updated(void *ctx, struct lwm2m_registration *reg)
 {
+	project_stats_counters(reg->owner)->updates++;
+	census_update(reg); /* an Update may change the binding */
 	flush_replaced(ctx);
 	emit(ctx, IOT_EVENT_UPDATED, reg, 0);
 	mark_dirty(ctx, reg->endpoint, STATUS_UNCHANGED);
 }
 
-static void hook_deregistered(void *ctx, const struct lwm2m_registration *reg,
+static void hook_deregistered(void *ctx, struct lwm2m_registration *reg,
 			      enum lwm2m_dereg_reason reason)
 {
 	struct iot_devices *dev = ctx;
+	project_stats_queue_remove(reg->owner, &reg->owner_mark);
+	/* A replaced registration goes on as the new one: not an end. */
+	if (reason != LWM2M_DEREG_REPLACED)
+		project_stats_counters(reg->owner)->deregistrations++;
 	flush_replaced(dev);
 	if (reason == LWM2M_DEREG_REPLACED && dev->settle_ms > 0) {
 		/* The new registration's hook follows at once and decides (hook_registered). */
@@ -258,6 +283,18 @@ void iot_devices_destroy(struct iot_devices *dev)
 	hmap_destroy(&dev->dirty_map);
 	iot_settle_destroy(&dev->settling);
 	free(dev);
+}
+
+void iot_devices_set_stats(struct iot_devices *dev, struct project_stats_table *stats)
+{
+	dev->projects = stats;
+}
+
+void iot_devices_seen(struct iot_devices *dev, struct lwm2m_registration *reg, int64_t now_ms)
+{
+	(void)dev;
+	reg->last_seen_ms = now_ms;
+	project_stats_queue_seen(reg->owner, &reg->owner_mark, now_ms);
 }
 
 void iot_devices_set_settle_ms(struct iot_devices *dev, int64_t settle_ms)
@@ -402,11 +439,18 @@ static int restore_one(const struct store_registration *sr, void *ctx)
 	reg.links = sr->links;
 	reg.registered_at_ms = sr->registered_at_ms;
 	reg.updated_at_ms = sr->updated_at_ms;
+	/* Not heard from since the restart: a queue-mode device counts as asleep, as it is
+	 * for the requests held for it (route_device). */
+	reg.owner = project_stats_get(rc->dev->projects, sr->project_id);
+	if (reg.queue_mode)
+		project_stats_queue_add(reg.owner, &reg.owner_mark, 0);
 	int err = lwm2m_server_restore(rc->dev->lwm2m, &reg);
-	if (err == 0)
+	if (err == 0) {
 		rc->restored++;
-	else
+	} else {
+		project_stats_queue_remove(reg.owner, &reg.owner_mark);
 		LOG_WARN("iot", "stored registration of '%s' not restored: %d", sr->node_id, err);
+	}
 	return 0;
 }
 

@@ -52,6 +52,15 @@ int iot_devices_flush(struct iot_devices *dev);
 /* Deletes devices past their activation timeout. Returns how many, or a negative errno. */
 int iot_devices_sweep(struct iot_devices *dev, int64_t now_ms);
 
+/* Counts registrations, updates, ends and the queue-mode census per project into stats
+ * (project_stats.h; NULL: not counted). Set before iot_devices_restore. */
+struct project_stats_table;
+void iot_devices_set_stats(struct iot_devices *dev, struct project_stats_table *stats);
+
+/* reg's device just sent something (any request, a notification): its last_seen_ms, and
+ * a queue-mode device's place in the census of sleepers. */
+void iot_devices_seen(struct iot_devices *dev, struct lwm2m_registration *reg, int64_t now_ms);
+
 /* Re-Register storms: settle_ms (0: announce every Register at once). */
 void iot_devices_set_settle_ms(struct iot_devices *dev, int64_t settle_ms);
 /* Announces the registrations of storms that have settled by now_ms (their

@@ -14,6 +14,7 @@
 #include "content/content.h"
 #include "iot/codec.h"
 #include "iot/product_model.h"
+#include "iot/project_stats.h"
 #include "iot/push.h"
 #include "lwm2m/lwm2m_link.h"
 #include "model/model.h"
@@ -298,11 +299,21 @@ void iot_command_set(struct iot_platform *p, struct store_command *c, const char
 		}
 		json_decref(result);
 	}
-	if (strcmp(status, "SUCCESSFUL") == 0)
+	struct project_counters *pc =
+		project_stats_counters(project_stats_get(p->deps.stats, c->project_id));
+	if (strcmp(status, "SUCCESSFUL") == 0) {
 		p->stats.commands_succeeded++;
-	else if (strcmp(status, "FAILED") == 0 || strcmp(status, "TIMEOUT") == 0 ||
-		 strcmp(status, "EXPIRED") == 0)
+		pc->commands_successful++;
+	} else if (strcmp(status, "FAILED") == 0) {
 		p->stats.commands_failed++;
+		pc->commands_failed++;
+	} else if (strcmp(status, "TIMEOUT") == 0) {
+		p->stats.commands_failed++;
+		pc->commands_timeout++;
+	} else if (strcmp(status, "EXPIRED") == 0) {
+		p->stats.commands_failed++;
+		pc->commands_expired++;
+	}
 	if (store_command_update(p->deps.store, c) != 0)
 		LOG_ERROR("iot", "command %s: status %s not stored", c->command_id, status);
 	command_event(p, c);
@@ -484,6 +495,7 @@ void iot_report(struct iot_platform *p, const struct store_device *dev,
 			continue;
 		}
 		p->stats.properties++;
+		project_stats_counters(project_stats_get(p->deps.stats, dev->project_id))->reports++;
 		char t[TIME_TEXT_MAX];
 		format_time(event_ms, t);
 		iot_publish(p, dev, "property",
@@ -710,6 +722,7 @@ int iot_command_add(struct iot_platform *p, const struct store_device *dev,
 		return rc;
 	}
 	p->stats.commands_created++;
+	project_stats_counters(project_stats_get(p->deps.stats, dev->project_id))->commands_created++;
 	mark_waiting(p, dev->node_id);
 	command_event(p, out);
 	return 0;

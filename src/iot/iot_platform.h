@@ -68,6 +68,8 @@ struct iot_platform_deps {
 	unsigned max_pending;   /* open commands per device; 0 = IOT_DEFAULT_MAX_PENDING */
 	uv_loop_t *loop;        /* the codec threads hand their jobs back on it */
 	struct codec_worker_config codec; /* threads, queues, budget, limits (0: defaults) */
+	/* Per-project counters of reports and commands (project_stats.h); may be NULL. */
+	struct project_stats_table *stats;
 };
 
 struct iot_platform_stats {

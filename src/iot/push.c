@@ -123,6 +123,7 @@ static void finished(struct push *p, struct delivery *d, CURLcode result, long s
 		if (store_outbox_done(p->store, d->id) == 0) {
 			p->outbox_len--;
 			proj->outbox--;
+			e->backlog--;
 		}
 		push_breaker_result(p, e, true, now);
 		return;
@@ -391,6 +392,7 @@ static int load_group(const char *project_id, const char *rule_id, int64_t rows,
 		return -ENOMEM;
 	e->collectable = true; /* until an event shows its rule still exists */
 	e->due = next_ms;
+	e->backlog = rows;
 	proj->outbox += rows;
 	p->outbox_len += rows;
 	return 0;
@@ -565,6 +567,22 @@ static void count_dropped(struct push *p, struct push_project *proj, int64_t n)
 			 (long long)p->cfg.project_outbox, (long long)p->cfg.max_outbox);
 }
 
+struct drop_ctx {
+	struct push *p;
+	struct push_project *proj;
+};
+
+/* One of proj's rows was dropped: its rule's backlog and drops (push_rule_stats). */
+static void dropped_row(const char *rule_id, void *ctx)
+{
+	struct drop_ctx *dc = ctx;
+	struct push_endpoint *e = push_endpoint_find(dc->p, dc->proj, rule_id, false);
+	if (e) {
+		e->backlog--;
+		e->dropped++;
+	}
+}
+
 /* Makes room for one more row of proj: over its quota, or when the whole outbox is full,
  * its own oldest rows go — never another project's. false when it has none to give (the
  * new event is then the one dropped). */
@@ -576,7 +594,8 @@ static bool make_room(struct push *p, struct push_project *proj)
 	if (over <= 0)
 		return true;
 	int64_t dropped = 0;
-	store_outbox_drop_oldest(p->store, proj->id, over, &dropped);
+	struct drop_ctx dc = { p, proj };
+	store_outbox_drop_oldest(p->store, proj->id, over, dropped_row, &dc, &dropped);
 	proj->outbox -= dropped;
 	p->outbox_len -= dropped;
 	if (dropped)
@@ -597,6 +616,7 @@ static int queue_for_rule(const struct store_rule *r, void *ctx)
 	e->collectable = false;
 	if (!make_room(p, proj)) {
 		count_dropped(p, proj, 1);
+		e->dropped++;
 		return 0;
 	}
 	int64_t now = p->now_ms();
@@ -605,6 +625,7 @@ static int queue_for_rule(const struct store_rule *r, void *ctx)
 		proj->queued++;
 		p->outbox_len++;
 		proj->outbox++;
+		e->backlog++;
 		if (now < e->due)
 			e->due = now;
 		q->queued++;

@@ -58,6 +58,14 @@ struct push_stats {
 	uint64_t in_flight;  /* gauge */
 };
 
+/* One project's or one rule's push since the daemon started (the backlog: now). */
+struct push_counts {
+	uint64_t delivered; /* events its endpoint(s) took (2xx) */
+	uint64_t failed;    /* attempts that failed (each retried) */
+	uint64_t dropped;   /* events dropped by the project's quota or the outbox's bound */
+	int64_t backlog;    /* events in the outbox, waiting or in flight */
+};
+
 /* Fills the fields that are 0 with the defaults above. */
 void push_config_defaults(struct push_config *c);
 
@@ -87,6 +95,14 @@ void push_event(struct push *p, const char *project_id, const char *resource,
 		const char *event, const json_t *header, json_t *body);
 
 const struct push_stats *push_stats(const struct push *p);
+/* A project's counts (zeros for one that never pushed). p may be NULL (zeros). */
+void push_project_counts(const struct push *p, const char *project_id,
+			 struct push_counts *out);
+/* A rule's counts and its circuit breaker: "closed", "open" or "half_open" (docs/api.md
+ * "Push to applications"). A rule without events since the daemon started: zeros and
+ * "closed". p may be NULL (the same). */
+void push_rule_counts(const struct push *p, const char *project_id, const char *rule_id,
+		      struct push_counts *out, const char **breaker);
 /* Writes the push metrics in the Prometheus text format: the totals, by failure reason,
  * per project and per rule (its breaker). */
 void push_write_metrics(const struct push *p, FILE *out);

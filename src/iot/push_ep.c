@@ -163,6 +163,43 @@ void push_breaker_result(struct push *p, struct push_endpoint *e, bool ok, int64
 		 e->project->id, e->rule_id, e->failures_in_row, (long long)e->cooldown_ms / 1000);
 }
 
+void push_project_counts(const struct push *p, const char *project_id,
+			 struct push_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct push_project *x =
+		p ? push_project_find((struct push *)p, project_id, false) : NULL;
+	if (!x)
+		return;
+	out->delivered = x->delivered;
+	out->failed = x->failures;
+	out->dropped = x->dropped;
+	out->backlog = x->outbox;
+}
+
+void push_rule_counts(const struct push *p, const char *project_id, const char *rule_id,
+		      struct push_counts *out, const char **breaker)
+{
+	static const char *const names[] = {
+		[PUSH_BREAKER_CLOSED] = "closed", [PUSH_BREAKER_OPEN] = "open",
+		[PUSH_BREAKER_HALF_OPEN] = "half_open",
+	};
+	memset(out, 0, sizeof(*out));
+	*breaker = names[PUSH_BREAKER_CLOSED];
+	struct push_project *x = p ? push_project_find((struct push *)p, project_id, false) : NULL;
+	const struct push_endpoint *e =
+		x ? push_endpoint_find((struct push *)p, x, rule_id, false) : NULL;
+	if (!e)
+		return;
+	out->delivered = e->delivered;
+	out->failed = e->failures;
+	out->dropped = e->dropped;
+	out->backlog = e->backlog;
+	/* As it stands: an open breaker whose cooling is over says "open" until the pump
+	 * sends its probe. */
+	*breaker = names[e->breaker];
+}
+
 const char *push_failure_name(enum push_failure f)
 {
 	static const char *const names[PUSH_FAIL_COUNT] = {

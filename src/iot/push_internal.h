@@ -58,6 +58,8 @@ struct push_endpoint {
 	int64_t open_until;
 	int64_t cooldown_ms; /* the current cooling period; doubles while probes fail */
 	uint64_t delivered, failures, opens;
+	uint64_t dropped;   /* its items dropped by its project's quota or the outbox's bound */
+	int64_t backlog;    /* its items in the outbox, in flight or not */
 };
 
 struct push {

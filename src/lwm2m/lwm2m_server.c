@@ -348,7 +348,9 @@ static uint8_t handle_register(struct lwm2m_server *srv, enum lwm2m_transport tr
 		return COAP_CODE_BAD_REQUEST;
 	copy_str(endpoint, sizeof(endpoint), q.ep, q.ep_len);
 
-	uint8_t denied = srv->hooks.authorize(srv->ctx, endpoint, transport, psk_identity, peer);
+	void *owner = NULL;
+	uint8_t denied =
+		srv->hooks.authorize(srv->ctx, endpoint, transport, psk_identity, peer, &owner);
 	if (denied) {
 		LOG_WARN_RATE("lwm2m", "registration refused",
 			      "registration of '%s' from %s refused (%u.%02u)", endpoint,
@@ -366,6 +368,7 @@ static uint8_t handle_register(struct lwm2m_server *srv, enum lwm2m_transport tr
 		return COAP_CODE_SERVICE_UNAVAILABLE;
 	}
 	memcpy(reg->endpoint, endpoint, sizeof(endpoint));
+	reg->owner = owner;
 	reg->lifetime = q.has_lt ? q.lt : LWM2M_DEFAULT_LIFETIME;
 	copy_str(reg->version, sizeof(reg->version), q.version ? q.version : (const uint8_t *)"1.0",
 		 q.version ? q.version_len : 3);

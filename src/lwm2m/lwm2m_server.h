@@ -50,21 +50,29 @@ struct lwm2m_registration {
 	bool queue_mode;           /* binding Q (1.0) or the Q parameter (1.1) */
 	uint8_t transport;         /* enum lwm2m_transport */
 	struct addr peer;
+	/* The owner's own per-registration word (iot/: its place in the queue-mode census);
+	 * never read here. */
+	uint32_t owner_mark;
 	char *links;               /* NUL-terminated link payload, owned */
 	int64_t registered_at_ms;  /* wall clock */
 	int64_t updated_at_ms;
 	int64_t last_seen_ms;      /* the device's latest message of any kind (queue mode) */
+	/* What the owner attached at authorize (iot/: the device's project entry); never
+	 * read here. */
+	void *owner;
 };
 
 struct lwm2m_hooks {
 	/* May endpoint register over transport? psk_identity is the DTLS identity (NULL on
-	 * plain UDP). Returns 0 to allow, or the CoAP error code to answer (4.03). */
+	 * plain UDP). Returns 0 to allow, or the CoAP error code to answer (4.03). When it
+	 * allows, *owner (NULL on entry) becomes the registration's owner pointer. */
 	uint8_t (*authorize)(void *ctx, const char *endpoint, enum lwm2m_transport transport,
-			     const char *psk_identity, const struct addr *peer);
-	void (*registered)(void *ctx, const struct lwm2m_registration *reg);
-	void (*updated)(void *ctx, const struct lwm2m_registration *reg);
+			     const char *psk_identity, const struct addr *peer, void **owner);
+	/* The hooks may change the registration's owner and owner_mark, nothing else. */
+	void (*registered)(void *ctx, struct lwm2m_registration *reg);
+	void (*updated)(void *ctx, struct lwm2m_registration *reg);
 	/* Called before the registration is freed. */
-	void (*deregistered)(void *ctx, const struct lwm2m_registration *reg,
+	void (*deregistered)(void *ctx, struct lwm2m_registration *reg,
 			     enum lwm2m_dereg_reason reason);
 };
 

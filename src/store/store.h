@@ -76,15 +76,7 @@ struct store_registration {
 	bool queue_mode;
 	int64_t registered_at_ms;
 	int64_t updated_at_ms;
-};
-
-/* Filters and paging for store_device_list; empty strings / -1 status mean "any". */
-struct store_device_filter {
-	const char *product_id;
-	const char *node_id;
-	int status;       /* -1 = any */
-	int64_t offset;   /* >= 0 */
-	int64_t limit;    /* 1–1000 */
+	char project_id[STORE_ID_MAX + 1]; /* its device's: read by load_all, ignored by put */
 };
 
 /* Opens (creating if needed) the database at path and brings its schema up to date.
@@ -147,11 +139,7 @@ int store_device_update(struct store *s, const struct store_device *d);
 int store_device_set_status(struct store *s, const char *node_id, int status);
 /* Deletes the device and its registration. */
 int store_device_delete(struct store *s, const char *project_id, const char *device_id);
-/* Like store_product_list, with filters, ordered by create_time then device_id. */
-int store_device_list(struct store *s, const char *project_id,
-		      const struct store_device_filter *filter,
-		      int (*cb)(const struct store_device *, void *), void *ctx,
-		      int64_t *total);
+/* Listing and counting devices: store_search.h. */
 /* Deletes every device still INACTIVE with timeout > 0 and create_time + timeout <= now.
  * Calls cb (may be NULL) for each before it is deleted. Returns the number deleted (>= 0)
  * or a negative errno. */

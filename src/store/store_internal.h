@@ -10,10 +10,18 @@
 
 #include "store/store.h"
 
-/* Prepared statements slots: store_platform.c's first, then store_push.c's. */
+/* Prepared statements slots: store_platform.c's first, then store_push.c's, then
+ * store_search.c's. */
 #define STORE_PLATFORM_STMTS 30
 #define STORE_PUSH_STMTS 18
-#define STORE_MORE_STMTS (STORE_PLATFORM_STMTS + STORE_PUSH_STMTS)
+#define STORE_SEARCH_STMTS 16
+#define STORE_SEARCH_FIRST_STMT (STORE_PLATFORM_STMTS + STORE_PUSH_STMTS)
+#define STORE_MORE_STMTS (STORE_PLATFORM_STMTS + STORE_PUSH_STMTS + STORE_SEARCH_STMTS)
+
+/* A device row's columns, in the order store_read_device reads them. */
+#define STORE_DEVICE_COLUMNS                                                               \
+	"project_id, device_id, node_id, device_name, product_id, description, secret,"   \
+	" secure_access, timeout, status, create_time, read_format"
 
 sqlite3 *store_db(struct store *s);
 /* store_schema.c: brings db's tables up to this daemon's schema. 0, or -EIO (logged) when
@@ -31,6 +39,8 @@ int store_step_fail(struct store *s, sqlite3_stmt *st, const char *what);
 int store_step_done(struct store *s, sqlite3_stmt *st, const char *what);
 /* Runs a statement whose one row is a count into *out: 0 or -EIO (logged). */
 int store_step_count(struct store *s, sqlite3_stmt *st, int64_t *out, const char *what);
+/* store_sqlite.c: the device of a row selected with STORE_DEVICE_COLUMNS first. */
+void store_read_device(sqlite3_stmt *st, struct store_device *d);
 /* Copies a text column ("" for NULL) into dst. */
 void store_copy_column(sqlite3_stmt *st, int col, char *dst, size_t cap);
 

@@ -1,5 +1,6 @@
 /*
- * store_platform: products' models and codecs, shadows, commands (schema v4, v5 and v9).
+ * store_platform: products' models, codecs and codec examples, shadows, commands (schema
+ * v4, v5, v9 and v12).
  */
 #include "store/store_platform.h"
 
@@ -36,6 +37,8 @@ enum slot {
 	SL_MAP_ANY,
 	SL_CMD_PENDING_NAMED,
 	SL_CMD_SET_PARAS,
+	SL_EXAMPLES_GET,
+	SL_EXAMPLES_SET,
 };
 
 #define OPEN_STATUSES "('PENDING','SENT','DELIVERED')"
@@ -99,6 +102,10 @@ static const char *const sql[] = {
 				 " WHERE device_id = ?1 AND status = 'PENDING' AND service_id = ?2"
 				 " AND command_name = ?3 ORDER BY seq DESC LIMIT 1",
 	[SL_CMD_SET_PARAS] = "UPDATE commands SET paras = ?2 WHERE command_id = ?1",
+	[SL_EXAMPLES_GET] = "SELECT codec_examples FROM products"
+			    " WHERE project_id = ?1 AND product_id = ?2",
+	[SL_EXAMPLES_SET] = "UPDATE products SET codec_examples = ?3"
+			    " WHERE project_id = ?1 AND product_id = ?2",
 };
 
 /* Slots 0 .. STORE_PLATFORM_STMTS - 1; store_push.c has the ones after. */
@@ -166,6 +173,18 @@ int store_product_mappings_set(struct store *s, const char *project_id,
 			       const char *product_id, const char *json)
 {
 	return set_product_text(s, SL_MAP_SET, project_id, product_id, json, "mappings set");
+}
+
+int store_product_examples_get(struct store *s, const char *project_id,
+			       const char *product_id, char **json)
+{
+	return text_column_get(s, SL_EXAMPLES_GET, project_id, product_id, json, "examples get");
+}
+
+int store_product_examples_set(struct store *s, const char *project_id,
+			       const char *product_id, const char *json)
+{
+	return set_product_text(s, SL_EXAMPLES_SET, project_id, product_id, json, "examples set");
 }
 
 int store_product_model_get(struct store *s, const char *project_id, const char *product_id,

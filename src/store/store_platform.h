@@ -30,6 +30,13 @@ int store_product_codec_get(struct store *s, const char *project_id, const char 
 int store_product_codec_set(struct store *s, const char *project_id, const char *product_id,
 			    const char *kind, const char *source);
 
+/* A product's codec examples (JSON text of an array, "[]" when none; the API checks
+ * them): kept for whoever tests the codec, deleted with the product. */
+int store_product_examples_get(struct store *s, const char *project_id,
+			       const char *product_id, char **json);
+int store_product_examples_set(struct store *s, const char *project_id,
+			       const char *product_id, const char *json);
+
 /* One service's shadow of one device: properties as JSON objects, with versions. */
 struct store_shadow {
 	char device_id[STORE_ID_MAX + 1];

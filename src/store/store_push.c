@@ -47,7 +47,7 @@ static const char *const sql[SL_COUNT] = {
 			  " FROM outbox GROUP BY project_id, rule_id",
 	/* By the index (project_id, id): the project's oldest, without a sort. */
 	[SL_OUT_DROP] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
-			" WHERE project_id = ?1 ORDER BY id LIMIT ?2)",
+			" WHERE project_id = ?1 ORDER BY id LIMIT ?2) RETURNING rule_id",
 	/* In the index's order (project_id, rule_id, state, next_ms) and then id: ORDER BY
 	 * id alone made SQLite sort every due row on each call — all 50 000 of a backlog,
 	 * per event pushed (docs/benchmarks.md). */
@@ -191,6 +191,7 @@ int store_outbox_groups(struct store *s,
 }
 
 int store_outbox_drop_oldest(struct store *s, const char *project_id, int64_t n,
+			     void (*cb)(const char *rule_id, void *ctx), void *ctx,
 			     int64_t *dropped)
 {
 	*dropped = 0;
@@ -199,10 +200,20 @@ int store_outbox_drop_oldest(struct store *s, const char *project_id, int64_t n,
 		return -EIO;
 	store_bind_text(st, 1, project_id);
 	sqlite3_bind_int64(st, 2, n);
-	int rc = done(s, st, false, "outbox drop");
-	if (rc == 0)
-		*dropped = sqlite3_changes(store_db(s));
-	return rc;
+	/* RETURNING: SQLite deletes every row at the first step, then hands them out. */
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *rule = (const char *)sqlite3_column_text(st, 0);
+		(*dropped)++;
+		if (cb)
+			cb(rule ? rule : "", ctx);
+	}
+	if (rc != SQLITE_DONE) {
+		*dropped = 0;
+		return store_step_fail(s, st, "outbox drop");
+	}
+	sqlite3_reset(st);
+	return 0;
 }
 
 static int outbox_set(struct store *s, enum slot slot, int64_t id, const char *what)

@@ -50,8 +50,10 @@ int store_outbox_groups(struct store *s,
 				  int64_t next_ms, void *ctx),
 			void *ctx);
 /* Deletes up to n of the project's oldest rows, in flight or not (a quota is a hard
- * bound); *dropped says how many went. Never touches another project's rows. */
+ * bound); *dropped says how many went, and cb (may be NULL) is told each one's rule (the
+ * string is valid during the call). Never touches another project's rows. */
 int store_outbox_drop_oldest(struct store *s, const char *project_id, int64_t n,
+			     void (*cb)(const char *rule_id, void *ctx), void *ctx,
 			     int64_t *dropped);
 /* Marks up to limit due rows of one rule (next_ms <= now, not in flight) in flight and
  * calls cb for each, the longest due first (new events in the order they came). Returns

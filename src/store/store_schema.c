@@ -158,6 +158,48 @@ static const char *const schema_steps[] = {
 	 * (RFC 7641 §3.6): its Accept (-1: none), and an Observe-Composite's paths. */
 	"ALTER TABLE observations ADD COLUMN format INTEGER NOT NULL DEFAULT -1;"
 	"ALTER TABLE observations ADD COLUMN paths TEXT NOT NULL DEFAULT '';",
+	/* 12: the console (docs/api.md "Statistics", "List devices", "Codec examples").
+	 * device_counts holds how many devices each (project, product, status) has, kept by
+	 * triggers in the same transaction as the change, so that a count never scans the
+	 * devices. The listing walks an index in rowid (creation) order for each filter it
+	 * serves without a scan — project; product; status; product and status — and a name
+	 * or node_id prefix walks its own index, ordered by (name, node_id) or node_id (both
+	 * unique) and covering the other filters, so that checking them reads no row;
+	 * devices_by_project (ordered by create_time) serves none of them any more. A product
+	 * keeps its codec's examples (JSON). */
+	"CREATE TABLE device_counts ("
+	"  project_id TEXT NOT NULL,"
+	"  product_id TEXT NOT NULL,"
+	"  status INTEGER NOT NULL,"
+	"  n INTEGER NOT NULL,"
+	"  PRIMARY KEY (project_id, product_id, status)) WITHOUT ROWID;"
+	"INSERT INTO device_counts SELECT project_id, product_id, status, count(*) FROM devices"
+	"  GROUP BY project_id, product_id, status;"
+	"CREATE TRIGGER device_counts_insert AFTER INSERT ON devices BEGIN"
+	"  INSERT INTO device_counts VALUES (new.project_id, new.product_id, new.status, 1)"
+	"    ON CONFLICT (project_id, product_id, status) DO UPDATE SET n = n + 1;"
+	"  END;"
+	"CREATE TRIGGER device_counts_delete AFTER DELETE ON devices BEGIN"
+	"  UPDATE device_counts SET n = n - 1 WHERE project_id = old.project_id"
+	"    AND product_id = old.product_id AND status = old.status;"
+	"  END;"
+	"CREATE TRIGGER device_counts_status AFTER UPDATE OF status ON devices"
+	"  WHEN old.status != new.status BEGIN"
+	"  UPDATE device_counts SET n = n - 1 WHERE project_id = old.project_id"
+	"    AND product_id = old.product_id AND status = old.status;"
+	"  INSERT INTO device_counts VALUES (new.project_id, new.product_id, new.status, 1)"
+	"    ON CONFLICT (project_id, product_id, status) DO UPDATE SET n = n + 1;"
+	"  END;"
+	"DROP INDEX devices_by_project;"
+	"CREATE INDEX devices_by_project ON devices(project_id);"
+	"CREATE INDEX devices_by_product ON devices(project_id, product_id);"
+	"CREATE INDEX devices_by_status ON devices(project_id, status);"
+	"CREATE INDEX devices_by_product_status ON devices(project_id, product_id, status);"
+	"CREATE INDEX devices_by_name ON devices(project_id, device_name, node_id, product_id,"
+	"  status);"
+	"CREATE INDEX devices_by_node ON devices(project_id, node_id, device_name, product_id,"
+	"  status);"
+	"ALTER TABLE products ADD COLUMN codec_examples TEXT NOT NULL DEFAULT '[]';",
 };
 
 static int exec(sqlite3 *db, const char *sql)

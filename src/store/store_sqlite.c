@@ -39,8 +39,6 @@ enum stmt_id {
 	ST_DEVICE_UPDATE,
 	ST_DEVICE_SET_STATUS,
 	ST_DEVICE_DELETE,
-	ST_DEVICE_LIST,
-	ST_DEVICE_COUNT,
 	ST_DEVICE_EXPIRED,
 	ST_DEVICE_NEXT_EXPIRY,
 	ST_REG_PUT,
@@ -56,15 +54,10 @@ enum stmt_id {
 	ST_COUNT
 };
 
-#define DEVICE_COLUMNS                                                                    \
-	"project_id, device_id, node_id, device_name, product_id, description, secret,"  \
-	" secure_access, timeout, status, create_time, read_format"
+#define DEVICE_COLUMNS STORE_DEVICE_COLUMNS
 #define PRODUCT_COLUMNS                                                                   \
 	"project_id, product_id, name, device_type, manufacturer_name, protocol_type,"   \
 	" data_format, description, create_time, read_format"
-#define DEVICE_FILTER                                                                     \
-	" WHERE project_id = ?1 AND (?2 = '' OR product_id = ?2) AND (?3 = '' OR node_id = ?3)" \
-	" AND (?4 < 0 OR status = ?4)"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PROJECT_ENSURE] = "INSERT OR IGNORE INTO projects (project_id, create_time) VALUES (?1, ?2)",
@@ -94,9 +87,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DEVICE_SET_STATUS] = "UPDATE devices SET status = ?2 WHERE node_id = ?1",
 	[ST_DEVICE_DELETE] = "DELETE FROM devices WHERE project_id = ?1 AND device_id = ?2"
 			     " RETURNING node_id",
-	[ST_DEVICE_LIST] = "SELECT " DEVICE_COLUMNS " FROM devices" DEVICE_FILTER
-			   " ORDER BY create_time, device_id LIMIT ?6 OFFSET ?5",
-	[ST_DEVICE_COUNT] = "SELECT count(*) FROM devices" DEVICE_FILTER,
 	[ST_DEVICE_EXPIRED] = "SELECT " DEVICE_COLUMNS " FROM devices"
 			      " WHERE status = 0 AND timeout > 0 AND create_time + timeout <= ?1",
 	[ST_DEVICE_NEXT_EXPIRY] = "SELECT min(create_time + timeout) FROM devices"
@@ -105,8 +95,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 		       " lwm2m_version, links, peer, transport, queue_mode, registered_at_ms,"
 		       " updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_REG_DELETE] = "DELETE FROM registrations WHERE node_id = ?1",
-	[ST_REG_LOAD] = "SELECT node_id, reg_id, lifetime, binding, lwm2m_version, links, peer,"
-			" transport, queue_mode, registered_at_ms, updated_at_ms FROM registrations",
+	[ST_REG_LOAD] = "SELECT r.node_id, reg_id, lifetime, binding, lwm2m_version, links, peer,"
+			" transport, queue_mode, registered_at_ms, updated_at_ms,"
+			" coalesce(d.project_id, '') FROM registrations r"
+			" LEFT JOIN devices d ON d.node_id = r.node_id",
 	[ST_DTLS_PUT] = "INSERT OR REPLACE INTO dtls_sessions (identity, peer, data, saved_at)"
 			" VALUES (?1, ?2, ?3, ?4)",
 	[ST_DTLS_DELETE] = "DELETE FROM dtls_sessions WHERE identity = ?1",
@@ -582,7 +574,7 @@ static void bind_device_key(sqlite3_stmt *st, const char *project_id, const char
 	bind_text(st, 2, device_id);
 }
 
-static void read_device(sqlite3_stmt *st, struct store_device *d)
+void store_read_device(sqlite3_stmt *st, struct store_device *d)
 {
 	memset(d, 0, sizeof(*d));
 	column_text(st, 0, d->project_id, sizeof(d->project_id));
@@ -624,7 +616,7 @@ static int one_device(struct store *s, sqlite3_stmt *st, struct store_device *ou
 	int rc = sqlite3_step(st);
 	int ret = 0;
 	if (rc == SQLITE_ROW)
-		read_device(st, out);
+		store_read_device(st, out);
 	else
 		ret = rc == SQLITE_DONE ? -ENOENT : db_error(s, "device get");
 	sqlite3_reset(st);
@@ -715,43 +707,6 @@ int store_device_delete(struct store *s, const char *project_id, const char *dev
 	return store_commit(s);
 }
 
-int store_device_list(struct store *s, const char *project_id,
-		      const struct store_device_filter *f,
-		      int (*cb)(const struct store_device *, void *), void *ctx, int64_t *total)
-{
-	enum stmt_id ids[2] = { ST_DEVICE_COUNT, ST_DEVICE_LIST };
-	sqlite3_stmt *st = NULL;
-
-	for (int i = 0; i < 2; i++) {
-		st = stmt(s, ids[i]);
-		if (!st)
-			return -EIO;
-		bind_text(st, 1, project_id);
-		bind_text(st, 2, f->product_id);
-		bind_text(st, 3, f->node_id);
-		sqlite3_bind_int(st, 4, f->status);
-		if (ids[i] == ST_DEVICE_COUNT) {
-			int rc = read_count(s, st, total);
-			if (rc)
-				return rc;
-		}
-	}
-	sqlite3_bind_int64(st, 5, f->offset);
-	sqlite3_bind_int64(st, 6, f->limit);
-	struct store_device d;
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		read_device(st, &d);
-		ret = cb(&d, ctx);
-		if (ret)
-			break;
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = db_error(s, "device list");
-	sqlite3_reset(st);
-	return ret;
-}
-
 int store_device_delete_expired(struct store *s, int64_t now,
 				void (*cb)(const struct store_device *, void *), void *ctx)
 {
@@ -775,7 +730,7 @@ int store_device_delete_expired(struct store *s, int64_t now,
 			found = n;
 			cap = ncap;
 		}
-		read_device(st, &found[count++]);
+		store_read_device(st, &found[count++]);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
@@ -877,6 +832,7 @@ int store_registration_load_all(struct store *s,
 		r.queue_mode = sqlite3_column_int(st, 8) != 0;
 		r.registered_at_ms = sqlite3_column_int64(st, 9);
 		r.updated_at_ms = sqlite3_column_int64(st, 10);
+		column_text(st, 11, r.project_id, sizeof(r.project_id));
 		ret = cb(&r, ctx);
 		if (ret)
 			break;

@@ -76,9 +76,10 @@ static size_t aim(const uint8_t *in, size_t len, const char *location, uint8_t *
 }
 
 static uint8_t authorize(void *ctx, const char *endpoint, enum lwm2m_transport transport,
-			 const char *psk_identity, const struct addr *peer)
+			 const char *psk_identity, const struct addr *peer, void **owner)
 {
 	(void)ctx;
+	(void)owner;
 	(void)transport;
 	(void)psk_identity;
 	(void)peer;

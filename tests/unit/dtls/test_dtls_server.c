@@ -35,6 +35,9 @@ static void test_handshake_each_suite(void **state)
 {
 	struct wire *w = *state;
 	const int suites[] = { DTLS_PSK_AES_128_CCM_8, DTLS_PSK_AES_128_CBC_SHA256 };
+	const char *const names[] = { "TLS-PSK-WITH-AES-128-CCM-8",
+				      "TLS-PSK-WITH-AES-128-CBC-SHA256" };
+	assert_null(dtls_server_identity_ciphersuite(w->srv, "dev1"));
 	for (int i = 0; i < 2; i++) {
 		struct client c;
 		w->client_addr.port = (uint16_t)(40000 + i);
@@ -42,6 +45,7 @@ static void test_handshake_each_suite(void **state)
 		assert_int_equal(client_handshake(&c), 0);
 		assert_int_equal(mbedtls_ssl_get_ciphersuite_id(mbedtls_ssl_get_ciphersuite(&c.ssl)),
 				 suites[i]);
+		assert_string_equal(dtls_server_identity_ciphersuite(w->srv, "dev1"), names[i]);
 		assert_string_equal(dtls_server_peer_identity(w->srv, &w->client_addr), "dev1");
 		/* Application data both ways. */
 		assert_int_equal(mbedtls_ssl_write(&c.ssl, (const unsigned char *)"ping", 4), 4);
@@ -151,6 +155,8 @@ static void test_hibernate_wake_save_restore(void **state)
 	assert_int_equal(st->sessions_hibernated, 1);
 	assert_int_equal(st->sessions_live, 0);
 	assert_true(st->hibernated_bytes > 0 && st->hibernated_bytes < 1024);
+	assert_string_equal(dtls_server_identity_ciphersuite(w->srv, "dev2"),
+			    "TLS-PSK-WITH-AES-128-CCM-8");
 	print_message("hibernated session: %" PRIu64 " bytes with its entry\n", st->hibernated_bytes);
 	/* A record from the client wakes it. */
 	assert_int_equal(mbedtls_ssl_write(&c.ssl, (const unsigned char *)"hello", 5), 5);
@@ -176,12 +182,16 @@ static void test_hibernate_wake_save_restore(void **state)
 	assert_int_equal(dtls_server_restore(w->srv, "dev2", &w->client_addr, saved, saved_len,
 					     w->now),
 			 0);
+	/* Restored, still hibernated: known all the same. */
+	assert_string_equal(dtls_server_identity_ciphersuite(w->srv, "dev2"),
+			    "TLS-PSK-WITH-AES-128-CCM-8");
 	w->app_count = 0;
 	assert_int_equal(mbedtls_ssl_write(&c.ssl, (const unsigned char *)"again", 5), 5);
 	assert_int_equal(w->app_count, 1);
 	assert_memory_equal(w->app, "again", 5);
 	assert_string_equal(dtls_server_peer_identity(w->srv, &w->client_addr), "dev2");
 	assert_int_equal(dtls_server_close_identity(w->srv, "dev2", w->now), 0);
+	assert_null(dtls_server_identity_ciphersuite(w->srv, "dev2"));
 	assert_int_equal(dtls_server_close_identity(w->srv, "dev2", w->now), -ENOENT);
 	client_free(&c);
 }

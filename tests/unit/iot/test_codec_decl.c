@@ -1090,6 +1090,21 @@ static void test_decode_rate(void **state)
 	codec_decl_destroy(d);
 }
 
+/* A layout that is not JSON names its line, the way a script's syntax error does. */
+static void test_not_json_names_the_line(void **state)
+{
+	(void)state;
+	const char *src = "{\n  \"byte_order\": \"big\",\n  \"messages\": [,]\n}\n";
+	struct codec *c = NULL;
+	char msg[256] = "";
+	assert_int_equal(codec_create(CODEC_DECLARATIVE, src, strlen(src), NULL, &c, msg,
+				      sizeof(msg)),
+			 -EINVAL);
+	assert_null(c);
+	assert_non_null(strstr(msg, "not JSON"));
+	assert_int_equal(codec_error_line(msg), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1100,6 +1115,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_ids),	  cmocka_unit_test(test_encode_errors),
 	    cmocka_unit_test(test_round_trip),	  cmocka_unit_test(test_fuzz_payloads),
 	    cmocka_unit_test(test_fuzz_layouts),  cmocka_unit_test(test_decode_rate),
+		cmocka_unit_test(test_not_json_names_the_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -625,6 +625,60 @@ static void test_many_decodes_stay_balanced(void **state)
 	codec_js_destroy(js);
 }
 
+/* docs/api.md "Codecs": an upload's 400 names the line. Every error that comes from a line
+ * of the script ends with it, where codec_error_line finds it: syntax errors, exceptions
+ * at load (the script's line, also for an error made by C code the script called, and
+ * after a line the script's own message mentions), exceptions in decode(). */
+static void test_errors_name_the_line(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *src;
+		int line;
+	} cases[] = {
+		{ "function decode(p){\n  return 1 +;\n}\n", 2 },
+		{ "function decode(p){\n  return 'abc;\n}\n", 2 },
+		{ "var x = 1;\n\nfunction decode(p) {\n  return {\n}\n", 6 }, /* end of input */
+		{ "var a = [\n1,\n2,\n", 4 },
+		{ "var x = 1;\nfoo();\nfunction decode(p){}\n", 2 },
+		{ "var x = 1;\n\nthrow new Error('boom (line 9)');\nfunction decode(p){}\n", 3 },
+		{ "function f() {\n  return null.y;\n}\nf();\nfunction decode(p){}\n", 2 },
+		{ "\nvar e = eval('1');\nfunction decode(p){}\n", 2 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[256] = "";
+		assert_int_equal(create_rc(cases[i].src, NULL, err, sizeof(err)), -EINVAL);
+		char want[32];
+		snprintf(want, sizeof(want), "line %d", cases[i].line);
+		if (!strstr(err, want) || codec_error_line(err) != cases[i].line)
+			fail_msg("case %zu: want line %d: %s", i, cases[i].line, err);
+	}
+	/* A thrown string has no line. */
+	char err[256] = "";
+	assert_int_equal(create_rc("throw 'x';\nfunction decode(p){}\n", NULL, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(codec_error_line(err), 0);
+	/* In decode(): the innermost frame of the script. */
+	struct codec_js *js = create("function inner(p) {\n  return p.q.r;\n}\n"
+				     "function decode(p) {\n  return inner(p);\n}\n",
+				     0, 0);
+	json_t *msg = NULL;
+	const uint8_t p[] = { 1 };
+	assert_int_equal(decode(js, p, sizeof(p), &msg, err, sizeof(err)), -EINVAL);
+	assert_int_equal(codec_error_line(err), 2);
+	codec_js_destroy(js);
+	/* What the reader takes and what it leaves. */
+	assert_int_equal(codec_error_line("x (line 12)"), 12);
+	assert_int_equal(codec_error_line("x (line 5, end of input)"), 5);
+	assert_int_equal(codec_error_line("x (line 9) (line 3)"), 3);
+	assert_int_equal(codec_error_line("x (line 3) y"), 3);
+	assert_int_equal(codec_error_line("x (line )"), 0);
+	assert_int_equal(codec_error_line("x (line 0)"), 0);
+	assert_int_equal(codec_error_line("x (line 99999999999)"), 0);
+	assert_int_equal(codec_error_line("x line 7"), 0);
+	assert_int_equal(codec_error_line(NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_eval_and_function_refused),
 		cmocka_unit_test(test_no_compiler_reachable),
 		cmocka_unit_test(test_many_decodes_stay_balanced),
+		cmocka_unit_test(test_errors_name_the_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

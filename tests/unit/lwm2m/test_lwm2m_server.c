@@ -20,30 +20,31 @@ static enum lwm2m_dereg_reason last_reason;
 static char allowed[64] = "dev1";
 
 static uint8_t authorize(void *ctx, const char *endpoint, enum lwm2m_transport transport,
-			 const char *psk_identity, const struct addr *peer)
+			 const char *psk_identity, const struct addr *peer, void **owner)
 {
 	(void)ctx;
+	*owner = &registered_calls; /* what the registration then carries */
 	(void)transport;
 	(void)psk_identity;
 	(void)peer;
 	return strncmp(endpoint, allowed, strlen(allowed)) == 0 ? 0 : COAP_CODE_FORBIDDEN;
 }
 
-static void registered(void *ctx, const struct lwm2m_registration *reg)
+static void registered(void *ctx, struct lwm2m_registration *reg)
 {
 	(void)ctx;
 	(void)reg;
 	registered_calls++;
 }
 
-static void updated(void *ctx, const struct lwm2m_registration *reg)
+static void updated(void *ctx, struct lwm2m_registration *reg)
 {
 	(void)ctx;
 	(void)reg;
 	updated_calls++;
 }
 
-static void deregistered(void *ctx, const struct lwm2m_registration *reg,
+static void deregistered(void *ctx, struct lwm2m_registration *reg,
 			 enum lwm2m_dereg_reason reason)
 {
 	(void)ctx;
@@ -124,6 +125,7 @@ static void test_register_defaults(void **state)
 	assert_string_equal(reg->links, "</1/0>,</3/0>");
 	assert_true(addr_equal(&reg->peer, &peer));
 	assert_int_equal(reg->registered_at_ms, 1000);
+	assert_ptr_equal(reg->owner, &registered_calls); /* authorize's, kept */
 	assert_int_equal(registered_calls, 1);
 	assert_int_equal(lwm2m_server_count(srv), 1);
 }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "store/store_search.h"
 
 static int setup(void **state)
 {
@@ -193,34 +194,34 @@ static void test_devices(void **state)
 		assert_int_equal(store_device_insert(s, &x), 0);
 	}
 	struct seen seen = { 0 };
-	int64_t total = 0;
+	struct store_device_page page;
 	struct store_device_filter all = { .status = -1, .limit = 100 };
-	assert_int_equal(store_device_list(s, "p1", &all, collect_device, &seen, &total), 0);
+	assert_int_equal(store_device_list(s, "p1", &all, collect_device, &seen, &page), 0);
 	assert_int_equal(seen.count, 6);
-	assert_int_equal(total, 6);
-	assert_string_equal(seen.ids[0], "meter_imei1"); /* ordered by create_time */
+	assert_int_equal(page.count, 6);
+	assert_string_equal(seen.ids[0], "meter_imei1"); /* in creation order */
 	assert_string_equal(seen.ids[5], "tracker_imei6");
 
 	memset(&seen, 0, sizeof(seen));
 	struct store_device_filter meters = { .product_id = "meter", .status = -1, .offset = 1,
 					      .limit = 1 };
-	assert_int_equal(store_device_list(s, "p1", &meters, collect_device, &seen, &total), 0);
-	assert_int_equal(total, 3); /* imei1, imei3, imei5 */
+	assert_int_equal(store_device_list(s, "p1", &meters, collect_device, &seen, &page), 0);
+	assert_int_equal(page.count, 3); /* imei1, imei3, imei5 */
 	assert_int_equal(seen.count, 1);
 	assert_string_equal(seen.ids[0], "meter_imei3");
 
 	memset(&seen, 0, sizeof(seen));
 	struct store_device_filter online = { .status = STORE_DEVICE_ONLINE, .limit = 10 };
-	assert_int_equal(store_device_list(s, "p1", &online, collect_device, &seen, &total), 0);
-	assert_int_equal(total, 1);
+	assert_int_equal(store_device_list(s, "p1", &online, collect_device, &seen, &page), 0);
+	assert_int_equal(page.count, 1);
 	memset(&seen, 0, sizeof(seen));
 	struct store_device_filter by_node = { .node_id = "imei4", .status = -1, .limit = 10 };
-	assert_int_equal(store_device_list(s, "p1", &by_node, collect_device, &seen, &total), 0);
-	assert_int_equal(total, 1);
+	assert_int_equal(store_device_list(s, "p1", &by_node, collect_device, &seen, &page), 0);
+	assert_int_equal(page.count, 1);
 	assert_string_equal(seen.ids[0], "tracker_imei4");
 	/* Another project sees none. */
-	assert_int_equal(store_device_list(s, "p2", &all, collect_device, &seen, &total), 0);
-	assert_int_equal(total, 0);
+	assert_int_equal(store_device_list(s, "p2", &all, collect_device, &seen, &page), 0);
+	assert_int_equal(page.count, 0);
 
 	assert_int_equal(store_device_delete(s, "p2", "meter_imei1"), -ENOENT);
 	assert_int_equal(store_device_delete(s, "p1", "meter_imei1"), 0);

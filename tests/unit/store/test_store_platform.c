@@ -1,7 +1,8 @@
 /*
  * Tests of store_platform.c's newer calls on an in-memory store: the shadow's desired
  * side round trip (desired_time_ms, schema v9), a device's PENDING command found by
- * service and name and its paras replaced. (The outbox's are in test_store_push.c.)
+ * service and name and its paras replaced, a product's codec examples (schema v12) kept
+ * and deleted with it. (The outbox's are in test_store_push.c.)
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -97,11 +98,40 @@ static void test_pending_named(void **state)
 	store_command_clear(&c);
 }
 
+static void test_codec_examples(void **state)
+{
+	struct store *s = *state;
+	struct store_product p = { .project_id = "p1", .product_id = "meter", .name = "m",
+				   .protocol_type = "LwM2M", .data_format = "binary",
+				   .read_format = -1 };
+	assert_int_equal(store_product_insert(s, &p), 0);
+	char *json = NULL;
+	assert_int_equal(store_product_examples_get(s, "p1", "meter", &json), 0);
+	assert_string_equal(json, "[]");
+	free(json);
+	const char *ex = "[{\"name\":\"report\",\"payload_hex\":\"0057000186A0\"}]";
+	assert_int_equal(store_product_examples_set(s, "p1", "meter", ex), 0);
+	assert_int_equal(store_product_examples_get(s, "p1", "meter", &json), 0);
+	assert_string_equal(json, ex);
+	free(json);
+	/* Another project's product of the same id is another product. */
+	assert_int_equal(store_product_examples_get(s, "p2", "meter", &json), -ENOENT);
+	assert_int_equal(store_product_examples_set(s, "p2", "meter", ex), -ENOENT);
+	/* They go with the product. */
+	assert_int_equal(store_product_delete(s, "p1", "meter"), 0);
+	assert_int_equal(store_product_examples_get(s, "p1", "meter", &json), -ENOENT);
+	assert_int_equal(store_product_insert(s, &p), 0);
+	assert_int_equal(store_product_examples_get(s, "p1", "meter", &json), 0);
+	assert_string_equal(json, "[]");
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_shadow_desired, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_codec_examples, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

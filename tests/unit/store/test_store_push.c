@@ -57,6 +57,19 @@ static struct taken take(struct store *s, const char *project, const char *rule,
 	return t;
 }
 
+/* The rules store_outbox_drop_oldest names, as it drops their rows. */
+struct dropped_rules {
+	int count;
+	char last[40];
+};
+
+static void note_rule(const char *rule_id, void *ctx)
+{
+	struct dropped_rules *r = ctx;
+	r->count++;
+	snprintf(r->last, sizeof(r->last), "%s", rule_id);
+}
+
 static void test_outbox_order(void **state)
 {
 	struct store *s = *state;
@@ -147,9 +160,12 @@ static void test_outbox_drop_own(void **state)
 	assert_int_equal(t.count, 1);
 
 	int64_t dropped = -1;
-	assert_int_equal(store_outbox_drop_oldest(s, "A", 2, &dropped), 0);
-	assert_int_equal(dropped, 2); /* a1 (in flight) and a2 */
-	assert_int_equal(store_outbox_drop_oldest(s, "C", 5, &dropped), 0);
+	struct dropped_rules rules = { 0 };
+	assert_int_equal(store_outbox_drop_oldest(s, "A", 2, note_rule, &rules, &dropped), 0);
+	assert_int_equal(dropped, 2); /* a1 (in flight) and a2, both of rule ra */
+	assert_int_equal(rules.count, 2);
+	assert_string_equal(rules.last, "ra");
+	assert_int_equal(store_outbox_drop_oldest(s, "C", 5, NULL, NULL, &dropped), 0);
 	assert_int_equal(dropped, 0);
 
 	struct groups gs = { .count = 0 };
@@ -210,8 +226,16 @@ static void test_migration_v10(void **state)
 	store_close(s);
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	/* Back to v9: the outbox, and observations without step 11's columns. */
-	exec_ok(db, "DROP INDEX outbox_by_rule; DROP INDEX outbox_by_project;"
+	/* Back to v9: without step 12's counts and indexes, observations without step 11's
+	 * columns, the outbox without step 10's. */
+	exec_ok(db, "DROP TRIGGER device_counts_insert; DROP TRIGGER device_counts_delete;"
+		    "DROP TRIGGER device_counts_status; DROP TABLE device_counts;"
+		    "DROP INDEX devices_by_product; DROP INDEX devices_by_status;"
+		    "DROP INDEX devices_by_product_status; DROP INDEX devices_by_name;"
+		    "DROP INDEX devices_by_node; DROP INDEX devices_by_project;"
+		    "CREATE INDEX devices_by_project ON devices(project_id, create_time, device_id);"
+		    "ALTER TABLE products DROP COLUMN codec_examples;"
+		    "DROP INDEX outbox_by_rule; DROP INDEX outbox_by_project;"
 		    "ALTER TABLE observations DROP COLUMN format;"
 		    "ALTER TABLE observations DROP COLUMN paths;"
 		    "ALTER TABLE outbox DROP COLUMN project_id;"
