@@ -66,7 +66,7 @@ export function answerView(a) {
 }
 
 /*
- * The tree. dev: {id, settings: () => {timeout, format}, asleep: () => bool,
+ * The tree. dev: {id, settings: () => {timeout, format}, asleep: () => bool, queueMode: () => bool,
  * onObserved: () => void (the observation list changed)}.
  */
 export function objectsSection(dev) {
@@ -77,7 +77,9 @@ export function objectsSection(dev) {
 
 	const held = (what) => ({
 		pending: `${what}: waiting for the device…`,
-		note: dev.asleep() ? `The device is asleep (queue mode): the call is held until it next talks, for up to ${dev.settings().timeout} s.` : null,
+		note: dev.asleep()
+			? `The device is asleep (queue mode): the call is held until it next talks, for up to ${dev.settings().timeout} s.`
+			: dev.queueMode() ? `The device is in queue mode: while it sleeps the call is held until it next talks, for up to ${dev.settings().timeout} s.` : null,
 		cancellable: true,
 		doneText: () => `${what}: answered`,
 		done: answerView,

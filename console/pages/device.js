@@ -134,7 +134,7 @@ export default async function devicePage(root, ctx) {
 	}
 
 	const isAsleep = () => dev.status === 'ONLINE' && reg(dev, 'asleep') === true;
-	objects = objectsSection({ id, settings, asleep: isAsleep, onObserved: loadObservations });
+	objects = objectsSection({ id, settings, asleep: isAsleep, queueMode: () => !!(dev.lwm2m && reg(dev, 'queue_mode')), onObserved: loadObservations });
 	const shadow = shadowSection(id, caps, ctx.signal);
 	const commands = commandsSection(id, caps, ctx.signal);
 

@@ -119,7 +119,24 @@ export default async function overviewPage(root, ctx) {
 				: `Over the last ${fmtDuration(span)}, from the daemon's counters.`));
 	}
 
+	let noStats = false; // the daemon answered 404: count from the device list instead
+
+	async function fallback(err) {
+		note.hidden = false;
+		put(note, 'This daemon does not serve ', h('code', {}, 'GET …/statistics'), ` (${err.toString()}): device counts come from the device list; rates, command outcomes and push totals need it.`);
+		try {
+			showDevices(await countDevices(), 'Counted from the device list.');
+			updated.textContent = `Updated ${new Date().toISOString().slice(11, 19)}Z`;
+		} catch (e2) {
+			if (!e2.aborted) errors.show(e2, 'Could not count the devices');
+		}
+	}
+
 	async function sample() {
+		if (noStats) {
+			await fallback(noStats);
+			return;
+		}
 		try {
 			const st = await api.statistics(ctx.signal);
 			errors.clear();
@@ -142,14 +159,8 @@ export default async function overviewPage(root, ctx) {
 		} catch (err) {
 			if (err.aborted) return;
 			if (err.status === 404) {
-				note.hidden = false;
-				put(note, 'This daemon does not serve ', h('code', {}, 'GET …/statistics'), ` (${err.toString()}): device counts come from the device list; rates, command outcomes and push totals need it.`);
-				try {
-					showDevices(await countDevices(), 'Counted from the device list.');
-					updated.textContent = `Updated ${new Date().toISOString().slice(11, 19)}Z`;
-				} catch (e2) {
-					if (!e2.aborted) errors.show(e2, 'Could not count the devices');
-				}
+				noStats = err;
+				await fallback(err);
 				put(ratesBox, h('p', { class: 'note' }, 'Not available without the statistics.'));
 				put(commandsBox, h('p', { class: 'note' }, 'Not available without the statistics.'));
 				put(pushBox, h('p', { class: 'note' }, 'Not available without the statistics; ', h('a', { href: '#/rules' }, 'forwarding rules'), ' may show their own.'));
