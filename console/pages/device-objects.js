@@ -261,7 +261,7 @@ export function objectsSection(dev) {
 		if (model) for (const r of model.resources || []) list.append(resourceNode(objectId, instanceId, r).el);
 		else list.append(h('li', { class: 'muted' }, 'The server has no model of this object: read the instance, or use "Any path" below.'));
 		return h('section', { class: 'inst', 'aria-label': `Instance ${path}` },
-			h('div', { class: 'res-head' }, h('h4', {}, `Instance ${path}`),
+			h('div', { class: 'res-head' }, h('h3', { class: 'inst-h' }, `Instance ${path}`),
 				h('span', { class: 'res-ops' }, btn('Read instance', readAll), btn('Observe instance', observeAll), btn('Discover', discover))),
 			res.el, list);
 	}

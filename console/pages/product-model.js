@@ -214,10 +214,10 @@ export function modelEditor(product, { onSaved }) {
 			h('div', { class: 'item-head' }, removeButton(`Remove command ${cmd.command_name || i + 1}`, list, i, servicePath)),
 			nodeError(path),
 			h('div', { class: 'form-row' }, bound(cmd, 'command_name', 'Command name', `${path}.command_name`, { onChange: () => { legend.textContent = `Command ${cmd.command_name || `#${i + 1}`}`; } })),
-			h('h5', {}, 'Paras'),
+			h('h4', {}, 'Paras'),
 			nodeError(`${path}.paras`),
 			defList(cmd, 'paras', 'para_name', path, 'Para', 'Add para'),
-			h('h5', {}, 'Responses'),
+			h('h4', {}, 'Responses'),
 			nodeError(`${path}.responses`),
 			cmd.responses.map((r, j) => {
 				const rp = `${path}.responses[${j}]`;
@@ -248,10 +248,10 @@ export function modelEditor(product, { onSaved }) {
 				bound(svc, 'service_type', 'Service type', `${path}.service_type`),
 				select(svc, 'option', 'Option', `${path}.option`, OPTIONS, { blank: '(none)' }),
 				bound(svc, 'description', 'Description', `${path}.description`)),
-			h('h4', {}, 'Properties'),
+			h('h3', {}, 'Properties'),
 			nodeError(`${path}.properties`),
 			defList(svc, 'properties', 'property_name', path, 'Property', 'Add property'),
-			h('h4', {}, 'Commands'),
+			h('h3', {}, 'Commands'),
 			nodeError(`${path}.commands`),
 			svc.commands.map((c, k) => command(c, `${path}.commands[${k}]`, svc.commands, k, path)),
 			h('div', { class: 'actions' }, addCmd));

@@ -62,7 +62,7 @@ export function codeEditor({ label, value = '', rows = 18 } = {}) {
 			errLine = n || 0;
 			gutter.dataset.dirty = '1';
 			renderGutter();
-			put(err, h('span', { role: 'alert' }, msg), n ? [' ', h('button', { type: 'button', class: 'small secondary', onclick: () => goTo(n) }, `Go to line ${n}`)] : null);
+			put(err, h('span', { role: 'alert' }, n ? `Line ${n}: ${msg}` : msg), n ? [' ', h('button', { type: 'button', class: 'small secondary', onclick: () => goTo(n) }, `Go to line ${n}`)] : null);
 			err.hidden = false;
 			ta.setAttribute('aria-invalid', 'true');
 			if (n) {
