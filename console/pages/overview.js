@@ -27,9 +27,11 @@ function stat(label, value, sub) {
 function statusBar(d) {
 	const total = d.total || 0;
 	const asleep = d.asleep || 0;
+	// Asleep devices are counted among the online ones when the other three make the total.
+	const within = (d.online || 0) + (d.offline || 0) + (d.inactive || 0) === total;
 	const parts = [
-		['online', Math.max(0, (d.online || 0) - asleep), 'online, awake'],
-		['asleep', asleep, 'online, asleep'],
+		['online', within ? Math.max(0, (d.online || 0) - asleep) : d.online || 0, within ? 'online, awake' : 'online'],
+		['asleep', asleep, within ? 'online, asleep' : 'asleep'],
 		['offline', d.offline || 0, 'offline'],
 		['inactive', d.inactive || 0, 'inactive'],
 	];
@@ -76,7 +78,7 @@ export default async function overviewPage(root, ctx) {
 			h('dl', { class: 'stats' },
 				stat('Total', n(d.total)),
 				stat('Online', n(d.online)),
-				stat('Asleep', d.asleep === undefined ? '—' : n(d.asleep), d.asleep === undefined ? 'needs statistics' : 'of online'),
+				stat('Asleep', d.asleep === undefined ? '—' : n(d.asleep), d.asleep === undefined ? 'needs statistics' : 'queue mode'),
 				stat('Offline', n(d.offline)),
 				stat('Inactive', n(d.inactive), 'never connected')),
 			statusBar(d),

@@ -24,12 +24,33 @@ const clone = (v) => JSON.parse(JSON.stringify(v === undefined ? null : v));
 /* A model from an imported or pasted document: the service_capabilities array, an object
  * holding it (a product, or an export of this editor), or IoTDA's {"services": […]}. */
 export function modelFrom(doc) {
-	if (Array.isArray(doc)) return { caps: doc, maps: null };
-	if (doc && typeof doc === 'object') {
-		const caps = doc.service_capabilities || doc.services;
-		if (Array.isArray(caps)) return { caps, maps: Array.isArray(doc.resource_mappings) ? doc.resource_mappings : null };
+	let caps = null;
+	let maps = null;
+	if (Array.isArray(doc)) caps = doc;
+	else if (doc && typeof doc === 'object') {
+		caps = doc.service_capabilities || doc.services;
+		if (Array.isArray(doc.resource_mappings)) maps = doc.resource_mappings;
 	}
-	throw new Error('expected a service_capabilities array, or an object with one');
+	if (!Array.isArray(caps)) throw new Error('expected a service_capabilities array, or an object with one');
+	// The form shows lists of objects; anything else is for the JSON view to fix.
+	const isObj = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
+	const list = (owner, key, where) => {
+		const v = owner[key];
+		if (v === undefined || v === null) return [];
+		if (!Array.isArray(v) || !v.every(isObj)) throw new Error(`${where}.${key} must be a list of objects`);
+		return v;
+	};
+	caps.forEach((svc, i) => {
+		const w = `service_capabilities[${i}]`;
+		if (!isObj(svc)) throw new Error(`${w} must be an object`);
+		list(svc, 'properties', w);
+		list(svc, 'commands', w).forEach((c, k) => {
+			list(c, 'paras', `${w}.commands[${k}]`);
+			list(c, 'responses', `${w}.commands[${k}]`).forEach((r, j) => list(r, 'paras', `${w}.commands[${k}].responses[${j}]`));
+		});
+	});
+	if (maps && !maps.every(isObj)) throw new Error('resource_mappings must be a list of objects');
+	return { caps, maps };
 }
 
 /* The line of a JSON.parse error ("… at position 12" or "… line 3 column 5"). */
@@ -184,13 +205,13 @@ export function modelEditor(product, { onSaved }) {
 				NUMERIC.has(type) || def.step !== undefined ? bound(def, 'step', 'Step', `${path}.step`, { kind: 'number' }) : null,
 				bound(def, 'unit', 'Unit', `${path}.unit`),
 				type === 'string' || type === 'string list' || def.max_length !== undefined ? bound(def, 'max_length', 'Max length', `${path}.max_length`, { kind: 'int' }) : null,
-				type === 'enum' || def.enum_list !== undefined ? bound(def, 'enum_list', 'Enum values', `${path}.enum_list`, { kind: 'list', hint: 'comma-separated', onChange: () => {} }) : null,
+				type === 'enum' || def.enum_list !== undefined ? bound(def, 'enum_list', 'Enum values', `${path}.enum_list`, { kind: 'list', hint: 'comma-separated' }) : null,
 				defaultField(def, `${path}.default_value`),
 				checkbox(def, 'required', 'Required', `${path}.required`)));
 	}
 
 	function defList(owner, key, nameKey, path, noun, addLabel) {
-		if (!Array.isArray(owner[key])) owner[key] = owner[key] ? owner[key] : [];
+		if (!Array.isArray(owner[key])) owner[key] = [];
 		const list = owner[key];
 		const add = h('button', { type: 'button', class: 'secondary small' }, addLabel);
 		add.addEventListener('click', () => {
@@ -203,7 +224,7 @@ export function modelEditor(product, { onSaved }) {
 
 	function command(cmd, path, list, i, servicePath) {
 		const legend = h('legend', {}, `Command ${cmd.command_name || `#${i + 1}`}`);
-		if (!Array.isArray(cmd.responses)) cmd.responses = cmd.responses || [];
+		if (!Array.isArray(cmd.responses)) cmd.responses = [];
 		const addResp = h('button', { type: 'button', class: 'secondary small' }, 'Add response');
 		addResp.addEventListener('click', () => {
 			cmd.responses.push({ response_name: '', paras: [] });
@@ -232,7 +253,7 @@ export function modelEditor(product, { onSaved }) {
 
 	function service(svc, i) {
 		const path = `service_capabilities[${i}]`;
-		if (!Array.isArray(svc.commands)) svc.commands = svc.commands || [];
+		if (!Array.isArray(svc.commands)) svc.commands = [];
 		const heading = h('legend', {}, `Service ${svc.service_id || `#${i + 1}`}`);
 		const addCmd = h('button', { type: 'button', class: 'secondary small' }, 'Add command');
 		addCmd.addEventListener('click', () => {

@@ -66,7 +66,7 @@ export function pagedTable({ caption, columns, load, key, empty = 'Nothing here 
 			const total = typeof res.count === 'number' ? ` of ${res.countCapped ? 'more than ' : ''}${res.count.toLocaleString('en')}` : '';
 			status.textContent = res.rows.length
 				? `Page ${i + 1} · ${first.toLocaleString('en')}–${(first + res.rows.length - 1).toLocaleString('en')}${total} · ${Math.round(performance.now() - t0)} ms`
-				: `No items${total ? '' : ''}`;
+				: 'No items';
 		} catch (err) {
 			if (err.aborted || mine !== ctrl) return;
 			errors.show(err, 'Could not load');
