@@ -1,0 +1,131 @@
+/*
+ * event-feed: the live events of a project or a device (api.events), newest first, each
+ * with its time, kind, device and a one-line summary that opens to the whole JSON. It
+ * keeps the last `max` events; events arriving fast are drawn once per frame. Pause keeps
+ * the list still (events still counted), Clear empties it.
+ */
+import { h, put, fmtMs } from '../dom.js';
+import { jsonView } from './json-view.js';
+
+const KINDS = ['registration', 'update', 'deregistration', 'notification', 'property', 'command',
+	'send', 'codec_error', 'codec_suspended', 'unmatched_answer', 'dropped'];
+
+function values(list) {
+	return (list || []).slice(0, 4).map((v) => `${v.path} = ${JSON.stringify(v.value)}`).join(', ') +
+		((list || []).length > 4 ? ` … (${list.length})` : '');
+}
+
+/* One line saying what the event is. */
+export function summary(type, d) {
+	if (typeof d !== 'object' || d === null) return String(d);
+	switch (type) {
+	case 'registration':
+		return `registered over ${d.transport || '?'} from ${d.peer_address || '?'}, lifetime ${d.lifetime} s, binding ${d.binding}, LwM2M ${d.lwm2m_version}`;
+	case 'update':
+		return `updated${d.lifetime ? `, lifetime ${d.lifetime} s` : ''}${d.peer_address ? ` from ${d.peer_address}` : ''}`;
+	case 'deregistration':
+		return `deregistered (${d.reason || '?'})`;
+	case 'notification':
+		return `${d.path} ${d.code || ''} #${d.seq ?? ''}: ${d.values ? values(d.values) : d.payload_base64 ? `raw ${d.payload_base64}` : ''}`;
+	case 'property':
+		return `${d.service_id}: ${Object.entries(d.properties || {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`;
+	case 'command':
+		return `${d.command_name} → ${d.status}${d.result && d.result.errcode !== undefined ? ` (errcode ${d.result.errcode})` : ''}`;
+	case 'send':
+		return `sent ${values(d.values)}`;
+	case 'codec_error':
+		return `${d.stage}: ${d.error}`;
+	case 'codec_suspended':
+		return `codec of ${d.product_id} suspended: ${d.reason}`;
+	case 'unmatched_answer':
+		return `answer to mid ${d.mid} (errcode ${d.errcode}) matched no command`;
+	default:
+		return JSON.stringify(d);
+	}
+}
+
+export function eventFeed({ title = 'Live events', showDevice = true, max = 200, headingLevel = 'h2' } = {}) {
+	const list = h('ol', { class: 'feed' });
+	const state = h('span', { class: 'stream-state', role: 'status' }, 'connecting…');
+	const counter = h('span', { class: 'muted' });
+	const pause = h('button', { type: 'button', class: 'small secondary', 'aria-pressed': 'false' }, 'Pause');
+	const clear = h('button', { type: 'button', class: 'small secondary' }, 'Clear');
+	const filter = h('select', { class: 'small', 'aria-label': `Show events of kind (${title})` },
+		h('option', { value: '' }, 'all kinds'), KINDS.map((k) => h('option', { value: k }, k)));
+	const el = h('section', { class: 'event-feed' },
+		h('div', { class: 'section-head' }, h(headingLevel, {}, title), state),
+		h('div', { class: 'toolbar' }, filter, pause, clear, counter),
+		// A log whose additions are not read aloud: a busy fleet sends many a second.
+		h('div', { role: 'log', 'aria-live': 'off', 'aria-label': title }, list));
+	let paused = false;
+	let total = 0;
+	let queue = [];
+	let frame = 0;
+	const empty = h('li', { class: 'empty' }, 'No events yet. They appear here as they happen.');
+	list.append(empty);
+
+	function item(ev) {
+		const d = ev.data || {};
+		const t = typeof d.time_ms === 'number' ? d.time_ms : ev.at;
+		const dev = showDevice && d.device_id
+			? h('a', { href: `#/devices/${encodeURIComponent(d.device_id)}`, class: 'mono' }, d.node_id || d.device_id)
+			: null;
+		return h('li', { class: `ev ev-${ev.type}`, 'data-kind': ev.type },
+			h('details', {},
+				h('summary', {},
+					h('time', { class: 'mono muted' }, fmtMs(t, true).slice(11)), ' ',
+					h('span', { class: 'kind' }, ev.type), ' ', dev, dev ? ' ' : null,
+					h('span', { class: 'sum' }, summary(ev.type, d))),
+				jsonView(d, { label: `${ev.type} event` })));
+	}
+
+	function flush() {
+		frame = 0;
+		if (paused || !queue.length) return;
+		const batch = queue;
+		queue = [];
+		if (empty.isConnected) empty.remove();
+		const f = filter.value;
+		const frag = document.createDocumentFragment();
+		for (let i = batch.length - 1; i >= 0; i--) {
+			if (f && batch[i].type !== f) continue;
+			frag.append(item(batch[i]));
+		}
+		list.prepend(frag);
+		while (list.children.length > max) list.lastElementChild.remove();
+	}
+
+	pause.addEventListener('click', () => {
+		paused = !paused;
+		pause.textContent = paused ? 'Resume' : 'Pause';
+		pause.setAttribute('aria-pressed', String(paused));
+		if (!paused) flush();
+	});
+	clear.addEventListener('click', () => {
+		queue = [];
+		put(list, empty);
+	});
+	filter.addEventListener('change', () => {
+		for (const li of list.querySelectorAll('li.ev')) li.hidden = !!filter.value && li.dataset.kind !== filter.value;
+	});
+
+	return {
+		el,
+		push(ev) {
+			total += 1;
+			counter.textContent = `${total.toLocaleString('en')} received`;
+			queue.push({ ...ev, at: Date.now() });
+			if (queue.length > max) queue = queue.slice(-max);
+			if (!frame && !paused) frame = requestAnimationFrame(flush);
+		},
+		/* The stream's state from api.events' onState. */
+		state(s) {
+			state.className = `stream-state s-${s.state}`;
+			if (s.state === 'open') state.textContent = 'live';
+			else if (s.state === 'connecting') state.textContent = 'connecting…';
+			else if (s.state === 'retrying')
+				state.textContent = `interrupted${s.error ? ` (${s.error.message})` : ''}; retrying in ${Math.round(s.retryMs / 1000)} s`;
+			else state.textContent = s.error ? `stopped: ${s.error.toString()}` : 'stopped';
+		},
+	};
+}
