@@ -86,14 +86,14 @@ export default async function devicesPage(root, ctx) {
 	const q = ctx.query;
 	const datalist = productList(ctx.signal);
 	const f = {
-		node_id: h('input', { type: 'search', value: q.node_id || '', autocomplete: 'off', spellcheck: 'false', class: 'mono' }),
+		node_id_prefix: h('input', { type: 'search', value: q.node_id_prefix || '', autocomplete: 'off', spellcheck: 'false', class: 'mono' }),
 		name: h('input', { type: 'search', value: q.name || '', autocomplete: 'off' }),
 		product_id: h('input', { type: 'search', value: q.product_id || '', list: datalist.id, autocomplete: 'off', spellcheck: 'false', class: 'mono' }),
 		status: h('select', {}, h('option', { value: '' }, 'any'), STATUSES.map((s) => h('option', { value: s, selected: q.status === s }, s))),
 	};
 	const filters = h('form', { class: 'card', role: 'search', 'aria-label': 'Find devices' },
 		h('div', { class: 'form-row' },
-			field('Node ID starts with', f.node_id),
+			field('Node ID starts with', f.node_id_prefix),
 			field('Name starts with', f.name),
 			field('Product', f.product_id),
 			field('Status', f.status)),
@@ -120,7 +120,7 @@ export default async function devicesPage(root, ctx) {
 	}
 
 	table = pagedTable({
-		caption: 'Devices, oldest first',
+		caption: 'Devices: oldest first, or by node ID or name when searching by them',
 		pageSize: PAGE,
 		key: (d) => d.device_id,
 		empty: 'No devices match.',
