@@ -226,6 +226,15 @@ export function codecEditor(product, signal) {
 		return { ...extra, kind: kind.value, source: editor.value };
 	}
 
+	/* A test that failed at a line of the source tested (it threw, ran out of time, or does
+	 * not compile): that line is marked in the editor when the editor shows that source. */
+	function testError(err) {
+		const line = err.status === 400 && err.body && Number.isInteger(err.body.error_line) ? err.body.error_line : 0;
+		const tested = useStored.checked ? stored && stored.source : editor.value;
+		if (line && tested === editor.value) editor.markError(err.message, line);
+		return null;
+	}
+
 	async function decode() {
 		const payload = cleanHex(hex.value);
 		if (payload === null || payload === '') {
@@ -241,6 +250,7 @@ export function codecEditor(product, signal) {
 		await decoded.run(() => api.codec.test(pid, testBody({ payload_hex: payload })), {
 			pending: 'Decoding…',
 			doneText: () => 'Decoded:',
+			error: testError,
 			done: (r) => jsonView(r.decoded !== undefined ? r.decoded : r, { label: 'Decoded message' }),
 		});
 	}
@@ -266,6 +276,7 @@ export function codecEditor(product, signal) {
 		await encoded.run(() => api.codec.test(pid, testBody({ cloud_req: req })), {
 			pending: 'Encoding…',
 			doneText: () => 'Encoded:',
+			error: testError,
 			done: (r) => h('p', {}, h('code', { class: 'hex-out' }, spaced(r.payload_hex)), ` (${(r.payload_hex || '').length / 2} bytes)`),
 		});
 	});
