@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 
 import { consoleTests, expectText, expectVisible, see, waitUntil } from './harness.mjs';
-import { meter, meterReportHex, setIntervalHex, signIn } from './walkthrough.mjs';
+import { meter, meterReportHex, setIntervalHex, signIn, viewShot } from './walkthrough.mjs';
 
 const suite = consoleTests();
 
@@ -66,6 +66,7 @@ suite.test('the water meter\'s JavaScript codec: a syntax error at its line, upl
 	await page.getByRole('button', { name: 'Upload codec' }).click();
 	await see(page, `Line ${refused.body.error_line}: ${refused.errorMsg}`);
 	await screenshot('compile-error');
+	await viewShot(page, 'codec-compile-error');
 	/* The button puts the caret on that line, selected. */
 	await page.getByRole('button', { name: `Go to line ${refused.body.error_line}` }).click();
 	assert.equal(await source.evaluate((ta) => ta.value.slice(ta.selectionStart, ta.selectionEnd)), `${lines[2]})`);
@@ -88,6 +89,7 @@ suite.test('the water meter\'s JavaScript codec: a syntax error at its line, upl
 	assert.equal(prefilled.paras.interval, meter.model[0].commands[0].paras[0].min);
 	assert.equal(await encode(page, COMMAND), setIntervalHex(COMMAND.mid, COMMAND.paras.interval));
 	await screenshot('codec-test');
+	await viewShot(page, 'codec');
 
 	/* A message the codec does not know: decode() throws, and the editor marks its line. */
 	const thrown = await api.post(`/products/${id}/codec/test`, { payload_hex: '09' }).catch((e) => e);

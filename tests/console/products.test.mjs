@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { consoleTests, expectText, expectVisible, see, waitUntil } from './harness.mjs';
-import { meter, signIn } from './walkthrough.mjs';
+import { consoleTests, expectText, expectVisible, newNodeId, see, seeNo, waitUntil } from './harness.mjs';
+import { meter, signIn, viewShot } from './walkthrough.mjs';
 
 const suite = consoleTests();
 
@@ -185,6 +185,8 @@ suite.test('a product created in the UI gets the water meter\'s model, built in 
 	assert.equal(await group(group(again, 'Command SET_INTERVAL'), 'Para interval').getByLabel('Max', { exact: true }).inputValue(), '65535');
 	await expectVisible(group(again, 'Response ACK'));
 	await screenshot('model');
+	await page.getByRole('heading', { name: 'Model', level: 2 }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
+	await viewShot(page, 'model');
 });
 
 suite.test('a model is exported and imported in the service_capabilities format, and edited in the JSON view', async ({ page, api, daemon }) => {
@@ -298,6 +300,7 @@ suite.test('a refused model shows the API\'s error beside the field, or the prop
 	await waitUntil(async () => await def.getAttribute('aria-invalid') === 'true' &&
 		await def.evaluate((el) => el === document.activeElement), { message: 'Default value is not marked and focused' });
 	await screenshot('model-error');
+	await viewShot(page, 'model-error');
 	await def.fill('');
 
 	/* A min that is not a number: beside battery's Min. */
@@ -320,4 +323,52 @@ suite.test('a refused model shows the API\'s error beside the field, or the prop
 
 	/* None of it was stored. */
 	assert.deepEqual((await api.get(`/products/${id}`)).service_capabilities, before);
+});
+
+suite.test('a product is deleted after its confirmation; one that has devices, or a taken id, is refused as the API says', async ({ page, cp, api, daemon }) => {
+	await api.createProduct({ product_id: 'wm-busy', name: 'Meter with a device' });
+	const device = await api.createDevice({ node_id: newNodeId(), product_id: 'wm-busy' });
+	const busy = await api.delete('/products/wm-busy').catch((e) => e);
+	assert.equal(busy.status, 409);
+	const taken = await api.createProduct({ product_id: 'wm-busy' }).catch((e) => e);
+	assert.equal(taken.status, 409);
+
+	cp.allowHttpError(409, '/products');
+	await signIn(page, daemon, '#/products');
+	const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'wm-busy', exact: true }) });
+	await expectText(row, 'Meter with a device');
+	/* Its number of devices, which is why it cannot go yet. */
+	const column = (await page.getByRole('columnheader').allInnerTexts()).indexOf('Devices');
+	assert.ok(column >= 0, 'no Devices column');
+	assert.equal(await row.getByRole('cell').nth(column).innerText(), '1');
+
+	/* An id that is taken: the API's 409, the field marked. */
+	const create = page.getByRole('form', { name: 'New product' });
+	await create.getByLabel('Product ID').fill('wm-busy');
+	await create.getByLabel('Name', { exact: true }).fill('Again');
+	await create.getByRole('button', { name: 'Create product' }).click();
+	await see(create, `409 — ${taken.errorMsg}`);
+	const idField = create.getByLabel('Product ID');
+	await waitUntil(async () => await idField.getAttribute('aria-invalid') === 'true' &&
+		await idField.evaluate((el) => el === document.activeElement), { message: 'the taken Product ID is not marked' });
+
+	/* Cancel keeps it; confirmed, the 409 of a product with devices is shown. */
+	const del = page.getByRole('button', { name: 'Delete product wm-busy' });
+	const dialog = page.getByRole('dialog', { name: 'Delete product wm-busy?' });
+	await del.click();
+	await dialog.getByRole('button', { name: 'Cancel' }).click();
+	await expectVisible(row);
+	await del.click();
+	await dialog.getByRole('button', { name: 'Delete product' }).click();
+	await see(page, `409 — ${busy.errorMsg}`);
+	await expectVisible(row);
+
+	/* Without its device it goes. */
+	await api.delete(`/devices/${device.device_id}`);
+	await del.click();
+	await dialog.getByRole('button', { name: 'Delete product' }).click();
+	await see(page, 'Deleted product wm-busy.');
+	await seeNo(page.getByRole('table'), 'Meter with a device');
+	await assert.rejects(api.get('/products/wm-busy'), (e) => e.status === 404);
+	await viewShot(page, 'products');
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 
 import { consoleTests, expectText, expectVisible, newNodeId, see, seeNo, waitUntil } from './harness.mjs';
-import { signIn } from './walkthrough.mjs';
+import { signIn, viewShot } from './walkthrough.mjs';
 
 const suite = consoleTests();
 
@@ -118,6 +118,7 @@ suite.test('forwarding rules: created, listed with deliveries, failures and back
 		const stats = (await api.get('/forwarding-rules')).rules.find((r) => r.url === down.url).stats;
 		assert.ok(Number(failing.Failed) <= stats.failed, 'the page shows more failures than the API');
 		await screenshot('rules');
+		await viewShot(page, 'rules');
 
 		/* The overview's totals are the statistics' (push delivered is stable by now). */
 		await page.getByRole('link', { name: 'Overview' }).click();
@@ -130,6 +131,7 @@ suite.test('forwarding rules: created, listed with deliveries, failures and back
 		await expectText(push, new RegExp(`Delivered\\s+${st.counters.push.delivered}\\b`));
 		assert.equal(st.counters.push.delivered, app.bodies.length);
 		await expectText(push, /Backlog\s+1\b/);
+		await viewShot(page, 'overview');
 		await push.getByRole('link', { name: 'Forwarding rules' }).click();
 
 		/* Deleted, each after its confirmation; Cancel keeps it. */

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { expectVisible } from './harness.mjs';
+import { ARTEFACTS, expectVisible, slug, TIMEOUTS } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURE = path.join(here, '..', 'integration', 'meter_fixture.h');
@@ -63,4 +63,15 @@ export async function signIn(page, daemon, hash = '') {
 	await page.getByLabel('Project').fill(daemon.project);
 	await page.getByRole('button', { name: 'Sign in' }).click();
 	await expectVisible(page.getByRole('navigation', { name: 'Main' }));
+}
+
+/* A screenshot of what the viewport shows (not the whole page, as the harness's are): the
+ * pictures for docs/console.md, kept as <ARTEFACTS>/<file>-view-<what>.png. Resolves to
+ * the path. */
+export async function viewShot(page, what) {
+	const file = slug(path.basename(process.argv[1] || 'console', '.mjs').replace(/\.test$/, ''));
+	fs.mkdirSync(ARTEFACTS, { recursive: true });
+	const out = path.join(ARTEFACTS, `${file}-view-${slug(what)}.png`);
+	await page.screenshot({ path: out, timeout: TIMEOUTS.action });
+	return out;
 }
