@@ -362,6 +362,7 @@ suite.test('a product is deleted after its confirmation; one that has devices, o
 	await dialog.getByRole('button', { name: 'Delete product' }).click();
 	await see(page, `409 — ${busy.errorMsg}`);
 	await expectVisible(row);
+	await viewShot(page, 'products');
 
 	/* Without its device it goes. */
 	await api.delete(`/devices/${device.device_id}`);
@@ -370,5 +371,4 @@ suite.test('a product is deleted after its confirmation; one that has devices, o
 	await see(page, 'Deleted product wm-busy.');
 	await seeNo(page.getByRole('table'), 'Meter with a device');
 	await assert.rejects(api.get('/products/wm-busy'), (e) => e.status === 404);
-	await viewShot(page, 'products');
 });
