@@ -424,9 +424,8 @@ export function modelEditor(product, { onSaved }) {
 		const file = importInput.files[0];
 		if (!file) return;
 		errors.clear();
-		const text = await file.text();
 		try {
-			take(JSON.parse(text), `Imported ${file.name}`);
+			take(JSON.parse(await file.text()), `Imported ${file.name}`);
 		} catch (e) {
 			errors.show(e.message, `Could not import ${file.name}`);
 		}
