@@ -189,7 +189,7 @@ suite.test('a product created in the UI gets the water meter\'s model, built in 
 	await viewShot(page, 'model');
 });
 
-suite.test('a model is exported and imported in the service_capabilities format, and edited in the JSON view', async ({ page, api, daemon }) => {
+suite.test('a model is exported and imported in the service_capabilities format, and edited in the JSON view', async ({ page, api, daemon, t }) => {
 	await api.createProduct({ product_id: 'wm-export', name: 'Meter to export', service_capabilities: meter.model });
 	await api.createProduct({ product_id: 'wm-import', name: 'Meter to import into' });
 	const original = (await api.get('/products/wm-export')).service_capabilities;
@@ -201,7 +201,9 @@ suite.test('a model is exported and imported in the service_capabilities format,
 		page.getByRole('button', { name: 'Export JSON' }).click(),
 	]);
 	assert.equal(download.suggestedFilename(), 'wm-export-model.json');
-	const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'console-export-')), download.suggestedFilename());
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'console-export-'));
+	t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+	const file = path.join(dir, download.suggestedFilename());
 	await download.saveAs(file);
 	const exported = JSON.parse(fs.readFileSync(file, 'utf8'));
 	assert.deepEqual(exported, { service_capabilities: original });
@@ -216,7 +218,6 @@ suite.test('a model is exported and imported in the service_capabilities format,
 		page.getByText('Import JSON…').click(),
 	]);
 	await chooser.setFiles(file);
-	fs.rmSync(path.dirname(file), { recursive: true });
 	await see(page, 'Imported wm-export-model.json: 1 service. Not saved yet.');
 	await expectVisible(group(group(page, 'Service WaterMeter'), 'Command SET_INTERVAL'));
 	await page.getByRole('button', { name: 'Save model' }).click();
