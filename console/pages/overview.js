@@ -3,12 +3,9 @@
  * commands per minute (from two samples of the counters of GET …/statistics, taken
  * 10 s apart and kept for a minute), command outcomes, push deliveries and backlog, and
  * the project's live events.
- *
- * Without the statistics route (a daemon that answers it 404) the device counts come from
- * the device list's page.count per status, and the rates say what is missing.
  */
 import * as api from '../api.js';
-import { h, s, put, fmtDuration } from '../dom.js';
+import { h, s, put, fmtDuration, fmtTime } from '../dom.js';
 import { errorBox } from '../widgets/error-box.js';
 import { eventFeed } from '../widgets/event-feed.js';
 
@@ -54,7 +51,6 @@ function statusBar(d) {
 export default async function overviewPage(root, ctx) {
 	ctx.setTitle('Overview');
 	const errors = errorBox();
-	const note = h('p', { class: 'note', hidden: true });
 	const devicesBox = h('div');
 	const ratesBox = h('div');
 	const commandsBox = h('div');
@@ -65,7 +61,7 @@ export default async function overviewPage(root, ctx) {
 
 	root.append(
 		h('div', { class: 'page-head' }, h('h1', {}, 'Overview'), updated),
-		errors.el, note,
+		errors.el,
 		h('div', { class: 'grid two' },
 			h('section', { class: 'card', 'aria-labelledby': 'ov-dev' }, h('h2', { id: 'ov-dev' }, 'Devices'), devicesBox),
 			h('section', { class: 'card', 'aria-labelledby': 'ov-rates' }, h('h2', { id: 'ov-rates' }, 'Per minute'), ratesBox),
@@ -78,19 +74,12 @@ export default async function overviewPage(root, ctx) {
 			h('dl', { class: 'stats' },
 				stat('Total', n(d.total)),
 				stat('Online', n(d.online)),
-				stat('Asleep', d.asleep === undefined ? '—' : n(d.asleep), d.asleep === undefined ? 'needs statistics' : 'queue mode'),
+				stat('Asleep', n(d.asleep), 'queue mode'),
 				stat('Offline', n(d.offline)),
 				stat('Inactive', n(d.inactive), 'never connected')),
 			statusBar(d),
 			h('p', { class: 'note' }, source, ' ', h('a', { href: '#/devices' }, 'All devices'), ' · ',
 				h('a', { href: '#/devices?status=ONLINE' }, 'online'), ' · ', h('a', { href: '#/devices?status=OFFLINE' }, 'offline')));
-	}
-
-	/* Counts per status from the device list, for a daemon without statistics. */
-	async function countDevices() {
-		const count = async (status) => (await api.devices.list({ status, limit: 1 }, ctx.signal)).page.count;
-		const [total, online, offline, inactive] = await Promise.all([count(undefined), count('ONLINE'), count('OFFLINE'), count('INACTIVE')]);
-		return { total, online, offline, inactive };
 	}
 
 	function rate(pick) {
@@ -121,54 +110,27 @@ export default async function overviewPage(root, ctx) {
 				: `Over the last ${fmtDuration(span)}, from the daemon's counters.`));
 	}
 
-	let noStats = false; // the daemon answered 404: count from the device list instead
-
-	async function fallback(err) {
-		note.hidden = false;
-		put(note, 'This daemon does not serve ', h('code', {}, 'GET …/statistics'), ` (${err.toString()}): device counts come from the device list; rates, command outcomes and push totals need it.`);
-		try {
-			showDevices(await countDevices(), 'Counted from the device list.');
-			updated.textContent = `Updated ${new Date().toISOString().slice(11, 19)}Z`;
-		} catch (e2) {
-			if (!e2.aborted) errors.show(e2, 'Could not count the devices');
-		}
-	}
-
 	async function sample() {
-		if (noStats) {
-			await fallback(noStats);
-			return;
-		}
 		try {
 			const st = await api.statistics(ctx.signal);
 			errors.clear();
-			note.hidden = true;
-			const now = typeof st.time_ms === 'number' ? st.time_ms : Date.now();
-			samples.push({ t: now, c: st.counters || {} });
+			const now = st.time_ms;
+			samples.push({ t: now, c: st.counters });
 			while (samples.length > 2 && now - samples[1].t >= WINDOW_MS) samples.shift();
-			showDevices(st.devices || {}, st.since ? `Counters since ${st.since}.` : '');
+			showDevices(st.devices, `Counters since ${fmtTime(st.since)}.`);
 			showRates();
-			const c = (st.counters && st.counters.commands) || {};
+			const c = st.counters.commands;
 			put(commandsBox, h('dl', { class: 'stats' },
 				stat('Created', n(c.created)), stat('Successful', n(c.successful)), stat('Failed', n(c.failed)),
 				stat('Timed out', n(c.timeout)), stat('Expired', n(c.expired))),
 			h('p', { class: 'note' }, 'Totals since the daemon started.'));
-			const p = (st.counters && st.counters.push) || {};
+			const p = st.counters.push;
 			put(pushBox, h('dl', { class: 'stats' },
 				stat('Delivered', n(p.delivered)), stat('Failed', n(p.failed)), stat('Dropped', n(p.dropped)), stat('Backlog', n(p.backlog), 'queued now')),
 			h('p', { class: 'note' }, h('a', { href: '#/rules' }, 'Forwarding rules'), ' show each rule\'s own.'));
 			updated.textContent = `Updated ${new Date(now).toISOString().slice(11, 19)}Z`;
 		} catch (err) {
-			if (err.aborted) return;
-			if (err.status === 404) {
-				noStats = err;
-				await fallback(err);
-				put(ratesBox, h('p', { class: 'note' }, 'Not available without the statistics.'));
-				put(commandsBox, h('p', { class: 'note' }, 'Not available without the statistics.'));
-				put(pushBox, h('p', { class: 'note' }, 'Not available without the statistics; ', h('a', { href: '#/rules' }, 'forwarding rules'), ' may show their own.'));
-			} else {
-				errors.show(err, 'Could not load the statistics');
-			}
+			if (!err.aborted) errors.show(err, 'Could not load the statistics');
 		}
 	}
 

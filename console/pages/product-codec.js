@@ -68,11 +68,9 @@ function encode(json) {
 
 const KINDS = { js: 'JavaScript', declarative: 'Declarative layout (JSON)' };
 
-/* The line a compile error names: the 400's error_line, else "line N" in its message. */
-export function errorLine(err) {
-	if (err.body && Number.isInteger(err.body.error_line)) return err.body.error_line;
-	const m = /\bline (\d+)/.exec(err.message);
-	return m ? Number(m[1]) : 0;
+/* The line of the source a codec's 400 names (error_line), or 0. */
+function errorLine(err) {
+	return err.status === 400 && err.body && Number.isInteger(err.body.error_line) ? err.body.error_line : 0;
 }
 
 function spaced(hex) {
@@ -172,16 +170,14 @@ export function codecEditor(product, signal) {
 			pending: kind.value === 'js' ? 'Compiling on a codec thread and uploading…' : 'Uploading…',
 			doneText: () => 'Uploaded: the product\'s reports are decoded with it from now on.',
 			error: (err) => {
-				if (err.status === 400) {
-					const line = errorLine(err);
-					editor.markError(err.message, line);
-				}
+				if (err.status === 400) editor.markError(err.message, errorLine(err));
 				return null;
 			},
 		});
 		upload.disabled = false;
 		if (res !== undefined) {
-			stored = res && res.kind ? res : { kind: kind.value, source: editor.value, status: 'ACTIVE' };
+			// The answer is {kind, source}; an upload also resumes a suspended codec.
+			stored = { ...res, status: 'ACTIVE' };
 			showStored();
 		}
 	});
@@ -226,6 +222,15 @@ export function codecEditor(product, signal) {
 		return { ...extra, kind: kind.value, source: editor.value };
 	}
 
+	/* A test that failed at a line of the source tested (it threw, ran out of time, or does
+	 * not compile): that line is marked in the editor when the editor shows that source. */
+	function testError(err) {
+		const line = errorLine(err);
+		const tested = useStored.checked ? stored && stored.source : editor.value;
+		if (line && tested === editor.value) editor.markError(err.message, line);
+		return null;
+	}
+
 	async function decode() {
 		const payload = cleanHex(hex.value);
 		if (payload === null || payload === '') {
@@ -241,6 +246,7 @@ export function codecEditor(product, signal) {
 		await decoded.run(() => api.codec.test(pid, testBody({ payload_hex: payload })), {
 			pending: 'Decoding…',
 			doneText: () => 'Decoded:',
+			error: testError,
 			done: (r) => jsonView(r.decoded !== undefined ? r.decoded : r, { label: 'Decoded message' }),
 		});
 	}
@@ -266,6 +272,7 @@ export function codecEditor(product, signal) {
 		await encoded.run(() => api.codec.test(pid, testBody({ cloud_req: req })), {
 			pending: 'Encoding…',
 			doneText: () => 'Encoded:',
+			error: testError,
 			done: (r) => h('p', {}, h('code', { class: 'hex-out' }, spaced(r.payload_hex)), ` (${(r.payload_hex || '').length / 2} bytes)`),
 		});
 	});
@@ -293,7 +300,7 @@ export function codecEditor(product, signal) {
 	async function saveExamples(list, text) {
 		const r = await exSaved.run(() => api.codec.putExamples(pid, list), { pending: 'Saving the examples…', doneText: () => text });
 		if (r !== undefined) {
-			examples = r && Array.isArray(r.examples) ? r.examples : list;
+			examples = r.examples;
 			renderExamples();
 		}
 	}
@@ -309,9 +316,7 @@ export function codecEditor(product, signal) {
 			examples = null;
 			renderExamples();
 			exAdd.disabled = true;
-			exErrors.show(err.status === 404 && /no such resource/.test(err.message)
-				? `This daemon does not keep example payloads yet (GET …/codec/examples: ${err.toString()}).`
-				: err, 'Examples');
+			exErrors.show(err, 'Could not load the examples');
 		}
 	}
 

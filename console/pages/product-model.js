@@ -186,15 +186,27 @@ export function modelEditor(product, { onSaved }) {
 		} }, 'Remove');
 	}
 
+	/* A node's legend ("Property flow", "Property #2" while unnamed) and its Remove button,
+	 * both following the name as it is typed: retitle() is the name field's onChange. */
+	function titled(noun, obj, key, i, list, focusPath) {
+		const text = () => `${noun} ${obj[key] || `#${i + 1}`}`;
+		const legend = h('legend', {}, text());
+		const remove = removeButton(`Remove ${text()}`, list, i, focusPath);
+		const retitle = () => {
+			legend.textContent = text();
+			remove.setAttribute('aria-label', `Remove ${text()}`);
+		};
+		return { legend, remove, retitle };
+	}
+
 	/* A property or a para: the fields of a data definition. */
 	function definition(def, nameKey, path, noun, list, i, parentPath) {
 		const retype = () => render(`${path}.data_type`);
 		const type = def.data_type;
-		const legendText = `${noun} ${def[nameKey] || `#${i + 1}`}`;
-		const legend = h('legend', {}, legendText);
-		const nameField = bound(def, nameKey, `${noun} name`, `${path}.${nameKey}`, { onChange: () => { legend.textContent = `${noun} ${def[nameKey] || `#${i + 1}`}`; } });
-		return h('fieldset', { class: 'item' }, legend,
-			h('div', { class: 'item-head' }, removeButton(`Remove ${legendText}`, list, i, parentPath)),
+		const t = titled(noun, def, nameKey, i, list, parentPath);
+		const nameField = bound(def, nameKey, `${noun} name`, `${path}.${nameKey}`, { onChange: t.retitle });
+		return h('fieldset', { class: 'item' }, t.legend,
+			h('div', { class: 'item-head' }, t.remove),
 			nodeError(path),
 			h('div', { class: 'form-row' },
 				nameField,
@@ -223,7 +235,7 @@ export function modelEditor(product, { onSaved }) {
 	}
 
 	function command(cmd, path, list, i, servicePath) {
-		const legend = h('legend', {}, `Command ${cmd.command_name || `#${i + 1}`}`);
+		const t = titled('Command', cmd, 'command_name', i, list, servicePath);
 		if (!Array.isArray(cmd.responses)) cmd.responses = [];
 		const addResp = h('button', { type: 'button', class: 'secondary small' }, 'Add response');
 		addResp.addEventListener('click', () => {
@@ -231,10 +243,10 @@ export function modelEditor(product, { onSaved }) {
 			changed();
 			render(`${path}.responses[${cmd.responses.length - 1}].response_name`);
 		});
-		return h('fieldset', { class: 'item' }, legend,
-			h('div', { class: 'item-head' }, removeButton(`Remove command ${cmd.command_name || i + 1}`, list, i, servicePath)),
+		return h('fieldset', { class: 'item' }, t.legend,
+			h('div', { class: 'item-head' }, t.remove),
 			nodeError(path),
-			h('div', { class: 'form-row' }, bound(cmd, 'command_name', 'Command name', `${path}.command_name`, { onChange: () => { legend.textContent = `Command ${cmd.command_name || `#${i + 1}`}`; } })),
+			h('div', { class: 'form-row' }, bound(cmd, 'command_name', 'Command name', `${path}.command_name`, { onChange: t.retitle })),
 			h('h4', {}, 'Paras'),
 			nodeError(`${path}.paras`),
 			defList(cmd, 'paras', 'para_name', path, 'Para', 'Add para'),
@@ -242,10 +254,11 @@ export function modelEditor(product, { onSaved }) {
 			nodeError(`${path}.responses`),
 			cmd.responses.map((r, j) => {
 				const rp = `${path}.responses[${j}]`;
-				return h('fieldset', { class: 'item' }, h('legend', {}, `Response ${r.response_name || `#${j + 1}`}`),
-					h('div', { class: 'item-head' }, removeButton(`Remove response ${r.response_name || j + 1}`, cmd.responses, j, path)),
+				const rt = titled('Response', r, 'response_name', j, cmd.responses, path);
+				return h('fieldset', { class: 'item' }, rt.legend,
+					h('div', { class: 'item-head' }, rt.remove),
 					nodeError(rp),
-					h('div', { class: 'form-row' }, bound(r, 'response_name', 'Response name', `${rp}.response_name`)),
+					h('div', { class: 'form-row' }, bound(r, 'response_name', 'Response name', `${rp}.response_name`, { onChange: rt.retitle })),
 					defList(r, 'paras', 'para_name', rp, 'Para', 'Add response para'));
 			}),
 			h('div', { class: 'actions' }, addResp));
@@ -254,18 +267,18 @@ export function modelEditor(product, { onSaved }) {
 	function service(svc, i) {
 		const path = `service_capabilities[${i}]`;
 		if (!Array.isArray(svc.commands)) svc.commands = [];
-		const heading = h('legend', {}, `Service ${svc.service_id || `#${i + 1}`}`);
+		const t = titled('Service', svc, 'service_id', i, caps, null);
 		const addCmd = h('button', { type: 'button', class: 'secondary small' }, 'Add command');
 		addCmd.addEventListener('click', () => {
 			svc.commands.push({ command_name: '', paras: [] });
 			changed();
 			render(`${path}.commands[${svc.commands.length - 1}].command_name`);
 		});
-		return h('fieldset', { class: 'svc' }, heading,
-			h('div', { class: 'item-head' }, removeButton(`Remove service ${svc.service_id || i + 1}`, caps, i, null)),
+		return h('fieldset', { class: 'svc' }, t.legend,
+			h('div', { class: 'item-head' }, t.remove),
 			nodeError(path),
 			h('div', { class: 'form-row' },
-				bound(svc, 'service_id', 'Service ID', `${path}.service_id`, { onChange: () => { heading.textContent = `Service ${svc.service_id || `#${i + 1}`}`; } }),
+				bound(svc, 'service_id', 'Service ID', `${path}.service_id`, { onChange: t.retitle }),
 				bound(svc, 'service_type', 'Service type', `${path}.service_type`),
 				select(svc, 'option', 'Option', `${path}.option`, OPTIONS, { blank: '(none)' }),
 				bound(svc, 'description', 'Description', `${path}.description`)),
@@ -411,9 +424,8 @@ export function modelEditor(product, { onSaved }) {
 		const file = importInput.files[0];
 		if (!file) return;
 		errors.clear();
-		const text = await file.text();
 		try {
-			take(JSON.parse(text), `Imported ${file.name}`);
+			take(JSON.parse(await file.text()), `Imported ${file.name}`);
 		} catch (e) {
 			errors.show(e.message, `Could not import ${file.name}`);
 		}

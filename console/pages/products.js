@@ -47,7 +47,8 @@ function createForm(onCreated) {
 			doneText: (p) => h('span', {}, 'Created ', h('a', { href: `#/products/${encodeURIComponent(p.product_id)}` }, p.product_id),
 				'. Next: give it a model and a codec on its page.'),
 			error: (err) => {
-				const input = inputs[err.field];
+				// A 409 names the product ("product wm already exists"): its ID is taken.
+				const input = inputs[err.field] || (err.status === 409 ? inputs.product_id : null);
 				if (input) {
 					input.setAttribute('aria-invalid', 'true');
 					input.focus();
@@ -92,7 +93,7 @@ export default async function productsPage(root, ctx) {
 			{ label: 'Device type', cell: (p) => p.device_type || '—' },
 			{ label: 'Manufacturer', cell: (p) => p.manufacturer_name || '—' },
 			{ label: 'Format', cell: (p) => p.data_format },
-			{ label: 'Services', cls: 'num', cell: (p) => String((p.service_capabilities || []).length) },
+			{ label: 'Devices', cls: 'num', cell: (p) => String(p.device_count) },
 			{ label: 'Created', cell: (p) => fmtTime(p.create_time) },
 			{
 				label: 'Actions',

@@ -19,20 +19,7 @@ const EVENTS = [
 const REFRESH_MS = 10000;
 
 function num(v) {
-	return typeof v === 'number' ? v.toLocaleString('en') : v === undefined || v === null ? '—' : String(v);
-}
-
-/* The breaker as the API gives it: a word, or an object with a state. */
-function breaker(b) {
-	if (b === undefined || b === null) return '—';
-	if (typeof b === 'string') return badge(b);
-	if (typeof b === 'number') return badge(['closed', 'open', 'half_open'][b] || String(b));
-	const state = b.state || (b.open ? 'open' : 'closed');
-	const extra = [];
-	if (b.failures !== undefined) extra.push(`${b.failures} failures in a row`);
-	if (b.opens !== undefined) extra.push(`opened ${b.opens}×`);
-	if (b.until) extra.push(`until ${fmtTime(b.until)}`);
-	return h('span', {}, badge(state), extra.length ? h('span', { class: 'muted' }, ` ${extra.join(', ')}`) : null);
+	return typeof v === 'number' ? v.toLocaleString('en') : '—';
 }
 
 export default async function rulesPage(root, ctx) {
@@ -47,7 +34,6 @@ export default async function rulesPage(root, ctx) {
 		h('thead', {}, h('tr', {}, ['URL', 'Events', 'Delivered', 'Failed', 'Dropped', 'Backlog', 'Breaker', 'Created', 'Actions'].map((t) =>
 			h('th', { scope: 'col', class: ['Delivered', 'Failed', 'Dropped', 'Backlog'].includes(t) ? 'num' : undefined }, t)))),
 		tbody);
-	let noStats = false;
 
 	async function load() {
 		refresh.disabled = true;
@@ -56,9 +42,8 @@ export default async function rulesPage(root, ctx) {
 			listErrors.clear();
 			put(tbody);
 			const rules = res.rules || [];
-			noStats = rules.length > 0 && rules.every((r) => !r.stats);
 			for (const r of rules) {
-				const st = r.stats || {};
+				const st = r.stats;
 				const cells = [
 					['URL', h('span', { class: 'mono' }, r.url)],
 					['Events', (r.events || []).join(', ') || 'all'],
@@ -66,7 +51,7 @@ export default async function rulesPage(root, ctx) {
 					['Failed', num(st.failed)],
 					['Dropped', num(st.dropped)],
 					['Backlog', num(st.backlog)],
-					['Breaker', breaker(st.breaker)],
+					['Breaker', badge(st.breaker)],
 					['Created', fmtTime(r.create_time)],
 					['Actions', h('button', { type: 'button', class: 'danger secondary small', 'aria-label': `Delete rule ${r.url}`, onclick: () => remove(r) }, 'Delete')],
 				];
@@ -74,7 +59,7 @@ export default async function rulesPage(root, ctx) {
 					h('td', { 'data-label': label, class: ['Delivered', 'Failed', 'Dropped', 'Backlog'].includes(label) ? 'num' : undefined }, c))));
 			}
 			if (!rules.length) tbody.append(h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No forwarding rules: events go nowhere but the events stream.')));
-			updated.textContent = `Updated ${new Date().toISOString().slice(11, 19)}Z${noStats ? ' · this daemon gives no per-rule stats yet' : ''}`;
+			updated.textContent = `Updated ${new Date().toISOString().slice(11, 19)}Z`;
 		} catch (err) {
 			if (!err.aborted) listErrors.show(err, 'Could not load the rules');
 		} finally {
