@@ -16,7 +16,7 @@ FUZZ_TARGETS ?=
 FUZZ_NICE ?= 0
 
 .PHONY: all deps deps-console build build-asan build-fuzz run test test-fast test-console \
-	test-console-fast test-fuzz fuzz bench bench-dm bench-platform clean
+	test-console-fast test-fuzz fuzz bench bench-dm bench-platform bench-console clean
 
 all: build
 
@@ -103,6 +103,12 @@ bench-dm: build
 # Only the platform benchmark (reports through the codecs, commands).
 bench-platform: build
 	./bench/platform.sh $(BUILD)
+
+# The web console in headless Chromium: its files' sizes, the device list's first row at
+# 1k and 100k devices, the daemon's memory and CPU with consoles open on a busy fleet
+# (bench/console.sh). At a lower priority: the machine is usually shared.
+bench-console: deps-console build $(CONSOLE_NPM)
+	nice -n 10 ./bench/console.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

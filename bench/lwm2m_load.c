@@ -54,7 +54,12 @@
  *   lwm2m_load --mode echo|lwm2m|notify|serve|report --target IPV4:PORT [--devices N]
  *              [--prefix P] [--updates K] [--notifications K] [--format tlv|senml-cbor|opaque]
  *              [--shape update|notify] [--window W] [--timeout-ms MS] [--retries R]
- *              [--max-seconds S] [--pid PID] [--net B]
+ *              [--max-seconds S] [--pid PID] [--net B] [--rate R]
+ *
+ * --rate R paces the update and notify phases to at most R new requests a second across
+ * all devices (0, the default: as fast as the window allows), so that a fleet can be kept
+ * busy at a steady rate while something else is measured (bench/console.sh); a stop
+ * signal then ends such a phase (what was not sent counts as lost).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -159,6 +164,7 @@ struct options {
 	uint32_t max_seconds;
 	long pid;
 	uint32_t net;
+	uint32_t rate; /* requests a second in the update and notify phases; 0: unpaced */
 };
 
 struct device {
@@ -1107,10 +1113,23 @@ static void run_phase(struct load *ld, struct phase *ph)
 	ph->start_ns = now_ns();
 	uint64_t stop_ns = ph->start_ns + (uint64_t)o->max_seconds * 1000 * NS_PER_MS;
 	uint64_t window_lost = ph->requests < o->window ? ph->requests : o->window;
+	/* --rate: request k of the phase is not sent before start + k / rate. */
+	bool paced = o->rate > 0 && (ph->kind == PHASE_UPDATE || ph->kind == PHASE_NOTIFY);
+	uint64_t paced_sent = 0;
 	for (;;) {
 		uint64_t now = now_ns();
-		while (ld->nfree > 0 && ld->ready_count > 0)
+		uint64_t allowed = UINT64_MAX;
+		if (paced) {
+			allowed = (now - ph->start_ns) / 1000 * o->rate / 1000000 + 1;
+			if (stop_requested) {
+				abandon(ld, now);
+				break;
+			}
+		}
+		while (ld->nfree > 0 && ld->ready_count > 0 && paced_sent < allowed) {
 			issue(ld, ready_pop(ld), now);
+			paced_sent++;
+		}
 		if (!open_ended && ld->nfree == ld->nslots && ld->ready_count == 0)
 			break;
 		if (open_ended && (stop_requested || now >= stop_ns))
@@ -1129,6 +1148,13 @@ static void run_phase(struct load *ld, struct phase *ph)
 			wait_ms = 0;
 		else if (ld->next_check_ns - now < (uint64_t)WAIT_MS_MAX * NS_PER_MS)
 			wait_ms = (int)((ld->next_check_ns - now + NS_PER_MS - 1) / NS_PER_MS);
+		if (paced && paced_sent >= allowed && ld->ready_count > 0 && ld->nfree > 0) {
+			/* The next paced request is due at start + paced_sent / rate. */
+			uint64_t due = ph->start_ns + paced_sent * 1000000000ull / o->rate;
+			int due_ms = due > now ? (int)((due - now + NS_PER_MS - 1) / NS_PER_MS) : 0;
+			if (due_ms < wait_ms)
+				wait_ms = due_ms;
+		}
 		int n = epoll_wait(ld->epfd, events, EPOLL_BATCH, wait_ms);
 		for (int k = 0; k < n; k++)
 			on_readable(ld, events[k].data.u32);
@@ -1208,7 +1234,7 @@ static void usage(void)
 		"                  [--devices N] [--prefix P] [--updates K] [--notifications K]\n"
 		"                  [--format tlv|senml-cbor|opaque] [--shape update|notify]\n"
 		"                  [--window W] [--timeout-ms MS] [--retries R]\n"
-		"                  [--max-seconds S] [--pid PID] [--net B]\n");
+		"                  [--max-seconds S] [--pid PID] [--net B] [--rate R]\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -1289,6 +1315,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->pid = (long)pid;
 		} else if (strcmp(a, "--net") == 0) {
 			rc = parse_u32(v, 1, 254, &o->net);
+		} else if (strcmp(a, "--rate") == 0) {
+			rc = parse_u32(v, 0, 10000000, &o->rate);
 		} else {
 			rc = -EINVAL;
 		}
