@@ -67,6 +67,7 @@ static const struct api_route routes[] = {
 	{"/v5/iot/*/devices", true, {[API_GET] = api_devices_list, [API_POST] = api_devices_create}},
 	{"/v5/iot/*/events", true, {[API_GET] = api_events_stream}},
 	{"/v5/iot/*/statistics", true, {[API_GET] = api_statistics}},
+	{"/v5/token", true, {[API_GET] = api_token_get}},
 	{"/v5/iot/*/forwarding-rules",
 	 true,
 	 {[API_GET] = api_rules_list, [API_POST] = api_rules_create}},
@@ -301,11 +302,13 @@ static int check_auth(struct api_call *c, const char *project_id)
 		api_reply_store_error(c, rc, "token");
 		return rc;
 	}
-	if (strcmp(project, project_id) != 0) {
+	/* A route without a project in its path (GET /v5/token) serves the token's own. */
+	if (project_id && strcmp(project, project_id) != 0) {
 		api_reply_error(c, 404, "project %s not found", project_id);
 		return -ENOENT;
 	}
 	memcpy(c->token_hash, hash, sizeof(c->token_hash));
+	memcpy(c->token_project, project, sizeof(c->token_project));
 	return 0;
 }
 
@@ -352,7 +355,7 @@ static void route(struct api_call *c, const char *url, const char *method, char 
 	if (check_query(c) != 0)
 		return;
 	if (r->auth) {
-		c->project_id = params[0];
+		c->project_id = params[0] ? params[0] : c->token_project;
 		c->id = params[1];
 	}
 	r->fn[m](c);

@@ -111,6 +111,7 @@ struct api_call {
 	const char *method;
 	struct api_request *req; /* for api_defer */
 	char token_hash[TOKEN_HEX_LEN + 1]; /* of the X-Auth-Token; "" on routes without auth */
+	char token_project[STORE_ID_MAX + 1]; /* the project the token belongs to */
 
 	unsigned status; /* 0 until a reply is set */
 	json_t *reply;   /* owned; NULL for an empty body */
@@ -210,6 +211,8 @@ void api_codec_get(struct api_call *c);
 void api_codec_put(struct api_call *c);
 void api_codec_delete(struct api_call *c);
 void api_codec_test(struct api_call *c);
+/* GET /v5/token: the project the caller's token belongs to (api_token.c). */
+void api_token_get(struct api_call *c);
 /* GET /v5/iot/{p}/statistics (api_stats.c). */
 void api_statistics(struct api_call *c);
 /* Wall-clock milliseconds. */

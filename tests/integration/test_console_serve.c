@@ -2,7 +2,8 @@
  * Integration test: the daemon serves the web console from its own binary on the API's
  * port — `/` and `/console` redirect to `/console/`, files carry a strong ETag and come
  * back 304 when unchanged, HTML pages a strict Content-Security-Policy, and every answer
- * (the API's too) nosniff and no framing.
+ * (the API's too) nosniff and no framing; and GET /v5/token, with which the console signs
+ * in from a token alone.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -174,11 +175,37 @@ static void test_files_while_the_store_writes(void **state)
 	daemon_cleanup(&d);
 }
 
+/* The console signs in with a token alone: GET /v5/token names the token's project, each
+ * token its own; no token or an unknown one is a 401. */
+static void test_token_names_its_project(void **state)
+{
+	(void)state;
+	daemon_start(&d, NULL);
+	char other[80], resp[512];
+	daemon_token_create(&d, "elsewhere", other);
+
+	assert_int_equal(http_call(&d, "GET", "/v5/token", NULL, resp, sizeof(resp)), 200);
+	assert_string_equal(resp, "{\"project_id\":\"p1\"}");
+	assert_int_equal(http_call_auth(&d, "GET", "/v5/token", NULL, other, resp, sizeof(resp)),
+			 200);
+	assert_string_equal(resp, "{\"project_id\":\"elsewhere\"}");
+	assert_int_equal(http_call_auth(&d, "GET", "/v5/token", NULL, "not-a-token", resp,
+					sizeof(resp)),
+			 401);
+	assert_non_null(strstr(resp, "X-Auth-Token is not valid"));
+	assert_int_equal(http_call_auth(&d, "GET", "/v5/token", NULL, NULL, resp, sizeof(resp)),
+			 401);
+	assert_int_equal(http_call(&d, "DELETE", "/v5/token", NULL, resp, sizeof(resp)), 405);
+	daemon_stop(&d);
+	daemon_cleanup(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_console_served),
 		cmocka_unit_test(test_files_while_the_store_writes),
+		cmocka_unit_test(test_token_names_its_project),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
