@@ -70,19 +70,27 @@ export function eventFeed({ title = 'Live events', showDevice = true, max = 200,
 		const dev = showDevice && d.device_id
 			? h('a', { href: `#/devices/${encodeURIComponent(d.device_id)}`, class: 'mono' }, d.node_id || d.device_id)
 			: null;
-		return h('li', { class: `ev ev-${ev.type}`, 'data-kind': ev.type },
-			h('details', {},
-				h('summary', {},
-					h('time', { class: 'mono muted' }, fmtMs(t, true).slice(11)), ' ',
-					h('span', { class: 'kind' }, ev.type), ' ', dev, dev ? ' ' : null,
-					h('span', { class: 'sum' }, summary(ev.type, d))),
-				jsonView(d, { label: `${ev.type} event` })));
+		const details = h('details', {},
+			h('summary', {},
+				h('time', { class: 'mono muted' }, fmtMs(t, true).slice(11)), ' ',
+				h('span', { class: 'kind' }, ev.type), ' ', dev, dev ? ' ' : null,
+				h('span', { class: 'sum' }, summary(ev.type, d))));
+		// The whole JSON is drawn when first opened: drawing it for each of hundreds of
+		// events a second, most never opened, kept a browser core busy.
+		let drawn = false;
+		details.addEventListener('toggle', () => {
+			if (!details.open || drawn) return;
+			drawn = true;
+			details.append(jsonView(d, { label: `${ev.type} event` }));
+		});
+		return h('li', { class: `ev ev-${ev.type}`, 'data-kind': ev.type }, details);
 	}
 
 	function flush() {
 		frame = 0;
+		counter.textContent = `${total.toLocaleString('en')} received`;
 		if (paused || !queue.length) return;
-		const batch = queue;
+		const batch = queue.length > max ? queue.slice(-max) : queue;
 		queue = [];
 		if (empty.isConnected) empty.remove();
 		const f = filter.value;
@@ -113,10 +121,10 @@ export function eventFeed({ title = 'Live events', showDevice = true, max = 200,
 		el,
 		push(ev) {
 			total += 1;
-			counter.textContent = `${total.toLocaleString('en')} received`;
 			queue.push({ ...ev, at: Date.now() });
-			if (queue.length > max) queue = queue.slice(-max);
-			if (!frame && !paused) frame = requestAnimationFrame(flush);
+			if (queue.length > 2 * max) queue = queue.slice(-max);
+			// Paused, the counter still moves (one frame draws it and no events).
+			if (!frame) frame = requestAnimationFrame(flush);
 		},
 		/* The stream's state from api.events' onState. */
 		state(s) {
