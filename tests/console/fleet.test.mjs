@@ -161,6 +161,18 @@ suite.test('filters by node ID prefix, name prefix, product and status give the 
 	assert.deepEqual(await shows(l, `Page 1 · 1–20 of ${n(TOTAL - 2)} ·`), inactive);
 	assert.ok(!inactive.includes(devices[ONLINE_I].node_id) && !inactive.includes(devices[OFFLINE_I].node_id));
 	await screenshot('filtered');
+
+	/* The overview counts the same fleet, and its "online" link is that search. */
+	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
+	const counts = page.getByRole('region', { name: 'Devices' });
+	const stat = (term) => counts.locator('dt').filter({ hasText: new RegExp(`^${term}$`) }).locator('xpath=following-sibling::dd[1]');
+	await expectText(stat('Total'), new RegExp(`^${n(TOTAL)}$`));
+	await expectText(stat('Online'), /^1$/);
+	await expectText(stat('Offline'), /^1$/);
+	await expectText(stat('Inactive'), new RegExp(`^${n(TOTAL - 2)} `));
+	await expectText(stat('Asleep'), /^0 /);
+	await counts.getByRole('link', { name: 'online', exact: true }).click();
+	assert.deepEqual(await shows(list(page), 'Page 1 · 1–1 of 1 ·'), [devices[ONLINE_I].node_id]);
 });
 
 suite.test('a prefix search whose first page holds none of the product says so and pages on', async ({ page, api, daemon, screenshot }) => {
