@@ -120,10 +120,15 @@ export async function createDevices(daemon, bodies, { concurrency = 32 } = {}) {
 const fileSlug = slug(path.basename(process.argv[1] || 'console', '.mjs').replace(/\.test$/, ''));
 
 /* A screenshot of the window only (not the whole page), with locator's top at the top of
- * the window when given: <ARTEFACTS>/<file>-<test>-<what>-view.png. Resolves to its path. */
-export async function viewportShot(cp, what, locator) {
-	if (locator)
-		await locator.evaluate((el) => { el.scrollIntoView({ block: 'start' }); window.scrollBy(0, -8); });
+ * the window when given (its bottom at the bottom with block 'end'):
+ * <ARTEFACTS>/<file>-<test>-<what>-view.png. Resolves to its path. */
+export async function viewportShot(cp, what, locator, { block = 'start' } = {}) {
+	if (locator) {
+		await locator.evaluate((el, b) => {
+			el.scrollIntoView({ block: b });
+			window.scrollBy(0, b === 'start' ? -8 : 8);
+		}, block);
+	}
 	fs.mkdirSync(ARTEFACTS, { recursive: true });
 	const file = path.join(ARTEFACTS, `${fileSlug}-${slug(cp.name)}-${slug(what)}-view.png`);
 	await cp.page.screenshot({ path: file, timeout: TIMEOUTS.action });

@@ -57,6 +57,7 @@ suite.test('the live registration; Read, Write and Observe of the device\'s reso
 	await expectText(prop(registration, 'Last seen'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \((just now|\d+ s ago)\)$/);
 	await expectText(prop(registration, 'Queue mode'), 'no');
 	await screenshot('registration');
+	await viewportShot(cp, 'registration');
 
 	/* Read /3/0: the simulator's values, with the CoAP code. */
 	await page.getByText('/3 Device').click();
@@ -205,6 +206,7 @@ suite.test('the shadow: desired saved while offline, delivered when the meter co
 	const reportedAt = Date.parse(ts.replace(' ', 'T'));
 	assert.ok(Math.abs(Date.now() - reportedAt) < 120_000, `the report time ${ts} is not now`);
 	await screenshot('shadow');
+	await viewportShot(cp, 'shadow-delivered', shadow);
 
 	const sh = await api.get(`/devices/${dev.device_id}/shadow`);
 	assert.equal(sh.shadow[0].reported.properties.interval, interval);

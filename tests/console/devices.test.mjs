@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 
 import { consoleTests, expectText, expectVisible, newNodeId, see, seeNo, waitUntil } from './harness.mjs';
-import { meterProduct, signIn } from './device-setup.mjs';
+import { meterProduct, signIn, viewportShot } from './device-setup.mjs';
 
 const suite = consoleTests();
 const PRODUCT = 'devmeter';
@@ -81,6 +81,7 @@ suite.test('a device registered in the UI shows its generated secret once, and e
 	assert.equal(loads.loads, 0, 'the page was reloaded');
 	await expectText(page.getByRole('status').filter({ hasText: /statuses live/ }), 'statuses live');
 	await screenshot('online');
+	await viewportShot(cp, 'online');
 
 	/* Once saved, the secret goes and is not to be seen again. */
 	await panel.getByRole('button', { name: 'I have saved it' }).click();
