@@ -1,46 +1,22 @@
 /*
- * device-setup: what the device-side console tests (devices, device, fleet) share.
+ * device-setup: what the device-side console tests (devices, device, fleet) share, on top
+ * of walkthrough.mjs (signing in; the water meter of tests/integration/meter_fixture.h).
  *
- * - The water meter of the platform's own tests (tests/integration/meter_fixture.h): its
- *   model and its JavaScript codec, read from that header, so that the console is tested
- *   with the codec the integration tests and `lwm2m-sim --meter` agree on, not a copy.
- * - meterProduct(): the product, its model and codec set up through the REST API (the
- *   products-side tests create them in the UI; here they are only the ground).
- * - signIn(): signing in as a person does.
+ * - meterProduct(): the product, its model and the meter's JavaScript codec set up
+ *   through the REST API (the products-side tests create them in the UI; here they are
+ *   only the ground).
  * - createDevices(): many devices quickly, by parallel POSTs on kept-alive connections.
- * - viewportShot(): a screenshot of what the window shows (the harness's are of the whole
- *   page), for the pictures in docs/console/.
+ * - simTree(): an object tree file for lwm2m-sim --tree.
+ * - viewportShot(): a window-sized picture with a given part of the page in view.
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { ARTEFACTS, expectVisible, slug, TIMEOUTS } from './harness.mjs';
+import { meter, signIn, viewShot } from './walkthrough.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const FIXTURE = path.join(here, '..', 'integration', 'meter_fixture.h');
-
-/* The value of `static const char name[] = "…" "…";` in a C header: its string literals
- * joined, with C's escapes undone (the fixture uses \" \\ \n only). */
-function cString(header, name) {
-	const m = new RegExp(`static const char ${name}\\[\\] =([\\s\\S]*?);\\n`).exec(header);
-	if (!m)
-		throw new Error(`${FIXTURE} has no ${name}`);
-	let out = '';
-	for (const lit of m[1].matchAll(/"((?:\\.|[^"\\])*)"/g))
-		out += lit[1].replace(/\\(.)/g, (_, c) => ({ n: '\n', t: '\t', '"': '"', '\\': '\\' })[c] ?? c);
-	return out;
-}
-
-const header = fs.readFileSync(FIXTURE, 'utf8');
-
-/* The meter: model (service_capabilities), script (its JavaScript codec). */
-export const meter = Object.freeze({
-	model: JSON.parse(cString(header, 'meter_model')),
-	script: cString(header, 'meter_script'),
-});
+export { signIn };
 
 /* The product productId (binary data, the meter's model) with the meter's JavaScript
  * codec, through the API. Resolves to the product. */
@@ -50,16 +26,6 @@ export async function meterProduct(api, productId, name = 'Water meter') {
 	});
 	await api.put(`/products/${productId}/codec`, { kind: 'js', source: meter.script });
 	return product;
-}
-
-/* Opens the console at hash (e.g. '#/devices') and signs in with the daemon's token, as a
- * person pastes it; resolves once the main navigation shows. */
-export async function signIn(page, daemon, hash = '') {
-	await page.goto(`/console/${hash}`);
-	await page.getByLabel('API token').fill(daemon.token);
-	await page.getByLabel('Project').fill(daemon.project);
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await expectVisible(page.getByRole('navigation', { name: 'Main' }));
 }
 
 /* A SenML JSON object tree for lwm2m-sim --tree, in a temporary file (removed when the
@@ -116,12 +82,8 @@ export async function createDevices(daemon, bodies, { concurrency = 32 } = {}) {
 	}
 }
 
-/* The test file being run, as the harness names its artefacts. */
-const fileSlug = slug(path.basename(process.argv[1] || 'console', '.mjs').replace(/\.test$/, ''));
-
-/* A screenshot of the window only (not the whole page), with locator's top at the top of
- * the window when given (its bottom at the bottom with block 'end'):
- * <ARTEFACTS>/<file>-<test>-<what>-view.png. Resolves to its path. */
+/* viewShot (a picture of the window, <file>-view-<what>.png), with locator's top at the
+ * top of the window when given (its bottom at the bottom with block 'end'). */
 export async function viewportShot(cp, what, locator, { block = 'start' } = {}) {
 	if (locator) {
 		await locator.evaluate((el, b) => {
@@ -129,8 +91,5 @@ export async function viewportShot(cp, what, locator, { block = 'start' } = {}) 
 			window.scrollBy(0, b === 'start' ? -8 : 8);
 		}, block);
 	}
-	fs.mkdirSync(ARTEFACTS, { recursive: true });
-	const file = path.join(ARTEFACTS, `${fileSlug}-${slug(cp.name)}-${slug(what)}-view.png`);
-	await cp.page.screenshot({ path: file, timeout: TIMEOUTS.action });
-	return file;
+	return viewShot(cp.page, what);
 }

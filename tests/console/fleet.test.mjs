@@ -131,6 +131,10 @@ suite.test('filters by node ID prefix, name prefix, product and status give the 
 	assert.equal(await l.next.isDisabled(), true);
 	const names = await l.region.locator('tbody tr > td[data-label="Name"]').allInnerTexts();
 	assert.ok(names.every((x) => x.startsWith('Cellar ')));
+	await search.getByLabel('Name starts with').fill('Cellar 0053');
+	await search.getByRole('button', { name: 'Search' }).click();
+	assert.deepEqual(await shows(l, 'Page 1 · 1–7 of 7 ·'), ids(530, 537));
+	await viewportShot(cp, 'searched', page.getByRole('navigation', { name: 'Main' }));
 
 	/* Product: fleetB's 50, oldest first (they were made in parallel, so in no
 	 * particular order of node ID): three pages holding each of them once. */
