@@ -198,7 +198,7 @@ export const codec = {
 /* ---- Devices ---- */
 
 export const devices = {
-	/* filters: product_id, node_id (prefix), name (prefix), status; limit; marker or offset. */
+	/* filters: product_id, node_id (exact), node_id_prefix, name (prefix), status; limit; marker. */
 	list: (filters = {}, signal) => call('GET', ['devices'], { query: filters, signal }),
 	get: (id, signal) => call('GET', ['devices', id], { signal }),
 	create: (body) => call('POST', ['devices'], { body }),

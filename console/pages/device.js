@@ -24,12 +24,6 @@ function dl(pairs) {
 	return h('dl', { class: 'props' }, pairs.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v === undefined || v === null || v === '' ? '—' : v)]));
 }
 
-/* A field of the registration, wherever the daemon puts it (lwm2m.x or the device's x). */
-function reg(dev, key) {
-	if (dev.lwm2m && dev.lwm2m[key] !== undefined) return dev.lwm2m[key];
-	return dev[key];
-}
-
 function editForm(dev, onSaved) {
 	const name = h('input', { type: 'text', value: dev.device_name, autocomplete: 'off' });
 	const desc = h('input', { type: 'text', value: dev.description || '', autocomplete: 'off' });
@@ -133,8 +127,9 @@ export default async function devicePage(root, ctx) {
 		}
 	}
 
-	const isAsleep = () => dev.status === 'ONLINE' && reg(dev, 'asleep') === true;
-	objects = objectsSection({ id, settings, asleep: isAsleep, queueMode: () => !!(dev.lwm2m && reg(dev, 'queue_mode')), onObserved: loadObservations });
+	// The live registration (dev.lwm2m) is there only while the device is registered.
+	const isAsleep = () => !!(dev.lwm2m && dev.lwm2m.asleep);
+	objects = objectsSection({ id, settings, asleep: isAsleep, queueMode: () => !!(dev.lwm2m && dev.lwm2m.queue_mode), onObserved: loadObservations });
 	const shadow = shadowSection(id, caps, ctx.signal);
 	const commands = commandsSection(id, caps, ctx.signal);
 
@@ -174,25 +169,21 @@ export default async function devicePage(root, ctx) {
 				showDevice();
 			}));
 		const l = dev.lwm2m;
-		const lastSeen = reg(dev, 'last_seen');
 		if (!l) {
-			put(registration, h('p', {}, 'Not registered now.', dev.status === 'INACTIVE' ? ' It has never connected.' : ''),
-				lastSeen ? dl([['Last seen', `${fmtTime(lastSeen)} (${ago(parseTime(lastSeen))})`]]) : null);
+			put(registration, h('p', {}, 'Not registered now.', dev.status === 'INACTIVE' ? ' It has never connected.' : ''));
 		} else {
-			const queue = reg(dev, 'queue_mode');
-			const asleep = reg(dev, 'asleep');
 			put(registration, dl([
 				['Endpoint', h('span', { class: 'mono' }, dev.node_id)],
 				['Registration ID', h('span', { class: 'mono' }, l.registration_id)],
 				['Address', h('span', { class: 'mono' }, l.peer_address)],
-				['Transport', `${l.transport || '?'}${reg(dev, 'cipher_suite') ? ` · ${reg(dev, 'cipher_suite')}` : ''}`],
+				['Transport', `${l.transport}${l.cipher_suite ? ` · ${l.cipher_suite}` : ''}`],
 				['Binding', l.binding],
 				['Lifetime', l.lifetime !== undefined ? `${l.lifetime} s` : ''],
 				['LwM2M version', l.lwm2m_version],
 				['Registered', fmtTime(l.registered_time)],
 				['Last update', fmtTime(l.last_update_time)],
-				['Last seen', lastSeen ? `${fmtTime(lastSeen)} (${ago(parseTime(lastSeen))})` : 'not given by this daemon'],
-				['Queue mode', queue === undefined ? '—' : queue ? h('span', {}, 'yes · ', asleep === true ? 'asleep: calls are held until it wakes' : asleep === false ? 'awake' : 'asleep or awake: not given by this daemon') : 'no'],
+				['Last seen', `${fmtTime(l.last_seen)} (${ago(parseTime(l.last_seen))})`],
+				['Queue mode', l.queue_mode ? `yes · ${l.asleep ? 'asleep: calls are held until it wakes' : 'awake'}` : 'no'],
 				l.unknown_objects && l.unknown_objects.length ? ['Objects without a model', l.unknown_objects.join(', ')] : null,
 			]));
 		}
@@ -300,7 +291,7 @@ export default async function devicePage(root, ctx) {
 	});
 	// A queue-mode device falls asleep without an event: look again now and then.
 	const timer = setInterval(() => {
-		if (dev.lwm2m && reg(dev, 'queue_mode')) reload();
+		if (dev.lwm2m && dev.lwm2m.queue_mode) reload();
 	}, POLL_MS);
 	ctx.signal.addEventListener('abort', () => {
 		clearInterval(timer);

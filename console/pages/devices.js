@@ -138,20 +138,14 @@ export default async function devicesPage(root, ctx) {
 					h('button', { type: 'button', class: 'danger secondary small', 'aria-label': `Delete device ${d.node_id}`, onclick: () => remove(d) }, 'Delete')),
 			},
 		],
-		// The cursor is {marker} from the API's page.marker; {offset} for a daemon without markers.
+		// The cursor is {marker}, the API's page.marker: there is one whenever more devices
+		// may follow, also after a short or empty page of a prefix search.
 		load: async (cursor, signal) => {
 			const query = { ...current(), limit: PAGE };
-			if (cursor && cursor.marker) query.marker = cursor.marker;
-			else if (cursor && cursor.offset) query.offset = cursor.offset;
+			if (cursor) query.marker = cursor.marker;
 			const res = await api.devices.list(query, signal);
 			const page = res.page || {};
-			let next = null;
-			if (page.marker) next = { marker: page.marker };
-			else if (page.marker === undefined && typeof page.count === 'number') {
-				const offset = (cursor && cursor.offset) || 0;
-				if (offset + res.devices.length < page.count) next = { offset: offset + PAGE };
-			}
-			return { rows: res.devices, count: page.count, countCapped: !!page.count_capped, next };
+			return { rows: res.devices, count: page.count, countCapped: !!page.count_capped, next: page.marker ? { marker: page.marker } : null };
 		},
 	});
 

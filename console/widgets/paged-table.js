@@ -3,7 +3,10 @@
  * page and resolves to {rows, count, countCapped, next}: next is the cursor of the page
  * after (a marker from the API, or an offset), null on the last page. The widget keeps
  * the cursors it came through for "Previous page", so it never needs an offset into a
- * million devices.
+ * million devices. A page may hold fewer rows than asked for (even none) and still have a
+ * next one (the device list's prefix searches examine a bounded number of devices per
+ * page): rows are numbered by what the pages before it held, and an empty page with a
+ * next says that more may follow. countCapped: count is a lower bound ("at least").
  *
  * Rows are kept by key, so a page can change one live (update) without reloading. On a
  * narrow screen each row becomes a card whose cells are labelled by their column
@@ -12,7 +15,7 @@
 import { h, put } from '../dom.js';
 import { errorBox } from './error-box.js';
 
-export function pagedTable({ caption, columns, load, key, empty = 'Nothing here yet.', pageSize = 10 }) {
+export function pagedTable({ caption, columns, load, key, empty = 'Nothing here yet.', emptyMore = 'None on this page; more may follow: Next page looks further.' }) {
 	const tbody = h('tbody');
 	const table = h(
 		'table',
@@ -28,6 +31,7 @@ export function pagedTable({ caption, columns, load, key, empty = 'Nothing here 
 	const el = h('div', { class: 'paged-table' }, errors.el, h('div', { class: 'table-scroll' }, table), h('div', { class: 'pager' }, prev, status, next));
 
 	let cursors = [null]; // cursors[i] loads page i
+	let starts = [0]; // starts[i]: the rows the pages before page i held
 	let page = 0;
 	let nextCursor = null;
 	let ctrl = null;
@@ -54,6 +58,8 @@ export function pagedTable({ caption, columns, load, key, empty = 'Nothing here 
 			nextCursor = res.next === undefined ? null : res.next;
 			cursors = cursors.slice(0, i + 1);
 			if (nextCursor !== null) cursors.push(nextCursor);
+			starts = starts.slice(0, i + 1);
+			starts.push(starts[i] + res.rows.length);
 			rows.clear();
 			put(tbody);
 			for (const row of res.rows) {
@@ -61,12 +67,17 @@ export function pagedTable({ caption, columns, load, key, empty = 'Nothing here 
 				rows.set(key(row), { row, tr });
 				tbody.append(tr);
 			}
-			if (!res.rows.length) tbody.append(h('tr', {}, h('td', { colspan: columns.length, class: 'empty' }, empty)));
-			const first = i * pageSize + 1;
-			const total = typeof res.count === 'number' ? ` of ${res.countCapped ? 'more than ' : ''}${res.count.toLocaleString('en')}` : '';
-			status.textContent = res.rows.length
-				? `Page ${i + 1} · ${first.toLocaleString('en')}–${(first + res.rows.length - 1).toLocaleString('en')}${total} · ${Math.round(performance.now() - t0)} ms`
-				: 'No items';
+			if (!res.rows.length) tbody.append(h('tr', {}, h('td', { colspan: columns.length, class: 'empty' }, nextCursor !== null ? emptyMore : empty)));
+			const first = starts[i] + 1;
+			const last = starts[i] + res.rows.length;
+			let total = '';
+			if (typeof res.count === 'number')
+				total = res.countCapped ? ` of at least ${Math.max(res.count, last).toLocaleString('en')}` : ` of ${res.count.toLocaleString('en')}`;
+			const took = ` · ${Math.round(performance.now() - t0)} ms`;
+			if (res.rows.length)
+				status.textContent = `Page ${i + 1} · ${first.toLocaleString('en')}–${last.toLocaleString('en')}${total}${took}`;
+			else
+				status.textContent = nextCursor !== null ? `Page ${i + 1} · none on this page; more may follow${took}` : 'No items';
 		} catch (err) {
 			if (err.aborted || mine !== ctrl) return;
 			errors.show(err, 'Could not load');
@@ -88,6 +99,7 @@ export function pagedTable({ caption, columns, load, key, empty = 'Nothing here 
 		/* From the first page (filters changed). */
 		reload() {
 			cursors = [null];
+			starts = [0];
 			return show(0);
 		},
 		/* The page shown, again. */
