@@ -84,7 +84,6 @@ async function signedIn(browser, o, { watch = false } = {}) {
 	}
 	await page.goto(`${o.base}/console/`);
 	await page.getByLabel('API token').fill(o.token);
-	await page.getByLabel('Project').fill(o.project);
 	await page.getByRole('button', { name: 'Sign in' }).click();
 	await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
 	return { context, page, errors, cdp, counter };

@@ -54,14 +54,13 @@ export function onUnauthorized(fn) {
 	unauthorized = fn;
 }
 
-/* Checks a token and project with a cheap authenticated call, and keeps them for this tab
- * if they work. Throws the ApiError otherwise (401: bad token, 404: wrong project). */
-export async function signIn(newToken, newProject) {
+/* Asks the daemon which project the token belongs to (GET /v5/token) and keeps both for
+ * this tab. Throws the ApiError otherwise (401: the token is not valid). */
+export async function signIn(newToken) {
 	const t = newToken.trim();
-	const p = newProject.trim() || 'default';
-	if (!/^[A-Za-z0-9_-]{1,128}$/.test(p))
-		throw new ApiError(0, "a project id is made of A-Z, a-z, 0-9, '_' and '-'", null, 'local');
-	await call('GET', ['products'], { query: { limit: 1 }, token: t, project: p, quiet401: true });
+	const who = await call('GET', ['token'], { root: true, token: t, quiet401: true });
+	const p = who && typeof who.project_id === 'string' ? who.project_id : '';
+	if (!p) throw new ApiError(0, 'the daemon did not name the token\'s project', null, 'network');
 	token = t;
 	project = p;
 	sessionStorage.setItem(KEY_TOKEN, t);
@@ -83,6 +82,12 @@ function queryString(query) {
 		parts.push(v === null ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
 	}
 	return parts.length ? `?${parts.join('&')}` : '';
+}
+
+/* A route below /v5/ that names no project (GET /v5/token). */
+function rootUrl(segments, query) {
+	const path = ['v5', ...segments].map((x) => encodeURIComponent(String(x))).join('/');
+	return `/${path}${queryString(query)}`;
 }
 
 function projectUrl(segments, query, p = project) {
@@ -126,13 +131,14 @@ async function errorOf(res) {
 }
 
 /*
- * One call. segments are the path below /v5/iot/{project}/; opts: query, body (an object,
+ * One call. segments are the path below /v5/iot/{project}/ (below /v5/ with root: true);
+ * opts: query, body (an object,
  * sent as JSON), text (a raw body), timeoutMs, signal. Resolves to the parsed answer
  * (null for 204); rejects with an ApiError.
  */
 async function call(method, segments, opts = {}) {
 	const t = opts.token !== undefined ? opts.token : token;
-	const url = projectUrl(segments, opts.query, opts.project || project);
+	const url = opts.root ? rootUrl(segments, opts.query) : projectUrl(segments, opts.query, opts.project || project);
 	const headers = { 'X-Auth-Token': t, Accept: 'application/json' };
 	let body;
 	if (opts.body !== undefined) {

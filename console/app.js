@@ -65,19 +65,16 @@ function renderTop(active) {
 function signInPage() {
 	document.title = 'Sign in · lwm2md console';
 	const token = h('input', { id: 'signin-token', type: 'password', autocomplete: 'off', required: true, spellcheck: 'false', class: 'mono' });
-	const project = h('input', { id: 'signin-project', type: 'text', value: 'default', autocomplete: 'off', required: true, spellcheck: 'false', class: 'mono' });
 	const errors = errorBox();
 	const button = h('button', { type: 'submit' }, 'Sign in');
 	const status = h('p', { role: 'status', class: 'muted' }, signInNote);
 	signInNote = '';
 	const form = h('form', { class: 'signin card', novalidate: true },
 		h('h1', { tabindex: -1 }, 'Sign in'),
-		h('p', {}, 'Paste an API token of the project (', h('code', {}, 'lwm2md token create --db PATH --project P'),
+		h('p', {}, 'Paste an API token (', h('code', {}, 'lwm2md token create --db PATH --project P'),
 			'; ', h('code', {}, 'make run'), ' keeps one in ', h('code', {}, 'var/api-token'),
-			'). It is kept in this tab only (sessionStorage) and sent as X-Auth-Token.'),
+			'). The console works in the token\'s project. The token is kept in this tab only (sessionStorage) and sent as X-Auth-Token.'),
 		h('div', { class: 'field' }, h('label', { for: token.id }, 'API token'), token),
-		h('div', { class: 'field' }, h('label', { for: project.id }, 'Project'), project,
-			h('small', { class: 'hint' }, 'The project the token belongs to; make run creates "default".')),
 		errors.el, status,
 		h('div', { class: 'actions' }, button));
 	form.addEventListener('submit', async (e) => {
@@ -91,17 +88,14 @@ function signInPage() {
 		button.disabled = true;
 		status.textContent = 'Checking the token…';
 		try {
-			await api.signIn(token.value, project.value);
+			await api.signIn(token.value);
 			status.textContent = '';
 			if (!location.hash || location.hash === '#') location.hash = '#/';
 			route();
 		} catch (err) {
 			status.textContent = '';
-			let lead = 'Not signed in';
-			if (err.status === 401) lead = 'The token was refused';
-			else if (err.status === 404) lead = 'No such project for this token';
-			errors.show(err, lead);
-			(err.status === 404 ? project : token).focus();
+			errors.show(err, err.status === 401 ? 'The token was refused' : 'Not signed in');
+			token.focus();
 		} finally {
 			button.disabled = false;
 		}

@@ -288,6 +288,14 @@ export class Daemon {
 		this.api = new Api({ base: this.base, token: this.token, project: this.project });
 	}
 
+	/* A new API token for project (created when new), by `lwm2md token create` on this
+	 * daemon's database while it runs, as an operator does. Resolves to the token. */
+	async createToken(project) {
+		const token = (await run(this.bin, ['token', 'create', '--db', this.db, '--project', project])).trim();
+		assert.match(token, /^[0-9a-f]{64}$/, 'lwm2md token create printed no token');
+		return token;
+	}
+
 	/* True while the daemon runs. */
 	get running() {
 		return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;

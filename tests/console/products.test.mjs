@@ -19,14 +19,12 @@ const suite = consoleTests();
  * legend, which follows the name typed into them). */
 const group = (scope, name) => scope.getByRole('group', { name, exact: true });
 
-suite.test('sign in with the project\'s token; a wrong token or project is refused with the API\'s error; sign out', async ({ page, cp, api, daemon, screenshot }) => {
-	/* What the API itself answers to a token it does not know, and to a token used on a
-	 * project that is not its own: the console must show exactly that. */
+suite.test('sign in with a token, whose project the console works in; a wrong token is refused with the API\'s error; sign out', async ({ page, cp, api, daemon, screenshot }) => {
+	/* What the API itself answers to a token it does not know: the console must show
+	 * exactly that. */
 	const wrongToken = 'f'.repeat(64);
-	const refused = await api.get('/products?limit=1', { token: wrongToken }).catch((e) => e);
+	const refused = await api.get('/v5/token', { token: wrongToken }).catch((e) => e);
 	assert.equal(refused.status, 401);
-	const elsewhere = await api.get('/v5/iot/elsewhere/products?limit=1').catch((e) => e);
-	assert.equal(elsewhere.status, 404);
 
 	const sent = []; // every API call the page makes: where the token travels
 	page.on('request', (req) => {
@@ -37,27 +35,36 @@ suite.test('sign in with the project\'s token; a wrong token or project is refus
 	await page.goto('/console/');
 	await expectVisible(page.getByRole('heading', { name: 'Sign in' }));
 	assert.equal(await page.getByRole('navigation', { name: 'Main' }).count(), 0, 'the navigation shows before signing in');
+	assert.equal(await page.getByLabel('Project').count(), 0, 'the sign-in asks for a project: it comes from the token');
 
-	cp.allowHttpError(401, `/v5/iot/${daemon.project}/products`);
+	cp.allowHttpError(401, '/v5/token');
 	await page.getByLabel('API token').fill(wrongToken);
 	await page.getByRole('button', { name: 'Sign in' }).click();
 	const alert = page.getByRole('alert');
 	await expectText(alert, 'The token was refused');
 	await expectText(alert, refused.errorMsg);
+	assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'a refused sign-in kept something');
 	await screenshot('token-refused');
 
-	cp.allowHttpError(404, '/v5/iot/elsewhere/products');
-	await page.getByLabel('API token').fill(daemon.token);
-	await page.getByLabel('Project', { exact: true }).fill('elsewhere');
+	/* Another project's token signs into that project: its product list is its own. */
+	const otherProject = `other${Date.now().toString(36)}`;
+	const otherToken = await daemon.createToken(otherProject);
+	await api.post('/products', { product_id: 'only-in-default', name: 'Default\'s' });
+	await page.getByLabel('API token').fill(otherToken);
 	await page.getByRole('button', { name: 'Sign in' }).click();
-	await expectText(alert, 'No such project for this token');
-	await expectText(alert, elsewhere.errorMsg);
-	assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'a refused sign-in kept something');
+	await expectText(page.getByRole('banner'), new RegExp(`Project\\s+${otherProject}\\b`));
+	await page.getByRole('link', { name: 'Products' }).click();
+	await expectText(page.getByRole('main'), 'No products');
+	await seeNo(page.getByRole('main'), 'only-in-default');
+	await page.getByRole('button', { name: 'Sign out' }).click();
+	await api.delete('/products/only-in-default');
 
-	/* The token's own project. */
-	await page.getByLabel('Project', { exact: true }).fill(daemon.project);
+	/* The token's own project; the sign-in keeps the page the tab was on. */
+	await page.getByLabel('API token').fill(daemon.token);
 	await page.getByRole('button', { name: 'Sign in' }).click();
 	await expectVisible(page.getByRole('navigation', { name: 'Main' }));
+	await expectVisible(page.getByRole('heading', { name: 'Products', level: 1 }));
+	await page.getByRole('link', { name: 'Overview' }).click();
 	await expectVisible(page.getByRole('heading', { name: 'Overview', level: 1 }));
 	await expectText(page.getByRole('banner'), new RegExp(`Project\\s+${daemon.project}\\b`));
 

@@ -60,7 +60,6 @@ export function setIntervalHex(mid, interval) {
 export async function signIn(page, daemon, hash = '') {
 	await page.goto(`/console/${hash}`);
 	await page.getByLabel('API token').fill(daemon.token);
-	await page.getByLabel('Project').fill(daemon.project);
 	await page.getByRole('button', { name: 'Sign in' }).click();
 	await expectVisible(page.getByRole('navigation', { name: 'Main' }));
 }
