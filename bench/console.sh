@@ -6,7 +6,7 @@
 #   1. sizes   every file the daemon embeds and serves under /console/ (as
 #              cmake/embed_console.cmake picks them): raw bytes and gzip -9 bytes, per file
 #              and in all; what the daemon actually sends when asked with
-#              Accept-Encoding: gzip (it does not compress: Content-Encoding is reported);
+#              Accept-Encoding: gzip (the gzipped copies it embeds; Content-Encoding is reported);
 #              and which files a first visit of #/devices fetches.
 #   2. load    time to the first rendered row of the device list, on one database holding
 #              first 1 000 devices (all created through the API), then 100 000 (the other

@@ -7,6 +7,7 @@
 #ifndef LWM2MD_API_CONSOLE_H
 #define LWM2MD_API_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct api_asset {
@@ -15,11 +16,18 @@ struct api_asset {
 	const char *etag;         /* a strong ETag, quoted: the start of the SHA-256 */
 	const unsigned char *data;
 	size_t len;
+	/* The same file gzipped, for a client that accepts it; NULL when not smaller. */
+	const unsigned char *gzip;
+	size_t gzip_len;
+	const char *gzip_etag; /* the ETag with "-gz": another representation, another tag */
 };
 
 /* The generated table (build/console_assets.c). */
 extern const struct api_asset api_console_assets[];
 extern const unsigned api_console_asset_count;
+
+/* Whether an Accept-Encoding header's value (may be NULL) accepts gzip. */
+bool api_accepts_gzip(const char *accept);
 
 /* The asset at path ("/console/" is index.html), or NULL. */
 const struct api_asset *api_console_find(const char *path);

@@ -394,8 +394,9 @@ static enum MHD_Result respond(struct api_call *c, const char *allow)
 				free(s);
 		}
 	} else if (c->asset && status == 200) {
-		resp = MHD_create_response_from_buffer(c->asset->len, (void *)c->asset->data,
-						       MHD_RESPMEM_PERSISTENT);
+		const unsigned char *data = c->asset_gzip ? c->asset->gzip : c->asset->data;
+		size_t len = c->asset_gzip ? c->asset->gzip_len : c->asset->len;
+		resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
 		type = c->asset->content_type;
 	} else if (status == 204 || status == 304 || status == 302) {
 		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);

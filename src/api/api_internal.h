@@ -120,6 +120,7 @@ struct api_call {
 	const char *content_type; /* of text */
 	struct MHD_Response *stream; /* a streaming response (events), queued as is */
 	const struct api_asset *asset; /* a console file (api_console.c): 200, or 304 */
+	bool asset_gzip;               /* ... sent gzipped (Content-Encoding: gzip) */
 	const char *location;          /* a redirect's target (302) */
 	const char *allow;             /* a 405's Allow, when the route table did not set it */
 };

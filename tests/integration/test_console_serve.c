@@ -1,7 +1,7 @@
 /*
  * Integration test: the daemon serves the web console from its own binary on the API's
  * port — `/` and `/console` redirect to `/console/`, files carry a strong ETag and come
- * back 304 when unchanged, HTML pages a strict Content-Security-Policy, and every answer
+ * back 304 when unchanged, gzipped to a browser that accepts it, HTML pages a strict Content-Security-Policy, and every answer
  * (the API's too) nosniff and no framing; and GET /v5/token, with which the console signs
  * in from a token alone.
  */
@@ -11,6 +11,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -21,6 +23,9 @@
 #include "harness.h"
 
 static struct daemon_proc d;
+
+/* The length of raw()'s last answer (a gzipped body holds NULs). */
+static size_t raw_len;
 
 /* One raw request; the whole answer (head and body) into out. Returns the status. */
 static int raw(const char *request, char *out, size_t cap)
@@ -37,6 +42,7 @@ static int raw(const char *request, char *out, size_t cap)
 	}
 	close(fd);
 	out[got] = '\0';
+	raw_len = got;
 	int status = 0;
 	sscanf(out, "HTTP/1.1 %d", &status);
 	return status;
@@ -175,6 +181,105 @@ static void test_files_while_the_store_writes(void **state)
 	daemon_cleanup(&d);
 }
 
+/* The body of raw()'s last answer, written to a file in the daemon's directory; its path. */
+static void save_body(const char *answer, const char *name, char *path, size_t cap)
+{
+	const char *body = strstr(answer, "\r\n\r\n");
+	assert_non_null(body);
+	body += 4;
+	snprintf(path, cap, "%s/%s", d.dir, name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(body, 1, raw_len - (size_t)(body - answer), f),
+			 raw_len - (size_t)(body - answer));
+	fclose(f);
+}
+
+/* What GET /console/app.js answers with this Accept-Encoding: the status, and whether it
+ * came gzipped. */
+static int get_app_js(const char *accept, char *out, size_t cap, bool *gzipped)
+{
+	char req[256], v[64];
+	snprintf(req, sizeof(req),
+		 "GET /console/app.js HTTP/1.1\r\nHost: x\r\nAccept-Encoding: %s\r\n"
+		 "Connection: close\r\n\r\n",
+		 accept);
+	int status = raw(req, out, cap);
+	*gzipped = header(out, "Content-Encoding", v, sizeof(v)) == 0 && strcmp(v, "gzip") == 0;
+	return status;
+}
+
+/* A browser that accepts gzip gets the file gzipped (the same bytes once unzipped), under
+ * its own ETag and with Vary; "q=0" refuses gzip, and a client that names none gets the
+ * file as it is. */
+static void test_files_gzipped_when_accepted(void **state)
+{
+	(void)state;
+	daemon_start(&d, NULL);
+	static char plain[262144], zipped[262144];
+	char v[128], etag[128], req[512], plain_path[600], zipped_path[600], cmd[1400];
+	bool gz;
+
+	assert_int_equal(raw("GET /console/app.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+			     plain, sizeof(plain)),
+			 200);
+	assert_int_not_equal(header(plain, "Content-Encoding", v, sizeof(v)), 0);
+	assert_int_equal(header(plain, "Vary", v, sizeof(v)), 0);
+	assert_string_equal(v, "Accept-Encoding");
+	save_body(plain, "plain.js", plain_path, sizeof(plain_path));
+	size_t plain_len = raw_len;
+
+	assert_int_equal(get_app_js("gzip, deflate, br", zipped, sizeof(zipped), &gz), 200);
+	assert_true(gz);
+	assert_true(raw_len < plain_len);
+	assert_int_equal(header(zipped, "Vary", v, sizeof(v)), 0);
+	assert_int_equal(header(zipped, "Content-Type", v, sizeof(v)), 0);
+	assert_string_equal(v, "text/javascript; charset=utf-8");
+	save_body(zipped, "zipped.js.gz", zipped_path, sizeof(zipped_path));
+	snprintf(cmd, sizeof(cmd), "gzip -dc '%s' | cmp -s - '%s'", zipped_path, plain_path);
+	assert_int_equal(system(cmd), 0);
+
+	/* Its ETag is not the plain file's; each revalidates as itself. */
+	assert_int_equal(header(zipped, "ETag", etag, sizeof(etag)), 0);
+	assert_int_equal(header(plain, "ETag", v, sizeof(v)), 0);
+	assert_string_not_equal(etag, v);
+	snprintf(req, sizeof(req),
+		 "GET /console/app.js HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
+		 "If-None-Match: %s\r\nConnection: close\r\n\r\n",
+		 etag);
+	assert_int_equal(raw(req, zipped, sizeof(zipped)), 304);
+	snprintf(req, sizeof(req),
+		 "GET /console/app.js HTTP/1.1\r\nHost: x\r\nIf-None-Match: %s\r\n"
+		 "Connection: close\r\n\r\n",
+		 etag);
+	assert_int_equal(raw(req, zipped, sizeof(zipped)), 200);
+
+	static const struct {
+		const char *accept;
+		bool gzipped;
+	} cases[] = {
+		{"*", true},
+		{"x-gzip", true},
+		{"GZIP ; q=0.5", true},
+		{"br;q=1, gzip", true},
+		{"gzip;q=0.001", true},
+		{"gzip;q=0", false},
+		{"gzip; q=0.000", false},
+		{"br, gzip;q=0.", false},
+		{"identity", false},
+		{"gzipped", false},
+		{"deflate, br", false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(get_app_js(cases[i].accept, zipped, sizeof(zipped), &gz), 200);
+		if (gz != cases[i].gzipped)
+			fail_msg("Accept-Encoding: %s answered %s", cases[i].accept,
+				 gz ? "gzipped" : "plain");
+	}
+	daemon_stop(&d);
+	daemon_cleanup(&d);
+}
+
 /* The console signs in with a token alone: GET /v5/token names the token's project, each
  * token its own; no token or an unknown one is a 401. */
 static void test_token_names_its_project(void **state)
@@ -206,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_console_served),
 		cmocka_unit_test(test_files_while_the_store_writes),
 		cmocka_unit_test(test_token_names_its_project),
+		cmocka_unit_test(test_files_gzipped_when_accepted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
