@@ -158,6 +158,16 @@ def link_seeds():
     write(t, "attrs-16", "</3/0>" + "".join(";a%d=%d" % (i, i) for i in range(16)))
 
 
+# --- Accept-Encoding ----------------------------------------------------------------
+
+def accept_encoding_seeds():
+    t = "fuzz_accept_encoding"
+    write(t, "chromium", "gzip, deflate, br, zstd")
+    write(t, "refused", "gzip;q=0, br")
+    write(t, "weights", "br;q=1.0, GZIP ; q=0.500, *;q=0.000")
+    write(t, "x-gzip", "x-gzip;level=9;q=0.")
+
+
 # --- content formats: [mode][type][ids: 4 x 16 bits][payload] -------------------------
 
 def content_input(depth, typing, ids, payload, type_=0):
@@ -579,6 +589,7 @@ def main():
     coap_seeds()
     uplink_seeds()
     link_seeds()
+    accept_encoding_seeds()
     content_seeds()
     ddf_seeds()
     api_seeds()
