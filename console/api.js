@@ -311,15 +311,16 @@ export const statistics = (signal) => call('GET', ['statistics'], { signal });
 const STREAM_SILENCE_MS = 50000;
 
 /*
- * Opens GET /v5/iot/{project}/events[?device_id=] and keeps it open: reconnects after
+ * Opens GET /v5/iot/{project}/events[?device_id=][&types=] and keeps it open: reconnects after
  * 1, 2, 4 … 30 s when it ends or fails, until close() or signal aborts. EventSource
  * cannot send the X-Auth-Token header, so this reads the stream with fetch and parses
  * Server-Sent Events itself.
  *
+ * types: the kinds of event wanted (e.g. ['registration', 'deregistration']); all when absent.
  * onEvent({type, data, raw}) for each event (data parsed from JSON when it is JSON);
  * onState({state: 'connecting'|'open'|'retrying'|'stopped', error?, retryMs?}).
  */
-export function events({ deviceId, onEvent, onState = () => {}, signal } = {}) {
+export function events({ deviceId, types, onEvent, onState = () => {}, signal } = {}) {
 	const ctrl = new AbortController();
 	let closed = false;
 	let backoff = 1000;
@@ -356,7 +357,7 @@ export function events({ deviceId, onEvent, onState = () => {}, signal } = {}) {
 		};
 		try {
 			watchdog();
-			const res = await fetch(projectUrl(['events'], { device_id: deviceId }), {
+			const res = await fetch(projectUrl(['events'], { device_id: deviceId, types: types && types.join(',') }), {
 				headers: { 'X-Auth-Token': token, Accept: 'text/event-stream' },
 				signal: attempt.signal,
 				cache: 'no-store',

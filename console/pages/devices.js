@@ -175,6 +175,8 @@ export default async function devicesPage(root, ctx) {
 	// Statuses live: a registration or update means ONLINE (and awake), a de-registration OFFLINE.
 	const stream = api.events({
 		signal: ctx.signal,
+		// Only what changes a status: not the fleet's reports, which may be hundreds a second.
+		types: ['registration', 'update', 'deregistration'],
 		onState: (s) => {
 			live.className = `stream-state s-${s.state}`;
 			live.textContent = s.state === 'open' ? 'statuses live' : s.state === 'retrying' ? 'live updates interrupted; retrying' : s.state === 'stopped' ? 'live updates stopped' : 'connecting…';

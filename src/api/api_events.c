@@ -1,7 +1,8 @@
 /*
- * api_events: the live event stream, GET /v5/iot/{project_id}/events[?device_id=…], as
- * Server-Sent Events (text/event-stream): registrations, updates, de-registrations and
- * notifications, as they happen.
+ * api_events: the live event stream, GET /v5/iot/{project_id}/events[?device_id=…]
+ * [&types=…], as Server-Sent Events (text/event-stream): registrations, updates,
+ * de-registrations, notifications and the platform's events, as they happen — of one
+ * device, and of the named kinds, when the client asks.
  *
  * Each subscriber has a bounded buffer of formatted events. MHD pulls from it through a
  * content-reader callback; when the buffer is empty the reader suspends the connection
@@ -35,6 +36,25 @@
 
 static const char heartbeat[] = ": heartbeat\n\n";
 
+/* The events a stream may ask for by name (?types=), one bit each. An event published
+ * under another name reaches only the streams that asked for none in particular. */
+static const char *const event_types[] = {
+	"registration", "update",  "deregistration", "notification",    "property",
+	"command",      "send",    "codec_error",    "codec_suspended", "unmatched_answer",
+};
+#define EVENT_TYPE_COUNT (sizeof(event_types) / sizeof(event_types[0]))
+#define TYPES_MAX 512 /* the longest ?types= value taken */
+
+/* The bit of event, or 0 when it has none. */
+static uint32_t event_bit(const char *event)
+{
+	for (size_t i = 0; i < EVENT_TYPE_COUNT; i++) {
+		if (strcmp(event_types[i], event) == 0)
+			return 1u << i;
+	}
+	return 0;
+}
+
 struct api_subscriber {
 	struct api_subscriber *next, **prev;
 	struct api_server *api;
@@ -43,6 +63,7 @@ struct api_subscriber {
 	char token_hash[TOKEN_HEX_LEN + 1];
 	char project_id[STORE_ID_MAX + 1];
 	char device_id[STORE_ID_MAX + 1]; /* "" for every device */
+	uint32_t types;                   /* event_bit()s asked for; 0 for every event */
 	char buf[SUBSCRIBER_BUFFER];
 	size_t head, len; /* a ring */
 	uint64_t dropped;
@@ -146,13 +167,53 @@ static int check_stream_caps(struct api_call *c)
 	return 0;
 }
 
+/* ?types=registration,update,…: the bits of the names, into *out. 0, or -EINVAL with the
+ * 400 set. */
+static int parse_types(struct api_call *c, const char *value, uint32_t *out)
+{
+	*out = 0;
+	if (!value)
+		return 0;
+	size_t len = strlen(value);
+	if (len == 0 || len > TYPES_MAX) {
+		api_reply_error(c, 400, "types must be 1-%d characters: event names, comma-separated",
+				TYPES_MAX);
+		return -EINVAL;
+	}
+	for (const char *p = value;;) {
+		size_t n = strcspn(p, ",");
+		char name[32];
+		uint32_t bit = 0;
+		if (n > 0 && n < sizeof(name)) {
+			memcpy(name, p, n);
+			name[n] = '\0';
+			bit = event_bit(name);
+		}
+		if (!bit) {
+			api_reply_error(c, 400,
+					"types: '%.*s' is not an event (registration, update, "
+					"deregistration, notification, property, command, send, "
+					"codec_error, codec_suspended, unmatched_answer)",
+					(int)(n < 64 ? n : 64), p);
+			return -EINVAL;
+		}
+		*out |= bit;
+		if (p[n] == '\0')
+			return 0;
+		p += n + 1;
+	}
+}
+
 void api_events_stream(struct api_call *c)
 {
 	const char *device = api_query(c, "device_id");
+	uint32_t types;
 	if (device && (strlen(device) == 0 || strlen(device) > STORE_ID_MAX)) {
 		api_reply_error(c, 400, "device_id must be 1-%d characters", STORE_ID_MAX);
 		return;
 	}
+	if (parse_types(c, api_query(c, "types"), &types) != 0)
+		return;
 	if (check_stream_caps(c) != 0)
 		return;
 	struct api_subscriber *s = calloc(1, sizeof(*s));
@@ -165,6 +226,7 @@ void api_events_stream(struct api_call *c)
 	memcpy(s->token_hash, c->token_hash, sizeof(s->token_hash));
 	snprintf(s->project_id, sizeof(s->project_id), "%s", c->project_id);
 	snprintf(s->device_id, sizeof(s->device_id), "%s", device ? device : "");
+	s->types = types;
 	/* A first comment so that clients see the stream is open. */
 	ring_put(s, ": lwm2md events\n\n", 17);
 	struct MHD_Response *resp =
@@ -321,9 +383,11 @@ void api_server_publish(struct api_server *api, const char *project_id, const ch
 		return;
 	}
 	snprintf(text, n + 1, fmt, event, json);
+	uint32_t bit = event_bit(event);
 	for (struct api_subscriber *s = api->subscribers; s; s = s->next) {
 		if (s->closing || s->gone || strcmp(s->project_id, project_id) != 0 ||
-		    (s->device_id[0] && strcmp(s->device_id, device_id) != 0))
+		    (s->device_id[0] && strcmp(s->device_id, device_id) != 0) ||
+		    (s->types && !(s->types & bit)))
 			continue;
 		subscriber_put(s, text, n);
 	}
