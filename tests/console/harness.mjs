@@ -32,78 +32,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test as nodeTest } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
+import { ARTEFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUTS, slug, sleep, waitUntil } from './common.mjs';
+import { Api } from './api-client.mjs';
 
-/* Timeouts for a loaded 2-core machine running the ASan build; each can be scaled by
- * CONSOLE_TIMEOUT_SCALE (e.g. 2 on a slower machine). */
-const scale = Number(process.env.CONSOLE_TIMEOUT_SCALE) || 1;
-export const TIMEOUTS = Object.freeze({
-	action: 15_000 * scale, // a click, a fill, waiting for text to show
-	navigation: 30_000 * scale, // page.goto, a reload
-	daemon: 30_000 * scale, // the daemon printing its ports; exiting after SIGTERM
-	device: 30_000 * scale, // a simulated device registering, a status turning up
-	browser: 60_000 * scale, // Chromium starting
-	test: 180_000 * scale, // one test, as a whole
-});
-
-/* Debian's Chromium, never a downloaded one. Playwright gives every launch a fresh
- * temporary profile (--user-data-dir) and deletes it when the browser closes. The
- * background-networking flags keep Chromium from calling home: on a closed network those
- * connections are refused, and the refusals would slow and clutter every run. */
-export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-export const CHROMIUM_ARGS = Object.freeze([
-	'--headless',
-	'--no-sandbox',
-	'--disable-gpu',
-	'--disable-quic',
-	'--no-first-run',
-	'--disable-background-networking',
-	'--disable-component-update',
-	'--disable-sync',
-]);
-
-/* Screenshots and logs, kept after the run: $CONSOLE_ARTEFACTS (the Makefile sets
- * $BUILD/console-artefacts), else tests/console/artefacts. */
-export const ARTEFACTS = path.resolve(
-	process.env.CONSOLE_ARTEFACTS || path.join(here, 'artefacts'));
+export { ARTEFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUTS, slug, sleep, waitUntil } from './common.mjs';
+export { Api, ApiError } from './api-client.mjs';
 
 /* The test file being run ("smoke" for smoke.test.mjs): the prefix of its artefacts. */
 const fileSlug = slug(path.basename(process.argv[1] || 'console', '.mjs').replace(/\.test$/, ''));
-
-export function slug(s) {
-	return String(s).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')
-		.slice(0, 80) || 'x';
-}
-
-export function sleep(ms) {
-	return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/* Calls fn until it returns a truthy value (which is returned) or timeout ms pass; then
- * throws, with message and the last error fn threw. */
-export async function waitUntil(fn, { timeout = TIMEOUTS.action, interval = 100, message } = {}) {
-	const end = Date.now() + timeout;
-	let lastError;
-	for (;;) {
-		try {
-			const v = await fn();
-			if (v)
-				return v;
-		} catch (e) {
-			lastError = e;
-		}
-		if (Date.now() >= end) {
-			const why = message || 'condition not met';
-			throw new Error(`${why} within ${timeout} ms` +
-				(lastError ? ` (last error: ${lastError.message})` : ''));
-		}
-		await sleep(interval);
-	}
-}
 
 function requireEnv(name) {
 	const v = process.env[name];
@@ -400,94 +339,6 @@ export async function startDaemon({ project = 'default', args = [] } = {}) {
 	} catch (e) {
 		removeDir(dir);
 		throw e;
-	}
-}
-
-/* ---- The REST API ---- */
-
-export class ApiError extends Error {
-	constructor(method, url, status, body) {
-		const msg = body && typeof body === 'object' && body.error_msg ? body.error_msg : String(body).slice(0, 300);
-		super(`${method} ${url}: ${status} ${msg}`);
-		this.status = status;
-		this.body = body;
-		this.errorMsg = body && body.error_msg;
-		this.errorCode = body && body.error_code;
-	}
-}
-
-/* The daemon's REST API, with its token. Paths starting with "/v5/", "/health" or
- * "/metrics" are the daemon's own; any other is under /v5/iot/{project}. */
-export class Api {
-	constructor({ base, token, project }) {
-		this.base = base;
-		this.token = token;
-		this.project = project;
-	}
-
-	url(p) {
-		return this.base + (/^\/(v5\/|health|metrics)/.test(p) ? p : `/v5/iot/${this.project}${p}`);
-	}
-
-	/* One call; resolves to the parsed JSON answer (null for an empty one). An answer of
-	 * 400 or above throws an ApiError (status, errorCode, errorMsg). */
-	async request(method, p, body, { token = this.token, timeout = TIMEOUTS.device } = {}) {
-		const url = this.url(p);
-		const headers = {};
-		if (token)
-			headers['X-Auth-Token'] = token;
-		if (body !== undefined)
-			headers['Content-Type'] = 'application/json';
-		const res = await fetch(url, {
-			method,
-			headers,
-			body: body === undefined ? undefined : JSON.stringify(body),
-			redirect: 'manual',
-			signal: AbortSignal.timeout(timeout),
-		});
-		const text = await res.text();
-		let json = null;
-		if (text) {
-			try {
-				json = JSON.parse(text);
-			} catch {
-				json = text;
-			}
-		}
-		if (res.status >= 400)
-			throw new ApiError(method, p, res.status, json);
-		return json;
-	}
-
-	get(p, opts) { return this.request('GET', p, undefined, opts); }
-	post(p, body, opts) { return this.request('POST', p, body === undefined ? {} : body, opts); }
-	put(p, body, opts) { return this.request('PUT', p, body, opts); }
-	delete(p, opts) { return this.request('DELETE', p, undefined, opts); }
-
-	/* POST /products; name defaults to the product_id, product_id to "watermeter". */
-	createProduct(fields = {}) {
-		const product_id = fields.product_id || 'watermeter';
-		return this.post('/products', { name: product_id, data_format: 'binary', ...fields, product_id });
-	}
-
-	/* POST /devices: fields as the API takes them (node_id, product_id, auth_info…).
-	 * Resolves to the created device, secret included. */
-	createDevice(fields) {
-		return this.post('/devices', fields);
-	}
-
-	getDevice(deviceId) {
-		return this.get(`/devices/${encodeURIComponent(deviceId)}`);
-	}
-
-	/* Polls the device until its status is status (ONLINE, OFFLINE, INACTIVE); resolves
-	 * to the device. */
-	async waitForDeviceStatus(deviceId, status = 'ONLINE', { timeout = TIMEOUTS.device } = {}) {
-		let last;
-		return waitUntil(async () => {
-			last = await this.getDevice(deviceId);
-			return last.status === status && last;
-		}, { timeout, interval: 200, message: `device ${deviceId} did not become ${status} (last: ${last && last.status})` });
 	}
 }
 
