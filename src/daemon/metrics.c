@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "daemon/daemon.h"
+#include "daemon/metrics_process.h"
 #include "util/log.h"
 
 void daemon_write_metrics(void *ctx, FILE *out)
@@ -208,6 +209,7 @@ void daemon_write_metrics(void *ctx, FILE *out)
 		push_write_metrics(d->push, out);
 	COUNTER("lwm2md_devices_expired_inactive_total",
 		"Devices deleted because they never connected in time.", is->expired_inactive);
+	metrics_process_write(out);
 #undef COUNTER
 #undef GAUGE
 }
