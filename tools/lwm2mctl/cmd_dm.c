@@ -223,13 +223,23 @@ static int dm_cancel(struct ctl *c, const struct ctl_args *a)
 		 timeout, ctl_flag(a, "passive") ? "&mode=passive" : "");
 	struct ctl_resp r;
 	ctl_call(c, "DELETE", route, NULL, (int)timeout + 15, &r);
-	if (r.status == 204) {
-		if (!c->json)
+	rc = ctl_check(&r, true);
+	json_t *j = rc == CTL_OK && r.len ? ctl_parse(&r) : NULL;
+	if (rc == CTL_OK && c->json)
+		ctl_print_raw(&r);
+	if (rc == CTL_OK)
+		rc = ctl_dm_check_code(j);
+	if (rc == CTL_OK && !c->json) {
+		/* Active: the device's answer to the Observe 1; passive: 204, nothing asked. */
+		const char *code = json_string_value(json_object_get(j, "code"));
+		if (code)
+			printf("observation %ld cancelled (the device answered %s)\n", id, code);
+		else
 			printf("observation %ld cancelled\n", id);
-		ctl_resp_free(&r);
-		return CTL_OK;
 	}
-	return dm_print(c, &r);
+	json_decref(j);
+	ctl_resp_free(&r);
+	return rc;
 }
 
 /* observations DEVICE: the device's observations. */
