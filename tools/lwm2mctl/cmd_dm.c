@@ -11,14 +11,20 @@
 
 #define DM_OPTS "timeout=,format="
 
-int ctl_dm_check_code(const json_t *answer)
+static int code_check(const json_t *answer, bool quiet)
 {
 	const char *code = json_string_value(json_object_get(answer, "code"));
 	if (code && (code[0] == '4' || code[0] == '5')) {
-		fprintf(stderr, "lwm2mctl: the device answered %s\n", code);
+		if (!quiet)
+			fprintf(stderr, "lwm2mctl: the device answered %s\n", code);
 		return CTL_API_ERROR;
 	}
 	return CTL_OK;
+}
+
+int ctl_dm_check_code(const json_t *answer)
+{
+	return code_check(answer, false);
 }
 
 /* "/devices/{id}/lwm2m/{path}?timeout=…[&format=…]" followed by extra ("&op=…"). */
@@ -74,7 +80,8 @@ static int dm_print(struct ctl *c, struct ctl_resp *r)
 			}
 		} else if (json_object_get(j, "payload_base64")) {
 			ctl_print_object(c, j);
-		} else if (!oid) {
+		} else if (!oid && code_check(j, true) == CTL_OK) {
+			/* only the code (a write, an execute); an error code goes to stderr below */
 			const char *code = json_string_value(json_object_get(j, "code"));
 			printf("%s\n", code ? code : "done");
 		}

@@ -50,14 +50,13 @@ static bool on_event(void *ctx, const char *event, const char *data)
 		printf("%s\n", data);
 	} else {
 		json_t *e = json_loads(data, 0, NULL);
-		char when[32] = "-", what[1024];
+		char when[32], what[1024];
+		/* When it happened, or (an event without time_ms) when it arrived. */
 		json_t *ms = json_object_get(e, "time_ms");
-		if (json_is_integer(ms)) {
-			time_t t = (time_t)(json_integer_value(ms) / 1000);
-			struct tm tm;
-			gmtime_r(&t, &tm);
-			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		}
+		time_t t = json_is_integer(ms) ? (time_t)(json_integer_value(ms) / 1000) : time(NULL);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		summary(e, what, sizeof(what));
 		const char *dev = json_string_value(json_object_get(e, "device_id"));
 		const char *col = f->c->color ? "\033[1m" : "", *end = f->c->color ? "\033[0m" : "";

@@ -43,13 +43,37 @@ static int products_list(struct ctl *c, const struct ctl_args *a)
 	return rc;
 }
 
+/* A product for people: its model summed up (the services' ids, the mappings' number);
+ * `model get` shows it whole. */
+static int product_print(struct ctl *c, struct ctl_resp *r)
+{
+	if (c->json || ctl_check(r, false) != CTL_OK)
+		return ctl_print_answer(c, r, false);
+	json_t *p = ctl_parse(r);
+	ctl_resp_free(r);
+	if (!p)
+		return CTL_API_ERROR;
+	json_t *ids = json_array();
+	size_t i;
+	json_t *svc;
+	json_array_foreach(json_object_get(p, "service_capabilities"), i, svc)
+		json_array_append(ids, json_object_get(svc, "service_id"));
+	json_object_set_new(p, "service_capabilities", ids);
+	json_t *maps = json_object_get(p, "resource_mappings");
+	if (maps)
+		json_object_set_new(p, "resource_mappings", json_integer((json_int_t)json_array_size(maps)));
+	ctl_print_object(c, p);
+	json_decref(p);
+	return CTL_OK;
+}
+
 static int products_get(struct ctl *c, const struct ctl_args *a)
 {
 	char path[512];
 	product_path(path, sizeof(path), a->pos[0]);
 	struct ctl_resp r;
 	ctl_call(c, "GET", path, NULL, 60, &r);
-	return ctl_print_answer(c, &r, false);
+	return product_print(c, &r);
 }
 
 /* A model file: an array (the service_capabilities) or an object holding
@@ -117,7 +141,7 @@ static int products_create(struct ctl *c, const struct ctl_args *a)
 	struct ctl_resp r;
 	ctl_call(c, "POST", "/products", text, 60, &r);
 	free(text);
-	return ctl_print_answer(c, &r, false);
+	return product_print(c, &r);
 }
 
 static int products_delete(struct ctl *c, const struct ctl_args *a)

@@ -59,7 +59,7 @@ struct ctl_resp {
 	long status;
 	char *body;
 	size_t len;
-	char error[256]; /* why the daemon could not be reached */
+	char error[800]; /* why the daemon could not be reached: "URL: reason" */
 };
 
 /* A request to the daemon: path is below the URL, "/v5/…"; body (may be NULL) is sent as

@@ -86,7 +86,7 @@ long ctl_http(struct ctl *c, const char *method, const char *path, const char *b
 	CURLcode rc = curl_easy_perform(h);
 	curl_slist_free_all(hdr);
 	if (rc != CURLE_OK) {
-		snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(rc));
+		snprintf(resp->error, sizeof(resp->error), "%s: %s", c->url, curl_easy_strerror(rc));
 		resp->status = 0;
 		return 0;
 	}

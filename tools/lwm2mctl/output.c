@@ -22,7 +22,7 @@ int ctl_check(const struct ctl_resp *r, bool device_call)
 	if (r->status == -2)
 		return CTL_UNREACHABLE;
 	if (r->status == 0) {
-		fprintf(stderr, "lwm2mctl: cannot reach the daemon: %s\n", r->error);
+		fprintf(stderr, "lwm2mctl: cannot reach the daemon at %s\n", r->error);
 		return CTL_UNREACHABLE;
 	}
 	json_t *j = json_loads(r->body ? r->body : "", 0, NULL);
