@@ -47,7 +47,7 @@ static int products_list(struct ctl *c, const struct ctl_args *a)
  * `model get` shows it whole. */
 static int product_print(struct ctl *c, struct ctl_resp *r)
 {
-	if (c->json || ctl_check(r, false) != CTL_OK)
+	if (c->json || r->status < 200 || r->status >= 300)
 		return ctl_print_answer(c, r, false);
 	json_t *p = ctl_parse(r);
 	ctl_resp_free(r);
@@ -178,7 +178,8 @@ static int model_get(struct ctl *c, const struct ctl_args *a)
 	json_t *maps = json_object_get(p, "resource_mappings");
 	if (c->json) {
 		json_t *doc = json_object();
-		json_object_set(doc, "service_capabilities", caps ? caps : json_array());
+		json_object_set_new(doc, "service_capabilities",
+				    caps ? json_incref(caps) : json_array());
 		if (maps)
 			json_object_set(doc, "resource_mappings", maps);
 		json_dumpf(doc, stdout, JSON_INDENT(2));

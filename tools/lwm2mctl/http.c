@@ -46,8 +46,8 @@ static struct curl_slist *headers(const struct ctl *c, bool json_body)
 	char auth[300];
 	snprintf(auth, sizeof(auth), "X-Auth-Token: %s", c->token);
 	struct curl_slist *h = curl_slist_append(NULL, auth);
-	if (json_body)
-		h = curl_slist_append(h, "Content-Type: application/json");
+	/* Without a body, no Content-Type (libcurl would say a form for an empty POST). */
+	h = curl_slist_append(h, json_body ? "Content-Type: application/json" : "Content-Type:");
 	return h;
 }
 
