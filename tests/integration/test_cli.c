@@ -535,6 +535,31 @@ static void test_device_management(void **state)
 	assert_in(ctl_expect(f, 0, "cancel meter_simudp %ld", id), want);
 	assert_in(ctl_expect(f, 0, "cancel meter_simudp /3/0/13 --passive"), " cancelled\n");
 	assert_in(ctl_expect(f, 1, "cancel meter_simudp /3/0/13"), "no observation of");
+	/* write --values FILE --update: a partial update (POST) of an instance. */
+	char values[400];
+	write_file(f, "values.json", "[{\"path\":\"/1/0/1\",\"value\":600}]", values,
+		   sizeof(values));
+	assert_in(ctl_expect(f, 0, "write meter_simudp 1/0 --values %s --update", values), "2.04");
+	j = ctl_json(f, "read meter_simudp 1/0/1");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+				 json_object_get(j, "values"), 0), "value")),
+			 600);
+	json_decref(j);
+	/* events for people: a notification of a new observation, one line. */
+	e = calloc(1, sizeof(*e));
+	snprintf(e->cmd, sizeof(e->cmd), "%s %s events --device meter_simudp --types "
+		 "notification --count 1", f->env, ctl_bin());
+	assert_int_equal(pthread_create(&e->thread, NULL, events_thread, e), 0);
+	sleep_ms(500);
+	ctl_expect(f, 0, "observe meter_simudp 3/0/13");
+	ctl_expect(f, 0, "write meter_simudp 3/0/13 1700000042 --type time");
+	pthread_join(e->thread, NULL);
+	if (e->rc != 0)
+		fail_msg("events: exit %d\n%s", e->rc, e->out);
+	assert_in(sq(e->out), "  notification  meter_simudp  path=/3/0/13 code=2.05 ");
+	assert_in(e->out, "\"value\":1700000042");
+	free(e);
+	ctl_expect(f, 0, "cancel meter_simudp 3/0/13");
 	/* A passively cancelled one stays listed, cancelled, until its next notification. */
 	j = ctl_json(f, "observations meter_simudp");
 	size_t i;
