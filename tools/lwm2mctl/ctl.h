@@ -39,7 +39,6 @@ struct ctl {
 	char project[160];
 	bool json;         /* --json: print the API's JSON as it is */
 	bool color;        /* stdout is a terminal and NO_COLOR is not set */
-	bool project_given;
 	void *curl;        /* CURL *, created on first use */
 };
 

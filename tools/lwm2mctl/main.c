@@ -132,7 +132,7 @@ static const struct ctl_command *find(const char *group, const char *verb, bool 
 }
 
 /* The config file: url=, token=, project= lines; # comments. Fills what is still empty. */
-static void read_config(struct ctl *c, bool *project_from_config)
+static void read_config(struct ctl *c)
 {
 	char path[1024];
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
@@ -157,10 +157,8 @@ static void read_config(struct ctl *c, bool *project_from_config)
 			snprintf(c->url, sizeof(c->url), "%s", v);
 		else if (strcmp(line, "token") == 0 && !c->token[0])
 			snprintf(c->token, sizeof(c->token), "%s", v);
-		else if (strcmp(line, "project") == 0 && !c->project[0] && *v) {
+		else if (strcmp(line, "project") == 0 && !c->project[0] && *v)
 			snprintf(c->project, sizeof(c->project), "%s", v);
-			*project_from_config = true;
-		}
 	}
 	fclose(f);
 }
@@ -192,7 +190,7 @@ static bool global_opt(struct ctl *c, const char *name, const char *value, bool 
 }
 
 /* What the command line left open: the environment, then the config file, then the
- * default URL. A project from the config file counts as given (no token lookup). */
+ * default URL. A project from the config file spares the token lookup, as --project does. */
 static void settle(struct ctl *c)
 {
 	const char *url = getenv("LWM2MD_URL"), *token = getenv("LWM2MD_TOKEN");
@@ -200,8 +198,7 @@ static void settle(struct ctl *c)
 		snprintf(c->url, sizeof(c->url), "%s", url);
 	if (!c->token[0] && token && *token)
 		snprintf(c->token, sizeof(c->token), "%s", token);
-	bool from_config = false;
-	read_config(c, &from_config);
+	read_config(c);
 	if (!c->url[0])
 		snprintf(c->url, sizeof(c->url), "http://127.0.0.1:8080");
 	size_t n = strlen(c->url);
@@ -232,8 +229,6 @@ static int run(struct ctl *c, int argc, char **argv)
 					return ctl_usage_error("--%s needs a value", gname);
 				if (takes && !eq)
 					i++;
-				if (strcmp(gname, "project") == 0)
-					c->project_given = true;
 				continue;
 			}
 			int kind = cmd ? opt_kind(cmd->opts, name, len) : 0;
