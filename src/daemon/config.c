@@ -316,12 +316,15 @@ static char *trim(char *s)
 		s[--n] = '\0';
 	return s;
 }
+/* config_load's failure, whose message (file, line, setting) is printed already. */
+#define CONFIG_FILE_REPORTED (-EBADMSG)
+
 static int config_load(struct config *cfg, const char *path)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		fprintf(stderr, "lwm2md: cannot open config %s: %s\n", path, strerror(errno));
-		return -errno;
+		return CONFIG_FILE_REPORTED;
 	}
 	char line[1024];
 	int lineno = 0, rc = 0;
@@ -337,12 +340,16 @@ static int config_load(struct config *cfg, const char *path)
 			break;
 		}
 		*eq = '\0';
-		rc = config_set(cfg, trim(s), trim(eq + 1));
-		if (rc != 0)
-			fprintf(stderr, "lwm2md: %s:%d: bad setting '%s'\n", path, lineno, trim(s));
+		char *name = trim(s);
+		rc = config_set(cfg, name, trim(eq + 1));
+		if (rc == -ENOENT)
+			fprintf(stderr, "lwm2md: %s:%d: unknown setting '%s'\n", path, lineno, name);
+		else if (rc != 0)
+			fprintf(stderr, "lwm2md: %s:%d: bad value for '%s'\n", path, lineno, name);
 	}
 	fclose(f);
-	return rc;
+	/* Said already, with the file and line: the caller adds nothing. */
+	return rc == 0 ? 0 : CONFIG_FILE_REPORTED;
 }
 void config_defaults(struct config *cfg)
 {
@@ -412,6 +419,8 @@ int config_from_args(struct config *cfg, int argc, char **argv, int first)
 		const char *value = argv[++i];
 		int rc = strcmp(arg, "--config") == 0 ? config_load(cfg, value)
 						     : config_set(cfg, arg + 2, value);
+		if (rc == CONFIG_FILE_REPORTED)
+			return rc;
 		if (rc == -ENOENT) {
 			fprintf(stderr, "lwm2md: unknown option '%s'\n", arg);
 			config_usage(stderr);
