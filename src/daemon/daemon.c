@@ -6,11 +6,15 @@
 #include "daemon/daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -475,9 +479,66 @@ static int route_device(void *ctx, const char *node_id, struct lwm2m_route *rout
 	return -ENOTCONN;
 }
 
+/* Whether another process already listens on the API's TCP address: a bind of our own
+ * (SO_REUSEADDR, as libmicrohttpd's) fails then. Checked before the registry is opened,
+ * so that a daemon that cannot serve leaves the database alone. Port 0 always binds. */
+static int probe_tcp(const struct addr *where)
+{
+	if (where->port == 0)
+		return 0;
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	addr_to_sockaddr(where, &ss);
+	int fd = socket(where->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1, rc = 0;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (where->family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	socklen_t len = where->family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						  : sizeof(struct sockaddr_in);
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* One daemon per registry: an exclusive flock on "<db>.lock", held (through the open
+ * descriptor) for the life of the process and released by the kernel however it ends.
+ * The file is left in place: removing it would let a third process lock a new file
+ * while the second still holds the old one. */
+static int lock_registry(struct daemon *d, const char *db)
+{
+	char path[600];
+	if ((size_t)snprintf(path, sizeof(path), "%s.lock", db) >= sizeof(path))
+		return -ENAMETOOLONG;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		int rc = -errno;
+		fprintf(stderr, "lwm2md: cannot open the lock file %s: %s\n", path, strerror(-rc));
+		return rc;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int rc = -errno;
+		if (rc == -EWOULDBLOCK)
+			fprintf(stderr,
+				"lwm2md: the registry %s is in use by another lwm2md (%s is locked); "
+				"stop that one first, or give this one its own --db\n",
+				db, path);
+		else
+			fprintf(stderr, "lwm2md: cannot lock %s: %s\n", path, strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	d->lock_fd = fd;
+	return 0;
+}
+
 int daemon_start(struct daemon *d, const struct config *cfg)
 {
 	int rc;
+	d->lock_fd = -1;
 	if (cfg->models[0]) {
 		char err[512];
 		rc = model_load_dir(cfg->models, err, sizeof(err));
@@ -487,26 +548,15 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		}
 		LOG_INFO("main", "%d object definitions loaded from %s", rc, cfg->models);
 	}
-	ensure_parent_dir(cfg->db);
-	rc = store_open(&d->store, cfg->db);
-	if (rc != 0) {
-		fprintf(stderr, "lwm2md: cannot open the registry %s: %s\n", cfg->db,
-			strerror(-rc));
-		return rc;
+	struct addr http;
+	if (addr_parse(&http, cfg->http) != 0) {
+		fprintf(stderr, "lwm2md: bad address '%s' for --http\n", cfg->http);
+		return -EINVAL;
 	}
-	d->started_ms = now_ms();
-	rc = project_stats_table_create(&d->stats, cfg->queue_window_s * 1000);
-	if (rc == 0)
-		rc = iot_devices_create(&d->devices, d->store);
-	if (rc != 0)
-		return rc;
-	iot_devices_set_stats(d->devices, d->stats);
-	d->lwm2m = iot_devices_lwm2m(d->devices);
-	rc = iot_devices_restore(d->devices, now_ms());
-	if (rc < 0)
-		return rc;
-	LOG_INFO("main", "registry %s: %d live registrations restored", cfg->db, rc);
 
+	/* The sockets first: a daemon that cannot serve fails before it creates, locks or
+	 * migrates anything. Nothing is read from them until the loop runs, by which time
+	 * the store is open. */
 	struct coap_ep_config epcfg;
 	coap_ep_config_defaults(&epcfg);
 	epcfg.max_body = cfg->max_body;
@@ -533,6 +583,36 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		if (rc != 0)
 			return rc;
 	}
+	rc = probe_tcp(&http);
+	if (rc != 0) {
+		fprintf(stderr, "lwm2md: cannot start the API on %s: %s\n", cfg->http,
+			strerror(-rc));
+		return rc;
+	}
+
+	ensure_parent_dir(cfg->db);
+	rc = lock_registry(d, cfg->db);
+	if (rc != 0)
+		return rc;
+	rc = store_open(&d->store, cfg->db);
+	if (rc != 0) {
+		fprintf(stderr, "lwm2md: cannot open the registry %s: %s\n", cfg->db,
+			strerror(-rc));
+		return rc;
+	}
+	d->started_ms = now_ms();
+	rc = project_stats_table_create(&d->stats, cfg->queue_window_s * 1000);
+	if (rc == 0)
+		rc = iot_devices_create(&d->devices, d->store);
+	if (rc != 0)
+		return rc;
+	iot_devices_set_stats(d->devices, d->stats);
+	d->lwm2m = iot_devices_lwm2m(d->devices);
+	rc = iot_devices_restore(d->devices, now_ms());
+	if (rc < 0)
+		return rc;
+	LOG_INFO("main", "registry %s: %d live registrations restored", cfg->db, rc);
+
 	daemon_restore_dtls_sessions(d);
 	d->queue_window_ms = cfg->queue_window_s * 1000;
 	rc = lwm2m_requests_create(&d->requests, d->loop, route_device, clock_ms, d);
@@ -564,11 +644,6 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	uv_timer_init(d->loop, &d->active_timer);
 	d->active_timer.data = d;
 
-	struct addr http;
-	if (addr_parse(&http, cfg->http) != 0) {
-		fprintf(stderr, "lwm2md: bad address '%s' for --http\n", cfg->http);
-		return -EINVAL;
-	}
 	struct api_deps deps = {
 		.store = d->store,
 		.lwm2m = d->lwm2m,
@@ -661,6 +736,10 @@ void daemon_stop(struct daemon *d)
 	d->stats = NULL;
 	model_unload_all();
 	store_close(d->store);
+	d->store = NULL;
+	if (d->lock_fd >= 0)
+		close(d->lock_fd); /* after the store: the next daemon may open it at once */
+	d->lock_fd = -1;
 }
 
 void ensure_parent_dir(const char *path)
