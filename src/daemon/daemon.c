@@ -673,6 +673,13 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	char buf[ADDR_STR_MAX];
 	api_server_local_addr(d->api, &local);
 	push_set_api_addr(d->push, &local); /* push never sends to the daemon's own API */
+	/* SIGTERM handled from before the last "listening" line: whoever starts the daemon
+	 * and stops it as soon as it says it is listening gets a clean stop, not a kill. */
+	uv_signal_init(d->loop, &d->sigint);
+	uv_signal_init(d->loop, &d->sigterm);
+	d->sigint.data = d->sigterm.data = d;
+	uv_signal_start(&d->sigint, on_signal, SIGINT);
+	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
 	printf("listening http %s\n", addr_format(&local, buf));
 	fflush(stdout);
 
@@ -685,11 +692,6 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	uv_timer_init(d->loop, &d->tick);
 	d->tick.data = d;
 	uv_timer_start(&d->tick, on_tick, TICK_MS, TICK_MS);
-	uv_signal_init(d->loop, &d->sigint);
-	uv_signal_init(d->loop, &d->sigterm);
-	d->sigint.data = d->sigterm.data = d;
-	uv_signal_start(&d->sigint, on_signal, SIGINT);
-	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
 	return 0;
 }
 
