@@ -504,6 +504,24 @@ static int probe_tcp(const struct addr *where)
 	return rc;
 }
 
+/* After a port turned out to be taken: when another daemon holds this registry's lock,
+ * that is most likely the port's owner, and worth saying. Only looks: a missing lock file
+ * is not created, and a shared lock probe is dropped at once. */
+static void hint_registry_in_use(const char *db)
+{
+	char path[600];
+	if ((size_t)snprintf(path, sizeof(path), "%s.lock", db) >= sizeof(path))
+		return;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+		fprintf(stderr, "lwm2md: another lwm2md is running on the registry %s (%s is "
+				"locked): probably the one on that port\n",
+			db, path);
+	close(fd); /* drops the probe's lock, if it got one */
+}
+
 /* One daemon per registry: an exclusive flock on "<db>.lock", held (through the open
  * descriptor) for the life of the process and released by the kernel however it ends.
  * The file is left in place: removing it would let a third process lock a new file
@@ -571,6 +589,8 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 			LOG_WARN("main", "no IPv6 CoAP socket: %s", uv_strerror(rc));
 			continue;
 		}
+		if (rc == UV_EADDRINUSE)
+			hint_registry_in_use(cfg->db);
 		if (rc != 0)
 			return rc;
 	}
@@ -580,6 +600,8 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 			LOG_WARN("main", "no IPv6 CoAPS socket: %s", uv_strerror(rc));
 			continue;
 		}
+		if (rc == UV_EADDRINUSE)
+			hint_registry_in_use(cfg->db);
 		if (rc != 0)
 			return rc;
 	}
@@ -587,6 +609,8 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	if (rc != 0) {
 		fprintf(stderr, "lwm2md: cannot start the API on %s: %s\n", cfg->http,
 			strerror(-rc));
+		if (rc == -EADDRINUSE)
+			hint_registry_in_use(cfg->db);
 		return rc;
 	}
 

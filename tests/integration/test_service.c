@@ -2,7 +2,8 @@
  * Integration test: what running lwm2md as a service relies on at start.
  *
  * - A second daemon on the same registry is refused, with a message that says so, while
- *   the first holds its lock ("<db>.lock"); once the first has stopped, a daemon starts
+ *   the first holds its lock ("<db>.lock"); on the first one's ports, the busy port's
+ *   message adds that the registry is in use. Once the first has stopped, a daemon starts
  *   on it again.
  * - A daemon that cannot bind a CoAP, CoAPS or API port fails before it touches the
  *   registry: no directory, database or lock file is created, and an existing database
@@ -80,6 +81,17 @@ static void test_second_daemon_on_the_same_registry_is_refused(void **state)
 	assert_int_not_equal(rc, 0);
 	assert_in(out, "is in use by another lwm2md");
 	assert_in(out, ".lock is locked");
+	/* The same again on the first one's ports, as a second `systemctl start` of the same
+	 * config would: the port is taken, and the message says by whom, most likely. */
+	char coap[64];
+	addr_format(&d.coap, coap);
+	snprintf(cmd, sizeof(cmd),
+		 "%s --db %s --coap %s --coaps 127.0.0.1:0 --http 127.0.0.1:0 2>&1", bin(), d.db,
+		 coap);
+	rc = run_command(cmd, out, sizeof(out), 20);
+	assert_int_not_equal(rc, 0);
+	assert_in(out, "cannot bind coap");
+	assert_in(out, "another lwm2md is running on the registry");
 	/* The first is unharmed. */
 	char resp[256];
 	assert_int_equal(http_call(&d, "GET", "/health", NULL, resp, sizeof(resp)), 200);
