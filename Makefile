@@ -64,6 +64,7 @@ deb: deps
 	cmake --build $(DEB_BUILD) -j $(JOBS) >$(DEB_BUILD)/build.log 2>&1 || \
 		{ tail -n 40 $(DEB_BUILD)/build.log; exit 1; }
 	cd $(DEB_BUILD) && cpack -G DEB
+	./tests/install/check-install.sh $$(ls -t $(DEB_BUILD)/lwm2md_*.deb | head -n 1) $(DEB_BUILD)/deb-test
 
 # The fuzz targets need clang (with libFuzzer's runtime); gcc builds ignore them.
 build-fuzz: deps

@@ -8,14 +8,31 @@
 #   verify needs no running systemd (it loads the unit in a test manager) but checks that
 #   ExecStart's program exists, so it is run on a copy whose ExecStart points into the
 #   DESTDIR; a container without systemd as PID 1 checks everything but starting it.
+#
+# check-install.sh PACKAGE.deb DIR checks the Debian package (`make deb` runs it) the same
+# way, unpacked into DIR, and its control data: the library dependencies, the conffile.
 set -euo pipefail
 build=$1
-dest=$2
+dest=$(realpath -m "$2") # absolute: ExecStart is rewritten into it
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 rm -rf "$dest"
-DESTDIR=$dest cmake --install "$build" >/dev/null
-prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
+if [ "${build%.deb}" != "$build" ]; then
+  deb=$build
+  dpkg-deb -x "$deb" "$dest"
+  prefix=/usr
+  depends=$(dpkg-deb -f "$deb" Depends)
+  for lib in libuv1 libmicrohttpd12 libjansson4 libsqlite3-0 libmbedtls14 libcbor0.8 \
+      libexpat1 libcurl4; do
+    case "$depends" in *"$lib "*|*"$lib,"*|*"$lib") ;; *) fail "the package does not depend on $lib: $depends" ;; esac
+  done
+  dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -q -x /etc/lwm2md/lwm2md.conf ||
+    fail "/etc/lwm2md/lwm2md.conf is not a conffile"
+  build=$(dirname "$deb")
+else
+  DESTDIR=$dest cmake --install "$build" >/dev/null
+  prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
+fi
 sysconf=$prefix/etc
 [ "$prefix" = /usr ] && sysconf=/etc
 root=$dest$prefix
