@@ -1,11 +1,17 @@
 # The README's two commands. `make run` sets up and starts the daemon on SQLite under
-# ./var; `make test` sets up and runs every test twice: an optimised build, and a build
+# ./var (ARGS="--log-level debug ..." are passed to it; it builds the daemon and the tools
+# only, quietly); `make test` sets up and runs every test twice: an optimised build, and a build
 # with AddressSanitizer + UndefinedBehaviorSanitizer; then the console's browser tests
 # against each of the two builds' daemons (docs/console-tests.md); then, when clang is
 # installed (as scripts/deps.sh does), every libFuzzer target of tests/fuzz for a short,
 # fixed number of runs over its seed corpus (docs/fuzzing.md). `make fuzz` runs each target for
 # FUZZ_SECONDS on a working corpus kept in $(FUZZ_BUILD)/corpus.
 BUILD ?= build
+DEB_BUILD ?= build-deb
+# Flags for the daemon under `make run`, e.g. make run ARGS="--http 0.0.0.0:8080".
+ARGS ?=
+# Where `make install` puts files below its prefix (/usr/local unless configured otherwise).
+DESTDIR ?=
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
@@ -15,13 +21,13 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 FUZZ_NICE ?= 0
 
-.PHONY: all deps deps-console build build-asan build-fuzz run test test-fast test-console \
+.PHONY: all deps deps-console build build-programs build-asan build-fuzz run install deb test test-fast test-console \
 	test-console-fast test-fuzz fuzz bench bench-dm bench-platform bench-console clean
 
 all: build
 
 deps:
-	./scripts/deps.sh
+	@./scripts/deps.sh
 
 # Chromium, node and npm for the console's browser tests.
 deps-console:
@@ -35,8 +41,30 @@ build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLWM2MD_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-run: build
-	./scripts/run.sh $(BUILD)
+# The daemon and the tools only (CMake target "programs"): no tests or benchmarks. Their
+# compiler output goes to $(BUILD)/programs.log, shown when the build fails.
+build-programs: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) --target programs -j $(JOBS) >$(BUILD)/programs.log 2>&1 || \
+		{ tail -n 40 $(BUILD)/programs.log; echo "build failed: $(BUILD)/programs.log"; exit 1; }
+
+run: build-programs
+	@./scripts/run.sh $(BUILD) $(ARGS)
+
+# The daemon, the tools, an example /usr/local/etc/lwm2md/lwm2md.conf and a systemd unit
+# (cmake/install.cmake, docs/deploying.md). DESTDIR=... stages it elsewhere.
+install: build-programs
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+# The Debian package (CPack): prefix /usr, config in /etc/lwm2md, the unit in
+# /usr/lib/systemd/system; written to $(DEB_BUILD)/lwm2md_<version>_<arch>.deb.
+deb: deps
+	cmake -S . -B $(DEB_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
+		-DLWM2MD_TESTS=OFF >/dev/null
+	cmake --build $(DEB_BUILD) -j $(JOBS) >$(DEB_BUILD)/build.log 2>&1 || \
+		{ tail -n 40 $(DEB_BUILD)/build.log; exit 1; }
+	cd $(DEB_BUILD) && cpack -G DEB
+	./tests/install/check-install.sh $$(ls -t $(DEB_BUILD)/lwm2md_*.deb | head -n 1) $(DEB_BUILD)/deb-test
 
 # The fuzz targets need clang (with libFuzzer's runtime); gcc builds ignore them.
 build-fuzz: deps
@@ -111,4 +139,4 @@ bench-console: deps-console build $(CONSOLE_NPM)
 	nice -n 10 ./bench/console.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(DEB_BUILD)

@@ -44,5 +44,8 @@ void config_defaults(struct config *cfg);
  * a negative errno after printing what was wrong. */
 int config_from_args(struct config *cfg, int argc, char **argv, int first);
 void config_usage(FILE *out);
+/* A config file with every setting commented out at its default, each under its help
+ * (`lwm2md --print-config`; the installed example lwm2md.conf). */
+void config_print_file(FILE *out);
 
 #endif

@@ -6,11 +6,15 @@
 #include "daemon/daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -475,9 +479,84 @@ static int route_device(void *ctx, const char *node_id, struct lwm2m_route *rout
 	return -ENOTCONN;
 }
 
+/* Whether another process already listens on the API's TCP address: a bind of our own
+ * (SO_REUSEADDR, as libmicrohttpd's) fails then. Checked before the registry is opened,
+ * so that a daemon that cannot serve leaves the database alone. Port 0 always binds. */
+static int probe_tcp(const struct addr *where)
+{
+	if (where->port == 0)
+		return 0;
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	addr_to_sockaddr(where, &ss);
+	int fd = socket(where->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1, rc = 0;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (where->family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	socklen_t len = where->family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						  : sizeof(struct sockaddr_in);
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* After a port turned out to be taken: when another daemon holds this registry's lock,
+ * that is most likely the port's owner, and worth saying. Only looks: a missing lock file
+ * is not created, and a shared lock probe is dropped at once. */
+static void hint_registry_in_use(const char *db)
+{
+	char path[600];
+	if ((size_t)snprintf(path, sizeof(path), "%s.lock", db) >= sizeof(path))
+		return;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+		fprintf(stderr, "lwm2md: another lwm2md is running on the registry %s (%s is "
+				"locked): probably the one on that port\n",
+			db, path);
+	close(fd); /* drops the probe's lock, if it got one */
+}
+
+/* One daemon per registry: an exclusive flock on "<db>.lock", held (through the open
+ * descriptor) for the life of the process and released by the kernel however it ends.
+ * The file is left in place: removing it would let a third process lock a new file
+ * while the second still holds the old one. */
+static int lock_registry(struct daemon *d, const char *db)
+{
+	char path[600];
+	if ((size_t)snprintf(path, sizeof(path), "%s.lock", db) >= sizeof(path))
+		return -ENAMETOOLONG;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		int rc = -errno;
+		fprintf(stderr, "lwm2md: cannot open the lock file %s: %s\n", path, strerror(-rc));
+		return rc;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int rc = -errno;
+		if (rc == -EWOULDBLOCK)
+			fprintf(stderr,
+				"lwm2md: the registry %s is in use by another lwm2md (%s is locked); "
+				"stop that one first, or give this one its own --db\n",
+				db, path);
+		else
+			fprintf(stderr, "lwm2md: cannot lock %s: %s\n", path, strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	d->lock_fd = fd;
+	return 0;
+}
+
 int daemon_start(struct daemon *d, const struct config *cfg)
 {
 	int rc;
+	d->lock_fd = -1;
 	if (cfg->models[0]) {
 		char err[512];
 		rc = model_load_dir(cfg->models, err, sizeof(err));
@@ -487,7 +566,58 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		}
 		LOG_INFO("main", "%d object definitions loaded from %s", rc, cfg->models);
 	}
+	struct addr http;
+	if (addr_parse(&http, cfg->http) != 0) {
+		fprintf(stderr, "lwm2md: bad address '%s' for --http\n", cfg->http);
+		return -EINVAL;
+	}
+
+	/* The sockets first: a daemon that cannot serve fails before it creates, locks or
+	 * migrates anything. Nothing is read from them until the loop runs, by which time
+	 * the store is open. */
+	struct coap_ep_config epcfg;
+	coap_ep_config_defaults(&epcfg);
+	epcfg.max_body = cfg->max_body;
+	rc = coap_block_pool_create(&d->block_pool, cfg->block1_pool_bytes);
+	if (rc != 0)
+		return rc;
+	epcfg.block_pool = d->block_pool;
+	for (int i = 0; i < cfg->coap_count; i++) {
+		rc = open_listener(d, cfg->coap[i], LWM2M_TRANSPORT_UDP, &epcfg, NULL);
+		/* The IPv6 default is best effort: a host without IPv6 still serves IPv4. */
+		if (rc != 0 && !cfg->coap_given && strcmp(cfg->coap[i], "[::]:5683") == 0) {
+			LOG_WARN("main", "no IPv6 CoAP socket: %s", uv_strerror(rc));
+			continue;
+		}
+		if (rc == UV_EADDRINUSE)
+			hint_registry_in_use(cfg->db);
+		if (rc != 0)
+			return rc;
+	}
+	for (int i = 0; i < cfg->coaps_count; i++) {
+		rc = open_listener(d, cfg->coaps[i], LWM2M_TRANSPORT_DTLS, &epcfg, &cfg->dtls);
+		if (rc != 0 && !cfg->coaps_given && strcmp(cfg->coaps[i], "[::]:5684") == 0) {
+			LOG_WARN("main", "no IPv6 CoAPS socket: %s", uv_strerror(rc));
+			continue;
+		}
+		if (rc == UV_EADDRINUSE)
+			hint_registry_in_use(cfg->db);
+		if (rc != 0)
+			return rc;
+	}
+	rc = probe_tcp(&http);
+	if (rc != 0) {
+		fprintf(stderr, "lwm2md: cannot start the API on %s: %s\n", cfg->http,
+			strerror(-rc));
+		if (rc == -EADDRINUSE)
+			hint_registry_in_use(cfg->db);
+		return rc;
+	}
+
 	ensure_parent_dir(cfg->db);
+	rc = lock_registry(d, cfg->db);
+	if (rc != 0)
+		return rc;
 	rc = store_open(&d->store, cfg->db);
 	if (rc != 0) {
 		fprintf(stderr, "lwm2md: cannot open the registry %s: %s\n", cfg->db,
@@ -507,32 +637,6 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		return rc;
 	LOG_INFO("main", "registry %s: %d live registrations restored", cfg->db, rc);
 
-	struct coap_ep_config epcfg;
-	coap_ep_config_defaults(&epcfg);
-	epcfg.max_body = cfg->max_body;
-	rc = coap_block_pool_create(&d->block_pool, cfg->block1_pool_bytes);
-	if (rc != 0)
-		return rc;
-	epcfg.block_pool = d->block_pool;
-	for (int i = 0; i < cfg->coap_count; i++) {
-		rc = open_listener(d, cfg->coap[i], LWM2M_TRANSPORT_UDP, &epcfg, NULL);
-		/* The IPv6 default is best effort: a host without IPv6 still serves IPv4. */
-		if (rc != 0 && !cfg->coap_given && strcmp(cfg->coap[i], "[::]:5683") == 0) {
-			LOG_WARN("main", "no IPv6 CoAP socket: %s", uv_strerror(rc));
-			continue;
-		}
-		if (rc != 0)
-			return rc;
-	}
-	for (int i = 0; i < cfg->coaps_count; i++) {
-		rc = open_listener(d, cfg->coaps[i], LWM2M_TRANSPORT_DTLS, &epcfg, &cfg->dtls);
-		if (rc != 0 && !cfg->coaps_given && strcmp(cfg->coaps[i], "[::]:5684") == 0) {
-			LOG_WARN("main", "no IPv6 CoAPS socket: %s", uv_strerror(rc));
-			continue;
-		}
-		if (rc != 0)
-			return rc;
-	}
 	daemon_restore_dtls_sessions(d);
 	d->queue_window_ms = cfg->queue_window_s * 1000;
 	rc = lwm2m_requests_create(&d->requests, d->loop, route_device, clock_ms, d);
@@ -564,11 +668,6 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	uv_timer_init(d->loop, &d->active_timer);
 	d->active_timer.data = d;
 
-	struct addr http;
-	if (addr_parse(&http, cfg->http) != 0) {
-		fprintf(stderr, "lwm2md: bad address '%s' for --http\n", cfg->http);
-		return -EINVAL;
-	}
 	struct api_deps deps = {
 		.store = d->store,
 		.lwm2m = d->lwm2m,
@@ -598,6 +697,13 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	char buf[ADDR_STR_MAX];
 	api_server_local_addr(d->api, &local);
 	push_set_api_addr(d->push, &local); /* push never sends to the daemon's own API */
+	/* SIGTERM handled from before the last "listening" line: whoever starts the daemon
+	 * and stops it as soon as it says it is listening gets a clean stop, not a kill. */
+	uv_signal_init(d->loop, &d->sigint);
+	uv_signal_init(d->loop, &d->sigterm);
+	d->sigint.data = d->sigterm.data = d;
+	uv_signal_start(&d->sigint, on_signal, SIGINT);
+	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
 	printf("listening http %s\n", addr_format(&local, buf));
 	fflush(stdout);
 
@@ -610,11 +716,6 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	uv_timer_init(d->loop, &d->tick);
 	d->tick.data = d;
 	uv_timer_start(&d->tick, on_tick, TICK_MS, TICK_MS);
-	uv_signal_init(d->loop, &d->sigint);
-	uv_signal_init(d->loop, &d->sigterm);
-	d->sigint.data = d->sigterm.data = d;
-	uv_signal_start(&d->sigint, on_signal, SIGINT);
-	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
 	return 0;
 }
 
@@ -661,6 +762,10 @@ void daemon_stop(struct daemon *d)
 	d->stats = NULL;
 	model_unload_all();
 	store_close(d->store);
+	d->store = NULL;
+	if (d->lock_fd >= 0)
+		close(d->lock_fd); /* after the store: the next daemon may open it at once */
+	d->lock_fd = -1;
 }
 
 void ensure_parent_dir(const char *path)

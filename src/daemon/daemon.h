@@ -61,9 +61,11 @@ struct daemon {
 	uv_prepare_t batch;      /* commits each loop turn's writes (store_batch_commit) */
 	struct project_stats_table *stats; /* per project, since started_ms (GET …/statistics) */
 	int64_t started_ms;
+	int lock_fd; /* flock on "<db>.lock" for the process's life (daemon_start); -1 */
 };
 
-/* Opens the store, binds every socket and the API. 0, or a negative errno after printing
+/* Binds every socket (the API's port only checked), then locks and opens the store and
+ * starts the API. 0, or a negative errno after printing
  * what failed (the caller still calls daemon_stop). */
 int daemon_start(struct daemon *d, const struct config *cfg);
 /* Saves what must survive, closes everything in order. */
