@@ -103,25 +103,37 @@ static void mark_dirty(struct iot_devices *dev, const char *endpoint, enum statu
 }
 
 static uint8_t hook_authorize(void *ctx, const char *endpoint, enum lwm2m_transport transport,
-			      const char *psk_identity, const struct addr *peer, void **owner)
+			      const char *psk_identity, const struct addr *peer, void **owner,
+			      const char **why)
 {
 	struct iot_devices *dev = ctx;
 	struct store_device d;
 	(void)peer; /* the caller logs refusals with the peer address */
 	int rc = store_device_get_by_node_id(dev->store, endpoint, &d);
-	if (rc == -ENOENT)
+	if (rc == -ENOENT) {
+		*why = "no device has this node ID";
 		return COAP_CODE_FORBIDDEN;
+	}
 	if (rc != 0) {
 		dev->stats.store_errors++;
+		*why = "the registry could not be read";
 		return COAP_CODE_SERVICE_UNAVAILABLE;
 	}
 	/* docs/architecture.md, security model: a secure device only over DTLS, a plain one
 	 * only over plain CoAP, and over DTLS the endpoint must be the PSK identity. */
-	if (transport == LWM2M_TRANSPORT_UDP && d.secure_access)
+	if (transport == LWM2M_TRANSPORT_UDP && d.secure_access) {
+		*why = "the device has secure access: DTLS only";
 		return COAP_CODE_FORBIDDEN;
+	}
+	if (transport == LWM2M_TRANSPORT_DTLS && !d.secure_access) {
+		*why = "the device has no secure access: plain CoAP only";
+		return COAP_CODE_FORBIDDEN;
+	}
 	if (transport == LWM2M_TRANSPORT_DTLS &&
-	    (!d.secure_access || !psk_identity || strcmp(psk_identity, endpoint) != 0))
+	    (!psk_identity || strcmp(psk_identity, endpoint) != 0)) {
+		*why = "the endpoint is not the DTLS PSK identity";
 		return COAP_CODE_FORBIDDEN;
+	}
 	/* The registration counts into its project's statistics from now on, without a
 	 * lookup per message. */
 	*owner = project_stats_get(dev->projects, d.project_id);

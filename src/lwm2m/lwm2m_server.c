@@ -155,6 +155,26 @@ static int reg_insert(struct lwm2m_server *srv, struct lwm2m_registration *reg)
 static void reg_drop(struct lwm2m_server *srv, struct lwm2m_registration *reg,
 		     enum lwm2m_dereg_reason reason)
 {
+	char peer_str[ADDR_STR_MAX];
+	addr_format(&reg->peer, peer_str);
+	switch (reason) {
+	case LWM2M_DEREG_REQUESTED:
+		LOG_INFO("lwm2m", "de-registered '%s' (rd/%s) from %s", reg->endpoint, reg->id,
+			 peer_str);
+		break;
+	case LWM2M_DEREG_EXPIRED:
+		LOG_INFO("lwm2m", "registration of '%s' (rd/%s, last from %s) expired: no Update "
+			 "within its lifetime of %u s", reg->endpoint, reg->id, peer_str, reg->lifetime);
+		break;
+	case LWM2M_DEREG_REMOVED:
+		LOG_INFO("lwm2m", "registration of '%s' (rd/%s) ended: the device was deleted",
+			 reg->endpoint, reg->id);
+		break;
+	case LWM2M_DEREG_REPLACED: /* the new registration's line says enough */
+		LOG_DEBUG("lwm2m", "registration rd/%s of '%s' replaced by a new Register", reg->id,
+			  reg->endpoint);
+		break;
+	}
 	hmap_remove(&srv->by_endpoint, &reg->by_endpoint);
 	hmap_remove(&srv->by_id, &reg->by_id);
 	hmap_remove(&srv->by_peer, &reg->by_peer);
@@ -349,13 +369,14 @@ static uint8_t handle_register(struct lwm2m_server *srv, enum lwm2m_transport tr
 	copy_str(endpoint, sizeof(endpoint), q.ep, q.ep_len);
 
 	void *owner = NULL;
-	uint8_t denied =
-		srv->hooks.authorize(srv->ctx, endpoint, transport, psk_identity, peer, &owner);
+	const char *why = "refused by the owner";
+	uint8_t denied = srv->hooks.authorize(srv->ctx, endpoint, transport, psk_identity, peer,
+					      &owner, &why);
 	if (denied) {
 		LOG_WARN_RATE("lwm2m", "registration refused",
-			      "registration of '%s' from %s refused (%u.%02u)", endpoint,
-			 addr_format(peer, peer_str), COAP_CODE_CLASS(denied),
-			 COAP_CODE_DETAIL(denied));
+			      "registration of '%s' from %s refused (%u.%02u): %s", endpoint,
+			      addr_format(peer, peer_str), COAP_CODE_CLASS(denied),
+			      COAP_CODE_DETAIL(denied), why);
 		return denied;
 	}
 
@@ -389,8 +410,10 @@ static uint8_t handle_register(struct lwm2m_server *srv, enum lwm2m_transport tr
 		return COAP_CODE_SERVICE_UNAVAILABLE;
 	}
 	srv->stats.registrations++;
-	LOG_DEBUG("lwm2m", "registered '%s' as rd/%s from %s, lifetime %u", reg->endpoint,
-		  reg->id, addr_format(peer, peer_str), reg->lifetime);
+	LOG_INFO("lwm2m", "registered '%s' (rd/%s) from %s over %s, lifetime %u s, binding %s, LwM2M %s",
+		 reg->endpoint, reg->id, addr_format(peer, peer_str),
+		 transport == LWM2M_TRANSPORT_DTLS ? "dtls" : "udp", reg->lifetime, reg->binding,
+		 reg->version);
 	if (srv->hooks.registered)
 		srv->hooks.registered(srv->ctx, reg);
 
@@ -452,6 +475,11 @@ static uint8_t handle_update(struct lwm2m_server *srv, struct lwm2m_registration
 	heap_set(&srv->expiries, &reg->expiry,
 		 (uint64_t)(now_ms + (int64_t)reg->lifetime * 1000));
 	srv->stats.updates++;
+	if (log_threshold <= LOG_LEVEL_DEBUG) {
+		char peer_str[ADDR_STR_MAX];
+		LOG_DEBUG("lwm2m", "update of '%s' (rd/%s) from %s, lifetime %u s", reg->endpoint,
+			  reg->id, addr_format(peer, peer_str), reg->lifetime);
+	}
 	if (srv->hooks.updated)
 		srv->hooks.updated(srv->ctx, reg);
 	return COAP_CODE_CHANGED;
@@ -512,7 +540,6 @@ void lwm2m_server_tick(struct lwm2m_server *srv, int64_t now_ms)
 		struct lwm2m_registration *reg =
 			container_of(top, struct lwm2m_registration, expiry);
 		srv->stats.expirations++;
-		LOG_INFO("lwm2m", "registration of '%s' (rd/%s) expired", reg->endpoint, reg->id);
 		reg_drop(srv, reg, LWM2M_DEREG_EXPIRED);
 	}
 }

@@ -64,10 +64,12 @@ struct lwm2m_registration {
 
 struct lwm2m_hooks {
 	/* May endpoint register over transport? psk_identity is the DTLS identity (NULL on
-	 * plain UDP). Returns 0 to allow, or the CoAP error code to answer (4.03). When it
-	 * allows, *owner (NULL on entry) becomes the registration's owner pointer. */
+	 * plain UDP). Returns 0 to allow, or the CoAP error code to answer (4.03) with *why
+	 * set to a static text saying why, for the log. When it allows, *owner (NULL on
+	 * entry) becomes the registration's owner pointer. */
 	uint8_t (*authorize)(void *ctx, const char *endpoint, enum lwm2m_transport transport,
-			     const char *psk_identity, const struct addr *peer, void **owner);
+			     const char *psk_identity, const struct addr *peer, void **owner,
+			     const char **why);
 	/* The hooks may change the registration's owner and owner_mark, nothing else. */
 	void (*registered)(void *ctx, struct lwm2m_registration *reg);
 	void (*updated)(void *ctx, struct lwm2m_registration *reg);

@@ -240,7 +240,12 @@ int store_schema_migrate(sqlite3 *db)
 		}
 		if (exec(db, "COMMIT"))
 			return -EIO;
-		LOG_INFO("store", "schema at version %d", v + 1);
+		LOG_DEBUG("store", "schema step %d done", v + 1);
 	}
+	/* One line at start, whatever was done: what an operator needs after an upgrade. */
+	if (version < known)
+		LOG_INFO("store", "schema at version %d (migrated from %d)", known, version);
+	else
+		LOG_INFO("store", "schema at version %d", known);
 	return 0;
 }

@@ -76,10 +76,12 @@ static size_t aim(const uint8_t *in, size_t len, const char *location, uint8_t *
 }
 
 static uint8_t authorize(void *ctx, const char *endpoint, enum lwm2m_transport transport,
-			 const char *psk_identity, const struct addr *peer, void **owner)
+			 const char *psk_identity, const struct addr *peer, void **owner,
+			 const char **why)
 {
 	(void)ctx;
 	(void)owner;
+	*why = "an endpoint starting with x";
 	(void)transport;
 	(void)psk_identity;
 	(void)peer;

@@ -20,9 +20,11 @@ static enum lwm2m_dereg_reason last_reason;
 static char allowed[64] = "dev1";
 
 static uint8_t authorize(void *ctx, const char *endpoint, enum lwm2m_transport transport,
-			 const char *psk_identity, const struct addr *peer, void **owner)
+			 const char *psk_identity, const struct addr *peer, void **owner,
+			 const char **why)
 {
 	(void)ctx;
+	*why = "not on the test's list";
 	*owner = &registered_calls; /* what the registration then carries */
 	(void)transport;
 	(void)psk_identity;
