@@ -72,6 +72,15 @@ static int set_log_level(struct config *cfg, const char *value)
 	return log_level_parse(value, &log_threshold);
 }
 
+static int set_log_format(struct config *cfg, const char *value)
+{
+	(void)cfg;
+	if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0)
+		return -EINVAL;
+	log_json = strcmp(value, "json") == 0;
+	return 0;
+}
+
 /* value as a whole decimal number in [min, max]: 0 or -EINVAL. */
 static int parse_range(const char *value, unsigned long min, unsigned long max,
 		       unsigned long *out)
@@ -116,6 +125,8 @@ static const struct option options[] = {
 	STR("http", "HOST:PORT", http, "the REST API"),
 	STR("models", "DIR", models, "load object definitions (OMA DDF XML, *.xml) from DIR"),
 	FN("log-level", "LEVEL", set_log_level, "info", "debug, info, warn or error (default info)"),
+	FN("log-format", "FORMAT", set_log_format, "text",
+	   "text, or json: one JSON object per line for log shippers (default text)"),
 	/* CoAP and LwM2M */
 	NUM("max-body", OPT_SIZE, max_body, 16, 65536, 1,
 	    "largest CoAP body without block-wise transfer"),

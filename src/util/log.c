@@ -3,14 +3,36 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 enum log_level log_threshold = LOG_LEVEL_INFO;
+bool log_json;
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+static const char *const json_level_names[] = {"debug", "info", "warn", "error"};
+
+/* msg as the inside of a JSON string (RFC 8259): quote, backslash and control characters
+ * escaped; other bytes as they are (a message is UTF-8, or quotes a peer's bytes, which a
+ * log shipper then shows replaced). cap must be at least 6 × strlen(msg) + 1. */
+static void json_escape(const char *msg, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 7 < cap; p++) {
+		if (*p == '"' || *p == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)*p;
+		} else if (*p < 0x20) {
+			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", *p);
+		} else {
+			out[o++] = (char)*p;
+		}
+	}
+	out[o] = '\0';
+}
 
 int log_level_parse(const char *name, enum log_level *level)
 {
@@ -40,8 +62,15 @@ void log_write(enum log_level level, const char *module, const char *fmt, ...)
 	gmtime_r(&ts.tv_sec, &tm);
 	char stamp[32];
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ %s %s: %s\n", stamp, ts.tv_nsec / 1000000L, level_names[level],
-		module, msg);
+	if (!log_json) {
+		fprintf(stderr, "%s.%03ldZ %s %s: %s\n", stamp, ts.tv_nsec / 1000000L,
+			level_names[level], module, msg);
+		return;
+	}
+	char escaped[sizeof(msg) * 6];
+	json_escape(msg, escaped, sizeof(escaped));
+	fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"module\":\"%s\",\"msg\":\"%s\"}\n",
+		stamp, ts.tv_nsec / 1000000L, json_level_names[level], module, escaped);
 }
 
 long long log_rate_window_ms = 10000;

@@ -1,11 +1,14 @@
 /*
  * log: levelled log lines to stderr, shared by every module.
  *
- * A line is "2026-11-25T04:53:21.123Z LEVEL module: message". The level threshold is set
- * once at start (--log-level); lines below it cost one comparison.
+ * A line is "2026-11-25T04:53:21.123Z LEVEL module: message", or with --log-format json
+ * {"time":"2026-11-25T04:53:21.123Z","level":"info","module":"lwm2m","msg":"…"}. The level
+ * threshold is set once at start (--log-level); lines below it cost one comparison.
  */
 #ifndef LWM2MD_LOG_H
 #define LWM2MD_LOG_H
+
+#include <stdbool.h>
 
 enum log_level {
 	LOG_LEVEL_DEBUG = 0,
@@ -15,6 +18,9 @@ enum log_level {
 };
 
 extern enum log_level log_threshold;
+/* Lines as JSON objects, one per line ({"time","level","module","msg"}), for log shippers
+ * (--log-format json); else text. Set once at start. */
+extern bool log_json;
 
 /* Parses "debug", "info", "warn", "error": 0 with *level set, or -EINVAL. */
 int log_level_parse(const char *name, enum log_level *level);

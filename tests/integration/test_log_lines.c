@@ -2,7 +2,8 @@
  * Integration test: what an operator reads in the log at --log-level info. One line per
  * registration (endpoint, address, transport, lifetime), de-registration, expiry and
  * removal; none per Update (those are DEBUG); each refused Register says why; and the
- * start says the schema version in one line, not one per migration step.
+ * start says the schema version in one line, not one per migration step. With
+ * --log-format json each line is one JSON object.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "coap/coap_msg.h"
 #include "harness.h"
@@ -106,10 +108,68 @@ static void test_info_lines(void **state)
 	daemon_cleanup(&d);
 }
 
+/* --log-format json: every line one JSON object with time, level, module and msg — also
+ * one quoting a path that holds a quote, a backslash and a control byte. */
+static void test_json_lines(void **state)
+{
+	(void)state;
+	char log_path[] = "/tmp/lwm2md-log-json-XXXXXX", models[] = "/tmp/lwm2md-m\"q\\b\001-XXXXXX";
+	int log_fd = mkstemp(log_path);
+	assert_true(log_fd >= 0);
+	close(log_fd);
+	assert_non_null(mkdtemp(models));
+	setenv("LWM2MD_TEST_STDERR", log_path, 1);
+	const char *const args[] = {"--log-level", "info", "--log-format", "json", "--models", models,
+				    NULL};
+	struct daemon_proc d;
+	daemon_start(&d, args);
+	unsetenv("LWM2MD_TEST_STDERR");
+	int fd = coap_socket("127.0.0.1:0");
+	char id[32];
+	assert_int_equal(coap_register(fd, &d.coap, "nobody02", "300", "</3/0>", id),
+			 COAP_CODE_FORBIDDEN);
+	close(fd);
+	daemon_stop(&d);
+
+	FILE *f = fopen(log_path, "r");
+	assert_non_null(f);
+	char line[4096], loaded[256];
+	snprintf(loaded, sizeof(loaded), "0 object definitions loaded from %s", models);
+	int lines = 0, refused = 0, quoted = 0;
+	while (fgets(line, sizeof(line), f)) {
+		json_error_t err;
+		json_t *o = json_loads(line, 0, &err);
+		if (!o)
+			fail_msg("not JSON (%s): %s", err.text, line);
+		const char *level = json_string_value(json_object_get(o, "level"));
+		const char *msg = json_string_value(json_object_get(o, "msg"));
+		assert_non_null(json_string_value(json_object_get(o, "time")));
+		assert_non_null(json_string_value(json_object_get(o, "module")));
+		assert_non_null(level);
+		assert_non_null(msg);
+		if (strstr(msg, "registration of 'nobody02' from")) {
+			assert_string_equal(level, "warn");
+			refused++;
+		}
+		quoted += strcmp(msg, loaded) == 0;
+		lines++;
+		json_decref(o);
+	}
+	fclose(f);
+	print_message("%d JSON lines\n", lines);
+	assert_true(lines >= 3);
+	assert_int_equal(refused, 1);
+	assert_int_equal(quoted, 1);
+	unlink(log_path);
+	rmdir(models);
+	daemon_cleanup(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_info_lines),
+		cmocka_unit_test(test_json_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
