@@ -35,6 +35,19 @@ add_dependencies(programs service_conf)
 configure_file(${CMAKE_SOURCE_DIR}/packaging/lwm2md.service.in
   ${CMAKE_BINARY_DIR}/packaging/lwm2md.service @ONLY)
 
+# lwm2mctl's bash completion, written by the program itself from its command table, so it
+# never lists a command the binary does not have.
+if(TARGET lwm2mctl)
+  add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/packaging/lwm2mctl.bash
+    COMMAND $<TARGET_FILE:lwm2mctl> completion bash > ${CMAKE_BINARY_DIR}/packaging/lwm2mctl.bash
+    DEPENDS lwm2mctl
+    COMMENT "Writing lwm2mctl's bash completion")
+  add_custom_target(lwm2mctl_completion ALL DEPENDS ${CMAKE_BINARY_DIR}/packaging/lwm2mctl.bash)
+  add_dependencies(programs lwm2mctl_completion)
+  install(FILES ${CMAKE_BINARY_DIR}/packaging/lwm2mctl.bash
+    DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME lwm2mctl)
+endif()
+
 install(FILES ${CMAKE_BINARY_DIR}/packaging/lwm2md.conf DESTINATION ${LWM2MD_CONF_DIR})
 install(FILES ${CMAKE_BINARY_DIR}/packaging/lwm2md.service
   DESTINATION ${LWM2MD_SYSTEMD_UNIT_DIR})

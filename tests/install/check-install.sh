@@ -42,6 +42,9 @@ for p in lwm2md lwm2m-sim; do
 done
 if [ -x "$build/lwm2mctl" ]; then
   [ -x "$root/bin/lwm2mctl" ] || fail "$prefix/bin/lwm2mctl is not installed"
+  completion=$root/share/bash-completion/completions/lwm2mctl
+  [ -s "$completion" ] || fail "${completion#"$dest"} is not installed"
+  bash -n "$completion" || fail "${completion#"$dest"} is not valid bash"
 fi
 conf=$dest$sysconf/lwm2md/lwm2md.conf
 unit=$root/lib/systemd/system/lwm2md.service
@@ -51,7 +54,8 @@ for f in "$conf" "$unit" "$root/share/doc/lwm2md/deploying.md" \
 done
 # Nothing else: no tests, benchmarks or build files.
 extra=$(cd "$dest" && find . -type f | sort | grep -v -e '/bin/lwm2md$' -e '/bin/lwm2m-sim$' \
-  -e '/bin/lwm2mctl$' -e '/lwm2md/lwm2md.conf$' -e '/systemd/system/lwm2md.service$' \
+  -e '/bin/lwm2mctl$' -e '/bash-completion/completions/lwm2mctl$' \
+  -e '/lwm2md/lwm2md.conf$' -e '/systemd/system/lwm2md.service$' \
   -e '/doc/lwm2md/[a-z]*\.md$' || true)
 [ -z "$extra" ] || fail "unexpected files installed: $extra"
 
