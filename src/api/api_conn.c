@@ -92,7 +92,7 @@ static void conn_end(struct api_conn *c, uint64_t *counter, unsigned status, con
 	(*counter)++;
 	if (c->requests == 0 && status) {
 		int b = snprintf(body, sizeof(body),
-				 "{\"error_code\":\"IOTDA.000%u\",\"error_msg\":\"%s\"}", status, why);
+				 "{\"error_code\":\"IOTDA.000%u\",\"error_msg\":\"%s\"}\n", status, why);
 		int m = snprintf(msg, sizeof(msg),
 				 "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
 				 "Content-Length: %d\r\nConnection: close\r\n\r\n%s",

@@ -366,7 +366,7 @@ static void route(struct api_call *c, const char *url, const char *method, char 
 /* Queues the call's reply; frees what the call owned. */
 static enum MHD_Result respond(struct api_call *c, const char *allow)
 {
-	static const char oom[] = "{\"error_code\":\"IOTDA.000500\",\"error_msg\":\"out of memory\"}";
+	static const char oom[] = "{\"error_code\":\"IOTDA.000500\",\"error_msg\":\"out of memory\"}\n";
 	struct MHD_Response *resp = NULL;
 	const char *type = CONTENT_TYPE_JSON;
 	unsigned status = c->status;
@@ -387,11 +387,16 @@ static enum MHD_Result respond(struct api_call *c, const char *allow)
 		c->text = NULL;
 		type = c->content_type;
 	} else if (c->reply) {
-		char *s = json_dumps(c->reply, JSON_COMPACT);
-		if (s) {
-			resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+		/* Compact JSON and a line end, as a terminal and line-based tools want it. */
+		size_t len = json_dumpb(c->reply, NULL, 0, JSON_COMPACT);
+		char *s = len ? malloc(len + 1) : NULL;
+		if (s && json_dumpb(c->reply, s, len, JSON_COMPACT) == len) {
+			s[len] = '\n';
+			resp = MHD_create_response_from_buffer(len + 1, s, MHD_RESPMEM_MUST_FREE);
 			if (!resp)
 				free(s);
+		} else {
+			free(s);
 		}
 	} else if (c->asset && status == 200) {
 		const unsigned char *data = c->asset_gzip ? c->asset->gzip : c->asset->data;

@@ -1,6 +1,6 @@
 /*
  * codec: the product's codec page, as a person uses it — the water meter's JavaScript
- * codec (tests/integration/meter_fixture.h) written in the editor, refused at the line of
+ * codec (examples/watermeter/codec.js) written in the editor, refused at the line of
  * a syntax error, uploaded; the test panel decoding a meter report and encoding
  * SET_INTERVAL, with the editor's source and with the uploaded one; example payloads
  * kept on the server; and the declarative layout of the same meter, which must decode
@@ -53,12 +53,15 @@ suite.test('the water meter\'s JavaScript codec: a syntax error at its line, upl
 	const id = 'wm-js';
 	await api.createProduct({ product_id: id, name: 'Meter (JavaScript)', service_capabilities: meter.model });
 
-	/* The script with a syntax error on its third line, and what the API says of it. */
+	/* The script with a syntax error on the line of decode()'s first statement, and what
+	 * the API says of it. */
 	const lines = meter.script.split('\n');
-	const broken = [...lines.slice(0, 2), `${lines[2]})`, ...lines.slice(3)].join('\n');
+	const at = lines.findIndex((l) => l.includes('var id = payload[0];'));
+	assert.ok(at >= 0, 'the example codec has no line "var id = payload[0];"');
+	const broken = [...lines.slice(0, at), `${lines[at]})`, ...lines.slice(at + 1)].join('\n');
 	const refused = await api.put(`/products/${id}/codec`, { kind: 'js', source: broken }).catch((e) => e);
 	assert.equal(refused.status, 400);
-	assert.equal(refused.body.error_line, 3);
+	assert.equal(refused.body.error_line, at + 1);
 
 	const codecUrl = new RegExp(`/products/${id}/codec$`);
 	cp.allowHttpError(404, codecUrl); // no codec yet: the page says so
@@ -75,7 +78,7 @@ suite.test('the water meter\'s JavaScript codec: a syntax error at its line, upl
 	await viewShot(page, 'codec-compile-error');
 	/* The button puts the caret on that line, selected. */
 	await page.getByRole('button', { name: `Go to line ${refused.body.error_line}` }).click();
-	assert.equal(await source.evaluate((ta) => ta.value.slice(ta.selectionStart, ta.selectionEnd)), `${lines[2]})`);
+	assert.equal(await source.evaluate((ta) => ta.value.slice(ta.selectionStart, ta.selectionEnd)), `${lines[at]})`);
 	await assert.rejects(api.get(`/products/${id}/codec`), (e) => e.status === 404, 'a codec that does not compile was stored');
 
 	/* The script as the meter's tests have it. */

@@ -1,6 +1,6 @@
 /*
  * device-setup: what the device-side console tests (devices, device, fleet) share, on top
- * of walkthrough.mjs (signing in; the water meter of tests/integration/meter_fixture.h).
+ * of walkthrough.mjs (signing in; the water meter of examples/watermeter/).
  *
  * - meterProduct(): the product, its model and the meter's JavaScript codec set up
  *   through the REST API (the products-side tests create them in the UI; here they are

@@ -1,9 +1,10 @@
 /*
  * walkthrough: what the products-side console tests share — signing in as a person does,
- * and the water meter of the platform's own tests (tests/integration/meter_fixture.h):
- * its model, its declarative layout and its JavaScript codec, read from that header so
- * that the console is tested with the codec the integration tests and lwm2m-sim --meter
- * agree on, not with a copy that could drift.
+ * and the water meter of the README's walk-through (examples/watermeter/): its model, its
+ * declarative layout and its JavaScript codec, read from those files — the same ones the
+ * integration tests (through meter_fixture.h, generated from them) and the README use —
+ * so that the console is tested with the codec they and lwm2m-sim --meter agree on, not
+ * with a copy that could drift.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,28 +13,18 @@ import { fileURLToPath } from 'node:url';
 import { ARTEFACTS, expectVisible, slug, TIMEOUTS } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const FIXTURE = path.join(here, '..', 'integration', 'meter_fixture.h');
+const EXAMPLE = path.join(here, '..', '..', 'examples', 'watermeter');
 
-/* The value of `static const char name[] = "…" "…";` in a C header: its string literals
- * joined, with C's escapes undone (the fixture uses \" \\ \n only). */
-function cString(header, name) {
-	const m = new RegExp(`static const char ${name}\\[\\] =([\\s\\S]*?);\\n`).exec(header);
-	if (!m)
-		throw new Error(`${FIXTURE} has no ${name}`);
-	let out = '';
-	for (const lit of m[1].matchAll(/"((?:\\.|[^"\\])*)"/g))
-		out += lit[1].replace(/\\(.)/g, (_, c) => ({ n: '\n', t: '\t', '"': '"', '\\': '\\' })[c] ?? c);
-	return out;
+function exampleFile(name) {
+	return fs.readFileSync(path.join(EXAMPLE, name), 'utf8');
 }
-
-const header = fs.readFileSync(FIXTURE, 'utf8');
 
 /* The meter: model (service_capabilities, as an array), layout (declarative, JSON text),
  * script (JavaScript source). */
 export const meter = Object.freeze({
-	model: JSON.parse(cString(header, 'meter_model')),
-	layout: cString(header, 'meter_layout'),
-	script: cString(header, 'meter_script'),
+	model: JSON.parse(exampleFile('model.json')).service_capabilities,
+	layout: exampleFile('layout.json'),
+	script: exampleFile('codec.js'),
 });
 
 /* What the meter sends on /19/0/0 for a report: [0, battery %, flow in litres as a

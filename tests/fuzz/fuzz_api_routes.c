@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "../integration/meter_fixture.h"
+#include "meter_fixture.h"  /* generated: tests/integration/meter_fixture.h.in */
 #include "api/api_internal.h"
 #include "coap/coap_ep.h"
 #include "fuzz_common.h"

@@ -290,10 +290,10 @@ static void test_token_names_its_project(void **state)
 	daemon_token_create(&d, "elsewhere", other);
 
 	assert_int_equal(http_call(&d, "GET", "/v5/token", NULL, resp, sizeof(resp)), 200);
-	assert_string_equal(resp, "{\"project_id\":\"p1\"}");
+	assert_string_equal(resp, "{\"project_id\":\"p1\"}\n");
 	assert_int_equal(http_call_auth(&d, "GET", "/v5/token", NULL, other, resp, sizeof(resp)),
 			 200);
-	assert_string_equal(resp, "{\"project_id\":\"elsewhere\"}");
+	assert_string_equal(resp, "{\"project_id\":\"elsewhere\"}\n");
 	assert_int_equal(http_call_auth(&d, "GET", "/v5/token", NULL, "not-a-token", resp,
 					sizeof(resp)),
 			 401);

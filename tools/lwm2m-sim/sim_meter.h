@@ -8,8 +8,8 @@
  *                     $properties  [3, mid hi, mid lo, interval hi, interval lo]: the
  *                     platform's desired-shadow command, answered like SET_INTERVAL and
  *                     followed by the interval report, so the desired value clears
- * the layout the platform tests give the server's codecs (tests/integration/
- * meter_fixture.h).
+ * the layout of examples/watermeter/ (layout.json, codec.js), which the platform tests
+ * and the README's walk-through give the server's codecs.
  *
  * It knows no sockets and sends nothing itself: it sets new values of /19/0/0 in the
  * object tree, and the server's observation of /19/0/0 (sim_dm.c) turns each into a
