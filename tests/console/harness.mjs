@@ -180,6 +180,11 @@ export class Daemon {
 			'--coaps', binds.coaps || '127.0.0.1:0',
 			'--push-allow-private',
 			'--log-level', process.env.LWM2MD_LOG_LEVEL || 'warn',
+			// A JavaScript codec's budget (100 ms by default) is wall-clock: an ASan daemon
+			// beside a browser on a loaded 2-core machine took longer to load the meter's
+			// codec, and the page then showed a codec error instead of the values. The
+			// budget itself is tested in C (test_codec_isolation); here it only must not flake.
+			'--codec-time-ms', '2000',
 			...this.args,
 		];
 		const proc = spawnChild(this.bin, argv);
@@ -322,7 +327,8 @@ function run(bin, args) {
 }
 
 /* Starts $LWM2MD_BIN on a fresh database in a temporary directory, on free loopback
- * ports (HTTP, CoAP, CoAPS), with --push-allow-private and --log-level warn, plus args.
+ * ports (HTTP, CoAP, CoAPS), with --push-allow-private, --log-level warn and a codec budget
+ * of 2 s, plus args.
  * Resolves to a Daemon: base ("http://127.0.0.1:PORT"), http/coap/coaps ("host:port"),
  * token (for project, "default" as `make run` makes), api (an Api for it). */
 export async function startDaemon({ project = 'default', args = [] } = {}) {
