@@ -159,6 +159,10 @@ static void test_migration_counts_existing_devices(void **state)
 		    " ('p1', 'a', 'a', 'a', 'm', '', '00', 0, 0, 0, 1),"
 		    " ('p1', 'b', 'b', 'b', 'm', '', '00', 0, 0, 1, 1),"
 		    " ('p1', 'c', 'c', 'c', 'm', '', '00', 0, 0, 1, 1);"
+		    "DROP INDEX tokens_by_id; DROP INDEX tokens_by_project;"
+		    "ALTER TABLE tokens DROP COLUMN token_id;"
+		    "ALTER TABLE tokens DROP COLUMN name;"
+		    "ALTER TABLE tokens DROP COLUMN expire_time;"
 		    "PRAGMA user_version = 11;");
 	sqlite3_close(db);
 	assert_int_equal(store_open(&s, path), 0);
