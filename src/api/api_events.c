@@ -61,6 +61,7 @@ struct api_subscriber {
 	struct MHD_Connection *conn;
 	struct api_conn *cc; /* its connection's state, for the close watch; may be NULL */
 	char token_hash[TOKEN_HEX_LEN + 1];
+	int64_t token_expire; /* Unix seconds, 0 for never: the stream ends then */
 	char project_id[STORE_ID_MAX + 1];
 	char device_id[STORE_ID_MAX + 1]; /* "" for every device */
 	uint32_t types;                   /* event_bit()s asked for; 0 for every event */
@@ -224,6 +225,7 @@ void api_events_stream(struct api_call *c)
 	s->api = c->api;
 	s->conn = c->conn;
 	memcpy(s->token_hash, c->token_hash, sizeof(s->token_hash));
+	s->token_expire = c->token_expire;
 	snprintf(s->project_id, sizeof(s->project_id), "%s", c->project_id);
 	snprintf(s->device_id, sizeof(s->device_id), "%s", device ? device : "");
 	s->types = types;
@@ -410,6 +412,32 @@ void api_events_close_all(struct api_server *api)
 	for (struct api_subscriber *s = api->subscribers; s; s = s->next) {
 		s->closing = true;
 		wake(s);
+	}
+}
+
+/* The client is cut off as if it had gone: the end of the stream, sent now. Its next
+ * request with the token is a 401. */
+static void end_stream(struct api_subscriber *s)
+{
+	if (!s->gone) {
+		s->gone = true;
+		wake(s);
+	}
+}
+
+void api_events_close_token(struct api_server *api, const char *token_hash)
+{
+	for (struct api_subscriber *s = api->subscribers; s; s = s->next) {
+		if (strcmp(s->token_hash, token_hash) == 0)
+			end_stream(s);
+	}
+}
+
+void api_events_expire(struct api_server *api, int64_t now_s)
+{
+	for (struct api_subscriber *s = api->subscribers; s; s = s->next) {
+		if (s->token_expire > 0 && now_s >= s->token_expire)
+			end_stream(s);
 	}
 }
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/log.h"
 #include "util/token.h"
@@ -68,6 +69,8 @@ static const struct api_route routes[] = {
 	{"/v5/iot/*/events", true, {[API_GET] = api_events_stream}},
 	{"/v5/iot/*/statistics", true, {[API_GET] = api_statistics}},
 	{"/v5/token", true, {[API_GET] = api_token_get}},
+	{"/v5/iot/*/tokens", true, {[API_GET] = api_tokens_list, [API_POST] = api_tokens_create}},
+	{"/v5/iot/*/tokens/*", true, {[API_DELETE] = api_tokens_delete}},
 	{"/v5/iot/*/forwarding-rules",
 	 true,
 	 {[API_GET] = api_rules_list, [API_POST] = api_rules_create}},
@@ -293,7 +296,8 @@ static int check_auth(struct api_call *c, const char *project_id)
 		return -EACCES;
 	}
 	token_hash(token, hash);
-	int rc = store_token_find(c->api->deps.store, hash, project);
+	struct store_token t;
+	int rc = store_token_lookup(c->api->deps.store, hash, &t);
 	if (rc == -ENOENT) {
 		api_reply_error(c, 401, "X-Auth-Token is not valid");
 		return -EACCES;
@@ -302,6 +306,11 @@ static int check_auth(struct api_call *c, const char *project_id)
 		api_reply_store_error(c, rc, "token");
 		return rc;
 	}
+	if (t.expire_time > 0 && (int64_t)time(NULL) >= t.expire_time) {
+		api_reply_error(c, 401, "X-Auth-Token has expired");
+		return -EACCES;
+	}
+	memcpy(project, t.project_id, sizeof(project));
 	/* A route without a project in its path (GET /v5/token) serves the token's own. */
 	if (project_id && strcmp(project, project_id) != 0) {
 		api_reply_error(c, 404, "project %s not found", project_id);
@@ -309,6 +318,8 @@ static int check_auth(struct api_call *c, const char *project_id)
 	}
 	memcpy(c->token_hash, hash, sizeof(c->token_hash));
 	memcpy(c->token_project, project, sizeof(c->token_project));
+	memcpy(c->token_id, t.token_id, sizeof(c->token_id));
+	c->token_expire = t.expire_time;
 	return 0;
 }
 
