@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 
-import { consoleTests, expectVisible, openPage, see, seeNo, waitUntil } from './harness.mjs';
+import { PHONE, consoleTests, expectVisible, openPage, see, seeNo, waitUntil } from './harness.mjs';
 import { signIn } from './walkthrough.mjs';
 
 const suite = consoleTests();
@@ -96,4 +96,16 @@ suite.test('tokens: created and shown once, used by another browser, revoked —
 	/* This tab still works with its own token. */
 	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Products' }).click();
 	await expectVisible(page.getByRole('heading', { name: 'Products', level: 1 }));
+});
+
+suite.test('the tokens page and a new token fit a phone\'s width', { viewport: PHONE }, async ({ page, daemon, screenshot }) => {
+	await signIn(page, daemon, '#/tokens');
+	await expectVisible(page.getByRole('heading', { name: 'Tokens', level: 1 }));
+	const form = page.getByRole('form', { name: 'New token' });
+	await form.getByLabel('Name').fill('phone');
+	await form.getByRole('button', { name: 'Create token' }).click();
+	await expectVisible(form.getByRole('region', { name: 'API token' }));
+	await see(page.getByRole('region', { name: 'Token list' }), 'phone');
+	assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= PHONE.width, 'the page is wider than the phone');
+	await screenshot('phone');
 });
