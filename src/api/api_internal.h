@@ -211,7 +211,8 @@ void api_events_stream(struct api_call *c);
 void api_events_close_all(struct api_server *api);
 /* A token was revoked: ends its event streams now. */
 void api_events_close_token(struct api_server *api, const char *token_hash);
-/* Ends the streams whose token has expired by now_s (the sweep, every second). */
+/* Ends the streams whose token has expired by now_s, or that a lookup every few seconds
+ * finds revoked (the sweep, every second). */
 void api_events_expire(struct api_server *api, int64_t now_s);
 void api_observations_cancel(struct api_call *c);
 void api_codec_get(struct api_call *c);

@@ -2,8 +2,7 @@
  * admin: token and project management on the database (admin.h), for the operator at
  * the daemon's host. Another process may be the running daemon on the same database:
  * SQLite's locking makes that safe, and the daemon sees a revocation on the token's next
- * request (its open event streams end when it is revoked through the API; from here they
- * end at the daemon's next start or when the client reconnects).
+ * request (and ends the token's open event streams within seconds: api_events.c).
  */
 #include "daemon/admin.h"
 

@@ -3,7 +3,8 @@
  * once), revoked through the API, a revocation effective at once, the token's open event
  * stream included; an expired token is a 401 and its stream ends; and the daemon binary's
  * subcommands on the database (lwm2md token list|create|revoke, project
- * list|create|delete), a project with products refused deletion.
+ * list|create|delete), a revocation there ending the token's stream within seconds, a
+ * project with products refused deletion.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -217,12 +218,17 @@ static void test_cli(void **state)
 	assert_null(strstr(out, secret));
 	assert_null(strstr(out, d.token));
 
-	/* Revoked from the command line: the daemon refuses it on its next request. */
+	/* Revoked from the command line: the daemon refuses it on its next request, and ends
+	 * its open stream within seconds. */
+	static struct stream s;
+	stream_open_as(&s, &d, secret);
 	char args[128];
 	snprintf(args, sizeof(args), "token revoke %s", id);
 	assert_int_equal(lwm2md(&d, args, out, sizeof(out)), 0);
 	assert_int_equal(http_call_auth(&d, "GET", "/v5/token", NULL, secret, resp, sizeof(resp)),
 			 401);
+	assert_int_equal(stream_wait(&s, STREAM_END, 8000), 0);
+	close(s.fd);
 	assert_int_not_equal(lwm2md(&d, args, out, sizeof(out)), 0);
 	assert_in(out, "no token");
 
