@@ -247,8 +247,17 @@ static void test_cli(void **state)
 	assert_int_equal(lwm2md(&d, "project delete p9", out, sizeof(out)), 0);
 	assert_int_not_equal(lwm2md(&d, "project delete p9", out, sizeof(out)), 0);
 	assert_in(out, "no project p9");
+	/* An expiry as a date (UTC), listed as the API writes times. */
+	assert_int_equal(lwm2md(&d, "token create --project p1 --expires 2099-01-31T12:00:00Z",
+				out, sizeof(out)),
+			 0);
+	assert_int_equal(lwm2md(&d, "token list", out, sizeof(out)), 0);
+	assert_in(out, "20990131T120000Z");
 	/* Bad usage is exit status 2. */
 	assert_int_equal(lwm2md(&d, "token create --expires soon --project p1", out, sizeof(out)),
+			 2);
+	assert_int_equal(lwm2md(&d, "token create --expires 2020-01-01 --project p1", out,
+				sizeof(out)),
 			 2);
 	assert_int_equal(lwm2md(&d, "project frobnicate", out, sizeof(out)), 2);
 	assert_in(out, "usage:");
