@@ -1,5 +1,6 @@
 /*
- * Tokens: the project's API tokens — listed (name, id, created, expires; never a secret,
+ * Tokens: the project's API tokens — listed (name, id, created, last used — to the minute —
+ * and expires; never a secret,
  * the daemon keeps only hashes), created with a name and an expiry (the token shown once,
  * with a copy button), revoked after a confirmation. A revocation is effective at once:
  * a tab signed in with that token is signed out on its next call. The token this tab
@@ -36,7 +37,7 @@ export default async function tokensPage(root, ctx) {
 	const secrets = h('div');
 	const table = h('table', { class: 'stack' },
 		h('caption', {}, 'API tokens of the project'),
-		h('thead', {}, h('tr', {}, ['Name', 'ID', 'Created', 'Expires', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+		h('thead', {}, h('tr', {}, ['Name', 'ID', 'Created', 'Last used', 'Expires', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
 		tbody);
 
 	async function load() {
@@ -52,10 +53,11 @@ export default async function tokensPage(root, ctx) {
 						t.current ? h('span', { class: 'muted' }, ' — this tab\'s') : null),
 					h('td', { 'data-label': 'ID' }, h('span', { class: 'mono' }, t.token_id)),
 					h('td', { 'data-label': 'Created' }, fmtTime(t.create_time)),
+					h('td', { 'data-label': 'Last used' }, t.last_used_time ? fmtTime(t.last_used_time) : 'never'),
 					h('td', { 'data-label': 'Expires' }, t.expire_time ? `${fmtTime(t.expire_time)}${expired(t.expire_time) ? ' (expired)' : ''}` : 'never'),
 					h('td', { 'data-label': 'Actions' }, h('button', { type: 'button', class: 'danger secondary small', 'aria-label': `Revoke ${label}`, onclick: () => revoke(t, label) }, 'Revoke'))));
 			}
-			if (!(res.tokens || []).length) tbody.append(h('tr', {}, h('td', { colspan: 5, class: 'empty' }, 'No tokens.')));
+			if (!(res.tokens || []).length) tbody.append(h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'No tokens.')));
 		} catch (err) {
 			if (!err.aborted) listErrors.show(err, 'Could not load the tokens');
 		}

@@ -279,6 +279,9 @@ static int check_query(struct api_call *c)
 	return -EINVAL;
 }
 
+/* How stale a token's last_used may get, in seconds. */
+#define TOKEN_TOUCH_S 60
+
 /* Checks X-Auth-Token against the path's project; sets the error reply when it fails. */
 static int check_auth(struct api_call *c, const char *project_id)
 {
@@ -306,10 +309,15 @@ static int check_auth(struct api_call *c, const char *project_id)
 		api_reply_store_error(c, rc, "token");
 		return rc;
 	}
-	if (t.expire_time > 0 && (int64_t)time(NULL) >= t.expire_time) {
+	int64_t now = (int64_t)time(NULL);
+	if (t.expire_time > 0 && now >= t.expire_time) {
 		api_reply_error(c, 401, "X-Auth-Token has expired");
 		return -EACCES;
 	}
+	/* When it was last used, to the minute: one write a minute at most per token (the
+	 * answer that makes it waits for the turn's commit, as every write's does). */
+	if (now - t.last_used >= TOKEN_TOUCH_S && store_token_touch(c->api->deps.store, hash, now))
+		LOG_WARN("api", "a token's last use was not recorded");
 	memcpy(project, t.project_id, sizeof(project));
 	/* A route without a project in its path (GET /v5/token) serves the token's own. */
 	if (project_id && strcmp(project, project_id) != 0) {

@@ -27,7 +27,7 @@
 
 static json_t *token_json(const struct store_token *t)
 {
-	char created[API_TIME_MAX], expires[API_TIME_MAX];
+	char created[API_TIME_MAX], expires[API_TIME_MAX], used[API_TIME_MAX];
 	json_t *o = json_object();
 	if (!o)
 		return NULL;
@@ -40,6 +40,9 @@ static json_t *token_json(const struct store_token *t)
 				  t->expire_time > 0
 					  ? json_string(api_format_time(t->expire_time, expires))
 					  : json_null());
+	rc |= json_object_set_new(o, "last_used_time",
+				  t->last_used > 0 ? json_string(api_format_time(t->last_used, used))
+						   : json_null());
 	if (rc) {
 		json_decref(o);
 		return NULL;

@@ -174,9 +174,9 @@ static const char *when(int64_t t, char out[TIME_TEXT_MAX])
 static int print_token(void *ctx, const struct store_token *t)
 {
 	int64_t now = *(const int64_t *)ctx;
-	char c[TIME_TEXT_MAX], e[TIME_TEXT_MAX];
-	printf("%-12s  %-16s  %-16s  %-16s%s  %s\n", t->token_id, t->project_id,
-	       when(t->create_time, c), when(t->expire_time, e),
+	char c[TIME_TEXT_MAX], e[TIME_TEXT_MAX], u[TIME_TEXT_MAX];
+	printf("%-12s  %-16s  %-16s  %-16s  %-16s%s  %s\n", t->token_id, t->project_id,
+	       when(t->create_time, c), when(t->last_used, u), when(t->expire_time, e),
 	       t->expire_time > 0 && t->expire_time <= now ? " (expired)" : "",
 	       t->name[0] ? t->name : "-");
 	return 0;
@@ -192,7 +192,8 @@ static int token_list(const struct opts *o)
 	if (open_db(o->db, &store, 0) != 0)
 		return 1;
 	int64_t now = (int64_t)time(NULL);
-	printf("%-12s  %-16s  %-16s  %-16s  %s\n", "ID", "PROJECT", "CREATED", "EXPIRES", "NAME");
+	printf("%-12s  %-16s  %-16s  %-16s  %-16s  %s\n", "ID", "PROJECT", "CREATED", "LAST USED",
+	       "EXPIRES", "NAME");
 	int rc = store_token_list(store, o->project, print_token, &now);
 	store_close(store);
 	if (rc != 0) {

@@ -114,7 +114,8 @@ int store_token_find(struct store *s, const char *token_hash,
 		     char project_id[STORE_ID_MAX + 1]);
 
 /* Tokens and projects as they are managed (store_tokens.c). A token's id is short and not
- * secret: what it is listed and revoked by. expire_time is Unix seconds, 0 for never. */
+ * secret: what it is listed and revoked by. expire_time and last_used are Unix seconds, 0
+ * for never. */
 #define STORE_TOKEN_ID_LEN 12
 #define STORE_TOKEN_NAME_MAX 64
 #define STORE_TOKEN_HASH_MAX 64 /* lowercase hex SHA-256 */
@@ -124,12 +125,15 @@ struct store_token {
 	char name[STORE_TOKEN_NAME_MAX + 1];
 	int64_t create_time;
 	int64_t expire_time;
+	int64_t last_used;
 };
 /* Inserts a token of t->project_id (the project must exist: -ENOENT) with a fresh random
  * id, written into t->token_id; create_time is now. */
 int store_token_add(struct store *s, struct store_token *t, const char *token_hash);
 /* The token of a hash (0 and t filled, or -ENOENT). */
 int store_token_lookup(struct store *s, const char *token_hash, struct store_token *t);
+/* Records that the token of a hash was used at now (0 also when there is none). */
+int store_token_touch(struct store *s, const char *token_hash, int64_t now);
 /* Calls cb for each token (of project_id, or of every project when NULL) ordered by
  * create_time then id; a non-zero cb return stops the walk and is returned. */
 int store_token_list(struct store *s, const char *project_id,

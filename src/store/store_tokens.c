@@ -14,6 +14,7 @@
 enum slot {
 	ST_ADD = STORE_TOKENS_FIRST_STMT,
 	ST_LOOKUP,
+	ST_TOUCH,
 	ST_LIST,
 	ST_LIST_ALL,
 	ST_DELETE,
@@ -28,7 +29,7 @@ enum slot {
 };
 _Static_assert(ST_END - STORE_TOKENS_FIRST_STMT <= STORE_TOKENS_STMTS, "token statements");
 
-#define TOKEN_COLUMNS "token_id, project_id, name, create_time, expire_time"
+#define TOKEN_COLUMNS "token_id, project_id, name, create_time, expire_time, last_used"
 
 static const char *const sql[] = {
 	[ST_ADD - STORE_TOKENS_FIRST_STMT] =
@@ -36,6 +37,8 @@ static const char *const sql[] = {
 		" expire_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_LOOKUP - STORE_TOKENS_FIRST_STMT] =
 		"SELECT " TOKEN_COLUMNS " FROM tokens WHERE token_hash = ?1",
+	[ST_TOUCH - STORE_TOKENS_FIRST_STMT] =
+		"UPDATE tokens SET last_used = ?2 WHERE token_hash = ?1",
 	[ST_LIST - STORE_TOKENS_FIRST_STMT] = "SELECT " TOKEN_COLUMNS " FROM tokens"
 					      " WHERE project_id = ?1 ORDER BY create_time, token_id",
 	[ST_LIST_ALL - STORE_TOKENS_FIRST_STMT] =
@@ -75,6 +78,7 @@ static void read_token(sqlite3_stmt *st, struct store_token *t)
 	store_copy_column(st, 2, t->name, sizeof(t->name));
 	t->create_time = sqlite3_column_int64(st, 3);
 	t->expire_time = sqlite3_column_int64(st, 4);
+	t->last_used = sqlite3_column_int64(st, 5);
 }
 
 int store_token_add(struct store *s, struct store_token *t, const char *token_hash)
@@ -129,6 +133,16 @@ int store_token_lookup(struct store *s, const char *token_hash, struct store_tok
 		return store_step_fail(s, st, "token lookup");
 	sqlite3_reset(st);
 	return -ENOENT;
+}
+
+int store_token_touch(struct store *s, const char *token_hash, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, ST_TOUCH);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, token_hash);
+	sqlite3_bind_int64(st, 2, now);
+	return store_step_done(s, st, "token touch");
 }
 
 int store_token_list(struct store *s, const char *project_id,

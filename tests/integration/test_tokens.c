@@ -77,8 +77,10 @@ static void test_list_create_revoke(void **state)
 	assert_null(strstr(resp, d.token));
 	assert_null(strstr(resp, "\"token\""));
 
-	/* Created with a name and an expiry; shown once; it works at once. */
+	/* Created with a name and an expiry; shown once; never used yet; it works at once. */
 	create_token(&d, "{\"name\":\"ci runner\",\"expires_in\":86400}", secret, id);
+	assert_int_equal(http_call(&d, "GET", "/v5/iot/p1/tokens", NULL, resp, sizeof(resp)), 200);
+	assert_in(resp, "\"last_used_time\":null");
 	assert_int_equal(http_call_auth(&d, "GET", "/v5/token", NULL, secret, resp, sizeof(resp)),
 			 200);
 	assert_in(resp, id);
@@ -89,6 +91,7 @@ static void test_list_create_revoke(void **state)
 	assert_in(resp, "\"count\":2");
 	assert_in(resp, "\"name\":\"ci runner\"");
 	assert_null(strstr(resp, secret));
+	assert_null(strstr(resp, "\"last_used_time\":null")); /* both were used now */
 
 	/* Bad requests. */
 	assert_int_equal(http_call(&d, "POST", "/v5/iot/p1/tokens", "{\"expires_in\":0}", resp,

@@ -249,6 +249,7 @@ static void test_migration_v10(void **state)
 		    "ALTER TABLE tokens DROP COLUMN token_id;"
 		    "ALTER TABLE tokens DROP COLUMN name;"
 		    "ALTER TABLE tokens DROP COLUMN expire_time;"
+		    "ALTER TABLE tokens DROP COLUMN last_used;"
 		    "PRAGMA user_version = 9;");
 	sqlite3_close(db);
 	assert_int_equal(store_open(&s, path), 0);

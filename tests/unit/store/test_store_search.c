@@ -163,6 +163,7 @@ static void test_migration_counts_existing_devices(void **state)
 		    "ALTER TABLE tokens DROP COLUMN token_id;"
 		    "ALTER TABLE tokens DROP COLUMN name;"
 		    "ALTER TABLE tokens DROP COLUMN expire_time;"
+		    "ALTER TABLE tokens DROP COLUMN last_used;"
 		    "PRAGMA user_version = 11;");
 	sqlite3_close(db);
 	assert_int_equal(store_open(&s, path), 0);

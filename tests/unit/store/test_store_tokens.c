@@ -81,7 +81,12 @@ static void test_token_ids_and_revocation(void **state)
 	assert_string_equal(got.project_id, "p1");
 	assert_string_equal(got.name, "ci");
 	assert_int_equal(got.expire_time, 2000000000);
+	assert_int_equal(got.last_used, 0);
 	assert_int_equal(store_token_lookup(s, "zz", &got), -ENOENT);
+	assert_int_equal(store_token_touch(s, "h1", 1234), 0);
+	assert_int_equal(store_token_lookup(s, "h1", &got), 0);
+	assert_int_equal(got.last_used, 1234);
+	assert_int_equal(store_token_touch(s, "zz", 1234), 0); /* none: nothing to do */
 
 	struct seen seen = {0};
 	assert_int_equal(store_token_list(s, "p1", collect, &seen), 0);
@@ -180,6 +185,7 @@ static void test_migration_gives_ids(void **state)
 		    "ALTER TABLE tokens DROP COLUMN token_id;"
 		    "ALTER TABLE tokens DROP COLUMN name;"
 		    "ALTER TABLE tokens DROP COLUMN expire_time;"
+		    "ALTER TABLE tokens DROP COLUMN last_used;"
 		    "INSERT INTO projects VALUES ('p1', 1);"
 		    "INSERT INTO tokens VALUES ('old1', 'p1', 1), ('old2', 'p1', 2);"
 		    "PRAGMA user_version = 12;");
