@@ -267,6 +267,15 @@ export const shadow = {
 	put: (dev, services) => call('PUT', ['devices', dev, 'shadow'], { body: { shadow: services } }),
 };
 
+/* ---- The project's API tokens ---- */
+
+export const tokens = {
+	list: (signal) => call('GET', ['tokens'], { signal }),
+	/* body: { name?, expires_in? (seconds) }; the answer's `token` is shown only now. */
+	create: (body) => call('POST', ['tokens'], { body }),
+	revoke: (id) => call('DELETE', ['tokens', id]),
+};
+
 /* ---- Forwarding rules, object models, statistics ---- */
 
 export const rules = {

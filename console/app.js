@@ -7,6 +7,7 @@
  *   #/                     overview          #/devices[?filters]    devices
  *   #/products             products          #/devices/{id}         device
  *   #/products/{id}[/codec] product          #/rules                forwarding rules
+ *   #/tokens               API tokens
  */
 import * as api from './api.js';
 import { h, put } from './dom.js';
@@ -22,6 +23,7 @@ const ROUTES = [
 	{ re: /^\/devices$/, page: 'devices', nav: 'devices' },
 	{ re: /^\/devices\/([^/]+)$/, page: 'device', nav: 'devices', names: ['deviceId'] },
 	{ re: /^\/rules$/, page: 'rules', nav: 'rules' },
+	{ re: /^\/tokens$/, page: 'tokens', nav: 'tokens' },
 ];
 
 const NAV = [
@@ -29,6 +31,7 @@ const NAV = [
 	{ id: 'products', href: '#/products', text: 'Products' },
 	{ id: 'devices', href: '#/devices', text: 'Devices' },
 	{ id: 'rules', href: '#/rules', text: 'Forwarding rules' },
+	{ id: 'tokens', href: '#/tokens', text: 'Tokens' },
 ];
 
 let leave = null; // aborts the page shown

@@ -1,13 +1,16 @@
 /*
- * secret: a device secret the API shows once (on create and resetSecret), with a copy
- * button and a warning that it will not be shown again.
+ * secret: a secret the API shows once — a device secret (on create and resetSecret), an
+ * API token (on create) — with a copy button and a warning that it will not be shown
+ * again. deviceId names a device's; title, label and note name anything else's.
  */
 import { h, copyText } from '../dom.js';
 
-export function secretOnce({ deviceId, secret, warnings = [], onDismiss }) {
-	const input = h('input', { type: 'text', readonly: true, value: secret, class: 'mono secret-value', 'aria-label': `Secret of ${deviceId}` });
+export function secretOnce({ deviceId, secret, warnings = [], onDismiss,
+	title = `Secret of ${deviceId}`, label = 'Device secret', copyLabel = 'Copy secret',
+	note = 'It is the DTLS PSK key (hex) of the device.' }) {
+	const input = h('input', { type: 'text', readonly: true, value: secret, class: 'mono secret-value', 'aria-label': title });
 	const copied = h('span', { class: 'muted', role: 'status' });
-	const copy = h('button', { type: 'button' }, 'Copy secret');
+	const copy = h('button', { type: 'button' }, copyLabel);
 	copy.addEventListener('click', async () => {
 		try {
 			copied.textContent = (await copyText(secret, input)) ? 'Copied.' : 'Select the text and copy it.';
@@ -18,9 +21,9 @@ export function secretOnce({ deviceId, secret, warnings = [], onDismiss }) {
 	const hide = h('button', { type: 'button', class: 'secondary' }, 'I have saved it');
 	const el = h(
 		'section',
-		{ class: 'secret-once', 'aria-label': 'Device secret' },
-		h('h3', {}, `Secret of ${deviceId}`),
-		h('p', {}, 'Shown only now: the API never shows it again. It is the DTLS PSK key (hex) of the device.'),
+		{ class: 'secret-once', 'aria-label': label },
+		h('h3', {}, title),
+		h('p', {}, `Shown only now: the API never shows it again. ${note}`),
 		h('div', { class: 'row' }, input, copy, hide),
 		copied,
 		warnings.length ? h('ul', { class: 'warnings' }, warnings.map((w) => h('li', {}, w))) : null

@@ -15,6 +15,10 @@
  * projects always get in. A suspended stream's socket is watched for the client's close
  * (api_conn_watch), and a heartbeat comment every heartbeat_s makes a peer that vanished
  * show up as a failed write.
+ *
+ * A stream lasts no longer than its token: a revocation through the API ends the token's
+ * streams at once (api_events_close_token); the sweep ends them when the token expires,
+ * or within TOKEN_RECHECK_S of a revocation made on the database by another process.
  */
 #include "api/api_internal.h"
 
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/log.h"
 
@@ -33,6 +38,9 @@
 #define EVENT_MAX (SUBSCRIBER_BUFFER - DROPPED_NOTE_MAX)
 /* Rounds of cutting before an event is given up on. */
 #define EVENT_FIT_ROUNDS 32
+/* How often an open stream's token is looked up again, in seconds: a revocation on the
+ * database (not through the API, which ends the streams at once) ends them this late. */
+#define TOKEN_RECHECK_S 5
 
 static const char heartbeat[] = ": heartbeat\n\n";
 
@@ -61,6 +69,8 @@ struct api_subscriber {
 	struct MHD_Connection *conn;
 	struct api_conn *cc; /* its connection's state, for the close watch; may be NULL */
 	char token_hash[TOKEN_HEX_LEN + 1];
+	int64_t token_expire; /* Unix seconds, 0 for never: the stream ends then */
+	int64_t token_check;  /* when to look the token up again (revoked elsewhere?) */
 	char project_id[STORE_ID_MAX + 1];
 	char device_id[STORE_ID_MAX + 1]; /* "" for every device */
 	uint32_t types;                   /* event_bit()s asked for; 0 for every event */
@@ -224,6 +234,8 @@ void api_events_stream(struct api_call *c)
 	s->api = c->api;
 	s->conn = c->conn;
 	memcpy(s->token_hash, c->token_hash, sizeof(s->token_hash));
+	s->token_expire = c->token_expire;
+	s->token_check = (int64_t)time(NULL) + TOKEN_RECHECK_S;
 	snprintf(s->project_id, sizeof(s->project_id), "%s", c->project_id);
 	snprintf(s->device_id, sizeof(s->device_id), "%s", device ? device : "");
 	s->types = types;
@@ -410,6 +422,44 @@ void api_events_close_all(struct api_server *api)
 	for (struct api_subscriber *s = api->subscribers; s; s = s->next) {
 		s->closing = true;
 		wake(s);
+	}
+}
+
+/* The client is cut off as if it had gone: the end of the stream, sent now. Its next
+ * request with the token is a 401. */
+static void end_stream(struct api_subscriber *s)
+{
+	if (!s->gone) {
+		s->gone = true;
+		wake(s);
+	}
+}
+
+void api_events_close_token(struct api_server *api, const char *token_hash)
+{
+	for (struct api_subscriber *s = api->subscribers; s; s = s->next) {
+		if (strcmp(s->token_hash, token_hash) == 0)
+			end_stream(s);
+	}
+}
+
+void api_events_expire(struct api_server *api, int64_t now_s)
+{
+	for (struct api_subscriber *s = api->subscribers; s; s = s->next) {
+		if (s->gone)
+			continue;
+		if (s->token_expire > 0 && now_s >= s->token_expire) {
+			end_stream(s);
+			continue;
+		}
+		/* A token revoked on the database (lwm2md token revoke, another process) is
+		 * seen here: one lookup by key per stream every few seconds. */
+		if (now_s < s->token_check)
+			continue;
+		s->token_check = now_s + TOKEN_RECHECK_S;
+		struct store_token t;
+		if (store_token_lookup(api->deps.store, s->token_hash, &t) == -ENOENT)
+			end_stream(s);
 	}
 }
 

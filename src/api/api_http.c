@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/log.h"
 #include "util/token.h"
@@ -68,6 +69,8 @@ static const struct api_route routes[] = {
 	{"/v5/iot/*/events", true, {[API_GET] = api_events_stream}},
 	{"/v5/iot/*/statistics", true, {[API_GET] = api_statistics}},
 	{"/v5/token", true, {[API_GET] = api_token_get}},
+	{"/v5/iot/*/tokens", true, {[API_GET] = api_tokens_list, [API_POST] = api_tokens_create}},
+	{"/v5/iot/*/tokens/*", true, {[API_DELETE] = api_tokens_delete}},
 	{"/v5/iot/*/forwarding-rules",
 	 true,
 	 {[API_GET] = api_rules_list, [API_POST] = api_rules_create}},
@@ -276,6 +279,9 @@ static int check_query(struct api_call *c)
 	return -EINVAL;
 }
 
+/* How stale a token's last_used may get, in seconds. */
+#define TOKEN_TOUCH_S 60
+
 /* Checks X-Auth-Token against the path's project; sets the error reply when it fails. */
 static int check_auth(struct api_call *c, const char *project_id)
 {
@@ -293,7 +299,8 @@ static int check_auth(struct api_call *c, const char *project_id)
 		return -EACCES;
 	}
 	token_hash(token, hash);
-	int rc = store_token_find(c->api->deps.store, hash, project);
+	struct store_token t;
+	int rc = store_token_lookup(c->api->deps.store, hash, &t);
 	if (rc == -ENOENT) {
 		api_reply_error(c, 401, "X-Auth-Token is not valid");
 		return -EACCES;
@@ -302,6 +309,16 @@ static int check_auth(struct api_call *c, const char *project_id)
 		api_reply_store_error(c, rc, "token");
 		return rc;
 	}
+	int64_t now = (int64_t)time(NULL);
+	if (t.expire_time > 0 && now >= t.expire_time) {
+		api_reply_error(c, 401, "X-Auth-Token has expired");
+		return -EACCES;
+	}
+	/* When it was last used, to the minute: one write a minute at most per token (the
+	 * answer that makes it waits for the turn's commit, as every write's does). */
+	if (now - t.last_used >= TOKEN_TOUCH_S && store_token_touch(c->api->deps.store, hash, now))
+		LOG_WARN("api", "a token's last use was not recorded");
+	memcpy(project, t.project_id, sizeof(project));
 	/* A route without a project in its path (GET /v5/token) serves the token's own. */
 	if (project_id && strcmp(project, project_id) != 0) {
 		api_reply_error(c, 404, "project %s not found", project_id);
@@ -309,6 +326,8 @@ static int check_auth(struct api_call *c, const char *project_id)
 	}
 	memcpy(c->token_hash, hash, sizeof(c->token_hash));
 	memcpy(c->token_project, project, sizeof(c->token_project));
+	memcpy(c->token_id, t.token_id, sizeof(c->token_id));
+	c->token_expire = t.expire_time;
 	return 0;
 }
 

@@ -112,6 +112,8 @@ struct api_call {
 	struct api_request *req; /* for api_defer */
 	char token_hash[TOKEN_HEX_LEN + 1]; /* of the X-Auth-Token; "" on routes without auth */
 	char token_project[STORE_ID_MAX + 1]; /* the project the token belongs to */
+	char token_id[STORE_TOKEN_ID_LEN + 1]; /* the token's id (not secret) */
+	int64_t token_expire; /* the token's expiry (Unix seconds), 0 for never */
 
 	unsigned status; /* 0 until a reply is set */
 	json_t *reply;   /* owned; NULL for an empty body */
@@ -207,6 +209,11 @@ void api_models_get(struct api_call *c);
 void api_events_stream(struct api_call *c);
 /* api_server_stop: ends every event stream. */
 void api_events_close_all(struct api_server *api);
+/* A token was revoked: ends its event streams now. */
+void api_events_close_token(struct api_server *api, const char *token_hash);
+/* Ends the streams whose token has expired by now_s, or that a lookup every few seconds
+ * finds revoked (the sweep, every second). */
+void api_events_expire(struct api_server *api, int64_t now_s);
 void api_observations_cancel(struct api_call *c);
 void api_codec_get(struct api_call *c);
 void api_codec_put(struct api_call *c);
@@ -214,6 +221,10 @@ void api_codec_delete(struct api_call *c);
 void api_codec_test(struct api_call *c);
 /* GET /v5/token: the project the caller's token belongs to (api_token.c). */
 void api_token_get(struct api_call *c);
+/* GET, POST /v5/iot/{p}/tokens and DELETE /v5/iot/{p}/tokens/{id} (api_token.c). */
+void api_tokens_list(struct api_call *c);
+void api_tokens_create(struct api_call *c);
+void api_tokens_delete(struct api_call *c);
 /* GET /v5/iot/{p}/statistics (api_stats.c). */
 void api_statistics(struct api_call *c);
 /* Wall-clock milliseconds. */

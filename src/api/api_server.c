@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include "util/log.h"
@@ -95,6 +96,7 @@ static void on_sweep(uv_timer_t *timer)
 	struct api_server *api = timer->data;
 	uint64_t now = uv_now(api->loop);
 	api_conn_sweep(api);
+	api_events_expire(api, (int64_t)time(NULL));
 	if (now >= api->next_heartbeat_ms) {
 		api_events_heartbeat(api);
 		api->next_heartbeat_ms = now + (uint64_t)api->limits.heartbeat_s * 1000;

@@ -253,7 +253,8 @@ void config_usage(FILE *out)
 	struct config defaults;
 	config_defaults(&defaults);
 	fprintf(out, "usage: lwm2md [options]\n"
-		     "       lwm2md token create --db PATH --project PROJECT\n"
+		     "       lwm2md token create --db PATH --project PROJECT [--name N] [--expires D]\n"
+		     "       lwm2md token list|revoke ..., lwm2md project list|create|delete ...\n"
 		     "options:\n"
 		     "  --config FILE\n      read 'name = value' lines (names as the long options)\n"
 		     "  --print-config\n      print a config file listing every setting with its default\n");

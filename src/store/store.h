@@ -113,6 +113,50 @@ int store_token_insert(struct store *s, const char *project_id, const char *toke
 int store_token_find(struct store *s, const char *token_hash,
 		     char project_id[STORE_ID_MAX + 1]);
 
+/* Tokens and projects as they are managed (store_tokens.c). A token's id is short and not
+ * secret: what it is listed and revoked by. expire_time and last_used are Unix seconds, 0
+ * for never. */
+#define STORE_TOKEN_ID_LEN 12
+#define STORE_TOKEN_NAME_MAX 64
+#define STORE_TOKEN_HASH_MAX 64 /* lowercase hex SHA-256 */
+struct store_token {
+	char token_id[STORE_TOKEN_ID_LEN + 1];
+	char project_id[STORE_ID_MAX + 1];
+	char name[STORE_TOKEN_NAME_MAX + 1];
+	int64_t create_time;
+	int64_t expire_time;
+	int64_t last_used;
+};
+/* Inserts a token of t->project_id (the project must exist: -ENOENT) with a fresh random
+ * id, written into t->token_id; create_time is now. */
+int store_token_add(struct store *s, struct store_token *t, const char *token_hash);
+/* The token of a hash (0 and t filled, or -ENOENT). */
+int store_token_lookup(struct store *s, const char *token_hash, struct store_token *t);
+/* Records that the token of a hash was used at now (0 also when there is none). */
+int store_token_touch(struct store *s, const char *token_hash, int64_t now);
+/* Calls cb for each token (of project_id, or of every project when NULL) ordered by
+ * create_time then id; a non-zero cb return stops the walk and is returned. */
+int store_token_list(struct store *s, const char *project_id,
+		     int (*cb)(void *ctx, const struct store_token *t), void *ctx);
+/* Deletes the token of id (in project_id, or any project when NULL): 0 and its hash in
+ * hash_out (may be NULL), or -ENOENT. */
+int store_token_delete(struct store *s, const char *project_id, const char *token_id,
+		       char hash_out[STORE_TOKEN_HASH_MAX + 1]);
+
+/* -EEXIST when it exists. */
+int store_project_create(struct store *s, const char *project_id);
+/* Each project with its create_time, its products' and devices' counts, its tokens'. */
+struct store_project {
+	char project_id[STORE_ID_MAX + 1];
+	int64_t create_time;
+	int64_t products, devices, tokens;
+};
+int store_project_list(struct store *s, int (*cb)(void *ctx, const struct store_project *p),
+		       void *ctx);
+/* Deletes a project with its tokens and forwarding rules: -ENOENT when there is none,
+ * -EBUSY while it has products or devices (nothing is deleted). */
+int store_project_delete(struct store *s, const char *project_id);
+
 int store_product_insert(struct store *s, const struct store_product *p);
 int store_product_get(struct store *s, const char *project_id, const char *product_id,
 		      struct store_product *out);

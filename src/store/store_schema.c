@@ -200,6 +200,16 @@ static const char *const schema_steps[] = {
 	"CREATE INDEX devices_by_node ON devices(project_id, node_id, device_name, product_id,"
 	"  status);"
 	"ALTER TABLE products ADD COLUMN codec_examples TEXT NOT NULL DEFAULT '[]';",
+	/* 13: tokens get an id to be listed and revoked by (short, not secret: tokens from
+	 * before get a random one), a name, an expiry and when they were last used (Unix
+	 * seconds; 0: never). */
+	"ALTER TABLE tokens ADD COLUMN token_id TEXT;"
+	"ALTER TABLE tokens ADD COLUMN name TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE tokens ADD COLUMN expire_time INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tokens ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE tokens SET token_id = lower(hex(randomblob(6)));"
+	"CREATE UNIQUE INDEX tokens_by_id ON tokens(token_id);"
+	"CREATE INDEX tokens_by_project ON tokens(project_id, create_time);",
 };
 
 static int exec(sqlite3 *db, const char *sql)

@@ -24,7 +24,6 @@
 
 enum stmt_id {
 	ST_PROJECT_ENSURE,
-	ST_TOKEN_INSERT,
 	ST_TOKEN_FIND,
 	ST_PRODUCT_INSERT,
 	ST_PRODUCT_GET,
@@ -61,7 +60,6 @@ enum stmt_id {
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_PROJECT_ENSURE] = "INSERT OR IGNORE INTO projects (project_id, create_time) VALUES (?1, ?2)",
-	[ST_TOKEN_INSERT] = "INSERT INTO tokens (token_hash, project_id, create_time) VALUES (?1, ?2, ?3)",
 	[ST_TOKEN_FIND] = "SELECT project_id FROM tokens WHERE token_hash = ?1",
 	[ST_PRODUCT_INSERT] = "INSERT INTO products (" PRODUCT_COLUMNS ")"
 			      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -400,13 +398,10 @@ int store_project_ensure(struct store *s, const char *project_id)
 
 int store_token_insert(struct store *s, const char *project_id, const char *token_hash)
 {
-	sqlite3_stmt *st = stmt(s, ST_TOKEN_INSERT);
-	if (!st)
-		return -EIO;
-	bind_text(st, 1, token_hash);
-	bind_text(st, 2, project_id);
-	sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
-	return run_done(s, st, "token insert");
+	struct store_token t;
+	memset(&t, 0, sizeof(t));
+	str_copy(t.project_id, sizeof(t.project_id), project_id);
+	return store_token_add(s, &t, token_hash); /* store_tokens.c: with an id */
 }
 
 int store_token_find(struct store *s, const char *token_hash, char project_id[STORE_ID_MAX + 1])

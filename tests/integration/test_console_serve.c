@@ -280,8 +280,8 @@ static void test_files_gzipped_when_accepted(void **state)
 	daemon_cleanup(&d);
 }
 
-/* The console signs in with a token alone: GET /v5/token names the token's project, each
- * token its own; no token or an unknown one is a 401. */
+/* The console signs in with a token alone: GET /v5/token names the token's project (and
+ * the token's id), each token its own; no token or an unknown one is a 401. */
 static void test_token_names_its_project(void **state)
 {
 	(void)state;
@@ -289,11 +289,14 @@ static void test_token_names_its_project(void **state)
 	char other[80], resp[512];
 	daemon_token_create(&d, "elsewhere", other);
 
+	/* With the token's id (12 hex characters), never the token. */
 	assert_int_equal(http_call(&d, "GET", "/v5/token", NULL, resp, sizeof(resp)), 200);
-	assert_string_equal(resp, "{\"project_id\":\"p1\"}\n");
+	/* The answer ends with a newline, as every JSON answer does. */
+	assert_int_equal(strlen(resp), strlen("{\"project_id\":\"p1\",\"token_id\":\"\"}\n") + 12);
+	assert_in(resp, "{\"project_id\":\"p1\",\"token_id\":\"");
 	assert_int_equal(http_call_auth(&d, "GET", "/v5/token", NULL, other, resp, sizeof(resp)),
 			 200);
-	assert_string_equal(resp, "{\"project_id\":\"elsewhere\"}\n");
+	assert_in(resp, "{\"project_id\":\"elsewhere\",\"token_id\":\"");
 	assert_int_equal(http_call_auth(&d, "GET", "/v5/token", NULL, "not-a-token", resp,
 					sizeof(resp)),
 			 401);

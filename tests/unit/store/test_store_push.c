@@ -245,6 +245,11 @@ static void test_migration_v10(void **state)
 		    "INSERT INTO forwarding_rules VALUES ('r0', 'A', 'http://a/', '', 2);"
 		    "INSERT INTO outbox (url, body, next_ms) VALUES ('http://a/', 'e1', 7);"
 		    "INSERT INTO outbox (url, body, next_ms) VALUES ('http://gone/', 'e2', 8);"
+		    "DROP INDEX tokens_by_id; DROP INDEX tokens_by_project;"
+		    "ALTER TABLE tokens DROP COLUMN token_id;"
+		    "ALTER TABLE tokens DROP COLUMN name;"
+		    "ALTER TABLE tokens DROP COLUMN expire_time;"
+		    "ALTER TABLE tokens DROP COLUMN last_used;"
 		    "PRAGMA user_version = 9;");
 	sqlite3_close(db);
 	assert_int_equal(store_open(&s, path), 0);

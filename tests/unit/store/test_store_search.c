@@ -159,6 +159,11 @@ static void test_migration_counts_existing_devices(void **state)
 		    " ('p1', 'a', 'a', 'a', 'm', '', '00', 0, 0, 0, 1),"
 		    " ('p1', 'b', 'b', 'b', 'm', '', '00', 0, 0, 1, 1),"
 		    " ('p1', 'c', 'c', 'c', 'm', '', '00', 0, 0, 1, 1);"
+		    "DROP INDEX tokens_by_id; DROP INDEX tokens_by_project;"
+		    "ALTER TABLE tokens DROP COLUMN token_id;"
+		    "ALTER TABLE tokens DROP COLUMN name;"
+		    "ALTER TABLE tokens DROP COLUMN expire_time;"
+		    "ALTER TABLE tokens DROP COLUMN last_used;"
 		    "PRAGMA user_version = 11;");
 	sqlite3_close(db);
 	assert_int_equal(store_open(&s, path), 0);
