@@ -5,9 +5,6 @@
  * daemon); --help on every command; the config file; the bash completion script. The
  * device of the device-management commands is the project's simulator (lwm2m-sim
  * --serve); the one that never answers is a raw CoAP socket that registered.
- *
- * Not here: tokens list|create|revoke — the tokens API (/v5/iot/{p}/tokens) is not on
- * this branch yet; only their --help and usage are tested.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -437,7 +434,25 @@ static void test_rules_and_tokens(void **state)
 	assert_in(out, "http://127.0.0.1:9/hook");
 	assert_in(ctl_expect(f, 0, "rules delete %s", id), "deleted");
 	assert_in(ctl_expect(f, 1, "rules delete %s", id), "HTTP 404");
-	/* tokens: the API is not on this branch; only the command line is checked. */
+	/* tokens: one created is shown once, listed (never with its secret), works, and once
+	 * revoked is refused. */
+	j = ctl_json(f, "tokens create --name ci");
+	char token_id[64], token[128];
+	snprintf(token_id, sizeof(token_id), "%s", str(j, "token_id"));
+	snprintf(token, sizeof(token), "%s", str(j, "token"));
+	assert_string_equal(str(j, "name"), "ci");
+	assert_int_equal(strlen(token), 64);
+	json_decref(j);
+	j = ctl_json(f, "tokens list");
+	assert_int_equal(json_array_size(json_object_get(j, "tokens")), 2);
+	json_decref(j);
+	out = ctl_expect(f, 0, "tokens list");
+	assert_in(out, token_id);
+	assert_null(strstr(out, token));
+	assert_in(ctl_expect(f, 0, "--token %s rules list", token), "RULE_ID");
+	ctl_expect(f, 0, "tokens revoke %s", token_id);
+	assert_in(ctl_expect(f, 1, "--token %s rules list", token), "HTTP 401");
+	assert_in(ctl_expect(f, 1, "tokens revoke %s", token_id), "HTTP 404");
 	ctl_expect(f, 2, "tokens revoke");
 	ctl_expect(f, 2, "tokens create --bogus");
 }
