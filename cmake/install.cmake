@@ -51,7 +51,10 @@ endif()
 install(FILES ${CMAKE_BINARY_DIR}/packaging/lwm2md.conf DESTINATION ${LWM2MD_CONF_DIR})
 install(FILES ${CMAKE_BINARY_DIR}/packaging/lwm2md.service
   DESTINATION ${LWM2MD_SYSTEMD_UNIT_DIR})
+# The operator's reference beside the binaries (no man pages: `--help` of each program
+# and these pages say it all).
 install(FILES ${CMAKE_SOURCE_DIR}/docs/deploying.md ${CMAKE_SOURCE_DIR}/docs/troubleshooting.md
+  ${CMAKE_SOURCE_DIR}/docs/api.md ${CMAKE_SOURCE_DIR}/docs/cli.md
   DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # The Debian package: `make deb` configures a build with the prefix /usr and the tests off,

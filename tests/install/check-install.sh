@@ -49,7 +49,8 @@ fi
 conf=$dest$sysconf/lwm2md/lwm2md.conf
 unit=$root/lib/systemd/system/lwm2md.service
 for f in "$conf" "$unit" "$root/share/doc/lwm2md/deploying.md" \
-         "$root/share/doc/lwm2md/troubleshooting.md"; do
+         "$root/share/doc/lwm2md/troubleshooting.md" "$root/share/doc/lwm2md/api.md" \
+         "$root/share/doc/lwm2md/cli.md"; do
   [ -s "$f" ] || fail "${f#"$dest"} is not installed"
 done
 # Nothing else: no tests, benchmarks or build files.
