@@ -4,8 +4,9 @@
 # with AddressSanitizer + UndefinedBehaviorSanitizer; then the console's browser tests
 # against each of the two builds' daemons (docs/console-tests.md); then, when clang is
 # installed (as scripts/deps.sh does), every libFuzzer target of tests/fuzz for a short,
-# fixed number of runs over its seed corpus (docs/fuzzing.md). `make fuzz` runs each target for
-# FUZZ_SECONDS on a working corpus kept in $(FUZZ_BUILD)/corpus.
+# fixed number of runs over its seed corpus (docs/fuzzing.md); last, the Debian package
+# (`make deb`: a build of the programs alone, packed, its contents checked). `make fuzz`
+# runs each target for FUZZ_SECONDS on a working corpus kept in $(FUZZ_BUILD)/corpus.
 BUILD ?= build
 DEB_BUILD ?= build-deb
 # Flags for the daemon under `make run`, e.g. make run ARGS="--http 0.0.0.0:8080".
@@ -83,6 +84,7 @@ test: build build-asan
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory test-console
 	$(MAKE) --no-print-directory test-fuzz
+	$(MAKE) --no-print-directory deb
 
 # The console's browser tests (tests/console, docs/console-tests.md): Debian's headless
 # Chromium driven by playwright-core under `node --test`, against the optimised build's
