@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "schema_undo.h"
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -205,52 +207,18 @@ static void test_rule_count(void **state)
 	assert_int_equal(n, 0);
 }
 
-static void exec_ok(sqlite3 *db, const char *sql)
-{
-	char *err = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
-}
-
 /* A database of schema v9 (the outbox without project and rule) opened by this store:
  * its rows get the project and rule of the first rule with their URL, or ''. */
 static void test_migration_v10(void **state)
 {
 	(void)state;
 	char path[] = "/tmp/lwm2md-store-push-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
+	sqlite3 *db = schema_registry_at(path, 9);
+	schema_exec_ok(db, "INSERT INTO forwarding_rules VALUES ('r1', 'A', 'http://a/', '', 1);"
+			   "INSERT INTO forwarding_rules VALUES ('r0', 'A', 'http://a/', '', 2);"
+			   "INSERT INTO outbox (url, body, next_ms) VALUES ('http://a/', 'e1', 7);"
+			   "INSERT INTO outbox (url, body, next_ms) VALUES ('http://gone/', 'e2', 8);");
 	struct store *s;
-	assert_int_equal(store_open(&s, path), 0);
-	store_close(s);
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	/* Back to v9: without step 12's counts and indexes, observations without step 11's
-	 * columns, the outbox without step 10's. */
-	exec_ok(db, "DROP TRIGGER device_counts_insert; DROP TRIGGER device_counts_delete;"
-		    "DROP TRIGGER device_counts_status; DROP TABLE device_counts;"
-		    "DROP INDEX devices_by_product; DROP INDEX devices_by_status;"
-		    "DROP INDEX devices_by_product_status; DROP INDEX devices_by_name;"
-		    "DROP INDEX devices_by_node; DROP INDEX devices_by_project;"
-		    "CREATE INDEX devices_by_project ON devices(project_id, create_time, device_id);"
-		    "ALTER TABLE products DROP COLUMN codec_examples;"
-		    "DROP INDEX outbox_by_rule; DROP INDEX outbox_by_project;"
-		    "ALTER TABLE observations DROP COLUMN format;"
-		    "ALTER TABLE observations DROP COLUMN paths;"
-		    "ALTER TABLE outbox DROP COLUMN project_id;"
-		    "ALTER TABLE outbox DROP COLUMN rule_id;"
-		    "CREATE INDEX outbox_due ON outbox(state, next_ms);"
-		    "INSERT INTO forwarding_rules VALUES ('r1', 'A', 'http://a/', '', 1);"
-		    "INSERT INTO forwarding_rules VALUES ('r0', 'A', 'http://a/', '', 2);"
-		    "INSERT INTO outbox (url, body, next_ms) VALUES ('http://a/', 'e1', 7);"
-		    "INSERT INTO outbox (url, body, next_ms) VALUES ('http://gone/', 'e2', 8);"
-		    "DROP INDEX tokens_by_id; DROP INDEX tokens_by_project;"
-		    "ALTER TABLE tokens DROP COLUMN token_id;"
-		    "ALTER TABLE tokens DROP COLUMN name;"
-		    "ALTER TABLE tokens DROP COLUMN expire_time;"
-		    "ALTER TABLE tokens DROP COLUMN last_used;"
-		    "PRAGMA user_version = 9;");
 	sqlite3_close(db);
 	assert_int_equal(store_open(&s, path), 0);
 	struct groups gs = { .count = 0 };

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "schema_undo.h"
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -123,48 +125,22 @@ static void test_counts_follow_changes(void **state)
 	assert_counts(f->s, "p1", NULL, 0, 0, 1);
 }
 
-static void exec_ok(sqlite3 *db, const char *sql)
-{
-	char *err = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
-}
-
 /* A registry of schema v11 with devices: step 12 counts them. */
 static void test_migration_counts_existing_devices(void **state)
 {
 	(void)state;
 	char path[] = "/tmp/lwm2md-store-search-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
+	sqlite3 *db = schema_registry_at(path, 11);
+	schema_exec_ok(db, "INSERT INTO projects VALUES ('p1', 1);"
+			   "INSERT INTO products (project_id, product_id, name, device_type,"
+			   " manufacturer_name, protocol_type, data_format, description, create_time)"
+			   " VALUES ('p1', 'm', 'm', '', '', 'LwM2M', 'binary', '', 1);"
+			   "INSERT INTO devices (project_id, device_id, node_id, device_name, product_id,"
+			   " description, secret, secure_access, timeout, status, create_time) VALUES"
+			   " ('p1', 'a', 'a', 'a', 'm', '', '00', 0, 0, 0, 1),"
+			   " ('p1', 'b', 'b', 'b', 'm', '', '00', 0, 0, 1, 1),"
+			   " ('p1', 'c', 'c', 'c', 'm', '', '00', 0, 0, 1, 1);");
 	struct store *s;
-	assert_int_equal(store_open(&s, path), 0);
-	store_close(s);
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	exec_ok(db, "DROP TRIGGER device_counts_insert; DROP TRIGGER device_counts_delete;"
-		    "DROP TRIGGER device_counts_status; DROP TABLE device_counts;"
-		    "DROP INDEX devices_by_product; DROP INDEX devices_by_status;"
-		    "DROP INDEX devices_by_product_status; DROP INDEX devices_by_name;"
-		    "DROP INDEX devices_by_node; DROP INDEX devices_by_project;"
-		    "CREATE INDEX devices_by_project ON devices(project_id, create_time, device_id);"
-		    "ALTER TABLE products DROP COLUMN codec_examples;"
-		    "INSERT INTO projects VALUES ('p1', 1);"
-		    "INSERT INTO products (project_id, product_id, name, device_type,"
-		    " manufacturer_name, protocol_type, data_format, description, create_time)"
-		    " VALUES ('p1', 'm', 'm', '', '', 'LwM2M', 'binary', '', 1);"
-		    "INSERT INTO devices (project_id, device_id, node_id, device_name, product_id,"
-		    " description, secret, secure_access, timeout, status, create_time) VALUES"
-		    " ('p1', 'a', 'a', 'a', 'm', '', '00', 0, 0, 0, 1),"
-		    " ('p1', 'b', 'b', 'b', 'm', '', '00', 0, 0, 1, 1),"
-		    " ('p1', 'c', 'c', 'c', 'm', '', '00', 0, 0, 1, 1);"
-		    "DROP INDEX tokens_by_id; DROP INDEX tokens_by_project;"
-		    "ALTER TABLE tokens DROP COLUMN token_id;"
-		    "ALTER TABLE tokens DROP COLUMN name;"
-		    "ALTER TABLE tokens DROP COLUMN expire_time;"
-		    "ALTER TABLE tokens DROP COLUMN last_used;"
-		    "PRAGMA user_version = 11;");
 	sqlite3_close(db);
 	assert_int_equal(store_open(&s, path), 0);
 	assert_counts(s, "p1", "m", 1, 2, 0);

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "schema_undo.h"
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -161,34 +163,15 @@ static void test_projects(void **state)
 	assert_int_equal(ps.n, 0);
 }
 
-static void exec_ok(sqlite3 *db, const char *sql)
-{
-	char *err = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
-}
-
 /* A registry of schema v12 with a token: step 13 gives it an id and it still works. */
 static void test_migration_gives_ids(void **state)
 {
 	(void)state;
 	char path[] = "/tmp/lwm2md-tokens-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
+	sqlite3 *db = schema_registry_at(path, 12);
+	schema_exec_ok(db, "INSERT INTO projects VALUES ('p1', 1);"
+			   "INSERT INTO tokens VALUES ('old1', 'p1', 1), ('old2', 'p1', 2);");
 	struct store *s;
-	assert_int_equal(store_open(&s, path), 0);
-	store_close(s);
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	exec_ok(db, "DROP INDEX tokens_by_id; DROP INDEX tokens_by_project;"
-		    "ALTER TABLE tokens DROP COLUMN token_id;"
-		    "ALTER TABLE tokens DROP COLUMN name;"
-		    "ALTER TABLE tokens DROP COLUMN expire_time;"
-		    "ALTER TABLE tokens DROP COLUMN last_used;"
-		    "INSERT INTO projects VALUES ('p1', 1);"
-		    "INSERT INTO tokens VALUES ('old1', 'p1', 1), ('old2', 'p1', 2);"
-		    "PRAGMA user_version = 12;");
 	sqlite3_close(db);
 	assert_int_equal(store_open(&s, path), 0);
 	struct store_token a, b;
