@@ -18,6 +18,12 @@
 #include "lwm2m/lwm2m_link.h"
 #include "util/log.h"
 
+/* Registration lines a call site writes per log window (10 s) before it only counts them
+ * and writes a summary: a device (or someone replaying its plain-CoAP Register) cannot
+ * fill the disk with them, and a fleet re-registering after a restart still shows its
+ * first hundred. */
+#define LOG_REGISTRATION_LINES 100
+
 struct lwm2m_server {
 	struct lwm2m_hooks hooks;
 	void *ctx;
@@ -159,16 +165,20 @@ static void reg_drop(struct lwm2m_server *srv, struct lwm2m_registration *reg,
 	addr_format(&reg->peer, peer_str);
 	switch (reason) {
 	case LWM2M_DEREG_REQUESTED:
-		LOG_INFO("lwm2m", "de-registered '%s' (rd/%s) from %s", reg->endpoint, reg->id,
-			 peer_str);
+		LOG_INFO_RATE_N("lwm2m", "de-registered", LOG_REGISTRATION_LINES,
+				"de-registered '%s' (rd/%s) from %s", reg->endpoint, reg->id,
+				peer_str);
 		break;
 	case LWM2M_DEREG_EXPIRED:
-		LOG_INFO("lwm2m", "registration of '%s' (rd/%s, last from %s) expired: no Update "
-			 "within its lifetime of %u s", reg->endpoint, reg->id, peer_str, reg->lifetime);
+		LOG_INFO_RATE_N("lwm2m", "registration expired", LOG_REGISTRATION_LINES,
+				"registration of '%s' (rd/%s, last from %s) expired: no Update "
+				"within its lifetime of %u s",
+				reg->endpoint, reg->id, peer_str, reg->lifetime);
 		break;
 	case LWM2M_DEREG_REMOVED:
-		LOG_INFO("lwm2m", "registration of '%s' (rd/%s) ended: the device was deleted",
-			 reg->endpoint, reg->id);
+		LOG_INFO_RATE_N("lwm2m", "registration removed", LOG_REGISTRATION_LINES,
+				"registration of '%s' (rd/%s) ended: the device was deleted",
+				reg->endpoint, reg->id);
 		break;
 	case LWM2M_DEREG_REPLACED: /* the new registration's line says enough */
 		LOG_DEBUG("lwm2m", "registration rd/%s of '%s' replaced by a new Register", reg->id,
@@ -410,10 +420,11 @@ static uint8_t handle_register(struct lwm2m_server *srv, enum lwm2m_transport tr
 		return COAP_CODE_SERVICE_UNAVAILABLE;
 	}
 	srv->stats.registrations++;
-	LOG_INFO("lwm2m", "registered '%s' (rd/%s) from %s over %s, lifetime %u s, binding %s, LwM2M %s",
-		 reg->endpoint, reg->id, addr_format(peer, peer_str),
-		 transport == LWM2M_TRANSPORT_DTLS ? "dtls" : "udp", reg->lifetime, reg->binding,
-		 reg->version);
+	LOG_INFO_RATE_N("lwm2m", "registered", LOG_REGISTRATION_LINES,
+			"registered '%s' (rd/%s) from %s over %s, lifetime %u s, binding %s, LwM2M %s",
+			reg->endpoint, reg->id, addr_format(peer, peer_str),
+			transport == LWM2M_TRANSPORT_DTLS ? "dtls" : "udp", reg->lifetime,
+			reg->binding, reg->version);
 	if (srv->hooks.registered)
 		srv->hooks.registered(srv->ctx, reg);
 

@@ -104,7 +104,7 @@ int log_rate_allow(struct log_rate *r, enum log_level level, const char *module,
 		r->window_start_ms = now;
 		r->lines = 0;
 	}
-	if (r->lines < LOG_RATE_LINES) {
+	if (r->lines < (r->budget ? r->budget : LOG_RATE_LINES)) {
 		r->lines++;
 		return 1;
 	}

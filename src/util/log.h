@@ -51,6 +51,7 @@ void log_write(enum log_level level, const char *module, const char *fmt, ...)
 extern long long log_rate_window_ms;
 
 struct log_rate {
+	unsigned budget;           /* lines a window; 0: LOG_RATE_LINES */
 	long long window_start_ms; /* monotonic */
 	unsigned lines;            /* written in this window */
 	unsigned long long held;   /* held back since the last summary */
@@ -68,14 +69,18 @@ void log_rate_flush(void);
 /* Lines held back since the start. */
 unsigned long long log_rate_suppressed_total(void);
 
-#define LOG_RATE(level, mod, label, ...)                                                  \
+#define LOG_RATE(level, mod, label, ...) LOG_RATE_N(level, mod, label, LOG_RATE_LINES, __VA_ARGS__)
+/* The same with a budget of its own: lines per window at this call site. */
+#define LOG_RATE_N(level, mod, label, lines, ...)                                         \
 	do {                                                                               \
-		static struct log_rate log_rate_site_;                                     \
+		static struct log_rate log_rate_site_ = {.budget = (lines)};               \
 		if ((level) >= log_threshold &&                                            \
 		    log_rate_allow(&log_rate_site_, (level), (mod), (label)))              \
 			log_write((level), (mod), __VA_ARGS__);                            \
 	} while (0)
 #define LOG_WARN_RATE(mod, label, ...) LOG_RATE(LOG_LEVEL_WARN, mod, label, __VA_ARGS__)
 #define LOG_INFO_RATE(mod, label, ...) LOG_RATE(LOG_LEVEL_INFO, mod, label, __VA_ARGS__)
+#define LOG_INFO_RATE_N(mod, label, lines, ...)                                           \
+	LOG_RATE_N(LOG_LEVEL_INFO, mod, label, lines, __VA_ARGS__)
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * Integration test: what an operator reads in the log at --log-level info. One line per
  * registration (endpoint, address, transport, lifetime), de-registration, expiry and
- * removal; none per Update (those are DEBUG); each refused Register says why; and the
+ * removal, at most 100 of each kind a 10 s window; none per Update (those are DEBUG); each
+ * refused Register says why; and the
  * start says the schema version in one line, not one per migration step. With
  * --log-format json each line is one JSON object.
  */
@@ -88,8 +89,19 @@ static void test_info_lines(void **state)
 				   sizeof(resp)),
 			 204);
 	assert_int_equal(wait_line(log_path, "ended: the device was deleted", 3000), 0);
+
+	/* A device registering again and again (or a replayed plain Register) writes at
+	 * most 100 lines a 10 s window; the rest are counted, and summarised later. */
+	long long held = metric_value(&d, "lwm2md_log_lines_suppressed_total");
+	for (int i = 0; i < 150; i++)
+		assert_int_equal(coap_register(fd, &d.coap, "log03", "300", "</3/0>", id),
+				 COAP_CODE_CREATED);
+	assert_true(metric_value(&d, "lwm2md_log_lines_suppressed_total") - held >= 50);
 	close(fd);
 	daemon_stop(&d);
+	int storm = LINES(log_path, "INFO lwm2m: registered 'log03'");
+	print_message("151 Registers of log03: %d lines\n", storm);
+	assert_true(storm >= 90 && storm <= 100);
 
 	assert_int_equal(LINES(log_path, "INFO lwm2m: registered 'log01' (rd/", "from 127.0.0.1:",
 			       "over udp, lifetime 300 s, binding U, LwM2M 1.1"),
