@@ -146,18 +146,7 @@ static int products_create(struct ctl *c, const struct ctl_args *a)
 
 static int products_delete(struct ctl *c, const struct ctl_args *a)
 {
-	int rc = CTL_OK;
-	for (int i = 0; i < a->npos && rc == CTL_OK; i++) {
-		char path[512];
-		product_path(path, sizeof(path), a->pos[i]);
-		struct ctl_resp r;
-		ctl_call(c, "DELETE", path, NULL, 60, &r);
-		rc = ctl_check(&r, false);
-		if (rc == CTL_OK && !c->json)
-			printf("product %s deleted\n", a->pos[i]);
-		ctl_resp_free(&r);
-	}
-	return rc;
+	return ctl_delete_each(c, a, "products", "product");
 }
 
 /* model get: --json the product's model as a document ({"service_capabilities":…,

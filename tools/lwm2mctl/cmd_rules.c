@@ -28,22 +28,6 @@ static int list(struct ctl *c, const char *route, const char *member,
 	return rc;
 }
 
-static int remove_one(struct ctl *c, const char *collection, const char *what, const char *id)
-{
-	char esc[400], route[512];
-	ctl_escape(id, esc, sizeof(esc));
-	snprintf(route, sizeof(route), "/%s/%s", collection, esc);
-	struct ctl_resp r;
-	ctl_call(c, "DELETE", route, NULL, 60, &r);
-	int rc = ctl_check(&r, false);
-	if (rc == CTL_OK && c->json)
-		ctl_print_raw(&r);
-	else if (rc == CTL_OK)
-		printf("%s %s deleted\n", what, id);
-	ctl_resp_free(&r);
-	return rc;
-}
-
 static int rules_list(struct ctl *c, const struct ctl_args *a)
 {
 	static const char *const cols[] = {
@@ -78,10 +62,7 @@ static int rules_create(struct ctl *c, const struct ctl_args *a)
 
 static int rules_delete(struct ctl *c, const struct ctl_args *a)
 {
-	int rc = CTL_OK;
-	for (int i = 0; i < a->npos && rc == CTL_OK; i++)
-		rc = remove_one(c, "forwarding-rules", "rule", a->pos[i]);
-	return rc;
+	return ctl_delete_each(c, a, "forwarding-rules", "rule");
 }
 
 static int tokens_list(struct ctl *c, const struct ctl_args *a)
@@ -109,10 +90,7 @@ static int tokens_create(struct ctl *c, const struct ctl_args *a)
 
 static int tokens_revoke(struct ctl *c, const struct ctl_args *a)
 {
-	int rc = CTL_OK;
-	for (int i = 0; i < a->npos && rc == CTL_OK; i++)
-		rc = remove_one(c, "tokens", "token", a->pos[i]);
-	return rc;
+	return ctl_delete_each(c, a, "tokens", "token");
 }
 
 const struct ctl_command ctl_rules_commands[] = {

@@ -108,6 +108,10 @@ json_t *ctl_value(const char *text);
 /* Prints a whole answer and frees it: --json as it is, else the object as key/value
  * lines. Returns the exit code. */
 int ctl_print_answer(struct ctl *c, struct ctl_resp *r, bool device_call);
+/* DELETE /<collection>/<id> for each positional argument, in order, stopping at the
+ * first error; "<what> <id> deleted" for each. Returns the exit code. */
+int ctl_delete_each(struct ctl *c, const struct ctl_args *a, const char *collection,
+		    const char *what);
 /* Appends "?name=value" or "&name=value" (value percent-encoded) to q when value is not
  * NULL. */
 void ctl_query_add(char *q, size_t cap, const char *name, const char *value);

@@ -266,3 +266,23 @@ int ctl_print_answer(struct ctl *c, struct ctl_resp *r, bool device_call)
 	ctl_resp_free(r);
 	return rc;
 }
+
+int ctl_delete_each(struct ctl *c, const struct ctl_args *a, const char *collection,
+		    const char *what)
+{
+	int rc = CTL_OK;
+	for (int i = 0; i < a->npos && rc == CTL_OK; i++) {
+		char esc[400], route[512];
+		ctl_escape(a->pos[i], esc, sizeof(esc));
+		snprintf(route, sizeof(route), "/%s/%s", collection, esc);
+		struct ctl_resp r;
+		ctl_call(c, "DELETE", route, NULL, 60, &r);
+		rc = ctl_check(&r, false);
+		if (rc == CTL_OK && c->json)
+			ctl_print_raw(&r);
+		else if (rc == CTL_OK)
+			printf("%s %s deleted\n", what, a->pos[i]);
+		ctl_resp_free(&r);
+	}
+	return rc;
+}
