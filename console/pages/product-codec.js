@@ -15,56 +15,19 @@ import { badge } from '../widgets/badge.js';
 import { confirmDialog } from '../widgets/confirm.js';
 import { jsonErrorLine } from './product-model.js';
 
-/* Starting points: the water meter of the README (reports [0, battery, flow u32],
- * SET_INTERVAL [1, mid u16, interval u16], answers [2, mid u16, errcode, result]). */
-const TEMPLATES = {
-	js: `// decode(payload, topic): payload is an Array of bytes; return the message as JSON text.
-function decode(payload, topic) {
-  var id = payload[0];
-  if (id === 0)
-    return JSON.stringify({msgType: 'deviceReq', data: [{serviceId: 'WaterMeter',
-      serviceData: {battery: payload[1], flow: ((payload[2] << 24) >>> 0) +
-        (payload[3] << 16) + (payload[4] << 8) + payload[5]}}]});
-  if (id === 2)
-    return JSON.stringify({msgType: 'deviceRsp', mid: (payload[1] << 8) | payload[2],
-      errcode: payload[3], body: {result: payload[4]}});
-  if (id === 4)
-    return JSON.stringify({msgType: 'deviceReq', data: [{serviceId: 'WaterMeter',
-      serviceData: {interval: (payload[1] << 8) | payload[2]}}]});
-  throw new Error('unknown message ' + id);
-}
+/* Starting points: the README's water meter, the very files of examples/watermeter/ (the
+ * daemon serves them beside the console, cmake/embed_console.cmake). Fetched once. */
+const EXAMPLE_FILES = { js: 'examples/watermeter/codec.js', declarative: 'examples/watermeter/layout.json' };
+const exampleSources = {};
 
-// encode(json): json is the command as JSON text; return an Array of bytes.
-function encode(json) {
-  var req = JSON.parse(json);
-  var v = req.paras.interval;
-  var id = req.cmd === '$properties' ? 3 : 1;
-  return [id, (req.mid >> 8) & 0xFF, req.mid & 0xFF, (v >> 8) & 0xFF, v & 0xFF];
+async function exampleSource(kind) {
+	if (exampleSources[kind] === undefined) {
+		const res = await fetch(EXAMPLE_FILES[kind]);
+		if (!res.ok) throw new Error(`${EXAMPLE_FILES[kind]}: ${res.status} ${res.statusText}`);
+		exampleSources[kind] = await res.text();
+	}
+	return exampleSources[kind];
 }
-`,
-	declarative: `{
-  "byte_order": "big",
-  "message_id": {"offset": 0, "type": "uint8"},
-  "messages": [
-    {"id": 0, "kind": "report", "service_id": "WaterMeter",
-     "fields": [{"name": "battery", "offset": 1, "type": "uint8"},
-                {"name": "flow", "offset": 2, "type": "uint32"}]},
-    {"id": 1, "kind": "command", "service_id": "WaterMeter", "command": "SET_INTERVAL",
-     "fields": [{"name": "mid", "offset": 1, "type": "uint16", "role": "mid"},
-                {"name": "interval", "offset": 3, "type": "uint16"}]},
-    {"id": 2, "kind": "response", "service_id": "WaterMeter", "command": "SET_INTERVAL",
-     "fields": [{"name": "mid", "offset": 1, "type": "uint16", "role": "mid"},
-                {"name": "errcode", "offset": 3, "type": "uint8", "role": "errcode"},
-                {"name": "result", "offset": 4, "type": "uint8"}]},
-    {"id": 3, "kind": "command", "service_id": "WaterMeter", "command": "$properties",
-     "fields": [{"name": "mid", "offset": 1, "type": "uint16", "role": "mid"},
-                {"name": "interval", "offset": 3, "type": "uint16"}]},
-    {"id": 4, "kind": "report", "service_id": "WaterMeter",
-     "fields": [{"name": "interval", "offset": 1, "type": "uint16"}]}
-  ]
-}
-`,
-};
 
 const KINDS = { js: 'JavaScript', declarative: 'Declarative layout (JSON)' };
 
@@ -187,8 +150,15 @@ export function codecEditor(product, signal) {
 		editor.value = stored.source;
 		editor.clearError();
 	});
-	template.addEventListener('click', () => {
-		editor.value = TEMPLATES[kind.value];
+	template.addEventListener('click', async () => {
+		let source;
+		try {
+			source = await exampleSource(kind.value);
+		} catch (err) {
+			uploaded.run(() => Promise.reject(err));
+			return;
+		}
+		editor.value = source;
 		editor.clearError();
 		editor.textarea.focus();
 	});
@@ -203,7 +173,7 @@ export function codecEditor(product, signal) {
 	});
 	kind.addEventListener('change', () => {
 		const other = kind.value === 'js' ? 'declarative' : 'js';
-		if (!editor.value.trim() || editor.value === TEMPLATES[other]) editor.value = '';
+		if (!editor.value.trim() || editor.value === exampleSources[other]) editor.value = '';
 		editor.clearError();
 	});
 
