@@ -210,6 +210,33 @@ static const char *const schema_steps[] = {
 	"UPDATE tokens SET token_id = lower(hex(randomblob(6)));"
 	"CREATE UNIQUE INDEX tokens_by_id ON tokens(token_id);"
 	"CREATE INDEX tokens_by_project ON tokens(project_id, create_time);",
+	/* 14: firmware (docs/firmware.md). A package's bytes are a file named by its SHA-256
+	 * beside the registry, never a row; a campaign's settings are one JSON text (the
+	 * firmware module owns their shape); each target device has a row with its place in
+	 * the update, seq being its order in the campaign. */
+	"CREATE TABLE fw_packages ("
+	"  project_id TEXT NOT NULL, package_id TEXT NOT NULL, product_id TEXT NOT NULL,"
+	"  version TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',"
+	"  sha256 TEXT NOT NULL, size INTEGER NOT NULL, create_time INTEGER NOT NULL,"
+	"  PRIMARY KEY (project_id, package_id),"
+	"  UNIQUE (project_id, product_id, version));"
+	"CREATE INDEX fw_packages_by_sha ON fw_packages(sha256);"
+	"CREATE TABLE fw_campaigns ("
+	"  project_id TEXT NOT NULL, campaign_id TEXT NOT NULL PRIMARY KEY,"
+	"  package_id TEXT NOT NULL, spec TEXT NOT NULL, status INTEGER NOT NULL,"
+	"  stop_reason TEXT NOT NULL DEFAULT '', create_time INTEGER NOT NULL,"
+	"  start_ms INTEGER NOT NULL DEFAULT 0, end_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX fw_campaigns_by_project ON fw_campaigns(project_id, create_time);"
+	"CREATE INDEX fw_campaigns_by_package ON fw_campaigns(project_id, package_id);"
+	"CREATE TABLE fw_targets ("
+	"  campaign_id TEXT NOT NULL, seq INTEGER NOT NULL, device_id TEXT NOT NULL,"
+	"  node_id TEXT NOT NULL, state INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '',"
+	"  result INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
+	"  bytes INTEGER NOT NULL DEFAULT 0, method INTEGER NOT NULL DEFAULT 0,"
+	"  token TEXT NOT NULL DEFAULT '', next_ms INTEGER NOT NULL DEFAULT 0,"
+	"  updated_ms INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (campaign_id, seq));"
+	"CREATE INDEX fw_targets_by_node ON fw_targets(node_id);",
 };
 
 static int exec(sqlite3 *db, const char *sql)

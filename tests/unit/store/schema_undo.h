@@ -39,6 +39,7 @@ static const char *const schema_undo_steps[] = {
 	       "ALTER TABLE tokens DROP COLUMN name;"
 	       "ALTER TABLE tokens DROP COLUMN expire_time;"
 	       "ALTER TABLE tokens DROP COLUMN last_used;",
+	[14] = "DROP TABLE fw_targets; DROP TABLE fw_campaigns; DROP TABLE fw_packages;",
 };
 #define SCHEMA_UNDO_NEWEST ((int)(sizeof(schema_undo_steps) / sizeof(schema_undo_steps[0])) - 1)
 
