@@ -172,6 +172,11 @@ static const struct option options[] = {
 	    "of them on one API token"),
 	NUM("events-heartbeat", OPT_UINT, api.heartbeat_s, 1, 3600, 1,
 	    "seconds between heartbeats on an idle stream"),
+	/* Firmware */
+	STR("firmware-uri-host", "HOST", firmware_uri_host,
+	    "the host (name or address) devices download firmware from, in the Package URI "
+	    "coap[s]://HOST:PORT/fw/...; default: the CoAP and CoAPS sockets' own addresses "
+	    "when they are not wildcards (otherwise only push is offered)"),
 	/* Push */
 	NUM("push-outbox-max", OPT_I64, push.max_outbox, 1, 100000000, 1,
 	    "events kept for applications' endpoints in all; past it a project's new event "

@@ -4,6 +4,9 @@
  * drives retransmissions, DTLS timers, lifetimes and the registry's write-behind.
  */
 #include "daemon/daemon.h"
+#include "daemon/daemon_firmware.h"
+#include "firmware/fw_engine.h"
+#include "firmware/fw_serve.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -117,6 +120,8 @@ static void device_seen(struct daemon *d, enum lwm2m_transport transport, const 
 	iot_devices_seen(d->devices, reg, now_ms());
 	if (reg->queue_mode && d->requests)
 		lwm2m_requests_wake(d->requests, reg->endpoint);
+	if (d->fw_engine)
+		fw_engine_device_spoke(d->fw_engine, reg->endpoint);
 }
 
 static void on_request(void *ctx, const struct addr *peer, const struct coap_msg *req,
@@ -126,6 +131,9 @@ static void on_request(void *ctx, const struct addr *peer, const struct coap_msg
 	const char *identity = l->dtls ? dtls_server_peer_identity(l->dtls, peer) : NULL;
 	if (is_send(req))
 		resp->code = handle_send(l, identity, peer, req);
+	else if (fw_serve_wants(req) && l->d->fw_engine)
+		fw_serve_handle(l->d->fw_engine, l->d->lwm2m, l->transport, identity, peer, req,
+				resp, (int64_t)now);
 	else
 		lwm2m_server_handle(l->d->lwm2m, l->transport, identity, peer, req, resp,
 				    (int64_t)now);
@@ -165,6 +173,8 @@ static void on_active_timer(uv_timer_t *t)
 		d->active = a->next;
 		if (d->platform)
 			iot_platform_device_active(d->platform, a->node_id, a->registered);
+		if (a->registered && d->fw_engine)
+			fw_engine_registered(d->fw_engine, a->node_id);
 		free(a);
 	}
 }
@@ -266,6 +276,8 @@ static int on_notification(void *ctx, const struct addr *peer, const struct coap
 		api_server_publish_notification(d->api, dev.project_id, dev.device_id, o);
 	if (d->platform && COAP_CODE_CLASS(msg->code) == 2)
 		iot_platform_notification(d->platform, o, format, msg->payload, msg->payload_len);
+	if (d->fw_engine && COAP_CODE_CLASS(msg->code) == 2)
+		fw_engine_notification(d->fw_engine, o, format, msg->payload, msg->payload_len);
 	/* RFC 7641 §3.2: a notification that is not 2.xx ends the observation. */
 	if (COAP_CODE_CLASS(msg->code) != 2)
 		lwm2m_observations_remove(d->observations, o);
@@ -336,6 +348,7 @@ static void on_tick(uv_timer_t *t)
 		iot_devices_sweep(d->devices, now);
 		if (d->platform)
 			iot_platform_tick(d->platform);
+		daemon_firmware_tick(d, now);
 	}
 	if (d->ticks % FLUSH_EVERY_TICKS == 0)
 		iot_devices_flush(d->devices);
@@ -667,6 +680,9 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		return rc;
 	uv_timer_init(d->loop, &d->active_timer);
 	d->active_timer.data = d;
+	rc = daemon_firmware_start(d, cfg);
+	if (rc != 0)
+		return rc;
 
 	struct api_deps deps = {
 		.store = d->store,
@@ -691,6 +707,7 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 			strerror(-rc));
 		return rc;
 	}
+	daemon_firmware_load(d);
 	iot_devices_set_event_handler(d->devices, on_iot_event, d);
 	iot_devices_set_settle_ms(d->devices, cfg->register_settle_ms);
 	struct addr local;
@@ -737,6 +754,7 @@ void daemon_stop(struct daemon *d)
 	d->api = NULL;
 	iot_platform_destroy(d->platform); /* cancels its requests */
 	d->platform = NULL;
+	daemon_firmware_stop(d); /* lets go of its requests too */
 	push_destroy(d->push); /* what is in flight goes again at the next start */
 	d->push = NULL;
 	while (d->active) {
