@@ -42,6 +42,19 @@
  * notification that comes due wakes it too — a meter's report among them, so that a
  * server holding a command for the sleeping meter can send it right after the report.
  *
+ * With --fw it plays the Firmware Update object /5/0 (sim_fw.c, Core 1.1 §E.6): a package
+ * pushed to /5/0/0 in Block1 blocks is taken as a stream (any size: counted and checked,
+ * never gathered), a Package URI written to /5/0/1 is fetched with GET and Block2 from the
+ * server the device registered with (coap:// over UDP, coaps:// inside the DTLS session;
+ * an unanswered block is asked again every 2 s for up to --fw-retry-s), and Execute
+ * /5/0/2 in state Downloaded "reboots" the device after --fw-apply-ms: /3/0/3 becomes the
+ * new version, /5/0/5 1, it forgets its observations, handshakes anew over DTLS and
+ * registers from scratch. --fw-outcome N makes the download (or, 8, the Update) fail with
+ * result N. State and result notify their observers at each change. It prints:
+ *   fw state 1    fw block num=3 szx=6    fw downloaded bytes=3072 fnv=1a2b3c4d
+ *   fw updating    fw rebooted version=2.0.0    fw result 1    fw failed <why>
+ * A queue-mode device stays awake while it fetches by pull.
+ *
  * Requests of the server may come block-wise (Block1, up to 64 KiB) and answers over
  * one block go back block-wise (Block2), so that large values are written and read back
  * whole (sim_block.c).
@@ -67,6 +80,7 @@
 #include "model/model.h"
 #include "sim_block.h"
 #include "sim_dm.h"
+#include "sim_fw.h"
 #include "sim_meter.h"
 #include "sim_tree.h"
 #include "util/addr.h"
@@ -118,6 +132,14 @@ struct sim {
 	int send_format;
 	bool meter_on;            /* --meter: plays the water meter over object 19 */
 	struct sim_meter meter;
+	bool fw_on;               /* --fw: plays the Firmware Update object /5/0 */
+	struct sim_fw fw;
+	bool stop;                /* the session is gone (a failed reboot): serve no more */
+	/* What a new handshake needs (after the firmware update's reboot). */
+	const char *identity;
+	uint8_t key[32];
+	size_t key_len;
+	int suite;
 };
 
 static int64_t now_ms(void)
@@ -169,6 +191,8 @@ static void dispatch(struct sim *s, const uint8_t *data, size_t len)
 	struct coap_msg req, resp;
 	if (coap_msg_parse(&req, data, len) != 0)
 		return;
+	if (s->fw_on && sim_fw_response(&s->fw, &req, now_ms()))
+		return; /* a block of the firmware the device fetches */
 	if (req.type == COAP_TYPE_RST) {
 		sim_dm_on_rst(&s->dm, req.mid);
 		return;
@@ -187,7 +211,9 @@ static void dispatch(struct sim *s, const uint8_t *data, size_t len)
 		coap_msg_init(&resp, COAP_TYPE_ACK, 0, req.mid, req.token, req.token_len);
 	else
 		coap_msg_init(&resp, COAP_TYPE_NON, 0, s->mid++, req.token, req.token_len);
-	if (sim_block_request(&s->block, &req, &whole, &resp) == 0) {
+	if (s->fw_on && sim_fw_request(&s->fw, &req, &resp, now_ms()) != 0) {
+		/* /5/0/0, /5/0/1, /5/0/2: answered by sim_fw (a package is never gathered). */
+	} else if (sim_block_request(&s->block, &req, &whole, &resp) == 0) {
 		uint8_t code = sim_dm_handle(&s->dm, &whole, &resp, payload, sizeof(payload),
 					     scratch, now_ms());
 		if (s->meter_on)
@@ -208,6 +234,28 @@ static uint16_t send_con(void *ctx, struct coap_msg *m)
 	if (n > 0)
 		send_datagram(s, out, (size_t)n);
 	return m->mid;
+}
+
+/* sim_fw's datagrams: to the registered server, or (--fw-pull-server) to the test's. */
+static void fw_send(void *ctx, const uint8_t *data, size_t len, bool to_pull_server)
+{
+	struct sim *s = ctx;
+	if (!to_pull_server) {
+		send_datagram(s, data, len);
+		return;
+	}
+	struct sockaddr_storage ss;
+	size_t sl = addr_to_sockaddr(&s->fw.cfg.pull_server, &ss);
+	s->last_tx_ms = now_ms();
+	sendto(s->fd, data, len, 0, (struct sockaddr *)&ss, (socklen_t)sl);
+}
+
+/* /5/0/3 or /5/0/5 changed: their observers hear of it now, not at the next tick, so
+ * that two changes in a row are two notifications. */
+static void fw_changed(void *ctx)
+{
+	struct sim *s = ctx;
+	sim_dm_tick(&s->dm, now_ms(), send_con, s);
 }
 
 /* Sends msg as CON and waits for its ACK, retransmitting per RFC 7252 §4.2 (2 s initial
@@ -373,6 +421,32 @@ static int do_send(struct sim *s)
 	return r.code == COAP_CODE_CHANGED ? 0 : -1;
 }
 
+/* The device "reboots" into its new firmware: it forgets its observations and any
+ * transfer, renews its DTLS session with a new handshake (after a close_notify for the
+ * old one), and registers from scratch. */
+static void reboot(struct sim *s)
+{
+	memset(s->dm.obs, 0, sizeof(s->dm.obs));
+	s->block.active = false;
+	sim_fw_rebooted(&s->fw);
+	if (s->dtls) {
+		char err[192];
+		dtls_client_close(s->dtls);
+		dtls_client_free(s->dtls);
+		s->dtls = NULL;
+		if (dtls_client_connect(&s->dtls, s->fd, &s->server, s->identity, s->key,
+					s->key_len, s->suite, HANDSHAKE_TIMEOUT_MS, err,
+					sizeof(err)) != 0) {
+			printf("failed handshake %s\n", err);
+			s->stop = true;
+			return;
+		}
+		printf("handshake %s\n", dtls_client_suite(s->dtls));
+	}
+	if (do_register(s) != 0)
+		s->stop = true;
+}
+
 /* The timed things of the serve loop: --change values, the battery, Updates the server
  * asked for (or that new instances need), notifications, and queue mode's sleep. */
 static void tick(struct sim *s, int64_t start, int64_t *next_battery, int64_t *next_wake)
@@ -400,7 +474,9 @@ static void tick(struct sim *s, int64_t start, int64_t *next_battery, int64_t *n
 		*next_battery = now + s->notify_ms;
 	}
 	if (s->sleep_after_ms > 0) {
-		if (!s->asleep && now - s->last_tx_ms > s->sleep_after_ms) {
+		/* A device fetching its firmware is speaking: it stays awake. */
+		if (!s->asleep && now - s->last_tx_ms > s->sleep_after_ms &&
+		    !(s->fw_on && sim_fw_busy(&s->fw))) {
 			s->asleep = true;
 			printf("sleeping\n");
 		}
@@ -417,6 +493,11 @@ static void tick(struct sim *s, int64_t start, int64_t *next_battery, int64_t *n
 	int64_t tx = s->last_tx_ms;
 	if (s->meter_on)
 		sim_meter_tick(&s->meter, &s->tree, &s->dm, now);
+	if (s->fw_on) {
+		sim_fw_tick(&s->fw, now);
+		if (s->fw.reboot_due)
+			reboot(s);
+	}
 	sim_dm_tick(&s->dm, now, send_con, s);
 	if (s->asleep && s->last_tx_ms != tx) {
 		s->asleep = false;
@@ -442,7 +523,7 @@ static void serve(struct sim *s, int seconds)
 	uint8_t buf[DATAGRAM_MAX];
 	int64_t start = now_ms(), end = start + (int64_t)seconds * 1000;
 	int64_t next_battery = start + s->notify_ms, next_wake = start + s->wake_every_ms;
-	for (int64_t now = start; now < end; now = now_ms()) {
+	for (int64_t now = start; now < end && !s->stop; now = now_ms()) {
 		tick(s, start, &next_battery, &next_wake);
 		int wait = end - now < TICK_MS ? (int)(end - now) : TICK_MS;
 		if (s->asleep) {
@@ -533,6 +614,7 @@ static void usage(void)
 		"                 [--bad-content tlv,senml-json,senml-cbor,oma-json]\n"
 		"                 [--sleep-after MS --wake-every MS]\n"
 		"                 [--meter [--report-every MS] [--battery N]]\n"
+		"                 [--fw [--fw-outcome success|N] [--fw-new-version V] [--fw-...]]\n"
 		"  --objects              the Register payload (default: the tree's instances)\n"
 		"  --serve                after registering, answer the server's requests from the\n"
 		"                         object tree for that many seconds\n"
@@ -559,6 +641,7 @@ static void usage(void)
 		"                         TLS-PSK-WITH-AES-128-CBC-SHA256 (cbc); default: both\n"
 		"  --no-ep                register without ep= (LwM2M 1.1: the server takes the\n"
 		"                         endpoint name from the PSK identity)\n");
+	fputs(sim_fw_usage, stderr);
 }
 
 int main(int argc, char **argv)
@@ -575,8 +658,10 @@ int main(int argc, char **argv)
 	const char *tree_file = NULL;
 	int serve_seconds = 0;
 	int suite = 0;
-	int report_every_ms = 10000, battery = 90;
+	int report_every_ms = 10000, battery = 90, fw_opt;
 	bool bad_args = false;
+	struct sim_fw_config fw_cfg;
+	sim_fw_config_default(&fw_cfg);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -590,6 +675,10 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(a, "--meter") == 0) {
 			s.meter_on = true;
+			continue;
+		}
+		if (strcmp(a, "--fw") == 0) {
+			s.fw_on = true;
 			continue;
 		}
 		if (!v) {
@@ -648,6 +737,8 @@ int main(int argc, char **argv)
 			suite = DTLS_CLIENT_SUITE_CCM_8;
 		else if (strcmp(a, "--ciphersuite") == 0 && strcmp(v, "cbc") == 0)
 			suite = DTLS_CLIENT_SUITE_CBC;
+		else if ((fw_opt = sim_fw_option(&fw_cfg, a, v)) != 0)
+			bad_args |= fw_opt < 0;
 		else {
 			usage();
 			return 2;
@@ -671,7 +762,8 @@ int main(int argc, char **argv)
 	if (bad_args || !server || !s.ep || addr_parse(&s.server, server) != 0 ||
 	    s.block_size < 16 || s.block_size > 1024 || (identity != NULL) != (psk_hex != NULL) ||
 	    (s.sleep_after_ms > 0) != (s.wake_every_ms > 0) ||
-	    (s.meter_on && (serve_seconds <= 0 || report_every_ms <= 0))) {
+	    (s.meter_on && (serve_seconds <= 0 || report_every_ms <= 0)) ||
+	    (fw_cfg.pull_server_set && identity)) {
 		usage();
 		return 2;
 	}
@@ -679,6 +771,12 @@ int main(int argc, char **argv)
 	    (tree_file && load_tree(&s, tree_file) != 0))
 		return 2;
 	s.dm.tree = &s.tree;
+	if (s.fw_on) {
+		struct sim_fw_io io = { .send = fw_send, .changed = fw_changed, .ctx = &s,
+					.mid = &s.mid };
+		if (sim_fw_init(&s.fw, &fw_cfg, &io, &s.tree, &s.server, identity != NULL) != 0)
+			return 2;
+	}
 	if (s.meter_on) {
 		sim_meter_init(&s.meter, report_every_ms, battery);
 		if (sim_meter_start(&s.meter, &s.tree, now_ms()) != 0)
@@ -717,6 +815,10 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		printf("handshake %s\n", dtls_client_suite(s.dtls));
+		s.identity = identity; /* for the handshake after a firmware update's reboot */
+		memcpy(s.key, key, key_len);
+		s.key_len = key_len;
+		s.suite = suite;
 	}
 
 	rc = do_register(&s);
