@@ -542,64 +542,10 @@ static void serve(struct sim *s, int seconds)
 	}
 }
 
-/* --change PATH=VALUE@MS: the value as text/plain decodes it for the model's type. */
+/* --change PATH=VALUE@MS. */
 static int parse_change(struct change *c, const char *arg)
 {
-	const char *eq = strchr(arg, '='), *at = strrchr(arg, '@');
-	struct lwm2m_path p;
-	if (!eq || !at || at < eq || lwm2m_path_parse(arg, (size_t)(eq - arg), &p) != 0 ||
-	    p.len < 3)
-		return -1;
-	struct lwm2m_values v;
-	lwm2m_values_init(&v);
-	int rc = content_text_decode(&p, (const uint8_t *)eq + 1, (size_t)(at - eq - 1),
-				     model_type_of, NULL, &v);
-	if (rc == 0 && v.count == 1) {
-		c->value = v.items[0]; /* takes over the bytes */
-		free(v.items);
-	} else {
-		lwm2m_values_free(&v);
-		return -1;
-	}
-	c->at_ms = atoi(at + 1);
-	return 0;
-}
-
-/* --bad-content tlv,senml-json,...: up to four of the formats bad_payload knows. */
-static int parse_bad_content(int list[5], const char *arg)
-{
-	char buf[128];
-	int n = 0;
-	snprintf(buf, sizeof(buf), "%s", arg);
-	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		int f = sim_format_parse(tok);
-		if (n == 4 || (f != CONTENT_TLV && f != CONTENT_SENML_JSON &&
-			       f != CONTENT_SENML_CBOR && f != CONTENT_OMA_JSON))
-			return -1;
-		list[n++] = f;
-	}
-	list[n] = 0;
-	return n > 0 ? 0 : -1;
-}
-
-static int load_tree(struct sim *s, const char *path)
-{
-	static uint8_t doc[65536];
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		perror("lwm2m-sim: --tree");
-		return -1;
-	}
-	size_t n = fread(doc, 1, sizeof(doc), f);
-	fclose(f);
-	char err[128];
-	if (n == sizeof(doc) || sim_tree_load_senml(&s->tree, doc, n, err, sizeof(err)) != 0) {
-		fprintf(stderr, "lwm2m-sim: --tree %s: %s\n", path,
-			n == sizeof(doc) ? "over 64 KiB" : err);
-		return -1;
-	}
-	return 0;
+	return sim_tree_parse_change(arg, &c->value, &c->at_ms);
 }
 
 static void usage(void)
@@ -720,7 +666,7 @@ int main(int argc, char **argv)
 			s.send_format = strcmp(v, "json") == 0 ? CONTENT_SENML_JSON
 							       : CONTENT_SENML_CBOR;
 		else if (strcmp(a, "--bad-content") == 0)
-			bad_args |= parse_bad_content(s.dm.bad_content, v) != 0;
+			bad_args |= sim_dm_parse_bad_content(s.dm.bad_content, v) != 0;
 		else if (strcmp(a, "--sleep-after") == 0)
 			s.sleep_after_ms = atoi(v);
 		else if (strcmp(a, "--wake-every") == 0)
@@ -768,7 +714,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (sim_tree_init(&s.tree, s.binding, s.lifetime) != 0 ||
-	    (tree_file && load_tree(&s, tree_file) != 0))
+	    (tree_file && sim_tree_load_file(&s.tree, tree_file) != 0))
 		return 2;
 	s.dm.tree = &s.tree;
 	if (s.fw_on) {
