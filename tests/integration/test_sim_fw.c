@@ -41,10 +41,10 @@ struct fixture {
 	char dev[32];
 };
 
-static int setup_with(void **state, bool secure)
+static int setup_with(void **state, bool secure, const char *const *args)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	daemon_start(&f->d, NULL);
+	daemon_start(&f->d, args);
 	api_create_product(&f->d, "meter");
 	f->secure = secure;
 	snprintf(f->node, sizeof(f->node), "%s", secure ? "fwsec" : "fwudp");
@@ -64,12 +64,19 @@ static int setup_with(void **state, bool secure)
 
 static int setup_udp(void **state)
 {
-	return setup_with(state, false);
+	return setup_with(state, false, NULL);
 }
 
 static int setup_dtls(void **state)
 {
-	return setup_with(state, true);
+	return setup_with(state, true, NULL);
+}
+
+static const char *const queue_args[] = { "--queue-window", "1", NULL };
+
+static int setup_queue_udp(void **state)
+{
+	return setup_with(state, false, queue_args);
 }
 
 static int teardown(void **state)
@@ -536,6 +543,44 @@ static void test_pull_retry(void **state)
 	free(pkg);
 }
 
+/* A queue-mode device stays awake while it fetches by pull, though the pauses between
+ * its blocks are longer than its --sleep-after; then it sleeps again. */
+static void test_pull_queue_mode(void **state)
+{
+	struct fixture *f = *state;
+	enum { LEN = 2500 };
+	uint8_t *pkg = make_package("2.3.0", LEN);
+	struct fw_server srv;
+	fw_server_start(&srv, pkg, LEN, 6);
+	fw_server_run_thread(&srv);
+	char addr[ADDR_STR_MAX], extra[256], uri[128];
+	addr_format(&srv.addr, addr);
+	snprintf(extra, sizeof(extra),
+		 "--binding UQ --sleep-after 300 --wake-every 2500 --fw-pull-server %s "
+		 "--fw-block-delay-ms 600",
+		 addr);
+	sim_start(f, extra);
+	sim_expect(f, "sleeping", 3000);
+	sleep_ms(1100); /* past the daemon's queue window: the write waits for the wake */
+	snprintf(uri, sizeof(uri), "coap://%s/fw/tok3", addr);
+	json_t *a = dm(f, "PUT", "5/0/1?timeout=10", "text/plain", uri, strlen(uri));
+	assert_string_equal(code_of(a), "2.04");
+	json_decref(a);
+	expect_downloaded(f, pkg, LEN);
+	const char *out = sim_output(f);
+	const char *from = strstr(out, "fw state 1"), *to = strstr(out, "fw downloaded");
+	assert_non_null(from);
+	const char *slept = strstr(from, "sleeping");
+	if (slept && slept < to)
+		fail_msg("the device slept while it fetched:\n%s", out);
+	assert_int_equal(srv.requests, 3);
+	sim_expect(f, "fw downloaded", 0);
+	if (sim_wait_n(f, "sleeping", 2, 3000) != 0)
+		fail_msg("the device did not sleep again:\n%s", sim_output(f));
+	fw_server_stop(&srv);
+	free(pkg);
+}
+
 /* The Package URI must name the registered server with the transport's scheme; a URI of
  * the daemon is fetched from it (inside the DTLS session over DTLS), which does not serve
  * /fw/ yet: a 4.xx answer is result 4. */
@@ -586,6 +631,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update_failure, setup_udp, teardown),
 		cmocka_unit_test_setup_teardown(test_pull, setup_udp, teardown),
 		cmocka_unit_test_setup_teardown(test_pull_retry, setup_udp, teardown),
+		cmocka_unit_test_setup_teardown(test_pull_queue_mode, setup_queue_udp, teardown),
 		BOTH(test_pull_uri_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -301,8 +301,9 @@ static uint8_t push(struct sim_fw *fw, const struct coap_msg *req, struct coap_m
 		reset_idle(fw); /* §E.6: an empty package */
 		return COAP_CODE_CHANGED;
 	}
-	/* The block answered last time, again (our answer was lost): the same answer. */
-	if (block && fw->push_next > 0 && b.num + 1 == fw->push_next)
+	/* The block answered last time, retransmitted (our answer was lost; the same message
+	 * id, RFC 7252 §4.5): the same answer, without taking its bytes twice. */
+	if (block && fw->push_next > 0 && b.num + 1 == fw->push_next && req->mid == fw->push_mid)
 		return b.more ? COAP_CODE_CONTINUE : COAP_CODE_CHANGED;
 	if (b.num == 0)
 		begin(fw);
@@ -315,6 +316,7 @@ static uint8_t push(struct sim_fw *fw, const struct coap_msg *req, struct coap_m
 	if (block)
 		printf("fw block num=%u szx=%u\n", b.num, b.szx);
 	fw->push_next = b.num + 1;
+	fw->push_mid = req->mid;
 	if (b.more)
 		return COAP_CODE_CONTINUE;
 	finish(fw);

@@ -76,6 +76,7 @@ struct sim_fw {
 	size_t line_len;
 	bool line_done;
 	uint32_t push_next;       /* push: the Block1 number expected next */
+	uint16_t push_mid;        /* and the message id of the last one taken */
 	/* Pull. */
 	bool pulling;
 	char uri_path[SIM_FW_URI_MAX + 1];  /* the URI's path, "fw/abc" */
