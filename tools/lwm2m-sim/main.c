@@ -83,6 +83,7 @@
 #include "sim_fw.h"
 #include "sim_meter.h"
 #include "sim_tree.h"
+#include "sim_usage.h"
 #include "util/addr.h"
 
 /* How long the DTLS handshake may take in all. mbedTLS resends its flights at doubling
@@ -135,7 +136,8 @@ struct sim {
 	bool fw_on;               /* --fw: plays the Firmware Update object /5/0 */
 	struct sim_fw fw;
 	bool stop;                /* the session is gone (a failed reboot): serve no more */
-	/* What a new handshake needs (after the firmware update's reboot). */
+	/* What a new handshake needs (a firmware update's reboot); identity is set once the
+	 * first handshake succeeded, and then the device talks over DTLS only. */
 	const char *identity;
 	uint8_t key[32];
 	size_t key_len;
@@ -159,6 +161,8 @@ static void sleep_ms(int ms)
 static void send_datagram(struct sim *s, const uint8_t *data, size_t len)
 {
 	s->last_tx_ms = now_ms();
+	if (s->identity && !s->dtls)
+		return; /* a new handshake failed: no session, nothing goes in clear */
 	if (s->dtls) {
 		dtls_client_send(s->dtls, data, len);
 		return;
@@ -421,30 +425,43 @@ static int do_send(struct sim *s)
 	return r.code == COAP_CODE_CHANGED ? 0 : -1;
 }
 
+/* A new DTLS session with the server, the old one closed first (close_notify). */
+static int rehandshake(struct sim *s, int timeout_ms)
+{
+	char err[192];
+	dtls_client_close(s->dtls);
+	dtls_client_free(s->dtls);
+	s->dtls = NULL;
+	if (dtls_client_connect(&s->dtls, s->fd, &s->server, s->identity, s->key, s->key_len,
+				s->suite, timeout_ms, err, sizeof(err)) != 0) {
+		printf("failed handshake %s\n", err);
+		return -1;
+	}
+	printf("handshake %s\n", dtls_client_suite(s->dtls));
+	return 0;
+}
+
 /* The device "reboots" into its new firmware: it forgets its observations and any
- * transfer, renews its DTLS session with a new handshake (after a close_notify for the
- * old one), and registers from scratch. */
+ * transfer, renews its DTLS session, and registers from scratch. */
 static void reboot(struct sim *s)
 {
 	memset(s->dm.obs, 0, sizeof(s->dm.obs));
 	s->block.active = false;
 	sim_fw_rebooted(&s->fw);
-	if (s->dtls) {
-		char err[192];
-		dtls_client_close(s->dtls);
-		dtls_client_free(s->dtls);
-		s->dtls = NULL;
-		if (dtls_client_connect(&s->dtls, s->fd, &s->server, s->identity, s->key,
-					s->key_len, s->suite, HANDSHAKE_TIMEOUT_MS, err,
-					sizeof(err)) != 0) {
-			printf("failed handshake %s\n", err);
-			s->stop = true;
-			return;
-		}
-		printf("handshake %s\n", dtls_client_suite(s->dtls));
-	}
-	if (do_register(s) != 0)
+	if ((s->identity && rehandshake(s, HANDSHAKE_TIMEOUT_MS) != 0) || do_register(s) != 0)
 		s->stop = true;
+}
+
+/* sim_fw: a block went unanswered over DTLS for a while — the server may have restarted
+ * and lost the session. A new handshake and an Update (a new Register when the server
+ * does not know the registration) bring the device back. */
+static bool fw_reconnect(void *ctx, int timeout_ms)
+{
+	struct sim *s = ctx;
+	if (!s->identity || rehandshake(s, timeout_ms) != 0)
+		return false;
+	return rd_request(s, COAP_CODE_POST, COAP_CODE_CHANGED, "updated", NULL) == 0 ||
+	       do_register(s) == 0;
 }
 
 /* The timed things of the serve loop: --change values, the battery, Updates the server
@@ -548,48 +565,6 @@ static int parse_change(struct change *c, const char *arg)
 	return sim_tree_parse_change(arg, &c->value, &c->at_ms);
 }
 
-static void usage(void)
-{
-	fprintf(stderr,
-		"usage: lwm2m-sim --server HOST:PORT --ep NAME [--lifetime S] [--binding B]\n"
-		"                 [--version V] [--objects LINKS] [--updates N] [--interval MS]\n"
-		"                 [--deregister] [--block-size 16..1024] [--bind HOST:PORT]\n"
-		"                 [--psk-identity ID --psk HEX [--ciphersuite ccm8|cbc] [--no-ep]]\n"
-		"                 [--serve SECONDS] [--tree FILE] [--change PATH=VALUE@MS]...\n"
-		"                 [--notify-ms MS] [--send PATHS [--send-format cbor|json]]\n"
-		"                 [--bad-content tlv,senml-json,senml-cbor,oma-json]\n"
-		"                 [--sleep-after MS --wake-every MS]\n"
-		"                 [--meter [--report-every MS] [--battery N]]\n"
-		"                 [--fw [--fw-outcome success|N] [--fw-new-version V] [--fw-...]]\n"
-		"  --objects              the Register payload (default: the tree's instances)\n"
-		"  --serve                after registering, answer the server's requests from the\n"
-		"                         object tree for that many seconds\n"
-		"  --tree                 a SenML JSON document of more resources, e.g.\n"
-		"                         [{\"bn\":\"/3303/0/\",\"n\":\"5700\",\"v\":21.5}]; typed by\n"
-		"                         the object models (untyped: the SenML value's kind)\n"
-		"  --change               set PATH to VALUE (as text/plain) MS after registering\n"
-		"  --notify-ms            the battery level /3/0/9 drops by 1 every MS\n"
-		"  --send                 after registering, Send (POST /dp) the values of these\n"
-		"                         comma-separated paths, in SenML CBOR (or JSON)\n"
-		"  --bad-content          Reads answered in one of these formats get a malformed\n"
-		"                         payload (other formats are answered well)\n"
-		"  --sleep-after          queue mode: stop listening MS after the last datagram\n"
-		"  --wake-every           ... and wake with an Update every MS\n"
-		"  --meter                with --serve: play a binary water meter on /19/0/0 (reports\n"
-		"                         [0, battery, flow u32 BE]) and /19/1/0 (SET_INTERVAL\n"
-		"                         [1, mid, interval], answered [2, mid, errcode, result];\n"
-		"                         $properties [3, mid, interval] too, then reports [4, interval])\n"
-		"  --report-every         the meter reports every MS (default 10000)\n"
-		"  --battery              the meter's first battery level in percent (default 90)\n"
-		"  --psk-identity, --psk  talk CoAP over DTLS 1.2 with this PSK (key in hex, up to\n"
-		"                         32 bytes); --ep then defaults to the identity\n"
-		"  --ciphersuite          offer only TLS-PSK-WITH-AES-128-CCM-8 (ccm8) or\n"
-		"                         TLS-PSK-WITH-AES-128-CBC-SHA256 (cbc); default: both\n"
-		"  --no-ep                register without ep= (LwM2M 1.1: the server takes the\n"
-		"                         endpoint name from the PSK identity)\n");
-	fputs(sim_fw_usage, stderr);
-}
-
 int main(int argc, char **argv)
 {
 	struct sim s = {
@@ -628,7 +603,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (!v) {
-			usage();
+			sim_usage();
 			return 2;
 		}
 		i++;
@@ -686,7 +661,7 @@ int main(int argc, char **argv)
 		else if ((fw_opt = sim_fw_option(&fw_cfg, a, v)) != 0)
 			bad_args |= fw_opt < 0;
 		else {
-			usage();
+			sim_usage();
 			return 2;
 		}
 	}
@@ -710,7 +685,7 @@ int main(int argc, char **argv)
 	    (s.sleep_after_ms > 0) != (s.wake_every_ms > 0) ||
 	    (s.meter_on && (serve_seconds <= 0 || report_every_ms <= 0)) ||
 	    (fw_cfg.pull_server_set && identity)) {
-		usage();
+		sim_usage();
 		return 2;
 	}
 	if (sim_tree_init(&s.tree, s.binding, s.lifetime) != 0 ||
@@ -718,8 +693,8 @@ int main(int argc, char **argv)
 		return 2;
 	s.dm.tree = &s.tree;
 	if (s.fw_on) {
-		struct sim_fw_io io = { .send = fw_send, .changed = fw_changed, .ctx = &s,
-					.mid = &s.mid };
+		struct sim_fw_io io = { .send = fw_send, .changed = fw_changed,
+					.reconnect = fw_reconnect, .ctx = &s, .mid = &s.mid };
 		if (sim_fw_init(&s.fw, &fw_cfg, &io, &s.tree, &s.server, identity != NULL) != 0)
 			return 2;
 	}
@@ -738,7 +713,7 @@ int main(int argc, char **argv)
 	struct addr local;
 	if (addr_parse(&local, bind_to ? bind_to
 				       : (s.server.family == AF_INET6 ? "[::]:0" : "0.0.0.0:0")) != 0) {
-		usage();
+		sim_usage();
 		return 2;
 	}
 	s.fd = socket(local.family, SOCK_DGRAM, 0);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "model/model.h"
 
@@ -35,6 +36,13 @@ const char sim_fw_usage[] =
 	"  --fw-protocols LIST    /5/0/8, e.g. 0,1 (CoAP, CoAPS; the default)\n"
 	"  --fw-delivery D        /5/0/9: pull, push or both (default)\n"
 	"  --fw-pull-server ADDR  test aid: pull from ADDR (plain UDP) instead of the server\n";
+
+static int64_t clock_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 void sim_fw_config_default(struct sim_fw_config *cfg)
 {
@@ -484,6 +492,7 @@ static void send_block(struct sim_fw *fw, int64_t now_ms)
 	fw->in_flight = true;
 	fw->acked = false;
 	fw->resends = 0;
+	fw->asked_ms = now_ms;
 	fw->resend_ms = now_ms + SIM_FW_RESEND_MS;
 	fw->io.send(fw->io.ctx, fw->out, fw->out_len, fw->cfg.pull_server_set);
 }
@@ -547,11 +556,17 @@ void sim_fw_tick(struct sim_fw *fw, int64_t now_ms)
 		send_block(fw, now_ms);
 	} else if (fw->pulling && fw->in_flight && now_ms >= fw->resend_ms) {
 		/* Every 2 s for retry_s seconds; it gives up 2 s after the last resend. */
-		if (fw->resends >= fw->cfg.retry_s * 1000 / SIM_FW_RESEND_MS) {
+		int64_t left = fw->asked_ms + (int64_t)fw->cfg.retry_s * 1000 - now_ms;
+		if (left + SIM_FW_RESEND_MS <= 0) {
 			char why[48];
 			snprintf(why, sizeof(why), "no answer for %d s", fw->cfg.retry_s);
 			fail(fw, 4, why);
 			return;
+		}
+		if (!fw->acked && fw->secure && fw->resends >= 1 && left > 0) {
+			fw->io.reconnect(fw->io.ctx, (int)(left < SIM_FW_HANDSHAKE_MS
+							  ? left : SIM_FW_HANDSHAKE_MS));
+			now_ms = clock_ms(); /* the handshake took its time */
 		}
 		fw->resend_ms = now_ms + SIM_FW_RESEND_MS;
 		fw->resends++;

@@ -37,6 +37,9 @@
 #define SIM_FW_LINE_MAX 128
 /* A block fetch that got no answer is sent again this often (the server may restart). */
 #define SIM_FW_RESEND_MS 2000
+/* Over DTLS, from the second resend on, each resend follows a new handshake (a restarted
+ * server lost the session), which may take this long at most. */
+#define SIM_FW_HANDSHAKE_MS 10000
 
 struct sim_fw_config {
 	const char *new_version;  /* --fw-new-version, or NULL: from the package */
@@ -53,11 +56,14 @@ struct sim_fw_config {
 };
 
 /* What main.c provides: sending a datagram (to the pull server when to_pull_server, else
- * to the registered server, over the session when there is one), and sending the
- * notifications that a change of the tree made due, at once. */
+ * to the registered server, over the session when there is one), sending the
+ * notifications that a change of the tree made due, at once, and renewing the session. */
 struct sim_fw_io {
 	void (*send)(void *ctx, const uint8_t *data, size_t len, bool to_pull_server);
 	void (*changed)(void *ctx);
+	/* Over DTLS: a new handshake within timeout_ms and a registration Update (or a new
+	 * Register); true when the device is back. */
+	bool (*reconnect)(void *ctx, int timeout_ms);
 	void *ctx;
 	uint16_t *mid;            /* the device's next message id */
 };
@@ -91,6 +97,7 @@ struct sim_fw {
 	int64_t next_send_ms;     /* when the next block is asked (--fw-block-delay-ms) */
 	int64_t resend_ms;
 	int resends;              /* of this block */
+	int64_t asked_ms;         /* when this block was first asked */
 	/* Update. */
 	int64_t apply_at_ms;      /* state 3: when the "reboot" happens */
 	bool reboot_due;          /* main.c reboots: sim_fw_rebooted, then a new Register */
