@@ -6,6 +6,10 @@
  * Execute Update, → Idle with Update Result 1 after the "reboot". A write of an empty
  * Package or URI goes back to Idle with result 0; a failure goes to Idle with its result.
  * A new download resets the result to 0 (§E.6: "Initial value" when a download starts).
+ * A new package or URI while Downloading or Downloaded starts over (a server retrying);
+ * while Updating every write is refused (4.05), as are the package on a pull-only device
+ * and the URI on a push-only one. The package goes as opaque (ct 42, or none); the URI in
+ * any format the codecs decode, its host a literal address (the device resolves no names).
  */
 #include "sim_fw.h"
 
