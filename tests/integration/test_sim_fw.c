@@ -304,6 +304,10 @@ static void test_push(void **state)
 	snprintf(q, sizeof(q), "?device_id=%s", f->dev);
 	stream_open(&s, &f->d, q);
 	sim_start(f, "--fw-version 1.0.0");
+	char path[128], resp[8192];
+	snprintf(path, sizeof(path), "/v5/iot/p1/devices/%s", f->dev);
+	assert_int_equal(http_call(&f->d, "GET", path, NULL, resp, sizeof(resp)), 200);
+	assert_in(resp, "</5/0>"); /* in the Register's links */
 	expect_str(f, "3/0/3", "1.0.0");
 	expect_int(f, "5/0/9", 2);
 	json_t *a = dm(f, "GET", "5/0/3?op=observe&timeout=5", NULL, NULL, 0);
