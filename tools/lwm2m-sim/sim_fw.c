@@ -4,7 +4,8 @@
  * The state machine of Core 1.1 §E.6.1: Idle (0) → Downloading (1) on a write of the
  * Package or the Package URI, → Downloaded (2) when the last byte came, → Updating (3) on
  * Execute Update, → Idle with Update Result 1 after the "reboot". A write of an empty
- * Package or URI goes back to Idle with result 0; a failure goes to Idle with its result.
+ * URI, or of a Package that is empty or the one byte '\0', goes back to Idle with result
+ * 0; a failure goes to Idle with its result.
  * A new download resets the result to 0 (§E.6: "Initial value" when a download starts).
  * A new package or URI while Downloading or Downloaded starts over (a server retrying);
  * while Updating every write is refused (4.05), as are the package on a pull-only device
@@ -309,8 +310,10 @@ static uint8_t push(struct sim_fw *fw, const struct coap_msg *req, struct coap_m
 	size_t size = COAP_BLOCK_SIZE(b.szx);
 	if (block)
 		coap_msg_add_uint_option(resp, COAP_OPTION_BLOCK1, coap_block_encode(&b));
-	if (b.num == 0 && !b.more && req->payload_len == 0) {
-		reset_idle(fw); /* §E.6: an empty package */
+	/* §E.6: "setting the Package Resource to NULL ('\0')" resets (and so does nothing). */
+	if (b.num == 0 && !b.more &&
+	    (req->payload_len == 0 || (req->payload_len == 1 && req->payload[0] == 0))) {
+		reset_idle(fw);
 		return COAP_CODE_CHANGED;
 	}
 	/* The block answered last time, retransmitted (our answer was lost; the same message
