@@ -507,6 +507,31 @@ static void test_pull(void **state)
 	free(pkg);
 }
 
+/* A package far over the simulator's 64 KiB request buffer: 1 MiB, streamed. */
+static void test_pull_large(void **state)
+{
+	struct fixture *f = *state;
+	enum { LEN = 1 << 20 };
+	uint8_t *pkg = make_package("3.0.0", LEN);
+	struct fw_server srv;
+	fw_server_start(&srv, pkg, LEN, 6);
+	fw_server_run_thread(&srv);
+	char addr[ADDR_STR_MAX], extra[128], uri[128];
+	addr_format(&srv.addr, addr);
+	snprintf(extra, sizeof(extra), "--fw-pull-server %s", addr);
+	sim_start(f, extra);
+	snprintf(uri, sizeof(uri), "coap://%s/fw/big", addr);
+	write_uri(f, uri);
+	char line[96];
+	snprintf(line, sizeof(line), "fw downloaded bytes=%d fnv=%08x", LEN, fnv(pkg, LEN));
+	sim_expect(f, line, 60000);
+	assert_int_equal(srv.requests, LEN / 1024);
+	expect_int(f, "5/0/3", 2);
+	expect_str(f, "5/0/7", "3.0.0");
+	fw_server_stop(&srv);
+	free(pkg);
+}
+
 /* A block that gets no answer (the server restarting) is asked again every 2 s until it
  * is answered; with a short --fw-retry-s the device gives up: result 4. */
 static void test_pull_retry(void **state)
@@ -629,6 +654,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_push_failure, setup_udp, teardown),
 		cmocka_unit_test_setup_teardown(test_update_failure, setup_udp, teardown),
 		cmocka_unit_test_setup_teardown(test_pull, setup_udp, teardown),
+		cmocka_unit_test_setup_teardown(test_pull_large, setup_udp, teardown),
 		cmocka_unit_test_setup_teardown(test_pull_retry, setup_udp, teardown),
 		cmocka_unit_test_setup_teardown(test_pull_queue_mode, setup_queue_udp, teardown),
 		BOTH(test_pull_uri_checks),
