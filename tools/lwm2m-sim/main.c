@@ -46,7 +46,9 @@
  * pushed to /5/0/0 in Block1 blocks is taken as a stream (any size: counted and checked,
  * never gathered), a Package URI written to /5/0/1 is fetched with GET and Block2 from the
  * server the device registered with (coap:// over UDP, coaps:// inside the DTLS session;
- * an unanswered block is asked again every 2 s for up to --fw-retry-s), and Execute
+ * an unanswered block is asked again every 2 s for up to --fw-retry-s, over DTLS after a
+ * new handshake and Update from the second time on, as a restarted server lost the
+ * session; --fw-pull-server, a test aid, names another server to pull from), and Execute
  * /5/0/2 in state Downloaded "reboots" the device after --fw-apply-ms: /3/0/3 becomes the
  * new version, /5/0/5 1, it forgets its observations, handshakes anew over DTLS and
  * registers from scratch. --fw-outcome N makes the download (or, 8, the Update) fail with
