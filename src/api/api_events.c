@@ -49,6 +49,7 @@ static const char heartbeat[] = ": heartbeat\n\n";
 static const char *const event_types[] = {
 	"registration", "update",  "deregistration", "notification",    "property",
 	"command",      "send",    "codec_error",    "codec_suspended", "unmatched_answer",
+	"firmware",     "firmware_campaign",
 };
 #define EVENT_TYPE_COUNT (sizeof(event_types) / sizeof(event_types[0]))
 #define TYPES_MAX 512 /* the longest ?types= value taken */
