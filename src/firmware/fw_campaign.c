@@ -82,20 +82,58 @@ int fw_campaigns_create(struct fw_campaigns **out, uv_loop_t *loop,
 	return 0;
 }
 
+static void job_unlink(struct fw_campaign *c, struct cjob *cj)
+{
+	struct cjob **head = cj->running ? &c->jobs : &c->retries;
+	if (cj->prev)
+		cj->prev->next = cj->next;
+	else
+		*head = cj->next;
+	if (cj->next)
+		cj->next->prev = cj->prev;
+	else if (!cj->running)
+		c->retries_tail = cj->prev;
+	cj->prev = cj->next = NULL;
+}
+
+/* Into the running list (the caller sets running). */
+static void job_link_running(struct fw_campaign *c, struct cjob *cj)
+{
+	cj->prev = NULL;
+	cj->next = c->jobs;
+	if (c->jobs)
+		c->jobs->prev = cj;
+	c->jobs = cj;
+}
+
+/* Into the retries, in next_ms order: a new retry is most often the latest, so the walk
+ * from the tail is short. */
+static void job_link_retry(struct fw_campaign *c, struct cjob *cj)
+{
+	struct cjob *after = c->retries_tail;
+	while (after && after->job.row.next_ms > cj->job.row.next_ms)
+		after = after->prev;
+	cj->prev = after;
+	cj->next = after ? after->next : c->retries;
+	if (cj->next)
+		cj->next->prev = cj;
+	else
+		c->retries_tail = cj;
+	if (after)
+		after->next = cj;
+	else
+		c->retries = cj;
+}
+
 /* Lets go of a job: out of the engine (when running there) and freed. */
 static void job_free(struct fw_campaign *c, struct cjob *cj, bool stop_engine)
 {
+	job_unlink(c, cj);
 	if (cj->running) {
 		if (stop_engine)
 			fw_engine_stop(c->fc->deps.engine, &cj->job);
 		c->running--;
 	}
-	if (cj->prev)
-		cj->prev->next = cj->next;
-	else
-		c->jobs = cj->next;
-	if (cj->next)
-		cj->next->prev = cj->prev;
 	free(cj);
 }
 
@@ -111,17 +149,24 @@ struct cjob *fw_campaign_job_new(struct fw_campaign *c, const struct store_fw_ta
 	cj->c = c;
 	cj->stored_state = row->state;
 	cj->stored_bytes = row->bytes;
-	cj->next = c->jobs;
-	if (c->jobs)
-		c->jobs->prev = cj;
-	c->jobs = cj;
+	job_link_retry(c, cj);
 	return cj;
+}
+
+void fw_campaign_job_running(struct fw_campaign *c, struct cjob *cj)
+{
+	job_unlink(c, cj);
+	cj->running = true;
+	c->running++;
+	job_link_running(c, cj);
 }
 
 static void campaign_free(struct fw_campaign *c, bool stop_engine)
 {
 	while (c->jobs)
 		job_free(c, c->jobs, stop_engine);
+	while (c->retries)
+		job_free(c, c->retries, false);
 	fw_file_release(c->pkg.file);
 	free(c->batch);
 	free(c);
@@ -293,11 +338,8 @@ void fw_campaign_release_ended(struct fw_campaign *c)
 {
 	if (!fw_campaign_ended(c) || c->fc->loading)
 		return;
-	for (struct cjob *cj = c->jobs, *next; cj; cj = next) {
-		next = cj->next;
-		if (!cj->running)
-			job_free(c, cj, false);
-	}
+	while (c->retries)
+		job_free(c, c->retries, false);
 	free(c->batch);
 	c->batch = NULL;
 	c->batch_len = c->batch_pos = 0;
@@ -394,12 +436,13 @@ void fw_campaigns_job_changed(struct fw_campaigns *fc, struct fw_job *job)
 	publish_target(c, row);
 	if (!done)
 		return;
-	if (cj->running) {
+	if (retry) {
+		job_unlink(c, cj);
 		cj->running = false;
 		c->running--;
-	}
-	if (retry)
+		job_link_retry(c, cj);
 		return;
+	}
 	fw_rate_note(&c->rate, c->fc->now_ms, 1);
 	job_free(c, cj, false);
 	check_end(c);
@@ -433,8 +476,7 @@ static void job_start(struct fw_campaign *c, struct cjob *cj)
 	/* Stored before the engine hears of it: after a restart a started target is found
 	 * again (attempts > 0) even if the engine never reported it. */
 	job_store(c, cj);
-	cj->running = true;
-	c->running++;
+	fw_campaign_job_running(c, cj);
 	int rc = fw_engine_start(c->fc->deps.engine, job);
 	if (rc == 0)
 		return; /* cj may be gone already: the engine may end a job at once */
@@ -486,12 +528,7 @@ static const struct store_fw_target *cursor_next(struct fw_campaign *c)
 /* The retry that is due first, or NULL. */
 static struct cjob *retry_due(struct fw_campaign *c, int64_t now_ms)
 {
-	struct cjob *best = NULL;
-	for (struct cjob *cj = c->jobs; cj; cj = cj->next)
-		if (!cj->running && cj->job.row.next_ms <= now_ms &&
-		    (!best || cj->job.row.seq < best->job.row.seq))
-			best = cj;
-	return best;
+	return c->retries && c->retries->job.row.next_ms <= now_ms ? c->retries : NULL;
 }
 
 /* Starts what the campaign's limits allow now. */
@@ -536,7 +573,7 @@ void fw_campaigns_tick(struct fw_campaigns *fc, int64_t now_ms)
 		campaign_pace(c, now_ms);
 		/* A campaign whose targets all ended without a job (none waiting, none
 		 * running: e.g. all were cancelled rows) finishes here. */
-		if (c->status == FW_CAMPAIGN_RUNNING && c->running == 0 && !c->jobs &&
+		if (c->status == FW_CAMPAIGN_RUNNING && c->running == 0 && !c->retries &&
 		    c->cursor_done && c->batch_pos >= c->batch_len)
 			check_end(c);
 	}
@@ -608,6 +645,8 @@ int fw_campaigns_cancel(struct fw_campaigns *fc, const char *project_id, const c
 		return rc;
 	while (c->jobs)
 		job_free(c, c->jobs, true);
+	while (c->retries)
+		job_free(c, c->retries, false);
 	for (int s = FW_WAITING; s <= FW_UPDATING; s++) {
 		c->counts[FW_CANCELLED] += c->counts[s];
 		c->counts[s] = 0;

@@ -19,7 +19,7 @@
 struct cjob {
 	struct fw_job job;
 	struct fw_campaign *c;
-	struct cjob *prev, *next; /* in c->jobs */
+	struct cjob *prev, *next; /* in c->jobs (running) or c->retries (not) */
 	int stored_state;         /* the row's state as last stored (the counts') */
 	uint64_t stored_bytes;    /* the row's bytes as last counted in bytes_served */
 	bool running;             /* in the engine */
@@ -40,7 +40,10 @@ struct fw_campaign {
 	uint32_t counts[FW_STATE_COUNT];
 	uint64_t bytes_served;
 	struct fw_target_package pkg;      /* pkg.from_versions: spec.from_versions */
-	struct cjob *jobs;
+	struct cjob *jobs;                 /* running in the engine, newest first */
+	/* Waiting for a retry, by next_ms (then by when they failed): the one due first is
+	 * the head, whatever their number. */
+	struct cjob *retries, *retries_tail;
 	unsigned running;                  /* jobs in the engine */
 	/* The cursor: the largest seq taken, and a batch of rows read after it. */
 	int64_t cursor;
@@ -73,7 +76,9 @@ void fw_campaign_publish(struct fw_campaign *c);
 /* An ended campaign lets go of its retries, its cursor and (once no job runs) its
  * package file. */
 void fw_campaign_release_ended(struct fw_campaign *c);
-/* A job for a target row (running false), linked into c->jobs. */
+/* A job for a target row (running false), linked into c->retries until it starts. */
 struct cjob *fw_campaign_job_new(struct fw_campaign *c, const struct store_fw_target *row);
+/* The job is running in the engine now (out of the retries, counted in c->running). */
+void fw_campaign_job_running(struct fw_campaign *c, struct cjob *cj);
 
 #endif

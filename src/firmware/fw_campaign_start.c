@@ -323,12 +323,11 @@ static int load_job(const struct store_fw_target *t, void *ctx)
 /* Hands the campaign's running jobs back to the engine. */
 static void resume_jobs(struct fw_campaigns *fc, struct fw_campaign *c)
 {
-	for (struct cjob *cj = c->jobs, *next; cj; cj = next) {
+	for (struct cjob *cj = c->retries, *next; cj; cj = next) {
 		next = cj->next;
 		if (cj->job.row.state == FW_WAITING)
 			continue;
-		cj->running = true;
-		c->running++;
+		fw_campaign_job_running(c, cj);
 		if (fw_engine_resume(fc->deps.engine, &cj->job) == 0)
 			continue;
 		cj->job.row.state = FW_FAILED;

@@ -239,6 +239,32 @@ static void test_retry_backoff(void **state)
 	assert_int_equal(v.status, FW_CAMPAIGN_FINISHED); /* fewer than 10 ended: no stop */
 }
 
+/* Retries start in the order they fall due, not in the order they failed. */
+static void test_retry_order(void **state)
+{
+	struct fixture *f = *state;
+	add_devices(f->store, "p1", "meter", "m", 2);
+	struct fw_campaign_spec s = spec_of_product(10, 600);
+	s.retries = 3;
+	s.retry_backoff_s = 10;
+	start(f, &s);
+	tick(0);
+	fake_job_report(fake_job(0), FW_FAILED, true);
+	tick(10000);
+	assert_int_equal(fake.starts, 3);
+	fake_job_report(fake_job(0), FW_FAILED, true); /* its second retry: in 20 s */
+	fake_job_report(fake_job(1), FW_FAILED, true); /* its first: in 10 s */
+	tick(10000);
+	assert_int_equal(fake.starts, 4);
+	assert_int_equal(fake.start_seq[3], 1);
+	tick(9000);
+	assert_int_equal(fake.starts, 4);
+	tick(1000);
+	assert_int_equal(fake.starts, 5);
+	assert_int_equal(fake.start_seq[4], 0);
+	assert_int_equal(fake_job(0)->row.attempts, 3);
+}
+
 struct seen {
 	int n;
 	uint32_t attempts;
@@ -512,6 +538,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_rate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_backoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_threshold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_resume_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
