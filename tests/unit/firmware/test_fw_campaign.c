@@ -473,6 +473,35 @@ static void test_refusals(void **state)
 	assert_string_equal(fake_job(1)->project_id, "p1");
 }
 
+/* 100 000 devices: resolved in one statement, started a slot at a time, cancelled in
+ * one UPDATE; the campaign holds no more jobs than its concurrency. */
+static void test_fleet(void **state)
+{
+	struct fixture *f = *state;
+	enum { FLEET = 100000 };
+	assert_int_equal(store_begin(f->store), 0);
+	add_devices(f->store, "p1", "meter", "m", FLEET);
+	assert_int_equal(store_commit(f->store), 0);
+	struct fw_campaign_spec s = spec_of_product(100, 1000000);
+	start(f, &s);
+	assert_int_equal(view(f).targets, FLEET);
+	assert_int_equal(view(f).counts[FW_WAITING], FLEET);
+	tick(1000);
+	assert_int_equal(fake.nrunning, 100);
+	for (int round = 0; round < 20; round++) {
+		while (fake.nrunning > 50)
+			fake_job_report(fake.running[0], FW_SUCCEEDED, false);
+		tick(1000);
+		assert_int_equal(fake.nrunning, 100);
+	}
+	assert_int_equal(fake.start_seq[fake.starts - 1], fake.starts - 1); /* in order */
+	assert_int_equal(fw_campaigns_cancel(fake.fc, "p1", f->id), 0);
+	struct fw_campaign_view v = view(f);
+	assert_int_equal(v.counts[FW_SUCCEEDED], 20 * 50);
+	assert_int_equal(v.counts[FW_CANCELLED], FLEET - v.counts[FW_SUCCEEDED]);
+	assert_int_equal(fake.nrunning, 0);
+}
+
 static int count_view(const struct fw_campaign_view *v, void *ctx)
 {
 	char (*last)[STORE_ID_MAX + 1] = ctx;
@@ -544,6 +573,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fleet, setup, teardown),
 		cmocka_unit_test(test_pace_arithmetic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
