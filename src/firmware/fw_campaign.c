@@ -247,7 +247,8 @@ void fw_campaign_view(const struct fw_campaign *c, int64_t now_ms, struct fw_cam
 	v->start_ms = c->start_ms;
 	v->end_ms = c->end_ms;
 	v->devices_per_minute = fw_rate_per_minute(&c->rate, now_ms, c->start_ms);
-	uint32_t left = c->targets - ended_count(c);
+	uint32_t ended = ended_count(c);
+	uint32_t left = c->targets > ended ? c->targets - ended : 0;
 	if (fw_campaign_ended(c))
 		v->estimated_end_ms = c->end_ms;
 	else if (c->status == FW_CAMPAIGN_RUNNING && v->devices_per_minute > 0.0)
@@ -257,77 +258,71 @@ void fw_campaign_view(const struct fw_campaign *c, int64_t now_ms, struct fw_cam
 
 /* Events. */
 
-void fw_campaign_publish(struct fw_campaign *c)
+/* Whether anyone hears of the campaign's events: nobody listening costs no JSON. */
+static bool heard(const struct fw_campaigns *fc)
+{
+	return fc->deps.push || (fc->deps.api && api_server_has_subscribers(fc->deps.api));
+}
+
+/* Sends o (taken) on the event stream as event, with "event" and "time_ms", and pushes
+ * it as resource/update under header (taken; NULL when there is no push). */
+static void emit(struct fw_campaign *c, const char *device_id, const char *event, json_t *o,
+		 const char *resource, json_t *header)
 {
 	struct fw_campaigns *fc = c->fc;
-	struct fw_campaign_view v;
-	bool listeners = fc->deps.api && api_server_has_subscribers(fc->deps.api);
-	if (!listeners && !fc->deps.push)
-		return;
-	fw_campaign_view(c, fc->now_ms, &v);
-	json_t *o = fw_campaign_view_json(&v);
-	if (!o)
-		return;
-	if (listeners) {
+	if (o && fc->deps.api && api_server_has_subscribers(fc->deps.api)) {
 		json_t *e = json_deep_copy(o);
-		if (e && json_object_set_new(e, "event", json_string("firmware_campaign")) == 0 &&
+		if (e && json_object_set_new(e, "event", json_string(event)) == 0 &&
 		    json_object_set_new(e, "time_ms", json_integer(fc->now_ms)) == 0) {
 			char *text = json_dumps(e, JSON_COMPACT);
 			if (text)
-				api_server_publish(fc->deps.api, c->project_id, "",
-						   "firmware_campaign", text);
+				api_server_publish(fc->deps.api, c->project_id, device_id, event,
+						   text);
 			free(text);
 		}
 		json_decref(e);
 	}
-	if (fc->deps.push) {
-		json_t *header = json_pack("{s:s, s:s}", "product_id", c->product_id, "app_id",
-					   c->project_id);
-		if (header)
-			push_event(fc->deps.push, c->project_id, "firmware.campaign", "update",
-				   header, json_incref(o));
-		json_decref(header);
-	}
+	if (o && header && fc->deps.push)
+		push_event(fc->deps.push, c->project_id, resource, "update", header,
+			   json_incref(o));
+	json_decref(header);
 	json_decref(o);
+}
+
+void fw_campaign_publish(struct fw_campaign *c)
+{
+	if (!heard(c->fc))
+		return;
+	struct fw_campaign_view v;
+	fw_campaign_view(c, c->fc->now_ms, &v);
+	json_t *header = c->fc->deps.push ? json_pack("{s:s, s:s}", "product_id", c->product_id,
+						       "app_id", c->project_id)
+					  : NULL;
+	emit(c, "", "firmware_campaign", fw_campaign_view_json(&v), "firmware.campaign", header);
 }
 
 static void publish_target(struct fw_campaign *c, const struct store_fw_target *t)
 {
-	struct fw_campaigns *fc = c->fc;
-	bool listeners = fc->deps.api && api_server_has_subscribers(fc->deps.api);
-	if (!listeners && !fc->deps.push)
+	if (!heard(c->fc))
 		return;
 	json_t *o = fw_target_json(t);
-	if (!o || json_object_set_new(o, "campaign_id", json_string(c->campaign_id)) != 0) {
+	if (o && json_object_set_new(o, "campaign_id", json_string(c->campaign_id)) != 0) {
 		json_decref(o);
 		return;
 	}
-	if (listeners) {
-		json_t *e = json_deep_copy(o);
-		if (e && json_object_set_new(e, "event", json_string("firmware")) == 0 &&
-		    json_object_set_new(e, "time_ms", json_integer(fc->now_ms)) == 0) {
-			char *text = json_dumps(e, JSON_COMPACT);
-			if (text)
-				api_server_publish(fc->deps.api, c->project_id, t->device_id,
-						   "firmware", text);
-			free(text);
-		}
-		json_decref(e);
-	}
-	if (fc->deps.push) {
+	json_t *header = NULL;
+	if (c->fc->deps.push) {
+		/* The header of every pushed event about a device (iot_push_header): the
+		 * campaign knows all of it, no lookup needed. */
 		struct store_device dev;
 		memset(&dev, 0, sizeof(dev));
 		str_copy(dev.project_id, sizeof(dev.project_id), c->project_id);
 		str_copy(dev.device_id, sizeof(dev.device_id), t->device_id);
 		str_copy(dev.node_id, sizeof(dev.node_id), t->node_id);
 		str_copy(dev.product_id, sizeof(dev.product_id), c->product_id);
-		json_t *header = iot_push_header(&dev);
-		if (header)
-			push_event(fc->deps.push, c->project_id, "device.firmware", "update", header,
-				   json_incref(o));
-		json_decref(header);
+		header = iot_push_header(&dev);
 	}
-	json_decref(o);
+	emit(c, t->device_id, "firmware", o, "device.firmware", header);
 }
 
 /* Status. */
@@ -405,11 +400,12 @@ static void job_store(struct fw_campaign *c, struct cjob *cj)
 	if (rc)
 		LOG_ERROR("firmware", "campaign %s: target %s not stored (%d)", c->campaign_id,
 			  row->node_id, rc);
+	/* A state out of range (never from the engine) is stored but not counted. */
 	if (row->state >= 0 && row->state < FW_STATE_COUNT && cj->stored_state != row->state) {
 		c->counts[cj->stored_state]--;
 		c->counts[row->state]++;
+		cj->stored_state = row->state;
 	}
-	cj->stored_state = row->state;
 	if (row->bytes > cj->stored_bytes)
 		c->bytes_served += row->bytes - cj->stored_bytes;
 	cj->stored_bytes = row->bytes;
@@ -487,10 +483,6 @@ static void job_start(struct fw_campaign *c, struct cjob *cj)
 	job->transient = true;
 	fw_campaigns_job_changed(c->fc, job);
 }
-
-struct batch_ctx {
-	struct fw_campaign *c;
-};
 
 static int batch_one(const struct store_fw_target *t, void *ctx)
 {
