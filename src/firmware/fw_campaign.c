@@ -82,6 +82,11 @@ int fw_campaigns_create(struct fw_campaigns **out, uv_loop_t *loop,
 	return 0;
 }
 
+void fw_campaigns_set_api(struct fw_campaigns *fc, struct api_server *api)
+{
+	fc->deps.api = api;
+}
+
 static void job_unlink(struct fw_campaign *c, struct cjob *cj)
 {
 	struct cjob **head = cj->running ? &c->jobs : &c->retries;
@@ -176,7 +181,8 @@ void fw_campaigns_destroy(struct fw_campaigns *fc)
 {
 	if (!fc)
 		return;
-	/* The engine lets go of its jobs itself (fw_engine_destroy): nothing to stop. */
+	/* The engine let go of its jobs when it was destroyed, before this (its index
+	 * points into the jobs freed here): nothing to stop. */
 	while (fc->head) {
 		struct fw_campaign *c = fc->head;
 		fc->head = c->next;
