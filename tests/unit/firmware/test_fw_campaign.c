@@ -416,6 +416,32 @@ static void test_restart(void **state)
 	assert_int_equal(fake_job(1)->row.attempts, 2);
 }
 
+/* A paused campaign comes back paused: its running job goes on, nothing else starts. */
+static void test_restart_paused(void **state)
+{
+	struct fixture *f = *state;
+	add_devices(f->store, "p1", "meter", "m", 3);
+	struct fw_campaign_spec s = spec_of_product(1, 100000);
+	start(f, &s);
+	tick(0);
+	assert_int_equal(fw_campaigns_pause(fake.fc, "p1", f->id), 0);
+	fw_campaigns_destroy(fake.fc);
+	fake.nrunning = 0;
+	fake.starts = 0;
+	new_manager(f);
+	assert_int_equal(fw_campaigns_load(fake.fc), 0);
+	assert_int_equal(fake.resumes, 1);
+	assert_int_equal(view(f).status, FW_CAMPAIGN_PAUSED);
+	fake_job_report(fake_job(0), FW_SUCCEEDED, false);
+	tick(1000);
+	assert_int_equal(fake.starts, 0);
+	assert_int_equal(fw_campaigns_resume(fake.fc, "p1", f->id), 0);
+	tick(1000);
+	assert_int_equal(fake.starts, 1);
+	assert_int_equal(fake.start_seq[0], 1);
+	assert_int_equal(view(f).counts[FW_SUCCEEDED], 1);
+}
+
 static void test_refusals(void **state)
 {
 	struct fixture *f = *state;
@@ -571,6 +597,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failure_threshold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_resume_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_paused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fleet, setup, teardown),
