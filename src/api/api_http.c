@@ -91,6 +91,16 @@ static const struct api_route routes[] = {
 	{"/v5/iot/*/devices/*/observations", true, {[API_GET] = api_observations_list}},
 	{"/v5/iot/*/devices/*/lwm2m-composite", true, {[API_POST] = api_lwm2m_composite}},
 	{"/v5/iot/*/devices/*/observations/*", true, {[API_DELETE] = api_observations_cancel}},
+	{"/v5/iot/*/firmware-campaigns",
+	 true,
+	 {[API_GET] = api_fw_campaigns_list, [API_POST] = api_fw_campaigns_create}},
+	{"/v5/iot/*/firmware-campaigns/*",
+	 true,
+	 {[API_GET] = api_fw_campaigns_get, [API_DELETE] = api_fw_campaigns_delete}},
+	{"/v5/iot/*/firmware-campaigns/*/devices", true, {[API_GET] = api_fw_campaigns_devices}},
+	{"/v5/iot/*/firmware-campaigns/*/pause", true, {[API_POST] = api_fw_campaigns_pause}},
+	{"/v5/iot/*/firmware-campaigns/*/resume", true, {[API_POST] = api_fw_campaigns_resume}},
+	{"/v5/iot/*/firmware-campaigns/*/cancel", true, {[API_POST] = api_fw_campaigns_cancel}},
 #define LWM2M_METHODS                                                                      \
 	{[API_GET] = api_lwm2m_get,                                                        \
 	 [API_PUT] = api_lwm2m_put,                                                        \

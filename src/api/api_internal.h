@@ -240,6 +240,15 @@ void api_shadow_put(struct api_call *c);
 void api_rules_create(struct api_call *c);
 void api_rules_list(struct api_call *c);
 void api_rules_delete(struct api_call *c);
+/* Firmware campaigns (api_fw_campaigns.c). */
+void api_fw_campaigns_create(struct api_call *c);
+void api_fw_campaigns_list(struct api_call *c);
+void api_fw_campaigns_get(struct api_call *c);
+void api_fw_campaigns_delete(struct api_call *c);
+void api_fw_campaigns_devices(struct api_call *c);
+void api_fw_campaigns_pause(struct api_call *c);
+void api_fw_campaigns_resume(struct api_call *c);
+void api_fw_campaigns_cancel(struct api_call *c);
 /* A deferred call's connection went away: stop waiting for the device. */
 void api_lwm2m_abandon(struct api_request *req);
 /* The same for a codec test or upload waiting for a codec thread (api_platform.c). */
