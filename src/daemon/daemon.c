@@ -5,6 +5,7 @@
  */
 #include "daemon/daemon.h"
 #include "daemon/daemon_firmware.h"
+#include "firmware/fw_campaign.h"
 #include "firmware/fw_engine.h"
 #include "firmware/fw_serve.h"
 
@@ -690,6 +691,7 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		.requests = d->requests,
 		.observations = d->observations,
 		.platform = d->platform,
+		.firmware = d->fw_campaigns,
 		.device_removed = end_device_access,
 		.secret_reset = end_device_access,
 		.metrics = daemon_write_metrics,
@@ -750,6 +752,8 @@ void daemon_stop(struct daemon *d)
 	daemon_save_dtls_sessions(d);
 	/* The API first: it answers the calls still waiting for devices and cancels their
 	 * requests; then the requests; then the endpoints they went through. */
+	if (d->fw_campaigns)
+		fw_campaigns_set_api(d->fw_campaigns, NULL); /* no events into a stopped API */
 	api_server_stop(d->api);
 	d->api = NULL;
 	iot_platform_destroy(d->platform); /* cancels its requests */

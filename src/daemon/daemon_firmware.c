@@ -96,10 +96,11 @@ void daemon_firmware_tick(struct daemon *d, int64_t now)
 
 void daemon_firmware_stop(struct daemon *d)
 {
-	/* Campaigns first: they let go of their jobs in the engine (the stored rows keep
-	 * where each device was), then the engine cancels what is still in flight. */
-	fw_campaigns_destroy(d->fw_campaigns);
-	d->fw_campaigns = NULL;
+	/* The engine first: its index points into the campaigns' jobs; it cancels what is
+	 * still in flight and lets go of them (the stored rows keep where each device was).
+	 * Then the campaigns free the jobs. */
 	fw_engine_destroy(d->fw_engine);
 	d->fw_engine = NULL;
+	fw_campaigns_destroy(d->fw_campaigns);
+	d->fw_campaigns = NULL;
 }

@@ -194,6 +194,7 @@ static int open_package(struct fw_campaigns *fc, struct fw_campaign *c,
 	str_copy(c->product_id, sizeof(c->product_id), p->product_id);
 	str_copy(c->pkg.version, sizeof(c->pkg.version), p->version);
 	c->pkg.size = p->size;
+	str_copy(c->pkg.sha256, sizeof(c->pkg.sha256), p->sha256);
 	c->pkg.from_versions = c->spec.from_versions;
 	c->pkg.from_version_count = c->spec.from_version_count;
 	c->pkg.delivery = c->spec.delivery;
