@@ -101,6 +101,13 @@ static int check_upload(struct api_call *c, struct store_fw_package *pkg)
 		api_reply_error(c, 400, "%s", err.msg);
 		return -EINVAL;
 	}
+	/* A query is bytes: what is not UTF-8 could not be shown back as JSON. */
+	json_t *text = description ? json_string(description) : NULL;
+	if (description && !text) {
+		api_reply_error(c, 400, "description must be UTF-8");
+		return -EINVAL;
+	}
+	json_decref(text);
 	if (!version_valid(version)) {
 		api_reply_error(c, 400,
 				"version must be 1-%d printable ASCII characters without spaces",
