@@ -223,6 +223,8 @@ static void test_upload_big_package(void **state)
 			      data, UPLOAD_BYTES);
 	long hwm_after = vm_hwm_kb(d.pid);
 	assert_true(hwm_before > 0 && hwm_after > 0);
+	print_message("peak RSS %ld KiB before, %ld KiB after a %d KiB upload\n", hwm_before,
+		      hwm_after, UPLOAD_BYTES / 1024);
 	if (hwm_after - hwm_before >= RSS_GROWTH_MAX_KB)
 		fail_msg("peak RSS grew by %ld KiB for a %d KiB upload", hwm_after - hwm_before,
 			 UPLOAD_BYTES / 1024);
@@ -290,6 +292,7 @@ static void test_upload_big_package(void **state)
 	json_decref(again);
 	json_decref(p);
 	free(data);
+	daemon_stop(&d); /* exits 0: under ASan, no leak */
 	daemon_cleanup(&d);
 }
 
@@ -355,6 +358,7 @@ static void test_refusals(void **state)
 				       sizeof(resp)), 400);
 	assert_int_equal(dir_files(&d, &tmp), 2);
 	assert_int_equal(tmp, 0);
+	daemon_stop(&d); /* exits 0: under ASan, no leak */
 	daemon_cleanup(&d);
 }
 
@@ -397,6 +401,7 @@ static void test_over_limit(void **state)
 	json_decref(p);
 	assert_int_equal(dir_files(&d, &tmp), 1);
 	free(data);
+	daemon_stop(&d); /* exits 0: under ASan, no leak */
 	daemon_cleanup(&d);
 }
 
@@ -441,6 +446,7 @@ static void test_upload_outlives_request_deadline(void **state)
 		usleep(20 * 1000);
 	assert_int_equal(tmp, 0);
 	assert_int_equal(dir_files(&d, &tmp), 1);
+	daemon_stop(&d); /* exits 0: under ASan, no leak */
 	daemon_cleanup(&d);
 }
 
