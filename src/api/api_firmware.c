@@ -33,6 +33,18 @@ struct api_fw_upload {
 	struct store_fw_package pkg; /* all but sha256, size and create_time */
 };
 
+bool api_firmware_is_upload(const char *url, const char *method)
+{
+	static const char prefix[] = "/v5/iot/", suffix[] = "/firmware";
+	const size_t pre = sizeof(prefix) - 1, suf = sizeof(suffix) - 1;
+	size_t n = strlen(url);
+	if (strcmp(method, "POST") != 0 || n <= pre + suf || strncmp(url, prefix, pre) != 0 ||
+	    strcmp(url + n - suf, suffix) != 0)
+		return false;
+	/* One segment between them: the project. */
+	return memchr(url + pre, '/', n - pre - suf) == NULL;
+}
+
 uint64_t api_firmware_max_bytes(const struct api_server *api)
 {
 	return api->deps.firmware_max_bytes ? api->deps.firmware_max_bytes
@@ -116,10 +128,12 @@ static int check_upload(struct api_call *c, struct store_fw_package *pkg)
 	}
 	struct store_product prod;
 	int rc = store_product_get(s, c->project_id, product, &prod);
-	if (rc != 0) {
+	if (rc == -ENOENT)
+		api_reply_error(c, 404, "product %s not found", product);
+	else if (rc != 0)
 		api_reply_store_error(c, rc, "product");
+	if (rc != 0)
 		return rc;
-	}
 	/* Refused now rather than after the body: the client need not send it for nothing.
 	 * The row's unique key still decides at the end. */
 	struct scan scan = {.product = product, .version = version};

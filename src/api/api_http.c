@@ -472,21 +472,6 @@ static bool declared_too_large(struct MHD_Connection *conn, uint64_t max)
 	return strtoull(cl, NULL, 10) > max;
 }
 
-/* The request whose body is streamed to its route: POST /v5/iot/{project}/firmware. */
-static bool is_streamed(const char *url, const char *method)
-{
-	static const char prefix[] = "/v5/iot/", suffix[] = "/firmware";
-	size_t n = strlen(url);
-	if (strcmp(method, "POST") != 0 || strncmp(url, prefix, sizeof(prefix) - 1) != 0 ||
-	    n < sizeof(prefix) - 1 + sizeof(suffix) || strcmp(url + n - (sizeof(suffix) - 1),
-							       suffix) != 0)
-		return false;
-	/* One segment between them: the project. */
-	const char *project = url + sizeof(prefix) - 1;
-	size_t len = n - (sizeof(prefix) - 1) - (sizeof(suffix) - 1);
-	return len > 0 && memchr(project, '/', len) == NULL;
-}
-
 /*
  * A streamed request's headers are here: the route checks the token and the query and
  * opens what the body goes to. What it refuses now is answered only once the body was
@@ -625,7 +610,7 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 		if (!req)
 			return MHD_NO;
 		*con_cls = req;
-		req->streamed = is_streamed(url, method);
+		req->streamed = api_firmware_is_upload(url, method);
 		uint64_t max = req->streamed ? api_firmware_max_bytes(api) : API_BODY_MAX;
 		if (!declared_too_large(conn, max))
 			return req->streamed ? stream_begin(api, req, conn, url, method) : MHD_YES;

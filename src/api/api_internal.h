@@ -263,6 +263,8 @@ void api_firmware_upload_free(struct api_request *req);
 void api_firmware_list(struct api_call *c);
 void api_firmware_get(struct api_call *c);
 void api_firmware_delete(struct api_call *c);
+/* POST /v5/iot/{project}/firmware: the request whose body is streamed to its route. */
+bool api_firmware_is_upload(const char *url, const char *method);
 /* --firmware-max-bytes, or its default. */
 uint64_t api_firmware_max_bytes(const struct api_server *api);
 /* A deferred call's connection went away: stop waiting for the device. */

@@ -315,7 +315,7 @@ static void test_refusals(void **state)
 				sizeof(data), false, 8192, 0, resp, sizeof(resp)), 409);
 	assert_int_equal(upload(&d, "/v5/iot/p1/firmware?product_id=ghost&version=1.0", data,
 				sizeof(data), false, 8192, 0, resp, sizeof(resp)), 404);
-	assert_non_null(strstr(resp, "product"));
+	assert_non_null(strstr(resp, "product ghost not found"));
 
 	/* Malformed queries. */
 	static const char *const bad[] = {
