@@ -5,7 +5,8 @@
  * hashed with SHA-256 as each chunk is written, so the hash costs no second pass over the
  * file. Finishing syncs it, renames it to "<dir>/<sha256 hex>" and syncs the directory, so
  * that a package the registry names survives a crash: the row is committed only after the
- * file is durable. Temporary names start with a dot and cannot be taken for a hash.
+ * file is durable. Temporary names start with a dot and cannot be taken for a hash; those
+ * a crash left behind are removed by a later upload once a day old.
  *
  * Open files are kept in a small list keyed by path (the directory and the hash), each
  * with a reference count: every download of a package shares one descriptor, read with
@@ -15,6 +16,7 @@
  */
 #include "firmware/fw_package.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -25,11 +27,16 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mbedtls/sha256.h>
 
 #define UPLOAD_TEMPLATE "/.upload-XXXXXX"
+#define UPLOAD_PREFIX ".upload-"
+/* A temporary file untouched this long is a crashed daemon's: a live upload writes at
+ * least every --http-request-timeout (at most an hour), or is ended. */
+#define UPLOAD_STALE_S (24 * 3600)
 
 struct fw_upload {
 	int fd;
@@ -74,6 +81,25 @@ static int sync_dir(const char *dir)
 	return rc;
 }
 
+/* Removes the temporary files a crash left behind (best effort: a file that cannot be
+ * removed is left for the next upload). */
+static void sweep_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	time_t now = time(NULL);
+	for (struct dirent *e; (e = readdir(d));) {
+		struct stat st;
+		if (strncmp(e->d_name, UPLOAD_PREFIX, sizeof(UPLOAD_PREFIX) - 1) != 0 ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || now - st.st_mtime < UPLOAD_STALE_S)
+			continue;
+		unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
 int fw_upload_begin(struct fw_upload **out, const char *dir, uint64_t max_bytes)
 {
 	*out = NULL;
@@ -82,6 +108,7 @@ int fw_upload_begin(struct fw_upload **out, const char *dir, uint64_t max_bytes)
 	/* Ours alone, like the registry's directory: an existing one is left as it is. */
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return -errno;
+	sweep_stale(dir);
 	struct fw_upload *u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;

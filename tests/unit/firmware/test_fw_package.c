@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -194,6 +196,33 @@ static void test_upload_refusals(void **state)
 	assert_int_equal(fw_upload_finish(NULL, sha, &size), -EINVAL);
 }
 
+/* A temporary file a crash left a day ago goes at the next upload; a fresh one (an upload
+ * in progress) stays. */
+static void test_stale_temporary_files(void **state)
+{
+	struct fixture *f = *state;
+	char old[256], fresh[256], sha[65];
+	uint8_t data[10] = {1};
+	uint64_t size;
+
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+	snprintf(old, sizeof(old), "%s/.upload-old123", f->dir);
+	snprintf(fresh, sizeof(fresh), "%s/.upload-new123", f->dir);
+	FILE *a = fopen(old, "w"), *b = fopen(fresh, "w");
+	assert_non_null(a);
+	assert_non_null(b);
+	fclose(a);
+	fclose(b);
+	struct timeval day_old[2] = {{.tv_sec = time(NULL) - 25 * 3600},
+				     {.tv_sec = time(NULL) - 25 * 3600}};
+	assert_int_equal(utimes(old, day_old), 0);
+	assert_int_equal(upload(f->dir, data, sizeof(data), 10, 100, sha, &size), 0);
+	struct stat st;
+	assert_int_equal(stat(old, &st), -1);
+	assert_int_equal(stat(fresh, &st), 0);
+	assert_int_equal(count_files(f->dir), 2); /* the fresh one and the package */
+}
+
 static void test_file_cache(void **state)
 {
 	struct fixture *f = *state;
@@ -275,6 +304,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_upload_names_file_by_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upload_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_temporary_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_cache_two_files, setup, teardown),
 	};
