@@ -78,6 +78,10 @@ struct api_deps {
 	void (*metrics)(void *ctx, FILE *out);
 	void *ctx;
 	struct api_limits limits;
+	/* Firmware packages (docs/firmware.md): the directory of their files ("" answers
+	 * uploads 503) and the largest upload (0: FW_PACKAGE_DEFAULT_MAX_BYTES). */
+	char firmware_dir[512];
+	uint64_t firmware_max_bytes;
 };
 
 /* Starts serving on bind (port 0 picks a free port). deps is copied. Returns 0 or a

@@ -1,7 +1,9 @@
 /*
  * api_http: one HTTP request, from MHD's access handler to its response.
  *
- * It gathers the body (at most API_BODY_MAX bytes; more is a 413), finds the route, checks
+ * It gathers the body (at most API_BODY_MAX bytes; more is a 413) — but for a firmware
+ * upload, whose body goes to the route piece by piece as it comes (stream_begin) — finds
+ * the route, checks
  * the method (405) and the X-Auth-Token (401; a token of another project sees 404, as if
  * nothing existed — docs/architecture.md: one project never sees another's devices),
  * calls the route with a struct api_call and turns the call's reply into the MHD
@@ -75,6 +77,13 @@ static const struct api_route routes[] = {
 	 true,
 	 {[API_GET] = api_rules_list, [API_POST] = api_rules_create}},
 	{"/v5/iot/*/forwarding-rules/*", true, {[API_DELETE] = api_rules_delete}},
+	/* POST is streamed: api_firmware_create runs when the headers are known. */
+	{"/v5/iot/*/firmware",
+	 true,
+	 {[API_GET] = api_firmware_list, [API_POST] = api_firmware_create}},
+	{"/v5/iot/*/firmware/*",
+	 true,
+	 {[API_GET] = api_firmware_get, [API_DELETE] = api_firmware_delete}},
 	{"/v5/iot/*/models", true, {[API_GET] = api_models_list}},
 	{"/v5/iot/*/models/*", true, {[API_GET] = api_models_get}},
 	{"/v5/iot/*/devices/*",
@@ -388,7 +397,7 @@ static void route(struct api_call *c, const char *url, const char *method, char 
 		c->id = params[1];
 	}
 	r->fn[m](c);
-	if (c->status == 0 && !(c->req && c->req->deferred))
+	if (c->status == 0 && !(c->req && (c->req->deferred || c->req->upload)))
 		api_reply_error(c, 500, "the route set no reply");
 }
 
@@ -457,8 +466,8 @@ static enum MHD_Result respond(struct api_call *c, const char *allow)
 	return ret;
 }
 
-/* Declared Content-Length over the cap? Garbage is left to MHD, which refuses it. */
-static bool declared_too_large(struct MHD_Connection *conn)
+/* Declared Content-Length over max? Garbage is left to MHD, which refuses it. */
+static bool declared_too_large(struct MHD_Connection *conn, uint64_t max)
 {
 	const char *cl =
 		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -467,10 +476,58 @@ static bool declared_too_large(struct MHD_Connection *conn)
 	size_t digits = strspn(cl, "0123456789");
 	if (digits == 0)
 		return false;
-	/* More digits than API_BODY_MAX has is too large whatever they say. */
-	if (digits > 9)
+	/* More digits than any limit of ours has is too large whatever they say. */
+	if (digits > 15)
 		return true;
-	return strtoul(cl, NULL, 10) > API_BODY_MAX;
+	return strtoull(cl, NULL, 10) > max;
+}
+
+/*
+ * A streamed request's headers are here: the route checks the token and the query and
+ * opens what the body goes to. What it refuses now is answered only once the body was
+ * read and dropped (as a too-large body is): a client mid-send may not read an early
+ * answer. The request deadline bounds how long a refused body is read.
+ */
+static enum MHD_Result stream_begin(struct api_server *api, struct api_request *req,
+				    struct MHD_Connection *conn, const char *url,
+				    const char *method)
+{
+	char allow[64] = "";
+	struct api_call c = {.api = api, .conn = conn, .url = url, .method = method, .req = req};
+	route(&c, url, method, allow, sizeof(allow));
+	if (!req->upload) {
+		if (c.status == 0)
+			api_reply_error(&c, 500, "the route set no reply");
+		req->status = c.status;
+		req->reply = c.reply;
+		c.reply = NULL;
+	}
+	return MHD_YES;
+}
+
+/* A piece of a streamed body: to the route while it takes it, else dropped. */
+static void stream_chunk(struct api_server *api, struct api_request *req,
+			 struct MHD_Connection *conn, const char *data, size_t len)
+{
+	if (!req->upload)
+		return;
+	api_firmware_upload_chunk(api, req, data, len);
+	if (req->upload)
+		api_conn_request_progress(conn, len);
+}
+
+/* The streamed body is all here: the route answers, or the error kept answers. */
+static void stream_end(struct api_call *c)
+{
+	struct api_request *req = c->req;
+	if (req->upload) {
+		api_firmware_upload_end(c);
+		return;
+	}
+	c->status = req->status;
+	c->reply = req->reply;
+	req->reply = NULL;
+	req->status = 0;
 }
 
 static int body_append(struct api_request *req, const char *data, size_t len)
@@ -563,12 +620,16 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 		if (!req)
 			return MHD_NO;
 		*con_cls = req;
-		if (!declared_too_large(conn))
-			return MHD_YES;
+		req->streamed = api_firmware_is_upload(url, method);
+		uint64_t max = req->streamed ? api_firmware_max_bytes(api) : API_BODY_MAX;
+		if (!declared_too_large(conn, max))
+			return req->streamed ? stream_begin(api, req, conn, url, method) : MHD_YES;
 		/* Refused before a byte of it is read; MHD closes the connection after. */
 		req->too_large = true;
 	} else if (*upload_size > 0) {
-		if (!req->too_large && !req->answered) {
+		if (req->streamed && !req->too_large && !req->answered) {
+			stream_chunk(api, req, conn, upload, *upload_size);
+		} else if (!req->too_large && !req->answered) {
 			int rc = body_append(req, upload, *upload_size);
 			if (rc == -ENOMEM)
 				return MHD_NO;
@@ -603,7 +664,10 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 	struct api_call c = {.api = api, .conn = conn, .body = req->body, .body_len = req->len,
 			     .url = url, .method = method, .req = req};
 	if (req->too_large)
-		api_reply_error(&c, 413, "request body is larger than %d bytes", API_BODY_MAX);
+		api_reply_error(&c, 413, "request body is larger than %" PRIu64 " bytes",
+				req->streamed ? api_firmware_max_bytes(api) : (uint64_t)API_BODY_MAX);
+	else if (req->streamed)
+		stream_end(&c);
 	else if (!api_console_route(&c, url, method))
 		route(&c, url, method, allow, sizeof(allow));
 	if (req->deferred && c.status == 0) {
@@ -643,6 +707,7 @@ void api_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 				req->next_deferred->prev_deferred = req->prev_deferred;
 		}
 	}
+	api_firmware_upload_free(req); /* a client gone mid-upload: the temporary file goes */
 	json_decref(req->reply);
 	free(req->body);
 	free(req);

@@ -38,6 +38,8 @@ struct config {
 	struct codec_worker_config codec; /* the codec threads: --codec-* */
 	struct dtls_server_config dtls;
 	struct api_limits api; /* --http-max-connections, --events-max-streams, ... */
+	char firmware_dir[512];    /* package files; "" until config_from_args: <db>.firmware */
+	size_t firmware_max_bytes; /* the largest package upload (default 64 MiB) */
 };
 
 void config_defaults(struct config *cfg);

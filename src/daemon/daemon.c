@@ -702,7 +702,9 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		.cipher_suite = device_cipher_suite,
 		.ctx = d,
 		.limits = cfg->api,
+		.firmware_max_bytes = cfg->firmware_max_bytes,
 	};
+	str_copy(deps.firmware_dir, sizeof(deps.firmware_dir), cfg->firmware_dir);
 	rc = api_server_start(&d->api, d->loop, &http, &deps);
 	if (rc != 0) {
 		fprintf(stderr, "lwm2md: cannot start the API on %s: %s\n", cfg->http,
