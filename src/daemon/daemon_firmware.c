@@ -33,8 +33,9 @@ static void uri_base(const struct daemon *d, const struct config *cfg,
 		const struct listener *l = &d->listeners[i];
 		struct addr local;
 		char buf[ADDR_STR_MAX];
-		if (l->transport != transport || net_udp_local_addr(l->udp, &local) != 0)
+		if (l->transport != transport)
 			continue;
+		net_udp_local_addr(l->udp, &local);
 		if (host[0]) {
 			/* An IPv6 literal goes in brackets (RFC 3986 §3.2.2). */
 			bool v6 = strchr(host, ':') && host[0] != '[';

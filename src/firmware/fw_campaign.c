@@ -467,14 +467,7 @@ static void job_start(struct fw_campaign *c, struct cjob *cj)
 	row->next_ms = 0;
 	cj->stored_bytes = 0;
 	job->transient = false;
-	memset(&job->by_node, 0, sizeof(job->by_node));
-	memset(&job->by_token, 0, sizeof(job->by_token));
-	job->indexed = job->token_indexed = false;
-	job->request = 0;
-	job->substep = 0;
-	job->device_state = 0;
-	job->phase_deadline_ms = 0;
-	job->bytes_saved_ms = 0;
+	/* (The engine clears its own fields when it starts the job.) */
 	/* Stored before the engine hears of it: after a restart a started target is found
 	 * again (attempts > 0) even if the engine never reported it. */
 	job_store(c, cj);

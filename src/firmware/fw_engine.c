@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,9 +186,17 @@ void fw_engine_finish(struct fw_engine *e, struct fw_job *job, enum fw_state sta
 
 /* Starting and resuming. */
 
+/* The engine's own fields of a job, from `engine` to the end, start from zero. */
+static void clear_private(struct fw_engine *e, struct fw_job *job)
+{
+	memset(&job->engine, 0, sizeof(*job) - offsetof(struct fw_job, engine));
+	job->engine = e;
+	job->delivery_method = -1;
+}
+
 int fw_engine_start(struct fw_engine *e, struct fw_job *job)
 {
-	job->engine = e;
+	clear_private(e, job);
 	int rc = index_job(e, job);
 	if (rc)
 		return rc;
@@ -207,7 +216,7 @@ int fw_engine_start(struct fw_engine *e, struct fw_job *job)
 
 int fw_engine_resume(struct fw_engine *e, struct fw_job *job)
 {
-	job->engine = e;
+	clear_private(e, job);
 	int rc = index_job(e, job);
 	if (rc)
 		return rc;
@@ -349,7 +358,7 @@ static void on_answer(void *ctx, const struct lwm2m_dm_result *res);
 static void issue(struct fw_engine *e, struct fw_job *job, enum fw_step step, int64_t now)
 {
 	struct lwm2m_dm_request req = { .content_format = -1, .accept = -1 };
-	char uri[160];
+	char uri[256];
 	job->step = step;
 	switch (step) {
 	case STEP_READ_VERSION:

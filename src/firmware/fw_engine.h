@@ -121,8 +121,8 @@ struct fw_engine_config {
 	/* The Package URI's authority as devices reach this server, per transport:
 	 * "coap://192.0.2.1:5683" and "coaps://192.0.2.1:5684" ("" when that transport has
 	 * no listener or no address to give; pull over it then fails with a reason). */
-	char coap_base[96];
-	char coaps_base[96];
+	char coap_base[192];
+	char coaps_base[192];
 };
 
 int fw_engine_create(struct fw_engine **out, uv_loop_t *loop, struct lwm2m_server *lwm2m,

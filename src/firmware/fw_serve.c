@@ -88,7 +88,7 @@ void fw_serve_handle(struct fw_engine *e, struct lwm2m_server *lwm2m,
 	if (!is_its_device(lwm2m, job, transport, identity, peer)) {
 		char p[ADDR_STR_MAX];
 		LOG_WARN_RATE("firmware", "download refused",
-			      "download of '%s''s package refused to %s: not that device",
+			      "download for '%s' refused to %s: not that device",
 			      job->row.node_id, addr_format(peer, p));
 		refuse(e, resp, COAP_CODE_FORBIDDEN);
 		return;

@@ -32,8 +32,10 @@ static void str_field(const char *json, const char *name, char *out, size_t cap)
 {
 	json_t *o = parse(json);
 	const char *v = json_string_value(json_object_get(o, name));
-	if (!v)
+	if (!v) {
 		fail_msg("no %s in %s", name, json);
+		return;
+	}
 	snprintf(out, cap, "%s", v);
 	json_decref(o);
 }
