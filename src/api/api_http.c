@@ -1,13 +1,15 @@
 /*
  * api_http: one HTTP request, from MHD's access handler to its response.
  *
- * It gathers the body (at most API_BODY_MAX bytes; more is a 413) — but for a firmware
- * upload, whose body goes to the route piece by piece as it comes (stream_begin) — finds
- * the route, checks
+ * It gathers the body (at most API_BODY_MAX bytes; more is a 413), finds the route, checks
  * the method (405) and the X-Auth-Token (401; a token of another project sees 404, as if
  * nothing existed — docs/architecture.md: one project never sees another's devices),
  * calls the route with a struct api_call and turns the call's reply into the MHD
  * response. It also serves /health and /metrics and counts every response by status code.
+ *
+ * One route's body is never gathered: a firmware upload's goes to the route piece by piece
+ * as MHD reads it (stream_begin, stream_chunk, stream_end), checked when its headers
+ * arrive, so that a package of many MiB never sits in memory.
  *
  * What a route uses to read its call and answer it is in api_call.c.
  */

@@ -32,8 +32,8 @@
 
 #include <mbedtls/sha256.h>
 
-#define UPLOAD_TEMPLATE "/.upload-XXXXXX"
 #define UPLOAD_PREFIX ".upload-"
+#define UPLOAD_TEMPLATE UPLOAD_PREFIX "XXXXXX"
 /* A temporary file untouched this long is a crashed daemon's: a live upload writes at
  * least every --http-request-timeout (at most an hour), or is ended. */
 #define UPLOAD_STALE_S (24 * 3600)
@@ -115,7 +115,7 @@ int fw_upload_begin(struct fw_upload **out, const char *dir, uint64_t max_bytes)
 	u->fd = -1;
 	u->max = max_bytes;
 	u->dir = strdup(dir);
-	u->tmp = path_join(dir, UPLOAD_TEMPLATE + 1);
+	u->tmp = path_join(dir, UPLOAD_TEMPLATE);
 	if (!u->dir || !u->tmp) {
 		fw_upload_abort(u);
 		return -ENOMEM;

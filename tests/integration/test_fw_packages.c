@@ -327,8 +327,8 @@ static void test_refusals(void **state)
 		"product_id=meter&version=2%00",            /* a NUL */
 		"product_id=me%2Fter&version=2",            /* not an id */
 		"product_id=meter&version=2&version=3",     /* twice */
-		"product_id=meter&version="
-		"12345678901234567890123456789012345678901234567890123456789012345", /* 65 */
+		("product_id=meter&version="
+		 "12345678901234567890123456789012345678901234567890123456789012345"), /* 65 */
 		"product_id=meter&version=2&description=%FF", /* not UTF-8 */
 	};
 	char path[512];
