@@ -205,19 +205,25 @@ static void stored_token(struct fw_fixture *f, char *out, size_t cap)
 	sqlite3_close(db);
 }
 
-/* A GET of /fw/<token> block 0 from socket fd; the answer's code. */
-static uint8_t fetch_block(struct fw_fixture *f, int fd, const char *token)
+/* A request of method for path (under /) from socket fd; the answer's code. */
+static uint8_t ask(struct fw_fixture *f, int fd, uint8_t method, const char *path)
 {
 	struct coap_msg m, r;
 	uint8_t buf[2048];
-	char path[96];
 	static uint16_t mid = 0x7100;
-	snprintf(path, sizeof(path), "fw/%s", token);
-	coap_msg_init(&m, COAP_TYPE_CON, COAP_CODE_GET, mid++, (const uint8_t *)"tk", 2);
+	coap_msg_init(&m, COAP_TYPE_CON, method, mid++, (const uint8_t *)"tk", 2);
 	coap_msg_add_path(&m, COAP_OPTION_URI_PATH, path);
 	if (coap_exchange(fd, &f->d.coap, &m, &r, buf, sizeof(buf)) != 0)
-		fail_msg("no answer to GET /%s", path);
+		fail_msg("no answer to /%s", path);
 	return r.code;
+}
+
+/* A GET of /fw/<token> (block 0) from socket fd; the answer's code. */
+static uint8_t fetch_block(struct fw_fixture *f, int fd, const char *token)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "fw/%s", token);
+	return ask(f, fd, COAP_CODE_GET, path);
 }
 
 static void test_token_refused_to_others(void **state)
@@ -238,6 +244,13 @@ static void test_token_refused_to_others(void **state)
 	/* A guess. */
 	assert_int_equal(fetch_block(f, fd, "00112233445566778899aabbccddeeff"),
 			 COAP_CODE_NOT_FOUND);
+	/* Malformed: another method, no token, more segments. */
+	char path[96];
+	snprintf(path, sizeof(path), "fw/%s", token);
+	assert_int_equal(ask(f, fd, COAP_CODE_POST, path), COAP_CODE_METHOD_NOT_ALLOWED);
+	assert_int_equal(ask(f, fd, COAP_CODE_GET, "fw"), COAP_CODE_NOT_FOUND);
+	snprintf(path, sizeof(path), "fw/%s/0", token);
+	assert_int_equal(ask(f, fd, COAP_CODE_GET, path), COAP_CODE_NOT_FOUND);
 	close(fd);
 	/* Another registered device of the same project. */
 	int other = coap_socket("127.0.0.1:0");
@@ -247,7 +260,7 @@ static void test_token_refused_to_others(void **state)
 			 COAP_CODE_CREATED);
 	assert_int_equal(fetch_block(f, other, token), COAP_CODE_FORBIDDEN);
 	close(other);
-	assert_true(metric_value(&f->d, "lwm2md_firmware_downloads_refused_total") >= 3);
+	assert_true(metric_value(&f->d, "lwm2md_firmware_downloads_refused_total") >= 6);
 }
 
 static void test_restart_mid_download_resumes(void **state)
