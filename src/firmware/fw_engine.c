@@ -562,6 +562,14 @@ void fw_engine_timed_out(struct fw_engine *e, struct fw_job *job)
 	fw_engine_finish(e, job, FW_FAILED, true, "%s timed out after %u s", what, s);
 }
 
+bool fw_engine_expire_if_late(struct fw_engine *e, struct fw_job *job, int64_t now_ms)
+{
+	if (!job->indexed || !job->phase_deadline_ms || now_ms < job->phase_deadline_ms)
+		return false;
+	fw_engine_timed_out(e, job);
+	return true;
+}
+
 struct expired {
 	int64_t now;
 	struct fw_job *jobs[64];

@@ -154,6 +154,10 @@ void fw_engine_device_spoke(struct fw_engine *e, const char *node_id);
 /* Checks the phase deadlines; the daemon calls it every second or so. */
 void fw_engine_tick(struct fw_engine *e, int64_t now_ms);
 
+/* Ends job as timed out when its phase's deadline has passed (the job may be freed by
+ * then): true when it did. fw_serve asks before refusing a late block, so that the
+ * reason is the deadline, not the device's "connection lost" at the refusal. */
+bool fw_engine_expire_if_late(struct fw_engine *e, struct fw_job *job, int64_t now_ms);
 /* The job whose pull token this is (fw_serve), or NULL. */
 struct fw_job *fw_engine_find_token(struct fw_engine *e, const char *token);
 /* fw_serve served n bytes of job's package, up to offset end. */

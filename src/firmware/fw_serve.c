@@ -81,6 +81,8 @@ void fw_serve_handle(struct fw_engine *e, struct lwm2m_server *lwm2m,
 	}
 	struct fw_job *job = token_of(req, token, sizeof(token)) ? fw_engine_find_token(e, token)
 								  : NULL;
+	if (job && fw_engine_expire_if_late(e, job, now_ms))
+		job = NULL; /* its download's time is up: ended as timed out, token gone */
 	if (!job || !download_open(job, now_ms)) {
 		refuse(e, resp, COAP_CODE_NOT_FOUND);
 		return;

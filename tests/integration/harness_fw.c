@@ -76,16 +76,26 @@ int fw_sim_start(struct fw_fixture *f, const char *node, bool secure, const char
 	snprintf(s->dev, sizeof(s->dev), "%s", dev);
 	json_decref(doc);
 
+	f->sim_count++;
+	fw_sim_launch(f, f->sim_count - 1, extra, wait);
+	return f->sim_count - 1;
+}
+
+void fw_sim_launch(struct fw_fixture *f, int i, const char *extra, bool wait)
+{
+	struct fw_sim *s = &f->sims[i];
+	bool secure = s->secure;
+	const char *node = s->node;
 	char addr[ADDR_STR_MAX], cmd[2048];
 	addr_format(secure ? &f->d.coaps : &f->d.coap, addr);
 	if (secure)
 		snprintf(cmd, sizeof(cmd),
 			 "exec %s --server %s --psk-identity %s --psk " FW_KEY_HEX
-			 " --lifetime 300 --serve 120 --fw %s > %s 2>&1",
+			 " --lifetime 300 --serve 120 --fw %s >> %s 2>&1",
 			 sim_bin(), addr, node, extra ? extra : "", s->out);
 	else
 		snprintf(cmd, sizeof(cmd),
-			 "exec %s --server %s --ep %s --lifetime 300 --serve 120 --fw %s > %s 2>&1",
+			 "exec %s --server %s --ep %s --lifetime 300 --serve 120 --fw %s >> %s 2>&1",
 			 sim_bin(), addr, node, extra ? extra : "", s->out);
 	s->pid = fork();
 	assert_true(s->pid >= 0);
@@ -93,10 +103,8 @@ int fw_sim_start(struct fw_fixture *f, const char *node, bool secure, const char
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
-	f->sim_count++;
 	if (wait && fw_sim_wait(s, "registered rd/", 15000) != 0)
 		fail_msg("the simulator %s did not register: %s", node, fw_sim_output(s));
-	return f->sim_count - 1;
 }
 
 void fw_upload(struct fw_fixture *f, const char *version, size_t size, char id[64])

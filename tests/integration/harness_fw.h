@@ -39,6 +39,8 @@ void fw_teardown(struct fw_fixture *f);
  * --fw and extra; waits until it registered unless wait is false. Returns its index. */
 int fw_sim_start(struct fw_fixture *f, const char *node, bool secure, const char *extra,
 		 bool wait);
+/* Starts sims[i]'s simulator (again: a device that restarted, its output appended). */
+void fw_sim_launch(struct fw_fixture *f, int i, const char *extra, bool wait);
 void fw_sim_stop(struct fw_sim *s);
 const char *fw_sim_output(const struct fw_sim *s);
 /* Waits for needle in the simulator's output: 0 or -1. */
