@@ -13,8 +13,8 @@
 
 #include "ctl.h"
 
-/* The page size campaigns devices asks for (the API's largest). */
-#define DEVICES_PAGE 1000
+/* The page size campaigns devices asks for: --limit, else the API's largest. */
+#define DEVICES_PAGE_MAX 1000
 /* campaigns watch: seconds between two looks (--interval; 2 unless given). */
 #define WATCH_DEFAULT_S 2
 #define WATCH_MAX_S 3600
@@ -293,11 +293,11 @@ static int campaigns_get(struct ctl *c, const struct ctl_args *a)
 
 /* One page of the campaign's devices after marker (NULL: the first) appended to all; the
  * next marker (malloc'd) in *next, NULL after the last page. Returns the exit code. */
-static int devices_page(struct ctl *c, const char *id, const char *state, const char *marker,
-			json_t *all, char **next)
+static int devices_page(struct ctl *c, const char *id, const char *state, long limit,
+			const char *marker, json_t *all, char **next)
 {
-	char q[1024] = "", lim[16], rest[1100];
-	snprintf(lim, sizeof(lim), "%d", DEVICES_PAGE);
+	char q[1024] = "", lim[24], rest[1100];
+	snprintf(lim, sizeof(lim), "%ld", limit);
 	ctl_query_add(q, sizeof(q), "state", state);
 	ctl_query_add(q, sizeof(q), "limit", lim);
 	ctl_query_add(q, sizeof(q), "marker", marker);
@@ -327,7 +327,8 @@ static int devices_page(struct ctl *c, const char *id, const char *state, const 
 }
 
 /* Every page, following the marker: the whole list is gathered before it is printed (one
- * table, or one JSON document of the API's shape with marker null). */
+ * table, or one JSON document of the API's shape with marker null), so memory grows with
+ * the campaign (about 1 KiB a device). --limit is the size of each page asked for. */
 static int campaigns_devices(struct ctl *c, const struct ctl_args *a)
 {
 	static const char *const cols[] = {
@@ -335,12 +336,15 @@ static int campaigns_devices(struct ctl *c, const struct ctl_args *a)
 		"METHOD=method",       "BYTES=bytes",       "ATTEMPTS=attempts",
 		"UPDATED=update_time", "REASON=reason",     NULL,
 	};
+	long limit;
+	if (!ctl_opt_int(a, "limit", 1, DEVICES_PAGE_MAX, DEVICES_PAGE_MAX, &limit))
+		return CTL_USAGE;
 	json_t *all = json_array();
 	char *marker = NULL;
 	int rc;
 	do {
 		char *next;
-		rc = devices_page(c, a->pos[0], ctl_opt(a, "state"), marker, all, &next);
+		rc = devices_page(c, a->pos[0], ctl_opt(a, "state"), limit, marker, all, &next);
 		free(marker);
 		marker = next;
 	} while (rc == CTL_OK && marker);
@@ -492,7 +496,8 @@ const struct ctl_command ctl_firmware_commands[] = {
 	{ "campaigns", "list", campaigns_list, 0, 0, "", "", "list the firmware campaigns", false },
 	{ "campaigns", "get", campaigns_get, 1, 1, "", "CAMPAIGN_ID",
 	  "show a campaign's status and progress", false },
-	{ "campaigns", "devices", campaigns_devices, 1, 1, "state=", "CAMPAIGN_ID [--state S]",
+	{ "campaigns", "devices", campaigns_devices, 1, 1, "state=,limit=",
+	  "CAMPAIGN_ID [--state S] [--limit N]",
 	  "list a campaign's devices (every page)", false },
 	{ "campaigns", "pause", campaigns_pause, 1, 1, "", "CAMPAIGN_ID",
 	  "pause a campaign (devices updating finish)", false },
