@@ -144,6 +144,35 @@ static void write_package(struct fixture *f, const char *name, const char *versi
 	free(bytes);
 }
 
+static void test_help_and_completion(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const commands[] = {
+		"firmware upload",  "firmware list",    "firmware get",    "firmware delete",
+		"campaigns create", "campaigns list",   "campaigns get",   "campaigns devices",
+		"campaigns pause",  "campaigns resume", "campaigns cancel", "campaigns delete",
+		"campaigns watch",
+	};
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "usage: lwm2mctl %s", commands[i]);
+		assert_in(ctl_expect(f, 0, "%s --help", commands[i]), want);
+	}
+	assert_in(ctl_expect(f, 0, "help campaigns"), "campaigns watch");
+	assert_in(ctl_expect(f, 2, "campaigns"), "needs a subcommand");
+	assert_in(ctl_expect(f, 2, "campaigns watch x --interval 0"), "--interval");
+	assert_in(ctl_expect(f, 2, "campaigns devices x --limit 1001"), "--limit");
+	/* No daemon there: 4, before any byte of the file is needed. */
+	assert_in(ctl_expect(f, 4, "--url http://127.0.0.1:1 --project p1 firmware upload "
+				   "--product meter --version 1 /dev/null"),
+		  "cannot reach");
+	const char *script = ctl_expect(f, 0, "completion bash");
+	assert_in(script, "\"campaigns watch\")");
+	assert_in(script, "--failure-threshold");
+	assert_in(script, "--delivery) COMPREPLY=($(compgen -W \"auto pull push\"");
+	assert_in(script, "--state) COMPREPLY=($(compgen -W \"waiting starting");
+}
+
 static void test_packages(void **state)
 {
 	struct fixture *f = *state;
@@ -381,6 +410,7 @@ static void test_end_to_end(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_help_and_completion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_packages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_campaign_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_end_to_end, setup, teardown),
