@@ -193,9 +193,15 @@ static void test_packages(void **state)
 	snprintf(id_big, sizeof(id_big), "%s", str(p, "package_id"));
 	json_decref(p);
 
-	/* stdin (sent chunked), shown for people: id, sha256, size. */
-	const char *out = ctl_expect(f, 0, "firmware upload --product meter --version 2.0.1 - < %s",
-				     small);
+	/* A pipe on stdin (no length known: sent chunked), shown for people: id, sha256,
+	 * size. */
+	char cmd[8192];
+	snprintf(cmd, sizeof(cmd), "cat %s | %s %s firmware upload --product meter --version 2.0.1 -",
+		 small, f->env, ctl_bin());
+	int rc = run_command(cmd, f->out, sizeof(f->out), 60);
+	if (rc != 0)
+		fail_msg("upload from a pipe: exit %d\n%s", rc, f->out);
+	const char *out = f->out;
 	assert_in(out, "package_id");
 	assert_in(out, sha_small);
 	assert_in(out, "5000");
