@@ -234,8 +234,10 @@ int fw_engine_resume(struct fw_engine *e, struct fw_job *job)
 		issue(e, job, STEP_OBSERVE_STATE, now);
 		break;
 	default:
-		/* Updating: its result, or its next registration, tells. */
-		job->step = STEP_WAIT;
+		/* Updating: it may have rebooted and registered again while the daemon was
+		 * down (no hook for that): its version says, and if it is not the new one
+		 * yet, its result is observed again (check_version). */
+		issue(e, job, STEP_CHECK_VERSION, now);
 		break;
 	}
 	return 0;
@@ -390,6 +392,11 @@ static void issue(struct fw_engine *e, struct fw_job *job, enum fw_step step, in
 		break;
 	case STEP_DELIVER:
 		req.op = LWM2M_OP_WRITE_REPLACE;
+		/* The device's transport now (after a restart of either side too): the URI's
+		 * scheme must be the one it registered over. */
+		if (lwm2m_server_find_endpoint(e->lwm2m, job->row.node_id))
+			job->transport =
+				lwm2m_server_find_endpoint(e->lwm2m, job->row.node_id)->transport;
 		if (job->row.method == FW_DELIVERY_PULL) {
 			const char *base = job->transport == LWM2M_TRANSPORT_DTLS ? e->cfg.coaps_base
 										  : e->cfg.coap_base;

@@ -187,7 +187,13 @@ static void read_version(struct fw_engine *e, struct fw_job *job,
 		fw_engine_decode_string(res->content_format, &path, res->payload, res->payload_len,
 					version, sizeof(version));
 	if (version[0] && strcmp(version, job->pkg->version) == 0) {
-		fw_engine_finish(e, job, FW_SKIPPED, false, "already at version %s", version);
+		/* On a retry, an earlier attempt's update did take (its end was missed: a
+		 * timeout, a restart of the daemon while the device rebooted). */
+		if (job->row.attempts > 1)
+			fw_engine_finish(e, job, FW_SUCCEEDED, false, "%s", "");
+		else
+			fw_engine_finish(e, job, FW_SKIPPED, false, "already at version %s",
+					 version);
 		return;
 	}
 	if (!targeted(job, version)) {
