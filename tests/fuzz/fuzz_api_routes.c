@@ -30,9 +30,11 @@
  * streamed by api_http.c; the package routes are read back after each input instead.
  *
  * What must hold: the answer is 2xx, or 4xx with {"error_code","error_msg"} strings —
- * never 5xx, whatever the body; a 2xx has a JSON body (204 none); afterwards the devices
- * and their shadows read back (200) and the platform's tick runs. Bad input changes
- * nothing it should not, and nothing crashes or leaks.
+ * never 5xx, whatever the body; a 2xx has a JSON body (204 none); afterwards the devices,
+ * their shadows, the products, the campaigns and the packages read back (200) and the
+ * platform's and the firmware's ticks run; a created campaign's settings are the same
+ * after a restart, and after a cancel it is deleted (204). Bad input changes nothing it
+ * should not, and nothing crashes or leaks.
  *
  * FUZZ_VERBOSE=1 in the environment prints each call's status and reply.
  */
