@@ -385,6 +385,17 @@ SHADOW = {"shadow": [{"service_id": "WaterMeter", "desired": {"interval": 900}, 
 RULE = {"url": "https://push.example.com/iot", "events": ["device.property/report", "device.status/update"]}
 
 
+# A campaign create body with every setting (docs/firmware.md "Campaigns").
+FW_CAMPAIGN = {"name": "spring", "package_id": "pkg-meter", "delivery": "auto",
+               "targets": {"product_id": "meter", "from_versions": ["1.0", "1.1"]},
+               "max_concurrent": 2, "rate_per_minute": 60, "retries": 3, "retry_backoff_s": 5,
+               "failure_threshold_percent": 50, "failure_min_devices": 1,
+               "download_timeout_s": 10, "update_timeout_s": 10}
+# ...and as the campaign's row keeps it: every field, defaults filled in.
+FW_SETTINGS = FW_CAMPAIGN | {"targets": {"product_id": "meter", "from_versions": ["1.0"]},
+                             "delivery": "push"}
+
+
 def api_seeds():
     t = "fuzz_api_json"
     for name, body in (("device", DEVICE), ("dtls-device", DTLS_DEVICE), ("product", PRODUCT),
@@ -446,6 +457,37 @@ def api_seeds():
     )
     for route, name, body in routes:
         write(t, name, bytes([route]) + compact(body).encode())
+    # Route 10: firmware campaign create (docs/firmware.md "Campaigns"); the harness's
+    # packages are pkg-meter (product meter, device meter1) and pkg-every (mapped, every1).
+    # Top bit: the created campaign is also paused and resumed.
+    for route, name, body in (
+            (10, "campaign-product", {"name": "to 2.0", "package_id": "pkg-meter",
+                                      "targets": {"product_id": "meter"}}),
+            (10 | 0x80, "campaign-every-setting", FW_CAMPAIGN),
+            (10, "campaign-devices-push", {"package_id": "pkg-meter", "delivery": "push",
+                                           "targets": {"device_ids": ["meter1"],
+                                                       "from_versions": ["1.0"]}}),
+            (10 | 0x80, "campaign-unreachable", {"package_id": "pkg-every", "delivery": "pull",
+                                                 "targets": {"device_ids": ["every1"]}}),
+            (10, "campaign-wrong-product", {"package_id": "pkg-meter",
+                                            "targets": {"device_ids": ["every1", "meter1"]}}),
+            (10, "campaign-twice", {"package_id": "pkg-meter",
+                                    "targets": {"device_ids": ["meter1", "meter1"]}}),
+            (10, "campaign-no-package", {"package_id": "nope", "targets": {"product_id": "meter"}})):
+        write(t, name, bytes([route]) + compact(body).encode())
+
+    t = "fuzz_fw_campaign"
+    # The settings text a campaign's row keeps (fw_campaign_settings_json), and near misses.
+    write(t, "settings-product", compact(FW_SETTINGS))
+    write(t, "settings-devices", compact(FW_SETTINGS | {"targets": {"device_count": 10000,
+                                                                    "from_versions": []}}))
+    write(t, "settings-max", compact(FW_SETTINGS | {
+        "name": "n" * 64, "delivery": "pull", "max_concurrent": 4294967295,
+        "targets": {"product_id": "p" * 64, "from_versions": ["v%d" % i for i in range(16)]}}))
+    write(t, "settings-too-many-versions", compact(FW_SETTINGS | {
+        "targets": {"product_id": "meter", "from_versions": ["v"] * 17}}))
+    write(t, "settings-negative", compact(FW_SETTINGS | {"retries": -1}))
+    write(t, "settings-not-object", "[1,2]")
 
     t = "fuzz_codec_js"
     write(t, "device-req", b"\x00" + compact({"msgType": "deviceReq", "data": [
@@ -557,8 +599,16 @@ def dicts():
            '"time"', '"objlnk"', '"corelnk"', '"none"', "&", "=", "limit=", "offset=", "format=",
            "11542", "/3/0/1", "00"]
     write_dict("fuzz_api_json", JSON_WORDS + api + model)
-    write_dict("fuzz_api_routes", JSON_WORDS + api + model + ['"WaterMeter"', '"SET_INTERVAL"',
-                                                              '"interval"', '"Every"', '"ALL"'])
+    firmware = ['"package_id"', '"targets"', '"device_ids"', '"from_versions"', '"delivery"',
+                '"auto"', '"pull"', '"push"', '"max_concurrent"', '"rate_per_minute"',
+                '"retries"', '"retry_backoff_s"', '"failure_threshold_percent"',
+                '"failure_min_devices"', '"download_timeout_s"', '"update_timeout_s"',
+                '"device_count"', '"pkg-meter"', '"pkg-every"', '"meter1"', '"every1"',
+                '"4294967295"', '4294967296', '100000', '604800', '86400']
+    write_dict("fuzz_api_routes", JSON_WORDS + api + model + firmware + [
+        '"WaterMeter"', '"SET_INTERVAL"', '"interval"', '"Every"', '"ALL"'])
+    write_dict("fuzz_fw_campaign", JSON_WORDS + firmware + ['"name"', '"product_id"',
+                                                            '4294967295'])
     layout = ['"byte_order"', '"little"', '"big"', '"message_id"', '"offset"', '"type"',
               '"messages"', '"id"', '"kind"', '"report"', '"command"', '"response"',
               '"service_id"', '"fields"', '"name"', '"length"', '"length_field"', '"rest"',
