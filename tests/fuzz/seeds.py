@@ -635,7 +635,44 @@ def dicts():
                              "</lwm2m>", "/65534", "/65535", "/00", " "])
 
 
+# --- the firmware download server: [peer][length 16][datagram] ------------------------
+
+FW_TOKEN = "00112233445566778899aabbccddeeff"
+ETAG, SIZE2 = 4, 28
+
+
+def fw_record(peer, dgram):
+    return bytes([peer]) + struct.pack(">H", len(dgram)) + dgram
+
+
+def fw_get(mid, block2=None, path=("fw", FW_TOKEN), extra=()):
+    opts = [(URI_PATH, p) for p in path] + list(extra)
+    if block2 is not None:
+        opts.append((BLOCK2, block2))
+    return coap(CON, GET, mid, b"\x05\x06", opts)
+
+
+def fw_serve_seeds():
+    t = "fuzz_fw_serve"
+    # The device (peer 0: CoAP, its registered address) reads the whole package in
+    # 1024-byte blocks; then in 512 (szx 5) and 16 (szx 0), in another order.
+    write(t, "device-1024", b"".join(fw_record(0, fw_get(0x100 + n, n << 4 | 6)) for n in range(3)))
+    write(t, "device-512-backwards",
+          b"".join(fw_record(2, fw_get(0x200 + n, n << 4 | 5)) for n in (5, 3, 0, 1)))
+    write(t, "device-16", b"".join(fw_record(0, fw_get(0x300 + n, n << 4 | 0)) for n in range(4)))
+    write(t, "no-block2", fw_record(0, fw_get(0x400)))
+    write(t, "past-the-end", fw_record(0, fw_get(0x401, 3 << 4 | 6)))
+    write(t, "stranger", fw_record(1, fw_get(0x402, 6)) + fw_record(3, fw_get(0x403, 6)))
+    write(t, "wrong-token", fw_record(0, fw_get(0x404, 6, ("fw", "ffff"))))
+    write(t, "too-many-segments", fw_record(0, fw_get(0x405, 6, ("fw", FW_TOKEN, "x"))))
+    write(t, "post", fw_record(0, coap(CON, POST, 0x406, b"", [(URI_PATH, "fw"), (URI_PATH, FW_TOKEN)])))
+    # Aimed (bit 2): any path becomes fw/<token>.
+    write(t, "aimed-block-long", fw_record(4, fw_get(0x407, 0x1FFFF6, ("x",))))
+    write(t, "aimed-etag", fw_record(6, fw_get(0x408, 1 << 4 | 6, ("x",), [(ETAG, b"12345678")])))
+
+
 def main():
+    fw_serve_seeds()
     coap_seeds()
     uplink_seeds()
     link_seeds()
