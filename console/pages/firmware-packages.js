@@ -61,8 +61,10 @@ function uploadForm(onUploaded) {
 			error: (err) => {
 				// The status says which field first: a message may start with another word.
 				const byStatus = { 404: 'product_id', 409: 'version', 413: 'file', 507: 'file' }[err.status];
-				const name = byStatus || fieldName(err);
-				fe.show(fe.has(name) ? name : 'file', err.message);
+				let name = byStatus || fieldName(err);
+				// "the package is empty", "… could not be stored on disk": about the file.
+				if (!fe.has(name) && /\b(empty|file|disk|bytes)\b/.test(err.message)) name = 'file';
+				fe.show(name, err.message); // no field named: the outcome alone says it
 				return null;
 			},
 		});
