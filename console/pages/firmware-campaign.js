@@ -31,12 +31,13 @@ function props(pairs) {
 	return h('dl', { class: 'props' }, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
-/* The settings as created, defaults filled in by the daemon. */
+/* The settings as created, defaults filled in by the daemon (a list of devices is given
+ * as its device_count). */
 function settingsList(s = {}) {
 	const t = s.targets || {};
 	const targets = t.product_id
 		? `every device of ${t.product_id}${t.from_versions && t.from_versions.length ? ` at ${t.from_versions.join(', ')}` : ''}`
-		: t.device_ids ? `${num(t.device_ids.length)} listed devices` : '—';
+		: typeof t.device_count === 'number' ? `${num(t.device_count)} listed devices` : '—';
 	const v = (k, unit = '') => (s[k] === undefined || s[k] === null ? '—' : `${num(s[k])}${unit}`);
 	return props([
 		['Targets', targets],
