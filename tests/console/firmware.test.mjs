@@ -69,12 +69,14 @@ suite.test('a package uploaded through the page is listed; a duplicate version s
 	/* The form is ready for the next one. */
 	assert.equal(await form.getByLabel('Version').inputValue(), '');
 
-	/* The same version again: what the API answers is shown beside the version. */
+	/* The same version again: what the API answers is shown beside the version. The
+	 * daemon refuses it when the headers arrive, before the body: a file of some size
+	 * (2 MiB) shows that the browser gets that early answer. */
 	const dup = await upload(daemon, { product_id: 'fw-meter', version: '1.0.0' }, packageBytes(10, 1));
 	assert.equal(dup.status, 409);
 	cp.allowHttpError(409, '/firmware?');
 	await form.getByLabel('Version').fill('1.0.0');
-	await form.getByLabel('Package file').setInputFiles({ name: 'again.bin', mimeType: 'application/octet-stream', buffer: packageBytes(100, 2) });
+	await form.getByLabel('Package file').setInputFiles({ name: 'again.bin', mimeType: 'application/octet-stream', buffer: packageBytes(2 << 20, 2) });
 	await form.getByRole('button', { name: 'Upload package' }).click();
 	await see(form.getByRole('alert'), dup.body.error_msg);
 	const version = form.getByLabel('Version');
