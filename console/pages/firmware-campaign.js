@@ -122,7 +122,7 @@ export default async function campaignPage(root, ctx) {
 					['Created', fmtTime(c.create_time)],
 					['Started', fmtTime(c.start_time)],
 					['Ended', c.end_time ? fmtTime(c.end_time) : '—'],
-					['Estimated end', c.estimated_end_time ? fmtTime(c.estimated_end_time) : '—'],
+					['Estimated end', c.estimated_end_time && !c.end_time ? fmtTime(c.estimated_end_time) : '—'],
 					['Stop reason', c.stop_reason || '—'],
 					['Campaign ID', h('span', { class: 'mono' }, c.campaign_id)],
 				])),

@@ -129,6 +129,7 @@ suite.test('a campaign over two devices: listed running over 2 targets; pause, r
 	await page.getByRole('dialog').getByRole('button', { name: 'Delete package' }).click();
 	await see(page, refused.errorMsg);
 	await expectVisible(packageRow(page, '2.0.0'));
+	await viewportShot(cp, 'firmware', page.getByRole('heading', { name: 'Firmware', level: 1 }));
 
 	/* The campaign's page. */
 	await row.getByRole('link', { name: 'camp to 2.0.0' }).click();
