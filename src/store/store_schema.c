@@ -237,6 +237,30 @@ static const char *const schema_steps[] = {
 	"  updated_ms INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (campaign_id, seq));"
 	"CREATE INDEX fw_targets_by_node ON fw_targets(node_id);",
+	/* 15: bootstrap (docs/bootstrap.md). A device's own bootstrap configuration (with
+	 * its bootstrap credential, found by identity at the handshake), a product's
+	 * template, and each device's last bootstraps. Configurations are JSON texts the
+	 * bootstrap module owns the shape of. */
+	"CREATE TABLE bs_devices ("
+	"  project_id TEXT NOT NULL, device_id TEXT NOT NULL, node_id TEXT NOT NULL,"
+	"  bs_identity TEXT NOT NULL, config TEXT NOT NULL, update_time INTEGER NOT NULL,"
+	"  PRIMARY KEY (project_id, device_id));"
+	"CREATE UNIQUE INDEX bs_devices_by_identity ON bs_devices(bs_identity);"
+	"CREATE INDEX bs_devices_by_node ON bs_devices(node_id);"
+	"CREATE TABLE bs_templates ("
+	"  project_id TEXT NOT NULL, product_id TEXT NOT NULL, config TEXT NOT NULL,"
+	"  update_time INTEGER NOT NULL, PRIMARY KEY (project_id, product_id));"
+	"CREATE TABLE bs_history ("
+	"  project_id TEXT NOT NULL, device_id TEXT NOT NULL, time_ms INTEGER NOT NULL,"
+	"  result TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', transport TEXT NOT NULL"
+	"  DEFAULT '');"
+	"CREATE INDEX bs_history_by_device ON bs_history(project_id, device_id, time_ms);"
+	"CREATE TRIGGER bs_device_gone AFTER DELETE ON devices BEGIN"
+	"  DELETE FROM bs_devices WHERE project_id = old.project_id"
+	"    AND device_id = old.device_id;"
+	"  DELETE FROM bs_history WHERE project_id = old.project_id"
+	"    AND device_id = old.device_id;"
+	"  END;",
 };
 
 static int exec(sqlite3 *db, const char *sql)
