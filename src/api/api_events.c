@@ -49,7 +49,7 @@ static const char heartbeat[] = ": heartbeat\n\n";
 static const char *const event_types[] = {
 	"registration", "update",  "deregistration", "notification",    "property",
 	"command",      "send",    "codec_error",    "codec_suspended", "unmatched_answer",
-	"firmware",     "firmware_campaign",
+	"firmware",     "firmware_campaign", "bootstrap",
 };
 #define EVENT_TYPE_COUNT (sizeof(event_types) / sizeof(event_types[0]))
 #define TYPES_MAX 512 /* the longest ?types= value taken */
@@ -205,7 +205,7 @@ static int parse_types(struct api_call *c, const char *value, uint32_t *out)
 					"types: '%.*s' is not an event (registration, update, "
 					"deregistration, notification, property, command, send, "
 					"codec_error, codec_suspended, unmatched_answer, firmware, "
-					"firmware_campaign)",
+					"firmware_campaign, bootstrap)",
 					(int)(n < 64 ? n : 64), p);
 			return -EINVAL;
 		}

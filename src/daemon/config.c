@@ -180,10 +180,17 @@ static const struct option options[] = {
 	/* A CoAP Block2 transfer of 1024-byte blocks ends at 2^20 blocks: 1 GiB. */
 	NUM("firmware-max-bytes", OPT_SIZE, firmware_max_bytes, 1, 1073741824, 1,
 	    "the largest firmware package an upload may bring"),
-	STR("firmware-uri-host", "HOST", firmware_uri_host,
-	    "the host (name or address) devices download firmware from, in the Package URI "
-	    "coap[s]://HOST:PORT/fw/...; default: the CoAP and CoAPS sockets' own addresses "
-	    "when they are not wildcards (otherwise only push is offered)"),
+	/* Bootstrap (docs/bootstrap.md) */
+	STR("bootstrap-coap", "HOST:PORT", bootstrap_coap,
+	    "the LwM2M Bootstrap-Server on plain CoAP (off unless given; conventionally port "
+	    "5783)"),
+	STR("bootstrap-coaps", "HOST:PORT", bootstrap_coaps,
+	    "the LwM2M Bootstrap-Server on CoAP over DTLS 1.2 PSK (off unless given; "
+	    "conventionally port 5784)"),
+	STR("public-host", "HOST", public_host,
+	    "the host (name or address) devices reach this server at: firmware Package URIs "
+	    "coap[s]://HOST:PORT/fw/... and the server URI bootstrap writes; default: the CoAP "
+	    "and CoAPS sockets' own addresses when they are not wildcards"),
 	/* Push */
 	NUM("push-outbox-max", OPT_I64, push.max_outbox, 1, 100000000, 1,
 	    "events kept for applications' endpoints in all; past it a project's new event "

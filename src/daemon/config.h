@@ -34,7 +34,9 @@ struct config {
 	unsigned register_settle_ms;   /* re-Register storms (iot_devices.h); 0: off */
 	struct push_config push;       /* the --push-* flags; 0 fields take push.h's defaults */
 	char models[512]; /* a directory of DDF XML files, or "" */
-	char firmware_uri_host[128]; /* the Package URI's host for pulls, or "" (daemon_firmware.c) */
+	char public_host[128]; /* the host devices reach us at, or "" (daemon_firmware.c) */
+	char bootstrap_coap[64];     /* the Bootstrap-Server's sockets, "" when off */
+	char bootstrap_coaps[64];
 	struct codec_worker_config codec; /* the codec threads: --codec-* */
 	struct dtls_server_config dtls;
 	struct api_limits api; /* --http-max-connections, --events-max-streams, ... */

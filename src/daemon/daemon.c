@@ -4,6 +4,7 @@
  * drives retransmissions, DTLS timers, lifetimes and the registry's write-behind.
  */
 #include "daemon/daemon.h"
+#include "daemon/daemon_bootstrap.h"
 #include "daemon/daemon_firmware.h"
 #include "firmware/fw_campaign.h"
 #include "firmware/fw_engine.h"
@@ -343,6 +344,7 @@ static void on_tick(uv_timer_t *t)
 		coap_ep_tick(d->listeners[i].ep, (uint64_t)now);
 	}
 	lwm2m_server_tick(d->lwm2m, now);
+	daemon_bootstrap_tick(d, (uint64_t)now);
 	iot_devices_settle(d->devices, now);
 	if (d->ticks % SWEEP_EVERY_TICKS == 0) {
 		log_rate_flush(); /* summaries of rate-limited log lines */
@@ -682,6 +684,8 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 	uv_timer_init(d->loop, &d->active_timer);
 	d->active_timer.data = d;
 	rc = daemon_firmware_start(d, cfg);
+	if (rc == 0)
+		rc = daemon_bootstrap_start(d, cfg);
 	if (rc != 0)
 		return rc;
 
@@ -777,6 +781,7 @@ void daemon_stop(struct daemon *d)
 		coap_ep_destroy(d->listeners[i].ep);
 		dtls_server_destroy(d->listeners[i].dtls);
 	}
+	daemon_bootstrap_stop(d); /* its endpoints use the pool too */
 	coap_block_pool_destroy(d->block_pool); /* after the endpoints that use it */
 	d->block_pool = NULL;
 	uv_walk(d->loop, close_handle, NULL);

@@ -64,6 +64,7 @@ struct daemon {
 	int lock_fd; /* flock on "<db>.lock" for the process's life (daemon_start); -1 */
 	struct fw_engine *fw_engine;       /* firmware updates (daemon_firmware.c) */
 	struct fw_campaigns *fw_campaigns;
+	struct bs_server *bootstrap;       /* the Bootstrap-Server, NULL when off */
 };
 
 /* Binds every socket (the API's port only checked), then locks and opens the store and

@@ -21,13 +21,13 @@ static bool is_wildcard(const struct addr *a)
 }
 
 /* "coap://HOST:PORT" for the first listener of transport with an address devices can
- * use: --firmware-uri-host with the socket's port, or the socket's own address when it
+ * use: --public-host with the socket's port, or the socket's own address when it
  * is not a wildcard. "" when there is none. */
-static void uri_base(const struct daemon *d, const struct config *cfg,
-		     enum lwm2m_transport transport, char *out, size_t cap)
+void daemon_uri_base(const struct daemon *d, const struct config *cfg, int transport,
+		     char *out, size_t cap)
 {
 	const char *scheme = transport == LWM2M_TRANSPORT_DTLS ? "coaps" : "coap";
-	const char *host = cfg->firmware_uri_host;
+	const char *host = cfg->public_host;
 	out[0] = '\0';
 	for (int i = 0; i < d->listener_count; i++) {
 		const struct listener *l = &d->listeners[i];
@@ -60,12 +60,12 @@ int daemon_firmware_start(struct daemon *d, const struct config *cfg)
 {
 	struct fw_engine_config ecfg;
 	memset(&ecfg, 0, sizeof(ecfg));
-	uri_base(d, cfg, LWM2M_TRANSPORT_UDP, ecfg.coap_base, sizeof(ecfg.coap_base));
-	uri_base(d, cfg, LWM2M_TRANSPORT_DTLS, ecfg.coaps_base, sizeof(ecfg.coaps_base));
+	daemon_uri_base(d, cfg, LWM2M_TRANSPORT_UDP, ecfg.coap_base, sizeof(ecfg.coap_base));
+	daemon_uri_base(d, cfg, LWM2M_TRANSPORT_DTLS, ecfg.coaps_base, sizeof(ecfg.coaps_base));
 	if (!ecfg.coap_base[0] && !ecfg.coaps_base[0])
 		LOG_INFO("firmware", "no address for devices to pull firmware from (the sockets "
 				     "are wildcards): firmware goes by push unless "
-				     "--firmware-uri-host is set");
+				     "--public-host is set");
 	static const struct fw_engine_hooks hooks = { .changed = on_job_changed };
 	int rc = fw_engine_create(&d->fw_engine, d->loop, d->lwm2m, d->requests,
 				  d->observations, &ecfg, &hooks, d);

@@ -6,6 +6,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/metrics_process.h"
+#include "bootstrap/bs_server.h"
 #include "firmware/fw_engine.h"
 #include "util/log.h"
 
@@ -228,6 +229,19 @@ void daemon_write_metrics(void *ctx, FILE *out)
 			fs->downloads_refused);
 		COUNTER("lwm2md_firmware_pushes_total", "Packages written to devices (push).",
 			fs->pushes);
+	}
+	if (d->bootstrap) {
+		const struct bs_server_stats *bs = bs_server_stats(d->bootstrap);
+		COUNTER("lwm2md_bootstrap_requests_total", "Bootstrap-Requests (POST /bs) "
+			"received.", bs->requests);
+		COUNTER("lwm2md_bootstrap_refused_total", "Bootstrap-Requests refused: unknown "
+			"device, no configuration, plain not allowed, too many at once.",
+			bs->refused);
+		COUNTER("lwm2md_bootstrap_succeeded_total", "Bootstraps that ended with "
+			"Bootstrap-Finish 2.04.", bs->succeeded);
+		COUNTER("lwm2md_bootstrap_failed_total", "Bootstraps that failed (a device "
+			"answer, a timeout).", bs->failed);
+		GAUGE("lwm2md_bootstrap_in_progress", "Bootstraps in progress.", bs->in_progress);
 	}
 	COUNTER("lwm2md_devices_expired_inactive_total",
 		"Devices deleted because they never connected in time.", is->expired_inactive);

@@ -281,7 +281,7 @@ static int choose_method(struct fw_engine *e, struct fw_job *job, enum lwm2m_tra
 		}
 		if (!base[0]) {
 			snprintf(why, cap, "no address for devices to pull from: set "
-					   "--firmware-uri-host");
+					   "--public-host");
 			return -1;
 		}
 		job->row.method = FW_DELIVERY_PULL;
@@ -289,7 +289,7 @@ static int choose_method(struct fw_engine *e, struct fw_job *job, enum lwm2m_tra
 	}
 	if (!can_push) {
 		snprintf(why, cap, "the device takes no push (delivery method %d)%s",
-			 job->delivery_method, base[0] ? "" : " and no --firmware-uri-host is set");
+			 job->delivery_method, base[0] ? "" : " and no --public-host is set");
 		return -1;
 	}
 	job->row.method = FW_DELIVERY_PUSH;

@@ -24,6 +24,10 @@ const char *lwm2m_op_name(enum lwm2m_op op)
 		[LWM2M_OP_WRITE_COMPOSITE] = "write-composite",
 		[LWM2M_OP_OBSERVE_COMPOSITE] = "observe-composite",
 		[LWM2M_OP_OBSERVE_COMPOSITE_CANCEL] = "observe-composite-cancel",
+		[LWM2M_OP_BOOTSTRAP_DISCOVER] = "bootstrap-discover",
+		[LWM2M_OP_BOOTSTRAP_WRITE] = "bootstrap-write",
+		[LWM2M_OP_BOOTSTRAP_DELETE] = "bootstrap-delete",
+		[LWM2M_OP_BOOTSTRAP_FINISH] = "bootstrap-finish",
 	};
 	return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }
@@ -53,6 +57,14 @@ static bool path_fits(enum lwm2m_op op, uint8_t len)
 	case LWM2M_OP_OBSERVE_COMPOSITE:
 	case LWM2M_OP_OBSERVE_COMPOSITE_CANCEL:
 		return len == 0; /* the root: the paths are in the payload */
+	case LWM2M_OP_BOOTSTRAP_DISCOVER:
+		return len <= 1;
+	case LWM2M_OP_BOOTSTRAP_WRITE:
+		return len >= 1 && len <= 3;
+	case LWM2M_OP_BOOTSTRAP_DELETE:
+		return len <= 2;
+	case LWM2M_OP_BOOTSTRAP_FINISH:
+		return len == 0; /* /bs */
 	}
 	return false;
 }
@@ -67,6 +79,7 @@ static bool is_cancel(enum lwm2m_op op)
 static bool needs_payload(enum lwm2m_op op)
 {
 	return op == LWM2M_OP_WRITE_REPLACE || op == LWM2M_OP_WRITE_UPDATE ||
+	       op == LWM2M_OP_BOOTSTRAP_WRITE ||
 	       op == LWM2M_OP_READ_COMPOSITE || op == LWM2M_OP_WRITE_COMPOSITE ||
 	       op == LWM2M_OP_OBSERVE_COMPOSITE || op == LWM2M_OP_OBSERVE_COMPOSITE_CANCEL;
 }
@@ -109,6 +122,10 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 		[LWM2M_OP_WRITE_COMPOSITE] = COAP_CODE_IPATCH,
 		[LWM2M_OP_OBSERVE_COMPOSITE] = COAP_CODE_FETCH,
 		[LWM2M_OP_OBSERVE_COMPOSITE_CANCEL] = COAP_CODE_FETCH,
+		[LWM2M_OP_BOOTSTRAP_DISCOVER] = COAP_CODE_GET,
+		[LWM2M_OP_BOOTSTRAP_WRITE] = COAP_CODE_PUT,
+		[LWM2M_OP_BOOTSTRAP_DELETE] = COAP_CODE_DELETE,
+		[LWM2M_OP_BOOTSTRAP_FINISH] = COAP_CODE_POST,
 	};
 	if ((unsigned)req->op >= sizeof(methods) / sizeof(methods[0]) ||
 	    !path_fits(req->op, req->path.len))
@@ -130,6 +147,11 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 	 * per id, written into scratch. */
 	if (req->prefix && *req->prefix) {
 		rc = coap_msg_add_path(msg, COAP_OPTION_URI_PATH, req->prefix);
+		if (rc)
+			return rc;
+	}
+	if (req->op == LWM2M_OP_BOOTSTRAP_FINISH) {
+		rc = coap_msg_add_option(msg, COAP_OPTION_URI_PATH, "bs", 2);
 		if (rc)
 			return rc;
 	}
@@ -158,6 +180,7 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 			rc = coap_msg_add_uint_option(msg, COAP_OPTION_ACCEPT, (uint32_t)req->accept);
 		break;
 	case LWM2M_OP_DISCOVER:
+	case LWM2M_OP_BOOTSTRAP_DISCOVER:
 		rc = coap_msg_add_uint_option(msg, COAP_OPTION_ACCEPT, COAP_CT_LINK_FORMAT);
 		break;
 	case LWM2M_OP_WRITE_ATTRIBUTES: {
@@ -194,6 +217,8 @@ int lwm2m_dm_build(const struct lwm2m_dm_request *req, struct coap_msg *msg,
 	if (req->payload_len > 0) {
 		if (req->op == LWM2M_OP_READ || req->op == LWM2M_OP_DISCOVER ||
 		    req->op == LWM2M_OP_DELETE || req->op == LWM2M_OP_WRITE_ATTRIBUTES ||
+		    req->op == LWM2M_OP_BOOTSTRAP_DISCOVER || req->op == LWM2M_OP_BOOTSTRAP_DELETE ||
+		    req->op == LWM2M_OP_BOOTSTRAP_FINISH ||
 		    req->op == LWM2M_OP_OBSERVE || req->op == LWM2M_OP_OBSERVE_CANCEL)
 			return -EINVAL;
 		if (req->content_format >= 0) {

@@ -47,6 +47,11 @@ enum lwm2m_op {
 	/* FETCH / with Observe 1, the observation's token and the same paths (Core §6.4.5;
 	 * RFC 7641 §3.6: every option as in the registration but Observe) */
 	LWM2M_OP_OBSERVE_COMPOSITE_CANCEL,
+	/* The Bootstrap-Server's (Core §6.1.7), with their own path rules: */
+	LWM2M_OP_BOOTSTRAP_DISCOVER, /* GET / or /obj, Accept: link-format */
+	LWM2M_OP_BOOTSTRAP_WRITE,    /* PUT /obj, /obj/inst or /obj/inst/res, payload */
+	LWM2M_OP_BOOTSTRAP_DELETE,   /* DELETE /, /obj or /obj/inst */
+	LWM2M_OP_BOOTSTRAP_FINISH,   /* POST /bs */
 };
 
 struct lwm2m_dm_request {
