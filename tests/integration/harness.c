@@ -108,6 +108,10 @@ static void spawn(struct daemon_proc *d, const char *const *extra_args)
 		} else if (strncmp(line, "listening coaps ", 16) == 0 && !have_coaps) {
 			assert_int_equal(addr_parse(&d->coaps, line + 16), 0);
 			have_coaps = true;
+		} else if (strncmp(line, "listening bootstrap-coap ", 25) == 0) {
+			assert_int_equal(addr_parse(&d->bs_coap, line + 25), 0);
+		} else if (strncmp(line, "listening bootstrap-coaps ", 26) == 0) {
+			assert_int_equal(addr_parse(&d->bs_coaps, line + 26), 0);
 		} else if (strncmp(line, "listening http ", 15) == 0) {
 			assert_int_equal(addr_parse(&d->http, line + 15), 0);
 			have_http = true;

@@ -26,6 +26,8 @@ struct daemon_proc {
 	struct addr coap;
 	struct addr coaps; /* the first DTLS socket */
 	struct addr http;
+	struct addr bs_coap;  /* the Bootstrap-Server's sockets, when started with them */
+	struct addr bs_coaps;
 	char coap_bind[64];  /* what --coap was given ("127.0.0.1:0" by default) */
 	char coaps_bind[64]; /* what --coaps was given ("127.0.0.1:0") */
 	int stdout_fd;
