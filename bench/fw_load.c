@@ -270,9 +270,12 @@ static void on_datagram(struct load *ld, uint32_t i, const uint8_t *buf, size_t 
 	struct slot *s = d->slot >= 0 ? &ld->slots[d->slot] : NULL;
 	if (s != NULL && r.mid == s->mid && (r.type == COAP_TYPE_ACK || r.type == COAP_TYPE_RST)) {
 		if (r.type == COAP_TYPE_RST) {
-			/* An RST to a notification: the server forgot the observation. */
-			if (s->kind == REQ_NOTE)
-				d->obs[0].on = d->obs[1].on = false;
+			/* An RST to a notification: the server forgot that observation (RFC 7641
+			 * §3.6). */
+			for (int k = 0; k < 2 && s->kind == REQ_NOTE; k++)
+				if (d->obs[k].token_len == s->token_len &&
+				    memcmp(d->obs[k].token, s->token, s->token_len) == 0)
+					d->obs[k].on = false;
 			given_up(ld, s);
 		} else if (s->kind == REQ_NOTE) {
 			release(ld, s); /* RFC 7641 §4.5: the empty ACK of a CON notification */
@@ -383,7 +386,7 @@ static int parse_options(int argc, char **argv, struct load *ld)
 	struct options *o = &ld->opt;
 	uint32_t block = 1024;
 	*o = (struct options){
-		.prefix = "bench", .window = 256, .timeout_ms = 2000, .retries = 4,
+		.prefix = "bench", .window = 256, .timeout_ms = 1000, .retries = 4,
 		.max_seconds = 600, .linger_seconds = 10, .old_version = "1.0.0",
 		.new_version = "2.0.0",
 	};
