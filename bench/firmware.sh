@@ -101,7 +101,8 @@ db="$tmp/db.sqlite"
 token=$("$build/lwm2md" token create --db "$db" --project bench 2>/dev/null) ||
   die "token create failed"
 uri_host=()
-if "$build/lwm2md" --help 2>&1 | grep -q -- '--firmware-uri-host'; then
+help=$("$build/lwm2md" --help 2>&1 || true)
+if grep -q -- '--firmware-uri-host' <<<"$help"; then
   uri_host=(--firmware-uri-host 127.0.0.1)
 fi
 "$build/lwm2md" --db "$db" --coap 127.0.0.1:0 --coaps 127.0.0.1:0 --http 127.0.0.1:0 \
