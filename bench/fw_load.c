@@ -180,7 +180,7 @@ static void block_answered(struct load *ld, struct slot *s, struct device *d,
 	uint32_t v;
 	struct coap_block b;
 	size_t size = COAP_BLOCK_SIZE(ld->opt.block_szx);
-	if (!d->downloading) /* reset meanwhile */
+	if (!d->downloading || s->block != d->next_block) /* reset or restarted meanwhile */
 		return;
 	if (r->code != COAP_CODE_CONTENT || coap_msg_get_uint_option(r, COAP_OPTION_BLOCK2, &v) ||
 	    coap_block_decode(v, &b) || b.num != s->block || b.szx != ld->opt.block_szx ||
