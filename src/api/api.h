@@ -25,6 +25,7 @@ struct api_server;
 struct iot_platform;
 struct push;
 struct project_stats_table;
+struct fw_campaigns;
 
 /*
  * What one client may hold of the API, so that nobody can starve /health and the other
@@ -66,6 +67,8 @@ struct api_deps {
 	/* Per-project counters and the census of sleeping queue-mode devices (GET
 	 * …/statistics); NULL answers zeros. */
 	struct project_stats_table *stats;
+	/* Firmware campaigns (docs/firmware.md); NULL answers their routes 503. */
+	struct fw_campaigns *firmware;
 	int64_t started_ms;       /* when the daemon started (wall clock): "since" */
 	uint32_t queue_window_ms; /* a queue-mode device silent this long is asleep */
 	/* The ciphersuite of node_id's DTLS session ("TLS-PSK-WITH-AES-128-CCM-8"), or NULL
@@ -75,6 +78,10 @@ struct api_deps {
 	void (*metrics)(void *ctx, FILE *out);
 	void *ctx;
 	struct api_limits limits;
+	/* Firmware packages (docs/firmware.md): the directory of their files ("" answers
+	 * uploads 503) and the largest upload (0: FW_PACKAGE_DEFAULT_MAX_BYTES). */
+	char firmware_dir[512];
+	uint64_t firmware_max_bytes;
 };
 
 /* Starts serving on bind (port 0 picks a free port). deps is copied. Returns 0 or a

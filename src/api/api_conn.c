@@ -43,6 +43,7 @@ struct api_conn {
 	uint64_t since_ms;  /* when it began to owe us its current request */
 	unsigned requests;  /* answered so far */
 	bool receiving;     /* its current request is not all here */
+	size_t progress;    /* bytes of a streamed upload since since_ms last moved */
 	bool closing;       /* shut down by us; MHD has yet to close it */
 	bool watch_init;
 	uv_poll_t watch;    /* api_conn_watch */
@@ -246,7 +247,27 @@ void api_conn_request_done(struct MHD_Connection *mhd)
 	/* A kept-alive connection owes us its next request from now on. */
 	c->requests++;
 	c->receiving = true;
+	c->progress = 0;
 	c->since_ms = uv_now(c->api->loop);
+}
+
+/*
+ * A streamed upload (already authenticated: api_http.c calls this only while a route
+ * writes the body somewhere) may take longer than request_timeout_s: a big package over a
+ * slow link. Its deadline restarts each time API_UPLOAD_PROGRESS_BYTES more arrived, so a
+ * transfer that keeps flowing is never cut, while one that trickles slower than that per
+ * request_timeout_s is ended as any late request is.
+ */
+void api_conn_request_progress(struct MHD_Connection *mhd, size_t bytes)
+{
+	struct api_conn *c = api_conn_of(mhd);
+	if (!c || !c->receiving)
+		return;
+	c->progress += bytes;
+	if (c->progress >= API_UPLOAD_PROGRESS_BYTES) {
+		c->progress = 0;
+		c->since_ms = uv_now(c->api->loop);
+	}
 }
 
 void api_conn_sweep(struct api_server *api)

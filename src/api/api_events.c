@@ -49,6 +49,7 @@ static const char heartbeat[] = ": heartbeat\n\n";
 static const char *const event_types[] = {
 	"registration", "update",  "deregistration", "notification",    "property",
 	"command",      "send",    "codec_error",    "codec_suspended", "unmatched_answer",
+	"firmware",     "firmware_campaign",
 };
 #define EVENT_TYPE_COUNT (sizeof(event_types) / sizeof(event_types[0]))
 #define TYPES_MAX 512 /* the longest ?types= value taken */
@@ -203,7 +204,8 @@ static int parse_types(struct api_call *c, const char *value, uint32_t *out)
 			api_reply_error(c, 400,
 					"types: '%.*s' is not an event (registration, update, "
 					"deregistration, notification, property, command, send, "
-					"codec_error, codec_suspended, unmatched_answer)",
+					"codec_error, codec_suspended, unmatched_answer, firmware, "
+					"firmware_campaign)",
 					(int)(n < 64 ? n : 64), p);
 			return -EINVAL;
 		}

@@ -7,6 +7,10 @@
  * calls the route with a struct api_call and turns the call's reply into the MHD
  * response. It also serves /health and /metrics and counts every response by status code.
  *
+ * One route's body is never gathered: a firmware upload's goes to the route piece by piece
+ * as MHD reads it (stream_begin, stream_chunk, stream_end), checked when its headers
+ * arrive, so that a package of many MiB never sits in memory.
+ *
  * What a route uses to read its call and answer it is in api_call.c.
  */
 #include "api/api_internal.h"
@@ -75,6 +79,13 @@ static const struct api_route routes[] = {
 	 true,
 	 {[API_GET] = api_rules_list, [API_POST] = api_rules_create}},
 	{"/v5/iot/*/forwarding-rules/*", true, {[API_DELETE] = api_rules_delete}},
+	/* POST is streamed: api_firmware_create runs when the headers are known. */
+	{"/v5/iot/*/firmware",
+	 true,
+	 {[API_GET] = api_firmware_list, [API_POST] = api_firmware_create}},
+	{"/v5/iot/*/firmware/*",
+	 true,
+	 {[API_GET] = api_firmware_get, [API_DELETE] = api_firmware_delete}},
 	{"/v5/iot/*/models", true, {[API_GET] = api_models_list}},
 	{"/v5/iot/*/models/*", true, {[API_GET] = api_models_get}},
 	{"/v5/iot/*/devices/*",
@@ -91,6 +102,16 @@ static const struct api_route routes[] = {
 	{"/v5/iot/*/devices/*/observations", true, {[API_GET] = api_observations_list}},
 	{"/v5/iot/*/devices/*/lwm2m-composite", true, {[API_POST] = api_lwm2m_composite}},
 	{"/v5/iot/*/devices/*/observations/*", true, {[API_DELETE] = api_observations_cancel}},
+	{"/v5/iot/*/firmware-campaigns",
+	 true,
+	 {[API_GET] = api_fw_campaigns_list, [API_POST] = api_fw_campaigns_create}},
+	{"/v5/iot/*/firmware-campaigns/*",
+	 true,
+	 {[API_GET] = api_fw_campaigns_get, [API_DELETE] = api_fw_campaigns_delete}},
+	{"/v5/iot/*/firmware-campaigns/*/devices", true, {[API_GET] = api_fw_campaigns_devices}},
+	{"/v5/iot/*/firmware-campaigns/*/pause", true, {[API_POST] = api_fw_campaigns_pause}},
+	{"/v5/iot/*/firmware-campaigns/*/resume", true, {[API_POST] = api_fw_campaigns_resume}},
+	{"/v5/iot/*/firmware-campaigns/*/cancel", true, {[API_POST] = api_fw_campaigns_cancel}},
 #define LWM2M_METHODS                                                                      \
 	{[API_GET] = api_lwm2m_get,                                                        \
 	 [API_PUT] = api_lwm2m_put,                                                        \
@@ -378,7 +399,7 @@ static void route(struct api_call *c, const char *url, const char *method, char 
 		c->id = params[1];
 	}
 	r->fn[m](c);
-	if (c->status == 0 && !(c->req && c->req->deferred))
+	if (c->status == 0 && !(c->req && (c->req->deferred || c->req->upload)))
 		api_reply_error(c, 500, "the route set no reply");
 }
 
@@ -447,8 +468,8 @@ static enum MHD_Result respond(struct api_call *c, const char *allow)
 	return ret;
 }
 
-/* Declared Content-Length over the cap? Garbage is left to MHD, which refuses it. */
-static bool declared_too_large(struct MHD_Connection *conn)
+/* Declared Content-Length over max? Garbage is left to MHD, which refuses it. */
+static bool declared_too_large(struct MHD_Connection *conn, uint64_t max)
 {
 	const char *cl =
 		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -457,10 +478,58 @@ static bool declared_too_large(struct MHD_Connection *conn)
 	size_t digits = strspn(cl, "0123456789");
 	if (digits == 0)
 		return false;
-	/* More digits than API_BODY_MAX has is too large whatever they say. */
-	if (digits > 9)
+	/* More digits than any limit of ours has is too large whatever they say. */
+	if (digits > 15)
 		return true;
-	return strtoul(cl, NULL, 10) > API_BODY_MAX;
+	return strtoull(cl, NULL, 10) > max;
+}
+
+/*
+ * A streamed request's headers are here: the route checks the token and the query and
+ * opens what the body goes to. What it refuses now is answered only once the body was
+ * read and dropped (as a too-large body is): a client mid-send may not read an early
+ * answer. The request deadline bounds how long a refused body is read.
+ */
+static enum MHD_Result stream_begin(struct api_server *api, struct api_request *req,
+				    struct MHD_Connection *conn, const char *url,
+				    const char *method)
+{
+	char allow[64] = "";
+	struct api_call c = {.api = api, .conn = conn, .url = url, .method = method, .req = req};
+	route(&c, url, method, allow, sizeof(allow));
+	if (!req->upload) {
+		if (c.status == 0)
+			api_reply_error(&c, 500, "the route set no reply");
+		req->status = c.status;
+		req->reply = c.reply;
+		c.reply = NULL;
+	}
+	return MHD_YES;
+}
+
+/* A piece of a streamed body: to the route while it takes it, else dropped. */
+static void stream_chunk(struct api_server *api, struct api_request *req,
+			 struct MHD_Connection *conn, const char *data, size_t len)
+{
+	if (!req->upload)
+		return;
+	api_firmware_upload_chunk(api, req, data, len);
+	if (req->upload)
+		api_conn_request_progress(conn, len);
+}
+
+/* The streamed body is all here: the route answers, or the error kept answers. */
+static void stream_end(struct api_call *c)
+{
+	struct api_request *req = c->req;
+	if (req->upload) {
+		api_firmware_upload_end(c);
+		return;
+	}
+	c->status = req->status;
+	c->reply = req->reply;
+	req->reply = NULL;
+	req->status = 0;
 }
 
 static int body_append(struct api_request *req, const char *data, size_t len)
@@ -553,12 +622,16 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 		if (!req)
 			return MHD_NO;
 		*con_cls = req;
-		if (!declared_too_large(conn))
-			return MHD_YES;
+		req->streamed = api_firmware_is_upload(url, method);
+		uint64_t max = req->streamed ? api_firmware_max_bytes(api) : API_BODY_MAX;
+		if (!declared_too_large(conn, max))
+			return req->streamed ? stream_begin(api, req, conn, url, method) : MHD_YES;
 		/* Refused before a byte of it is read; MHD closes the connection after. */
 		req->too_large = true;
 	} else if (*upload_size > 0) {
-		if (!req->too_large && !req->answered) {
+		if (req->streamed && !req->too_large && !req->answered) {
+			stream_chunk(api, req, conn, upload, *upload_size);
+		} else if (!req->too_large && !req->answered) {
 			int rc = body_append(req, upload, *upload_size);
 			if (rc == -ENOMEM)
 				return MHD_NO;
@@ -593,7 +666,10 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 	struct api_call c = {.api = api, .conn = conn, .body = req->body, .body_len = req->len,
 			     .url = url, .method = method, .req = req};
 	if (req->too_large)
-		api_reply_error(&c, 413, "request body is larger than %d bytes", API_BODY_MAX);
+		api_reply_error(&c, 413, "request body is larger than %" PRIu64 " bytes",
+				req->streamed ? api_firmware_max_bytes(api) : (uint64_t)API_BODY_MAX);
+	else if (req->streamed)
+		stream_end(&c);
 	else if (!api_console_route(&c, url, method))
 		route(&c, url, method, allow, sizeof(allow));
 	if (req->deferred && c.status == 0) {
@@ -633,6 +709,7 @@ void api_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 				req->next_deferred->prev_deferred = req->prev_deferred;
 		}
 	}
+	api_firmware_upload_free(req); /* a client gone mid-upload: the temporary file goes */
 	json_decref(req->reply);
 	free(req->body);
 	free(req);

@@ -30,6 +30,11 @@ struct lwm2m_path;
 #define API_BODY_MAX (64 * 1024)
 /* A header value we accept as X-Auth-Token; longer ones cannot be ours. */
 #define API_TOKEN_MAX 512
+/* Firmware packages a project holds at most (docs/firmware.md "Packages"). */
+#define API_FW_PACKAGES_MAX 1000
+/* A streamed upload (a firmware package) keeps its connection past request_timeout_s as
+ * long as every request_timeout_s brings at least this many bytes (api_conn.c). */
+#define API_UPLOAD_PROGRESS_BYTES (64 * 1024)
 /* HTTP status codes counted for /metrics. */
 #define API_STATUS_MAX 600
 
@@ -73,6 +78,11 @@ struct api_request {
 	size_t cap;
 	bool too_large;
 	bool answered;
+	/* A body streamed to its route as it comes, never gathered (a firmware upload):
+	 * upload is the route's state (api_firmware.c) while the body is written; an error
+	 * found first is kept in status and reply and answered once the body is read. */
+	bool streamed;
+	void *upload;
 	/* Deferred calls. */
 	struct api_server *api;
 	struct MHD_Connection *conn;
@@ -240,6 +250,32 @@ void api_shadow_put(struct api_call *c);
 void api_rules_create(struct api_call *c);
 void api_rules_list(struct api_call *c);
 void api_rules_delete(struct api_call *c);
+/* Firmware campaigns (api_fw_campaigns.c). */
+void api_fw_campaigns_create(struct api_call *c);
+void api_fw_campaigns_list(struct api_call *c);
+void api_fw_campaigns_get(struct api_call *c);
+void api_fw_campaigns_delete(struct api_call *c);
+void api_fw_campaigns_devices(struct api_call *c);
+void api_fw_campaigns_pause(struct api_call *c);
+void api_fw_campaigns_resume(struct api_call *c);
+void api_fw_campaigns_cancel(struct api_call *c);
+/* /v5/iot/{p}/firmware (api_firmware.c). api_firmware_create runs when an upload's
+ * headers are known: it sets an error reply, or req->upload and no reply. Each piece of
+ * the body goes to api_firmware_upload_chunk (which, failing, frees the upload and puts
+ * its error in req->status and req->reply); api_firmware_upload_end answers once the
+ * body is all here; api_firmware_upload_free drops an unfinished one. */
+void api_firmware_create(struct api_call *c);
+void api_firmware_upload_chunk(struct api_server *api, struct api_request *req,
+			       const void *data, size_t len);
+void api_firmware_upload_end(struct api_call *c);
+void api_firmware_upload_free(struct api_request *req);
+void api_firmware_list(struct api_call *c);
+void api_firmware_get(struct api_call *c);
+void api_firmware_delete(struct api_call *c);
+/* POST /v5/iot/{project}/firmware: the request whose body is streamed to its route. */
+bool api_firmware_is_upload(const char *url, const char *method);
+/* --firmware-max-bytes, or its default. */
+uint64_t api_firmware_max_bytes(const struct api_server *api);
 /* A deferred call's connection went away: stop waiting for the device. */
 void api_lwm2m_abandon(struct api_request *req);
 /* The same for a codec test or upload waiting for a codec thread (api_platform.c). */
@@ -256,6 +292,9 @@ void api_conn_notify(void *cls, struct MHD_Connection *mhd, void **socket_contex
 struct api_conn *api_conn_of(struct MHD_Connection *mhd);
 void api_conn_request_received(struct MHD_Connection *mhd);
 void api_conn_request_done(struct MHD_Connection *mhd);
+/* bytes more of a streamed upload arrived: each API_UPLOAD_PROGRESS_BYTES restarts its
+ * request deadline. */
+void api_conn_request_progress(struct MHD_Connection *mhd, size_t bytes);
 /* Ends the connections whose request is late (request_timeout_s). */
 void api_conn_sweep(struct api_server *api);
 /*

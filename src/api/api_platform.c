@@ -474,7 +474,7 @@ void api_shadow_put(struct api_call *c)
 
 static const char *const push_events[] = {
 	"device.property/report", "device.message/report", "device.command.status/update",
-	"device.status/update",
+	"device.status/update",   "device.firmware/update", "firmware.campaign/update",
 };
 
 /* How the rule's pushing goes since the daemon started, and its circuit breaker. */
@@ -536,7 +536,8 @@ void api_rules_create(struct api_call *c)
 		if (!known) {
 			api_reply_error(c, 400, "events[%zu] must be one of device.property/report, "
 						"device.message/report, device.command.status/update, "
-						"device.status/update",
+						"device.status/update, device.firmware/update, "
+						"firmware.campaign/update",
 					i);
 			goto out;
 		}

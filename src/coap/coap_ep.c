@@ -344,11 +344,15 @@ static int block1_receive(struct coap_ep *ep, struct coap_peer *peer, const stru
 
 /* RFC 7959 §2.4: serves block num of the handler's response when it is larger than one
  * block or the client asked for blocks. The handler recomputes the whole representation
- * on every block request, which keeps the server stateless. */
+ * on every block request, which keeps the server stateless. A handler that served the
+ * block itself (a firmware package read from its file, block by block) set Block2 on its
+ * response, which then goes as it is. */
 static void block2_slice(struct coap_ep *ep, const struct coap_msg *req, struct coap_msg *resp)
 {
 	struct coap_block want = {.num = 0, .more = false, .szx = preferred_szx(ep)};
 	uint32_t value;
+	if (coap_msg_find_option(resp, COAP_OPTION_BLOCK2))
+		return;
 	bool asked = coap_msg_get_uint_option(req, COAP_OPTION_BLOCK2, &value) == 0;
 	if (asked) {
 		struct coap_block b;

@@ -16,6 +16,7 @@
 
 #include "util/log.h"
 #include "coap/coap_block_pool.h"
+#include "firmware/fw_package.h"
 #include "iot/iot_devices.h"
 #include "util/str.h"
 
@@ -172,6 +173,17 @@ static const struct option options[] = {
 	    "of them on one API token"),
 	NUM("events-heartbeat", OPT_UINT, api.heartbeat_s, 1, 3600, 1,
 	    "seconds between heartbeats on an idle stream"),
+	/* Firmware (docs/firmware.md) */
+	STR("firmware-dir", "DIR", firmware_dir,
+	    "firmware package files, named by their SHA-256 (default: the --db path with "
+	    "\".firmware\" added)"),
+	/* A CoAP Block2 transfer of 1024-byte blocks ends at 2^20 blocks: 1 GiB. */
+	NUM("firmware-max-bytes", OPT_SIZE, firmware_max_bytes, 1, 1073741824, 1,
+	    "the largest firmware package an upload may bring"),
+	STR("firmware-uri-host", "HOST", firmware_uri_host,
+	    "the host (name or address) devices download firmware from, in the Package URI "
+	    "coap[s]://HOST:PORT/fw/...; default: the CoAP and CoAPS sockets' own addresses "
+	    "when they are not wildcards (otherwise only push is offered)"),
 	/* Push */
 	NUM("push-outbox-max", OPT_I64, push.max_outbox, 1, 100000000, 1,
 	    "events kept for applications' endpoints in all; past it a project's new event "
@@ -438,6 +450,7 @@ void config_defaults(struct config *cfg)
 	cfg->register_settle_ms = IOT_SETTLE_DEFAULT_MS;
 	push_config_defaults(&cfg->push); /* the address policy strict */
 	api_limits_defaults(&cfg->api);
+	cfg->firmware_max_bytes = FW_PACKAGE_DEFAULT_MAX_BYTES;
 	cfg->codec = (struct codec_worker_config){
 		.threads = CODEC_WORKER_DEFAULT_THREADS,
 		.queue_max = CODEC_WORKER_DEFAULT_QUEUE_MAX,
@@ -502,6 +515,13 @@ int config_from_args(struct config *cfg, int argc, char **argv, int first)
 			fprintf(stderr, "lwm2md: bad value '%s' for %s\n", value, arg);
 			return rc;
 		}
+	}
+	/* The firmware directory beside the registry unless given: it follows --db. */
+	if (!cfg->firmware_dir[0] &&
+	    snprintf(cfg->firmware_dir, sizeof(cfg->firmware_dir), "%s.firmware", cfg->db) >=
+		    (int)sizeof(cfg->firmware_dir)) {
+		fprintf(stderr, "lwm2md: --db is too long to add .firmware: give --firmware-dir\n");
+		return -ENAMETOOLONG;
 	}
 	return config_check(cfg);
 }

@@ -34,9 +34,12 @@ struct config {
 	unsigned register_settle_ms;   /* re-Register storms (iot_devices.h); 0: off */
 	struct push_config push;       /* the --push-* flags; 0 fields take push.h's defaults */
 	char models[512]; /* a directory of DDF XML files, or "" */
+	char firmware_uri_host[128]; /* the Package URI's host for pulls, or "" (daemon_firmware.c) */
 	struct codec_worker_config codec; /* the codec threads: --codec-* */
 	struct dtls_server_config dtls;
 	struct api_limits api; /* --http-max-connections, --events-max-streams, ... */
+	char firmware_dir[512];    /* package files; "" until config_from_args: <db>.firmware */
+	size_t firmware_max_bytes; /* the largest package upload (default 64 MiB) */
 };
 
 void config_defaults(struct config *cfg);

@@ -4,6 +4,10 @@
  * drives retransmissions, DTLS timers, lifetimes and the registry's write-behind.
  */
 #include "daemon/daemon.h"
+#include "daemon/daemon_firmware.h"
+#include "firmware/fw_campaign.h"
+#include "firmware/fw_engine.h"
+#include "firmware/fw_serve.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -117,6 +121,8 @@ static void device_seen(struct daemon *d, enum lwm2m_transport transport, const 
 	iot_devices_seen(d->devices, reg, now_ms());
 	if (reg->queue_mode && d->requests)
 		lwm2m_requests_wake(d->requests, reg->endpoint);
+	if (d->fw_engine)
+		fw_engine_device_spoke(d->fw_engine, reg->endpoint);
 }
 
 static void on_request(void *ctx, const struct addr *peer, const struct coap_msg *req,
@@ -126,6 +132,9 @@ static void on_request(void *ctx, const struct addr *peer, const struct coap_msg
 	const char *identity = l->dtls ? dtls_server_peer_identity(l->dtls, peer) : NULL;
 	if (is_send(req))
 		resp->code = handle_send(l, identity, peer, req);
+	else if (fw_serve_wants(req) && l->d->fw_engine)
+		fw_serve_handle(l->d->fw_engine, l->d->lwm2m, l->transport, identity, peer, req,
+				resp, (int64_t)now);
 	else
 		lwm2m_server_handle(l->d->lwm2m, l->transport, identity, peer, req, resp,
 				    (int64_t)now);
@@ -165,6 +174,8 @@ static void on_active_timer(uv_timer_t *t)
 		d->active = a->next;
 		if (d->platform)
 			iot_platform_device_active(d->platform, a->node_id, a->registered);
+		if (a->registered && d->fw_engine)
+			fw_engine_registered(d->fw_engine, a->node_id);
 		free(a);
 	}
 }
@@ -266,6 +277,8 @@ static int on_notification(void *ctx, const struct addr *peer, const struct coap
 		api_server_publish_notification(d->api, dev.project_id, dev.device_id, o);
 	if (d->platform && COAP_CODE_CLASS(msg->code) == 2)
 		iot_platform_notification(d->platform, o, format, msg->payload, msg->payload_len);
+	if (d->fw_engine && COAP_CODE_CLASS(msg->code) == 2)
+		fw_engine_notification(d->fw_engine, o, format, msg->payload, msg->payload_len);
 	/* RFC 7641 §3.2: a notification that is not 2.xx ends the observation. */
 	if (COAP_CODE_CLASS(msg->code) != 2)
 		lwm2m_observations_remove(d->observations, o);
@@ -336,6 +349,7 @@ static void on_tick(uv_timer_t *t)
 		iot_devices_sweep(d->devices, now);
 		if (d->platform)
 			iot_platform_tick(d->platform);
+		daemon_firmware_tick(d, now);
 	}
 	if (d->ticks % FLUSH_EVERY_TICKS == 0)
 		iot_devices_flush(d->devices);
@@ -667,6 +681,9 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		return rc;
 	uv_timer_init(d->loop, &d->active_timer);
 	d->active_timer.data = d;
+	rc = daemon_firmware_start(d, cfg);
+	if (rc != 0)
+		return rc;
 
 	struct api_deps deps = {
 		.store = d->store,
@@ -674,6 +691,7 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		.requests = d->requests,
 		.observations = d->observations,
 		.platform = d->platform,
+		.firmware = d->fw_campaigns,
 		.device_removed = end_device_access,
 		.secret_reset = end_device_access,
 		.metrics = daemon_write_metrics,
@@ -684,13 +702,16 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		.cipher_suite = device_cipher_suite,
 		.ctx = d,
 		.limits = cfg->api,
+		.firmware_max_bytes = cfg->firmware_max_bytes,
 	};
+	str_copy(deps.firmware_dir, sizeof(deps.firmware_dir), cfg->firmware_dir);
 	rc = api_server_start(&d->api, d->loop, &http, &deps);
 	if (rc != 0) {
 		fprintf(stderr, "lwm2md: cannot start the API on %s: %s\n", cfg->http,
 			strerror(-rc));
 		return rc;
 	}
+	daemon_firmware_load(d);
 	iot_devices_set_event_handler(d->devices, on_iot_event, d);
 	iot_devices_set_settle_ms(d->devices, cfg->register_settle_ms);
 	struct addr local;
@@ -733,10 +754,13 @@ void daemon_stop(struct daemon *d)
 	daemon_save_dtls_sessions(d);
 	/* The API first: it answers the calls still waiting for devices and cancels their
 	 * requests; then the requests; then the endpoints they went through. */
+	if (d->fw_campaigns)
+		fw_campaigns_set_api(d->fw_campaigns, NULL); /* no events into a stopped API */
 	api_server_stop(d->api);
 	d->api = NULL;
 	iot_platform_destroy(d->platform); /* cancels its requests */
 	d->platform = NULL;
+	daemon_firmware_stop(d); /* lets go of its requests too */
 	push_destroy(d->push); /* what is in flight goes again at the next start */
 	d->push = NULL;
 	while (d->active) {

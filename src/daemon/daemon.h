@@ -62,6 +62,8 @@ struct daemon {
 	struct project_stats_table *stats; /* per project, since started_ms (GET …/statistics) */
 	int64_t started_ms;
 	int lock_fd; /* flock on "<db>.lock" for the process's life (daemon_start); -1 */
+	struct fw_engine *fw_engine;       /* firmware updates (daemon_firmware.c) */
+	struct fw_campaigns *fw_campaigns;
 };
 
 /* Binds every socket (the API's port only checked), then locks and opens the store and

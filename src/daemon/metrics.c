@@ -6,6 +6,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/metrics_process.h"
+#include "firmware/fw_engine.h"
 #include "util/log.h"
 
 void daemon_write_metrics(void *ctx, FILE *out)
@@ -207,6 +208,27 @@ void daemon_write_metrics(void *ctx, FILE *out)
 	}
 	if (d->push)
 		push_write_metrics(d->push, out);
+	if (d->fw_engine) {
+		const struct fw_engine_stats *fs = fw_engine_stats(d->fw_engine);
+		GAUGE("lwm2md_firmware_updates_running", "Devices updating firmware now.", fs->jobs);
+		COUNTER("lwm2md_firmware_updates_started_total", "Firmware updates started.",
+			fs->started);
+		COUNTER("lwm2md_firmware_updates_succeeded_total", "Firmware updates that ended "
+			"with the package's version on the device.", fs->succeeded);
+		COUNTER("lwm2md_firmware_updates_failed_total", "Firmware updates that failed.",
+			fs->failed);
+		COUNTER("lwm2md_firmware_updates_skipped_total", "Devices skipped: already "
+			"current, or a version not targeted.", fs->skipped);
+		COUNTER("lwm2md_firmware_blocks_served_total", "Package blocks served to devices "
+			"pulling firmware.", fs->blocks_served);
+		COUNTER("lwm2md_firmware_bytes_served_total", "Package bytes served to devices "
+			"pulling firmware.", fs->bytes_served);
+		COUNTER("lwm2md_firmware_downloads_refused_total", "Download requests refused: "
+			"unknown, expired or another device's token, or a bad block.",
+			fs->downloads_refused);
+		COUNTER("lwm2md_firmware_pushes_total", "Packages written to devices (push).",
+			fs->pushes);
+	}
 	COUNTER("lwm2md_devices_expired_inactive_total",
 		"Devices deleted because they never connected in time.", is->expired_inactive);
 	metrics_process_write(out);

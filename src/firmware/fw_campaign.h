@@ -93,8 +93,12 @@ struct fw_campaigns_deps {
 
 int fw_campaigns_create(struct fw_campaigns **out, uv_loop_t *loop,
 			const struct fw_campaigns_deps *deps);
+/* The API server, once started (it is given the campaigns first): where "firmware" and
+ * "firmware_campaign" events go from now on. */
+void fw_campaigns_set_api(struct fw_campaigns *fc, struct api_server *api);
 /* Loads every stored campaign; running ones go on. */
 int fw_campaigns_load(struct fw_campaigns *fc);
+/* Frees every campaign and job without telling the engine: destroy the engine first. */
 void fw_campaigns_destroy(struct fw_campaigns *fc);
 /* The engine's fw_engine_hooks.changed (the daemon passes the job here). */
 void fw_campaigns_job_changed(struct fw_campaigns *fc, struct fw_job *job);

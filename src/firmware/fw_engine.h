@@ -66,6 +66,7 @@ struct fw_file;
 struct fw_target_package {
 	struct fw_file *file;   /* open for the campaign's life */
 	uint64_t size;
+	char sha256[STORE_FW_SHA256_HEX + 1];
 	char version[STORE_FW_VERSION_MAX + 1];
 	/* Update only devices reporting one of these (/3/0/3); none: any version. */
 	char (*from_versions)[STORE_FW_VERSION_MAX + 1];
@@ -84,14 +85,23 @@ struct fw_job {
 	void *owner;                       /* the campaign's */
 	bool transient;                    /* a failure worth a retry */
 	/* The engine's own (zeroed by the campaign before start, never touched by it). */
+	struct fw_engine *engine;
 	struct hmap_node by_node;
 	struct hmap_node by_token;
 	bool indexed, token_indexed;
 	uint64_t request;                  /* the DM request in flight, 0 when none */
-	uint8_t substep;                   /* where in its phase (fw_engine.c) */
+	uint8_t step;                      /* where in its state (fw_engine_internal.h) */
 	uint8_t device_state;              /* latest /5/0/3 heard */
+	uint8_t transport;                 /* enum lwm2m_transport of its registration */
+	bool resync;                       /* re-reading where the device is */
+	bool waiting_registration;         /* a step found it unreachable: retried when
+					    * it next speaks or registers */
+	int8_t delivery_method;            /* its /5/0/9: 0 pull, 1 push, 2 both, -1 */
+	uint8_t protocol_count;            /* its /5/0/8 */
+	uint8_t protocols[8];
 	int64_t phase_deadline_ms;
 	int64_t bytes_saved_ms;            /* when bytes were last reported as changed */
+	char device_version[STORE_FW_VERSION_MAX + 1]; /* its /3/0/3 after the update */
 };
 
 struct fw_engine;
@@ -111,8 +121,8 @@ struct fw_engine_config {
 	/* The Package URI's authority as devices reach this server, per transport:
 	 * "coap://192.0.2.1:5683" and "coaps://192.0.2.1:5684" ("" when that transport has
 	 * no listener or no address to give; pull over it then fails with a reason). */
-	char coap_base[96];
-	char coaps_base[96];
+	char coap_base[192];
+	char coaps_base[192];
 };
 
 int fw_engine_create(struct fw_engine **out, uv_loop_t *loop, struct lwm2m_server *lwm2m,
@@ -138,12 +148,35 @@ void fw_engine_registered(struct fw_engine *e, const char *node_id);
  * them); format and payload as the device sent them. */
 void fw_engine_notification(struct fw_engine *e, const struct lwm2m_observation *o, int format,
 			    const uint8_t *payload, size_t len);
+/* node_id spoke (an Update, a notification, any request): a step that found it
+ * unreachable is tried again. */
+void fw_engine_device_spoke(struct fw_engine *e, const char *node_id);
 /* Checks the phase deadlines; the daemon calls it every second or so. */
 void fw_engine_tick(struct fw_engine *e, int64_t now_ms);
 
+/* Ends job as timed out when its phase's deadline has passed (the job may be freed by
+ * then): true when it did. fw_serve asks before refusing a late block, so that the
+ * reason is the deadline, not the device's "connection lost" at the refusal. */
+bool fw_engine_expire_if_late(struct fw_engine *e, struct fw_job *job, int64_t now_ms);
 /* The job whose pull token this is (fw_serve), or NULL. */
 struct fw_job *fw_engine_find_token(struct fw_engine *e, const char *token);
-/* fw_serve served bytes up to offset end of job's package. */
-void fw_engine_served(struct fw_engine *e, struct fw_job *job, uint64_t end, int64_t now_ms);
+/* fw_serve served n bytes of job's package, up to offset end. */
+void fw_engine_served(struct fw_engine *e, struct fw_job *job, uint64_t end, size_t n,
+		      int64_t now_ms);
+/* The ETag a download of job's package carries: the first 8 bytes of its SHA-256. */
+void fw_engine_etag(const struct fw_job *job, uint8_t out[8]);
+/* fw_serve refused a download request (unknown, expired or another device's token, or
+ * a block past the end). */
+void fw_engine_refused(struct fw_engine *e);
+
+struct fw_engine_stats {
+	uint64_t jobs;            /* gauge: updates the engine follows */
+	uint64_t started, succeeded, failed, skipped;
+	uint64_t blocks_served;   /* pull: Block2 blocks of packages */
+	uint64_t bytes_served;
+	uint64_t downloads_refused;
+	uint64_t pushes;          /* Block1 writes of /5/0/0 started */
+};
+const struct fw_engine_stats *fw_engine_stats(const struct fw_engine *e);
 
 #endif

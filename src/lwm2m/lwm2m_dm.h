@@ -23,6 +23,7 @@
 #ifndef LWM2MD_LWM2M_DM_H
 #define LWM2MD_LWM2M_DM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,10 @@ struct lwm2m_dm_request {
 	int content_format;       /* of payload, or -1 */
 	const uint8_t *payload;   /* Write, Create, Execute arguments */
 	size_t payload_len;
+	/* The caller keeps payload alive and unchanged until the request ends (its done
+	 * callback, or a cancel): lwm2m_requests then neither copies it nor bounds it by
+	 * LWM2M_DM_MAX_BODY (a firmware package pushed from its mapped file). */
+	bool payload_borrowed;
 	const char *attributes;   /* Write-Attributes: "pmin=10&pmax=60" */
 	const uint8_t *token;     /* the cancels: the observation's token */
 	size_t token_len;

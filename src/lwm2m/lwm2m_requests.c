@@ -328,7 +328,7 @@ static int keep(struct pending *p, const char *node_id, const struct lwm2m_dm_re
 		const struct lwm2m_route *route)
 {
 	p->req = *req;
-	if (req->payload_len) {
+	if (req->payload_len && !req->payload_borrowed) {
 		p->payload = malloc(req->payload_len);
 		if (!p->payload)
 			return -ENOMEM;
@@ -379,7 +379,7 @@ int lwm2m_requests_send(struct lwm2m_requests *rq, const char *node_id,
 		return rc;
 	if (route.asleep && !may_hold)
 		return -EAGAIN;
-	if (req->payload_len > LWM2M_DM_MAX_BODY)
+	if (req->payload_len > LWM2M_DM_MAX_BODY && !req->payload_borrowed)
 		return -EMSGSIZE;
 	struct pending *p = calloc(1, sizeof(*p));
 	if (!p)

@@ -90,4 +90,39 @@ int store_fw_target_put(struct store *s, const struct store_fw_target *t);
 int store_fw_target_each(struct store *s, const char *campaign_id, int64_t after_seq,
 			 int (*fn)(const struct store_fw_target *t, void *ctx), void *ctx);
 
+/* The target states the statements below name (enum fw_state, which asserts them). */
+#define STORE_FW_WAITING 0
+#define STORE_FW_LAST_RUNNING 4 /* 1..4: starting, downloading, downloaded, updating */
+#define STORE_FW_CANCELLED 8
+#define STORE_FW_STATES 9
+
+/* One statement (INSERT ... SELECT) adds a waiting target for every device of the
+ * product in creation order, seq from 0, at most max of them; *count gets how many. No
+ * device row crosses into C: 100 000 devices cost one pass over the product's index. */
+int store_fw_targets_add_product(struct store *s, const char *campaign_id,
+				 const char *project_id, const char *product_id, uint32_t max,
+				 int64_t now_ms, uint32_t *count);
+/* As store_fw_target_each, but only targets in state (any when state < 0) and at most
+ * limit of them. A state filter walks the campaign's rows in seq order (no index by
+ * state): a page costs at most the rows between after_seq and its last match. */
+int store_fw_target_list(struct store *s, const char *campaign_id, int state,
+			 int64_t after_seq, unsigned limit,
+			 int (*fn)(const struct store_fw_target *t, void *ctx), void *ctx);
+/* Every target not ended (waiting or running) becomes cancelled, in one UPDATE. */
+int store_fw_targets_cancel(struct store *s, const char *campaign_id, int64_t now_ms);
+
+/* A campaign's targets summed up (one GROUP BY over its rows; the daemon's start). */
+struct store_fw_target_stats {
+	uint32_t counts[STORE_FW_STATES]; /* by state */
+	uint64_t bytes;                   /* the sum of every target's bytes */
+	int64_t last_started;             /* the largest seq ever started, -1 when none */
+};
+int store_fw_target_stats(struct store *s, const char *campaign_id,
+			  struct store_fw_target_stats *out);
+/* Calls fn, in seq order, for the targets that were started and have not ended: those
+ * running (starting..updating) and those waiting for a retry (waiting, attempts > 0). */
+int store_fw_target_each_active(struct store *s, const char *campaign_id,
+				int (*fn)(const struct store_fw_target *t, void *ctx),
+				void *ctx);
+
 #endif

@@ -385,6 +385,17 @@ SHADOW = {"shadow": [{"service_id": "WaterMeter", "desired": {"interval": 900}, 
 RULE = {"url": "https://push.example.com/iot", "events": ["device.property/report", "device.status/update"]}
 
 
+# A campaign create body with every setting (docs/firmware.md "Campaigns").
+FW_CAMPAIGN = {"name": "spring", "package_id": "pkg-meter", "delivery": "auto",
+               "targets": {"product_id": "meter", "from_versions": ["1.0", "1.1"]},
+               "max_concurrent": 2, "rate_per_minute": 60, "retries": 3, "retry_backoff_s": 5,
+               "failure_threshold_percent": 50, "failure_min_devices": 1,
+               "download_timeout_s": 10, "update_timeout_s": 10}
+# ...and as the campaign's row keeps it: every field, defaults filled in.
+FW_SETTINGS = FW_CAMPAIGN | {"targets": {"product_id": "meter", "from_versions": ["1.0"]},
+                             "delivery": "push"}
+
+
 def api_seeds():
     t = "fuzz_api_json"
     for name, body in (("device", DEVICE), ("dtls-device", DTLS_DEVICE), ("product", PRODUCT),
@@ -446,6 +457,37 @@ def api_seeds():
     )
     for route, name, body in routes:
         write(t, name, bytes([route]) + compact(body).encode())
+    # Route 10: firmware campaign create (docs/firmware.md "Campaigns"); the harness's
+    # packages are pkg-meter (product meter, device meter1) and pkg-every (mapped, every1).
+    # Top bit: the created campaign is also paused and resumed.
+    for route, name, body in (
+            (10, "campaign-product", {"name": "to 2.0", "package_id": "pkg-meter",
+                                      "targets": {"product_id": "meter"}}),
+            (10 | 0x80, "campaign-every-setting", FW_CAMPAIGN),
+            (10, "campaign-devices-push", {"package_id": "pkg-meter", "delivery": "push",
+                                           "targets": {"device_ids": ["meter1"],
+                                                       "from_versions": ["1.0"]}}),
+            (10 | 0x80, "campaign-unreachable", {"package_id": "pkg-every", "delivery": "pull",
+                                                 "targets": {"device_ids": ["every1"]}}),
+            (10, "campaign-wrong-product", {"package_id": "pkg-meter",
+                                            "targets": {"device_ids": ["every1", "meter1"]}}),
+            (10, "campaign-twice", {"package_id": "pkg-meter",
+                                    "targets": {"device_ids": ["meter1", "meter1"]}}),
+            (10, "campaign-no-package", {"package_id": "nope", "targets": {"product_id": "meter"}})):
+        write(t, name, bytes([route]) + compact(body).encode())
+
+    t = "fuzz_fw_campaign"
+    # The settings text a campaign's row keeps (fw_campaign_settings_json), and near misses.
+    write(t, "settings-product", compact(FW_SETTINGS))
+    write(t, "settings-devices", compact(FW_SETTINGS | {"targets": {"device_count": 10000,
+                                                                    "from_versions": []}}))
+    write(t, "settings-max", compact(FW_SETTINGS | {
+        "name": "n" * 64, "delivery": "pull", "max_concurrent": 4294967295,
+        "targets": {"product_id": "p" * 64, "from_versions": ["v%d" % i for i in range(16)]}}))
+    write(t, "settings-too-many-versions", compact(FW_SETTINGS | {
+        "targets": {"product_id": "meter", "from_versions": ["v"] * 17}}))
+    write(t, "settings-negative", compact(FW_SETTINGS | {"retries": -1}))
+    write(t, "settings-not-object", "[1,2]")
 
     t = "fuzz_codec_js"
     write(t, "device-req", b"\x00" + compact({"msgType": "deviceReq", "data": [
@@ -557,8 +599,16 @@ def dicts():
            '"time"', '"objlnk"', '"corelnk"', '"none"', "&", "=", "limit=", "offset=", "format=",
            "11542", "/3/0/1", "00"]
     write_dict("fuzz_api_json", JSON_WORDS + api + model)
-    write_dict("fuzz_api_routes", JSON_WORDS + api + model + ['"WaterMeter"', '"SET_INTERVAL"',
-                                                              '"interval"', '"Every"', '"ALL"'])
+    firmware = ['"package_id"', '"targets"', '"device_ids"', '"from_versions"', '"delivery"',
+                '"auto"', '"pull"', '"push"', '"max_concurrent"', '"rate_per_minute"',
+                '"retries"', '"retry_backoff_s"', '"failure_threshold_percent"',
+                '"failure_min_devices"', '"download_timeout_s"', '"update_timeout_s"',
+                '"device_count"', '"pkg-meter"', '"pkg-every"', '"meter1"', '"every1"',
+                '"4294967295"', '4294967296', '100000', '604800', '86400']
+    write_dict("fuzz_api_routes", JSON_WORDS + api + model + firmware + [
+        '"WaterMeter"', '"SET_INTERVAL"', '"interval"', '"Every"', '"ALL"'])
+    write_dict("fuzz_fw_campaign", JSON_WORDS + firmware + ['"name"', '"product_id"',
+                                                            '4294967295'])
     layout = ['"byte_order"', '"little"', '"big"', '"message_id"', '"offset"', '"type"',
               '"messages"', '"id"', '"kind"', '"report"', '"command"', '"response"',
               '"service_id"', '"fields"', '"name"', '"length"', '"length_field"', '"rest"',
@@ -585,7 +635,44 @@ def dicts():
                              "</lwm2m>", "/65534", "/65535", "/00", " "])
 
 
+# --- the firmware download server: [peer][length 16][datagram] ------------------------
+
+FW_TOKEN = "00112233445566778899aabbccddeeff"
+ETAG, SIZE2 = 4, 28
+
+
+def fw_record(peer, dgram):
+    return bytes([peer]) + struct.pack(">H", len(dgram)) + dgram
+
+
+def fw_get(mid, block2=None, path=("fw", FW_TOKEN), extra=()):
+    opts = [(URI_PATH, p) for p in path] + list(extra)
+    if block2 is not None:
+        opts.append((BLOCK2, block2))
+    return coap(CON, GET, mid, b"\x05\x06", opts)
+
+
+def fw_serve_seeds():
+    t = "fuzz_fw_serve"
+    # The device (peer 0: CoAP, its registered address) reads the whole package in
+    # 1024-byte blocks; then in 512 (szx 5) and 16 (szx 0), in another order.
+    write(t, "device-1024", b"".join(fw_record(0, fw_get(0x100 + n, n << 4 | 6)) for n in range(3)))
+    write(t, "device-512-backwards",
+          b"".join(fw_record(2, fw_get(0x200 + n, n << 4 | 5)) for n in (5, 3, 0, 1)))
+    write(t, "device-16", b"".join(fw_record(0, fw_get(0x300 + n, n << 4 | 0)) for n in range(4)))
+    write(t, "no-block2", fw_record(0, fw_get(0x400)))
+    write(t, "past-the-end", fw_record(0, fw_get(0x401, 3 << 4 | 6)))
+    write(t, "stranger", fw_record(1, fw_get(0x402, 6)) + fw_record(3, fw_get(0x403, 6)))
+    write(t, "wrong-token", fw_record(0, fw_get(0x404, 6, ("fw", "ffff"))))
+    write(t, "too-many-segments", fw_record(0, fw_get(0x405, 6, ("fw", FW_TOKEN, "x"))))
+    write(t, "post", fw_record(0, coap(CON, POST, 0x406, b"", [(URI_PATH, "fw"), (URI_PATH, FW_TOKEN)])))
+    # Aimed (bit 2): any path becomes fw/<token>.
+    write(t, "aimed-block-long", fw_record(4, fw_get(0x407, 0x1FFFF6, ("x",))))
+    write(t, "aimed-etag", fw_record(6, fw_get(0x408, 1 << 4 | 6, ("x",), [(ETAG, b"12345678")])))
+
+
 def main():
+    fw_serve_seeds()
     coap_seeds()
     uplink_seeds()
     link_seeds()

@@ -516,12 +516,13 @@ static void test_push(void **state)
 	assert_true(metric(f, "lwm2md_push_failures_total") >= 2);
 	assert_true(metric(f, "lwm2md_push_delivered_total") >= 5);
 
-	/* The rule is listed with all four events, and once deleted nothing more is pushed. */
+	/* The rule is listed with every event (the four above and the two firmware ones), and
+	 * once deleted nothing more is pushed. */
 	api_ok(&f->d, "GET", "/v5/iot/p1/forwarding-rules", NULL, 200, resp, sizeof(resp));
 	json_t *list = json_loads(resp, 0, NULL);
 	json_t *rule = json_array_get(json_object_get(list, "rules"), 0);
 	assert_int_equal(json_array_size(json_object_get(list, "rules")), 1);
-	assert_int_equal(json_array_size(json_object_get(rule, "events")), 4);
+	assert_int_equal(json_array_size(json_object_get(rule, "events")), 6);
 	char path[128];
 	snprintf(path, sizeof(path), "/v5/iot/p1/forwarding-rules/%s",
 		 json_string_value(json_object_get(rule, "rule_id")));

@@ -42,6 +42,21 @@
  * notification that comes due wakes it too — a meter's report among them, so that a
  * server holding a command for the sleeping meter can send it right after the report.
  *
+ * With --fw it plays the Firmware Update object /5/0 (sim_fw.c, Core 1.1 §E.6): a package
+ * pushed to /5/0/0 in Block1 blocks is taken as a stream (any size: counted and checked,
+ * never gathered), a Package URI written to /5/0/1 is fetched with GET and Block2 from the
+ * server the device registered with (coap:// over UDP, coaps:// inside the DTLS session;
+ * an unanswered block is asked again every 2 s for up to --fw-retry-s, over DTLS after a
+ * new handshake and Update from the second time on, as a restarted server lost the
+ * session; --fw-pull-server, a test aid, names another server to pull from), and Execute
+ * /5/0/2 in state Downloaded "reboots" the device after --fw-apply-ms: /3/0/3 becomes the
+ * new version, /5/0/5 1, it forgets its observations, handshakes anew over DTLS and
+ * registers from scratch. --fw-outcome N makes the download (or, 8, the Update) fail with
+ * result N. State and result notify their observers at each change. It prints:
+ *   fw state 1    fw block num=3 szx=6    fw downloaded bytes=3072 fnv=1a2b3c4d
+ *   fw updating    fw rebooted version=2.0.0    fw result 1    fw failed <why>
+ * A queue-mode device stays awake while it fetches by pull.
+ *
  * Requests of the server may come block-wise (Block1, up to 64 KiB) and answers over
  * one block go back block-wise (Block2), so that large values are written and read back
  * whole (sim_block.c).
@@ -67,8 +82,10 @@
 #include "model/model.h"
 #include "sim_block.h"
 #include "sim_dm.h"
+#include "sim_fw.h"
 #include "sim_meter.h"
 #include "sim_tree.h"
+#include "sim_usage.h"
 #include "util/addr.h"
 
 /* How long the DTLS handshake may take in all. mbedTLS resends its flights at doubling
@@ -118,6 +135,15 @@ struct sim {
 	int send_format;
 	bool meter_on;            /* --meter: plays the water meter over object 19 */
 	struct sim_meter meter;
+	bool fw_on;               /* --fw: plays the Firmware Update object /5/0 */
+	struct sim_fw fw;
+	bool stop;                /* the session is gone (a failed reboot): serve no more */
+	/* What a new handshake needs (a firmware update's reboot); identity is set once the
+	 * first handshake succeeded, and then the device talks over DTLS only. */
+	const char *identity;
+	uint8_t key[32];
+	size_t key_len;
+	int suite;
 };
 
 static int64_t now_ms(void)
@@ -137,6 +163,8 @@ static void sleep_ms(int ms)
 static void send_datagram(struct sim *s, const uint8_t *data, size_t len)
 {
 	s->last_tx_ms = now_ms();
+	if (s->identity && !s->dtls)
+		return; /* a new handshake failed: no session, nothing goes in clear */
 	if (s->dtls) {
 		dtls_client_send(s->dtls, data, len);
 		return;
@@ -169,6 +197,8 @@ static void dispatch(struct sim *s, const uint8_t *data, size_t len)
 	struct coap_msg req, resp;
 	if (coap_msg_parse(&req, data, len) != 0)
 		return;
+	if (s->fw_on && sim_fw_response(&s->fw, &req, now_ms()))
+		return; /* a block of the firmware the device fetches */
 	if (req.type == COAP_TYPE_RST) {
 		sim_dm_on_rst(&s->dm, req.mid);
 		return;
@@ -187,7 +217,9 @@ static void dispatch(struct sim *s, const uint8_t *data, size_t len)
 		coap_msg_init(&resp, COAP_TYPE_ACK, 0, req.mid, req.token, req.token_len);
 	else
 		coap_msg_init(&resp, COAP_TYPE_NON, 0, s->mid++, req.token, req.token_len);
-	if (sim_block_request(&s->block, &req, &whole, &resp) == 0) {
+	if (s->fw_on && sim_fw_request(&s->fw, &req, &resp, now_ms()) != 0) {
+		/* /5/0/0, /5/0/1, /5/0/2: answered by sim_fw (a package is never gathered). */
+	} else if (sim_block_request(&s->block, &req, &whole, &resp) == 0) {
 		uint8_t code = sim_dm_handle(&s->dm, &whole, &resp, payload, sizeof(payload),
 					     scratch, now_ms());
 		if (s->meter_on)
@@ -208,6 +240,28 @@ static uint16_t send_con(void *ctx, struct coap_msg *m)
 	if (n > 0)
 		send_datagram(s, out, (size_t)n);
 	return m->mid;
+}
+
+/* sim_fw's datagrams: to the registered server, or (--fw-pull-server) to the test's. */
+static void fw_send(void *ctx, const uint8_t *data, size_t len, bool to_pull_server)
+{
+	struct sim *s = ctx;
+	if (!to_pull_server) {
+		send_datagram(s, data, len);
+		return;
+	}
+	struct sockaddr_storage ss;
+	size_t sl = addr_to_sockaddr(&s->fw.cfg.pull_server, &ss);
+	s->last_tx_ms = now_ms();
+	sendto(s->fd, data, len, 0, (struct sockaddr *)&ss, (socklen_t)sl);
+}
+
+/* /5/0/3 or /5/0/5 changed: their observers hear of it now, not at the next tick, so
+ * that two changes in a row are two notifications. */
+static void fw_changed(void *ctx)
+{
+	struct sim *s = ctx;
+	sim_dm_tick(&s->dm, now_ms(), send_con, s);
 }
 
 /* Sends msg as CON and waits for its ACK, retransmitting per RFC 7252 §4.2 (2 s initial
@@ -373,6 +427,45 @@ static int do_send(struct sim *s)
 	return r.code == COAP_CODE_CHANGED ? 0 : -1;
 }
 
+/* A new DTLS session with the server, the old one closed first (close_notify). */
+static int rehandshake(struct sim *s, int timeout_ms)
+{
+	char err[192];
+	dtls_client_close(s->dtls);
+	dtls_client_free(s->dtls);
+	s->dtls = NULL;
+	if (dtls_client_connect(&s->dtls, s->fd, &s->server, s->identity, s->key, s->key_len,
+				s->suite, timeout_ms, err, sizeof(err)) != 0) {
+		printf("failed handshake %s\n", err);
+		return -1;
+	}
+	printf("handshake %s\n", dtls_client_suite(s->dtls));
+	return 0;
+}
+
+/* The device "reboots" into its new firmware: it forgets its observations and any
+ * transfer, renews its DTLS session, and registers from scratch. */
+static void reboot(struct sim *s)
+{
+	memset(s->dm.obs, 0, sizeof(s->dm.obs));
+	s->block.active = false;
+	sim_fw_rebooted(&s->fw);
+	if ((s->identity && rehandshake(s, HANDSHAKE_TIMEOUT_MS) != 0) || do_register(s) != 0)
+		s->stop = true;
+}
+
+/* sim_fw: a block went unanswered over DTLS for a while — the server may have restarted
+ * and lost the session. A new handshake and an Update (a new Register when the server
+ * does not know the registration) bring the device back. */
+static bool fw_reconnect(void *ctx, int timeout_ms)
+{
+	struct sim *s = ctx;
+	if (!s->identity || rehandshake(s, timeout_ms) != 0)
+		return false;
+	return rd_request(s, COAP_CODE_POST, COAP_CODE_CHANGED, "updated", NULL) == 0 ||
+	       do_register(s) == 0;
+}
+
 /* The timed things of the serve loop: --change values, the battery, Updates the server
  * asked for (or that new instances need), notifications, and queue mode's sleep. */
 static void tick(struct sim *s, int64_t start, int64_t *next_battery, int64_t *next_wake)
@@ -400,7 +493,9 @@ static void tick(struct sim *s, int64_t start, int64_t *next_battery, int64_t *n
 		*next_battery = now + s->notify_ms;
 	}
 	if (s->sleep_after_ms > 0) {
-		if (!s->asleep && now - s->last_tx_ms > s->sleep_after_ms) {
+		/* A device fetching its firmware is speaking: it stays awake. */
+		if (!s->asleep && now - s->last_tx_ms > s->sleep_after_ms &&
+		    !(s->fw_on && sim_fw_busy(&s->fw))) {
 			s->asleep = true;
 			printf("sleeping\n");
 		}
@@ -417,6 +512,11 @@ static void tick(struct sim *s, int64_t start, int64_t *next_battery, int64_t *n
 	int64_t tx = s->last_tx_ms;
 	if (s->meter_on)
 		sim_meter_tick(&s->meter, &s->tree, &s->dm, now);
+	if (s->fw_on) {
+		sim_fw_tick(&s->fw, now);
+		if (s->fw.reboot_due)
+			reboot(s);
+	}
 	sim_dm_tick(&s->dm, now, send_con, s);
 	if (s->asleep && s->last_tx_ms != tx) {
 		s->asleep = false;
@@ -442,7 +542,7 @@ static void serve(struct sim *s, int seconds)
 	uint8_t buf[DATAGRAM_MAX];
 	int64_t start = now_ms(), end = start + (int64_t)seconds * 1000;
 	int64_t next_battery = start + s->notify_ms, next_wake = start + s->wake_every_ms;
-	for (int64_t now = start; now < end; now = now_ms()) {
+	for (int64_t now = start; now < end && !s->stop; now = now_ms()) {
 		tick(s, start, &next_battery, &next_wake);
 		int wait = end - now < TICK_MS ? (int)(end - now) : TICK_MS;
 		if (s->asleep) {
@@ -461,104 +561,10 @@ static void serve(struct sim *s, int seconds)
 	}
 }
 
-/* --change PATH=VALUE@MS: the value as text/plain decodes it for the model's type. */
+/* --change PATH=VALUE@MS. */
 static int parse_change(struct change *c, const char *arg)
 {
-	const char *eq = strchr(arg, '='), *at = strrchr(arg, '@');
-	struct lwm2m_path p;
-	if (!eq || !at || at < eq || lwm2m_path_parse(arg, (size_t)(eq - arg), &p) != 0 ||
-	    p.len < 3)
-		return -1;
-	struct lwm2m_values v;
-	lwm2m_values_init(&v);
-	int rc = content_text_decode(&p, (const uint8_t *)eq + 1, (size_t)(at - eq - 1),
-				     model_type_of, NULL, &v);
-	if (rc == 0 && v.count == 1) {
-		c->value = v.items[0]; /* takes over the bytes */
-		free(v.items);
-	} else {
-		lwm2m_values_free(&v);
-		return -1;
-	}
-	c->at_ms = atoi(at + 1);
-	return 0;
-}
-
-/* --bad-content tlv,senml-json,...: up to four of the formats bad_payload knows. */
-static int parse_bad_content(int list[5], const char *arg)
-{
-	char buf[128];
-	int n = 0;
-	snprintf(buf, sizeof(buf), "%s", arg);
-	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		int f = sim_format_parse(tok);
-		if (n == 4 || (f != CONTENT_TLV && f != CONTENT_SENML_JSON &&
-			       f != CONTENT_SENML_CBOR && f != CONTENT_OMA_JSON))
-			return -1;
-		list[n++] = f;
-	}
-	list[n] = 0;
-	return n > 0 ? 0 : -1;
-}
-
-static int load_tree(struct sim *s, const char *path)
-{
-	static uint8_t doc[65536];
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		perror("lwm2m-sim: --tree");
-		return -1;
-	}
-	size_t n = fread(doc, 1, sizeof(doc), f);
-	fclose(f);
-	char err[128];
-	if (n == sizeof(doc) || sim_tree_load_senml(&s->tree, doc, n, err, sizeof(err)) != 0) {
-		fprintf(stderr, "lwm2m-sim: --tree %s: %s\n", path,
-			n == sizeof(doc) ? "over 64 KiB" : err);
-		return -1;
-	}
-	return 0;
-}
-
-static void usage(void)
-{
-	fprintf(stderr,
-		"usage: lwm2m-sim --server HOST:PORT --ep NAME [--lifetime S] [--binding B]\n"
-		"                 [--version V] [--objects LINKS] [--updates N] [--interval MS]\n"
-		"                 [--deregister] [--block-size 16..1024] [--bind HOST:PORT]\n"
-		"                 [--psk-identity ID --psk HEX [--ciphersuite ccm8|cbc] [--no-ep]]\n"
-		"                 [--serve SECONDS] [--tree FILE] [--change PATH=VALUE@MS]...\n"
-		"                 [--notify-ms MS] [--send PATHS [--send-format cbor|json]]\n"
-		"                 [--bad-content tlv,senml-json,senml-cbor,oma-json]\n"
-		"                 [--sleep-after MS --wake-every MS]\n"
-		"                 [--meter [--report-every MS] [--battery N]]\n"
-		"  --objects              the Register payload (default: the tree's instances)\n"
-		"  --serve                after registering, answer the server's requests from the\n"
-		"                         object tree for that many seconds\n"
-		"  --tree                 a SenML JSON document of more resources, e.g.\n"
-		"                         [{\"bn\":\"/3303/0/\",\"n\":\"5700\",\"v\":21.5}]; typed by\n"
-		"                         the object models (untyped: the SenML value's kind)\n"
-		"  --change               set PATH to VALUE (as text/plain) MS after registering\n"
-		"  --notify-ms            the battery level /3/0/9 drops by 1 every MS\n"
-		"  --send                 after registering, Send (POST /dp) the values of these\n"
-		"                         comma-separated paths, in SenML CBOR (or JSON)\n"
-		"  --bad-content          Reads answered in one of these formats get a malformed\n"
-		"                         payload (other formats are answered well)\n"
-		"  --sleep-after          queue mode: stop listening MS after the last datagram\n"
-		"  --wake-every           ... and wake with an Update every MS\n"
-		"  --meter                with --serve: play a binary water meter on /19/0/0 (reports\n"
-		"                         [0, battery, flow u32 BE]) and /19/1/0 (SET_INTERVAL\n"
-		"                         [1, mid, interval], answered [2, mid, errcode, result];\n"
-		"                         $properties [3, mid, interval] too, then reports [4, interval])\n"
-		"  --report-every         the meter reports every MS (default 10000)\n"
-		"  --battery              the meter's first battery level in percent (default 90)\n"
-		"  --psk-identity, --psk  talk CoAP over DTLS 1.2 with this PSK (key in hex, up to\n"
-		"                         32 bytes); --ep then defaults to the identity\n"
-		"  --ciphersuite          offer only TLS-PSK-WITH-AES-128-CCM-8 (ccm8) or\n"
-		"                         TLS-PSK-WITH-AES-128-CBC-SHA256 (cbc); default: both\n"
-		"  --no-ep                register without ep= (LwM2M 1.1: the server takes the\n"
-		"                         endpoint name from the PSK identity)\n");
+	return sim_tree_parse_change(arg, &c->value, &c->at_ms);
 }
 
 int main(int argc, char **argv)
@@ -575,8 +581,10 @@ int main(int argc, char **argv)
 	const char *tree_file = NULL;
 	int serve_seconds = 0;
 	int suite = 0;
-	int report_every_ms = 10000, battery = 90;
+	int report_every_ms = 10000, battery = 90, fw_opt;
 	bool bad_args = false;
+	struct sim_fw_config fw_cfg;
+	sim_fw_config_default(&fw_cfg);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -592,8 +600,12 @@ int main(int argc, char **argv)
 			s.meter_on = true;
 			continue;
 		}
+		if (strcmp(a, "--fw") == 0) {
+			s.fw_on = true;
+			continue;
+		}
 		if (!v) {
-			usage();
+			sim_usage();
 			return 2;
 		}
 		i++;
@@ -631,7 +643,7 @@ int main(int argc, char **argv)
 			s.send_format = strcmp(v, "json") == 0 ? CONTENT_SENML_JSON
 							       : CONTENT_SENML_CBOR;
 		else if (strcmp(a, "--bad-content") == 0)
-			bad_args |= parse_bad_content(s.dm.bad_content, v) != 0;
+			bad_args |= sim_dm_parse_bad_content(s.dm.bad_content, v) != 0;
 		else if (strcmp(a, "--sleep-after") == 0)
 			s.sleep_after_ms = atoi(v);
 		else if (strcmp(a, "--wake-every") == 0)
@@ -648,8 +660,10 @@ int main(int argc, char **argv)
 			suite = DTLS_CLIENT_SUITE_CCM_8;
 		else if (strcmp(a, "--ciphersuite") == 0 && strcmp(v, "cbc") == 0)
 			suite = DTLS_CLIENT_SUITE_CBC;
+		else if ((fw_opt = sim_fw_option(&fw_cfg, a, v)) != 0)
+			bad_args |= fw_opt < 0;
 		else {
-			usage();
+			sim_usage();
 			return 2;
 		}
 	}
@@ -671,14 +685,21 @@ int main(int argc, char **argv)
 	if (bad_args || !server || !s.ep || addr_parse(&s.server, server) != 0 ||
 	    s.block_size < 16 || s.block_size > 1024 || (identity != NULL) != (psk_hex != NULL) ||
 	    (s.sleep_after_ms > 0) != (s.wake_every_ms > 0) ||
-	    (s.meter_on && (serve_seconds <= 0 || report_every_ms <= 0))) {
-		usage();
+	    (s.meter_on && (serve_seconds <= 0 || report_every_ms <= 0)) ||
+	    (fw_cfg.pull_server_set && identity)) {
+		sim_usage();
 		return 2;
 	}
 	if (sim_tree_init(&s.tree, s.binding, s.lifetime) != 0 ||
-	    (tree_file && load_tree(&s, tree_file) != 0))
+	    (tree_file && sim_tree_load_file(&s.tree, tree_file) != 0))
 		return 2;
 	s.dm.tree = &s.tree;
+	if (s.fw_on) {
+		struct sim_fw_io io = { .send = fw_send, .changed = fw_changed,
+					.reconnect = fw_reconnect, .ctx = &s, .mid = &s.mid };
+		if (sim_fw_init(&s.fw, &fw_cfg, &io, &s.tree, &s.server, identity != NULL) != 0)
+			return 2;
+	}
 	if (s.meter_on) {
 		sim_meter_init(&s.meter, report_every_ms, battery);
 		if (sim_meter_start(&s.meter, &s.tree, now_ms()) != 0)
@@ -694,7 +715,7 @@ int main(int argc, char **argv)
 	struct addr local;
 	if (addr_parse(&local, bind_to ? bind_to
 				       : (s.server.family == AF_INET6 ? "[::]:0" : "0.0.0.0:0")) != 0) {
-		usage();
+		sim_usage();
 		return 2;
 	}
 	s.fd = socket(local.family, SOCK_DGRAM, 0);
@@ -717,6 +738,10 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		printf("handshake %s\n", dtls_client_suite(s.dtls));
+		s.identity = identity; /* for the handshake after a firmware update's reboot */
+		memcpy(s.key, key, key_len);
+		s.key_len = key_len;
+		s.suite = suite;
 	}
 
 	rc = do_register(&s);

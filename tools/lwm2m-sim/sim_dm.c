@@ -37,6 +37,23 @@ int sim_format_parse(const char *s)
 	return *s && !*end && v >= 0 && v <= 65535 ? (int)v : -1;
 }
 
+int sim_dm_parse_bad_content(int list[5], const char *arg)
+{
+	char buf[128];
+	int n = 0;
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int f = sim_format_parse(tok);
+		if (n == 4 || (f != CONTENT_TLV && f != CONTENT_SENML_JSON &&
+			       f != CONTENT_SENML_CBOR && f != CONTENT_OMA_JSON))
+			return -1;
+		list[n++] = f;
+	}
+	list[n] = 0;
+	return n > 0 ? 0 : -1;
+}
+
 /* Malformed payloads for --bad-content: each looks like its format but is cut short or
  * lies about a length, so a server must refuse to decode it. */
 static int bad_payload(int format, uint8_t *out, size_t cap)

@@ -76,4 +76,8 @@ void sim_dm_on_rst(struct sim_dm *dm, uint16_t mid);
  * number: the number, or -1. */
 int sim_format_parse(const char *s);
 
+/* --bad-content tlv,senml-json,...: up to four of tlv, senml-json, senml-cbor, oma-json
+ * into list, 0-terminated. Returns 0 or -1. */
+int sim_dm_parse_bad_content(int list[5], const char *arg);
+
 #endif

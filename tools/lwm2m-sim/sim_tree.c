@@ -507,3 +507,44 @@ int sim_tree_discover(const struct sim_tree *t, const struct lwm2m_path *p, char
 	}
 	return used >= cap ? -ENOBUFS : (int)used;
 }
+
+int sim_tree_parse_change(const char *arg, struct lwm2m_value *out, int *at_ms)
+{
+	const char *eq = strchr(arg, '='), *at = strrchr(arg, '@');
+	struct lwm2m_path p;
+	if (!eq || !at || at < eq || lwm2m_path_parse(arg, (size_t)(eq - arg), &p) != 0 ||
+	    p.len < 3)
+		return -1;
+	struct lwm2m_values v;
+	lwm2m_values_init(&v);
+	int rc = content_text_decode(&p, (const uint8_t *)eq + 1, (size_t)(at - eq - 1),
+				     model_type_of, NULL, &v);
+	if (rc == 0 && v.count == 1) {
+		*out = v.items[0]; /* takes over the bytes */
+		free(v.items);
+	} else {
+		lwm2m_values_free(&v);
+		return -1;
+	}
+	*at_ms = atoi(at + 1);
+	return 0;
+}
+
+int sim_tree_load_file(struct sim_tree *t, const char *path)
+{
+	static uint8_t doc[65536];
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		perror("lwm2m-sim: --tree");
+		return -1;
+	}
+	size_t n = fread(doc, 1, sizeof(doc), f);
+	fclose(f);
+	char err[128];
+	if (n == sizeof(doc) || sim_tree_load_senml(t, doc, n, err, sizeof(err)) != 0) {
+		fprintf(stderr, "lwm2m-sim: --tree %s: %s\n", path,
+			n == sizeof(doc) ? "over 64 KiB" : err);
+		return -1;
+	}
+	return 0;
+}

@@ -64,6 +64,13 @@ void sim_tree_free(struct sim_tree *t);
 int sim_tree_load_senml(struct sim_tree *t, const uint8_t *doc, size_t len, char *err,
 			size_t err_cap);
 
+/* A --tree file (a SenML JSON document of up to 64 KiB) into the tree; prints why not to
+ * stderr. Returns 0 or -1. */
+int sim_tree_load_file(struct sim_tree *t, const char *path);
+/* --change PATH=VALUE@MS: VALUE decoded as text/plain for the model's type of PATH into
+ * *out (its bytes are the caller's to free), MS into *at_ms. Returns 0 or -1. */
+int sim_tree_parse_change(const char *arg, struct lwm2m_value *out, int *at_ms);
+
 bool sim_tree_has_object(const struct sim_tree *t, uint16_t obj);
 bool sim_tree_has_instance(const struct sim_tree *t, uint16_t obj, uint16_t inst);
 /* Adds an instance (and its object). Returns 0, -EEXIST, -ENOSPC. */

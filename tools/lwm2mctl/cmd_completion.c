@@ -4,7 +4,8 @@
  *   source <(lwm2mctl completion bash)        # this shell
  *   lwm2mctl completion bash > /etc/bash_completion.d/lwm2mctl
  * It completes commands, subcommands and options; after an option that takes a value, or
- * in argument position, it offers file names (model set, codec set, --values).
+ * in argument position, it offers file names (model set, codec set, --values, firmware
+ * upload); campaigns create --delivery and campaigns devices --state offer their values.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 #include "ctl.h"
 
 #define GLOBAL_OPTS "--url --token --project --json --no-color --help"
+/* The states of a campaign's device, for campaigns devices --state. */
+#define FW_STATES \
+	"waiting starting downloading downloaded updating succeeded failed skipped cancelled"
 
 /* The options of cmd as "--a --b", from its "a=,b" list. */
 static void print_opts(const char *opts)
@@ -60,6 +64,9 @@ static int completion(struct ctl *c, const struct ctl_args *a)
 	       "    esac\n"
 	       "  done\n"
 	       "  case $prev in\n"
+	       /* the options whose values are a fixed set (docs/firmware.md) */
+	       "    --delivery) COMPREPLY=($(compgen -W \"auto pull push\" -- \"$cur\")); return ;;\n"
+	       "    --state) COMPREPLY=($(compgen -W \"" FW_STATES "\" -- \"$cur\")); return ;;\n"
 	       "    ");
 	print_value_opts(groups, ngroups);
 	printf(")\n      COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -69,6 +70,10 @@ long ctl_http(struct ctl *c, const char *method, const char *path, const char *b
  * --project was given). path starts with '/'. */
 long ctl_call(struct ctl *c, const char *method, const char *path, const char *body,
 	      int timeout_s, struct ctl_resp *resp);
+/* POST path (below /v5/iot/{project}) with the open file f as the body, size bytes (-1:
+ * unknown, sent chunked), read as it is sent: a file is never held whole in memory. */
+long ctl_call_upload(struct ctl *c, const char *path, FILE *f, long long size,
+		     struct ctl_resp *resp);
 void ctl_resp_free(struct ctl_resp *resp);
 /* Finds c->project from the token (GET /v5/token) unless it is set. Returns CTL_OK or the
  * exit code, having printed why. */
@@ -137,6 +142,7 @@ extern const struct ctl_command ctl_dm_commands[];
 extern const struct ctl_command ctl_commands_commands[];
 extern const struct ctl_command ctl_events_commands[];
 extern const struct ctl_command ctl_rules_commands[];
+extern const struct ctl_command ctl_firmware_commands[];
 extern const struct ctl_command ctl_completion_commands[];
 
 /* Every group's commands (main.c), *n arrays. */

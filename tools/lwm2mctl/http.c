@@ -94,6 +94,64 @@ long ctl_http(struct ctl *c, const char *method, const char *path, const char *b
 	return resp->status;
 }
 
+/* Upload bodies are read from their file as libcurl sends them. */
+static size_t read_file(char *buf, size_t size, size_t n, void *ctx)
+{
+	FILE *f = ctx;
+	size_t got = fread(buf, 1, size * n, f);
+	return got == 0 && ferror(f) ? CURL_READFUNC_ABORT : got;
+}
+
+long ctl_call_upload(struct ctl *c, const char *path, FILE *f, long long size,
+		     struct ctl_resp *resp)
+{
+	int rc = ctl_resolve_project(c);
+	memset(resp, 0, sizeof(*resp));
+	resp->body = calloc(1, 1);
+	if (rc != CTL_OK) {
+		resp->status = rc == CTL_UNREACHABLE ? -2 : -1; /* said why; as ctl_call */
+		return resp->status;
+	}
+	CURL *h = handle(c);
+	if (!h || !resp->body) {
+		snprintf(resp->error, sizeof(resp->error), "out of memory");
+		return 0;
+	}
+	char project[480], url[2048];
+	ctl_escape(c->project, project, sizeof(project));
+	snprintf(url, sizeof(url), "%s/v5/iot/%s%s", c->url, project, path);
+	struct curl_slist *hdr = headers(c, false);
+	hdr = curl_slist_append(hdr, "Content-Type: application/octet-stream");
+	/* The daemon answers no 100 Continue: without this libcurl would wait a second. */
+	hdr = curl_slist_append(hdr, "Expect:");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, read_file);
+	curl_easy_setopt(h, CURLOPT_READDATA, f);
+	/* A known size is sent as Content-Length (checked by the daemon before any byte),
+	 * an unknown one (a pipe) chunked. */
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)size);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	/* No overall deadline (a large file on a slow link takes what it takes), but a
+	 * transfer stalled for 60 s is given up. */
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	CURLcode cr = curl_easy_perform(h);
+	curl_slist_free_all(hdr);
+	if (cr != CURLE_OK) {
+		snprintf(resp->error, sizeof(resp->error), "%s: %s", c->url, curl_easy_strerror(cr));
+		resp->status = 0;
+		return 0;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	return resp->status;
+}
+
 void ctl_resp_free(struct ctl_resp *resp)
 {
 	free(resp->body);

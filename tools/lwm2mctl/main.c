@@ -16,7 +16,7 @@
 static const struct ctl_command *const groups[] = {
 	ctl_devices_commands,  ctl_products_commands, ctl_codec_commands,
 	ctl_dm_commands,       ctl_commands_commands, ctl_events_commands,
-	ctl_rules_commands,    ctl_completion_commands,
+	ctl_rules_commands,    ctl_firmware_commands, ctl_completion_commands,
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
