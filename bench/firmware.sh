@@ -27,7 +27,8 @@
 # rate_per_minute, 600000: high enough not to bind), BENCH_ECHO_ROUNDS (echo requests per
 # device; default the package's 1024-byte blocks, so that the echo run sends as many
 # datagrams as the devices fetch blocks), BENCH_MAX_SECONDS (limit on the campaign, 1200),
-# BENCH_BIN (where the bench programs are; default BUILD_DIR).
+# BENCH_SAMPLE_EVERY (print every Nth of the per-second samples, 10), BENCH_BIN (where the
+# bench programs are; default BUILD_DIR).
 set -euo pipefail
 
 build=${1:-build}
@@ -40,11 +41,12 @@ rate=${BENCH_RATE:-600000}
 # The devices fetch 1 KiB blocks, package_kib a device: the echo run sends as many.
 echo_rounds=${BENCH_ECHO_ROUNDS:-$package_kib}
 max_seconds=${BENCH_MAX_SECONDS:-1200}
+sample_every=${BENCH_SAMPLE_EVERY:-10}
 
 . "$(dirname "$0")/lib.sh"
 
 for n in "$devices" "$package_kib" "$window" "$concurrent" "$rate" "$echo_rounds" \
-         "$max_seconds"; do
+         "$max_seconds" "$sample_every"; do
   [[ $n =~ ^[1-9][0-9]{0,6}$ ]] || die "not a count in 1..9999999: '$n'"
 done
 for exe in "$build/lwm2md" "$bin/udp_echo" "$bin/lwm2m_load" "$bin/api_create" \
@@ -170,7 +172,7 @@ campaign_id=$(json_field campaign_id "$tmp/api.json")
 
 # The sample with the most devices downloading (fw_load's count: between the Package URI
 # and the last block) is the one memory per active download is taken from.
-peak_dl=0 peak_rss=- peak_metric=- peak_running=0 max_rss=0 status=running
+peak_dl=0 peak_rss=- peak_metric=- peak_running=0 peak_done=0 max_rss=0 status=running
 : >"$tmp/samples"
 while :; do
   sleep 1
@@ -192,6 +194,7 @@ while :; do
   if [[ $rss =~ ^[0-9]+$ ]] && [ "$rss" -gt "$max_rss" ]; then max_rss=$rss; fi
   if [ "$dl" -gt "$peak_dl" ]; then
     peak_dl=$dl peak_rss=$rss peak_running=$running
+    peak_done=$(json_field succeeded "$tmp/api.json")
     peak_metric=$(metric process_resident_memory_bytes)
   fi
   case "$status" in finished|stopped|cancelled) break ;; esac
@@ -208,13 +211,15 @@ end_hwm=$(status_kb "$dpid" VmHWM)
 end_rss=$(status_kb "$dpid" VmRSS)
 blocks_metric=$(metric lwm2md_firmware_blocks_served_total)
 bytes_metric=$(metric lwm2md_firmware_bytes_served_total)
-sed 's/^/bench: sample /' "$tmp/samples" | awk 'NR % 10 == 1' # every 10th, for the log
+peers_metric=$(metric lwm2md_coap_peers)
+sed 's/^/bench: sample /' "$tmp/samples" | awk -v k="$sample_every" 'NR % k == 1'
 echo "n=$devices campaign status=$status seconds=$campaign_s" \
      "succeeded=$(json_field succeeded "$tmp/campaign.json")" \
      "failed=$(json_field failed "$tmp/campaign.json")" \
      "skipped=$(json_field skipped "$tmp/campaign.json")" \
      "bytes_served=$(json_field bytes_served "$tmp/campaign.json")" \
-     "blocks_served_metric=$blocks_metric bytes_served_metric=$bytes_metric"
+     "blocks_served_metric=$blocks_metric bytes_served_metric=$bytes_metric" \
+     "coap_peers=$peers_metric"
 
 # --- 6. the devices' view ---
 stop "$lpid" || true
@@ -242,19 +247,29 @@ fi
 
 echo_rps=$(field rps "$echo_line")
 block_rate=$(field blocks_per_s "$fw_line")
+busy_rate=$(field busy_blocks_per_s "$fw_line")
 per_dl=$(awk -v p="$peak_rss" -v i="$idle_rss" -v n="$peak_dl" \
            'BEGIN { if (p ~ /^[0-9]+$/ && i ~ /^[0-9]+$/ && n > 0) printf "%.0f", (p - i) * 1024 / n; else print "-" }')
+# What the daemon keeps of each device that ended, from that sample to the end.
+per_done=$(awk -v e="$end_rss" -v p="$peak_rss" -v a="$(json_field succeeded "$tmp/campaign.json")" \
+             -v b="${peak_done:-0}" \
+           'BEGIN { if (e ~ /^[0-9]+$/ && p ~ /^[0-9]+$/ && a - b > 0) printf "%.0f", (e - p) * 1024 / (a - b); else print "-" }')
 per_dl_hwm=$(awk -v p="$end_hwm" -v i="$idle_rss" -v n="$peak_dl" \
            'BEGIN { if (p ~ /^[0-9]+$/ && i ~ /^[0-9]+$/ && n > 0) printf "%.0f", (p - i) * 1024 / n; else print "-" }')
 echo
-echo "bench: blocks/s / echo_rps is the figure to track (aim >= 0.5); memory per download aims at <= 16384 B."
-printf '%8s %9s %9s %7s %10s %9s %9s %9s %9s %8s %8s %10s %10s %8s\n' devices echo_rps \
-  blocks/s ratio MiB/s campaign_s idle_kB peak_kB hwm_kB peak_dl running B/dl B/dl_hwm failed
-printf '%8s %9s %9s %7s %10s %9s %9s %9s %9s %8s %8s %10s %10s %8s\n' "$devices" "$echo_rps" \
-  "$block_rate" "$(ratio "$block_rate" "$echo_rps")" \
+echo "bench: busy/s / echo_rps is the figure to track (aim >= 0.5); blocks/s is the whole" \
+     "campaign's; memory per download (B/dl) aims at <= 16384 B."
+fmt='%8s %9s %9s %7s %9s %7s %7s %10s %9s %9s %9s %8s %8s %7s %9s %7s\n'
+# shellcheck disable=SC2059 # the format is the constant above
+printf "$fmt" devices echo_rps blocks/s ratio busy/s b_ratio MiB/s campaign_s idle_kB \
+  peak_kB hwm_kB peak_dl running B/dl B/dl_hwm failed
+# shellcheck disable=SC2059
+printf "$fmt" "$devices" "$echo_rps" "$block_rate" "$(ratio "$block_rate" "$echo_rps")" \
+  "$busy_rate" "$(ratio "$busy_rate" "$echo_rps")" \
   "$(awk -v b="$(field bytes_per_s "$fw_line")" 'BEGIN { if (b + 0 > 0) printf "%.1f", b / 1048576; else print "-" }')" \
   "$campaign_s" "$idle_rss" "$peak_rss" "$end_hwm" "$peak_dl" "$peak_running" "$per_dl" \
   "$per_dl_hwm" "$(json_field failed "$tmp/campaign.json")"
 echo "bench: process_resident_memory_bytes idle $idle_metric, at the peak $peak_metric;" \
-     "VmRSS at the end ${end_rss} kB, the highest sampled ${max_rss} kB"
+     "VmRSS at the end ${end_rss} kB, the highest sampled ${max_rss} kB; from the peak" \
+     "sample to the end $per_done B more per device that ended meanwhile"
 [ "$status" = finished ] || die "the campaign ended $status"

@@ -321,6 +321,22 @@ static void print_progress(const struct load *ld, uint64_t start)
 	fflush(stdout);
 }
 
+/* Keeps the busy time: while at least as many devices download as the window has slots,
+ * the window can stay full, as the echo baseline's does. */
+static void account_busy(struct load *ld, uint64_t now, bool ending)
+{
+	struct stats *st = &ld->st;
+	bool busy = !ending && st->downloading >= ld->nslots;
+	if (busy && st->busy_since_ns == 0) {
+		st->busy_since_ns = now;
+		st->busy_blocks_at = st->blocks;
+	} else if (!busy && st->busy_since_ns != 0) {
+		st->busy_ns += now - st->busy_since_ns;
+		st->busy_blocks += st->blocks - st->busy_blocks_at;
+		st->busy_since_ns = 0;
+	}
+}
+
 /* Sends and answers until done(ld), a stop signal, or stop_ns; with progress, prints a
  * progress line every second. */
 static void run(struct load *ld, bool (*done)(struct load *), uint64_t stop_ns,
@@ -336,6 +352,7 @@ static void run(struct load *ld, bool (*done)(struct load *), uint64_t stop_ns,
 			ld->ready_count--;
 			issue(ld, i, now);
 		}
+		account_busy(ld, now, false);
 		if (done(ld) || stop_requested || now >= stop_ns)
 			break;
 		int wait_ms = WAIT_MS_MAX;
@@ -354,6 +371,7 @@ static void run(struct load *ld, bool (*done)(struct load *), uint64_t stop_ns,
 			next_progress += 1000 * NS_PER_MS;
 		}
 	}
+	account_busy(ld, now_ns(), true);
 }
 
 static bool registered_all(struct load *ld)
@@ -471,11 +489,13 @@ static void print_summary(const struct load *ld, double seconds, bool aborted)
 	double dl = st->last_block_ns > st->first_block_ns
 			    ? (double)(st->last_block_ns - st->first_block_ns) / 1e9
 			    : 0.0;
+	double busy = (double)st->busy_ns / 1e9;
 	uint64_t failures = st->register_failures + st->block_failures + st->note_failures +
 			    st->bad_uris;
 	printf("phase=firmware devices=%u registered=%" PRIu64 " updated=%u downloads=%" PRIu64
 	       " downloads_done=%" PRIu64 " executes=%" PRIu64 " blocks=%" PRIu64
 	       " bytes=%" PRIu64 " block_seconds=%.3f blocks_per_s=%.0f bytes_per_s=%.0f"
+	       " busy_seconds=%.3f busy_blocks_per_s=%.0f"
 	       " seconds=%.3f peak_downloading=%u failures=%" PRIu64 " block_failures=%" PRIu64
 	       " register_failures=%" PRIu64 " note_failures=%" PRIu64 " bad_uris=%" PRIu64
 	       " notifications=%" PRIu64 " reregisters=%" PRIu64 " retransmits=%" PRIu64
@@ -483,7 +503,8 @@ static void print_summary(const struct load *ld, double seconds, bool aborted)
 	       " block_p99_us=%" PRIu64 " window=%u block_size=%zu aborted=%d\n",
 	       ld->devices, st->registers, st->updated, st->downloads, st->downloads_done,
 	       st->executes, st->blocks, st->bytes, dl, dl > 0 ? (double)st->blocks / dl : 0.0,
-	       dl > 0 ? (double)st->bytes / dl : 0.0, seconds, st->peak_downloading, failures,
+	       dl > 0 ? (double)st->bytes / dl : 0.0, busy,
+	       busy > 0 ? (double)st->busy_blocks / busy : 0.0, seconds, st->peak_downloading, failures,
 	       st->block_failures, st->register_failures, st->note_failures, st->bad_uris,
 	       st->notes, st->reregisters, st->retransmits, st->server_requests, st->refused,
 	       hist_quantile(&st->block_lat, 0.50), hist_quantile(&st->block_lat, 0.99),

@@ -126,6 +126,9 @@ struct stats {
 	uint64_t downloads, downloads_done, executes;
 	uint64_t server_requests, refused, bad_uris;
 	uint64_t first_block_ns, last_block_ns;
+	/* Time and blocks while at least a window's worth of devices were downloading: the
+	 * block rate when the daemon, not the campaign's pacing, is what limits it. */
+	uint64_t busy_ns, busy_blocks, busy_since_ns, busy_blocks_at;
 	uint32_t downloading, peak_downloading, updated;
 	struct hist block_lat;
 };
