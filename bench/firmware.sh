@@ -212,7 +212,7 @@ end_rss=$(status_kb "$dpid" VmRSS)
 blocks_metric=$(metric lwm2md_firmware_blocks_served_total)
 bytes_metric=$(metric lwm2md_firmware_bytes_served_total)
 peers_metric=$(metric lwm2md_coap_peers)
-sed 's/^/bench: sample /' "$tmp/samples" | awk -v k="$sample_every" 'NR % k == 1'
+sed 's/^/bench: sample /' "$tmp/samples" | awk -v k="$sample_every" '(NR - 1) % k == 0'
 echo "n=$devices campaign status=$status seconds=$campaign_s" \
      "succeeded=$(json_field succeeded "$tmp/campaign.json")" \
      "failed=$(json_field failed "$tmp/campaign.json")" \
