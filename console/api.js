@@ -133,7 +133,7 @@ async function errorOf(res) {
 /*
  * One call. segments are the path below /v5/iot/{project}/ (below /v5/ with root: true);
  * opts: query, body (an object,
- * sent as JSON), text (a raw body), timeoutMs, signal. Resolves to the parsed answer
+ * sent as JSON), raw (a Blob or File, sent as its bytes), timeoutMs, signal. Resolves to the parsed answer
  * (null for 204); rejects with an ApiError.
  */
 async function call(method, segments, opts = {}) {
@@ -144,6 +144,10 @@ async function call(method, segments, opts = {}) {
 	if (opts.body !== undefined) {
 		headers['Content-Type'] = 'application/json';
 		body = JSON.stringify(opts.body);
+	} else if (opts.raw !== undefined) {
+		// A file's bytes as they are (a firmware package): the browser streams the Blob.
+		headers['Content-Type'] = 'application/octet-stream';
+		body = opts.raw;
 	}
 	const d = deadline(opts.signal, opts.timeoutMs || DEFAULT_TIMEOUT_MS);
 	let res;
@@ -274,6 +278,33 @@ export const tokens = {
 	/* body: { name?, expires_in? (seconds) }; the answer's `token` is shown only now. */
 	create: (body) => call('POST', ['tokens'], { body }),
 	revoke: (id) => call('DELETE', ['tokens', id]),
+};
+
+/* ---- Firmware: packages and campaigns (docs/firmware.md) ---- */
+
+// An upload of up to 64 MiB (the daemon's default --firmware-max-bytes) over a slow link
+// takes its time; Cancel is always there.
+const UPLOAD_TIMEOUT_MS = 600000;
+
+export const firmware = {
+	list: (productId, signal) => call('GET', ['firmware'], { query: { product_id: productId }, signal }),
+	get: (id, signal) => call('GET', ['firmware', id], { signal }),
+	/* meta: {product_id, version, description?}; file: a File (or any Blob). */
+	upload: (meta, file, signal) =>
+		call('POST', ['firmware'], { query: meta, raw: file, signal, timeoutMs: UPLOAD_TIMEOUT_MS }),
+	remove: (id) => call('DELETE', ['firmware', id]),
+};
+
+export const campaigns = {
+	list: (signal) => call('GET', ['firmware-campaigns'], { signal }),
+	get: (id, signal) => call('GET', ['firmware-campaigns', id], { signal }),
+	create: (body) => call('POST', ['firmware-campaigns'], { body }),
+	/* query: state, marker, limit. Resolves to {devices, marker}. */
+	devices: (id, query, signal) => call('GET', ['firmware-campaigns', id, 'devices'], { query, signal }),
+	pause: (id) => call('POST', ['firmware-campaigns', id, 'pause']),
+	resume: (id) => call('POST', ['firmware-campaigns', id, 'resume']),
+	cancel: (id) => call('POST', ['firmware-campaigns', id, 'cancel']),
+	remove: (id) => call('DELETE', ['firmware-campaigns', id]),
 };
 
 /* ---- Forwarding rules, object models, statistics ---- */
@@ -423,8 +454,9 @@ export function events({ deviceId, types, onEvent, onState = () => {}, signal } 
 			onState({ state: 'connecting' });
 			const err = await once();
 			if (closed) break;
-			// 401: signed out; 404: the project or device is gone. Nothing to wait for.
-			if (err && (err.status === 401 || err.status === 404)) {
+			// 401: signed out; 404: the project or device is gone; 400: the daemon does not
+			// know a type asked for (an older daemon). Nothing to wait for.
+			if (err && (err.status === 400 || err.status === 401 || err.status === 404)) {
 				onState({ state: 'stopped', error: err });
 				return;
 			}

@@ -7,7 +7,8 @@
  *   #/                     overview          #/devices[?filters]    devices
  *   #/products             products          #/devices/{id}         device
  *   #/products/{id}[/codec] product          #/rules                forwarding rules
- *   #/tokens               API tokens
+ *   #/tokens               API tokens        #/firmware             packages, campaigns
+ *   #/firmware/campaigns/{id}  one campaign
  */
 import * as api from './api.js';
 import { h, put } from './dom.js';
@@ -22,6 +23,8 @@ const ROUTES = [
 	{ re: /^\/products\/([^/]+)(?:\/(model|codec))?$/, page: 'product', nav: 'products', names: ['productId', 'tab'] },
 	{ re: /^\/devices$/, page: 'devices', nav: 'devices' },
 	{ re: /^\/devices\/([^/]+)$/, page: 'device', nav: 'devices', names: ['deviceId'] },
+	{ re: /^\/firmware$/, page: 'firmware', nav: 'firmware' },
+	{ re: /^\/firmware\/campaigns\/([^/]+)$/, page: 'firmware-campaign', nav: 'firmware', names: ['campaignId'] },
 	{ re: /^\/rules$/, page: 'rules', nav: 'rules' },
 	{ re: /^\/tokens$/, page: 'tokens', nav: 'tokens' },
 ];
@@ -30,6 +33,7 @@ const NAV = [
 	{ id: 'overview', href: '#/', text: 'Overview' },
 	{ id: 'products', href: '#/products', text: 'Products' },
 	{ id: 'devices', href: '#/devices', text: 'Devices' },
+	{ id: 'firmware', href: '#/firmware', text: 'Firmware' },
 	{ id: 'rules', href: '#/rules', text: 'Forwarding rules' },
 	{ id: 'tokens', href: '#/tokens', text: 'Tokens' },
 ];

@@ -1,12 +1,15 @@
 /*
- * badge: a device's or a command's status as a word in a coloured pill (the word is what
- * counts, the colour only helps).
+ * badge: a device's, a command's or a firmware campaign's status as a word in a coloured
+ * pill (the word is what counts, the colour only helps).
  */
 import { h } from '../dom.js';
 
 const KNOWN = new Set([
 	'online', 'offline', 'inactive', 'asleep', 'pending', 'sent', 'delivered', 'successful',
 	'failed', 'timeout', 'expired', 'active', 'suspended', 'open', 'closed', 'half_open',
+	// firmware: campaign statuses and target states (docs/firmware.md)
+	'running', 'paused', 'stopped', 'cancelled', 'finished', 'waiting', 'starting',
+	'downloading', 'downloaded', 'updating', 'succeeded', 'skipped',
 ]);
 
 export function badge(status, extra) {

@@ -12,7 +12,7 @@ import { jsonView } from './json-view.js';
 const FLUSH_MS = 250;
 
 const KINDS = ['registration', 'update', 'deregistration', 'notification', 'property', 'command',
-	'send', 'codec_error', 'codec_suspended', 'unmatched_answer', 'dropped'];
+	'send', 'codec_error', 'codec_suspended', 'unmatched_answer', 'firmware', 'firmware_campaign', 'dropped'];
 
 function values(list) {
 	return (list || []).slice(0, 4).map((v) => `${v.path} = ${JSON.stringify(v.value)}`).join(', ') +
@@ -41,6 +41,12 @@ export function summary(type, d) {
 		return `${d.stage}: ${d.error}`;
 	case 'codec_suspended':
 		return `codec of ${d.product_id} suspended: ${d.reason}`;
+	case 'firmware': // a campaign's target changed state (docs/firmware.md)
+		return `firmware ${d.state}${d.reason ? ` (${d.reason})` : ''}${d.bytes ? `, ${d.bytes} bytes` : ''}${d.method ? ` by ${d.method}` : ''}`;
+	case 'firmware_campaign': {
+		const ended = ['succeeded', 'failed', 'skipped', 'cancelled'].reduce((n, k) => n + ((d.counts && d.counts[k]) || 0), 0);
+		return `campaign ${d.name || d.campaign_id} ${d.status}${d.stop_reason ? ` (${d.stop_reason})` : ''}: ${ended} of ${d.targets} ended`;
+	}
 	case 'unmatched_answer':
 		return `answer to mid ${d.mid} (errcode ${d.errcode}) matched no command`;
 	default:
