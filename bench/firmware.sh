@@ -80,6 +80,14 @@ json_field() {
 
 now_s() { date +%s.%N; }
 
+# cpu_s PID: the user + system CPU time PID has used, in seconds ("-" when unreadable). The
+# command name (field 2) may hold spaces: count the fields from its closing parenthesis.
+cpu_s() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo "-"; return; }
+  awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f\n", ($12 + $13) / t }' <<<"${stat##*) }"
+}
+
 # --- 1. the baseline ---
 "$bin/udp_echo" 127.0.0.1:0 >"$tmp/echo.out" 2>"$tmp/echo.err" &
 echo_pid=$!
@@ -170,6 +178,8 @@ echo "bench: idle: VmRSS ${idle_rss} kB, VmHWM ${idle_hwm} kB," \
 campaign="{\"name\":\"bench\",\"package_id\":\"$package_id\",\"targets\":{\"product_id\":\"bench\"},"
 campaign+="\"delivery\":\"pull\",\"max_concurrent\":$concurrent,\"rate_per_minute\":$rate}"
 t_start=$(now_s)
+cpu_daemon0=$(cpu_s "$dpid")
+cpu_load0=$(cpu_s "$lpid")
 code=$(api POST /firmware-campaigns -H 'Content-Type: application/json' -d "$campaign")
 [ "$code" = 201 ] || die "campaign create: HTTP $code $(cat "$tmp/api.json")"
 campaign_id=$(json_field campaign_id "$tmp/api.json")
@@ -210,6 +220,8 @@ while :; do
   fi
 done
 t_end=$(now_s)
+cpu_daemon=$(awk -v a="$(cpu_s "$dpid")" -v b="$cpu_daemon0" 'BEGIN { printf "%.1f", a - b }')
+cpu_load=$(awk -v a="$(cpu_s "$lpid")" -v b="$cpu_load0" 'BEGIN { printf "%.1f", a - b }')
 campaign_s=$(awk -v a="$t_end" -v b="$t_start" 'BEGIN { printf "%.1f", a - b }')
 cp "$tmp/api.json" "$tmp/campaign.json"
 end_hwm=$(status_kb "$dpid" VmHWM)
@@ -224,7 +236,7 @@ echo "n=$devices campaign status=$status seconds=$campaign_s" \
      "skipped=$(json_field skipped "$tmp/campaign.json")" \
      "bytes_served=$(json_field bytes_served "$tmp/campaign.json")" \
      "blocks_served_metric=$blocks_metric bytes_served_metric=$bytes_metric" \
-     "coap_peers=$peers_metric"
+     "coap_peers=$peers_metric cpu_s_daemon=$cpu_daemon cpu_s_fw_load=$cpu_load"
 
 # --- 6. the devices' view ---
 stop "$lpid" || true
