@@ -87,6 +87,11 @@ int daemon_firmware_load(struct daemon *d)
 	return rc;
 }
 
+void daemon_firmware_poll(struct daemon *d, int64_t now)
+{
+	fw_campaigns_poll(d->fw_campaigns, now);
+}
+
 void daemon_firmware_tick(struct daemon *d, int64_t now)
 {
 	if (!d->fw_engine)

@@ -14,6 +14,8 @@ struct config;
 int daemon_firmware_start(struct daemon *d, const struct config *cfg);
 /* After the API: stored campaigns go on where they were. */
 int daemon_firmware_load(struct daemon *d);
+/* Every loop tick: campaigns start devices where updates ended. */
+void daemon_firmware_poll(struct daemon *d, int64_t now);
 /* Every second: phase deadlines, pacing, retries. */
 void daemon_firmware_tick(struct daemon *d, int64_t now);
 /* Before the requests are destroyed. */
