@@ -23,7 +23,7 @@ FUZZ_TARGETS ?=
 FUZZ_NICE ?= 0
 
 .PHONY: all deps deps-console build build-programs build-asan build-fuzz run install deb test test-fast test-console \
-	test-console-fast test-fuzz fuzz bench bench-dm bench-platform bench-console clean
+	test-console-fast test-fuzz fuzz bench bench-dm bench-platform bench-firmware bench-console clean
 
 all: build
 
@@ -125,6 +125,7 @@ bench: build
 	./bench/dtls.sh $(BUILD)
 	./bench/dm.sh $(BUILD)
 	./bench/platform.sh $(BUILD)
+	./bench/firmware.sh $(BUILD)
 
 # Only the device-management benchmark (notifications, REST reads).
 bench-dm: build
@@ -133,6 +134,12 @@ bench-dm: build
 # Only the platform benchmark (reports through the codecs, commands).
 bench-platform: build
 	./bench/platform.sh $(BUILD)
+
+# Only the firmware benchmark: a campaign pulling a 200 KiB package to 10 000 devices
+# (bench/firmware.sh; FW_DEVICES=1000 for a quick run).
+FW_DEVICES ?= 10000
+bench-firmware: build
+	./bench/firmware.sh $(BUILD) $(FW_DEVICES)
 
 # The web console in headless Chromium: its files' sizes, the device list's first row at
 # 1k and 100k devices, the daemon's memory and CPU with consoles open on a busy fleet

@@ -351,8 +351,10 @@ static void block2_slice(struct coap_ep *ep, const struct coap_msg *req, struct 
 {
 	struct coap_block want = {.num = 0, .more = false, .szx = preferred_szx(ep)};
 	uint32_t value;
-	if (coap_msg_find_option(resp, COAP_OPTION_BLOCK2))
+	if (coap_msg_find_option(resp, COAP_OPTION_BLOCK2)) {
+		ep->own_block2 = true;
 		return;
+	}
 	bool asked = coap_msg_get_uint_option(req, COAP_OPTION_BLOCK2, &value) == 0;
 	if (asked) {
 		struct coap_block b;
@@ -475,6 +477,7 @@ static void handle_request(struct coap_ep *ep, const struct addr *from,
 	/* RFC 7252 §5.2.3: a NON request gets a NON response with a fresh message id. */
 	coap_msg_init(resp, con ? COAP_TYPE_ACK : COAP_TYPE_NON, COAP_CODE_INTERNAL_SERVER_ERROR,
 		      con ? req->mid : coap_ep_next_mid(ep), req->token, req->token_len);
+	ep->own_block2 = false;
 	serve(ep, peer, from, req, resp, now_ms);
 
 	uint8_t buf[COAP_EP_MAX_DATAGRAM];
@@ -488,7 +491,11 @@ static void handle_request(struct coap_ep *ep, const struct addr *from,
 			return;
 	}
 	ep->stats.responses_by_code[resp->code]++;
-	if (peer)
+	/* RFC 7252 §4.5 lets a server process a duplicate of an idempotent request again.
+	 * A block a handler read for a GET (a firmware download) is served again rather than
+	 * kept: keeping it would cost a 1 KiB copy per block and its memory for
+	 * EXCHANGE_LIFETIME per downloading device. */
+	if (peer && !(ep->own_block2 && req->code == COAP_CODE_GET))
 		dedup_store(ep, peer, req->mid, buf, (size_t)len, now_ms);
 	coap_ep_send_raw(ep, from, buf, (size_t)len);
 }

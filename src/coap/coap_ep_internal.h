@@ -78,6 +78,9 @@ struct coap_ep {
 	/* Scratch messages: large structs kept off the stack of the per-packet path. */
 	struct coap_msg request;
 	struct coap_msg response;
+	/* The handler served its own Block2 block (block2_slice): a GET's answer then is
+	 * not kept for duplicates — it is read again more cheaply than kept. */
+	bool own_block2;
 	struct coap_msg assembled;
 };
 

@@ -345,6 +345,7 @@ static void on_tick(uv_timer_t *t)
 	}
 	lwm2m_server_tick(d->lwm2m, now);
 	daemon_bootstrap_tick(d, (uint64_t)now);
+	daemon_firmware_poll(d, now);
 	iot_devices_settle(d->devices, now);
 	if (d->ticks % SWEEP_EVERY_TICKS == 0) {
 		log_rate_flush(); /* summaries of rate-limited log lines */

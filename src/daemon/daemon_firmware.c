@@ -33,7 +33,7 @@ void daemon_uri_base(const struct daemon *d, const struct config *cfg, int trans
 		const struct listener *l = &d->listeners[i];
 		struct addr local;
 		char buf[ADDR_STR_MAX];
-		if (l->transport != transport)
+		if ((int)l->transport != transport)
 			continue;
 		net_udp_local_addr(l->udp, &local);
 		if (host[0]) {
@@ -85,6 +85,11 @@ int daemon_firmware_load(struct daemon *d)
 	if (rc != 0)
 		LOG_ERROR("firmware", "stored campaigns not loaded: %s", strerror(-rc));
 	return rc;
+}
+
+void daemon_firmware_poll(struct daemon *d, int64_t now)
+{
+	fw_campaigns_poll(d->fw_campaigns, now);
 }
 
 void daemon_firmware_tick(struct daemon *d, int64_t now)

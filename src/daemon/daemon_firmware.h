@@ -20,6 +20,8 @@ void daemon_uri_base(const struct daemon *d, const struct config *cfg, int trans
 int daemon_firmware_start(struct daemon *d, const struct config *cfg);
 /* After the API: stored campaigns go on where they were. */
 int daemon_firmware_load(struct daemon *d);
+/* Every loop tick: campaigns start devices where updates ended. */
+void daemon_firmware_poll(struct daemon *d, int64_t now);
 /* Every second: phase deadlines, pacing, retries. */
 void daemon_firmware_tick(struct daemon *d, int64_t now);
 /* Before the requests are destroyed. */

@@ -446,6 +446,7 @@ void fw_campaigns_job_changed(struct fw_campaigns *fc, struct fw_job *job)
 		return;
 	}
 	fw_rate_note(&c->rate, c->fc->now_ms, 1);
+	c->fc->ended_since_pace = true;
 	job_free(c, cj, false);
 	check_end(c);
 	fw_campaign_release_ended(c);
@@ -568,6 +569,17 @@ void fw_campaigns_tick(struct fw_campaigns *fc, int64_t now_ms)
 		    c->cursor_done && c->batch_pos >= c->batch_len)
 			check_end(c);
 	}
+}
+
+void fw_campaigns_poll(struct fw_campaigns *fc, int64_t now_ms)
+{
+	if (!fc || !fc->ended_since_pace)
+		return;
+	fc->ended_since_pace = false;
+	fc->now_ms = now_ms;
+	for (struct fw_campaign *c = fc->head; c; c = c->next)
+		if (c->status == FW_CAMPAIGN_RUNNING)
+			campaign_pace(c, now_ms);
 }
 
 /* The API's calls. */

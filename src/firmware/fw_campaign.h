@@ -131,5 +131,9 @@ int fw_campaigns_targets(struct fw_campaigns *fc, const char *project_id, const 
 
 /* Once a second: pacing, retries, the failure threshold, progress events. */
 void fw_campaigns_tick(struct fw_campaigns *fc, int64_t now_ms);
+/* Every loop tick (50 ms): when an update ended since, the campaigns start their next
+ * devices now (as the rate and concurrency allow) rather than at the next second, so
+ * that a campaign does not run in waves of max_concurrent. Cheap when nothing ended. */
+void fw_campaigns_poll(struct fw_campaigns *fc, int64_t now_ms);
 
 #endif

@@ -61,6 +61,7 @@ struct fw_campaigns {
 	struct fw_campaign *head, *tail;
 	int64_t now_ms;   /* the last tick's */
 	bool loading;     /* fw_campaigns_load resumes jobs: nothing else is freed */
+	bool ended_since_pace; /* a job ended: fw_campaigns_poll starts the next ones */
 	char why[512]; /* a refusal's message (*why points here) */
 };
 

@@ -29,6 +29,7 @@ static size_t last_body_len;
 static uint8_t last_body[4096];
 static uint8_t handler_code = COAP_CODE_CONTENT;
 static size_t handler_payload_len;
+static bool handler_own_block2; /* the handler sets its own Block2 */
 static uint8_t big_payload[2000];
 
 static int cb_calls;
@@ -59,6 +60,8 @@ static void on_request(void *ctx, const struct addr *peer, const struct coap_msg
 	resp->code = handler_code;
 	if (handler_payload_len)
 		coap_msg_set_payload(resp, big_payload, handler_payload_len);
+	if (handler_own_block2)
+		coap_msg_add_uint_option(resp, COAP_OPTION_BLOCK2, 0x16); /* 1, M=0, 1024 */
 }
 
 static void on_response(void *ctx, int status, const struct coap_msg *resp)
@@ -178,6 +181,34 @@ static void test_large_cached_response_replayed(void **state)
 	assert_int_equal(sent_count, 2);
 	assert_int_equal(sent[0].len, sent[1].len);
 	assert_memory_equal(sent[0].data, sent[1].data, sent[0].len);
+}
+
+/* A handler that serves its own Block2 block (a firmware download): a duplicate GET is
+ * served again, not from a kept copy. */
+static void test_own_block2_get_not_kept(void **state)
+{
+	uint8_t buf[COAP_EP_MAX_DATAGRAM];
+	handler_payload_len = 500;
+	handler_own_block2 = true;
+	struct coap_msg get;
+	coap_msg_init(&get, COAP_TYPE_CON, COAP_CODE_GET, 13, (const uint8_t *)"\x01", 1);
+	coap_msg_add_option(&get, COAP_OPTION_URI_PATH, "fw", 2);
+	int n = coap_msg_encode(&get, buf, sizeof(buf));
+	assert_true(n > 0);
+	size_t len = (size_t)n;
+	coap_ep_input(*state, &peer_a, buf, len, 1000);
+	coap_ep_input(*state, &peer_a, buf, len, 1001);
+	handler_own_block2 = false;
+	assert_int_equal(handler_calls, 2);
+	assert_int_equal(sent_count, 2);
+	assert_int_equal(coap_ep_stats(*state)->rx_duplicates, 0);
+	/* Served as the handler built it: its own Block2, not sliced again. */
+	struct coap_msg m;
+	parse_sent(1, &m);
+	uint32_t v;
+	assert_int_equal(coap_msg_get_uint_option(&m, COAP_OPTION_BLOCK2, &v), 0);
+	assert_int_equal(v, 0x16);
+	assert_int_equal(m.payload_len, 500);
 }
 
 static void test_duplicate_after_exchange_lifetime_is_new(void **state)
@@ -664,6 +695,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_large_cached_response_replayed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_own_block2_get_not_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_after_exchange_lifetime_is_new,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_non_request_gets_non_response, setup,
