@@ -128,7 +128,8 @@ static void test_ranges(void **state)
 {
 	(void)state;
 	struct bs_config c;
-	refused("{" KEY16 ",\"short_server_id\":0}", false, "short_server_id must be an integer in 1-65534");
+	refused("{" KEY16 ",\"short_server_id\":0}", false,
+		"short_server_id must be an integer in 1-65534");
 	refused("{" KEY16 ",\"short_server_id\":65535}", false, "short_server_id");
 	refused("{" KEY16 ",\"lifetime\":59}", false, "lifetime must be an integer in 60-31536000");
 	refused("{" KEY16 ",\"lifetime\":31536001}", false, "lifetime");
