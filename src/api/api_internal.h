@@ -259,6 +259,14 @@ void api_fw_campaigns_devices(struct api_call *c);
 void api_fw_campaigns_pause(struct api_call *c);
 void api_fw_campaigns_resume(struct api_call *c);
 void api_fw_campaigns_cancel(struct api_call *c);
+/* /v5/iot/{p}/devices/{id}/bootstrap and /v5/iot/{p}/products/{id}/bootstrap
+ * (api_bootstrap.c, docs/bootstrap.md). */
+void api_bootstrap_device_put(struct api_call *c);
+void api_bootstrap_device_get(struct api_call *c);
+void api_bootstrap_device_delete(struct api_call *c);
+void api_bootstrap_template_put(struct api_call *c);
+void api_bootstrap_template_get(struct api_call *c);
+void api_bootstrap_template_delete(struct api_call *c);
 /* /v5/iot/{p}/firmware (api_firmware.c). api_firmware_create runs when an upload's
  * headers are known: it sets an error reply, or req->upload and no reply. Each piece of
  * the body goes to api_firmware_upload_chunk (which, failing, frees the upload and puts

@@ -12,20 +12,22 @@
 
 /* Prepared statements slots: store_platform.c's first, then store_push.c's, then
  * store_search.c's, then store_tokens.c's, then store_fw_packages.c's, then
- * store_fw_campaigns.c's. */
+ * store_fw_campaigns.c's, then store_bootstrap.c's. */
 #define STORE_PLATFORM_STMTS 30
 #define STORE_PUSH_STMTS 18
 #define STORE_SEARCH_STMTS 16
 #define STORE_TOKENS_STMTS 16
 #define STORE_FW_PACKAGES_STMTS 8
 #define STORE_FW_CAMPAIGNS_STMTS 16
+#define STORE_BOOTSTRAP_STMTS 12
 #define STORE_SEARCH_FIRST_STMT (STORE_PLATFORM_STMTS + STORE_PUSH_STMTS)
 #define STORE_TOKENS_FIRST_STMT (STORE_SEARCH_FIRST_STMT + STORE_SEARCH_STMTS)
 #define STORE_FW_PACKAGES_FIRST_STMT (STORE_TOKENS_FIRST_STMT + STORE_TOKENS_STMTS)
 #define STORE_FW_CAMPAIGNS_FIRST_STMT (STORE_FW_PACKAGES_FIRST_STMT + STORE_FW_PACKAGES_STMTS)
+#define STORE_BOOTSTRAP_FIRST_STMT (STORE_FW_CAMPAIGNS_FIRST_STMT + STORE_FW_CAMPAIGNS_STMTS)
 #define STORE_MORE_STMTS                                                                   \
 	(STORE_PLATFORM_STMTS + STORE_PUSH_STMTS + STORE_SEARCH_STMTS + STORE_TOKENS_STMTS +  \
-	 STORE_FW_PACKAGES_STMTS + STORE_FW_CAMPAIGNS_STMTS)
+	 STORE_FW_PACKAGES_STMTS + STORE_FW_CAMPAIGNS_STMTS + STORE_BOOTSTRAP_STMTS)
 
 /* A device row's columns, in the order store_read_device reads them. */
 #define STORE_DEVICE_COLUMNS                                                               \

@@ -553,6 +553,44 @@ def dtls_seeds():
         write(t, name, bytes(seq))
 
 
+# --- bootstrap configurations: [mode][bytes], mode bit 0 a template, bit 1 stored text ---
+
+BS_DEVICE = {"allow_plain": False, "bs_identity": "node-1",
+             "bs_key": "00112233445566778899aabbccddeeff", "server_uri": "", "security": "psk",
+             "short_server_id": 1, "lifetime": 86400, "binding": "U", "pmin": 0, "pmax": 0,
+             "discover": True}
+BS_TEMPLATE = {k: v for k, v in BS_DEVICE.items() if k not in ("bs_identity", "bs_key")} | {
+    "master_key": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"}
+
+
+def bs_config_seeds():
+    t = "fuzz_bs_config"
+    for mode, name, body in (
+            (0, "device-api", BS_DEVICE),
+            (0, "device-plain-nosec", {"allow_plain": True, "security": "nosec",
+                                       "server_uri": "coap://[fd00::1]:5683"}),
+            (0, "device-every-limit", BS_DEVICE | {"bs_key": "ab" * 32, "bs_identity": "n" * 64,
+                                                   "short_server_id": 65534,
+                                                   "lifetime": 31536000, "binding": "UQ",
+                                                   "pmin": 86400, "pmax": 86400,
+                                                   "server_uri": "coaps://" + "h" * 242 + ":5684"}),
+            (0, "device-no-way", {"lifetime": 600}),
+            (0, "device-unknown", BS_DEVICE | {"colour": 1}),
+            (0, "device-master-key", BS_DEVICE | {"master_key": BS_TEMPLATE["master_key"]}),
+            (0, "device-bad-uri", BS_DEVICE | {"server_uri": "coaps://[::1:5684"}),
+            (0, "device-periods", BS_DEVICE | {"pmin": 60, "pmax": 10}),
+            (1, "template-api", BS_TEMPLATE),
+            (1, "template-short-key", BS_TEMPLATE | {"master_key": "00" * 15}),
+            (1, "template-bs-key", BS_TEMPLATE | {"bs_key": BS_DEVICE["bs_key"]}),
+            (2, "device-stored", BS_DEVICE),
+            (3, "template-stored", BS_TEMPLATE)):
+        write(t, name, bytes([mode]) + json.dumps(body, separators=(",", ":"),
+                                                  sort_keys=True).encode())
+    write(t, "stored-duplicate", b"\x02" + b'{"allow_plain":true,"allow_plain":false}')
+    write(t, "stored-nul", b"\x02" + b'{"allow_plain":true,"bs_identity":"a\\u0000b"}')
+    write(t, "not-object", b"\x00[1]")
+
+
 # --- dictionaries: tests/fuzz/<target>.dict, the words libFuzzer splices in -------------
 
 JSON_WORDS = ['{', '}', '[', ']', ':', ',', '"', '\\', '\\u0000', '\\ud800', 'true', 'false',
@@ -607,6 +645,10 @@ def dicts():
                 '"4294967295"', '4294967296', '100000', '604800', '86400']
     write_dict("fuzz_api_routes", JSON_WORDS + api + model + firmware + [
         '"WaterMeter"', '"SET_INTERVAL"', '"interval"', '"Every"', '"ALL"'])
+    write_dict("fuzz_bs_config", JSON_WORDS + ['"%s"' % k for k in BS_DEVICE | BS_TEMPLATE] + [
+        '"psk"', '"nosec"', '"U"', '"UQ"', '"coap://"', '"coaps://"', "[::1]", ":5683",
+        ":5684", ":65535", '"00112233445566778899aabbccddeeff"', "65534", "65535", "31536000",
+        "86400", "86401", "59"])
     write_dict("fuzz_fw_campaign", JSON_WORDS + firmware + ['"name"', '"product_id"',
                                                             '4294967295'])
     layout = ['"byte_order"', '"little"', '"big"', '"message_id"', '"offset"', '"type"',
@@ -681,6 +723,7 @@ def main():
     ddf_seeds()
     api_seeds()
     dtls_seeds()
+    bs_config_seeds()
     dicts()
 
 
