@@ -4,7 +4,9 @@
  * POST /bs answered 2.04, Discover, Delete /0 and /1, Write of the management server's
  * Security and Server instances in TLV, Finish — and the real daemon is the management
  * server the simulator must then register to (plain CoAP, or DTLS with the PSK the
- * bootstrap wrote), its device becoming ONLINE through the API.
+ * bootstrap wrote), its device becoming ONLINE through the API. A DTLS bootstrap is
+ * checked as far as the daemon's management port allows: the handshake and a refused
+ * POST /bs.
  */
 #include <errno.h>
 #include <poll.h>
@@ -127,8 +129,8 @@ static int sim_exit(struct fixture *f, int timeout_ms)
 	return -1;
 }
 
-/* The POST /bs?ep=NODE; answered 2.04. The sender becomes f->sim. */
-static void accept_request(struct fixture *f)
+/* The POST /bs?ep=NODE[&pct=PCT]; answered 2.04. The sender becomes f->sim. */
+static void accept_request(struct fixture *f, const char *pct)
 {
 	uint8_t buf[1500];
 	struct pollfd p = { .fd = f->bs_fd, .events = POLLIN };
@@ -144,12 +146,15 @@ static void accept_request(struct fixture *f)
 	assert_int_equal(m.type, COAP_TYPE_CON);
 	assert_int_equal(m.code, COAP_CODE_POST);
 	coap_assert_path(&m, "/bs");
-	const struct coap_option *q = coap_msg_find_option(&m, COAP_OPTION_URI_QUERY);
-	char want[32];
-	snprintf(want, sizeof(want), "ep=%s", f->node);
-	assert_non_null(q);
-	assert_int_equal(q->len, strlen(want));
-	assert_memory_equal(q->value, want, strlen(want));
+	char query[96] = "", want[96];
+	for (size_t i = 0; i < m.option_count; i++) {
+		const struct coap_option *o = &m.options[i];
+		if (o->number == COAP_OPTION_URI_QUERY)
+			snprintf(query + strlen(query), sizeof(query) - strlen(query), "&%.*s",
+				 (int)o->len, (const char *)o->value);
+	}
+	snprintf(want, sizeof(want), "&ep=%s%s%s", f->node, pct ? "&pct=" : "", pct ? pct : "");
+	assert_string_equal(query, want);
 	coap_answer(f->bs_fd, &f->sim, &m, COAP_CODE_CHANGED, -1, 0, NULL, NULL, 0);
 }
 
@@ -200,22 +205,23 @@ static void add_bytes(struct lwm2m_values *v, int obj, int inst, int res, uint8_
 	assert_int_equal(lwm2m_values_add(v, &x), 0);
 }
 
-/* Bootstrap-Write of the values (under /obj/inst) in TLV; expects 2.04. */
-static void write_tlv(struct fixture *f, int obj, int inst, struct lwm2m_values *v)
+/* Bootstrap-Write of the values (under /obj/inst) in format ct; expects 2.04. */
+static void write_values(struct fixture *f, int obj, int inst, int ct, struct lwm2m_values *v)
 {
-	uint8_t tlv[512];
+	uint8_t body[512];
 	char path[16];
 	struct lwm2m_path base = { .len = 2, .ids = { (uint16_t)obj, (uint16_t)inst } };
-	int n = content_encode(CONTENT_TLV, &base, v, NULL, NULL, tlv, sizeof(tlv));
+	int n = content_encode((uint16_t)ct, &base, v, NULL, NULL, body, sizeof(body));
 	assert_true(n > 0);
 	snprintf(path, sizeof(path), "/%d/%d", obj, inst);
-	assert_int_equal(bs_request(f, COAP_CODE_PUT, path, CONTENT_TLV, tlv, (size_t)n, NULL, 0),
+	assert_int_equal(bs_request(f, COAP_CODE_PUT, path, ct, body, (size_t)n, NULL, 0),
 			 COAP_CODE_CHANGED);
 	lwm2m_values_free(v);
 }
 
 /* Discover, Delete /0 and /1, Write /0/1 (the daemon's URI; PSK with the device's secret
- * when psk) and /1/0; Finish is the caller's. */
+ * when psk) in TLV and /1/0 (in SenML CBOR when psk, the format the device asked for);
+ * Finish is the caller's. */
 static void provision(struct fixture *f, bool psk)
 {
 	char links[1024], bs[ADDR_STR_MAX], want[128], mgmt[ADDR_STR_MAX], uri[160];
@@ -230,7 +236,9 @@ static void provision(struct fixture *f, bool psk)
 			 COAP_CODE_DELETED);
 	assert_int_equal(bs_request(f, COAP_CODE_DELETE, "/1", -1, NULL, 0, NULL, 0),
 			 COAP_CODE_DELETED);
-	/* The Bootstrap-Server's own account survives the Delete of /0. */
+	/* The Bootstrap-Server's own account survives the Delete of /0, and cannot be named. */
+	assert_int_equal(bs_request(f, COAP_CODE_DELETE, "/0/0", -1, NULL, 0, NULL, 0),
+			 COAP_CODE_BAD_REQUEST);
 	assert_int_equal(bs_request(f, COAP_CODE_GET, "/0", -1, NULL, 0, links, sizeof(links)),
 			 COAP_CODE_CONTENT);
 	assert_in(links, want);
@@ -246,12 +254,12 @@ static void provision(struct fixture *f, bool psk)
 		add_bytes(&v, 0, 1, 5, LWM2M_TYPE_OPAQUE, key_bytes, sizeof(key_bytes) - 1);
 	}
 	add_int(&v, 0, 1, 10, LWM2M_TYPE_INTEGER, 1);
-	write_tlv(f, 0, 1, &v);
+	write_values(f, 0, 1, CONTENT_TLV, &v);
 	lwm2m_values_init(&v);
 	add_int(&v, 1, 0, 0, LWM2M_TYPE_INTEGER, 1);
 	add_int(&v, 1, 0, 1, LWM2M_TYPE_INTEGER, 300);
 	add_bytes(&v, 1, 0, 7, LWM2M_TYPE_STRING, "U", 1);
-	write_tlv(f, 1, 0, &v);
+	write_values(f, 1, 0, psk ? CONTENT_SENML_CBOR : CONTENT_TLV, &v);
 	/* A malformed payload is refused. */
 	static const uint8_t junk[] = { 0xC8, 0x00, 0x10, 0x01 };
 	assert_int_equal(bs_request(f, COAP_CODE_PUT, "/1/0", CONTENT_TLV, junk, sizeof(junk),
@@ -268,8 +276,8 @@ static void provision(struct fixture *f, bool psk)
 static void bootstrap_and_register(void **state, bool psk)
 {
 	struct fixture *f = *state;
-	sim_start(f, "");
-	accept_request(f);
+	sim_start(f, psk ? "--bs-pct 112" : "");
+	accept_request(f, psk ? "112" : NULL);
 	provision(f, psk);
 	assert_int_equal(bs_request(f, COAP_CODE_POST, "/bs", -1, NULL, 0, NULL, 0),
 			 COAP_CODE_CHANGED);
@@ -283,6 +291,7 @@ static void bootstrap_and_register(void **state, bool psk)
 	assert_in(out, want);
 	assert_in(out, "bs discover /\n");
 	assert_in(out, "bs delete /0\n");
+	assert_in(out, "bs delete /0/0 4.00\n");
 	assert_in(out, "bs write /0/1\n");
 	assert_in(out, "bs write /1/0 4.00\n");
 	assert_in(out, "bs finish 2.04\n");
@@ -310,7 +319,7 @@ static void test_bootstrap_finish_refused(void **state)
 {
 	struct fixture *f = *state;
 	sim_start(f, "--bs-fail-finish");
-	accept_request(f);
+	accept_request(f, NULL);
 	provision(f, false);
 	assert_int_equal(bs_request(f, COAP_CODE_POST, "/bs", -1, NULL, 0, NULL, 0),
 			 COAP_CODE_NOT_ACCEPTABLE);
@@ -321,12 +330,33 @@ static void test_bootstrap_finish_refused(void **state)
 	assert_null(strstr(out, "registered"));
 }
 
+/* A DTLS bootstrap uses the simulator's DTLS client as --server with --psk does: the
+ * handshake with the daemon's CoAPS port succeeds with the device's credential, and
+ * the daemon (no Bootstrap-Server on that port) refuses POST /bs, which ends it. */
+static void test_bootstrap_dtls_refused(void **state)
+{
+	struct fixture *f = *state;
+	char coaps[ADDR_STR_MAX], cmd[1024], out[4096];
+	addr_format(&f->d.coaps, coaps);
+	snprintf(cmd, sizeof(cmd),
+		 "%s --bootstrap coaps://%s --bs-psk-identity %s --bs-psk " KEY_HEX
+		 " --bs-timeout-s 5",
+		 sim_bin(), coaps, f->node);
+	assert_int_equal(run_command(cmd, out, sizeof(out), 60), 1);
+	assert_in(out, "handshake TLS-PSK-");
+	assert_in(out, "bootstrap failed request refused 4.");
+	/* A coaps:// bootstrap URI without a key is a usage error. */
+	snprintf(cmd, sizeof(cmd), "%s --bootstrap coaps://%s --ep x", sim_bin(), coaps);
+	assert_int_equal(run_command(cmd, out, sizeof(out), 10), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bootstrap_plain, setup_udp, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_finish_refused, setup_udp, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_psk, setup_dtls, teardown),
+		cmocka_unit_test_setup_teardown(test_bootstrap_dtls_refused, setup_dtls, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

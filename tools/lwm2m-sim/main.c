@@ -739,6 +739,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (bs_cfg.uri && identity && !bs_cfg.identity) {
+		/* --psk-identity/--psk with --bootstrap name the bootstrap credential. */
+		bs_cfg.identity = identity;
+		bs_cfg.psk_hex = psk_hex;
+		identity = psk_hex = NULL;
+	}
 	uint8_t key[SIM_BS_KEY_MAX];
 	int hex_len = psk_hex ? sim_hex_key(psk_hex, key) : 0;
 	size_t key_len = hex_len > 0 ? (size_t)hex_len : 0;

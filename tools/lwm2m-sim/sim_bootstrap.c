@@ -22,7 +22,8 @@
 const char sim_bs_usage[] =
 	"  --bootstrap URI        bootstrap first (coap://HOST:PORT or coaps://HOST:PORT with\n"
 	"                         --bs-psk-identity ID --bs-psk HEX), then register to the\n"
-	"                         server the Bootstrap-Server wrote (no --server, --psk)\n"
+	"                         server the Bootstrap-Server wrote (no --server; with\n"
+	"                         --bootstrap, --psk-identity/--psk mean --bs-psk-*)\n"
 	"  --bs-pct N             ask for this content format in Bootstrap-Write (&pct=N)\n"
 	"  --bs-timeout-s S       give up when no request comes for S s (default 30)\n"
 	"  --bs-fail-finish       answer Bootstrap-Finish 4.06 (an inconsistent configuration)\n";
@@ -268,18 +269,23 @@ static int discover(const struct sim_tree *t, const struct lwm2m_path *p, char *
 	return used < cap ? (int)used : -1;
 }
 
-/* Bootstrap-Delete (Core 1.1 §5.2.7.5): /, /obj or /obj/inst; the Bootstrap-Server
- * account is never deleted, nor (from /) the Device object. */
+/* Whether Bootstrap-Delete leaves /obj/inst alone (Core 1.1 §5.2.7.5): the Bootstrap-
+ * Server Account and the Device object's instance are "not affected by any Delete". */
+static bool undeletable(const struct sim_tree *t, uint16_t obj, uint16_t inst)
+{
+	return obj == 3 || (obj == 0 && is_bs_account(t, inst));
+}
+
+/* Bootstrap-Delete: /, /obj or /obj/inst, all but what is undeletable — which, named
+ * alone, is answered 4.00 (Transport §6.1: a bad URI for this operation). */
 static uint8_t bs_delete(struct sim_tree *t, const struct lwm2m_path *p)
 {
-	if (p->len > 2)
-		return COAP_CODE_BAD_REQUEST;
-	if (p->len == 2 && p->ids[0] == 0 && is_bs_account(t, p->ids[1]))
+	if (p->len > 2 || (p->len == 2 && undeletable(t, p->ids[0], p->ids[1])))
 		return COAP_CODE_BAD_REQUEST;
 	for (size_t i = t->instance_count; i-- > 0;) {
 		uint16_t obj = t->instances[i].obj, inst = t->instances[i].inst;
 		if ((p->len >= 1 && obj != p->ids[0]) || (p->len == 2 && inst != p->ids[1]) ||
-		    (obj == 0 && is_bs_account(t, inst)) || (p->len == 0 && obj == 3))
+		    undeletable(t, obj, inst))
 			continue;
 		sim_tree_remove_instance(t, obj, inst);
 	}
