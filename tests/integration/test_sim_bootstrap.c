@@ -105,7 +105,7 @@ static void sim_start(struct fixture *f, const char *extra)
 	char bs[ADDR_STR_MAX], cmd[1024];
 	addr_format(&f->bs, bs);
 	snprintf(cmd, sizeof(cmd),
-		 "exec %s --bootstrap coap://%s --ep %s --bs-timeout-s 10 --serve 30 %s > %s 2>&1",
+		 "exec %s --bootstrap coap://%s --ep %s --bs-timeout-s 10 %s > %s 2>&1",
 		 sim_bin(), bs, f->node, extra, f->out);
 	f->pid = fork();
 	assert_true(f->pid >= 0);
@@ -224,7 +224,7 @@ static void write_values(struct fixture *f, int obj, int inst, int ct, struct lw
  * Finish is the caller's. */
 static void provision(struct fixture *f, bool psk)
 {
-	char links[1024], bs[ADDR_STR_MAX], want[128], mgmt[ADDR_STR_MAX], uri[160];
+	char links[1024], bs[ADDR_STR_MAX], want[224], mgmt[ADDR_STR_MAX], uri[160];
 	addr_format(&f->bs, bs);
 	assert_int_equal(bs_request(f, COAP_CODE_GET, "/", -1, NULL, 0, links, sizeof(links)),
 			 COAP_CODE_CONTENT);
@@ -276,7 +276,9 @@ static void provision(struct fixture *f, bool psk)
 static void bootstrap_and_register(void **state, bool psk)
 {
 	struct fixture *f = *state;
-	sim_start(f, psk ? "--bs-pct 112" : "");
+	/* Over DTLS it stays and serves; over CoAP it sends an Update and exits (0, no leak
+	 * under ASan). */
+	sim_start(f, psk ? "--bs-pct 112 --serve 30" : "--updates 1 --interval 100");
 	accept_request(f, psk ? "112" : NULL);
 	provision(f, psk);
 	assert_int_equal(bs_request(f, COAP_CODE_POST, "/bs", -1, NULL, 0, NULL, 0),
@@ -298,6 +300,10 @@ static void bootstrap_and_register(void **state, bool psk)
 	if (psk)
 		assert_in(out, "handshake TLS-PSK-");
 	assert_int_equal(api_wait_status(&f->d, f->dev, "ONLINE", 5000), 0);
+	if (!psk) {
+		assert_int_equal(sim_exit(f, 5000), 0);
+		assert_in(sim_output_of(f->out), "updated 2.04\n");
+	}
 	char lifetime[32];
 	assert_int_equal(api_device_field(&f->d, f->dev, "lifetime", lifetime, sizeof(lifetime)),
 			 0);
