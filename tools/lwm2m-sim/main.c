@@ -739,12 +739,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (bs_cfg.uri && identity && !bs_cfg.identity) {
-		/* --psk-identity/--psk with --bootstrap name the bootstrap credential. */
-		bs_cfg.identity = identity;
-		bs_cfg.psk_hex = psk_hex;
-		identity = psk_hex = NULL;
-	}
+	char bs_host[SIM_BS_URI_MAX];
+	if (bs_cfg.uri)
+		bad_args |= sim_bs_settle(&bs_cfg, &server, &identity, &psk_hex, bs_host,
+					  sizeof(bs_host)) != 0;
 	uint8_t key[SIM_BS_KEY_MAX];
 	int hex_len = psk_hex ? sim_hex_key(psk_hex, key) : 0;
 	size_t key_len = hex_len > 0 ? (size_t)hex_len : 0;
@@ -752,17 +750,6 @@ int main(int argc, char **argv)
 		psk_hex = NULL; /* malformed: refused below */
 	if (!s.ep && (identity || bs_cfg.identity))
 		s.ep = identity ? identity : bs_cfg.identity;
-	char bs_host[SIM_BS_URI_MAX];
-	bool bs_secure = false;
-	if (bs_cfg.uri) {
-		/* The management server and its credentials come from the bootstrap. */
-		bad_args |= server || identity ||
-			    sim_bs_split_uri(bs_cfg.uri, bs_host, sizeof(bs_host), &bs_secure) ||
-			    bs_secure != (bs_cfg.identity != NULL) ||
-			    (bs_cfg.identity != NULL) != (bs_cfg.psk_hex != NULL) ||
-			    (bs_cfg.identity && sim_hex_key(bs_cfg.psk_hex, key) < 0);
-		server = bs_host;
-	}
 	s.suite = suite;
 	if (bad_args || !server || !s.ep || addr_parse(&s.server, server) != 0 ||
 	    s.block_size < 16 || s.block_size > 1024 || (identity != NULL) != (psk_hex != NULL) ||

@@ -86,6 +86,25 @@ int sim_hex_key(const char *hex, uint8_t key[SIM_BS_KEY_MAX])
 	return (int)(n / 2);
 }
 
+int sim_bs_settle(struct sim_bs_config *cfg, const char **server, const char **identity,
+		  const char **psk_hex, char *host, size_t cap)
+{
+	uint8_t key[SIM_BS_KEY_MAX];
+	bool secure = false;
+	if (*identity && !cfg->identity) {
+		cfg->identity = *identity;
+		cfg->psk_hex = *psk_hex;
+		*identity = *psk_hex = NULL;
+	}
+	bool bad = *server || *identity || *psk_hex ||
+		   sim_bs_split_uri(cfg->uri, host, cap, &secure) != 0 ||
+		   secure != (cfg->identity != NULL) ||
+		   (cfg->identity != NULL) != (cfg->psk_hex != NULL) ||
+		   (cfg->identity && sim_hex_key(cfg->psk_hex, key) < 0);
+	*server = host;
+	return bad ? -1 : 0;
+}
+
 static struct lwm2m_path res_path(uint16_t obj, uint16_t inst, uint16_t res)
 {
 	struct lwm2m_path p = { .len = 3, .ids = { obj, inst, res, 0 } };
@@ -384,6 +403,7 @@ static void serve_request(struct bs_run *r, const struct coap_msg *req)
 		what = "discover";
 		n = p.len <= 1 ? discover(r->t, &p, links, sizeof(links)) : -1;
 		code = p.len > 1 ? COAP_CODE_BAD_REQUEST
+		       : p.len == 1 && !sim_tree_has_object(r->t, p.ids[0]) ? COAP_CODE_NOT_FOUND
 		       : n < 0	  ? COAP_CODE_INTERNAL_SERVER_ERROR
 				  : COAP_CODE_CONTENT;
 	} else if (req->code == COAP_CODE_DELETE) {

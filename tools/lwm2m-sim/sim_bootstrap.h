@@ -12,6 +12,12 @@
  *   bs requested 2.04    bs discover /    bs delete /0    bs write /0/1    bs finish 2.04
  *   bootstrapped server=URI security=psk|nosec ssid=N lifetime=N
  *   bootstrap failed <why>
+ *
+ * Limits, on purpose: requests and answers fit one datagram (no Block1/Block2 here, so a
+ * Discover answer is at most 1024 bytes); Bootstrap-Read is answered 4.05; once Finish
+ * is answered the device leaves, so a Finish resent because our ACK was lost goes
+ * unanswered (the server sees a timeout, the device goes on to register); the
+ * management server's URI must be a numeric HOST:PORT (no DNS).
  */
 #ifndef LWM2M_SIM_BOOTSTRAP_H
 #define LWM2M_SIM_BOOTSTRAP_H
@@ -70,6 +76,13 @@ void sim_bs_config_default(struct sim_bs_config *cfg);
 int sim_bs_option(struct sim_bs_config *cfg, const char *a, const char *v);
 extern const char sim_bs_usage[];
 
+/* After the options, with --bootstrap: --psk-identity/--psk, when --bs-psk-* are not
+ * given, become the bootstrap credential (*identity and *psk_hex then NULL: the
+ * management credential comes from the bootstrap, as does the server, so --server is
+ * refused); a coaps:// URI needs a well-formed PSK and coap:// none. *server becomes the
+ * bootstrap server's HOST:PORT, kept in host (cap bytes). Returns 0 or -1 (usage). */
+int sim_bs_settle(struct sim_bs_config *cfg, const char **server, const char **identity,
+		  const char **psk_hex, char *host, size_t cap);
 /* Splits "coap[s]://HOST:PORT" into host_port (cap bytes); *secure for coaps. 0 or -1. */
 int sim_bs_split_uri(const char *uri, char *host_port, size_t cap, bool *secure);
 /* A PSK in hex (--psk, --bs-psk) into bytes: its length (1..32), or -1 when malformed. */
