@@ -336,6 +336,17 @@ static void test_bootstrap_finish_refused(void **state)
 	assert_null(strstr(out, "registered"));
 }
 
+/* A Bootstrap-Server that accepts the request and then says nothing: the device gives
+ * up after --bs-timeout-s. */
+static void test_bootstrap_silent_server(void **state)
+{
+	struct fixture *f = *state;
+	sim_start(f, "--bs-timeout-s 1"); /* the later option wins */
+	accept_request(f, NULL);
+	assert_int_equal(sim_exit(f, 5000), 1);
+	assert_in(sim_output_of(f->out), "bootstrap failed no request from the server within 1 s\n");
+}
+
 /* A DTLS bootstrap uses the simulator's DTLS client as --server with --psk does: the
  * handshake with the daemon's CoAPS port succeeds with the device's credential, and
  * the daemon (no Bootstrap-Server on that port) refuses POST /bs, which ends it. */
@@ -363,6 +374,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bootstrap_finish_refused, setup_udp, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_psk, setup_dtls, teardown),
 		cmocka_unit_test_setup_teardown(test_bootstrap_dtls_refused, setup_dtls, teardown),
+		cmocka_unit_test_setup_teardown(test_bootstrap_silent_server, setup_udp, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
