@@ -61,6 +61,10 @@
  * one block go back block-wise (Block2), so that large values are written and read back
  * whole (sim_block.c).
  *
+ * With --bootstrap URI it first bootstraps (sim_bootstrap.h), then registers to the
+ * management server written into /0 and /1, with its security mode, PSK, lifetime and
+ * binding, as if they had been given with --server, --psk-identity and --psk.
+ *
  * Limits, on purpose: notifications are CON but sent once (no retransmission) and must
  * fit one datagram (1200 bytes); epmin/epmax are stored and shown by Discover but do not
  * drive notifications.
@@ -81,6 +85,7 @@
 #include "dtls_client.h"
 #include "model/model.h"
 #include "sim_block.h"
+#include "sim_bootstrap.h"
 #include "sim_dm.h"
 #include "sim_fw.h"
 #include "sim_meter.h"
@@ -561,6 +566,63 @@ static void serve(struct sim *s, int seconds)
 	}
 }
 
+/* A UDP socket bound to bind_to (or any address of the server's family). 0 or -1. */
+static int open_socket(struct sim *s, const char *bind_to)
+{
+	struct addr local;
+	if (addr_parse(&local, bind_to ? bind_to
+				       : (s->server.family == AF_INET6 ? "[::]:0" : "0.0.0.0:0")) != 0) {
+		sim_usage();
+		return -1;
+	}
+	s->fd = socket(local.family, SOCK_DGRAM, 0);
+	struct sockaddr_storage ss;
+	size_t sl = addr_to_sockaddr(&local, &ss);
+	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&ss, (socklen_t)sl) != 0) {
+		perror("lwm2m-sim: socket");
+		return -1;
+	}
+	return 0;
+}
+
+static void bs_send(void *ctx, const uint8_t *data, size_t len)
+{
+	send_datagram(ctx, data, len);
+}
+
+static int bs_receive(void *ctx, uint8_t *buf, size_t cap, int timeout_ms)
+{
+	return receive(ctx, buf, cap, timeout_ms);
+}
+
+/* --bootstrap: bootstraps from s->server (over DTLS with the bootstrap PSK), closes that
+ * session and its socket (close_notify first), and points s at the management server
+ * the bootstrap wrote. Returns 0 or -1 (printed why). */
+static int bootstrap(struct sim *s, const struct sim_bs_config *cfg, const char *bind_to,
+		     struct sim_bs_account *acct)
+{
+	struct sim_bs_io io = { .send = bs_send, .receive = bs_receive, .ctx = s, .mid = &s->mid,
+				.fd = -1, .dtls = &s->dtls, .suite = s->suite,
+				.handshake_timeout_ms = HANDSHAKE_TIMEOUT_MS };
+	int rc = open_socket(s, bind_to);
+	io.fd = s->fd;
+	if (rc == 0)
+		rc = sim_bs_run(&s->tree, s->ep, cfg, &io, &s->server, acct);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	if (rc != 0)
+		return -1;
+	if (addr_parse(&s->server, acct->host_port) != 0) {
+		printf("bootstrap failed server address %s (numeric HOST:PORT only)\n",
+		       acct->host_port);
+		return -1;
+	}
+	s->lifetime = acct->lifetime;
+	s->binding = acct->binding;
+	return 0;
+}
+
 /* --change PATH=VALUE@MS. */
 static int parse_change(struct change *c, const char *arg)
 {
@@ -576,6 +638,7 @@ int main(int argc, char **argv)
 		.interval_ms = 1000,
 		.block_size = 1024,
 		.send_format = CONTENT_SENML_CBOR,
+		.fd = -1,
 	};
 	const char *server = NULL, *bind_to = NULL, *identity = NULL, *psk_hex = NULL;
 	const char *tree_file = NULL;
@@ -585,6 +648,9 @@ int main(int argc, char **argv)
 	bool bad_args = false;
 	struct sim_fw_config fw_cfg;
 	sim_fw_config_default(&fw_cfg);
+	struct sim_bs_config bs_cfg;
+	struct sim_bs_account acct;
+	sim_bs_config_default(&bs_cfg);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -602,6 +668,10 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(a, "--fw") == 0) {
 			s.fw_on = true;
+			continue;
+		}
+		if (strcmp(a, "--bs-fail-finish") == 0) {
+			bs_cfg.fail_finish = true;
 			continue;
 		}
 		if (!v) {
@@ -662,26 +732,25 @@ int main(int argc, char **argv)
 			suite = DTLS_CLIENT_SUITE_CBC;
 		else if ((fw_opt = sim_fw_option(&fw_cfg, a, v)) != 0)
 			bad_args |= fw_opt < 0;
+		else if ((fw_opt = sim_bs_option(&bs_cfg, a, v)) != 0)
+			bad_args |= fw_opt < 0;
 		else {
 			sim_usage();
 			return 2;
 		}
 	}
-	uint8_t key[32];
-	size_t key_len = 0;
-	if (psk_hex) {
-		size_t n = strlen(psk_hex);
-		for (size_t i = 0; n % 2 == 0 && i < n / 2 && i < sizeof(key); i++) {
-			unsigned b;
-			if (sscanf(psk_hex + 2 * i, "%2x", &b) != 1)
-				break;
-			key[key_len++] = (uint8_t)b;
-		}
-		if (key_len == 0 || key_len * 2 != n)
-			psk_hex = NULL; /* malformed: refused below */
-	}
-	if (!s.ep && identity)
-		s.ep = identity;
+	char bs_host[SIM_BS_URI_MAX];
+	if (bs_cfg.uri)
+		bad_args |= sim_bs_settle(&bs_cfg, &server, &identity, &psk_hex, bs_host,
+					  sizeof(bs_host)) != 0;
+	uint8_t key[SIM_BS_KEY_MAX];
+	int hex_len = psk_hex ? sim_hex_key(psk_hex, key) : 0;
+	size_t key_len = hex_len > 0 ? (size_t)hex_len : 0;
+	if (hex_len < 0)
+		psk_hex = NULL; /* malformed: refused below */
+	if (!s.ep && (identity || bs_cfg.identity))
+		s.ep = identity ? identity : bs_cfg.identity;
+	s.suite = suite;
 	if (bad_args || !server || !s.ep || addr_parse(&s.server, server) != 0 ||
 	    s.block_size < 16 || s.block_size > 1024 || (identity != NULL) != (psk_hex != NULL) ||
 	    (s.sleep_after_ms > 0) != (s.wake_every_ms > 0) ||
@@ -694,6 +763,21 @@ int main(int argc, char **argv)
 	    (tree_file && sim_tree_load_file(&s.tree, tree_file) != 0))
 		return 2;
 	s.dm.tree = &s.tree;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getrandom(&s.mid, sizeof(s.mid), 0) != sizeof(s.mid))
+		s.mid = (uint16_t)getpid();
+	if (bs_cfg.uri) {
+		if (sim_bs_prepare(&s.tree, &bs_cfg) != 0 ||
+		    bootstrap(&s, &bs_cfg, bind_to, &acct) != 0) {
+			sim_tree_free(&s.tree);
+			return 1;
+		}
+		if (acct.psk) {
+			identity = acct.identity;
+			memcpy(key, acct.key, acct.key_len);
+			key_len = acct.key_len;
+		}
+	}
 	if (s.fw_on) {
 		struct sim_fw_io io = { .send = fw_send, .changed = fw_changed,
 					.reconnect = fw_reconnect, .ctx = &s, .mid = &s.mid };
@@ -712,22 +796,8 @@ int main(int argc, char **argv)
 		}
 		s.objects = s.links;
 	}
-	struct addr local;
-	if (addr_parse(&local, bind_to ? bind_to
-				       : (s.server.family == AF_INET6 ? "[::]:0" : "0.0.0.0:0")) != 0) {
-		sim_usage();
-		return 2;
-	}
-	s.fd = socket(local.family, SOCK_DGRAM, 0);
-	struct sockaddr_storage ss;
-	size_t sl = addr_to_sockaddr(&local, &ss);
-	if (s.fd < 0 || bind(s.fd, (struct sockaddr *)&ss, (socklen_t)sl) != 0) {
-		perror("lwm2m-sim: socket");
+	if (open_socket(&s, bind_to) != 0)
 		return 1;
-	}
-	if (getrandom(&s.mid, sizeof(s.mid), 0) != sizeof(s.mid))
-		s.mid = (uint16_t)getpid();
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	int rc = 0;
 	if (identity) {
 		char err[192];

@@ -5,12 +5,15 @@
 
 #include <stdio.h>
 
+#include "sim_bootstrap.h"
 #include "sim_fw.h"
 
 void sim_usage(void)
 {
 	fprintf(stderr,
 		"usage: lwm2m-sim --server HOST:PORT --ep NAME [--lifetime S] [--binding B]\n"
+		"       lwm2m-sim --bootstrap coap[s]://HOST:PORT --ep NAME [--bs-psk-identity ID\n"
+		"                 --bs-psk HEX] [--bs-pct N] [--bs-timeout-s S] [--bs-fail-finish] ...\n"
 		"                 [--version V] [--objects LINKS] [--updates N] [--interval MS]\n"
 		"                 [--deregister] [--block-size 16..1024] [--bind HOST:PORT]\n"
 		"                 [--psk-identity ID --psk HEX [--ciphersuite ccm8|cbc] [--no-ep]]\n"
@@ -47,4 +50,5 @@ void sim_usage(void)
 		"  --no-ep                register without ep= (LwM2M 1.1: the server takes the\n"
 		"                         endpoint name from the PSK identity)\n");
 	fputs(sim_fw_usage, stderr);
+	fputs(sim_bs_usage, stderr);
 }
