@@ -260,6 +260,10 @@ static const char *const schema_steps[] = {
 	"    AND device_id = old.device_id;"
 	"  DELETE FROM bs_history WHERE project_id = old.project_id"
 	"    AND device_id = old.device_id;"
+	"  END;"
+	"CREATE TRIGGER bs_template_gone AFTER DELETE ON products BEGIN"
+	"  DELETE FROM bs_templates WHERE project_id = old.project_id"
+	"    AND product_id = old.product_id;"
 	"  END;",
 };
 

@@ -40,7 +40,7 @@ static const char *const schema_undo_steps[] = {
 	       "ALTER TABLE tokens DROP COLUMN expire_time;"
 	       "ALTER TABLE tokens DROP COLUMN last_used;",
 	[14] = "DROP TABLE fw_targets; DROP TABLE fw_campaigns; DROP TABLE fw_packages;",
-	[15] = "DROP TRIGGER bs_device_gone; DROP TABLE bs_history; DROP TABLE bs_templates; DROP TABLE bs_devices;",
+	[15] = "DROP TRIGGER bs_template_gone; DROP TRIGGER bs_device_gone; DROP TABLE bs_history; DROP TABLE bs_templates; DROP TABLE bs_devices;",
 };
 #define SCHEMA_UNDO_NEWEST ((int)(sizeof(schema_undo_steps) / sizeof(schema_undo_steps[0])) - 1)
 

@@ -224,6 +224,29 @@ static void test_device_delete_trigger(void **state)
 	free(got);
 }
 
+/* Deleting a product removes its template (so a product made again under the same id
+ * does not inherit it). */
+static void test_product_delete_trigger(void **state)
+{
+	struct store *s = *state;
+	struct store_product p = {0};
+	strcpy(p.project_id, "p1");
+	strcpy(p.product_id, "prod2");
+	strcpy(p.name, "prod2");
+	assert_int_equal(store_product_insert(s, &p), 0);
+	struct store_bs_template *t = calloc(1, sizeof(*t));
+	strcpy(t->project_id, "p1");
+	strcpy(t->product_id, "prod2");
+	strcpy(t->config, "{}");
+	assert_int_equal(store_bs_template_put(s, t), 0);
+	strcpy(t->product_id, "prod");
+	assert_int_equal(store_bs_template_put(s, t), 0);
+	assert_int_equal(store_product_delete(s, "p1", "prod2"), 0);
+	assert_int_equal(store_bs_template_get(s, "p1", "prod2", t), -ENOENT);
+	assert_int_equal(store_bs_template_get(s, "p1", "prod", t), 0);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +254,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_delete_trigger, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_product_delete_trigger, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
