@@ -113,13 +113,19 @@ static int read_query(const struct coap_msg *req, char *ep, size_t cap, int *pct
 			ep[len - 3] = '\0';
 			if (strlen(ep) != len - 3)
 				return -EINVAL;
-		} else if (o->len > 4 && o->len < 10 && memcmp(o->value, "pct=", 4) == 0) {
+		} else if (len > 4 && memcmp(o->value, "pct=", 4) == 0) {
 			char num[8];
-			memcpy(num, o->value + 4, o->len - 4);
-			num[o->len - 4] = '\0';
-			char *end;
-			long v = strtol(num, &end, 10);
-			if (*end || v < 0 || v > 65535)
+			if (len - 4 >= sizeof(num))
+				return -EINVAL;
+			memcpy(num, o->value + 4, len - 4);
+			num[len - 4] = '\0';
+			long v = 0;
+			for (const char *c = num; *c; c++) {
+				if (*c < '0' || *c > '9')
+					return -EINVAL; /* digits only: no sign, no space */
+				v = v * 10 + (*c - '0');
+			}
+			if (v > 65535)
 				return -EINVAL;
 			*pct = (int)v;
 		}

@@ -240,9 +240,17 @@ static void test_refusals(void **state)
 {
 	struct daemon_proc *d = *state;
 	char id[96];
-	/* Unknown endpoint, no endpoint. */
+	/* Unknown endpoint, no endpoint, malformed queries. */
 	assert_int_equal(raw_request(d, "ep=nobody"), COAP_CODE_FORBIDDEN);
 	assert_int_equal(raw_request(d, NULL), COAP_CODE_BAD_REQUEST);
+	assert_int_equal(raw_request(d, "ep="), COAP_CODE_BAD_REQUEST);
+	assert_int_equal(raw_request(d, "pct=abc"), COAP_CODE_BAD_REQUEST);
+	assert_int_equal(raw_request(d, "pct=99999999"), COAP_CODE_BAD_REQUEST);
+	char long_ep[128];
+	memset(long_ep, 'a', sizeof(long_ep) - 1);
+	memcpy(long_ep, "ep=", 3);
+	long_ep[sizeof(long_ep) - 1] = '\0';
+	assert_int_equal(raw_request(d, long_ep), COAP_CODE_BAD_REQUEST);
 	/* A device whose configuration does not allow plain CoAP. */
 	create_device(d, "bsnoplain", true, id);
 	device_config(d, id, "{\"bs_key\":\"" BS_KEY "\"}");
