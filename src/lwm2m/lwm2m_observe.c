@@ -9,6 +9,7 @@
 
 struct lwm2m_observations {
 	struct hmap by_token;
+	struct hmap by_node; /* a device's observations, found without walking them all */
 	struct hmap by_id;
 	uint64_t next_id;
 	struct lwm2m_observe_hooks hooks;
@@ -25,7 +26,8 @@ void lwm2m_observations_set_hooks(struct lwm2m_observations *obs,
 int lwm2m_observations_create(struct lwm2m_observations **out)
 {
 	struct lwm2m_observations *obs = calloc(1, sizeof(*obs));
-	if (!obs || hmap_init(&obs->by_token) || hmap_init(&obs->by_id)) {
+	if (!obs || hmap_init(&obs->by_token) || hmap_init(&obs->by_id) ||
+	    hmap_init(&obs->by_node)) {
 		lwm2m_observations_destroy(obs);
 		return -ENOMEM;
 	}
@@ -54,6 +56,7 @@ void lwm2m_observations_destroy(struct lwm2m_observations *obs)
 		hmap_for_each(&obs->by_id, free_node, NULL);
 	hmap_destroy(&obs->by_token);
 	hmap_destroy(&obs->by_id);
+	hmap_destroy(&obs->by_node);
 	free(obs);
 }
 
@@ -86,6 +89,7 @@ static struct lwm2m_observation *insert(struct lwm2m_observations *obs, uint64_t
 	o->last_format = -1;
 	hmap_insert(&obs->by_token, &o->by_token, hash_bytes(token, token_len, 0));
 	hmap_insert(&obs->by_id, &o->by_id, hash_mix(o->id));
+	hmap_insert(&obs->by_node, &o->by_node, hash_str(o->node_id));
 	return o;
 }
 
@@ -171,6 +175,7 @@ void lwm2m_observations_remove(struct lwm2m_observations *obs, struct lwm2m_obse
 		obs->hooks.removed(obs->ctx, o);
 	hmap_remove(&obs->by_token, &o->by_token);
 	hmap_remove(&obs->by_id, &o->by_id);
+	hmap_remove(&obs->by_node, &o->by_node);
 	observation_free(o);
 }
 
@@ -241,23 +246,42 @@ static void each_node(struct hmap_node *n, void *ctx)
 void lwm2m_observations_each(struct lwm2m_observations *obs, const char *node_id,
 			     void (*fn)(const struct lwm2m_observation *o, void *ctx), void *ctx)
 {
-	struct each_ctx e = { node_id, fn, ctx, obs, 0 };
-	hmap_for_each(&obs->by_id, each_node, &e);
-}
-
-static void forget_node(struct hmap_node *n, void *ctx)
-{
-	struct each_ctx *e = ctx;
-	struct lwm2m_observation *o = container_of(n, struct lwm2m_observation, by_id);
-	if (strcmp(o->node_id, e->node_id) == 0) {
-		lwm2m_observations_remove(e->obs, o);
-		e->removed++;
+	if (!node_id) {
+		struct each_ctx e = { node_id, fn, ctx, obs, 0 };
+		hmap_for_each(&obs->by_id, each_node, &e);
+		return;
+	}
+	/* One device's: its bucket of the node index, not the whole table. */
+	uint64_t h = hash_str(node_id);
+	struct hmap_node *n;
+	HMAP_FOR_EACH_WITH_HASH(n, h, &obs->by_node)
+	{
+		struct lwm2m_observation *o = container_of(n, struct lwm2m_observation, by_node);
+		if (strcmp(o->node_id, node_id) == 0)
+			fn(o, ctx);
 	}
 }
 
 size_t lwm2m_observations_forget(struct lwm2m_observations *obs, const char *node_id)
 {
-	struct each_ctx e = { node_id, NULL, NULL, obs, 0 };
-	hmap_for_each(&obs->by_id, forget_node, &e);
-	return e.removed;
+	uint64_t h = hash_str(node_id);
+	size_t removed = 0;
+	for (;;) {
+		/* Looked up again after each removal: a removal changes the bucket. */
+		struct lwm2m_observation *found = NULL;
+		struct hmap_node *n;
+		HMAP_FOR_EACH_WITH_HASH(n, h, &obs->by_node)
+		{
+			struct lwm2m_observation *o =
+				container_of(n, struct lwm2m_observation, by_node);
+			if (strcmp(o->node_id, node_id) == 0) {
+				found = o;
+				break;
+			}
+		}
+		if (!found)
+			return removed;
+		lwm2m_observations_remove(obs, found);
+		removed++;
+	}
 }

@@ -8,7 +8,8 @@
  * by the caller sending the request again with Observe 1 and the token (active: GET, or
  * for an Observe-Composite FETCH with the same paths), after which it is removed. That is
  * why an observation keeps what it asked with: RFC 7641 §3.6 wants every option of the
- * cancel as in the registration. Lookups by token are O(1).
+ * cancel as in the registration. Lookups by token, by id and of one device's observations
+ * are O(1) (a device's are a bucket of a node index, never a walk of the table).
  */
 #ifndef LWM2MD_LWM2M_OBSERVE_H
 #define LWM2MD_LWM2M_OBSERVE_H
@@ -36,6 +37,7 @@ struct lwm2m_observe_request {
 struct lwm2m_observation {
 	struct hmap_node by_token;
 	struct hmap_node by_id;
+	struct hmap_node by_node;
 	uint64_t id;
 	char node_id[65];
 	struct lwm2m_path path;  /* the root for an Observe-Composite */
