@@ -1,0 +1,591 @@
+/*
+ * bs_load: N devices bootstrapping against lwm2md's Bootstrap-Server (docs/bootstrap.md),
+ * over plain CoAP or over DTLS-PSK, a window of them at once.
+ *
+ *   bs_load --target IPV4:PORT --devices N [--transport plain|dtls] [--prefix bench]
+ *           [--master HEX] [--window W] [--timeout-ms MS] [--retries R]
+ *           [--deadline-s S] [--max-seconds S] [--pid PID] [--net B] [--sample-ms MS]
+ *
+ * Device i (node ID PREFIX + six digits) lives on its own loopback address, 127.B.*.*, over
+ * the shared sockets of bench_common.h (bench_net_*), as lwm2m_load's devices do. Over DTLS
+ * its mbedTLS client does a full PSK handshake (cookie exchange included) with identity =
+ * its node ID and key = the first 16 bytes of HMAC-SHA256(master, node ID) (the product
+ * template's derivation), through a BIO over those sockets. Then each device:
+ *   sends CON POST /bs?ep=<node ID>             expects 2.04 (5.03: refused, failed)
+ *   answers the server's requests, piggybacked on the ACK:
+ *     GET /   (Bootstrap-Discover)              2.05 link-format </0/0>,</1/0>;ssid=1,</3/0>
+ *     DELETE /0, DELETE /1                      2.02
+ *     PUT /0/x, PUT /1/0 (Bootstrap-Write)      2.04
+ *     POST /bs (Bootstrap-Finish)               2.04, and the device is done
+ *     anything else                             4.04
+ * and, over DTLS, closes its session (close_notify) and frees its mbedTLS context: only the
+ * window's devices hold one. A retransmitted server request is answered again, the same.
+ * At most W devices are between their start and their end at once. A device that has not
+ * ended --deadline-s (60) after its start fails.
+ *
+ * With --pid, the daemon's VmRSS is read before the first device and every --sample-ms
+ * (20) during the run (10 000 plain bootstraps take about a second, so once a second would
+ * see almost nothing); the sample with the highest VmRSS gives the memory per bootstrap in
+ * progress: (peak - before) * 1024 / the devices in progress at that sample.
+ *
+ * Prints one line:
+ *   phase=bootstrap transport=T devices=N done= failed= refused= incomplete= retransmits=
+ *     elapsed= rate= peak_in_progress= p50_ms= p99_ms= server_requests= rss_before_kb=
+ *     rss_peak_kb= in_progress_at_peak= bytes_per_bootstrap=
+ * `incomplete` counts done devices whose sequence missed one of Discover, Delete /0,
+ * Delete /1, Write /0/x, Write /1/0. Exits 0 when every device was done.
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/md.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/timing.h>
+
+#include "bench_common.h"
+
+#define DEVICES_MAX 1000000u
+#define WINDOW_MAX 65536u
+#define DGRAM_MAX 2048
+#define BS_KEY_LEN 16
+#define DISCOVER_ANSWER "</0/0>,</1/0>;ssid=1,</3/0>"
+
+enum dev_state { DEV_IDLE, DEV_HANDSHAKE, DEV_REQUEST, DEV_SERVING, DEV_DONE, DEV_FAILED };
+
+/* The steps of the sequence a device has seen, to check it was complete. */
+enum { SEEN_DISCOVER = 1, SEEN_DEL0 = 2, SEEN_DEL1 = 4, SEEN_WRITE0 = 8, SEEN_WRITE1 = 16,
+       SEEN_ALL = 31 };
+
+/* A device's DTLS client while it bootstraps (freed when it ends). */
+struct dtls_dev {
+	mbedtls_ssl_config conf;
+	mbedtls_ssl_context ssl;
+	mbedtls_timing_delay_context timer;
+	uint8_t key[BS_KEY_LEN];
+};
+
+struct device {
+	uint8_t state;
+	uint8_t seen;
+	uint8_t tries;       /* transmissions of POST /bs */
+	uint16_t mid;        /* of the last POST /bs */
+	uint64_t started_ns, next_rtx_ns;
+	struct dtls_dev *dtls;
+	const uint8_t *inbox; /* the datagram the DTLS BIO hands to mbedTLS, once */
+	size_t inbox_len;
+};
+
+struct opts {
+	struct sockaddr_in target;
+	uint32_t devices, window, timeout_ms, retries, deadline_s, max_seconds, net, sample_ms;
+	const char *prefix;
+	bool dtls;
+	uint8_t master[64];
+	size_t master_len;
+	long pid;
+};
+
+struct run {
+	struct opts o;
+	struct bench_net bn;
+	struct device *dev;
+	uint32_t next, active, peak_active;
+	uint32_t done, failed, refused, incomplete, retransmits, server_requests;
+	struct hist lat; /* start to Finish, µs */
+	long rss_before, rss_peak;
+	uint32_t active_at_peak;
+};
+
+static mbedtls_entropy_context entropy;
+static mbedtls_ctr_drbg_context drbg;
+static int suites[2] = { 0xC0A8, 0 }; /* TLS-PSK-WITH-AES-128-CCM-8, as dtls_load */
+
+static void node_id(const struct run *r, uint32_t i, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s%06" PRIu32, r->o.prefix, i);
+}
+
+/* ---- sending ---- */
+
+static void dev_send(struct run *r, uint32_t i, const struct coap_msg *m)
+{
+	uint8_t out[DGRAM_MAX];
+	int len = coap_msg_encode(m, out, sizeof(out));
+	if (len <= 0)
+		return;
+	struct device *d = &r->dev[i];
+	if (d->dtls)
+		(void)mbedtls_ssl_write(&d->dtls->ssl, out, (size_t)len);
+	else
+		bench_net_send(&r->bn, i, out, (size_t)len);
+}
+
+static void send_bs_request(struct run *r, uint32_t i)
+{
+	struct device *d = &r->dev[i];
+	char node[48], q[64];
+	node_id(r, i, node, sizeof(node));
+	snprintf(q, sizeof(q), "ep=%s", node);
+	uint8_t token[4] = { (uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+	struct coap_msg m;
+	coap_msg_init(&m, COAP_TYPE_CON, COAP_CODE_POST, d->mid, token, sizeof(token));
+	coap_msg_add_option(&m, COAP_OPTION_URI_PATH, "bs", 2);
+	coap_msg_add_option(&m, COAP_OPTION_URI_QUERY, q, strlen(q));
+	dev_send(r, i, &m);
+	d->tries++;
+	d->next_rtx_ns = now_ns() + ((uint64_t)r->o.timeout_ms << (d->tries - 1)) * 1000000ull;
+}
+
+/* ---- ending ---- */
+
+static void dev_end(struct run *r, uint32_t i, bool ok)
+{
+	struct device *d = &r->dev[i];
+	if (d->state == DEV_DONE || d->state == DEV_FAILED || d->state == DEV_IDLE)
+		return;
+	if (ok) {
+		r->done++;
+		hist_add(&r->lat, (now_ns() - d->started_ns) / 1000);
+		if ((d->seen & SEEN_ALL) != SEEN_ALL)
+			r->incomplete++;
+	} else {
+		r->failed++;
+	}
+	d->state = ok ? DEV_DONE : DEV_FAILED;
+	r->active--;
+	if (d->dtls) {
+		if (ok)
+			(void)mbedtls_ssl_close_notify(&d->dtls->ssl);
+		mbedtls_ssl_free(&d->dtls->ssl);
+		mbedtls_ssl_config_free(&d->dtls->conf);
+		free(d->dtls);
+		d->dtls = NULL;
+	}
+}
+
+/* ---- the device's side of the sequence ---- */
+
+static bool path_is_bs(const struct coap_msg *m)
+{
+	const struct coap_option *o = coap_msg_find_option(m, COAP_OPTION_URI_PATH);
+	return o && o->len == 2 && memcmp(o->value, "bs", 2) == 0 &&
+	       coap_msg_count_options(m, COAP_OPTION_URI_PATH) == 1;
+}
+
+/* Answers a request of the server (piggybacked); returns true when it was Finish. */
+static bool serve(struct run *r, uint32_t i, const struct coap_msg *q)
+{
+	struct device *d = &r->dev[i];
+	uint32_t ids[3];
+	int n = bench_lwm2m_path(q, ids);
+	uint8_t code = COAP_CODE_NOT_FOUND;
+	bool finish = false, discover = false;
+	if (q->code == COAP_CODE_GET && n == 0) {
+		code = COAP_CODE_CONTENT;
+		discover = true;
+		d->seen |= SEEN_DISCOVER;
+	} else if (q->code == COAP_CODE_DELETE && n == 1 && (ids[0] == 0 || ids[0] == 1)) {
+		code = COAP_CODE_DELETED;
+		d->seen |= ids[0] == 0 ? SEEN_DEL0 : SEEN_DEL1;
+	} else if (q->code == COAP_CODE_PUT && n == 2 && ids[0] == 0) {
+		code = COAP_CODE_CHANGED;
+		d->seen |= SEEN_WRITE0;
+	} else if (q->code == COAP_CODE_PUT && n == 2 && ids[0] == 1 && ids[1] == 0) {
+		code = COAP_CODE_CHANGED;
+		d->seen |= SEEN_WRITE1;
+	} else if (q->code == COAP_CODE_POST && path_is_bs(q)) {
+		code = COAP_CODE_CHANGED;
+		finish = true;
+	}
+	struct coap_msg a;
+	coap_msg_init(&a, COAP_TYPE_ACK, code, q->mid, q->token, q->token_len);
+	if (discover) {
+		coap_msg_add_uint_option(&a, COAP_OPTION_CONTENT_FORMAT, COAP_CT_LINK_FORMAT);
+		coap_msg_set_payload(&a, DISCOVER_ANSWER, strlen(DISCOVER_ANSWER));
+	}
+	dev_send(r, i, &a);
+	return finish;
+}
+
+/* The answer to the device's POST /bs (piggybacked, or a separate CON response). */
+static void on_bs_answer(struct run *r, uint32_t i, const struct coap_msg *m)
+{
+	struct device *d = &r->dev[i];
+	if (m->code == COAP_CODE_EMPTY) { /* empty ACK: the answer comes separately */
+		d->next_rtx_ns = UINT64_MAX;
+		return;
+	}
+	if (m->code == COAP_CODE_CHANGED) {
+		d->state = DEV_SERVING;
+		return;
+	}
+	if (m->code == COAP_CODE_SERVICE_UNAVAILABLE)
+		r->refused++;
+	else
+		fprintf(stderr, "bs_load: device %u: POST /bs answered %u.%02u\n", i,
+			COAP_CODE_CLASS(m->code), COAP_CODE_DETAIL(m->code));
+	dev_end(r, i, false);
+}
+
+static void on_coap(struct run *r, uint32_t i, const uint8_t *buf, size_t len)
+{
+	struct device *d = &r->dev[i];
+	struct coap_msg m;
+	if (coap_msg_parse(&m, buf, len) != 0)
+		return;
+	bool request = COAP_CODE_CLASS(m.code) == 0 && m.code != COAP_CODE_EMPTY;
+	if (request && m.type == COAP_TYPE_CON) {
+		r->server_requests++;
+		if (d->state == DEV_REQUEST) /* the 2.04 was lost or overtaken */
+			d->state = DEV_SERVING;
+		bool finish = serve(r, i, &m);
+		if (finish && d->state == DEV_SERVING)
+			dev_end(r, i, true);
+		return;
+	}
+	if (d->state != DEV_REQUEST)
+		return;
+	if ((m.type == COAP_TYPE_ACK || m.type == COAP_TYPE_RST) && m.mid == d->mid) {
+		if (m.type == COAP_TYPE_RST) {
+			dev_end(r, i, false);
+			return;
+		}
+		on_bs_answer(r, i, &m);
+	} else if (m.type == COAP_TYPE_CON && !request && m.token_len == 4 &&
+		   m.token[3] == (uint8_t)i && m.token[2] == (uint8_t)(i >> 8)) {
+		struct coap_msg ack;
+		coap_msg_init(&ack, COAP_TYPE_ACK, COAP_CODE_EMPTY, m.mid, NULL, 0);
+		dev_send(r, i, &ack);
+		on_bs_answer(r, i, &m);
+	}
+}
+
+/* ---- DTLS: mbedTLS over the shared sockets ---- */
+
+struct bio_ctx {
+	struct run *r;
+	uint32_t i;
+};
+
+static struct bio_ctx *bios; /* one per device: the BIO's context must stay put */
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct bio_ctx *b = ctx;
+	bench_net_send(&b->r->bn, b->i, buf, len);
+	return (int)len;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	struct bio_ctx *b = ctx;
+	struct device *d = &b->r->dev[b->i];
+	if (d->inbox == NULL)
+		return MBEDTLS_ERR_SSL_WANT_READ;
+	size_t n = d->inbox_len < len ? d->inbox_len : len;
+	memcpy(buf, d->inbox, n);
+	d->inbox = NULL;
+	return (int)n;
+}
+
+/* The device's bootstrap key: the first 16 bytes of HMAC-SHA256(master, node ID). */
+static int derive_key(const struct run *r, const char *node, uint8_t key[BS_KEY_LEN])
+{
+	uint8_t mac[32];
+	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+	if (md == NULL || mbedtls_md_hmac(md, r->o.master, r->o.master_len,
+					  (const unsigned char *)node, strlen(node), mac) != 0)
+		return -EIO;
+	memcpy(key, mac, BS_KEY_LEN);
+	return 0;
+}
+
+static int dtls_start(struct run *r, uint32_t i)
+{
+	struct device *d = &r->dev[i];
+	char node[48];
+	node_id(r, i, node, sizeof(node));
+	struct dtls_dev *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return -ENOMEM;
+	d->dtls = t;
+	mbedtls_ssl_config_init(&t->conf);
+	mbedtls_ssl_init(&t->ssl);
+	bios[i] = (struct bio_ctx){ r, i };
+	if (derive_key(r, node, t->key) != 0 ||
+	    mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
+					MBEDTLS_SSL_TRANSPORT_DATAGRAM, MBEDTLS_SSL_PRESET_DEFAULT))
+		return -EIO;
+	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &drbg);
+	mbedtls_ssl_conf_ciphersuites(&t->conf, suites);
+	/* Retransmit a flight after timeout_ms, as CoAP does its CONs. */
+	mbedtls_ssl_conf_handshake_timeout(&t->conf, r->o.timeout_ms, r->o.timeout_ms * 8);
+	if (mbedtls_ssl_conf_psk(&t->conf, t->key, BS_KEY_LEN, (const unsigned char *)node,
+				 strlen(node)) ||
+	    mbedtls_ssl_setup(&t->ssl, &t->conf))
+		return -EIO;
+	mbedtls_ssl_set_bio(&t->ssl, &bios[i], bio_send, bio_recv, NULL);
+	mbedtls_ssl_set_timer_cb(&t->ssl, &t->timer, mbedtls_timing_set_delay,
+				 mbedtls_timing_get_delay);
+	return 0;
+}
+
+/* Drives device i's DTLS client: the handshake, then the records it holds. */
+static void dtls_step(struct run *r, uint32_t i)
+{
+	struct device *d = &r->dev[i];
+	if (d->state == DEV_HANDSHAKE) {
+		int rc = mbedtls_ssl_handshake(&d->dtls->ssl);
+		if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+			return;
+		if (rc != 0) {
+			fprintf(stderr, "bs_load: device %u: handshake -0x%04x\n", i,
+				(unsigned)-rc);
+			dev_end(r, i, false);
+			return;
+		}
+		d->state = DEV_REQUEST;
+		send_bs_request(r, i);
+	}
+	uint8_t buf[DGRAM_MAX];
+	while (d->dtls && (d->state == DEV_REQUEST || d->state == DEV_SERVING)) {
+		int rc = mbedtls_ssl_read(&d->dtls->ssl, buf, sizeof(buf));
+		if (rc <= 0)
+			return;
+		on_coap(r, i, buf, (size_t)rc);
+	}
+}
+
+/* ---- the loop ---- */
+
+static void dev_start(struct run *r, uint32_t i)
+{
+	struct device *d = &r->dev[i];
+	d->started_ns = now_ns();
+	d->mid = (uint16_t)(i * 7 + 1);
+	r->active++;
+	if (r->active > r->peak_active)
+		r->peak_active = r->active;
+	if (!r->o.dtls) {
+		d->state = DEV_REQUEST;
+		send_bs_request(r, i);
+		return;
+	}
+	d->state = DEV_HANDSHAKE;
+	if (dtls_start(r, i) != 0) {
+		fprintf(stderr, "bs_load: device %u: DTLS setup failed\n", i);
+		dev_end(r, i, false);
+		return;
+	}
+	dtls_step(r, i);
+}
+
+static void on_datagram(struct run *r, uint32_t i, const uint8_t *buf, size_t len)
+{
+	struct device *d = &r->dev[i];
+	if (!r->o.dtls) {
+		on_coap(r, i, buf, len); /* a plain device answers even once done */
+		return;
+	}
+	if (d->dtls == NULL)
+		return;
+	d->inbox = buf;
+	d->inbox_len = len;
+	dtls_step(r, i);
+	if (d->dtls)
+		d->inbox = NULL;
+}
+
+/* Retransmissions and deadlines of the devices in progress. */
+static void scan(struct run *r)
+{
+	uint64_t now = now_ns();
+	uint64_t deadline = (uint64_t)r->o.deadline_s * 1000000000ull;
+	for (uint32_t i = 0; i < r->next; i++) {
+		struct device *d = &r->dev[i];
+		if (d->state != DEV_HANDSHAKE && d->state != DEV_REQUEST && d->state != DEV_SERVING)
+			continue;
+		if (now - d->started_ns > deadline) {
+			dev_end(r, i, false);
+		} else if (d->state == DEV_HANDSHAKE &&
+			   mbedtls_timing_get_delay(&d->dtls->timer) == 2) {
+			dtls_step(r, i);
+		} else if (d->state == DEV_REQUEST && now >= d->next_rtx_ns) {
+			if (d->tries > r->o.retries) {
+				dev_end(r, i, false);
+			} else {
+				r->retransmits++;
+				send_bs_request(r, i);
+			}
+		}
+	}
+}
+
+static void sample_rss(struct run *r)
+{
+	long kb = 0;
+	if (r->o.pid <= 0 || bench_proc_kb(r->o.pid, "VmRSS", &kb) != 0)
+		return;
+	if (kb > r->rss_peak) {
+		r->rss_peak = kb;
+		r->active_at_peak = r->active;
+	}
+}
+
+static int run(struct run *r)
+{
+	r->bn.target = r->o.target;
+	r->bn.net = r->o.net;
+	r->bn.devices = r->o.devices;
+	r->dev = calloc(r->o.devices, sizeof(*r->dev));
+	bios = calloc(r->o.devices, sizeof(*bios));
+	if (r->dev == NULL || bios == NULL || bench_net_open(&r->bn) != 0) {
+		fprintf(stderr, "bs_load: setup failed\n");
+		return 2;
+	}
+	r->rss_before = r->rss_peak = -1;
+	if (r->o.pid > 0)
+		(void)bench_proc_kb(r->o.pid, "VmRSS", &r->rss_before);
+	r->rss_peak = r->rss_before;
+	uint64_t t0 = now_ns(), last_scan = t0, last_sample = t0;
+	uint64_t limit = t0 + (uint64_t)r->o.max_seconds * 1000000000ull;
+	struct epoll_event evs[64];
+	uint8_t buf[DGRAM_MAX];
+	for (;;) {
+		while (r->active < r->o.window && r->next < r->o.devices)
+			dev_start(r, r->next++);
+		if (r->active == 0 && r->next >= r->o.devices)
+			break;
+		int n = epoll_wait(r->bn.epfd, evs, 64, 5);
+		for (int k = 0; k < n; k++) {
+			uint32_t s = evs[k].data.u32, dev;
+			ssize_t len;
+			for (int burst = 0; burst < 64; burst++) {
+				len = bench_net_recv(&r->bn, s, buf, sizeof(buf), &dev);
+				if (len < 0)
+					break;
+				if (dev != UINT32_MAX)
+					on_datagram(r, dev, buf, (size_t)len);
+			}
+		}
+		uint64_t now = now_ns();
+		if (now - last_scan >= 50000000ull) {
+			last_scan = now;
+			scan(r);
+		}
+		if (now - last_sample >= (uint64_t)r->o.sample_ms * 1000000ull) {
+			last_sample = now;
+			sample_rss(r);
+		}
+		if (now > limit) {
+			for (uint32_t i = 0; i < r->next; i++)
+				dev_end(r, i, false);
+			r->failed += r->o.devices - r->next; /* never started */
+			break;
+		}
+	}
+	double secs = (double)(now_ns() - t0) / 1e9;
+	long per = r->rss_before >= 0 && r->active_at_peak > 0
+			   ? (r->rss_peak - r->rss_before) * 1024 / (long)r->active_at_peak
+			   : -1;
+	printf("phase=bootstrap transport=%s devices=%u done=%u failed=%u refused=%u "
+	       "incomplete=%u retransmits=%u elapsed=%.3f rate=%.0f peak_in_progress=%u "
+	       "p50_ms=%.1f p99_ms=%.1f server_requests=%u rss_before_kb=%ld rss_peak_kb=%ld "
+	       "in_progress_at_peak=%u bytes_per_bootstrap=%ld window=%u\n",
+	       r->o.dtls ? "dtls" : "plain", r->o.devices, r->done, r->failed, r->refused,
+	       r->incomplete, r->retransmits, secs, secs > 0 ? r->done / secs : 0.0,
+	       r->peak_active, hist_quantile(&r->lat, 0.5) / 1000.0,
+	       hist_quantile(&r->lat, 0.99) / 1000.0, r->server_requests, r->rss_before,
+	       r->rss_peak, r->active_at_peak, per, r->o.window);
+	bench_net_close(&r->bn);
+	free(r->dev);
+	free(bios);
+	return r->done == r->o.devices ? 0 : 1;
+}
+
+static int parse_master(const char *hex, struct opts *o)
+{
+	size_t n = strlen(hex);
+	if (n < 32 || n > 128 || n % 2)
+		return -EINVAL;
+	for (size_t k = 0; k < n / 2; k++) {
+		unsigned v;
+		if (sscanf(hex + 2 * k, "%2x", &v) != 1)
+			return -EINVAL;
+		o->master[k] = (uint8_t)v;
+	}
+	o->master_len = n / 2;
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: bs_load --target IPV4:PORT --devices N [--transport plain|dtls]\n"
+		"               [--prefix P] [--master HEX] [--window W] [--timeout-ms MS]\n"
+		"               [--retries R] [--deadline-s S] [--max-seconds S] [--pid PID]\n"
+		"               [--net B] [--sample-ms MS]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static struct run r;
+	struct opts *o = &r.o;
+	*o = (struct opts){ .devices = 10000, .window = 256, .timeout_ms = 2000, .retries = 4,
+			    .deadline_s = 60, .max_seconds = 600, .net = 1, .sample_ms = 20, .prefix = "bench" };
+	const char *master = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+	bool target = false;
+	int rc = 0;
+	for (int i = 1; i + 1 < argc && rc == 0; i += 2) {
+		const char *a = argv[i], *v = argv[i + 1];
+		if (strcmp(a, "--target") == 0) {
+			rc = parse_target(v, &o->target);
+			target = true;
+		} else if (strcmp(a, "--devices") == 0) {
+			rc = parse_u32(v, 1, DEVICES_MAX, &o->devices);
+		} else if (strcmp(a, "--window") == 0) {
+			rc = parse_u32(v, 1, WINDOW_MAX, &o->window);
+		} else if (strcmp(a, "--timeout-ms") == 0) {
+			rc = parse_u32(v, 10, 60000, &o->timeout_ms);
+		} else if (strcmp(a, "--retries") == 0) {
+			rc = parse_u32(v, 0, 8, &o->retries);
+		} else if (strcmp(a, "--deadline-s") == 0) {
+			rc = parse_u32(v, 1, 3600, &o->deadline_s);
+		} else if (strcmp(a, "--max-seconds") == 0) {
+			rc = parse_u32(v, 1, 86400, &o->max_seconds);
+		} else if (strcmp(a, "--sample-ms") == 0) {
+			rc = parse_u32(v, 1, 10000, &o->sample_ms);
+		} else if (strcmp(a, "--net") == 0) {
+			rc = parse_u32(v, 1, 254, &o->net);
+		} else if (strcmp(a, "--pid") == 0) {
+			uint32_t p;
+			rc = parse_u32(v, 1, 1u << 30, &p);
+			o->pid = (long)p;
+		} else if (strcmp(a, "--prefix") == 0 && strlen(v) < 40) {
+			o->prefix = v;
+		} else if (strcmp(a, "--master") == 0) {
+			master = v;
+		} else if (strcmp(a, "--transport") == 0 &&
+			   (strcmp(v, "plain") == 0 || strcmp(v, "dtls") == 0)) {
+			o->dtls = strcmp(v, "dtls") == 0;
+		} else {
+			rc = -EINVAL;
+		}
+	}
+	if (argc % 2 == 0 || rc != 0 || !target || parse_master(master, o) != 0 ||
+	    !bench_net_fits(o->net, o->devices)) {
+		usage();
+		return 2;
+	}
+	mbedtls_entropy_init(&entropy);
+	mbedtls_ctr_drbg_init(&drbg);
+	if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, NULL, 0) != 0)
+		return 2;
+	return run(&r);
+}
