@@ -5,6 +5,7 @@
  *   bs_load --target IPV4:PORT --devices N [--transport plain|dtls] [--prefix bench]
  *           [--master HEX] [--window W] [--timeout-ms MS] [--retries R]
  *           [--deadline-s S] [--max-seconds S] [--pid PID] [--net B] [--sample-ms MS]
+ *           [--hold 0|1]
  *
  * Device i (node ID PREFIX + six digits) lives on its own loopback address, 127.B.*.*, over
  * the shared sockets of bench_common.h (bench_net_*), as lwm2m_load's devices do. Over DTLS
@@ -23,15 +24,25 @@
  * At most W devices are between their start and their end at once. A device that has not
  * ended --deadline-s (60) after its start fails.
  *
- * With --pid, the daemon's VmRSS is read before the first device and every --sample-ms
- * (20) during the run (10 000 plain bootstraps take about a second, so once a second would
- * see almost nothing); the sample with the highest VmRSS gives the memory per bootstrap in
- * progress: (peak - before) * 1024 / the devices in progress at that sample.
+ * The memory per bootstrap in progress (--hold 1, the default): the first W devices keep
+ * the server's Discover unanswered until all W hold one (or for 1 s after the first), so
+ * that the daemon holds W bootstraps in progress (and, over DTLS, W sessions) at once;
+ * 100 ms later the daemon's VmRSS is read (--pid), and the devices answer and go on:
+ * bytes_per_bootstrap = (held - before) * 1024 / W. The hold's time is taken out of
+ * `elapsed` (it stays in the first window's latencies).
+ *
+ * With --pid, VmRSS is also read every --sample-ms (20; 10 000 plain bootstraps take about
+ * a second, so once a second would see almost nothing): rss_peak_kb is the highest sample
+ * and in_progress_at_peak the devices in progress then (the daemon's memory grows with
+ * every bootstrap that ended too, so the peak is usually at the end, not in the hold);
+ * and at the end: bytes_per_device_end = (end - before) * 1024 / done, what a bootstrap
+ * leaves behind (its history row, SQLite's page cache, the allocator's free lists).
  *
  * Prints one line:
  *   phase=bootstrap transport=T devices=N done= failed= refused= incomplete= retransmits=
- *     elapsed= rate= peak_in_progress= p50_ms= p99_ms= server_requests= rss_before_kb=
- *     rss_peak_kb= in_progress_at_peak= bytes_per_bootstrap=
+ *     elapsed= rate= peak_in_progress= p50_ms= p99_ms= server_requests= hold_s=
+ *     rss_before_kb= rss_held_kb= held= bytes_per_bootstrap= rss_peak_kb=
+ *     in_progress_at_peak= rss_end_kb= bytes_per_device_end= window=
  * `incomplete` counts done devices whose sequence missed one of Discover, Delete /0,
  * Delete /1, Write /0/x, Write /1/0. Exits 0 when every device was done.
  */
@@ -59,8 +70,14 @@
 enum dev_state { DEV_IDLE, DEV_HANDSHAKE, DEV_REQUEST, DEV_SERVING, DEV_DONE, DEV_FAILED };
 
 /* The steps of the sequence a device has seen, to check it was complete. */
-enum { SEEN_DISCOVER = 1, SEEN_DEL0 = 2, SEEN_DEL1 = 4, SEEN_WRITE0 = 8, SEEN_WRITE1 = 16,
-       SEEN_ALL = 31 };
+enum {
+	SEEN_DISCOVER = 1,
+	SEEN_DEL0 = 2,
+	SEEN_DEL1 = 4,
+	SEEN_WRITE0 = 8,
+	SEEN_WRITE1 = 16,
+	SEEN_ALL = 31
+};
 
 /* A device's DTLS client while it bootstraps (freed when it ends). */
 struct dtls_dev {
@@ -73,17 +90,26 @@ struct dtls_dev {
 struct device {
 	uint8_t state;
 	uint8_t seen;
-	uint8_t tries;       /* transmissions of POST /bs */
-	uint16_t mid;        /* of the last POST /bs */
+	uint8_t tries; /* transmissions of POST /bs */
+	uint16_t mid;  /* of the last POST /bs */
 	uint64_t started_ns, next_rtx_ns;
 	struct dtls_dev *dtls;
 	const uint8_t *inbox; /* the datagram the DTLS BIO hands to mbedTLS, once */
 	size_t inbox_len;
 };
 
+/* A Discover a device holds: what its answer needs. */
+struct held {
+	uint32_t dev;
+	uint16_t mid;
+	uint8_t token_len;
+	uint8_t token[COAP_TOKEN_MAX];
+};
+
 struct opts {
 	struct sockaddr_in target;
 	uint32_t devices, window, timeout_ms, retries, deadline_s, max_seconds, net, sample_ms;
+	bool hold;
 	const char *prefix;
 	bool dtls;
 	uint8_t master[64];
@@ -98,13 +124,20 @@ struct run {
 	uint32_t next, active, peak_active;
 	uint32_t done, failed, refused, incomplete, retransmits, server_requests;
 	struct hist lat; /* start to Finish, µs */
-	long rss_before, rss_peak;
+	long rss_before, rss_peak, rss_held;
 	uint32_t active_at_peak;
+	/* The hold (--hold 1): the first window's devices keep the server's Discover
+	 * unanswered until all of them hold one, so that the daemon has that many bootstraps
+	 * in progress at once when its VmRSS is read; then they answer and go on. */
+	bool holding;
+	struct held *held;
+	uint32_t nheld, hold_target;
+	uint64_t hold_since_ns, hold_ns;
 };
 
 static mbedtls_entropy_context entropy;
 static mbedtls_ctr_drbg_context drbg;
-static int suites[2] = { 0xC0A8, 0 }; /* TLS-PSK-WITH-AES-128-CCM-8, as dtls_load */
+static int suites[2] = {0xC0A8, 0}; /* TLS-PSK-WITH-AES-128-CCM-8, as dtls_load */
 
 static void node_id(const struct run *r, uint32_t i, char *out, size_t cap)
 {
@@ -132,7 +165,7 @@ static void send_bs_request(struct run *r, uint32_t i)
 	char node[48], q[64];
 	node_id(r, i, node, sizeof(node));
 	snprintf(q, sizeof(q), "ep=%s", node);
-	uint8_t token[4] = { (uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+	uint8_t token[4] = {(uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
 	struct coap_msg m;
 	coap_msg_init(&m, COAP_TYPE_CON, COAP_CODE_POST, d->mid, token, sizeof(token));
 	coap_msg_add_option(&m, COAP_OPTION_URI_PATH, "bs", 2);
@@ -233,6 +266,36 @@ static void on_bs_answer(struct run *r, uint32_t i, const struct coap_msg *m)
 	dev_end(r, i, false);
 }
 
+/* Keeps device i's Discover unanswered (once: a retransmission is dropped meanwhile). */
+static void hold(struct run *r, uint32_t i, const struct coap_msg *m)
+{
+	for (uint32_t k = 0; k < r->nheld; k++)
+		if (r->held[k].dev == i)
+			return;
+	struct held *h = &r->held[r->nheld++];
+	h->dev = i;
+	h->mid = m->mid;
+	h->token_len = m->token_len;
+	memcpy(h->token, m->token, m->token_len);
+}
+
+/* Ends the hold: reads VmRSS (the held bootstraps in progress), then answers them. */
+static void release(struct run *r)
+{
+	long kb = -1;
+	if (r->o.pid > 0)
+		(void)bench_proc_kb(r->o.pid, "VmRSS", &kb);
+	r->rss_held = kb;
+	r->holding = false;
+	for (uint32_t k = 0; k < r->nheld; k++) {
+		struct held *h = &r->held[k];
+		struct coap_msg q;
+		coap_msg_init(&q, COAP_TYPE_CON, COAP_CODE_GET, h->mid, h->token, h->token_len);
+		if (r->dev[h->dev].state == DEV_SERVING)
+			(void)serve(r, h->dev, &q);
+	}
+}
+
 static void on_coap(struct run *r, uint32_t i, const uint8_t *buf, size_t len)
 {
 	struct device *d = &r->dev[i];
@@ -244,6 +307,11 @@ static void on_coap(struct run *r, uint32_t i, const uint8_t *buf, size_t len)
 		r->server_requests++;
 		if (d->state == DEV_REQUEST) /* the 2.04 was lost or overtaken */
 			d->state = DEV_SERVING;
+		if (r->holding && m.code == COAP_CODE_GET &&
+		    !coap_msg_find_option(&m, COAP_OPTION_URI_PATH)) {
+			hold(r, i, &m);
+			return;
+		}
 		bool finish = serve(r, i, &m);
 		if (finish && d->state == DEV_SERVING)
 			dev_end(r, i, true);
@@ -317,7 +385,7 @@ static int dtls_start(struct run *r, uint32_t i)
 	d->dtls = t;
 	mbedtls_ssl_config_init(&t->conf);
 	mbedtls_ssl_init(&t->ssl);
-	bios[i] = (struct bio_ctx){ r, i };
+	bios[i] = (struct bio_ctx){r, i};
 	if (derive_key(r, node, t->key) != 0 ||
 	    mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
 					MBEDTLS_SSL_TRANSPORT_DATAGRAM, MBEDTLS_SSL_PRESET_DEFAULT))
@@ -449,7 +517,12 @@ static int run(struct run *r)
 		fprintf(stderr, "bs_load: setup failed\n");
 		return 2;
 	}
-	r->rss_before = r->rss_peak = -1;
+	r->rss_before = r->rss_peak = r->rss_held = -1;
+	if (r->o.hold) {
+		r->hold_target = r->o.window < r->o.devices ? r->o.window : r->o.devices;
+		r->held = calloc(r->hold_target, sizeof(*r->held));
+		r->holding = r->held != NULL;
+	}
 	if (r->o.pid > 0)
 		(void)bench_proc_kb(r->o.pid, "VmRSS", &r->rss_before);
 	r->rss_peak = r->rss_before;
@@ -475,6 +548,15 @@ static int run(struct run *r)
 			}
 		}
 		uint64_t now = now_ns();
+		if (r->holding && r->nheld > 0 && r->hold_since_ns == 0)
+			r->hold_since_ns = now;
+		if (r->holding && (r->nheld >= r->hold_target ||
+				   (r->hold_since_ns && now - r->hold_since_ns > 1000000000ull))) {
+			/* Let the daemon's last allocations land (its 2.04s are out by now). */
+			usleep(100000);
+			release(r);
+			r->hold_ns = now_ns() - r->hold_since_ns;
+		}
 		if (now - last_scan >= 50000000ull) {
 			last_scan = now;
 			scan(r);
@@ -490,19 +572,29 @@ static int run(struct run *r)
 			break;
 		}
 	}
-	double secs = (double)(now_ns() - t0) / 1e9;
-	long per = r->rss_before >= 0 && r->active_at_peak > 0
-			   ? (r->rss_peak - r->rss_before) * 1024 / (long)r->active_at_peak
+	/* The hold stalls the window: its time is not bootstrapping time. */
+	double hold_s = (double)r->hold_ns / 1e9;
+	double secs = (double)(now_ns() - t0) / 1e9 - hold_s;
+	long end = -1;
+	if (r->o.pid > 0)
+		(void)bench_proc_kb(r->o.pid, "VmRSS", &end);
+	long per = r->rss_before >= 0 && r->rss_held >= 0 && r->nheld > 0
+		       ? (r->rss_held - r->rss_before) * 1024 / (long)r->nheld
+		       : -1;
+	long per_dev = r->rss_before >= 0 && end >= 0 && r->done > 0
+			   ? (end - r->rss_before) * 1024 / (long)r->done
 			   : -1;
 	printf("phase=bootstrap transport=%s devices=%u done=%u failed=%u refused=%u "
 	       "incomplete=%u retransmits=%u elapsed=%.3f rate=%.0f peak_in_progress=%u "
-	       "p50_ms=%.1f p99_ms=%.1f server_requests=%u rss_before_kb=%ld rss_peak_kb=%ld "
-	       "in_progress_at_peak=%u bytes_per_bootstrap=%ld window=%u\n",
+	       "p50_ms=%.1f p99_ms=%.1f server_requests=%u hold_s=%.3f rss_before_kb=%ld "
+	       "rss_held_kb=%ld held=%u bytes_per_bootstrap=%ld rss_peak_kb=%ld "
+	       "in_progress_at_peak=%u rss_end_kb=%ld bytes_per_device_end=%ld window=%u\n",
 	       r->o.dtls ? "dtls" : "plain", r->o.devices, r->done, r->failed, r->refused,
-	       r->incomplete, r->retransmits, secs, secs > 0 ? r->done / secs : 0.0,
-	       r->peak_active, hist_quantile(&r->lat, 0.5) / 1000.0,
-	       hist_quantile(&r->lat, 0.99) / 1000.0, r->server_requests, r->rss_before,
-	       r->rss_peak, r->active_at_peak, per, r->o.window);
+	       r->incomplete, r->retransmits, secs, secs > 0 ? r->done / secs : 0.0, r->peak_active,
+	       hist_quantile(&r->lat, 0.5) / 1000.0, hist_quantile(&r->lat, 0.99) / 1000.0,
+	       r->server_requests, hold_s, r->rss_before, r->rss_held, r->nheld, per, r->rss_peak,
+	       r->active_at_peak, end, per_dev, r->o.window);
+	free(r->held);
 	bench_net_close(&r->bn);
 	free(r->dev);
 	free(bios);
@@ -530,15 +622,23 @@ static void usage(void)
 		"usage: bs_load --target IPV4:PORT --devices N [--transport plain|dtls]\n"
 		"               [--prefix P] [--master HEX] [--window W] [--timeout-ms MS]\n"
 		"               [--retries R] [--deadline-s S] [--max-seconds S] [--pid PID]\n"
-		"               [--net B] [--sample-ms MS]\n");
+		"               [--net B] [--sample-ms MS] [--hold 0|1]\n");
 }
 
 int main(int argc, char **argv)
 {
 	static struct run r;
 	struct opts *o = &r.o;
-	*o = (struct opts){ .devices = 10000, .window = 256, .timeout_ms = 2000, .retries = 4,
-			    .deadline_s = 60, .max_seconds = 600, .net = 1, .sample_ms = 20, .prefix = "bench" };
+	*o = (struct opts){.devices = 10000,
+			   .window = 256,
+			   .timeout_ms = 2000,
+			   .retries = 4,
+			   .deadline_s = 60,
+			   .max_seconds = 600,
+			   .net = 1,
+			   .sample_ms = 20,
+			   .hold = true,
+			   .prefix = "bench"};
 	const char *master = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 	bool target = false;
 	int rc = 0;
@@ -559,6 +659,9 @@ int main(int argc, char **argv)
 			rc = parse_u32(v, 1, 3600, &o->deadline_s);
 		} else if (strcmp(a, "--max-seconds") == 0) {
 			rc = parse_u32(v, 1, 86400, &o->max_seconds);
+		} else if (strcmp(a, "--hold") == 0 &&
+			   (strcmp(v, "0") == 0 || strcmp(v, "1") == 0)) {
+			o->hold = strcmp(v, "1") == 0;
 		} else if (strcmp(a, "--sample-ms") == 0) {
 			rc = parse_u32(v, 1, 10000, &o->sample_ms);
 		} else if (strcmp(a, "--net") == 0) {
