@@ -10,10 +10,14 @@
 #   2. a fresh lwm2md with --bootstrap-coap and --bootstrap-coaps, product `boot` with N
 #      devices and a template (master key, security psk, allow_plain); then bs_load
 #      --transport plain and bs_load --transport dtls: N bootstraps each, the daemon's
-#      VmRSS read every second -> bootstraps/s, bytes per bootstrap in progress
+#      VmRSS read every 20 ms -> bootstraps/s; then the first BENCH_HOLD_PLAIN (1000)
+#      devices again over plain CoAP, all at once, holding at Discover while VmRSS is
+#      read, and the first BENCH_HOLD_DTLS (256) over DTLS -> bytes per bootstrap in progress
 #   3. the ratios: plain bootstraps/s / reg/s, DTLS bootstraps/s / hs+reg/s.
 # Environment: BENCH_WINDOW (plain exchanges at once, 256), BENCH_DTLS_WINDOW (DTLS
-# devices at once, 64, as bench/dtls.sh), BENCH_MAX_SECONDS (per phase, 300), BENCH_BIN.
+# devices at once, 64, as bench/dtls.sh), BENCH_HOLD_PLAIN (1000: the daemon's limit of
+# bootstraps at once), BENCH_HOLD_DTLS (256: its default --dtls-max-handshakes),
+# BENCH_MAX_SECONDS (per phase, 300), BENCH_BIN.
 set -euo pipefail
 
 build=${1:-build}
@@ -23,12 +27,14 @@ bin=${BENCH_BIN:-$build}
 window=${BENCH_WINDOW:-256}
 dwindow=${BENCH_DTLS_WINDOW:-64}
 max_seconds=${BENCH_MAX_SECONDS:-300}
+hold_plain=${BENCH_HOLD_PLAIN:-1000}
+hold_dtls=${BENCH_HOLD_DTLS:-256}
 key=00112233445566778899aabbccddeeff
 master=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 
 . "$(dirname "$0")/lib.sh"
 
-for n in "${devices[@]}" "$window" "$dwindow" "$max_seconds"; do
+for n in "${devices[@]}" "$window" "$dwindow" "$max_seconds" "$hold_plain" "$hold_dtls"; do
   [[ $n =~ ^[1-9][0-9]{0,5}$ ]] || die "not a count in 1..999999: '$n'"
 done
 for exe in "$build/lwm2md" "$bin/lwm2m_load" "$bin/dtls_load" "$bin/bs_load" "$bin/api_create"; do
@@ -89,6 +95,25 @@ product() {
   api POST products "{\"product_id\":\"$1\",\"name\":\"$1\",\"protocol_type\":\"LwM2M\",\"data_format\":\"binary\"}"
 }
 
+# bs_daemon DIR N: a fresh lwm2md with product boot, N devices boot… (with a management
+# secret, so that no bootstrap has to generate one) and the product's bootstrap template.
+bs_daemon() {
+  start_daemon "$1"
+  product boot
+  echo "n=$n bs $("$bin/api_create" --api "$http" --token "$token" --project bench \
+                    --product boot --prefix boot --devices "$2" --secret "$key")"
+  api PUT products/boot/bootstrap \
+    "{\"master_key\":\"$master\",\"security\":\"psk\",\"allow_plain\":true}"
+  sleep 1 # let the daemon settle before its idle VmRSS is read
+}
+
+# bs_run TRANSPORT TARGET DEVICES WINDOW HOLD ERRFILE: one bs_load run; prints its line.
+bs_run() {
+  "$bin/bs_load" --transport "$1" --target "$2" --devices "$3" --prefix boot \
+    --master "$master" --window "$4" --hold "$5" --max-seconds "$max_seconds" \
+    --pid "$dpid" 2>"$6" || status=1
+}
+
 summary=()
 status=0
 for n in "${devices[@]}"; do
@@ -115,29 +140,33 @@ for n in "${devices[@]}"; do
   echo "n=$n $hs_line"
   stop_daemon "$dir/base"
 
-  # --- the Bootstrap-Server on a fresh daemon ---
-  start_daemon "$dir/bs"
-  product boot
-  echo "n=$n bs $("$bin/api_create" --api "$http" --token "$token" --project bench \
-                    --product boot --prefix boot --devices "$n" --secret "$key")"
-  api PUT products/boot/bootstrap \
-    "{\"master_key\":\"$master\",\"security\":\"psk\",\"allow_plain\":true}"
-  sleep 1 # let the daemon settle before its idle VmRSS is read
-  bs_plain=$("$bin/bs_load" --transport plain --target "$bsc" --devices "$n" \
-               --prefix boot --master "$master" --window "$window" \
-               --max-seconds "$max_seconds" --pid "$dpid" 2>"$dir/bs_plain.err") || status=1
+  # --- the Bootstrap-Server on a fresh daemon: the rates ---
+  bs_daemon "$dir/bs" "$n"
+  bs_plain=$(bs_run plain "$bsc" "$n" "$window" 0 "$dir/bs_plain.err")
   echo "n=$n $bs_plain"
-  bs_dtls=$("$bin/bs_load" --transport dtls --target "$bscs" --devices "$n" \
-              --prefix boot --master "$master" --window "$dwindow" \
-              --max-seconds "$max_seconds" --pid "$dpid" 2>"$dir/bs_dtls.err") || status=1
+  bs_dtls=$(bs_run dtls "$bscs" "$n" "$dwindow" 0 "$dir/bs_dtls.err")
   echo "n=$n $bs_dtls"
-  for f in "$dir/bs_plain.err" "$dir/bs_dtls.err"; do
-    if [ -s "$f" ]; then sort "$f" | uniq -c | sort -rn | head -n 5 | sed 's/^/bench: /' >&2; fi
-  done
   m=$(curl -s "http://$http/metrics" | grep -E '^lwm2md_bootstrap_(succeeded|failed|refused)_total ' |
         awk '{printf "%s=%s ", $1, $2}')
   echo "n=$n metrics $m"
   stop_daemon "$dir/bs"
+
+  # --- the memory per bootstrap in progress: each transport on a fresh daemon (memory
+  # an earlier run freed would be reused and hide the cost), all devices at once, holding
+  # at Discover while the daemon's VmRSS is read (bs_load --hold 1) ---
+  hp=$(( n < hold_plain ? n : hold_plain ))
+  bs_daemon "$dir/memp" "$hp"
+  mem_plain=$(bs_run plain "$bsc" "$hp" "$hp" 1 "$dir/mem_plain.err")
+  echo "n=$n memory $mem_plain"
+  stop_daemon "$dir/memp"
+  hd=$(( n < hold_dtls ? n : hold_dtls ))
+  bs_daemon "$dir/memd" "$hd"
+  mem_dtls=$(bs_run dtls "$bscs" "$hd" "$hd" 1 "$dir/mem_dtls.err")
+  echo "n=$n memory $mem_dtls"
+  stop_daemon "$dir/memd"
+  for f in "$dir"/bs_*.err "$dir"/mem_*.err; do
+    if [ -s "$f" ]; then sort "$f" | uniq -c | sort -rn | head -n 5 | sed 's/^/bench: /' >&2; fi
+  done
 
   reg=$(field rps "$reg_line")
   hs=$(field per_second "$hs_line")
@@ -145,7 +174,7 @@ for n in "${devices[@]}"; do
   bd=$(field rate "$bs_dtls")
   summary+=("$(printf '%7s %8s %8s %6s %10s %8s %6s %8s %8s %7s/%s' "$n" "$reg" "$bp" \
     "$(ratio "$bp" "$reg")" "$hs" "$bd" "$(ratio "$bd" "$hs")" \
-    "$(field bytes_per_bootstrap "$bs_plain")" "$(field bytes_per_bootstrap "$bs_dtls")" \
+    "$(field bytes_per_bootstrap "$mem_plain")" "$(field bytes_per_bootstrap "$mem_dtls")" \
     "$(field failed "$bs_plain")" "$(field failed "$bs_dtls")")")
 done
 
