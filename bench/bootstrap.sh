@@ -95,6 +95,19 @@ product() {
   api POST products "{\"product_id\":\"$1\",\"name\":\"$1\",\"protocol_type\":\"LwM2M\",\"data_format\":\"binary\"}"
 }
 
+# cpu_s PID: the user + system CPU time PID has used, in seconds (as bench/firmware.sh).
+cpu_s() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo "-"; return; }
+  awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f\n", ($12 + $13) / t }' <<<"${stat##*) }"
+}
+
+# us_per CPU0 CPU1 COUNT: the daemon's CPU µs per operation between two cpu_s readings.
+us_per() {
+  awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { if (n + 0 > 0 && a != "-" && b != "-")
+    printf "%.0f", (b - a) * 1e6 / n; else print "-" }'
+}
+
 # bs_daemon DIR N: a fresh lwm2md with product boot, N devices boot… (with a management
 # secret, so that no bootstrap has to generate one) and the product's bootstrap template.
 bs_daemon() {
@@ -115,6 +128,7 @@ bs_run() {
 }
 
 summary=()
+cpu_summary=()
 status=0
 for n in "${devices[@]}"; do
   dir="$tmp/$n"
@@ -127,17 +141,22 @@ for n in "${devices[@]}"; do
                       --product bench --prefix bench --devices "$n")"
   echo "n=$n base $("$bin/api_create" --api "$http" --token "$token" --project bench \
                       --product sec --prefix sec --devices "$n" --secret "$key")"
+  c0=$(cpu_s "$dpid")
   out=$("$bin/lwm2m_load" --mode lwm2m --target "$coap" --devices "$n" --prefix bench \
           --updates 0 --window "$window" --max-seconds "$max_seconds" \
           2>"$dir/lwm2m_load.err") || true
   reg_line=$(grep -m1 '^phase=register ' <<<"$out" || true)
   [ -n "$reg_line" ] || { cat "$dir/lwm2m_load.err" >&2; die "lwm2m_load failed"; }
-  echo "n=$n $reg_line"
+  c1=$(cpu_s "$dpid")
+  reg_us=$(us_per "$c0" "$c1" "$(field ok "$reg_line")")
+  echo "n=$n $reg_line daemon_cpu_us_per_register=$reg_us"
   out=$("$bin/dtls_load" --mode e2e --target "$coaps" --devices "$n" --prefix sec \
           --key "$key" --window "$dwindow" --updates 0 2>"$dir/dtls_load.err") || true
   hs_line=$(grep -m1 '^phase=handshake_register ' <<<"$out" || true)
   [ -n "$hs_line" ] || { cat "$dir/dtls_load.err" >&2; die "dtls_load failed"; }
-  echo "n=$n $hs_line"
+  c2=$(cpu_s "$dpid")
+  hs_us=$(us_per "$c1" "$c2" "$(field ok "$hs_line")")
+  echo "n=$n $hs_line daemon_cpu_us_per_handshake_register=$hs_us"
   stop_daemon "$dir/base"
 
   # --- the Bootstrap-Server on a fresh daemon: the rates ---
@@ -172,6 +191,10 @@ for n in "${devices[@]}"; do
   hs=$(field per_second "$hs_line")
   bp=$(field rate "$bs_plain")
   bd=$(field rate "$bs_dtls")
+  bp_us=$(us_per 0 "$(field daemon_cpu_s "$bs_plain")" "$(field done "$bs_plain")")
+  bd_us=$(us_per 0 "$(field daemon_cpu_s "$bs_dtls")" "$(field done "$bs_dtls")")
+  cpu_summary+=("$(printf '%7s %8s %8s %6s %10s %8s %6s' "$n" "$reg_us" "$bp_us" \
+    "$(ratio "$bp_us" "$reg_us")" "$hs_us" "$bd_us" "$(ratio "$bd_us" "$hs_us")")")
   summary+=("$(printf '%7s %8s %8s %6s %10s %8s %6s %8s %8s %7s/%s' "$n" "$reg" "$bp" \
     "$(ratio "$bp" "$reg")" "$hs" "$bd" "$(ratio "$bd" "$hs")" \
     "$(field bytes_per_bootstrap "$mem_plain")" "$(field bytes_per_bootstrap "$mem_dtls")" \
@@ -183,4 +206,8 @@ echo "bench: bootstraps/s against the same run's Registers/s (plain) and handsha
 printf '%7s %8s %8s %6s %10s %8s %6s %8s %8s %s\n' devices reg/s bs/s ratio hs+reg/s \
   dbs/s ratio B/bs B/dbs failed
 for line in "${summary[@]}"; do echo "$line"; done
+echo
+echo "bench: the daemon's CPU time per operation, µs (less sensitive to the machine's other load)"
+printf '%7s %8s %8s %6s %10s %8s %6s\n' devices reg bs ratio hs+reg dbs ratio
+for line in "${cpu_summary[@]}"; do echo "$line"; done
 exit "$status"

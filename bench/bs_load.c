@@ -42,7 +42,10 @@
  *   phase=bootstrap transport=T devices=N done= failed= refused= incomplete= retransmits=
  *     elapsed= rate= peak_in_progress= p50_ms= p99_ms= server_requests= hold_s=
  *     rss_before_kb= rss_held_kb= held= bytes_per_bootstrap= rss_peak_kb=
- *     in_progress_at_peak= rss_end_kb= bytes_per_device_end= window=
+ *     in_progress_at_peak= rss_end_kb= bytes_per_device_end= window= daemon_cpu_s=
+ *     load_cpu_s=
+ * (the CPU time the daemon, with --pid, and bs_load itself spent during the run, hold
+ * included: the one near `elapsed` is the one that set the rate).
  * `incomplete` counts done devices whose sequence missed one of Discover, Delete /0,
  * Delete /1, Write /0/x, Write /1/0. Exits 0 when every device was done.
  */
@@ -55,85 +58,10 @@
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
-#include <mbedtls/md.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/timing.h>
 
-#include "bench_common.h"
-
-#define DEVICES_MAX 1000000u
-#define WINDOW_MAX 65536u
-#define DGRAM_MAX 2048
-#define BS_KEY_LEN 16
-#define DISCOVER_ANSWER "</0/0>,</1/0>;ssid=1,</3/0>"
-
-enum dev_state { DEV_IDLE, DEV_HANDSHAKE, DEV_REQUEST, DEV_SERVING, DEV_DONE, DEV_FAILED };
-
-/* The steps of the sequence a device has seen, to check it was complete. */
-enum {
-	SEEN_DISCOVER = 1,
-	SEEN_DEL0 = 2,
-	SEEN_DEL1 = 4,
-	SEEN_WRITE0 = 8,
-	SEEN_WRITE1 = 16,
-	SEEN_ALL = 31
-};
-
-/* A device's DTLS client while it bootstraps (freed when it ends). */
-struct dtls_dev {
-	mbedtls_ssl_config conf;
-	mbedtls_ssl_context ssl;
-	mbedtls_timing_delay_context timer;
-	uint8_t key[BS_KEY_LEN];
-};
-
-struct device {
-	uint8_t state;
-	uint8_t seen;
-	uint8_t tries; /* transmissions of POST /bs */
-	uint16_t mid;  /* of the last POST /bs */
-	uint64_t started_ns, next_rtx_ns;
-	struct dtls_dev *dtls;
-	const uint8_t *inbox; /* the datagram the DTLS BIO hands to mbedTLS, once */
-	size_t inbox_len;
-};
-
-/* A Discover a device holds: what its answer needs. */
-struct held {
-	uint32_t dev;
-	uint16_t mid;
-	uint8_t token_len;
-	uint8_t token[COAP_TOKEN_MAX];
-};
-
-struct opts {
-	struct sockaddr_in target;
-	uint32_t devices, window, timeout_ms, retries, deadline_s, max_seconds, net, sample_ms;
-	bool hold;
-	const char *prefix;
-	bool dtls;
-	uint8_t master[64];
-	size_t master_len;
-	long pid;
-};
-
-struct run {
-	struct opts o;
-	struct bench_net bn;
-	struct device *dev;
-	uint32_t next, active, peak_active;
-	uint32_t done, failed, refused, incomplete, retransmits, server_requests;
-	struct hist lat; /* start to Finish, µs */
-	long rss_before, rss_peak, rss_held;
-	uint32_t active_at_peak;
-	/* The hold (--hold 1): the first window's devices keep the server's Discover
-	 * unanswered until all of them hold one, so that the daemon has that many bootstraps
-	 * in progress at once when its VmRSS is read; then they answer and go on. */
-	bool holding;
-	struct held *held;
-	uint32_t nheld, hold_target;
-	uint64_t hold_since_ns, hold_ns;
-};
+#include "bs_load.h"
 
 static mbedtls_entropy_context entropy;
 static mbedtls_ctr_drbg_context drbg;
@@ -203,13 +131,6 @@ static void dev_end(struct run *r, uint32_t i, bool ok)
 }
 
 /* ---- the device's side of the sequence ---- */
-
-static bool path_is_bs(const struct coap_msg *m)
-{
-	const struct coap_option *o = coap_msg_find_option(m, COAP_OPTION_URI_PATH);
-	return o && o->len == 2 && memcmp(o->value, "bs", 2) == 0 &&
-	       coap_msg_count_options(m, COAP_OPTION_URI_PATH) == 1;
-}
 
 /* Answers a request of the server (piggybacked); returns true when it was Finish. */
 static bool serve(struct run *r, uint32_t i, const struct coap_msg *q)
@@ -362,18 +283,6 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 	return (int)n;
 }
 
-/* The device's bootstrap key: the first 16 bytes of HMAC-SHA256(master, node ID). */
-static int derive_key(const struct run *r, const char *node, uint8_t key[BS_KEY_LEN])
-{
-	uint8_t mac[32];
-	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
-	if (md == NULL || mbedtls_md_hmac(md, r->o.master, r->o.master_len,
-					  (const unsigned char *)node, strlen(node), mac) != 0)
-		return -EIO;
-	memcpy(key, mac, BS_KEY_LEN);
-	return 0;
-}
-
 static int dtls_start(struct run *r, uint32_t i)
 {
 	struct device *d = &r->dev[i];
@@ -386,7 +295,7 @@ static int dtls_start(struct run *r, uint32_t i)
 	mbedtls_ssl_config_init(&t->conf);
 	mbedtls_ssl_init(&t->ssl);
 	bios[i] = (struct bio_ctx){r, i};
-	if (derive_key(r, node, t->key) != 0 ||
+	if (bs_derive_key(r->o.master, r->o.master_len, node, t->key) != 0 ||
 	    mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
 					MBEDTLS_SSL_TRANSPORT_DATAGRAM, MBEDTLS_SSL_PRESET_DEFAULT))
 		return -EIO;
@@ -526,6 +435,7 @@ static int run(struct run *r)
 	if (r->o.pid > 0)
 		(void)bench_proc_kb(r->o.pid, "VmRSS", &r->rss_before);
 	r->rss_peak = r->rss_before;
+	double cpu0 = proc_cpu_s(r->o.pid), self0 = self_cpu_s();
 	uint64_t t0 = now_ns(), last_scan = t0, last_sample = t0;
 	uint64_t limit = t0 + (uint64_t)r->o.max_seconds * 1000000000ull;
 	struct epoll_event evs[64];
@@ -575,6 +485,7 @@ static int run(struct run *r)
 	/* The hold stalls the window: its time is not bootstrapping time. */
 	double hold_s = (double)r->hold_ns / 1e9;
 	double secs = (double)(now_ns() - t0) / 1e9 - hold_s;
+	double cpu = cpu0 >= 0 ? proc_cpu_s(r->o.pid) - cpu0 : -1, self = self_cpu_s() - self0;
 	long end = -1;
 	if (r->o.pid > 0)
 		(void)bench_proc_kb(r->o.pid, "VmRSS", &end);
@@ -588,32 +499,18 @@ static int run(struct run *r)
 	       "incomplete=%u retransmits=%u elapsed=%.3f rate=%.0f peak_in_progress=%u "
 	       "p50_ms=%.1f p99_ms=%.1f server_requests=%u hold_s=%.3f rss_before_kb=%ld "
 	       "rss_held_kb=%ld held=%u bytes_per_bootstrap=%ld rss_peak_kb=%ld "
-	       "in_progress_at_peak=%u rss_end_kb=%ld bytes_per_device_end=%ld window=%u\n",
+	       "in_progress_at_peak=%u rss_end_kb=%ld bytes_per_device_end=%ld window=%u "
+	       "daemon_cpu_s=%.2f load_cpu_s=%.2f\n",
 	       r->o.dtls ? "dtls" : "plain", r->o.devices, r->done, r->failed, r->refused,
 	       r->incomplete, r->retransmits, secs, secs > 0 ? r->done / secs : 0.0, r->peak_active,
 	       hist_quantile(&r->lat, 0.5) / 1000.0, hist_quantile(&r->lat, 0.99) / 1000.0,
 	       r->server_requests, hold_s, r->rss_before, r->rss_held, r->nheld, per, r->rss_peak,
-	       r->active_at_peak, end, per_dev, r->o.window);
+	       r->active_at_peak, end, per_dev, r->o.window, cpu, self);
 	free(r->held);
 	bench_net_close(&r->bn);
 	free(r->dev);
 	free(bios);
 	return r->done == r->o.devices ? 0 : 1;
-}
-
-static int parse_master(const char *hex, struct opts *o)
-{
-	size_t n = strlen(hex);
-	if (n < 32 || n > 128 || n % 2)
-		return -EINVAL;
-	for (size_t k = 0; k < n / 2; k++) {
-		unsigned v;
-		if (sscanf(hex + 2 * k, "%2x", &v) != 1)
-			return -EINVAL;
-		o->master[k] = (uint8_t)v;
-	}
-	o->master_len = n / 2;
-	return 0;
 }
 
 static void usage(void)
