@@ -184,7 +184,10 @@ for n in "${devices[@]}"; do
   echo "n=$n memory $mem_dtls"
   stop_daemon "$dir/memd"
   for f in "$dir"/bs_*.err "$dir"/mem_*.err; do
-    if [ -s "$f" ]; then sort "$f" | uniq -c | sort -rn | head -n 5 | sed 's/^/bench: /' >&2; fi
+    if [ -s "$f" ]; then
+      sed 's/device [0-9]*/device N/' "$f" | sort | uniq -c | sort -rn | head -n 5 |
+        sed "s|^|bench: $(basename "$f"): |" >&2
+    fi
   done
 
   reg=$(field rps "$reg_line")
