@@ -10,10 +10,13 @@
 #   2. a fresh lwm2md with --bootstrap-coap and --bootstrap-coaps, product `boot` with N
 #      devices and a template (master key, security psk, allow_plain); then bs_load
 #      --transport plain and bs_load --transport dtls: N bootstraps each, the daemon's
-#      VmRSS read every 20 ms -> bootstraps/s; then the first BENCH_HOLD_PLAIN (1000)
-#      devices again over plain CoAP, all at once, holding at Discover while VmRSS is
-#      read, and the first BENCH_HOLD_DTLS (256) over DTLS -> bytes per bootstrap in progress
-#   3. the ratios: plain bootstraps/s / reg/s, DTLS bootstraps/s / hs+reg/s.
+#      VmRSS and CPU time read -> bootstraps/s, CPU µs per bootstrap
+#   3. a fresh lwm2md with BENCH_HOLD_PLAIN (1000) such devices bootstrapping over plain
+#      CoAP all at once, holding at Discover while the daemon's VmRSS is read; another
+#      with BENCH_HOLD_DTLS (256) over DTLS           -> bytes per bootstrap in progress
+#   4. the ratios: plain bootstraps/s / reg/s, DTLS bootstraps/s / hs+reg/s, and the same
+#      for the daemon's CPU time per operation.
+# Exits non-zero when a step could not run or a device did not bootstrap.
 # Environment: BENCH_WINDOW (plain exchanges at once, 256), BENCH_DTLS_WINDOW (DTLS
 # devices at once, 64, as bench/dtls.sh), BENCH_HOLD_PLAIN (1000: the daemon's limit of
 # bootstraps at once), BENCH_HOLD_DTLS (256: its default --dtls-max-handshakes),
@@ -120,11 +123,12 @@ bs_daemon() {
   sleep 1 # let the daemon settle before its idle VmRSS is read
 }
 
-# bs_run TRANSPORT TARGET DEVICES WINDOW HOLD ERRFILE: one bs_load run; prints its line.
+# bs_run TRANSPORT TARGET DEVICES WINDOW HOLD ERRFILE: one bs_load run; prints its line,
+# fails when a device did not bootstrap.
 bs_run() {
   "$bin/bs_load" --transport "$1" --target "$2" --devices "$3" --prefix boot \
     --master "$master" --window "$4" --hold "$5" --max-seconds "$max_seconds" \
-    --pid "$dpid" 2>"$6" || status=1
+    --pid "$dpid" 2>"$6"
 }
 
 summary=()
@@ -161,9 +165,9 @@ for n in "${devices[@]}"; do
 
   # --- the Bootstrap-Server on a fresh daemon: the rates ---
   bs_daemon "$dir/bs" "$n"
-  bs_plain=$(bs_run plain "$bsc" "$n" "$window" 0 "$dir/bs_plain.err")
+  bs_plain=$(bs_run plain "$bsc" "$n" "$window" 0 "$dir/bs_plain.err") || status=1
   echo "n=$n $bs_plain"
-  bs_dtls=$(bs_run dtls "$bscs" "$n" "$dwindow" 0 "$dir/bs_dtls.err")
+  bs_dtls=$(bs_run dtls "$bscs" "$n" "$dwindow" 0 "$dir/bs_dtls.err") || status=1
   echo "n=$n $bs_dtls"
   m=$(curl -s "http://$http/metrics" | grep -E '^lwm2md_bootstrap_(succeeded|failed|refused)_total ' |
         awk '{printf "%s=%s ", $1, $2}')
@@ -175,12 +179,12 @@ for n in "${devices[@]}"; do
   # at Discover while the daemon's VmRSS is read (bs_load --hold 1) ---
   hp=$(( n < hold_plain ? n : hold_plain ))
   bs_daemon "$dir/memp" "$hp"
-  mem_plain=$(bs_run plain "$bsc" "$hp" "$hp" 1 "$dir/mem_plain.err")
+  mem_plain=$(bs_run plain "$bsc" "$hp" "$hp" 1 "$dir/mem_plain.err") || status=1
   echo "n=$n memory $mem_plain"
   stop_daemon "$dir/memp"
   hd=$(( n < hold_dtls ? n : hold_dtls ))
   bs_daemon "$dir/memd" "$hd"
-  mem_dtls=$(bs_run dtls "$bscs" "$hd" "$hd" 1 "$dir/mem_dtls.err")
+  mem_dtls=$(bs_run dtls "$bscs" "$hd" "$hd" 1 "$dir/mem_dtls.err") || status=1
   echo "n=$n memory $mem_dtls"
   stop_daemon "$dir/memd"
   for f in "$dir"/bs_*.err "$dir"/mem_*.err; do
