@@ -23,7 +23,7 @@ FUZZ_TARGETS ?=
 FUZZ_NICE ?= 0
 
 .PHONY: all deps deps-console build build-programs build-asan build-fuzz run install deb test test-fast test-console \
-	test-console-fast test-fuzz fuzz bench bench-dm bench-platform bench-firmware bench-console clean
+	test-console-fast test-fuzz fuzz bench bench-dm bench-platform bench-firmware bench-bootstrap bench-console clean
 
 all: build
 
@@ -126,6 +126,7 @@ bench: build
 	./bench/dm.sh $(BUILD)
 	./bench/platform.sh $(BUILD)
 	./bench/firmware.sh $(BUILD)
+	./bench/bootstrap.sh $(BUILD)
 
 # Only the device-management benchmark (notifications, REST reads).
 bench-dm: build
@@ -140,6 +141,13 @@ bench-platform: build
 FW_DEVICES ?= 10000
 bench-firmware: build
 	./bench/firmware.sh $(BUILD) $(FW_DEVICES)
+
+# Only the Bootstrap-Server benchmark: 10 000 devices bootstrapping over plain CoAP and over
+# DTLS against the same run's Register and handshake+Register rates (bench/bootstrap.sh;
+# BS_DEVICES=1000 for a quick run).
+BS_DEVICES ?= 10000
+bench-bootstrap: build
+	./bench/bootstrap.sh $(BUILD) $(BS_DEVICES)
 
 # The web console in headless Chromium: its files' sizes, the device list's first row at
 # 1k and 100k devices, the daemon's memory and CPU with consoles open on a busy fleet
