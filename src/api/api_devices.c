@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,6 +19,7 @@
 #include "lwm2m/lwm2m_link.h"
 #include "lwm2m/lwm2m_server.h"
 #include "model/model.h"
+#include "store/store_bootstrap.h"
 #include "store/store_platform.h"
 #include "store/store_search.h"
 #include "util/log.h"
@@ -327,6 +329,20 @@ void api_devices_create(struct api_call *c)
 	}
 	if (rc != 0) {
 		api_reply_store_error(c, rc, "product");
+		goto cleanup;
+	}
+	/* A bootstrap identity is looked up before node IDs (a template's devices use their
+	 * node ID): a new node ID another device bootstraps as could never bootstrap. */
+	struct store_bs_device *bs = malloc(sizeof(*bs));
+	if (!bs) {
+		api_reply_error(c, 500, "out of memory");
+		goto cleanup;
+	}
+	rc = store_bs_device_by_identity(store, d.node_id, bs);
+	free(bs);
+	if (rc == 0) {
+		api_reply_error(c, 409, "node_id %s is another device's bootstrap identity",
+				d.node_id);
 		goto cleanup;
 	}
 	d.status = STORE_DEVICE_INACTIVE;

@@ -192,6 +192,11 @@ static void test_identity_conflicts(void **state)
 	expect_error("PUT", "/v5/iot/p1/devices/dev-b/bootstrap",
 		     "{\"allow_plain\":true,\"bs_identity\":\"node-a\"}", 409,
 		     "bs_identity node-a is another device's node ID");
+	/* And the other way round: a new device may not take dev-a's identity as its node
+	 * ID (bootstrap identities are looked up first: it could never bootstrap). */
+	expect_error("POST", "/v5/iot/p1/devices",
+		     "{\"node_id\":\"shared-id\",\"product_id\":\"meter\"}", 409,
+		     "node_id shared-id is another device's bootstrap identity");
 	/* Its own node ID, and an identity freed by a delete, are fine. */
 	json_decref(call("PUT", "/v5/iot/p1/devices/dev-b/bootstrap",
 			 "{\"allow_plain\":true,\"bs_identity\":\"node-b\"}", 200));
