@@ -27,6 +27,9 @@
 #define FW_CAMPAIGN_MAX_DEVICE_IDS 10000  /* in an explicit list */
 #define FW_CAMPAIGN_MAX_FROM_VERSIONS 16
 #define FW_CAMPAIGN_MAX_ACTIVE 100        /* campaigns running or paused, per project */
+/* Campaigns a project keeps, ended ones included, until it deletes them: each is held in
+ * memory (a few KiB) and has its target rows, so a project may not pile them up. */
+#define FW_CAMPAIGN_MAX_KEPT 1000
 
 enum fw_campaign_status {
 	FW_CAMPAIGN_RUNNING = 0,

@@ -91,13 +91,18 @@ static const char *duplicate_id(const struct fw_campaign_spec *s)
 	return dup;
 }
 
-static unsigned active_in_project(struct fw_campaigns *fc, const char *project_id)
+/* The project's campaigns: those not ended, and all it keeps. */
+static void count_in_project(struct fw_campaigns *fc, const char *project_id,
+			     unsigned *active, unsigned *kept)
 {
-	unsigned n = 0;
-	for (struct fw_campaign *c = fc->head; c; c = c->next)
-		if (!fw_campaign_ended(c) && strcmp(c->project_id, project_id) == 0)
-			n++;
-	return n;
+	*active = *kept = 0;
+	for (struct fw_campaign *c = fc->head; c; c = c->next) {
+		if (strcmp(c->project_id, project_id) != 0)
+			continue;
+		(*kept)++;
+		if (!fw_campaign_ended(c))
+			(*active)++;
+	}
 }
 
 /* Inserts the rows of a device list (inside the caller's transaction). */
@@ -238,8 +243,14 @@ int fw_campaigns_start(struct fw_campaigns *fc, const char *project_id,
 			return -EINVAL;
 		}
 	}
-	if (active_in_project(fc, project_id) >= FW_CAMPAIGN_MAX_ACTIVE) {
+	unsigned active, kept;
+	count_in_project(fc, project_id, &active, &kept);
+	if (active >= FW_CAMPAIGN_MAX_ACTIVE) {
 		*why = "the project has 100 campaigns running or paused";
+		return -EBUSY;
+	}
+	if (kept >= FW_CAMPAIGN_MAX_KEPT) {
+		*why = "the project keeps 1000 campaigns: delete ended ones first";
 		return -EBUSY;
 	}
 	struct fw_campaign *c = calloc(1, sizeof(*c));

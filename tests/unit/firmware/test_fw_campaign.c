@@ -535,6 +535,19 @@ static int count_view(const struct fw_campaign_view *v, void *ctx)
 	return 0;
 }
 
+struct collected_ids {
+	char (*ids)[STORE_ID_MAX + 1];
+	unsigned n;
+};
+
+static int collect_id(const struct fw_campaign_view *v, void *ctx)
+{
+	struct collected_ids *c = ctx;
+	if (c->n < FW_CAMPAIGN_MAX_ACTIVE + 1)
+		snprintf(c->ids[c->n++], STORE_ID_MAX + 1, "%s", v->campaign_id);
+	return 0;
+}
+
 static void test_list_and_limits(void **state)
 {
 	struct fixture *f = *state;
@@ -557,6 +570,22 @@ static void test_list_and_limits(void **state)
 	assert_string_equal(last, "");
 	/* An ended campaign frees a place. */
 	assert_int_equal(fw_campaigns_cancel(fake.fc, "p1", first), 0);
+	start(f, &s);
+	/* Ended campaigns are kept until deleted, FW_CAMPAIGN_MAX_KEPT at most. */
+	static char ids[FW_CAMPAIGN_MAX_ACTIVE + 1][STORE_ID_MAX + 1];
+	struct collected_ids all = { ids, 0 };
+	assert_int_equal(fw_campaigns_list(fake.fc, "p1", collect_id, &all), 0);
+	for (unsigned i = 0; i < all.n; i++)
+		fw_campaigns_cancel(fake.fc, "p1", ids[i]); /* the one already ended: -EINVAL */
+	unsigned kept = all.n;
+	while (fw_campaigns_start(fake.fc, "p1", &s, id, &why) == 0) {
+		assert_int_equal(fw_campaigns_cancel(fake.fc, "p1", id), 0);
+		kept++;
+		assert_true(kept <= FW_CAMPAIGN_MAX_KEPT);
+	}
+	assert_int_equal(kept, FW_CAMPAIGN_MAX_KEPT);
+	assert_non_null(strstr(why, "delete ended ones"));
+	assert_int_equal(fw_campaigns_delete(fake.fc, "p1", first), 0);
 	start(f, &s);
 }
 
