@@ -82,6 +82,5 @@ void bs_session_free(struct bs_session *s);
 /* Ends sessions older than BS_SESSION_TIMEOUT_MS. */
 void bs_sessions_expire(struct bs_server *bs, int64_t now_ms);
 
-int64_t bs_now_ms(void);
 
 #endif

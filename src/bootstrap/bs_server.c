@@ -15,18 +15,12 @@
 #include "net/udp.h"
 #include "store/store_bootstrap.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 #include "util/str.h"
-
-int64_t bs_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t clock_u64(void)
 {
-	return (uint64_t)bs_now_ms();
+	return (uint64_t)time_now_ms();
 }
 
 /* Which configuration applies to a device: its own, else its product's template. 0 with
@@ -212,7 +206,7 @@ static void bootstrap_request(struct bs_listener *l, const struct addr *peer,
 	s->peer = *peer;
 	s->cfg = cfg;
 	s->pct = pct;
-	s->started_ms = bs_now_ms();
+	s->started_ms = time_now_ms();
 	str_copy(s->node_id, sizeof(s->node_id), dev.node_id);
 	str_copy(s->project_id, sizeof(s->project_id), dev.project_id);
 	str_copy(s->device_id, sizeof(s->device_id), dev.device_id);

@@ -18,6 +18,7 @@
 #include "model/model.h"
 #include "store/store_bootstrap.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 
 /* The most bytes one instance's Bootstrap-Write takes: URIs, a key, a few numbers. */
 #define BS_WRITE_MAX 1024
@@ -53,7 +54,7 @@ void bs_session_free(struct bs_session *s)
 void bs_session_end(struct bs_session *s, bool ok, const char *fmt, ...)
 {
 	struct bs_server *bs = s->bs;
-	struct store_bs_event e = { .time_ms = bs_now_ms() };
+	struct store_bs_event e = { .time_ms = time_now_ms() };
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(e.reason, sizeof(e.reason), fmt, ap);

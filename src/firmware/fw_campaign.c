@@ -35,6 +35,7 @@
 #include "firmware/fw_campaign_json.h"
 #include "firmware/fw_package.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 #include "util/str.h"
 #include "util/token.h"
 
@@ -56,13 +57,6 @@ void fw_campaign_spec_defaults(struct fw_campaign_spec *spec)
 	spec->update_timeout_s = 600;
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int fw_campaigns_create(struct fw_campaigns **out, uv_loop_t *loop,
 			const struct fw_campaigns_deps *deps)
 {
@@ -77,7 +71,7 @@ int fw_campaigns_create(struct fw_campaigns **out, uv_loop_t *loop,
 		return -ENOMEM;
 	}
 	fc->deps.firmware_dir = fc->firmware_dir;
-	fc->now_ms = wall_ms();
+	fc->now_ms = time_now_ms();
 	*out = fc;
 	return 0;
 }

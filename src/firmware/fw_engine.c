@@ -27,6 +27,7 @@
 #include "model/model.h"
 #include "util/log.h"
 #include "util/str.h"
+#include "util/timefmt.h"
 #include "util/token.h"
 
 /* A request is given at least this long, even when its phase is nearly over. */
@@ -527,6 +528,10 @@ void fw_engine_registered(struct fw_engine *e, const char *node_id)
  * unreachable is tried again. */
 void fw_engine_device_spoke(struct fw_engine *e, const char *node_id)
 {
+	/* Called for every datagram of every device: nothing to look up when no update
+	 * runs. */
+	if (e->stats.jobs == 0)
+		return;
 	struct fw_job *job = find_node(e, node_id);
 	if (!job || !job->waiting_registration || job->request)
 		return;
@@ -659,7 +664,7 @@ int fw_engine_create(struct fw_engine **out, uv_loop_t *loop, struct lwm2m_serve
 	e->cfg = *cfg;
 	e->hooks = *hooks;
 	e->ctx = ctx;
-	e->now_ms = fw_engine_wall_ms;
+	e->now_ms = time_now_ms;
 	*out = e;
 	return 0;
 }

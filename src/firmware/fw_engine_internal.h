@@ -38,8 +38,6 @@ struct fw_engine {
 	struct fw_engine_stats stats;
 };
 
-/* Wall-clock milliseconds (the engine's default clock). */
-int64_t fw_engine_wall_ms(void);
 int64_t fw_engine_now(const struct fw_engine *e);
 
 /* fw_engine.c */

@@ -12,13 +12,6 @@
 #include "lwm2m/lwm2m_observe.h"
 #include "model/model.h"
 
-int64_t fw_engine_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 const char *fw_step_path(enum fw_step step)
 {
 	switch (step) {

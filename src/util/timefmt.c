@@ -27,3 +27,10 @@ int64_t time_parse(const char *s)
 		return -1;
 	return (int64_t)timegm(&tm);
 }
+
+int64_t time_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -13,5 +13,7 @@
 const char *time_format(int64_t unix_s, char out[TIME_TEXT_MAX]);
 /* The seconds since the epoch of such a text, or -1 when it is not one. */
 int64_t time_parse(const char *s);
+/* The wall clock: milliseconds since the epoch (CLOCK_REALTIME). */
+int64_t time_now_ms(void);
 
 #endif
