@@ -70,6 +70,23 @@ void daemon_write_metrics(void *ctx, FILE *out)
 	GAUGE("lwm2md_registrations_active", "Live registrations.", lwm2m_server_count(d->lwm2m));
 	COUNTER("lwm2md_store_errors_total", "Failed registry writes.", is->store_errors);
 	COUNTER("lwm2md_store_flushes_total", "Registry write batches.", is->flushes);
+	COUNTER("lwm2md_store_flushes_deferred_total",
+		"Flushes put off because the registrations writer was still busy.",
+		is->flushes_deferred);
+	struct store_registry_stats regs;
+	store_registrations_stats(d->store, &regs);
+	COUNTER("lwm2md_store_registration_batches_total",
+		"Batches the registrations writer thread wrote.", regs.batches);
+	COUNTER("lwm2md_store_registration_rows_total",
+		"Registration puts and deletes the writer thread committed.", regs.rows);
+	COUNTER("lwm2md_store_registration_errors_total",
+		"Registration batches that failed and were rolled back.", regs.errors);
+	GAUGE("lwm2md_store_registration_waiting", "Registration rows waiting for the writer.",
+	      regs.waiting);
+	fprintf(out, "# HELP lwm2md_store_registration_batch_seconds_max Longest a registration"
+		     " batch took to write.\n# TYPE lwm2md_store_registration_batch_seconds_max"
+		     " gauge\nlwm2md_store_registration_batch_seconds_max %.6f\n",
+		(double)regs.max_batch_us / 1e6);
 	COUNTER("lwm2md_registrations_coalesced_total",
 		"Registers of a re-Register storm announced once, after it settled.",
 		is->registers_coalesced);

@@ -3,10 +3,11 @@
  * See iot_devices.h.
  *
  * Write-behind: each hook marks the endpoint dirty (at most one entry per endpoint, found
- * by hash), remembering a status change if there is one. A flush writes, per dirty
- * endpoint, the live registration as it is then (or deletes the stored one when there is
- * none any more) and the status, all in one transaction. Writing the state at flush time
- * rather than each event means ten Updates between flushes cost one row write.
+ * by hash), remembering a status change if there is one. A flush hands the store, per
+ * dirty endpoint, the live registration as it is then (or the deletion of the stored one
+ * when there is none any more) and the status. Registrations go to the store's own writer
+ * thread (store.h), status changes into the loop turn's transaction. Taking the state at
+ * flush time rather than each event means ten Updates between flushes cost one row.
  */
 #include "iot/iot_devices.h"
 
@@ -290,7 +291,7 @@ void iot_devices_destroy(struct iot_devices *dev)
 {
 	if (!dev)
 		return;
-	iot_devices_flush(dev);
+	iot_devices_flush_all(dev);
 	lwm2m_server_destroy(dev->lwm2m);
 	hmap_destroy(&dev->dirty_map);
 	iot_settle_destroy(&dev->settling);
@@ -379,22 +380,26 @@ static void flush_one(struct iot_devices *dev, const struct dirty *d)
 	dev->stats.flushed_writes++;
 }
 
-int iot_devices_flush(struct iot_devices *dev)
+/* Hands up to max dirty endpoints to the store: their registrations to the registrations
+ * writer's batch, their status changes to the loop turn's transaction. */
+static int flush_some(struct iot_devices *dev, size_t max)
 {
-	if (!dev->dirty_head)
-		return 0;
 	int rc = store_begin(dev->store);
-	for (struct dirty *d = dev->dirty_head; d;) {
-		struct dirty *next = d->next;
+	size_t n = 0;
+	while (dev->dirty_head && n < max) {
+		struct dirty *d = dev->dirty_head;
+		dev->dirty_head = d->next;
 		if (rc == 0)
 			flush_one(dev, d);
 		hmap_remove(&dev->dirty_map, &d->node);
 		free(d);
-		d = next;
+		n++;
 	}
-	dev->dirty_head = dev->dirty_tail = NULL;
+	if (!dev->dirty_head)
+		dev->dirty_tail = NULL;
 	if (rc == 0)
 		rc = store_commit(dev->store);
+	store_registrations_submit(dev->store);
 	dev->stats.flushes++;
 	if (rc != 0) {
 		dev->stats.store_errors++;
@@ -402,6 +407,27 @@ int iot_devices_flush(struct iot_devices *dev)
 		return -EIO;
 	}
 	return 0;
+}
+
+int iot_devices_flush(struct iot_devices *dev)
+{
+	/* While the writer still has the last batch, changes keep collecting in the dirty set,
+	 * where ten Updates of one device stay one entry: the loop never queues more than one
+	 * batch ahead of the writer, whatever the rate. */
+	if (store_registrations_busy(dev->store)) {
+		dev->stats.flushes_deferred++;
+		return 0;
+	}
+	return flush_some(dev, IOT_FLUSH_MAX_ROWS);
+}
+
+int iot_devices_flush_all(struct iot_devices *dev)
+{
+	int rc = 0;
+	while (dev->dirty_head)
+		rc |= flush_some(dev, IOT_FLUSH_MAX_ROWS);
+	store_registrations_sync(dev->store);
+	return rc ? -EIO : 0;
 }
 
 struct restore_ctx {

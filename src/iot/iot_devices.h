@@ -5,9 +5,9 @@
  *  - who may register: only a device created through the API, on the transport its
  *    secure_access says (5683 plain, 5684 DTLS with identity = node_id = endpoint);
  *  - status: INACTIVE → ONLINE on the first Register, OFFLINE on De-register or expiry;
- *  - persistence: registrations are written behind, in one transaction per flush
- *    (iot_devices_flush, every 100 ms from the daemon), so a burst of Updates costs one
- *    commit, not one per packet; a restart reloads them (iot_devices_restore);
+ *  - persistence: registrations are written behind (iot_devices_flush, every 100 ms from
+ *    the daemon) by the store's own writer thread, so a burst of Updates costs one row,
+ *    and the loop no row at all; a restart reloads them (iot_devices_restore);
  *  - the activation timeout: a device still INACTIVE `timeout` seconds after creation is
  *    deleted (iot_devices_sweep).
  */
@@ -23,6 +23,7 @@ struct iot_devices;
 
 struct iot_devices_stats {
 	uint64_t flushes;
+	uint64_t flushes_deferred; /* ticks skipped: the registrations writer was still busy */
 	uint64_t flushed_writes;
 	uint64_t store_errors;
 	uint64_t expired_inactive; /* devices deleted by the activation timeout */
@@ -46,8 +47,13 @@ struct lwm2m_server *iot_devices_lwm2m(struct iot_devices *dev);
  * restored, or a negative errno. */
 int iot_devices_restore(struct iot_devices *dev, int64_t now_ms);
 
-/* Writes what changed since the last flush in one transaction. Returns 0 or -EIO. */
+/* Hands what changed since the last flush to the store, at most IOT_FLUSH_MAX_ROWS
+ * endpoints (the rest wait for the next flush), unless the store's registrations writer
+ * is still busy with the previous batch. Returns 0 or -EIO. */
+#define IOT_FLUSH_MAX_ROWS 16384
 int iot_devices_flush(struct iot_devices *dev);
+/* Hands everything over and waits until the writer has written it (shutdown). */
+int iot_devices_flush_all(struct iot_devices *dev);
 
 /* Deletes devices past their activation timeout. Returns how many, or a negative errno. */
 int iot_devices_sweep(struct iot_devices *dev, int64_t now_ms);

@@ -193,11 +193,32 @@ int store_device_delete_expired(struct store *s, int64_t now,
  * 0 and *when filled, or -ENOENT when there is none. */
 int store_device_next_expiry(struct store *s, int64_t *when);
 
-/* Inserts or replaces the registration of r->node_id. */
+/*
+ * Registrations live in a file of their own beside the database (<path>.registrations),
+ * written by the store's own thread (store_registry.h says why). Put and delete copy the
+ * change into the batch being built and return at once (0, or -ENOMEM); submit hands that
+ * batch to the writer thread; a change is on disk once the writer has committed its
+ * batch. busy says whether a submitted batch is still waiting or being written (the loop
+ * then keeps building rather than queue more); sync submits and waits for all of it
+ * (shutdown, tests). Each is called from one thread, the store's owner.
+ */
 int store_registration_put(struct store *s, const struct store_registration *r);
 int store_registration_delete(struct store *s, const char *node_id);
-/* Calls cb for every stored registration (used at start to rebuild the live table). The
- * struct and its links are only valid during the call. */
+void store_registrations_submit(struct store *s);
+bool store_registrations_busy(struct store *s);
+void store_registrations_sync(struct store *s);
+struct store_registry_stats {
+	uint64_t batches;       /* batches written (committed or failed) */
+	uint64_t rows;          /* puts and deletes committed */
+	uint64_t errors;        /* batches that failed and were rolled back */
+	uint64_t last_batch_us; /* how long the last batch took to write */
+	uint64_t max_batch_us;
+	uint64_t waiting;       /* rows submitted and not taken by the writer yet */
+};
+void store_registrations_stats(struct store *s, struct store_registry_stats *out);
+/* Calls cb for every stored registration (used at start to rebuild the live table), after
+ * a sync; project_id is its device's ("" when the device is gone). The struct and its
+ * links are only valid during the call. */
 int store_registration_load_all(struct store *s,
 				int (*cb)(const struct store_registration *, void *),
 				void *ctx);

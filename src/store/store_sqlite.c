@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "store/store_internal.h"
+#include "store/store_registry.h"
 #include "util/log.h"
 #include "util/str.h"
 
@@ -40,9 +41,7 @@ enum stmt_id {
 	ST_DEVICE_DELETE,
 	ST_DEVICE_EXPIRED,
 	ST_DEVICE_NEXT_EXPIRY,
-	ST_REG_PUT,
-	ST_REG_DELETE,
-	ST_REG_LOAD,
+	ST_DEVICE_PROJECT,
 	ST_DTLS_PUT,
 	ST_DTLS_DELETE,
 	ST_DTLS_TAKE,
@@ -89,14 +88,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			      " WHERE status = 0 AND timeout > 0 AND create_time + timeout <= ?1",
 	[ST_DEVICE_NEXT_EXPIRY] = "SELECT min(create_time + timeout) FROM devices"
 				  " WHERE status = 0 AND timeout > 0",
-	[ST_REG_PUT] = "INSERT OR REPLACE INTO registrations (node_id, reg_id, lifetime, binding,"
-		       " lwm2m_version, links, peer, transport, queue_mode, registered_at_ms,"
-		       " updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[ST_REG_DELETE] = "DELETE FROM registrations WHERE node_id = ?1",
-	[ST_REG_LOAD] = "SELECT r.node_id, reg_id, lifetime, binding, lwm2m_version, links, peer,"
-			" transport, queue_mode, registered_at_ms, updated_at_ms,"
-			" coalesce(d.project_id, '') FROM registrations r"
-			" LEFT JOIN devices d ON d.node_id = r.node_id",
+	[ST_DEVICE_PROJECT] = "SELECT project_id FROM devices WHERE node_id = ?1",
 	[ST_DTLS_PUT] = "INSERT OR REPLACE INTO dtls_sessions (identity, peer, data, saved_at)"
 			" VALUES (?1, ?2, ?3, ?4)",
 	[ST_DTLS_DELETE] = "DELETE FROM dtls_sessions WHERE identity = ?1",
@@ -118,6 +110,7 @@ struct store {
 	bool batching;   /* store_batch_enable: statements outside a transaction open one */
 	bool batch_open; /* depth 1 is the batch's, committed by store_batch_commit */
 	sqlite3_int64 batch_changes; /* sqlite3_total_changes64 when the batch opened */
+	struct store_registry *registry; /* the registrations' file and writer */
 };
 
 static int exec(struct store *s, const char *sql);
@@ -258,6 +251,24 @@ static int protect_files(const char *path)
 	return 0;
 }
 
+/* The registrations' file sits beside the database: <path>.registrations, with its own
+ * -wal and -shm, for the daemon's user alone like the database (store_registry.h). */
+static int open_registry(struct store *s, const char *path)
+{
+	bool memory = strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0;
+	char name[4096];
+	if (memory) {
+		str_copy(name, sizeof(name), ":memory:");
+	} else {
+		if (snprintf(name, sizeof(name), "%s.registrations", path) >= (int)sizeof(name))
+			return -ENAMETOOLONG;
+		int rc = protect_files(name);
+		if (rc != 0)
+			return rc;
+	}
+	return store_registry_open(&s->registry, name, s->db);
+}
+
 int store_open(struct store **out, const char *path)
 {
 	int rc = protect_files(path);
@@ -282,6 +293,11 @@ int store_open(struct store **out, const char *path)
 		store_close(s);
 		return -EIO;
 	}
+	rc = open_registry(s, path);
+	if (rc != 0) {
+		store_close(s);
+		return rc;
+	}
 	*out = s;
 	return 0;
 }
@@ -290,6 +306,7 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	store_registry_close(s->registry); /* writes what it was given first */
 	if (s->batch_open && s->tx_depth == 1) {
 		store_batch_commit(s);
 	} else if (s->tx_depth > 0) {
@@ -777,65 +794,52 @@ int store_device_next_expiry(struct store *s, int64_t *when)
 
 int store_registration_put(struct store *s, const struct store_registration *r)
 {
-	sqlite3_stmt *st = stmt(s, ST_REG_PUT);
-	if (!st)
-		return -EIO;
-	bind_text(st, 1, r->node_id);
-	bind_text(st, 2, r->reg_id);
-	sqlite3_bind_int64(st, 3, r->lifetime);
-	bind_text(st, 4, r->binding);
-	bind_text(st, 5, r->lwm2m_version);
-	bind_text(st, 6, r->links);
-	bind_text(st, 7, r->peer);
-	bind_text(st, 8, r->transport);
-	sqlite3_bind_int(st, 9, r->queue_mode);
-	sqlite3_bind_int64(st, 10, r->registered_at_ms);
-	sqlite3_bind_int64(st, 11, r->updated_at_ms);
-	return run_done(s, st, "registration put");
+	return store_registry_add(s->registry, r, r->node_id);
 }
 
 int store_registration_delete(struct store *s, const char *node_id)
 {
-	sqlite3_stmt *st = stmt(s, ST_REG_DELETE);
+	return store_registry_add(s->registry, NULL, node_id);
+}
+
+/* A loaded registration's project: its device's, "" when the device is gone. */
+static void registration_project(void *ctx, struct store_registration *r)
+{
+	struct store *s = ctx;
+	r->project_id[0] = '\0';
+	sqlite3_stmt *st = stmt(s, ST_DEVICE_PROJECT);
 	if (!st)
-		return -EIO;
-	bind_text(st, 1, node_id);
-	int rc = run_done(s, st, "registration delete");
-	if (rc == 0 && sqlite3_changes(s->db) == 0)
-		return -ENOENT;
-	return rc;
+		return;
+	bind_text(st, 1, r->node_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		column_text(st, 0, r->project_id, sizeof(r->project_id));
+	sqlite3_reset(st);
 }
 
 int store_registration_load_all(struct store *s,
 				int (*cb)(const struct store_registration *, void *), void *ctx)
 {
-	sqlite3_stmt *st = stmt(s, ST_REG_LOAD);
-	if (!st)
-		return -EIO;
-	struct store_registration r;
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&r, 0, sizeof(r));
-		column_text(st, 0, r.node_id, sizeof(r.node_id));
-		column_text(st, 1, r.reg_id, sizeof(r.reg_id));
-		r.lifetime = sqlite3_column_int64(st, 2);
-		column_text(st, 3, r.binding, sizeof(r.binding));
-		column_text(st, 4, r.lwm2m_version, sizeof(r.lwm2m_version));
-		r.links = (char *)sqlite3_column_text(st, 5); /* valid until the next step */
-		column_text(st, 6, r.peer, sizeof(r.peer));
-		column_text(st, 7, r.transport, sizeof(r.transport));
-		r.queue_mode = sqlite3_column_int(st, 8) != 0;
-		r.registered_at_ms = sqlite3_column_int64(st, 9);
-		r.updated_at_ms = sqlite3_column_int64(st, 10);
-		column_text(st, 11, r.project_id, sizeof(r.project_id));
-		ret = cb(&r, ctx);
-		if (ret)
-			break;
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = db_error(s, "registration load");
-	sqlite3_reset(st);
-	return ret;
+	return store_registry_load(s->registry, cb, ctx, registration_project, s);
+}
+
+bool store_registrations_busy(struct store *s)
+{
+	return store_registry_busy(s->registry);
+}
+
+void store_registrations_submit(struct store *s)
+{
+	store_registry_submit(s->registry);
+}
+
+void store_registrations_sync(struct store *s)
+{
+	store_registry_sync(s->registry);
+}
+
+void store_registrations_stats(struct store *s, struct store_registry_stats *out)
+{
+	store_registry_stats(s->registry, out);
 }
 
 void store_registration_clear(struct store_registration *r)
