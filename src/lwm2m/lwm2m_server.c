@@ -483,8 +483,14 @@ static uint8_t handle_update(struct lwm2m_server *srv, struct lwm2m_registration
 	/* A NAT may have given the device a new address since the last message. */
 	reg_set_peer(srv, reg, peer);
 	reg->updated_at_ms = reg->last_seen_ms = now_ms;
-	heap_set(&srv->expiries, &reg->expiry,
-		 (uint64_t)(now_ms + (int64_t)reg->lifetime * 1000));
+	/* The heap keeps the expiry a registration had when it was queued; an Update that
+	 * moves it later leaves the heap alone and lwm2m_server_tick queues it again when the
+	 * old time comes. With a million registrations a re-sift per Update was a walk of ~20
+	 * cache-missing levels; this way it is one per lifetime. Only an earlier expiry (a
+	 * shorter lifetime) re-queues now. */
+	uint64_t expires = (uint64_t)(now_ms + (int64_t)reg->lifetime * 1000);
+	if (!heap_node_queued(&reg->expiry) || expires < reg->expiry.key)
+		heap_set(&srv->expiries, &reg->expiry, expires);
 	srv->stats.updates++;
 	if (log_threshold <= LOG_LEVEL_DEBUG) {
 		char peer_str[ADDR_STR_MAX];
@@ -550,11 +556,18 @@ void lwm2m_server_tick(struct lwm2m_server *srv, int64_t now_ms)
 	while ((top = heap_top(&srv->expiries)) && (int64_t)top->key <= now_ms) {
 		struct lwm2m_registration *reg =
 			container_of(top, struct lwm2m_registration, expiry);
+		int64_t expires = reg->updated_at_ms + (int64_t)reg->lifetime * 1000;
+		if (expires > now_ms) { /* updated since it was queued (handle_update) */
+			heap_set(&srv->expiries, &reg->expiry, (uint64_t)expires);
+			continue;
+		}
 		srv->stats.expirations++;
 		reg_drop(srv, reg, LWM2M_DEREG_EXPIRED);
 	}
 }
 
+/* May be earlier than any registration really expires (an Update does not re-queue): the
+ * tick at that time then only re-queues. */
 int64_t lwm2m_server_next_deadline(const struct lwm2m_server *srv)
 {
 	struct heap_node *top = heap_top(&srv->expiries);

@@ -226,6 +226,11 @@ static void test_update_and_deregister(void **state)
 	assert_string_equal(reg->links, "</1/0>,</3303/0>");
 	assert_true(addr_equal(&reg->peer, &moved));
 	assert_int_equal(reg->updated_at_ms, 5000);
+	/* The heap keeps the earlier time (an Update that extends does not re-queue); the tick
+	 * then re-queues the registration at its real expiry instead of ending it. */
+	assert_int_equal(lwm2m_server_next_deadline(srv), 61000); /* registered at 1 s, lt 60 */
+	lwm2m_server_tick(srv, 61000);
+	assert_ptr_equal(lwm2m_server_find_endpoint(srv, "dev1"), reg);
 	assert_int_equal(lwm2m_server_next_deadline(srv), 5000 + 120000);
 	assert_int_equal(updated_calls, 1);
 	/* An Update with a bad payload changes nothing. */
@@ -291,6 +296,31 @@ static void test_lifetime_expiry(void **state)
 	assert_int_equal(lwm2m_server_stats(srv)->expirations, 2);
 }
 
+/* Updates move expiries both ways: later ones are found at the old time and re-queued,
+ * an earlier one (a shorter lifetime) is queued at once. */
+static void test_update_moves_expiry(void **state)
+{
+	struct lwm2m_server *srv = *state;
+	assert_int_equal(call(srv, COAP_CODE_POST, "rd", "ep=dev1&lt=100", links, 0),
+			 COAP_CODE_CREATED);
+	char path[32];
+	snprintf(path, sizeof(path), "rd/%s", lwm2m_server_find_endpoint(srv, "dev1")->id);
+	for (int64_t t = 50000; t <= 250000; t += 50000) /* every 50 s: never expires */
+		assert_int_equal(call(srv, COAP_CODE_POST, path, NULL, NULL, t), COAP_CODE_CHANGED);
+	for (int64_t t = 0; t <= 349999; t += 1000)
+		lwm2m_server_tick(srv, t);
+	assert_int_equal(lwm2m_server_count(srv), 1);
+	assert_int_equal(lwm2m_server_stats(srv)->expirations, 0);
+	/* Shortened to 5 s at 300 s: ends at 305 s, not at 350 s. */
+	assert_int_equal(call(srv, COAP_CODE_POST, path, "lt=5", NULL, 300000), COAP_CODE_CHANGED);
+	assert_int_equal(lwm2m_server_next_deadline(srv), 305000);
+	lwm2m_server_tick(srv, 304999);
+	assert_int_equal(lwm2m_server_count(srv), 1);
+	lwm2m_server_tick(srv, 305000);
+	assert_int_equal(lwm2m_server_count(srv), 0);
+	assert_int_equal(last_reason, LWM2M_DEREG_EXPIRED);
+}
+
 static void test_restore(void **state)
 {
 	struct lwm2m_server *srv = *state;
@@ -330,6 +360,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update_over_other_transport_is_not_found,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register_again_replaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_moves_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lifetime_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
 	};
