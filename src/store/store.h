@@ -180,6 +180,7 @@ int store_device_get_by_node_id(struct store *s, const char *node_id,
 				struct store_device *out);
 /* Replaces device_name, description, secret, secure_access and timeout. */
 int store_device_update(struct store *s, const struct store_device *d);
+/* 0 also when no device has node_id or it already has that status (nothing to write). */
 int store_device_set_status(struct store *s, const char *node_id, int status);
 /* Deletes the device and its registration. */
 int store_device_delete(struct store *s, const char *project_id, const char *device_id);

@@ -81,7 +81,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DEVICE_UPDATE] = "UPDATE devices SET device_name = ?3, description = ?4, secret = ?5,"
 			     " secure_access = ?6, timeout = ?7, read_format = ?8"
 			     " WHERE project_id = ?1 AND device_id = ?2",
-	[ST_DEVICE_SET_STATUS] = "UPDATE devices SET status = ?2 WHERE node_id = ?1",
+	/* A device already in that status is not rewritten (a re-Register of an online
+	 * device would otherwise cost a page in the WAL). */
+	[ST_DEVICE_SET_STATUS] = "UPDATE devices SET status = ?2 WHERE node_id = ?1"
+				 " AND status <> ?2",
 	[ST_DEVICE_DELETE] = "DELETE FROM devices WHERE project_id = ?1 AND device_id = ?2"
 			     " RETURNING node_id",
 	[ST_DEVICE_EXPIRED] = "SELECT " DEVICE_COLUMNS " FROM devices"
@@ -679,10 +682,7 @@ int store_device_set_status(struct store *s, const char *node_id, int status)
 		return -EIO;
 	bind_text(st, 1, node_id);
 	sqlite3_bind_int(st, 2, status);
-	int rc = run_done(s, st, "device status");
-	if (rc == 0 && sqlite3_changes(s->db) == 0)
-		return -ENOENT;
-	return rc;
+	return run_done(s, st, "device status");
 }
 
 int store_device_delete(struct store *s, const char *project_id, const char *device_id)
