@@ -458,7 +458,10 @@ static int restore_one(const struct store_registration *sr, void *ctx)
 {
 	struct restore_ctx *rc = ctx;
 	int64_t expires = sr->updated_at_ms + sr->lifetime * 1000;
-	if (expires <= rc->now_ms || sr->lifetime <= 0 || sr->lifetime > LWM2M_MAX_LIFETIME) {
+	/* No project: the device is gone (deleted just before a crash, or the registrations
+	 * file is newer than a restored database): the registration goes too. */
+	if (expires <= rc->now_ms || sr->lifetime <= 0 || sr->lifetime > LWM2M_MAX_LIFETIME ||
+	    sr->project_id[0] == '\0') {
 		note_expired(rc, sr->node_id);
 		return 0;
 	}

@@ -1,7 +1,8 @@
 /*
  * Integration: the registration interface end to end against the real daemon — devices
  * created through the REST API, Register/Update/De-register over real UDP, status
- * transitions, refusals, lifetime expiry, activation timeout, restart.
+ * transitions, refusals, lifetime expiry, activation timeout, restart (also after a
+ * SIGKILL, and with a registration whose device is gone).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,9 +10,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "harness.h"
 
@@ -179,6 +183,63 @@ static void test_restart_keeps_registrations(void **state)
 	close(fd);
 }
 
+/* Registrations are written by the store's own thread into their own file: a SIGKILL
+ * loses at most the last ~200 ms, so registrations older than that are all back. */
+static void test_kill9_keeps_written_registrations(void **state)
+{
+	struct daemon_proc *d = *state;
+	enum { N = 40 };
+	char ids[N][32], node[32];
+	int fd = coap_socket("127.0.0.1:0");
+	for (int i = 0; i < N; i++) {
+		snprintf(node, sizeof(node), "kill%02d", i);
+		api_create_device(d, "meter", node, false, 0);
+		assert_int_equal(coap_register(fd, &d->coap, node, "300", links, ids[i]),
+				 COAP_CODE_CREATED);
+	}
+	sleep_ms(1000); /* a flush (100 ms) and the writer's batch, with room to spare */
+	kill(d->pid, SIGKILL);
+	waitpid(d->pid, NULL, 0);
+	d->pid = 0;
+	close(d->stdout_fd);
+	daemon_restart(d, NULL);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(coap_update(fd, &d->coap, ids[i], NULL), COAP_CODE_CHANGED);
+	close(fd);
+}
+
+/* A registration whose device is gone when the daemon starts (deleted just before a
+ * crash, or a database restored from before it) is not brought back. */
+static void test_orphan_registration_dropped_at_start(void **state)
+{
+	struct daemon_proc *d = *state;
+	char id[32], keep_id[32], v[256];
+	api_create_device(d, "meter", "orphan01", false, 0);
+	api_create_device(d, "meter", "stays01", false, 0);
+	int fd = coap_socket("127.0.0.1:0");
+	assert_int_equal(coap_register(fd, &d->coap, "orphan01", "300", links, id),
+			 COAP_CODE_CREATED);
+	assert_int_equal(coap_register(fd, &d->coap, "stays01", "300", links, keep_id),
+			 COAP_CODE_CREATED);
+	daemon_stop(d); /* registrations written */
+	/* What an older backup of the database looks like: the device is not in it. */
+	char registrations[400];
+	snprintf(registrations, sizeof(registrations), "%s.registrations", d->db);
+	assert_int_equal(access(registrations, F_OK), 0);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(d->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM devices WHERE node_id = 'orphan01'", NULL,
+				      NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	daemon_restart(d, NULL);
+	assert_int_equal(coap_update(fd, &d->coap, id, NULL), COAP_CODE_NOT_FOUND);
+	assert_int_equal(coap_update(fd, &d->coap, keep_id, NULL), COAP_CODE_CHANGED);
+	assert_int_equal(api_device_field(d, "meter_stays01", "status", v, sizeof(v)), 0);
+	assert_string_equal(v, "ONLINE");
+	close(fd);
+}
+
 static void test_deleting_device_ends_registration(void **state)
 {
 	struct daemon_proc *d = *state;
@@ -206,6 +267,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_keeps_registrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deleting_device_ends_registration, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_kill9_keeps_written_registrations, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_orphan_registration_dropped_at_start, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
