@@ -15,7 +15,9 @@
 # then a summary table. Everything is on loopback; every wait is bounded; the processes
 # started here are stopped on exit.
 #
-# Environment: BENCH_UPDATES (Update rounds per device, 10), BENCH_WINDOW (requests in
+# Environment: BENCH_UPDATES (Update rounds per device, 10), BENCH_MIN_REQUESTS (at least
+# this many Updates per device count, 500000, so that a small fleet's run lasts long
+# enough to be steady: 1 000 devices then send 500 Updates each), BENCH_WINDOW (requests in
 # flight, 256), BENCH_MAX_SECONDS (limit per phase, 300), BENCH_BIN (where udp_echo,
 # lwm2m_load and api_create are; default BUILD_DIR).
 set -euo pipefail
@@ -25,11 +27,13 @@ if [ $# -gt 0 ]; then shift; fi
 if [ $# -gt 0 ]; then devices=("$@"); else devices=(1000 10000); fi
 bin=${BENCH_BIN:-$build}
 updates=${BENCH_UPDATES:-10}
+min_requests=${BENCH_MIN_REQUESTS:-500000}
 window=${BENCH_WINDOW:-256}
 max_seconds=${BENCH_MAX_SECONDS:-300}
 
 . "$(dirname "$0")/lib.sh"
 
+[[ $min_requests =~ ^[0-9]{1,8}$ ]] || die "not a count: BENCH_MIN_REQUESTS='$min_requests'"
 for n in "${devices[@]}" "$updates" "$window" "$max_seconds"; do
   [[ $n =~ ^[1-9][0-9]{0,5}$ ]] || die "not a count in 1..999999: '$n'"
 done
@@ -56,6 +60,11 @@ summary=()
 run_one() {
   local n=$1 dir="$tmp/$1" load_rc=0
   mkdir -p "$dir"
+  # Enough Updates for the run to be steady, whatever the fleet's size.
+  local updates=$updates
+  if (( updates * n < min_requests )); then
+    updates=$(( (min_requests + n - 1) / n ))
+  fi
 
   local echo_line
   echo_line=$("$bin/lwm2m_load" --mode echo --target "$echo_addr" --devices "$n" \
@@ -136,9 +145,10 @@ run_one() {
   local echo_rps upd_rps
   echo_rps=$(field rps "$echo_line")
   upd_rps=$(field rps "$upd_line")
-  summary+=("$(printf '%8s %10s %10s %7s %10s %7s %13s %13s %10s %9s' "$n" \
+  summary+=("$(printf '%8s %10s %10s %7s %10s %7s %7s %13s %13s %10s %9s' "$n" \
     "$echo_rps" "$upd_rps" "$(ratio "$upd_rps" "$echo_rps")" \
-    "$(field rps "$reg_line")" "$(field per_second "$api_line")" \
+    "$(field rps "$reg_line")" "$(ratio "$(field rps "$reg_line")" "$echo_rps")" \
+    "$(field per_second "$api_line")" \
     "$(field p50_us "$echo_line")/$(field p99_us "$echo_line")" \
     "$(field p50_us "$upd_line")/$(field p99_us "$upd_line")" \
     "$(field rss_per_device_bytes "$mem_line")" \
@@ -152,8 +162,8 @@ done
 
 echo
 echo "bench: update_rps / echo_rps is the figure to track; absolute numbers vary with the machine."
-printf '%8s %10s %10s %7s %10s %7s %13s %13s %10s %9s\n' devices echo_rps update_rps ratio \
-  reg_rps api/s echo_p50/p99 upd_p50/p99 rss_B/dev lwm2m_lost
+printf '%8s %10s %10s %7s %10s %7s %7s %13s %13s %10s %9s\n' devices echo_rps update_rps ratio \
+  reg_rps reg/echo api/s echo_p50/p99 upd_p50/p99 rss_B/dev lwm2m_lost
 for line in "${summary[@]}"; do
   echo "$line"
 done
