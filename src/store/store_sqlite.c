@@ -290,9 +290,12 @@ int store_open(struct store **out, const char *path)
 		return -EIO;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	/* WAL fails quietly to "memory" for :memory:, which is what tests want. */
+	/* WAL fails quietly to "memory" for :memory:, which is what tests want. Statement
+	 * journals (a statement inside the turn's transaction whose triggers write) stay in
+	 * memory instead of a temp file in /var/tmp. */
 	if (exec(s, "PRAGMA journal_mode = WAL") || exec(s, "PRAGMA synchronous = NORMAL") ||
-	    exec(s, "PRAGMA foreign_keys = ON") || store_schema_migrate(s->db)) {
+	    exec(s, "PRAGMA temp_store = MEMORY") || exec(s, "PRAGMA foreign_keys = ON") ||
+	    store_schema_migrate(s->db)) {
 		store_close(s);
 		return -EIO;
 	}
