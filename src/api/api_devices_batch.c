@@ -21,12 +21,16 @@
 #include "api/api_internal.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "iot/iot_platform.h"
 #include "store/store_bootstrap.h"
+#include "store/store_platform.h"
 #include "util/log.h"
 #include "util/str.h"
 
@@ -49,100 +53,174 @@ struct product_memo {
 	int rc; /* store_product_get's answer for it */
 };
 
-/* What checking and inserting one item needs, allocated once per batch (a bootstrap row
- * holds its configuration: too big for the stack, and reused item after item). */
-struct batch_scratch {
-	struct store_device d, other;
+/* Keys of the items accepted so far, to find a node_id or device_id that an earlier item
+ * of the same batch has: open addressing over item numbers, twice the batch's size. */
+#define SEEN_SLOTS (2 * API_BATCH_DEVICES_MAX)
+
+struct seen {
+	int16_t slot[SEEN_SLOTS]; /* item number + 1; 0: empty */
+};
+
+/* Whether key is in s already (each item's key at offset off of its device); adds it as
+ * item i's when not. */
+static bool seen_add(struct seen *s, const struct store_device *devs, size_t off, size_t i)
+{
+	const char *key = (const char *)&devs[i] + off;
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *p = key; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	for (size_t k = h % SEEN_SLOTS;; k = (k + 1) % SEEN_SLOTS) {
+		if (s->slot[k] == 0) {
+			s->slot[k] = (int16_t)(i + 1);
+			return false;
+		}
+		if (strcmp((const char *)&devs[s->slot[k] - 1] + off, key) == 0)
+			return true;
+	}
+}
+
+/* One batch's work: the devices read from its items, each item's state, and what the
+ * checks need, allocated once (a bootstrap row holds its configuration: too big for the
+ * stack). */
+struct batch {
+	struct api_call *c;
+	size_t n;
+	struct store_device *devs;	  /* [n] */
+	const struct store_device **rows; /* [n]: the accepted ones, for the insert */
+	unsigned *status;		  /* [n]: 0 accepted (then created), else the error's */
+	json_t **error;			  /* [n]: the error's body when status is not 0 */
+	bool *secret_made;		  /* [n] */
+	struct product_memo memo;
+	struct seen nodes, ids;
 	struct store_product product;
 	struct store_bs_device bs;
 };
 
-/* The outcome of one item: 0 with d created, or an HTTP status with the error's JSON in
- * *error (owned by the caller from then on). */
-struct item_outcome {
-	unsigned status;
-	json_t *error;
-};
-
-static void item_fail(struct item_outcome *out, unsigned status, const char *msg)
+static void item_fail(struct batch *b, size_t i, unsigned status, const char *fmt, const char *arg)
 {
-	out->status = status;
-	out->error = api_error_json(status, msg);
+	char msg[256];
+	snprintf(msg, sizeof(msg), fmt, arg);
+	b->status[i] = status;
+	b->error[i] = api_error_json(status, msg);
 }
 
 /* Takes the error a field reader set on the item's call. */
-static void item_fail_from_call(struct item_outcome *out, struct api_call *ic)
+static void item_fail_from_call(struct batch *b, size_t i, struct api_call *ic)
 {
-	out->status = ic->status ? ic->status : 500;
-	out->error = ic->reply;
+	b->status[i] = ic->status ? ic->status : 500;
+	b->error[i] = ic->reply;
 	ic->reply = NULL;
 	ic->status = 0;
 }
 
 /*
- * Creates one device from elem, as api_devices_create does: its fields, its product in
- * the project, no clash with a bootstrap identity, the insert, the shadow's defaults.
- * ic is a copy of the batch's call whose reply collects a field's error.
+ * Checks item i as api_devices_create does before its insert: its fields, its product in
+ * the project, no clash with a bootstrap identity, neither key taken — in the store or by
+ * an earlier item of the batch. Accepted: status[i] stays 0.
  */
-static void create_one(struct api_call *ic, const json_t *elem, struct product_memo *memo,
-		       struct batch_scratch *w, struct item_outcome *out)
+static void check_one(struct batch *b, size_t i, const json_t *elem)
 {
-	struct store *store = ic->api->deps.store;
-	struct store_device *d = &w->d;
-	char msg[256];
-	int rc;
+	struct store *store = b->c->api->deps.store;
+	struct store_device *d = &b->devs[i];
+	struct api_call ic = *b->c; /* collects a field reader's 400 */
+	ic.status = 0;
+	ic.reply = NULL;
 
-	memset(d, 0, sizeof(*d));
-	str_copy(d->project_id, sizeof(d->project_id), ic->project_id);
+	str_copy(d->project_id, sizeof(d->project_id), b->c->project_id);
 	d->read_format = -1;
-	if (api_device_read_new(ic, elem, d) != 0 ||
-	    api_read_format_field(ic, elem, &d->read_format) != 0) {
-		item_fail_from_call(out, ic);
+	/* Absent or null: read_secret makes one. */
+	const json_t *given = json_object_get(json_object_get(elem, "auth_info"), "secret");
+	b->secret_made[i] = !given || json_is_null(given);
+	if (api_device_read_new(&ic, elem, d) != 0 ||
+	    api_read_format_field(&ic, elem, &d->read_format) != 0) {
+		item_fail_from_call(b, i, &ic);
 		return;
 	}
+	json_decref(ic.reply);
+	struct product_memo *memo = &b->memo;
 	if (strcmp(memo->product_id, d->product_id) != 0) {
-		memo->rc = store_product_get(store, ic->project_id, d->product_id, &w->product);
+		memo->rc = store_product_get(store, b->c->project_id, d->product_id, &b->product);
 		str_copy(memo->product_id, sizeof(memo->product_id), d->product_id);
 	}
-	if (memo->rc == -ENOENT) {
-		snprintf(msg, sizeof(msg), "product_id %s does not exist", d->product_id);
-		item_fail(out, 400, msg);
-		return;
-	}
+	if (memo->rc == -ENOENT)
+		return item_fail(b, i, 400, "product_id %s does not exist", d->product_id);
 	if (memo->rc != 0) {
 		memo->product_id[0] = '\0'; /* a store error is not remembered */
-		item_fail(out, 500, "the store failed to read the product");
-		return;
+		return item_fail(b, i, 500, "the store failed to read product %s", d->product_id);
 	}
-	rc = store_bs_device_by_identity(store, d->node_id, &w->bs);
-	if (rc == 0) {
-		snprintf(msg, sizeof(msg), "node_id %s is another device's bootstrap identity",
-			 d->node_id);
-		item_fail(out, 409, msg);
-		return;
-	}
+	if (store_bs_device_by_identity(store, d->node_id, &b->bs) == 0)
+		return item_fail(b, i, 409, "node_id %s is another device's bootstrap identity",
+				 d->node_id);
+	/* As a single create says it: which key clashed, not where (both are unique across
+	 * projects). An earlier item of this batch counts as existing. */
+	int clash = store_device_clash(store, d->device_id, d->node_id);
+	if (clash < 0)
+		return item_fail(b, i, 500, "the store failed to look up device %s", d->device_id);
+	if (clash == 1 || seen_add(&b->nodes, b->devs, offsetof(struct store_device, node_id), i))
+		return item_fail(b, i, 409, "node_id %s already exists", d->node_id);
+	if (clash == 2 || seen_add(&b->ids, b->devs, offsetof(struct store_device, device_id), i))
+		return item_fail(b, i, 409, "device_id %s already exists", d->device_id);
 	d->status = STORE_DEVICE_INACTIVE;
 	d->create_time = (int64_t)time(NULL);
-	rc = store_device_insert(store, d);
-	if (rc == -EEXIST) {
-		/* As a single create says it: which key clashed, not where (node_id is unique
-		 * across projects). An earlier item of this batch counts as existing. */
-		if (store_device_get_by_node_id(store, d->node_id, &w->other) == 0)
-			snprintf(msg, sizeof(msg), "node_id %s already exists", d->node_id);
-		else
-			snprintf(msg, sizeof(msg), "device_id %s already exists", d->device_id);
-		item_fail(out, 409, msg);
+}
+
+/*
+ * Inserts the accepted items: one statement for all of them (one statement journal in the
+ * turn's transaction, instead of one per row), and, should it fail anyway, one insert
+ * per item so that each gets its own answer.
+ */
+static void insert_accepted(struct batch *b)
+{
+	struct store *store = b->c->api->deps.store;
+	size_t n = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->status[i] == 0)
+			b->rows[n++] = &b->devs[i];
+	if (n == 0 || store_devices_insert_many(store, b->rows, n) == 0)
 		return;
+	LOG_WARN("api", "a batch's insert failed after its checks: inserting item by item");
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->status[i] != 0)
+			continue;
+		int rc = store_device_insert(store, &b->devs[i]);
+		if (rc == -EEXIST)
+			item_fail(b, i, 409, "device %s already exists", b->devs[i].device_id);
+		else if (rc != 0)
+			item_fail(b, i, 500, "the store failed to insert device %s",
+				  b->devs[i].device_id);
 	}
-	if (rc != 0) {
-		item_fail(out, 500, "the store failed to insert the device");
-		return;
+}
+
+static void batch_free(struct batch *b)
+{
+	if (b->error)
+		for (size_t i = 0; i < b->n; i++)
+			json_decref(b->error[i]);
+	free(b->devs);
+	free(b->rows);
+	free(b->status);
+	free(b->error);
+	free(b->secret_made);
+	free(b);
+}
+
+static struct batch *batch_new(struct api_call *c, size_t n)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->c = c;
+	b->n = n;
+	b->devs = calloc(n, sizeof(*b->devs));
+	b->rows = calloc(n, sizeof(*b->rows));
+	b->status = calloc(n, sizeof(*b->status));
+	b->error = calloc(n, sizeof(*b->error));
+	b->secret_made = calloc(n, sizeof(*b->secret_made));
+	if (!b->devs || !b->rows || !b->status || !b->error || !b->secret_made) {
+		batch_free(b);
+		return NULL;
 	}
-	if (ic->api->deps.platform && (rc = iot_platform_shadow_seed(ic->api->deps.platform, d)))
-		LOG_WARN("api", "device %s: desired defaults not seeded: %s", d->device_id,
-			 strerror(-rc));
-	out->status = 0;
-	out->error = NULL;
+	return b;
 }
 
 /* The result of a created item: its ids, and its secret only when the daemon made it
@@ -209,9 +287,8 @@ static void devices_batch(struct api_call *c)
 {
 	json_t *body = api_body_object(c);
 	json_t *results = NULL;
-	struct batch_scratch *w = NULL;
-	struct product_memo memo = {"", 0};
-	size_t created = 0, failed = 0, i;
+	struct batch *b = NULL;
+	size_t created = 0, i;
 	const json_t *elem;
 
 	if (!body)
@@ -220,41 +297,47 @@ static void devices_batch(struct api_call *c)
 	if (!items)
 		goto cleanup;
 	results = json_array();
-	w = malloc(sizeof(*w));
-	if (!results || !w) {
+	b = batch_new(c, json_array_size(items));
+	if (!results || !b) {
 		api_reply_error(c, 500, "out of memory");
 		goto cleanup;
 	}
 	json_array_foreach(items, i, elem)
 	{
-		struct api_call ic = *c;
-		struct item_outcome out;
-		ic.status = 0;
-		ic.reply = NULL;
-		/* Absent or null: read_secret makes one. */
-		const json_t *given = json_object_get(json_object_get(elem, "auth_info"), "secret");
-		bool secret_made = !given || json_is_null(given);
-		create_one(&ic, elem, &memo, w, &out);
-		json_decref(ic.reply);
-		json_t *r = out.status == 0 ? created_json(i, &w->d, secret_made)
-					    : failed_json(i, out.error);
-		if (out.status == 0)
+		check_one(b, i, elem);
+	}
+	insert_accepted(b);
+	for (i = 0; i < b->n; i++) {
+		json_t *r;
+		if (b->status[i] == 0) {
+			/* The model's default_value of writable properties, as a single create
+			 * seeds them; the device exists either way. */
+			int rc = c->api->deps.platform
+				     ? iot_platform_shadow_seed(c->api->deps.platform, &b->devs[i])
+				     : 0;
+			if (rc)
+				LOG_WARN("api", "device %s: desired defaults not seeded: %s",
+					 b->devs[i].device_id, strerror(-rc));
 			created++;
-		else
-			failed++;
+			r = created_json(i, &b->devs[i], b->secret_made[i]);
+		} else {
+			r = failed_json(i, b->error[i]);
+			b->error[i] = NULL;
+		}
 		/* A result lost to memory is still counted: the device exists either way. */
 		if (json_array_append_new(results, r) != 0)
 			LOG_WARN("api", "batch item %zu: its result did not fit in memory", i);
 	}
 	if (created)
 		LOG_DEBUG("api", "project %s: %zu devices created in a batch, %zu failed",
-			  c->project_id, created, failed);
+			  c->project_id, created, b->n - created);
 	/* The totals first: a client reading the answer as it streams in sees them at once. */
 	api_reply(c, 200,
 		  json_pack("{s:I, s:I, s:O}", "created", (json_int_t)created, "failed",
-			    (json_int_t)failed, "devices", results));
+			    (json_int_t)(b->n - created), "devices", results));
 cleanup:
-	free(w);
+	if (b)
+		batch_free(b);
 	json_decref(results);
 	json_decref(body);
 }

@@ -39,6 +39,7 @@ enum slot {
 	SL_CMD_SET_PARAS,
 	SL_EXAMPLES_GET,
 	SL_EXAMPLES_SET,
+	SL_DEVICE_CLASH,
 };
 
 #define OPEN_STATUSES "('PENDING','SENT','DELIVERED')"
@@ -106,6 +107,9 @@ static const char *const sql[] = {
 			    " WHERE project_id = ?1 AND product_id = ?2",
 	[SL_EXAMPLES_SET] = "UPDATE products SET codec_examples = ?3"
 			    " WHERE project_id = ?1 AND product_id = ?2",
+	/* Both keys are unique across projects; the node_id's clash is the one named first. */
+	[SL_DEVICE_CLASH] = "SELECT max(node_id = ?2) FROM devices"
+			    " WHERE device_id = ?1 OR node_id = ?2 HAVING count(*) > 0",
 };
 
 /* Slots 0 .. STORE_PLATFORM_STMTS - 1; store_push.c has the ones after. */
@@ -577,4 +581,76 @@ int store_product_any_mappings(struct store *s, bool *any)
 	*any = rc == SQLITE_ROW;
 	sqlite3_reset(st);
 	return 0;
+}
+
+int store_device_clash(struct store *s, const char *device_id, const char *node_id)
+{
+	sqlite3_stmt *st = prep(s, SL_DEVICE_CLASH);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, device_id);
+	store_bind_text(st, 2, node_id);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_step_fail(s, st, "device clash");
+	int ret = rc == SQLITE_DONE ? 0 : sqlite3_column_int(st, 0) ? 1 : 2;
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* One INSERT of n rows: "(?,?,...),(?,...)...", malloc'd; NULL when out of memory. */
+static char *insert_many_sql(size_t n)
+{
+	static const char head[] = "INSERT INTO devices (" STORE_DEVICE_COLUMNS ") VALUES ";
+	static const char row[] = "(?,?,?,?,?,?,?,?,?,?,?,?)";
+	size_t cap = sizeof(head) + n * sizeof(row);
+	char *text = malloc(cap);
+	if (!text)
+		return NULL;
+	char *p = text + (sizeof(head) - 1);
+	memcpy(text, head, sizeof(head) - 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*p++ = ',';
+		memcpy(p, row, sizeof(row) - 1);
+		p += sizeof(row) - 1;
+	}
+	*p = '\0';
+	return text;
+}
+
+int store_devices_insert_many(struct store *s, const struct store_device *const *d, size_t n)
+{
+	if (n == 0 || n > STORE_DEVICES_INSERT_MAX)
+		return -EINVAL;
+	char *text = insert_many_sql(n);
+	if (!text)
+		return -ENOMEM;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(store_db(s), text, -1, &st, NULL);
+	free(text);
+	if (rc != SQLITE_OK) {
+		LOG_ERROR("store", "devices insert: %s", sqlite3_errmsg(store_db(s)));
+		sqlite3_finalize(st);
+		return -EIO;
+	}
+	/* The columns in STORE_DEVICE_COLUMNS' order, twelve a row. */
+	for (size_t i = 0; i < n; i++) {
+		int k = (int)(i * 12);
+		store_bind_text(st, k + 1, d[i]->project_id);
+		store_bind_text(st, k + 2, d[i]->device_id);
+		store_bind_text(st, k + 3, d[i]->node_id);
+		store_bind_text(st, k + 4, d[i]->device_name);
+		store_bind_text(st, k + 5, d[i]->product_id);
+		store_bind_text(st, k + 6, d[i]->description);
+		store_bind_text(st, k + 7, d[i]->secret);
+		sqlite3_bind_int(st, k + 8, d[i]->secure_access);
+		sqlite3_bind_int64(st, k + 9, d[i]->timeout);
+		sqlite3_bind_int(st, k + 10, d[i]->status);
+		sqlite3_bind_int64(st, k + 11, d[i]->create_time);
+		sqlite3_bind_int(st, k + 12, d[i]->read_format);
+	}
+	rc = store_step_done(s, st, "devices insert");
+	sqlite3_finalize(st);
+	return rc;
 }
