@@ -121,10 +121,11 @@ int store_command_close_device(struct store *s, const char *device_id, int64_t n
  */
 int store_device_clash(struct store *s, const char *device_id, const char *node_id);
 /*
- * Inserts n (1..STORE_DEVICES_INSERT_MAX) devices in one statement — all or none: 0,
- * -EEXIST when a key is taken (checked first with store_device_clash, this does not say
- * which), -EINVAL, -ENOMEM or -EIO. Inside the batch's transaction one statement is
- * one statement journal, where a statement per row writes each touched page to its own.
+ * Inserts n (1..STORE_DEVICES_INSERT_MAX) devices, 100 rows a statement, all or none (a
+ * savepoint): 0, -EEXIST when a key is taken (checked first with store_device_clash, this
+ * does not say which), -EINVAL, -ENOMEM or -EIO. Inside the loop turn's transaction each
+ * statement has a statement journal that gets every page it touches: a statement per row
+ * wrote each row's dozen index pages to it (spilled to a file past 64 KiB).
  */
 int store_devices_insert_many(struct store *s, const struct store_device *const *d, size_t n);
 

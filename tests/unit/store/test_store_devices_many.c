@@ -1,9 +1,9 @@
 /*
  * Tests of the bulk create's store calls (store_platform.c) on an in-memory store:
- * store_devices_insert_many stores all its rows in one statement, kept by the device
+ * store_devices_insert_many stores all its rows (100 a statement), kept by the device
  * counts' triggers like single inserts, and stores none of them when one key is taken or a
- * product is missing; store_device_clash names the key that is taken, node_id first, across
- * projects.
+ * product is missing, whichever statement meets it; store_device_clash names the key that is taken,
+ * node_id first, across projects.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -139,6 +139,46 @@ static void test_insert_many_all_or_none(void **state)
 	assert_int_equal(total(s, "p1"), 4);
 }
 
+/* Inserted 100 rows at a time, the rest in a statement of their own: a clash in the rest
+ * undoes the full chunks before it; sizes around a chunk store every row. */
+static void test_insert_many_chunks(void **state)
+{
+	struct store *s = *state;
+	size_t n = 250;
+	struct store_device *devs = calloc(n, sizeof(*devs));
+	const struct store_device **rows = calloc(n, sizeof(*rows));
+	assert_non_null(devs);
+	assert_non_null(rows);
+	for (size_t i = 0; i < n; i++) {
+		device(&devs[i], "p1", (int)i);
+		rows[i] = &devs[i];
+	}
+	strcpy(devs[240].node_id, "n3");
+	assert_int_equal(store_devices_insert_many(s, rows, n), -EEXIST);
+	assert_int_equal(total(s, "p1"), 0);
+	struct store_device got;
+	assert_int_equal(store_device_get(s, "p1", "d0", &got), -ENOENT);
+
+	/* A clash in a full chunk after another. */
+	device(&devs[240], "p1", 240);
+	strcpy(devs[150].device_id, "d1");
+	assert_int_equal(store_devices_insert_many(s, rows, n), -EEXIST);
+	assert_int_equal(total(s, "p1"), 0);
+
+	device(&devs[150], "p1", 150);
+	size_t sizes[] = {1, 99, 100, 50}; /* 250 in all */
+	size_t at = 0;
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		assert_int_equal(store_devices_insert_many(s, rows + at, sizes[k]), 0);
+		at += sizes[k];
+		assert_int_equal(total(s, "p1"), (int64_t)at);
+	}
+	assert_int_equal(store_device_get(s, "p1", "d249", &got), 0);
+	assert_int_equal(store_device_get(s, "p1", "d99", &got), 0);
+	free(rows);
+	free(devs);
+}
+
 static void test_clash(void **state)
 {
 	struct store *s = *state;
@@ -162,6 +202,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_insert_many, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_insert_many_all_or_none, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_insert_many_chunks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_clash, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
