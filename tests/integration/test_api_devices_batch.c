@@ -206,11 +206,14 @@ static void test_item_errors_leave_others_created(void **state)
 	    "{\"node_id\":\"bad node\",\"product_id\":\"meter\"},"
 	    "{\"node_id\":\"badfmt\",\"product_id\":\"meter\",\"read_format\":\"nope\"},"
 	    "{\"node_id\":\"ok2\",\"product_id\":\"meter\",\"device_id\":\"dev2\","
-	    "\"auth_info\":{\"secret\":\"0011223344556677\"}}"
+	    "\"auth_info\":{\"secret\":\"0011223344556677\"}},"
+	    /* device_id taken by an earlier item; then its node_id, free, in another. */
+	    "{\"node_id\":\"ok3\",\"product_id\":\"meter\",\"device_id\":\"dev2\"},"
+	    "{\"node_id\":\"ok3\",\"product_id\":\"meter\"}"
 	    "]}";
 	json_t *j;
 	assert_int_equal(post_batch(&d, body, &j), 200);
-	assert_totals(j, 2, 7);
+	assert_totals(j, 3, 8);
 	assert_string_equal(json_string_value(json_object_get(item(j, 0), "device_id")),
 			    "meter_ok1");
 	assert_item_error(j, 1, "IOTDA.000409", "node_id ok1 already exists");
@@ -225,6 +228,9 @@ static void test_item_errors_leave_others_created(void **state)
 	/* A given secret is not echoed; a short one is warned about, as a single create does. */
 	assert_null(json_object_get(last, "secret"));
 	assert_true(json_is_array(json_object_get(last, "warnings")));
+	assert_item_error(j, 9, "IOTDA.000409", "device_id dev2 already exists");
+	assert_string_equal(json_string_value(json_object_get(item(j, 10), "device_id")),
+			    "meter_ok3");
 	json_decref(j);
 
 	assert_int_equal(get_status(&d, "meter_ok1"), 200);
@@ -238,14 +244,15 @@ static void test_item_errors_leave_others_created(void **state)
 	char name[64];
 	assert_int_equal(api_device_field(&d, "meter_ok1", "device_name", name, sizeof(name)), 0);
 	assert_string_equal(name, "first");
-	assert_int_equal(total_devices(&d), 3);
+	assert_int_equal(get_status(&d, "meter_ok3"), 200);
+	assert_int_equal(total_devices(&d), 4);
 
 	/* All items failing: a 200 all the same, nothing created. */
 	assert_int_equal(
 	    post_batch(&d, "{\"devices\":[{\"node_id\":\"x\",\"product_id\":\"nope\"}]}", &j), 200);
 	assert_totals(j, 0, 1);
 	json_decref(j);
-	assert_int_equal(total_devices(&d), 3);
+	assert_int_equal(total_devices(&d), 4);
 	daemon_stop(&d);
 	daemon_cleanup(&d);
 }
