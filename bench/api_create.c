@@ -10,6 +10,11 @@
  *   api_create --api IPV4:PORT --token TOKEN [--project bench] [--product bench]
  *              [--prefix bench] [--devices N] [--start I] [--timeout-s S]
  *              [--secret HEX]   (secure_access devices with that secret, for DTLS)
+ *              [--batch N]      (N devices per request through POST .../devices/batch,
+ *                                1..1000; 0, the default: one POST .../devices each)
+ *
+ * With --batch the answer's totals are read ("created", "failed") and its item errors
+ * with code IOTDA.000409 count as existing, as a single create's 409 does.
  *
  * Devices are named like lwm2m_load's: PREFIX followed by six zero-padded digits, from
  * --start on. Prints one line:
@@ -38,6 +43,10 @@
 #define NAME_MAX_LEN 32
 #define TOKEN_MAX_LEN 512
 #define REQ_MAX 2048
+/* Devices per bulk request at most: the server's limit (docs/api.md). */
+#define BATCH_MAX 1000
+/* One device of a bulk body at most (the single create's body below fits in 384). */
+#define BATCH_ITEM_MAX 400
 /* Response headers must fit here; bodies may be longer (the excess is skipped). */
 #define RESP_BUF 16384
 /* The start of an error body kept to show what went wrong. */
@@ -58,6 +67,7 @@ struct options {
 	uint32_t start;
 	uint32_t timeout_s;
 	const char *secret; /* when set: secure_access devices with this secret (DTLS) */
+	uint32_t batch;     /* devices per request through .../devices/batch; 0: one each */
 };
 
 struct conn {
@@ -71,6 +81,11 @@ struct response {
 	bool close; /* the server will close the connection after this response */
 	size_t body_len;
 	char body[BODY_KEEP + 1]; /* the start of the body, NUL terminated */
+	/* The whole body, NUL terminated, when the caller asked for it (a bulk answer):
+	 * malloc'd, kept across responses and grown as needed. */
+	bool want_all;
+	char *all;
+	size_t all_cap;
 };
 
 static uint64_t now_ns(void)
@@ -249,7 +264,13 @@ static bool value_is(const char *v, size_t vlen, const char *want)
  * (-EPROTO for what this minimal parser does not handle, such as chunked bodies). */
 static int read_response(struct conn *c, struct response *r)
 {
+	bool want_all = r->want_all;
+	char *all = r->all;
+	size_t all_cap = r->all_cap;
 	memset(r, 0, sizeof(*r));
+	r->want_all = want_all;
+	r->all = all;
+	r->all_cap = all_cap;
 	char *hdr_end = NULL;
 	while ((hdr_end = memmem(c->buf, c->len, "\r\n\r\n", 4)) == NULL) {
 		int n = fill(c);
@@ -290,6 +311,16 @@ static int read_response(struct conn *c, struct response *r)
 	}
 	consume(c, hdr_len);
 	r->body_len = (size_t)body;
+	if (r->want_all) {
+		if (body + 1 > r->all_cap) {
+			char *p = realloc(r->all, (size_t)body + 1);
+			if (p == NULL)
+				return -ENOMEM;
+			r->all = p;
+			r->all_cap = (size_t)body + 1;
+		}
+		r->all[0] = '\0';
+	}
 
 	/* Keep the start of the body and skip the rest. */
 	uint64_t left = body;
@@ -305,41 +336,37 @@ static int read_response(struct conn *c, struct response *r)
 			size_t keep = BODY_KEEP - off < take ? BODY_KEEP - off : take;
 			memcpy(r->body + off, c->buf, keep);
 		}
+		if (r->want_all)
+			memcpy(r->all + off, c->buf, take);
 		consume(c, take);
 		left -= take;
 	}
 	r->body[body < BODY_KEEP ? body : BODY_KEEP] = '\0';
+	if (r->want_all)
+		r->all[body] = '\0';
 	return 0;
 }
 
-/* POSTs one device. Returns 0 with r filled, or -errno when no response came. */
-static int post_device(struct conn *c, const struct options *o, uint32_t i, struct response *r)
+/* One device's JSON object into body (cap bytes). Returns its length, or -ENOBUFS. */
+static int device_body(char *body, size_t cap, const struct options *o, uint32_t i)
 {
-	char body[384];
 	int blen = o->secret
-			   ? snprintf(body, sizeof(body),
+			   ? snprintf(body, cap,
 				      "{\"node_id\":\"%s%06" PRIu32 "\",\"product_id\":\"%s\","
 				      "\"auth_info\":{\"secure_access\":true,\"secret\":\"%s\"}}",
 				      o->prefix, i, o->product, o->secret)
-			   : snprintf(body, sizeof(body),
+			   : snprintf(body, cap,
 				      "{\"node_id\":\"%s%06" PRIu32 "\",\"product_id\":\"%s\","
 				      "\"auth_info\":{\"secure_access\":false,\"timeout\":0}}",
 				      o->prefix, i, o->product);
-	if (blen < 0 || (size_t)blen >= sizeof(body))
-		return -ENOBUFS;
-	char req[REQ_MAX];
-	int len = snprintf(req, sizeof(req),
-			   "POST /v5/iot/%s/devices HTTP/1.1\r\n"
-			   "Host: %s\r\n"
-			   "X-Auth-Token: %s\r\n"
-			   "Content-Type: application/json\r\n"
-			   "Content-Length: %d\r\n"
-			   "\r\n"
-			   "%s",
-			   o->project, o->api_text, o->token, blen, body);
-	if (len < 0 || (size_t)len >= sizeof(req))
-		return -ENOBUFS;
+	return blen < 0 || (size_t)blen >= cap ? -ENOBUFS : blen;
+}
 
+/* Sends req (len bytes) and reads its response, on a fresh connection once more if the
+ * kept-alive one was closed meanwhile. Returns 0 with r filled, or -errno. */
+static int exchange(struct conn *c, const struct options *o, const char *req, size_t len,
+		    struct response *r)
+{
 	/* A kept-alive connection may have been closed by the server meanwhile: one fresh
 	 * connection and one more try. A request that got no response at all was not
 	 * acted on as far as we can tell; a 409 on the retry is counted as existing. */
@@ -350,7 +377,7 @@ static int post_device(struct conn *c, const struct options *o, uint32_t i, stru
 			if (rc < 0)
 				return rc;
 		}
-		rc = send_all(c->fd, req, (size_t)len);
+		rc = send_all(c->fd, req, len);
 		if (rc == 0)
 			rc = read_response(c, r);
 		if (rc == 0) {
@@ -365,11 +392,89 @@ static int post_device(struct conn *c, const struct options *o, uint32_t i, stru
 	return rc;
 }
 
+/* POSTs one device. Returns 0 with r filled, or -errno when no response came. */
+static int post_device(struct conn *c, const struct options *o, uint32_t i, struct response *r)
+{
+	char body[384];
+	int blen = device_body(body, sizeof(body), o, i);
+	if (blen < 0)
+		return blen;
+	char req[REQ_MAX];
+	int len = snprintf(req, sizeof(req),
+			   "POST /v5/iot/%s/devices HTTP/1.1\r\n"
+			   "Host: %s\r\n"
+			   "X-Auth-Token: %s\r\n"
+			   "Content-Type: application/json\r\n"
+			   "Content-Length: %d\r\n"
+			   "\r\n"
+			   "%s",
+			   o->project, o->api_text, o->token, blen, body);
+	if (len < 0 || (size_t)len >= sizeof(req))
+		return -ENOBUFS;
+	return exchange(c, o, req, (size_t)len, r);
+}
+
+/* POSTs devices first..first+n-1 in one bulk request; req is the caller's buffer of
+ * REQ_MAX + n * BATCH_ITEM_MAX bytes. Returns 0 with r filled, or -errno. */
+static int post_batch(struct conn *c, const struct options *o, uint32_t first, uint32_t n,
+		      char *req, size_t cap, struct response *r)
+{
+	/* The body goes after room for the headers, which are written once its length is
+	 * known and then moved up against it. */
+	char *body = req + REQ_MAX;
+	size_t bcap = cap - REQ_MAX, blen = 0;
+	blen += (size_t)snprintf(body, bcap, "{\"devices\":[");
+	for (uint32_t k = 0; k < n; k++) {
+		if (k > 0)
+			body[blen++] = ',';
+		int m = device_body(body + blen, bcap - blen - 3, o, first + k);
+		if (m < 0)
+			return m;
+		blen += (size_t)m;
+	}
+	memcpy(body + blen, "]}", 3);
+	blen += 2;
+	char hdr[REQ_MAX];
+	int hlen = snprintf(hdr, sizeof(hdr),
+			    "POST /v5/iot/%s/devices/batch HTTP/1.1\r\n"
+			    "Host: %s\r\n"
+			    "X-Auth-Token: %s\r\n"
+			    "Content-Type: application/json\r\n"
+			    "Content-Length: %zu\r\n"
+			    "\r\n",
+			    o->project, o->api_text, o->token, blen);
+	if (hlen < 0 || (size_t)hlen >= sizeof(hdr))
+		return -ENOBUFS;
+	memcpy(body - hlen, hdr, (size_t)hlen);
+	return exchange(c, o, body - hlen, (size_t)hlen + blen, r);
+}
+
+/* A number after "key": in text, or -1. */
+static long long json_number_after(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	if (p == NULL)
+		return -1;
+	p += strlen(key);
+	if (*p < '0' || *p > '9')
+		return -1;
+	return strtoll(p, NULL, 10);
+}
+
+static size_t count_occurrences(const char *text, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: api_create --api IPV4:PORT --token TOKEN [--project P] [--product P]\n"
-		"                  [--prefix P] [--devices N] [--start I] [--timeout-s S]\n");
+		"                  [--prefix P] [--devices N] [--start I] [--timeout-s S]\n"
+		"                  [--secret HEX] [--batch N]\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -411,6 +516,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		} else if (strcmp(a, "--secret") == 0) {
 			o->secret = v;
 			rc = strlen(v) >= 8 && strlen(v) <= 64 ? 0 : -EINVAL;
+		} else if (strcmp(a, "--batch") == 0) {
+			rc = parse_u32(v, 0, BATCH_MAX, &o->batch);
 		} else if (strcmp(a, "--timeout-s") == 0) {
 			rc = parse_u32(v, 1, 3600, &o->timeout_s);
 		} else {
@@ -431,6 +538,87 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+struct totals {
+	uint64_t created, existed, failed;
+	uint32_t in_a_row; /* requests in a row that failed outright */
+};
+
+/* One device per request: 201 created, 409 existed. */
+static void run_single(struct conn *c, const struct options *o, struct response *r,
+		       struct totals *t, uint32_t *done)
+{
+	uint32_t i;
+	for (i = 0; i < o->devices && t->in_a_row < FAILURES_IN_A_ROW_MAX; i++) {
+		uint32_t n = o->start + i;
+		int rc = post_device(c, o, n, r);
+		if (rc == 0 && (r->status == 201 || r->status == 409)) {
+			if (r->status == 201)
+				t->created++;
+			else
+				t->existed++;
+			t->in_a_row = 0;
+			continue;
+		}
+		t->failed++;
+		t->in_a_row++;
+		if (t->failed <= FAILURES_SHOWN) {
+			if (rc < 0)
+				fprintf(stderr, "api_create: %s%06" PRIu32 ": %s\n", o->prefix, n,
+					strerror(-rc));
+			else
+				fprintf(stderr, "api_create: %s%06" PRIu32 ": HTTP %d %s\n",
+					o->prefix, n, r->status, r->body);
+		}
+	}
+	*done = i;
+}
+
+/* o->batch devices per request: the answer's totals, its 409 items counted as existing. */
+static int run_batch(struct conn *c, const struct options *o, struct response *r,
+		     struct totals *t, uint32_t *done)
+{
+	size_t cap = REQ_MAX + (size_t)o->batch * BATCH_ITEM_MAX;
+	char *req = malloc(cap);
+	if (req == NULL)
+		return -ENOMEM;
+	r->want_all = true;
+	uint32_t i = 0;
+	while (i < o->devices && t->in_a_row < FAILURES_IN_A_ROW_MAX) {
+		uint32_t n = o->devices - i < o->batch ? o->devices - i : o->batch;
+		int rc = post_batch(c, o, o->start + i, n, req, cap, r);
+		long long created = rc == 0 ? json_number_after(r->all, "\"created\":") : -1;
+		long long failed = rc == 0 ? json_number_after(r->all, "\"failed\":") : -1;
+		if (rc == 0 && r->status == 200 && created >= 0 && failed >= 0 &&
+		    (uint64_t)created + (uint64_t)failed == n) {
+			uint64_t existed = count_occurrences(r->all, "\"IOTDA.000409\"");
+			t->created += (uint64_t)created;
+			t->existed += existed;
+			t->failed += (uint64_t)failed - existed;
+			if ((uint64_t)failed > existed && t->failed <= FAILURES_SHOWN)
+				fprintf(stderr, "api_create: batch at %s%06" PRIu32 ": %.*s\n",
+					o->prefix, o->start + i, BODY_KEEP, r->all);
+			t->in_a_row = 0;
+		} else {
+			t->failed += n;
+			t->in_a_row++;
+			if (rc < 0)
+				fprintf(stderr, "api_create: batch at %s%06" PRIu32 ": %s\n",
+					o->prefix, o->start + i, strerror(-rc));
+			else
+				fprintf(stderr, "api_create: batch at %s%06" PRIu32 ": HTTP %d %s\n",
+					o->prefix, o->start + i, r->status, r->body);
+		}
+		i += n;
+	}
+	*done = i;
+	free(req);
+	free(r->all);
+	r->all = NULL;
+	r->all_cap = 0;
+	r->want_all = false;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -442,43 +630,24 @@ int main(int argc, char **argv)
 	static struct conn c;
 	c.fd = -1;
 	static struct response r;
-	uint64_t created = 0, existed = 0, failed = 0;
-	uint32_t in_a_row = 0;
+	struct totals t = {0, 0, 0, 0};
+	uint32_t done = 0;
 	uint64_t t0 = now_ns();
-	uint32_t i;
-	for (i = 0; i < o.devices && in_a_row < FAILURES_IN_A_ROW_MAX; i++) {
-		uint32_t n = o.start + i;
-		int rc = post_device(&c, &o, n, &r);
-		if (rc == 0 && r.status == 201) {
-			created++;
-			in_a_row = 0;
-			continue;
-		}
-		if (rc == 0 && r.status == 409) {
-			existed++;
-			in_a_row = 0;
-			continue;
-		}
-		failed++;
-		in_a_row++;
-		if (failed <= FAILURES_SHOWN) {
-			if (rc < 0)
-				fprintf(stderr, "api_create: %s%06" PRIu32 ": %s\n", o.prefix, n,
-					strerror(-rc));
-			else
-				fprintf(stderr, "api_create: %s%06" PRIu32 ": HTTP %d %s\n",
-					o.prefix, n, r.status, r.body);
-		}
+	if (o.batch == 0) {
+		run_single(&c, &o, &r, &t, &done);
+	} else if (run_batch(&c, &o, &r, &t, &done) < 0) {
+		fprintf(stderr, "api_create: out of memory\n");
+		return 1;
 	}
 	double secs = (double)(now_ns() - t0) / 1e9;
-	if (in_a_row >= FAILURES_IN_A_ROW_MAX) {
-		fprintf(stderr, "api_create: %u failures in a row, stopping\n", in_a_row);
-		failed += o.devices - i;
+	if (t.in_a_row >= FAILURES_IN_A_ROW_MAX) {
+		fprintf(stderr, "api_create: %u failed requests in a row, stopping\n", t.in_a_row);
+		t.failed += o.devices - done;
 	}
 	conn_close(&c);
 	printf("phase=api_create devices=%u created=%" PRIu64 " existed=%" PRIu64
-	       " failed=%" PRIu64 " seconds=%.3f per_second=%.0f\n",
-	       o.devices, created, existed, failed, secs,
-	       secs > 0 ? (double)(created + existed) / secs : 0.0);
-	return failed == 0 ? 0 : 1;
+	       " failed=%" PRIu64 " seconds=%.3f per_second=%.0f batch=%u\n",
+	       o.devices, t.created, t.existed, t.failed, secs,
+	       secs > 0 ? (double)(t.created + t.existed) / secs : 0.0, o.batch);
+	return t.failed == 0 ? 0 : 1;
 }

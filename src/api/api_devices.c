@@ -221,7 +221,7 @@ static int read_secret(struct api_call *c, const json_t *obj, const char *path,
 }
 
 /* A secret given shorter than what we generate: the answer says so in "warnings". */
-static json_t *warn_short_secret(json_t *reply, const char *field, const char *secret)
+json_t *api_device_warn_short_secret(json_t *reply, const char *field, const char *secret)
 {
 	size_t len = strlen(secret);
 	if (!reply || len >= SECRET_WARN_BELOW)
@@ -255,8 +255,9 @@ static int read_auth_info(struct api_call *c, const json_t *body, struct store_d
 	return 0;
 }
 
-/* Reads a create's body into d (project_id already set). Returns 0 or -EINVAL. */
-static int read_new_device(struct api_call *c, const json_t *body, struct store_device *d)
+/* Reads a create's body into d (project_id already set). Returns 0 or -EINVAL. The bulk
+ * create (api_devices_batch.c) reads each of its items with it too. */
+int api_device_read_new(struct api_call *c, const json_t *body, struct store_device *d)
 {
 	char auth_type[16];
 	int rc;
@@ -319,7 +320,8 @@ void api_devices_create(struct api_call *c)
 	memset(&d, 0, sizeof(d));
 	str_copy(d.project_id, sizeof(d.project_id), c->project_id);
 	d.read_format = -1;
-	if (read_new_device(c, body, &d) != 0 || api_read_format_field(c, body, &d.read_format) != 0)
+	if (api_device_read_new(c, body, &d) != 0 ||
+	    api_read_format_field(c, body, &d.read_format) != 0)
 		goto cleanup;
 
 	rc = store_product_get(store, c->project_id, d.product_id, &product);
@@ -365,8 +367,9 @@ void api_devices_create(struct api_call *c)
 	if (c->api->deps.platform && (rc = iot_platform_shadow_seed(c->api->deps.platform, &d)))
 		LOG_WARN("api", "device %s: desired defaults not seeded: %s", d.device_id,
 			 strerror(-rc));
-	api_reply(c, 201, warn_short_secret(device_json(c, &d, true, false), "auth_info.secret",
-					    d.secret));
+	api_reply(c, 201,
+		  api_device_warn_short_secret(device_json(c, &d, true, false),
+					       "auth_info.secret", d.secret));
 cleanup:
 	json_decref(body);
 }
@@ -569,9 +572,10 @@ static void reset_secret(struct api_call *c)
 		api_reply_store_error(c, rc, "device");
 		goto cleanup;
 	}
-	api_reply(c, 200, warn_short_secret(json_pack("{s:s, s:s}", "device_id", d.device_id,
-						      "secret", d.secret),
-					    "secret", d.secret));
+	api_reply(c, 200,
+		  api_device_warn_short_secret(json_pack("{s:s, s:s}", "device_id", d.device_id,
+							 "secret", d.secret),
+					       "secret", d.secret));
 	if (deps->secret_reset)
 		deps->secret_reset(deps->ctx, d.node_id);
 cleanup:

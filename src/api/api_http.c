@@ -1,8 +1,8 @@
 /*
  * api_http: one HTTP request, from MHD's access handler to its response.
  *
- * It gathers the body (at most API_BODY_MAX bytes; more is a 413), finds the route, checks
- * the method (405) and the X-Auth-Token (401; a token of another project sees 404, as if
+ * It gathers the body (at most API_BODY_MAX bytes, API_BATCH_BODY_MAX for the bulk create;
+ * more is a 413), finds the route, checks the method (405) and the X-Auth-Token (401; a token of another project sees 404, as if
  * nothing existed — docs/architecture.md: one project never sees another's devices),
  * calls the route with a struct api_call and turns the call's reply into the MHD
  * response. It also serves /health and /metrics and counts every response by status code.
@@ -93,9 +93,11 @@ static const struct api_route routes[] = {
 	 {[API_GET] = api_firmware_get, [API_DELETE] = api_firmware_delete}},
 	{"/v5/iot/*/models", true, {[API_GET] = api_models_list}},
 	{"/v5/iot/*/models/*", true, {[API_GET] = api_models_get}},
+	/* POST serves only /devices/batch, the bulk create (api_devices_batch.c). */
 	{"/v5/iot/*/devices/*",
 	 true,
 	 {[API_GET] = api_devices_get,
+	  [API_POST] = api_devices_item_post,
 	  [API_PUT] = api_devices_update,
 	  [API_DELETE] = api_devices_delete}},
 	{"/v5/iot/*/devices/*/action", true, {[API_POST] = api_devices_action}},
@@ -544,14 +546,14 @@ static void stream_end(struct api_call *c)
 
 static int body_append(struct api_request *req, const char *data, size_t len)
 {
-	if (len > API_BODY_MAX - req->len)
+	if (len > req->max - req->len)
 		return -EMSGSIZE;
 	if (req->len + len > req->cap) {
 		size_t cap = req->cap ? req->cap : 1024;
 		while (cap < req->len + len)
 			cap *= 2;
-		if (cap > API_BODY_MAX)
-			cap = API_BODY_MAX;
+		if (cap > req->max)
+			cap = req->max;
 		char *body = realloc(req->body, cap);
 		if (!body)
 			return -ENOMEM;
@@ -633,7 +635,8 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 			return MHD_NO;
 		*con_cls = req;
 		req->streamed = api_firmware_is_upload(url, method);
-		uint64_t max = req->streamed ? api_firmware_max_bytes(api) : API_BODY_MAX;
+		req->max = api_devices_batch_is_route(url, method) ? API_BATCH_BODY_MAX : API_BODY_MAX;
+		uint64_t max = req->streamed ? api_firmware_max_bytes(api) : req->max;
 		if (!declared_too_large(conn, max))
 			return req->streamed ? stream_begin(api, req, conn, url, method) : MHD_YES;
 		/* Refused before a byte of it is read; MHD closes the connection after. */
@@ -677,7 +680,7 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 			     .url = url, .method = method, .req = req};
 	if (req->too_large)
 		api_reply_error(&c, 413, "request body is larger than %" PRIu64 " bytes",
-				req->streamed ? api_firmware_max_bytes(api) : (uint64_t)API_BODY_MAX);
+				req->streamed ? api_firmware_max_bytes(api) : (uint64_t)req->max);
 	else if (req->streamed)
 		stream_end(&c);
 	else if (!api_console_route(&c, url, method))

@@ -28,6 +28,11 @@ struct lwm2m_path;
 
 /* Hard maximum of a request body; a bigger one gets 413. */
 #define API_BODY_MAX (64 * 1024)
+/* Devices one bulk create (POST .../devices/batch) may carry; more is a 400. */
+#define API_BATCH_DEVICES_MAX 1000
+/* That route's body limit instead of API_BODY_MAX: API_BATCH_DEVICES_MAX devices with every
+ * field at its longest (about 1.9 KB of JSON each, plain ASCII) fit. */
+#define API_BATCH_BODY_MAX (2 * 1024 * 1024)
 /* A header value we accept as X-Auth-Token; longer ones cannot be ours. */
 #define API_TOKEN_MAX 512
 /* Firmware packages a project holds at most (docs/firmware.md "Packages"). */
@@ -76,6 +81,7 @@ struct api_request {
 	char *body;
 	size_t len;
 	size_t cap;
+	size_t max;  /* the body's limit: API_BODY_MAX, or the bulk create's */
 	bool too_large;
 	bool answered;
 	/* A body streamed to its route as it comes, never gathered (a firmware upload):
@@ -206,6 +212,17 @@ void api_devices_get(struct api_call *c);
 void api_devices_update(struct api_call *c);
 void api_devices_delete(struct api_call *c);
 void api_devices_action(struct api_call *c);
+/* Bulk create (api_devices_batch.c): POST /v5/iot/{p}/devices/{id} serves {id} "batch"
+ * and is a 405 for any other; api_devices_batch_is_route tells api_http.c which requests
+ * get the bigger body limit. */
+void api_devices_item_post(struct api_call *c);
+bool api_devices_batch_is_route(const char *url, const char *method);
+/* A create's body read into d (project_id set), the 400 set on the call when a field is
+ * wrong: 0 or -EINVAL (api_devices.c). */
+int api_device_read_new(struct api_call *c, const json_t *body, struct store_device *d);
+/* reply with "warnings" added when secret is shorter than a generated one (api_devices.c);
+ * field names the secret's member. Returns reply. */
+json_t *api_device_warn_short_secret(json_t *reply, const char *field, const char *secret);
 
 /* /v5/iot/{project}/devices/{device}/lwm2m/{path}: DM operations (api_lwm2m.c). */
 void api_lwm2m_get(struct api_call *c);

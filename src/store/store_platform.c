@@ -39,6 +39,8 @@ enum slot {
 	SL_CMD_SET_PARAS,
 	SL_EXAMPLES_GET,
 	SL_EXAMPLES_SET,
+	SL_DEVICE_CLASH,
+	SL_DEVICES_CHUNK,
 };
 
 #define OPEN_STATUSES "('PENDING','SENT','DELIVERED')"
@@ -49,6 +51,18 @@ enum slot {
 #define SHADOW_COLUMNS                                                                     \
 	"device_id, service_id, reported, reported_version, reported_time_ms, desired,"     \
 	" desired_version, desired_time_ms"
+
+/* The bulk insert: chunks of DEVICES_CHUNK rows through one cached statement (parsing
+ * an INSERT of 1000 rows cost as much as a sixth of the whole batch), the rest through a
+ * statement made for it. */
+#define DEVICES_CHUNK 100
+#define ROW1 "(?,?,?,?,?,?,?,?,?,?,?,?)"
+#define ROW10                                                                              \
+	ROW1 "," ROW1 "," ROW1 "," ROW1 "," ROW1 "," ROW1 "," ROW1 "," ROW1 "," ROW1 "," ROW1
+#define ROW100                                                                             \
+	ROW10 "," ROW10 "," ROW10 "," ROW10 "," ROW10 "," ROW10 "," ROW10 "," ROW10 "," ROW10 \
+	      "," ROW10
+#define INSERT_HEAD "INSERT INTO devices (" STORE_DEVICE_COLUMNS ") VALUES "
 
 static const char *const sql[] = {
 	[SL_MODEL_GET] = "SELECT service_capabilities FROM products"
@@ -106,6 +120,10 @@ static const char *const sql[] = {
 			    " WHERE project_id = ?1 AND product_id = ?2",
 	[SL_EXAMPLES_SET] = "UPDATE products SET codec_examples = ?3"
 			    " WHERE project_id = ?1 AND product_id = ?2",
+	/* Both keys are unique across projects; the node_id's clash is the one named first. */
+	[SL_DEVICE_CLASH] = "SELECT max(node_id = ?2) FROM devices"
+			    " WHERE device_id = ?1 OR node_id = ?2 HAVING count(*) > 0",
+	[SL_DEVICES_CHUNK] = INSERT_HEAD ROW100,
 };
 
 /* Slots 0 .. STORE_PLATFORM_STMTS - 1; store_push.c has the ones after. */
@@ -577,4 +595,118 @@ int store_product_any_mappings(struct store *s, bool *any)
 	*any = rc == SQLITE_ROW;
 	sqlite3_reset(st);
 	return 0;
+}
+
+int store_device_clash(struct store *s, const char *device_id, const char *node_id)
+{
+	sqlite3_stmt *st = prep(s, SL_DEVICE_CLASH);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, device_id);
+	store_bind_text(st, 2, node_id);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_step_fail(s, st, "device clash");
+	int ret = rc == SQLITE_DONE ? 0 : sqlite3_column_int(st, 0) ? 1 : 2;
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* An INSERT of n rows, malloc'd; NULL when out of memory. */
+static char *insert_rows_sql(size_t n)
+{
+	static const char head[] = INSERT_HEAD, row[] = ROW1;
+	char *text = malloc(sizeof(head) + n * sizeof(row));
+	if (!text)
+		return NULL;
+	char *p = text + (sizeof(head) - 1);
+	memcpy(text, head, sizeof(head) - 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*p++ = ',';
+		memcpy(p, row, sizeof(row) - 1);
+		p += sizeof(row) - 1;
+	}
+	*p = '\0';
+	return text;
+}
+
+/* Binds n devices to st, twelve columns a row in STORE_DEVICE_COLUMNS' order, and runs
+ * it: 0, -EEXIST (a constraint) or -EIO. */
+static int insert_rows(struct store *s, sqlite3_stmt *st, const struct store_device *const *d,
+		       size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int k = (int)(i * 12);
+		store_bind_text(st, k + 1, d[i]->project_id);
+		store_bind_text(st, k + 2, d[i]->device_id);
+		store_bind_text(st, k + 3, d[i]->node_id);
+		store_bind_text(st, k + 4, d[i]->device_name);
+		store_bind_text(st, k + 5, d[i]->product_id);
+		store_bind_text(st, k + 6, d[i]->description);
+		store_bind_text(st, k + 7, d[i]->secret);
+		sqlite3_bind_int(st, k + 8, d[i]->secure_access);
+		sqlite3_bind_int64(st, k + 9, d[i]->timeout);
+		sqlite3_bind_int(st, k + 10, d[i]->status);
+		sqlite3_bind_int64(st, k + 11, d[i]->create_time);
+		sqlite3_bind_int(st, k + 12, d[i]->read_format);
+	}
+	return store_step_done(s, st, "devices insert");
+}
+
+/* The rows that do not fill a chunk, through a statement made for them. */
+static int insert_rest(struct store *s, const struct store_device *const *d, size_t n)
+{
+	char *text = insert_rows_sql(n);
+	if (!text)
+		return -ENOMEM;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(store_db(s), text, -1, &st, NULL);
+	free(text);
+	if (rc != SQLITE_OK) {
+		LOG_ERROR("store", "devices insert: %s", sqlite3_errmsg(store_db(s)));
+		sqlite3_finalize(st);
+		return -EIO;
+	}
+	rc = insert_rows(s, st, d, n);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int savepoint(struct store *s, const char *what)
+{
+	char *err = NULL;
+	if (sqlite3_exec(store_db(s), what, NULL, NULL, &err) == SQLITE_OK)
+		return 0;
+	LOG_ERROR("store", "%s: %s", what, err ? err : "?");
+	sqlite3_free(err);
+	return -EIO;
+}
+
+int store_devices_insert_many(struct store *s, const struct store_device *const *d, size_t n)
+{
+	if (n == 0 || n > STORE_DEVICES_INSERT_MAX)
+		return -EINVAL;
+	/* Taken first, even when n fills no chunk: store_stmt_slot opens the loop turn's
+	 * transaction (group commit), which the savepoint must sit in. */
+	sqlite3_stmt *chunk = prep(s, SL_DEVICES_CHUNK);
+	if (!chunk)
+		return -EIO;
+	/* All or none: a chunk that fails undoes those before it. */
+	if (savepoint(s, "SAVEPOINT devices_many") != 0)
+		return -EIO;
+	int rc = 0;
+	size_t done = 0;
+	for (; rc == 0 && n - done >= DEVICES_CHUNK; done += DEVICES_CHUNK) {
+		sqlite3_reset(chunk);
+		rc = insert_rows(s, chunk, d + done, DEVICES_CHUNK);
+	}
+	if (rc == 0 && done < n)
+		rc = insert_rest(s, d + done, n - done);
+	sqlite3_clear_bindings(chunk); /* they point into the caller's devices */
+	if (rc != 0 && savepoint(s, "ROLLBACK TO devices_many") != 0)
+		rc = -EIO;
+	if (savepoint(s, "RELEASE devices_many") != 0)
+		rc = -EIO;
+	return rc;
 }

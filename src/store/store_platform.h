@@ -113,4 +113,20 @@ int store_command_due(struct store *s, int64_t now_ms, int64_t delivered_before_
  * new device with the same node_id never receives them. */
 int store_command_close_device(struct store *s, const char *device_id, int64_t now_ms);
 
+/* Rows store_devices_insert_many takes at once: the bulk create's limit (API). */
+#define STORE_DEVICES_INSERT_MAX 1000
+/*
+ * Whether a new device's keys are taken (both are unique across projects): 0 when
+ * neither, 1 when node_id is, 2 when device_id is (and node_id not); -EIO.
+ */
+int store_device_clash(struct store *s, const char *device_id, const char *node_id);
+/*
+ * Inserts n (1..STORE_DEVICES_INSERT_MAX) devices, 100 rows a statement, all or none (a
+ * savepoint): 0, -EEXIST when a key is taken (checked first with store_device_clash, this
+ * does not say which), -EINVAL, -ENOMEM or -EIO. Inside the loop turn's transaction each
+ * statement has a statement journal that gets every page it touches: a statement per row
+ * wrote each row's dozen index pages to it (spilled to a file past 64 KiB).
+ */
+int store_devices_insert_many(struct store *s, const struct store_device *const *d, size_t n);
+
 #endif

@@ -11,7 +11,8 @@
  * routable through a CoAP endpoint that drops what it is given. Query strings are absent
  * (libmicrohttpd parses them: see fuzz_api_json for the helpers that read their values).
  *
- * Input: [route][body]. Routes: device create and update, product create and update,
+ * Input: [route][body]. Routes: device create and update, bulk device create
+ * (api_devices_batch.c: every device it reports created reads back), product create and update,
  * async command create, shadow PUT, forwarding rule create, declarative codec PUT and test
  * (a body asking for a JavaScript codec is skipped: fuzzing Duktape's compiler is not
  * this target's job), firmware campaign create (src/api/api_fw_campaigns.c, and below it
@@ -60,7 +61,7 @@
 #include "util/str.h"
 
 #define PROJECT "p"
-#define ROUTES 11
+#define ROUTES 12
 
 /* A product of resource mappings: a property of every data type (the writable ones have
  * resources to be written to), and a command with a para of each. */
@@ -431,6 +432,35 @@ static void campaign_route(struct env *e, const char *body, size_t len, bool pau
 	must(e, api_fw_campaigns_get, id, NULL, 404);
 }
 
+/* The bulk create: its totals match its items, and every item it reports created reads
+ * back with the ids it reported. */
+static void batch_route(struct env *e, const char *body, size_t len)
+{
+	json_t *reply = NULL;
+	unsigned status = call_keep(e, api_devices_item_post, "batch", body, len, "/", &reply);
+	if (status == 200) {
+		const json_t *items = json_object_get(reply, "devices");
+		json_int_t created = json_integer_value(json_object_get(reply, "created"));
+		json_int_t failed = json_integer_value(json_object_get(reply, "failed"));
+		FUZZ_CHECK(json_is_array(items) && created + failed == (json_int_t)json_array_size(items),
+			   "a batch's totals do not match its items");
+		size_t i;
+		const json_t *item;
+		json_array_foreach(items, i, item)
+		{
+			FUZZ_CHECK(json_integer_value(json_object_get(item, "index")) == (json_int_t)i,
+				   "batch item %zu has another index", i);
+			const char *id = json_string_value(json_object_get(item, "device_id"));
+			if (id)
+				must(e, api_devices_get, id, NULL, 200);
+			else
+				FUZZ_CHECK(json_is_string(json_object_get(item, "error_code")),
+					   "batch item %zu is neither created nor an error", i);
+		}
+	}
+	json_decref(reply);
+}
+
 /* A JavaScript codec in a codec body: not compiled here. */
 static bool asks_for_js(const uint8_t *body, size_t len)
 {
@@ -495,6 +525,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 9:
 		call(&e, api_codec_test, product, body, len, "/");
+		break;
+	case 11:
+		batch_route(&e, body, len);
 		break;
 	default:
 		campaign_route(&e, body, len, which & 0x80);

@@ -476,6 +476,21 @@ def api_seeds():
             (10, "campaign-no-package", {"package_id": "nope", "targets": {"product_id": "meter"}})):
         write(t, name, bytes([route]) + compact(body).encode())
 
+    # Route 11: bulk device create (docs/api.md "Create devices in bulk"): created items,
+    # item errors (a node ID twice, an unknown product, a bad field), whole-body refusals.
+    for name, body in (
+            ("batch", {"devices": [DEVICE | {"product_id": "meter", "node_id": "b1"},
+                                   DTLS_DEVICE | {"product_id": "mapped", "node_id": "b2"}]}),
+            ("batch-item-errors", {"devices": [
+                {"product_id": "meter", "node_id": "b3"},
+                {"product_id": "meter", "node_id": "b3"},
+                {"product_id": "nope", "node_id": "b4"},
+                {"product_id": "meter", "node_id": "b5", "auth_info": {"secret": "xyz"}},
+                {"product_id": "meter", "node_id": "meter1"}]}),
+            ("batch-not-array", {"devices": {"node_id": "b6"}}),
+            ("batch-not-object", {"devices": [1, "b7"]})):
+        write(t, name, bytes([11]) + compact(body).encode())
+
     t = "fuzz_fw_campaign"
     # The settings text a campaign's row keeps (fw_campaign_settings_json), and near misses.
     write(t, "settings-product", compact(FW_SETTINGS))
@@ -626,7 +641,7 @@ def dicts():
              '"para_name"', '"responses"', '"response_name"', '"resource_mappings"', '"path"',
              '"3303/0/5700"', '"20261125T101500Z"', '"$properties"', '"data"', '"names"']
     write_dict("fuzz_product_model", JSON_WORDS + model)
-    api = ['"node_id"', '"product_id"', '"device_id"', '"device_name"', '"auth_info"',
+    api = ['"devices"', '"node_id"', '"product_id"', '"device_id"', '"device_name"', '"auth_info"',
            '"auth_type"', '"SECRET"', '"secret"', '"secure_access"', '"timeout"', '"read_format"',
            '"tlv"', '"senml-json"', '"senml-cbor"', '"json"', '"cbor"', '"text"', '"opaque"',
            '"link"', '"name"', '"protocol_type"', '"LwM2M"', '"data_format"', '"binary"',

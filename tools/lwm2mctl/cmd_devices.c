@@ -130,6 +130,10 @@ const struct ctl_command ctl_devices_commands[] = {
 	  "--node-id N --product P [--id D] [--name NAME] [--description TEXT] [--secret HEX] "
 	  "[--secure] [--inactive-timeout S]",
 	  "create a device (its secret is shown once)", false },
+	{ "devices", "import", ctl_devices_import, 1, 1, "batch=", "FILE [--batch N]",
+	  "create the devices of a file (JSON lines or CSV node_id,product_id[,secret]; - for "
+	  "stdin) in batches",
+	  false },
 	{ "devices", "delete", devices_delete, 1, CTL_MAX_ARGS, "", "DEVICE...",
 	  "delete devices", false },
 	{ "devices", "reset-secret", devices_reset_secret, 1, 1, "secret=",

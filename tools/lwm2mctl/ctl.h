@@ -136,6 +136,8 @@ struct ctl_command {
 
 /* The command groups (cmd_*.c), each a NULL-terminated array. */
 extern const struct ctl_command ctl_devices_commands[];
+/* devices import FILE (cmd_devices_import.c). */
+int ctl_devices_import(struct ctl *c, const struct ctl_args *a);
 extern const struct ctl_command ctl_products_commands[];
 extern const struct ctl_command ctl_codec_commands[];
 extern const struct ctl_command ctl_dm_commands[];
