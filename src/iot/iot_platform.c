@@ -35,8 +35,10 @@ int iot_platform_create(struct iot_platform **out, const struct iot_platform_dep
 	p->deps = *deps;
 	if (!p->deps.max_pending)
 		p->deps.max_pending = IOT_DEFAULT_MAX_PENDING;
-	if (hmap_init(&p->in_flight) != 0 || hmap_init(&p->waiting) != 0) {
+	if (hmap_init(&p->in_flight) != 0 || hmap_init(&p->waiting) != 0 ||
+	    iot_cache_create(&p->cache, 0) != 0) {
 		hmap_destroy(&p->in_flight);
+		hmap_destroy(&p->waiting);
 		free(p);
 		return -ENOMEM;
 	}
@@ -140,6 +142,7 @@ void iot_platform_destroy(struct iot_platform *p)
 		lwm2m_requests_cancel(p->deps.requests, oc->handle);
 		free(oc);
 	}
+	iot_cache_destroy(p->cache); /* its entries point at the products */
 	while (p->products) {
 		struct product_entry *e = p->products;
 		p->products = e->next;
@@ -163,10 +166,12 @@ void iot_publish(struct iot_platform *p, const struct store_device *dev, const c
 	json_object_set_new(body, "device_id", json_string(dev->device_id));
 	json_object_set_new(body, "node_id", json_string(dev->node_id));
 	json_object_set_new(body, "product_id", json_string(dev->product_id));
-	char *text = json_dumps(body, JSON_COMPACT);
-	if (text && p->deps.publish)
-		p->deps.publish(p->deps.ctx, dev->project_id, dev->device_id, event, text);
-	free(text);
+	if (p->deps.publish && (!p->deps.listening || p->deps.listening(p->deps.ctx))) {
+		char *text = json_dumps(body, JSON_COMPACT);
+		if (text)
+			p->deps.publish(p->deps.ctx, dev->project_id, dev->device_id, event, text);
+		free(text);
+	}
 	if (p->deps.push && (strcmp(event, "property") == 0 || strcmp(event, "command") == 0)) {
 		json_t *header = iot_push_header(dev);
 		json_t *push_body;
@@ -248,6 +253,7 @@ void iot_platform_product_changed(struct iot_platform *p, const char *project_id
 		struct product_entry *e = *pp;
 		if (strcmp(e->project_id, project_id) == 0 && strcmp(e->product_id, product_id) == 0) {
 			*pp = e->next;
+			iot_cache_forget_product(p, e);
 			free_entry(e);
 			break;
 		}
@@ -259,6 +265,17 @@ void iot_platform_product_changed(struct iot_platform *p, const char *project_id
 		iot_codec_forget(p, project_id, product_id);
 	else
 		iot_product(p, project_id, product_id);
+}
+
+void iot_platform_device_forget(struct iot_platform *p, const char *node_id)
+{
+	iot_cache_forget(p, node_id);
+}
+
+void iot_platform_committed(struct iot_platform *p, int rc)
+{
+	if (rc != 0)
+		iot_cache_clear_shadows(p);
 }
 
 /* Shadow. */
@@ -274,7 +291,7 @@ static void format_time(int64_t ms, char out[TIME_TEXT_MAX])
 static void command_event(struct iot_platform *p, const struct store_command *c)
 {
 	struct store_device dev;
-	if (store_device_get(p->deps.store, c->project_id, c->device_id, &dev) != 0)
+	if (iot_device_by_id(p, c->project_id, c->device_id, c->node_id, &dev) != 0)
 		return;
 	iot_publish(p, &dev, "command", iot_platform_command_json(c));
 }
@@ -382,7 +399,7 @@ static int send_command(struct iot_platform *p, struct store_command *c, bool im
 	 * thread (-EINPROGRESS, holding the device's place) or settles it: dispatch must never
 	 * find the same command PENDING again after an error. */
 	struct store_device dev;
-	int rc = store_device_get(p->deps.store, c->project_id, c->device_id, &dev);
+	int rc = iot_device_by_id(p, c->project_id, c->device_id, c->node_id, &dev);
 	if (rc == -ENOENT) {
 		iot_command_set(p, c, "FAILED", json_pack("{s:s}", "error", "the device was deleted"));
 		return rc;
@@ -507,10 +524,10 @@ void iot_report(struct iot_platform *p, const struct store_device *dev,
 void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observation *o,
 			       int format, const uint8_t *payload, size_t len)
 {
+	struct store_device dev;
+	struct product_entry *e;
 	if (o->path.len == 3 && o->path.ids[0] != 19) {
-		struct store_device dev;
-		if (len && p->any_mappings &&
-		    store_device_get_by_node_id(p->deps.store, o->node_id, &dev) == 0 &&
+		if (len && p->any_mappings && iot_device_by_node(p, o->node_id, &dev, &e) == 0 &&
 		    iot_mapped_report(p, &dev, o, format, payload, len))
 			iot_dispatch(p, o->node_id);
 		return;
@@ -518,12 +535,10 @@ void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observ
 	if (o->path.len < 2 || o->path.ids[0] != 19 || o->path.ids[1] != 0 ||
 	    (o->path.len == 3 && o->path.ids[2] != 0) || o->path.len > 3)
 		return;
-	struct store_device dev;
-	if (store_device_get_by_node_id(p->deps.store, o->node_id, &dev) != 0)
+	if (iot_device_by_node(p, o->node_id, &dev, &e) != 0)
 		return;
 	if (len == 0)
 		return; /* the first answer of an empty container */
-	struct product_entry *e = iot_product(p, dev.project_id, dev.product_id);
 	bool queued = false;
 	if (format < 0 || format == CONTENT_OPAQUE) {
 		queued = iot_uplink(p, &dev, e, payload, len);
@@ -613,9 +628,9 @@ void iot_platform_device_active(struct iot_platform *p, const char *node_id, boo
 		return;
 	}
 	struct store_device dev;
-	if (store_device_get_by_node_id(p->deps.store, node_id, &dev) != 0)
+	struct product_entry *e;
+	if (iot_device_by_node(p, node_id, &dev, &e) != 0)
 		return;
-	struct product_entry *e = iot_product(p, dev.project_id, dev.product_id);
 	if (iot_has_codec(e))
 		observe(p, node_id, &uplink_path, CONTENT_OPAQUE);
 	size_t i;
@@ -786,10 +801,12 @@ int iot_platform_command_create(struct iot_platform *p, const struct store_devic
 			 * then goes or fails as it would have a moment after that one. */
 			iot_encode_behind(p, out, dev, e);
 		/* Else in order behind the one in flight; it goes when that one settles. */
-	} else {
-		iot_dispatch(p, dev->node_id);
+		/* out is the command as it is now: whatever happened to it was done to out. */
+		return 0;
 	}
-	/* The caller shows the command as it is now. */
+	iot_dispatch(p, dev->node_id);
+	/* The caller shows the command as it is now: dispatch may have sent it (from its own
+	 * copy). */
 	struct store_command now;
 	if (store_command_get(p->deps.store, out->command_id, &now) == 0) {
 		store_command_clear(out);
