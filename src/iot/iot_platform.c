@@ -16,6 +16,7 @@
 #include "iot/product_model.h"
 #include "iot/project_stats.h"
 #include "iot/push.h"
+#include "store/store_push.h"
 #include "lwm2m/lwm2m_link.h"
 #include "model/model.h"
 #include "util/hash.h"
@@ -158,6 +159,29 @@ const struct iot_platform_stats *iot_platform_stats(const struct iot_platform *p
 
 /* Events. */
 
+static bool pushable(const char *event)
+{
+	return strcmp(event, "property") == 0 || strcmp(event, "command") == 0;
+}
+
+static bool listened(struct iot_platform *p)
+{
+	return p->deps.publish && (!p->deps.listening || p->deps.listening(p->deps.ctx));
+}
+
+bool iot_event_wanted(struct iot_platform *p, const char *project_id, const char *event)
+{
+	if (listened(p))
+		return true;
+	if (!p->deps.push || !pushable(event))
+		return false;
+	/* push_event builds and dumps the whole message before it looks for rules; most
+	 * projects have none, and one indexed count is a fraction of that work. */
+	int64_t rules = 1;
+	store_rule_count(p->deps.store, project_id, &rules);
+	return rules > 0;
+}
+
 void iot_publish(struct iot_platform *p, const struct store_device *dev, const char *event,
 		 json_t *body)
 {
@@ -166,13 +190,13 @@ void iot_publish(struct iot_platform *p, const struct store_device *dev, const c
 	json_object_set_new(body, "device_id", json_string(dev->device_id));
 	json_object_set_new(body, "node_id", json_string(dev->node_id));
 	json_object_set_new(body, "product_id", json_string(dev->product_id));
-	if (p->deps.publish && (!p->deps.listening || p->deps.listening(p->deps.ctx))) {
+	if (listened(p)) {
 		char *text = json_dumps(body, JSON_COMPACT);
 		if (text)
 			p->deps.publish(p->deps.ctx, dev->project_id, dev->device_id, event, text);
 		free(text);
 	}
-	if (p->deps.push && (strcmp(event, "property") == 0 || strcmp(event, "command") == 0)) {
+	if (p->deps.push && pushable(event) && iot_event_wanted(p, dev->project_id, event)) {
 		json_t *header = iot_push_header(dev);
 		json_t *push_body;
 		if (event[0] == 'p') {
@@ -291,7 +315,8 @@ static void format_time(int64_t ms, char out[TIME_TEXT_MAX])
 static void command_event(struct iot_platform *p, const struct store_command *c)
 {
 	struct store_device dev;
-	if (iot_device_by_id(p, c->project_id, c->device_id, c->node_id, &dev) != 0)
+	if (!iot_event_wanted(p, c->project_id, "command") ||
+	    iot_device_by_id(p, c->project_id, c->device_id, c->node_id, &dev) != 0)
 		return;
 	iot_publish(p, &dev, "command", iot_platform_command_json(c));
 }
@@ -513,6 +538,8 @@ void iot_report(struct iot_platform *p, const struct store_device *dev,
 		}
 		p->stats.properties++;
 		project_stats_counters(project_stats_get(p->deps.stats, dev->project_id))->reports++;
+		if (!iot_event_wanted(p, dev->project_id, "property"))
+			continue;
 		char t[TIME_TEXT_MAX];
 		format_time(event_ms, t);
 		iot_publish(p, dev, "property",

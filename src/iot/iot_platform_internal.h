@@ -90,6 +90,10 @@ int iot_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 /* The product's cached model and codec (loaded on first use); NULL when out of memory. */
 struct product_entry *iot_product(struct iot_platform *p, const char *project_id,
 				  const char *product_id);
+/* Whether an event of the project reaches anyone: a subscriber of the event stream, or
+ * (property and command events) a forwarding rule. Callers skip building one nobody
+ * wants. */
+bool iot_event_wanted(struct iot_platform *p, const char *project_id, const char *event);
 /* Publishes event about dev with body (taken; NULL is nothing) to subscribers and push. */
 void iot_publish(struct iot_platform *p, const struct store_device *dev, const char *event,
 		 json_t *body);
