@@ -720,7 +720,7 @@ int iot_command_room(struct iot_platform *p, const struct store_device *dev, int
 		     char *err, size_t errlen)
 {
 	int64_t open = 0;
-	int rc = store_command_count_open(p->deps.store, dev->device_id, &open);
+	int rc = store_command_count_open_node(p->deps.store, dev->node_id, &open);
 	if (rc)
 		return rc;
 	if (open + more > p->deps.max_pending)

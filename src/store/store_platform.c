@@ -39,6 +39,7 @@ enum slot {
 	SL_CMD_SET_PARAS,
 	SL_EXAMPLES_GET,
 	SL_EXAMPLES_SET,
+	SL_CMD_COUNT_OPEN_NODE,
 };
 
 #define OPEN_STATUSES "('PENDING','SENT','DELIVERED')"
@@ -106,6 +107,10 @@ static const char *const sql[] = {
 			    " WHERE project_id = ?1 AND product_id = ?2",
 	[SL_EXAMPLES_SET] = "UPDATE products SET codec_examples = ?3"
 			    " WHERE project_id = ?1 AND product_id = ?2",
+	/* commands_by_node (node_id, status, seq) covers it: the device's history of closed
+	 * commands is not read, as it is by device_id. */
+	[SL_CMD_COUNT_OPEN_NODE] = "SELECT count(*) FROM commands WHERE node_id = ?1"
+				   " AND status IN " OPEN_STATUSES,
 };
 
 /* Slots 0 .. STORE_PLATFORM_STMTS - 1; store_push.c has the ones after. */
@@ -479,6 +484,15 @@ int store_command_count_open(struct store *s, const char *device_id, int64_t *n)
 		return -EIO;
 	store_bind_text(st, 1, device_id);
 	return store_step_count(s, st, n, "command count open");
+}
+
+int store_command_count_open_node(struct store *s, const char *node_id, int64_t *n)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_COUNT_OPEN_NODE);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, node_id);
+	return store_step_count(s, st, n, "command count open by node");
 }
 
 int store_command_load_open(struct store *s, int (*cb)(const struct store_command *, void *),

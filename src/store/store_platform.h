@@ -88,6 +88,10 @@ int store_command_list(struct store *s, const char *device_id, int64_t offset, i
 		       int64_t *total);
 /* How many of a device's commands are still open (PENDING, SENT or DELIVERED). */
 int store_command_count_open(struct store *s, const char *device_id, int64_t *count);
+/* The same by node_id, from an index that holds only what it counts (cost independent of
+ * the device's history). A deleted device's open commands are closed with it, so the open
+ * commands of a node_id are its current device's. */
+int store_command_count_open_node(struct store *s, const char *node_id, int64_t *count);
 /* Every open command of every device, oldest first (to rebuild queues at start). */
 int store_command_load_open(struct store *s, int (*cb)(const struct store_command *, void *),
 			    void *ctx);

@@ -98,6 +98,34 @@ static void test_pending_named(void **state)
 	store_command_clear(&c);
 }
 
+/* Open commands counted by node_id: PENDING, SENT and DELIVERED, not the closed ones, and
+ * as many as by device_id. */
+static void test_count_open_node(void **state)
+{
+	struct store *s = *state;
+	int64_t n = -1;
+	assert_int_equal(store_command_count_open_node(s, "n1", &n), 0);
+	assert_int_equal(n, 0);
+	const char *statuses[] = { "PENDING", "SENT", "DELIVERED", "SUCCESSFUL", "FAILED",
+				   "TIMEOUT", "EXPIRED", "PENDING" };
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "c%zu", i);
+		command(s, id, "WaterMeter", "SET_INTERVAL", statuses[i]);
+	}
+	assert_int_equal(store_command_count_open_node(s, "n1", &n), 0);
+	assert_int_equal(n, 4);
+	int64_t by_device = -1;
+	assert_int_equal(store_command_count_open(s, "d1", &by_device), 0);
+	assert_int_equal(by_device, n);
+	assert_int_equal(store_command_count_open_node(s, "n2", &n), 0);
+	assert_int_equal(n, 0);
+	/* The device deleted: its open commands are closed, the node counts none. */
+	assert_int_equal(store_command_close_device(s, "d1", 5), 0);
+	assert_int_equal(store_command_count_open_node(s, "n1", &n), 0);
+	assert_int_equal(n, 0);
+}
+
 static void test_codec_examples(void **state)
 {
 	struct store *s = *state;
@@ -132,6 +160,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shadow_desired, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_codec_examples, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_open_node, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
