@@ -752,11 +752,14 @@ int iot_command_add(struct iot_platform *p, const struct store_device *dev,
 		store_command_clear(out);
 		return -ENOMEM;
 	}
+	/* mid 1..65535 from the store's sequence: distinct among a device's recent commands,
+	 * and across restarts. Known before the insert, it goes in with the row. */
+	int64_t next = 0;
+	if (store_command_next_seq(p->deps.store, &next) == 0)
+		out->mid = (int)(next % 65535) + 1;
 	int rc = store_command_insert(p->deps.store, out);
-	if (rc == 0) {
-		/* mid 1..65535 from the store's sequence: distinct among a device's recent
-		 * commands, and across restarts. */
-		out->mid = (int)(out->seq % 65535) + 1;
+	if (rc == 0 && out->mid != (int)(out->seq % 65535) + 1) {
+		out->mid = (int)(out->seq % 65535) + 1; /* not the seq foreseen: set it after */
 		rc = store_command_update(p->deps.store, out);
 	}
 	if (rc) {

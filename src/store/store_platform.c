@@ -40,6 +40,7 @@ enum slot {
 	SL_EXAMPLES_GET,
 	SL_EXAMPLES_SET,
 	SL_CMD_COUNT_OPEN_NODE,
+	SL_CMD_NEXT_SEQ,
 };
 
 #define OPEN_STATUSES "('PENDING','SENT','DELIVERED')"
@@ -111,6 +112,10 @@ static const char *const sql[] = {
 	 * commands is not read, as it is by device_id. */
 	[SL_CMD_COUNT_OPEN_NODE] = "SELECT count(*) FROM commands WHERE node_id = ?1"
 				   " AND status IN " OPEN_STATUSES,
+	/* AUTOINCREMENT: the next row's seq is one past the larger of these two. */
+	[SL_CMD_NEXT_SEQ] = "SELECT max(IFNULL((SELECT seq FROM sqlite_sequence"
+			    " WHERE name = 'commands'), 0), IFNULL((SELECT max(seq) FROM commands),"
+			    " 0)) + 1",
 };
 
 /* Slots 0 .. STORE_PLATFORM_STMTS - 1; store_push.c has the ones after. */
@@ -493,6 +498,14 @@ int store_command_count_open_node(struct store *s, const char *node_id, int64_t 
 		return -EIO;
 	store_bind_text(st, 1, node_id);
 	return store_step_count(s, st, n, "command count open by node");
+}
+
+int store_command_next_seq(struct store *s, int64_t *seq)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_NEXT_SEQ);
+	if (!st)
+		return -EIO;
+	return store_step_count(s, st, seq, "command next seq");
 }
 
 int store_command_load_open(struct store *s, int (*cb)(const struct store_command *, void *),

@@ -79,6 +79,9 @@ struct store_command {
 void store_command_clear(struct store_command *c);
 /* Inserts c (c->seq is set). -EEXIST when command_id exists. */
 int store_command_insert(struct store *s, struct store_command *c);
+/* The seq the next insert will get (so that what derives from it, the mid, goes in with
+ * the row instead of an update after it). */
+int store_command_next_seq(struct store *s, int64_t *seq);
 /* Writes status, mid, the times and result of c->command_id. */
 int store_command_update(struct store *s, const struct store_command *c);
 int store_command_get(struct store *s, const char *command_id, struct store_command *out);

@@ -15,7 +15,10 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "store/store.h"
+#include "store/store_internal.h"
 #include "store/store_platform.h"
 
 static int setup(void **state)
@@ -126,6 +129,30 @@ static void test_count_open_node(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* The seq an insert will get is known before it: AUTOINCREMENT never reuses one, even
+ * after the last rows are gone. */
+static void test_next_seq(void **state)
+{
+	struct store *s = *state;
+	int64_t next = 0;
+	assert_int_equal(store_command_next_seq(s, &next), 0);
+	assert_int_equal(next, 1);
+	struct store_command c = { .created_ms = 1, .expire_ms = 2, .paras = "{}",
+				   .result = "null" };
+	for (int i = 0; i < 3; i++) {
+		snprintf(c.command_id, sizeof(c.command_id), "k%d", i);
+		assert_int_equal(store_command_next_seq(s, &next), 0);
+		assert_int_equal(store_command_insert(s, &c), 0);
+		assert_int_equal(c.seq, next);
+	}
+	/* The last row gone (as a project's deletion takes its commands): not reused. */
+	assert_int_equal(sqlite3_exec(store_db(s), "DELETE FROM commands WHERE command_id = 'k2'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(store_command_next_seq(s, &next), 0);
+	assert_int_equal(next, 4);
+}
+
 static void test_codec_examples(void **state)
 {
 	struct store *s = *state;
@@ -161,6 +188,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_codec_examples, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_count_open_node, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_seq, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
