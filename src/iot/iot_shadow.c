@@ -93,6 +93,7 @@ int iot_shadow_report(struct iot_platform *p, const struct store_device *dev,
 {
 	struct store_shadow sh;
 	int rc = iot_cache_shadow_get(p, dev, service_id, &sh);
+	bool exists = rc == 0;
 	if (rc == -ENOENT) {
 		memset(&sh, 0, sizeof(sh));
 		str_copy(sh.device_id, sizeof(sh.device_id), dev->device_id);
@@ -133,7 +134,9 @@ int iot_shadow_report(struct iot_platform *p, const struct store_device *dev,
 	sh.reported = text;
 	sh.reported_version++;
 	sh.reported_time_ms = event_ms;
-	rc = store_shadow_put(p->deps.store, &sh);
+	rc = exists ? store_shadow_update(p->deps.store, &sh) : -ENOENT;
+	if (rc == -ENOENT)
+		rc = store_shadow_put(p->deps.store, &sh);
 	if (rc == 0)
 		iot_cache_shadow_stored(p, dev, &sh);
 	store_shadow_clear(&sh);

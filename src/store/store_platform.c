@@ -41,6 +41,7 @@ enum slot {
 	SL_EXAMPLES_SET,
 	SL_CMD_COUNT_OPEN_NODE,
 	SL_CMD_NEXT_SEQ,
+	SL_SHADOW_UPDATE,
 };
 
 #define OPEN_STATUSES "('PENDING','SENT','DELIVERED')"
@@ -116,6 +117,10 @@ static const char *const sql[] = {
 	[SL_CMD_NEXT_SEQ] = "SELECT max(IFNULL((SELECT seq FROM sqlite_sequence"
 			    " WHERE name = 'commands'), 0), IFNULL((SELECT max(seq) FROM commands),"
 			    " 0)) + 1",
+	/* In place: REPLACE deletes the row and its key and inserts both again. */
+	[SL_SHADOW_UPDATE] = "UPDATE shadows SET reported = ?3, reported_version = ?4,"
+			     " reported_time_ms = ?5, desired = ?6, desired_version = ?7,"
+			     " desired_time_ms = ?8 WHERE device_id = ?1 AND service_id = ?2",
 };
 
 /* Slots 0 .. STORE_PLATFORM_STMTS - 1; store_push.c has the ones after. */
@@ -301,9 +306,9 @@ int store_shadow_get(struct store *s, const char *device_id, const char *service
 	return rc;
 }
 
-int store_shadow_put(struct store *s, const struct store_shadow *sh)
+static int shadow_write(struct store *s, const struct store_shadow *sh, enum slot slot)
 {
-	sqlite3_stmt *st = prep(s, SL_SHADOW_PUT);
+	sqlite3_stmt *st = prep(s, slot);
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, sh->device_id);
@@ -315,6 +320,19 @@ int store_shadow_put(struct store *s, const struct store_shadow *sh)
 	sqlite3_bind_int64(st, 7, sh->desired_version);
 	sqlite3_bind_int64(st, 8, sh->desired_time_ms);
 	return store_step_done(s, st, "shadow put");
+}
+
+int store_shadow_put(struct store *s, const struct store_shadow *sh)
+{
+	return shadow_write(s, sh, SL_SHADOW_PUT);
+}
+
+int store_shadow_update(struct store *s, const struct store_shadow *sh)
+{
+	int rc = shadow_write(s, sh, SL_SHADOW_UPDATE);
+	if (rc == 0 && sqlite3_changes(store_db(s)) == 0)
+		rc = -ENOENT;
+	return rc;
 }
 
 int store_shadow_list(struct store *s, const char *device_id,

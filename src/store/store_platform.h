@@ -54,6 +54,9 @@ int store_shadow_get(struct store *s, const char *device_id, const char *service
 		     struct store_shadow *out);
 /* Inserts or replaces the row. */
 int store_shadow_put(struct store *s, const struct store_shadow *sh);
+/* Rewrites an existing row in place (cheaper than put's delete and insert); -ENOENT when
+ * there is none. */
+int store_shadow_update(struct store *s, const struct store_shadow *sh);
 /* Every service's shadow of a device, in service_id order. */
 int store_shadow_list(struct store *s, const char *device_id,
 		      int (*cb)(const struct store_shadow *, void *), void *ctx);

@@ -54,6 +54,20 @@ static void test_shadow_desired(void **state)
 	assert_int_equal(got.reported_version, 3);
 	store_shadow_clear(&got);
 	assert_int_equal(store_shadow_get(s, "d1", "Other", &got), -ENOENT);
+
+	/* An update rewrites the row; of a row that does not exist, it is -ENOENT. */
+	sh.reported = "{\"flow\":2}";
+	sh.reported_version = 4;
+	assert_int_equal(store_shadow_update(s, &sh), 0);
+	assert_int_equal(store_shadow_get(s, "d1", "WaterMeter", &got), 0);
+	assert_string_equal(got.reported, "{\"flow\":2}");
+	assert_int_equal(got.reported_version, 4);
+	assert_string_equal(got.desired, "{\"interval\":900}");
+	store_shadow_clear(&got);
+	struct store_shadow other = sh;
+	snprintf(other.service_id, sizeof(other.service_id), "Other");
+	assert_int_equal(store_shadow_update(s, &other), -ENOENT);
+	assert_int_equal(store_shadow_get(s, "d1", "Other", &got), -ENOENT);
 }
 
 /* Inserts a PENDING command of d1 (node n1) named name for service sid. */
