@@ -29,10 +29,21 @@
 #      devices over CONNECTIONS connections; the devices answer the PUT 2.04 and send the
 #      deviceRsp; completed = lwm2md_commands_succeeded_total's delta over the time from
 #      the first POST until it stops growing                         -> commands/s, / GET
+#      The event loop's CPU (from /proc/PID/task/*/schedstat) per GET and per completed
+#      command: loop/cmd ÷ loop/get is the rate ratio's inverse with most of the machine's
+#      other load taken out.
 #   5. (with BENCH_PUSH=1) a forwarding rule to bench/http_sink, then step 3 again for
 #      decl and js (fresh devices): every report is also written to the push outbox and
 #      POSTed to the sink; the outbox's drain is timed afterwards.
-# then stops the daemon, checks it had not died, and prints summary tables.
+# then stops the daemon, checks it had not died, and prints summary tables, then one line
+# per figure to tabulate runs (grep '^result platform '):
+#   result platform reports devices=N variant=V reports_per_s= r_plain= applied_per_s=
+#     a_plain= loop_us= thr_us= cpu_per_plain= lost= shadow_ok=
+#   result platform commands devices=N codec=C get_per_s= completed_per_s= done_per_get=
+#     loop_us_per_command= loop_us_per_get= cpu_command_per_get= completed=
+# loop_us per report counts the variant's Registers and Observes too: with the default 3
+# reports a device they weigh as much as the reports; BENCH_REPORTS=10 or more for a
+# per-report CPU that is mostly reports.
 #
 # Environment: BENCH_REPORTS (reports per device, 3), BENCH_WINDOW (CoAP messages in
 # flight, 256), BENCH_COMMANDS (commands per codec, 3000), BENCH_CONNECTIONS (HTTP
