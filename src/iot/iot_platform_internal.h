@@ -58,8 +58,8 @@ struct waiting {
 	char node_id[STORE_NODE_ID_MAX + 1];
 };
 
-/* Entries of the device cache (iot_platform_cache.c): ~250 bytes each with a small shadow, so at most a
- * few MB whatever the fleet's size. */
+/* Entries of the device cache (iot_platform_cache.c): ~250 bytes each with a small
+ * shadow, so at most a few MB whatever the fleet's size. */
 #define IOT_DEVICE_CACHE_MAX 16384
 
 struct iot_cache;
