@@ -6,6 +6,7 @@
  *   iot_shadow.c    the device shadow: reports into `reported`, `desired` and its delivery
  *   iot_mapped.c    products of standard objects: resource paths ↔ service properties
  *   iot_platform_cache.c  the devices (and their shadows) that spoke lately, bounded
+ *   iot_platform_events.c events to subscribers and push, unless nobody wants them
  */
 #ifndef LWM2MD_IOT_PLATFORM_INTERNAL_H
 #define LWM2MD_IOT_PLATFORM_INTERNAL_H
@@ -90,17 +91,6 @@ int iot_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 /* The product's cached model and codec (loaded on first use); NULL when out of memory. */
 struct product_entry *iot_product(struct iot_platform *p, const char *project_id,
 				  const char *product_id);
-/* Whether an event of the project reaches anyone: a subscriber of the event stream, or
- * (property and command events) a forwarding rule. Callers skip building one nobody
- * wants. */
-bool iot_event_wanted(struct iot_platform *p, const char *project_id, const char *event);
-/* Publishes event about dev with body (taken; NULL is nothing) to subscribers and push. */
-void iot_publish(struct iot_platform *p, const struct store_device *dev, const char *event,
-		 json_t *body);
-/* Counts, logs and publishes a codec_error event. */
-void iot_codec_error(struct iot_platform *p, const struct store_device *dev,
-		     const char *stage, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 /* A decoded deviceReq ({"data":[{"serviceId","serviceData","eventTime"}]}): each
  * service's properties checked against the model, merged into the shadow, published. */
 void iot_report(struct iot_platform *p, const struct store_device *dev,
@@ -127,6 +117,19 @@ struct in_flight *iot_in_flight(struct iot_platform *p, const char *node_id);
 int iot_transmit(struct iot_platform *p, struct store_command *c,
 		 const struct lwm2m_dm_request *dm, bool settles_on_ack, bool immediately);
 
+/* iot_platform_events.c */
+
+/* Whether an event of the project reaches anyone: a subscriber of the event stream, or
+ * (property and command events) a forwarding rule. Callers skip building one nobody
+ * wants. */
+bool iot_event_wanted(struct iot_platform *p, const char *project_id, const char *event);
+/* Publishes event about dev with body (taken; NULL is nothing) to subscribers and push. */
+void iot_publish(struct iot_platform *p, const struct store_device *dev, const char *event,
+		 json_t *body);
+/* Counts, logs and publishes a codec_error event. */
+void iot_codec_error(struct iot_platform *p, const struct store_device *dev,
+		     const char *stage, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* iot_codec.c */
 
 static inline bool iot_has_codec(const struct product_entry *e)
