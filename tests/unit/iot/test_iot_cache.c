@@ -67,8 +67,9 @@ static int teardown(void **state)
 {
 	struct env *e = *state;
 	iot_platform_destroy(e->p);
+	uv_run(&e->loop, UV_RUN_DEFAULT); /* the codec threads' handles close */
 	store_close(e->store);
-	uv_loop_close(&e->loop);
+	assert_int_equal(uv_loop_close(&e->loop), 0);
 	return 0;
 }
 
