@@ -23,17 +23,21 @@ static bool listened(struct iot_platform *p)
 	return p->deps.publish && (!p->deps.listening || p->deps.listening(p->deps.ctx));
 }
 
-bool iot_event_wanted(struct iot_platform *p, const char *project_id, const char *event)
+/* Whether push would queue the event anywhere: push_event builds and dumps the whole
+ * message before it looks for rules; most projects have none, and one indexed count is a
+ * fraction of that work. */
+static bool pushed(struct iot_platform *p, const char *project_id, const char *event)
 {
-	if (listened(p))
-		return true;
 	if (!p->deps.push || !pushable(event))
 		return false;
-	/* push_event builds and dumps the whole message before it looks for rules; most
-	 * projects have none, and one indexed count is a fraction of that work. */
-	int64_t rules = 1;
+	int64_t rules = 1; /* the store failed: push decides */
 	store_rule_count(p->deps.store, project_id, &rules);
 	return rules > 0;
+}
+
+bool iot_event_wanted(struct iot_platform *p, const char *project_id, const char *event)
+{
+	return listened(p) || pushed(p, project_id, event);
 }
 
 void iot_publish(struct iot_platform *p, const struct store_device *dev, const char *event,
@@ -50,7 +54,7 @@ void iot_publish(struct iot_platform *p, const struct store_device *dev, const c
 			p->deps.publish(p->deps.ctx, dev->project_id, dev->device_id, event, text);
 		free(text);
 	}
-	if (p->deps.push && pushable(event) && iot_event_wanted(p, dev->project_id, event)) {
+	if (pushed(p, dev->project_id, event)) {
 		json_t *header = iot_push_header(dev);
 		json_t *push_body;
 		if (event[0] == 'p') {
