@@ -29,10 +29,21 @@
 #      devices over CONNECTIONS connections; the devices answer the PUT 2.04 and send the
 #      deviceRsp; completed = lwm2md_commands_succeeded_total's delta over the time from
 #      the first POST until it stops growing                         -> commands/s, / GET
+#      The event loop's CPU (from /proc/PID/task/*/schedstat) per GET and per completed
+#      command: loop/cmd ÷ loop/get is the rate ratio's inverse with most of the machine's
+#      other load taken out.
 #   5. (with BENCH_PUSH=1) a forwarding rule to bench/http_sink, then step 3 again for
 #      decl and js (fresh devices): every report is also written to the push outbox and
 #      POSTed to the sink; the outbox's drain is timed afterwards.
-# then stops the daemon, checks it had not died, and prints summary tables.
+# then stops the daemon, checks it had not died, and prints summary tables, then one line
+# per figure to tabulate runs (grep '^result platform '):
+#   result platform reports devices=N variant=V reports_per_s= r_plain= applied_per_s=
+#     a_plain= loop_us= thr_us= cpu_per_plain= lost= shadow_ok=
+#   result platform commands devices=N codec=C get_per_s= completed_per_s= done_per_get=
+#     loop_us_per_command= loop_us_per_get= cpu_command_per_get= completed=
+# loop_us per report counts the variant's Registers and Observes too: with the default 3
+# reports a device they weigh as much as the reports; BENCH_REPORTS=10 or more for a
+# per-report CPU that is mostly reports.
 #
 # Environment: BENCH_REPORTS (reports per device, 3), BENCH_WINDOW (CoAP messages in
 # flight, 256), BENCH_COMMANDS (commands per codec, 3000), BENCH_CONNECTIONS (HTTP
@@ -128,6 +139,7 @@ echo "bench: udp_echo on $echo_addr, http_sink on $sink_addr; devices ${devices[
 status=0
 report_rows=()
 command_rows=()
+result_lines=()
 
 # report_run N LABEL PRODUCT PREFIX NET COMMANDS REPORTS: one variant (step 3 with REPORTS
 # per device, and step 4 when COMMANDS is 1). Sets rep_line, the metric deltas and the command results; prints the
@@ -136,6 +148,7 @@ report_run() {
   local n=$1 label=$2 product=$3 prefix=$4 net=$5 with_commands=$6 nrep=$7 dir="$tmp/$1"
   local lpid rc=0
   rep_line= cmd_get= cmd_post= cmd_done=- cmd_rate=- cmd_line= shadow=- push_line=
+  cmd_loop_us=- cmd_thr_us=- get_loop_us=-
   local up0 pr0 ce0 pq0 pd0
   up0=$(metric lwm2md_uplinks_total)
   local cpu0
@@ -229,9 +242,13 @@ report_run() {
     local h=("$bin/http_load" --api "$http" --token "$token" --product "$product" \
              --prefix "$prefix" --devices "$n" --requests "$commands" \
              --connections "$connections" --max-seconds "$max_seconds")
+    local g0 g1 c0 c1
+    g0=$(cpu_ns "$dpid")
     cmd_get=$("${h[@]}" --route device --name device_get 2>"$dir/$label.get.err") ||
       sed 's/^/bench: /' "$dir/$label.get.err" >&2
+    g1=$(cpu_ns "$dpid")
     local s0 f0 t0 t1 s1 last grow=0 i
+    c0=$(cpu_ns "$dpid")
     s0=$(metric lwm2md_commands_succeeded_total)
     f0=$(metric lwm2md_commands_failed_total)
     t0=$(now_s)
@@ -251,13 +268,27 @@ report_run() {
       sleep 0.1
     done
     cmd_done=$((last - s0))
+    c1=$(cpu_ns "$dpid")
+    # The event loop's CPU µs per GET and per completed command (its POST, SENT, the
+    # 2.04, DELIVERED, the deviceRsp, SUCCESSFUL): scheduler accounting, which depends far
+    # less on the machine's other load than a rate does.
+    get_loop_us=$(awk -v a="$g0" -v b="$g1" -v n="$(field ok "$cmd_get")" 'BEGIN {
+      split(a, x); split(b, y); n += 0; if (n > 0) printf "%.1f", (y[1] - x[1]) / n / 1000;
+      else print "-" }')
+    cmd_loop_us=$(awk -v a="$c0" -v b="$c1" -v n="$cmd_done" 'BEGIN {
+      split(a, x); split(b, y); n += 0; if (n > 0) printf "%.1f", (y[1] - x[1]) / n / 1000;
+      else print "-" }')
+    cmd_thr_us=$(awk -v a="$c0" -v b="$c1" -v n="$cmd_done" 'BEGIN {
+      split(a, x); split(b, y); n += 0; if (n > 0) printf "%.1f", (y[2] - x[2]) / n / 1000;
+      else print "-" }')
     cmd_failed=$(( $(metric lwm2md_commands_failed_total) - f0 ))
     cmd_rate=$(awk -v c="$cmd_done" -v a="$t0" -v b="$t1" \
                  'BEGIN { if (b > a) printf "%.0f", c / (b - a); else print "-" }')
     echo "n=$n $label $cmd_get"
     echo "n=$n $label $cmd_post"
     echo "n=$n $label commands_completed=$cmd_done commands_failed=$cmd_failed" \
-         "completed_per_second=$cmd_rate"
+         "completed_per_second=$cmd_rate loop_cpu_us_per_command=$cmd_loop_us" \
+         "threads_cpu_us_per_command=$cmd_thr_us loop_cpu_us_per_get=$get_loop_us"
   fi
   rc=0
   stop "$lpid" || rc=$?
@@ -349,7 +380,7 @@ run_one() {
     echo "n=$n $label $api_line"
   done
 
-  local ok=1 net=1 stride=$(( (n + 65023) / 65024 )) plain_rps=- rule=
+  local ok=1 net=1 stride=$(( (n + 65023) / 65024 )) plain_rps=- plain_loop_us=- rule=
   for v in "${variants[@]}"; do
     read -r label product prefix cmds <<<"$v"
     if [[ $label == *+push ]] && [ -z "$rule" ]; then
@@ -369,7 +400,12 @@ run_one() {
     if report_run "$n" "$label" "$product" "$prefix" "$net" "$cmds" "$nrep"; then
       local rps
       rps=$(field rps "$rep_line")
-      [ "$label" = plain ] && plain_rps=$rps
+      [ "$label" = plain ] && plain_rps=$rps && plain_loop_us=$loop_us
+      [ "$cmds" = 1 ] || result_lines+=("$(echo "result platform reports devices=$n variant=$label" \
+        "reports_per_s=$rps r_plain=$(ratio "$rps" "$plain_rps") applied_per_s=$applied_rps" \
+        "a_plain=$(ratio "$applied_rps" "$plain_rps") loop_us=$loop_us thr_us=$other_us" \
+        "cpu_per_plain=$(ratio "$loop_us" "$plain_loop_us") lost=$(( $(field lost "$rep_line") + $(field err "$rep_line") ))" \
+        "shadow_ok=$shadow")")
       [ "$cmds" = 1 ] || report_rows+=("$(printf '%8s %-10s %9s %9s %7s %8s %9s %8s %7s %7s %13s %8s %8s %6s %7s %6s %s' "$n" \
         "$label" "$(field rps "$echo_line")" "$rps" "$(ratio "$rps" "$(field rps "$echo_line")")" \
         "$(ratio "$rps" "$plain_rps")" "$applied_rps" "$(ratio "$applied_rps" "$plain_rps")" \
@@ -382,10 +418,15 @@ run_one() {
         local gr cr
         gr=$(field rps "$cmd_get")
         cr=$(field rps "$cmd_post")
-        command_rows+=("$(printf '%8s %-6s %9s %9s %11s %8s %8s %13s %9s %6s' "$n" "$label" \
+        command_rows+=("$(printf '%8s %-6s %9s %9s %11s %8s %8s %13s %9s %6s %8s %8s %8s' "$n" "$label" \
           "$gr" "$cr" "$cmd_rate" "$(ratio "$cr" "$gr")" "$(ratio "$cmd_rate" "$gr")" \
           "$(field p50_us "$cmd_post")/$(field p99_us "$cmd_post")" "$cmd_done" \
-          "$(( $(field lost "$cmd_post" | sed 's/-/0/') + $(field err "$cmd_post" | sed 's/-/0/') ))")")
+          "$(( $(field lost "$cmd_post" | sed 's/-/0/') + $(field err "$cmd_post" | sed 's/-/0/') ))" \
+          "$cmd_loop_us" "$get_loop_us" "$(ratio "$cmd_loop_us" "$get_loop_us")")")
+        result_lines+=("$(echo "result platform commands devices=$n codec=$label get_per_s=$gr" \
+          "completed_per_s=$cmd_rate done_per_get=$(ratio "$cmd_rate" "$gr")" \
+          "loop_us_per_command=$cmd_loop_us loop_us_per_get=$get_loop_us" \
+          "cpu_command_per_get=$(ratio "$cmd_loop_us" "$get_loop_us") completed=$cmd_done")")
       fi
     else
       ok=0
@@ -424,9 +465,17 @@ done
 echo
 echo "bench: commands (POST async-commands, immediately; completed = SUCCESSFUL after the" \
      "device's deviceRsp) against GET of one device over the same connections."
-printf '%8s %-6s %9s %9s %11s %8s %8s %13s %9s %6s\n' devices codec get/s create/s \
-  completed/s c/get done/get create_p50/99 completed failed
+echo "bench: loop_us/cmd and loop_us/get are the event loop's CPU µs per completed command" \
+     "and per GET; cpu c/g their ratio (the rates' inverse with most of the machine's other" \
+     "load taken out)."
+printf '%8s %-6s %9s %9s %11s %8s %8s %13s %9s %6s %8s %8s %8s\n' devices codec get/s create/s \
+  completed/s c/get done/get create_p50/99 completed failed loop/cmd loop/get 'cpu c/g'
 for line in "${command_rows[@]}"; do
+  echo "$line"
+done
+echo
+# One line per figure, for tabulating runs (grep '^result ').
+for line in "${result_lines[@]}"; do
   echo "$line"
 done
 exit "$status"

@@ -210,6 +210,8 @@ static void on_iot_event(void *ctx, enum iot_event event, const struct lwm2m_reg
 	    (event == IOT_EVENT_UPDATED && d->platform &&
 	     iot_platform_has_waiting(d->platform, reg->endpoint)))
 		queue_active(d, reg->endpoint, event == IOT_EVENT_REGISTERED);
+	if (event == IOT_EVENT_DEREGISTERED && d->platform)
+		iot_platform_device_forget(d->platform, reg->endpoint);
 	if (event != IOT_EVENT_UPDATED && d->push && event_device(d, reg->endpoint, &dev) == 0) {
 		json_t *header = iot_push_header(&dev);
 		char t[TIME_TEXT_MAX];
@@ -320,6 +322,8 @@ static void end_device_access(void *ctx, const char *node_id)
 	}
 	if (d->observations)
 		lwm2m_observations_forget(d->observations, node_id);
+	if (d->platform)
+		iot_platform_device_forget(d->platform, node_id);
 	iot_devices_removed(d->devices, node_id);
 }
 
@@ -330,6 +334,8 @@ static void on_batch(uv_prepare_t *h)
 	int rc = store_batch_commit(d->store);
 	if (rc != 0)
 		LOG_ERROR("daemon", "a loop turn's writes were not committed");
+	if (d->platform)
+		iot_platform_committed(d->platform, rc);
 	/* Only now may the API tell its callers that their changes are stored. */
 	api_server_committed(d->api, rc);
 }
@@ -407,6 +413,12 @@ static int open_listener(struct daemon *d, const char *where, enum lwm2m_transpo
 	net_udp_local_addr(l->udp, &local);
 	printf("listening %s %s\n", scheme, addr_format(&local, buf));
 	return 0;
+}
+
+static bool events_listened(void *ctx)
+{
+	struct daemon *d = ctx;
+	return d->api && api_server_has_subscribers(d->api);
 }
 
 static void publish_event(void *ctx, const char *project_id, const char *device_id,
@@ -630,7 +642,8 @@ int daemon_start(struct daemon *d, const struct config *cfg)
 		return rc;
 	struct iot_platform_deps pdeps = {
 		.store = d->store, .requests = d->requests, .observations = d->observations,
-		.publish = publish_event, .ctx = d, .now_ms = now_ms, .push = d->push,
+		.publish = publish_event, .listening = events_listened, .ctx = d, .now_ms = now_ms,
+		.push = d->push,
 		.max_pending = cfg->max_pending_commands, .loop = d->loop, .codec = cfg->codec,
 		.stats = d->stats,
 	};

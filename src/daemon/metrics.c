@@ -194,6 +194,10 @@ void daemon_write_metrics(void *ctx, FILE *out)
 			"success.", ps->commands_succeeded);
 		COUNTER("lwm2md_commands_failed_total", "Commands FAILED, TIMEOUT or EXPIRED.",
 			ps->commands_failed);
+		COUNTER("lwm2md_platform_device_cache_hits_total", "Device lookups of the platform "
+			"answered by its cache.", ps->device_cache_hits);
+		COUNTER("lwm2md_platform_device_cache_misses_total", "Device lookups of the "
+			"platform read from the store.", ps->device_cache_misses);
 		fprintf(out, "# HELP lwm2md_reports_dropped_total Binary reports not decoded, by "
 			     "reason.\n# TYPE lwm2md_reports_dropped_total counter\n");
 		fprintf(out, "lwm2md_reports_dropped_total{reason=\"queue_full\"} %" PRIu64 "\n",

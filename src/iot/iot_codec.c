@@ -209,6 +209,7 @@ struct decode_job {
 	char key[CODEC_WORKER_KEY_MAX + 1];
 	char project_id[STORE_ID_MAX + 1];
 	char device_id[STORE_ID_MAX + 1];
+	char node_id[STORE_NODE_ID_MAX + 1];
 };
 
 static void decode_done(struct codec_job *job)
@@ -219,7 +220,7 @@ static void decode_done(struct codec_job *job)
 	busy_release(p, j->key);
 	if (job->rc == -ECANCELED) {
 		p->stats.reports_cancelled++;
-	} else if (store_device_get(p->deps.store, j->project_id, j->device_id, &dev) == 0) {
+	} else if (iot_device_by_id(p, j->project_id, j->device_id, j->node_id, &dev) == 0) {
 		/* (A device deleted meanwhile gets nothing: its report goes with it.) */
 		struct product_entry *e = iot_product(p, dev.project_id, dev.product_id);
 		if (job->suspended_now)
@@ -286,6 +287,7 @@ bool iot_uplink(struct iot_platform *p, const struct store_device *dev,
 		str_copy(j->key, sizeof(j->key), e->key);
 		str_copy(j->project_id, sizeof(j->project_id), dev->project_id);
 		str_copy(j->device_id, sizeof(j->device_id), dev->device_id);
+		str_copy(j->node_id, sizeof(j->node_id), dev->node_id);
 		j->job.op = CODEC_JOB_DECODE;
 		j->job.drain = true;
 		j->job.payload = copy;
@@ -354,7 +356,7 @@ static void encode_done(struct codec_job *job)
 		goto out;
 	int rc = -EALREADY;
 	struct store_device dev;
-	bool have_dev = store_device_get(p->deps.store, c.project_id, c.device_id, &dev) == 0;
+	bool have_dev = iot_device_by_id(p, c.project_id, c.device_id, c.node_id, &dev) == 0;
 	if (job->suspended_now && have_dev)
 		announce_suspension(p, &dev, j->key);
 	if (strcmp(c.status, "PENDING") != 0) {

@@ -35,8 +35,10 @@ int iot_platform_create(struct iot_platform **out, const struct iot_platform_dep
 	p->deps = *deps;
 	if (!p->deps.max_pending)
 		p->deps.max_pending = IOT_DEFAULT_MAX_PENDING;
-	if (hmap_init(&p->in_flight) != 0 || hmap_init(&p->waiting) != 0) {
+	if (hmap_init(&p->in_flight) != 0 || hmap_init(&p->waiting) != 0 ||
+	    iot_cache_create(&p->cache, 0) != 0) {
 		hmap_destroy(&p->in_flight);
+		hmap_destroy(&p->waiting);
 		free(p);
 		return -ENOMEM;
 	}
@@ -140,6 +142,7 @@ void iot_platform_destroy(struct iot_platform *p)
 		lwm2m_requests_cancel(p->deps.requests, oc->handle);
 		free(oc);
 	}
+	iot_cache_destroy(p->cache); /* its entries point at the products */
 	while (p->products) {
 		struct product_entry *e = p->products;
 		p->products = e->next;
@@ -151,59 +154,6 @@ void iot_platform_destroy(struct iot_platform *p)
 const struct iot_platform_stats *iot_platform_stats(const struct iot_platform *p)
 {
 	return &p->stats;
-}
-
-/* Events. */
-
-void iot_publish(struct iot_platform *p, const struct store_device *dev, const char *event,
-		 json_t *body)
-{
-	if (!body)
-		return;
-	json_object_set_new(body, "device_id", json_string(dev->device_id));
-	json_object_set_new(body, "node_id", json_string(dev->node_id));
-	json_object_set_new(body, "product_id", json_string(dev->product_id));
-	char *text = json_dumps(body, JSON_COMPACT);
-	if (text && p->deps.publish)
-		p->deps.publish(p->deps.ctx, dev->project_id, dev->device_id, event, text);
-	free(text);
-	if (p->deps.push && (strcmp(event, "property") == 0 || strcmp(event, "command") == 0)) {
-		json_t *header = iot_push_header(dev);
-		json_t *push_body;
-		if (event[0] == 'p') {
-			push_body = json_pack("{s:[{s:O, s:O, s:O}]}", "services", "service_id",
-					      json_object_get(body, "service_id"), "properties",
-					      json_object_get(body, "properties"), "event_time",
-					      json_object_get(body, "event_time"));
-			push_event(p->deps.push, dev->project_id, "device.property", "report", header,
-				   push_body);
-		} else {
-			push_body = json_deep_copy(body);
-			push_event(p->deps.push, dev->project_id, "device.command.status", "update",
-				   header, push_body);
-		}
-		json_decref(header);
-	}
-	json_decref(body);
-}
-
-json_t *iot_push_header(const struct store_device *dev)
-{
-	return json_pack("{s:s, s:s, s:s, s:s}", "device_id", dev->device_id, "node_id",
-			 dev->node_id, "product_id", dev->product_id, "app_id", dev->project_id);
-}
-
-void iot_codec_error(struct iot_platform *p, const struct store_device *dev,
-		     const char *stage, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	p->stats.codec_errors++;
-	LOG_WARN("iot", "%s: %s: %s", dev->node_id, stage, msg);
-	iot_publish(p, dev, "codec_error", json_pack("{s:s, s:s}", "stage", stage, "error", msg));
 }
 
 /* Products. */
@@ -248,6 +198,7 @@ void iot_platform_product_changed(struct iot_platform *p, const char *project_id
 		struct product_entry *e = *pp;
 		if (strcmp(e->project_id, project_id) == 0 && strcmp(e->product_id, product_id) == 0) {
 			*pp = e->next;
+			iot_cache_forget_product(p, e);
 			free_entry(e);
 			break;
 		}
@@ -259,6 +210,17 @@ void iot_platform_product_changed(struct iot_platform *p, const char *project_id
 		iot_codec_forget(p, project_id, product_id);
 	else
 		iot_product(p, project_id, product_id);
+}
+
+void iot_platform_device_forget(struct iot_platform *p, const char *node_id)
+{
+	iot_cache_forget(p, node_id);
+}
+
+void iot_platform_committed(struct iot_platform *p, int rc)
+{
+	if (rc != 0)
+		iot_cache_clear_shadows(p);
 }
 
 /* Shadow. */
@@ -274,7 +236,8 @@ static void format_time(int64_t ms, char out[TIME_TEXT_MAX])
 static void command_event(struct iot_platform *p, const struct store_command *c)
 {
 	struct store_device dev;
-	if (store_device_get(p->deps.store, c->project_id, c->device_id, &dev) != 0)
+	if (!iot_event_wanted(p, c->project_id, "command") ||
+	    iot_device_by_id(p, c->project_id, c->device_id, c->node_id, &dev) != 0)
 		return;
 	iot_publish(p, &dev, "command", iot_platform_command_json(c));
 }
@@ -382,7 +345,7 @@ static int send_command(struct iot_platform *p, struct store_command *c, bool im
 	 * thread (-EINPROGRESS, holding the device's place) or settles it: dispatch must never
 	 * find the same command PENDING again after an error. */
 	struct store_device dev;
-	int rc = store_device_get(p->deps.store, c->project_id, c->device_id, &dev);
+	int rc = iot_device_by_id(p, c->project_id, c->device_id, c->node_id, &dev);
 	if (rc == -ENOENT) {
 		iot_command_set(p, c, "FAILED", json_pack("{s:s}", "error", "the device was deleted"));
 		return rc;
@@ -496,6 +459,8 @@ void iot_report(struct iot_platform *p, const struct store_device *dev,
 		}
 		p->stats.properties++;
 		project_stats_counters(project_stats_get(p->deps.stats, dev->project_id))->reports++;
+		if (!iot_event_wanted(p, dev->project_id, "property"))
+			continue;
 		char t[TIME_TEXT_MAX];
 		format_time(event_ms, t);
 		iot_publish(p, dev, "property",
@@ -507,10 +472,10 @@ void iot_report(struct iot_platform *p, const struct store_device *dev,
 void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observation *o,
 			       int format, const uint8_t *payload, size_t len)
 {
+	struct store_device dev;
+	struct product_entry *e;
 	if (o->path.len == 3 && o->path.ids[0] != 19) {
-		struct store_device dev;
-		if (len && p->any_mappings &&
-		    store_device_get_by_node_id(p->deps.store, o->node_id, &dev) == 0 &&
+		if (len && p->any_mappings && iot_device_by_node(p, o->node_id, &dev, &e) == 0 &&
 		    iot_mapped_report(p, &dev, o, format, payload, len))
 			iot_dispatch(p, o->node_id);
 		return;
@@ -518,12 +483,10 @@ void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observ
 	if (o->path.len < 2 || o->path.ids[0] != 19 || o->path.ids[1] != 0 ||
 	    (o->path.len == 3 && o->path.ids[2] != 0) || o->path.len > 3)
 		return;
-	struct store_device dev;
-	if (store_device_get_by_node_id(p->deps.store, o->node_id, &dev) != 0)
+	if (iot_device_by_node(p, o->node_id, &dev, &e) != 0)
 		return;
 	if (len == 0)
 		return; /* the first answer of an empty container */
-	struct product_entry *e = iot_product(p, dev.project_id, dev.product_id);
 	bool queued = false;
 	if (format < 0 || format == CONTENT_OPAQUE) {
 		queued = iot_uplink(p, &dev, e, payload, len);
@@ -613,9 +576,9 @@ void iot_platform_device_active(struct iot_platform *p, const char *node_id, boo
 		return;
 	}
 	struct store_device dev;
-	if (store_device_get_by_node_id(p->deps.store, node_id, &dev) != 0)
+	struct product_entry *e;
+	if (iot_device_by_node(p, node_id, &dev, &e) != 0)
 		return;
-	struct product_entry *e = iot_product(p, dev.project_id, dev.product_id);
 	if (iot_has_codec(e))
 		observe(p, node_id, &uplink_path, CONTENT_OPAQUE);
 	size_t i;
@@ -678,7 +641,7 @@ int iot_command_room(struct iot_platform *p, const struct store_device *dev, int
 		     char *err, size_t errlen)
 {
 	int64_t open = 0;
-	int rc = store_command_count_open(p->deps.store, dev->device_id, &open);
+	int rc = store_command_count_open_node(p->deps.store, dev->node_id, &open);
 	if (rc)
 		return rc;
 	if (open + more > p->deps.max_pending)
@@ -710,11 +673,14 @@ int iot_command_add(struct iot_platform *p, const struct store_device *dev,
 		store_command_clear(out);
 		return -ENOMEM;
 	}
+	/* mid 1..65535 from the store's sequence: distinct among a device's recent commands,
+	 * and across restarts. Known before the insert, it goes in with the row. */
+	int64_t next = 0;
+	if (store_command_next_seq(p->deps.store, &next) == 0)
+		out->mid = (int)(next % 65535) + 1;
 	int rc = store_command_insert(p->deps.store, out);
-	if (rc == 0) {
-		/* mid 1..65535 from the store's sequence: distinct among a device's recent
-		 * commands, and across restarts. */
-		out->mid = (int)(out->seq % 65535) + 1;
+	if (rc == 0 && out->mid != (int)(out->seq % 65535) + 1) {
+		out->mid = (int)(out->seq % 65535) + 1; /* not the seq foreseen: set it after */
 		rc = store_command_update(p->deps.store, out);
 	}
 	if (rc) {
@@ -786,10 +752,12 @@ int iot_platform_command_create(struct iot_platform *p, const struct store_devic
 			 * then goes or fails as it would have a moment after that one. */
 			iot_encode_behind(p, out, dev, e);
 		/* Else in order behind the one in flight; it goes when that one settles. */
-	} else {
-		iot_dispatch(p, dev->node_id);
+		/* out is the command as it is now: whatever happened to it was done to out. */
+		return 0;
 	}
-	/* The caller shows the command as it is now. */
+	iot_dispatch(p, dev->node_id);
+	/* The caller shows the command as it is now: dispatch may have sent it (from its own
+	 * copy). */
 	struct store_command now;
 	if (store_command_get(p->deps.store, out->command_id, &now) == 0) {
 		store_command_clear(out);

@@ -63,6 +63,9 @@ struct iot_platform_deps {
 	void (*publish)(void *ctx, const char *project_id, const char *device_id,
 			const char *event, const char *json);
 	void *ctx;
+	/* Whether anyone subscribes to the event stream now; NULL: assume so. Nobody listening
+	 * saves each event's JSON text (a push still gets its own). */
+	bool (*listening)(void *ctx);
 	int64_t (*now_ms)(void);
 	struct push *push;      /* forwarding to applications; may be NULL */
 	unsigned max_pending;   /* open commands per device; 0 = IOT_DEFAULT_MAX_PENDING */
@@ -84,6 +87,8 @@ struct iot_platform_stats {
 	uint64_t reports_queue_full; /* payloads not decoded: the codec's queue was full */
 	uint64_t reports_suspended;  /* payloads not decoded: the codec was suspended */
 	uint64_t reports_cancelled;  /* payloads not decoded: stopping, or product gone */
+	uint64_t device_cache_hits;  /* device lookups answered by the cache ... */
+	uint64_t device_cache_misses; /* ... and read from the store */
 };
 
 int iot_platform_create(struct iot_platform **out, const struct iot_platform_deps *deps);
@@ -107,6 +112,14 @@ bool iot_platform_has_waiting(struct iot_platform *p, const char *node_id);
 /* A notification of observation o (daemon's handler): uplink when o is /19/0/0 or /19/0. */
 void iot_platform_notification(struct iot_platform *p, const struct lwm2m_observation *o,
 			       int format, const uint8_t *payload, size_t len);
+
+/* node_id's device was deleted, its credentials changed or its registration ended: the
+ * platform forgets what it cached of it (the next report reads the store). */
+void iot_platform_device_forget(struct iot_platform *p, const char *node_id);
+
+/* The loop turn's transaction was committed (rc 0) or failed: on failure, what the
+ * platform cached of shadows written in it goes. */
+void iot_platform_committed(struct iot_platform *p, int rc);
 
 /* A product's model or codec changed (or it was deleted): forget the cached copies. */
 void iot_platform_product_changed(struct iot_platform *p, const char *project_id,

@@ -5,6 +5,8 @@
  *                   declarative, on the loop; the API's codec test and upload check
  *   iot_shadow.c    the device shadow: reports into `reported`, `desired` and its delivery
  *   iot_mapped.c    products of standard objects: resource paths ↔ service properties
+ *   iot_platform_cache.c  the devices (and their shadows) that spoke lately, bounded
+ *   iot_platform_events.c events to subscribers and push, unless nobody wants them
  */
 #ifndef LWM2MD_IOT_PLATFORM_INTERNAL_H
 #define LWM2MD_IOT_PLATFORM_INTERNAL_H
@@ -57,8 +59,15 @@ struct waiting {
 	char node_id[STORE_NODE_ID_MAX + 1];
 };
 
+/* Entries of the device cache (iot_platform_cache.c): ~250 bytes each with a small
+ * shadow, so at most a few MB whatever the fleet's size. */
+#define IOT_DEVICE_CACHE_MAX 16384
+
+struct iot_cache;
+
 struct iot_platform {
 	struct iot_platform_deps deps;
+	struct iot_cache *cache;        /* devices and shadows that spoke lately */
 	struct product_entry *products;
 	bool any_mappings;      /* some product maps resources: notifications may be reports */
 	struct hmap in_flight;
@@ -82,13 +91,6 @@ int iot_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 /* The product's cached model and codec (loaded on first use); NULL when out of memory. */
 struct product_entry *iot_product(struct iot_platform *p, const char *project_id,
 				  const char *product_id);
-/* Publishes event about dev with body (taken; NULL is nothing) to subscribers and push. */
-void iot_publish(struct iot_platform *p, const struct store_device *dev, const char *event,
-		 json_t *body);
-/* Counts, logs and publishes a codec_error event. */
-void iot_codec_error(struct iot_platform *p, const struct store_device *dev,
-		     const char *stage, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 /* A decoded deviceReq ({"data":[{"serviceId","serviceData","eventTime"}]}): each
  * service's properties checked against the model, merged into the shadow, published. */
 void iot_report(struct iot_platform *p, const struct store_device *dev,
@@ -115,6 +117,19 @@ struct in_flight *iot_in_flight(struct iot_platform *p, const char *node_id);
 int iot_transmit(struct iot_platform *p, struct store_command *c,
 		 const struct lwm2m_dm_request *dm, bool settles_on_ack, bool immediately);
 
+/* iot_platform_events.c */
+
+/* Whether an event of the project reaches anyone: a subscriber of the event stream, or
+ * (property and command events) a forwarding rule. Callers skip building one nobody
+ * wants. */
+bool iot_event_wanted(struct iot_platform *p, const char *project_id, const char *event);
+/* Publishes event about dev with body (taken; NULL is nothing) to subscribers and push. */
+void iot_publish(struct iot_platform *p, const struct store_device *dev, const char *event,
+		 json_t *body);
+/* Counts, logs and publishes a codec_error event. */
+void iot_codec_error(struct iot_platform *p, const struct store_device *dev,
+		     const char *stage, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* iot_codec.c */
 
 static inline bool iot_has_codec(const struct product_entry *e)
@@ -155,6 +170,37 @@ void iot_encode_behind(struct iot_platform *p, struct store_command *c,
  * `desired` what the device now reports. 0 or a store error. */
 int iot_shadow_report(struct iot_platform *p, const struct store_device *dev,
 		      const char *service_id, const json_t *data, int64_t event_ms);
+
+/* iot_platform_cache.c */
+
+/* A cache of at most max entries (0: IOT_DEVICE_CACHE_MAX). 0 or -ENOMEM. */
+int iot_cache_create(struct iot_cache **out, size_t max);
+void iot_cache_destroy(struct iot_cache *c);
+/* node_id's device (only its ids filled: project, device, node, product) and its product's
+ * entry (*e, NULL when out of memory): from the cache, else read from the store and
+ * remembered. 0, -ENOENT or a store error. */
+int iot_device_by_node(struct iot_platform *p, const char *node_id, struct store_device *dev,
+		       struct product_entry **e);
+/* A device by its ids: from the cache when node_id (may be NULL) is there with these ids
+ * (only the ids filled then), else the store's whole row. */
+int iot_device_by_id(struct iot_platform *p, const char *project_id, const char *device_id,
+		     const char *node_id, struct store_device *dev);
+/* node_id's entry goes (deleted, re-keyed, deregistered). */
+void iot_cache_forget(struct iot_platform *p, const char *node_id);
+/* Every entry of product e goes (before e is freed). */
+void iot_cache_forget_product(struct iot_platform *p, const struct product_entry *e);
+/* The shadow of dev's service: the cached copy when dev is cached and has it, else the
+ * store's. As store_shadow_get. */
+int iot_cache_shadow_get(struct iot_platform *p, const struct store_device *dev,
+			 const char *service_id, struct store_shadow *out);
+/* sh was just written to the store: the cached device keeps a copy. */
+void iot_cache_shadow_stored(struct iot_platform *p, const struct store_device *dev,
+			     const struct store_shadow *sh);
+/* dev's cached shadows go (an API call wrote one). */
+void iot_cache_shadow_forget(struct iot_platform *p, const struct store_device *dev);
+/* Every cached shadow goes (a loop turn's transaction failed: the store lost them). */
+void iot_cache_clear_shadows(struct iot_platform *p);
+size_t iot_cache_size(const struct iot_platform *p);
 
 /* iot_mapped.c */
 

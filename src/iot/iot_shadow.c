@@ -92,7 +92,8 @@ int iot_shadow_report(struct iot_platform *p, const struct store_device *dev,
 		      const char *service_id, const json_t *data, int64_t event_ms)
 {
 	struct store_shadow sh;
-	int rc = store_shadow_get(p->deps.store, dev->device_id, service_id, &sh);
+	int rc = iot_cache_shadow_get(p, dev, service_id, &sh);
+	bool exists = rc == 0;
 	if (rc == -ENOENT) {
 		memset(&sh, 0, sizeof(sh));
 		str_copy(sh.device_id, sizeof(sh.device_id), dev->device_id);
@@ -133,7 +134,11 @@ int iot_shadow_report(struct iot_platform *p, const struct store_device *dev,
 	sh.reported = text;
 	sh.reported_version++;
 	sh.reported_time_ms = event_ms;
-	rc = store_shadow_put(p->deps.store, &sh);
+	rc = exists ? store_shadow_update(p->deps.store, &sh) : -ENOENT;
+	if (rc == -ENOENT)
+		rc = store_shadow_put(p->deps.store, &sh);
+	if (rc == 0)
+		iot_cache_shadow_stored(p, dev, &sh);
 	store_shadow_clear(&sh);
 	if (rc == 0 && diff) {
 		/* Reports never queue a new one: only a PENDING one is brought in line. */
@@ -260,6 +265,9 @@ static int apply_change(struct iot_platform *p, const struct store_device *dev,
 	ch->sh.desired_version++;
 	ch->sh.desired_time_ms = p->deps.now_ms();
 	int rc = store_shadow_put(p->deps.store, &ch->sh);
+	/* The API's write: what the cache holds of the device's shadows goes (a shadow PUT is
+	 * rare next to reports; the next report reads the row again). */
+	iot_cache_shadow_forget(p, dev);
 	if (rc == 0)
 		rc = desired_settle(p, dev, ch->service_id, ch->has_pending ? &ch->pending : NULL,
 				    ch->diff, true);

@@ -385,12 +385,16 @@ int product_model_check_properties(const json_t *service, const json_t *data, ch
 	json_object_foreach((json_t *)data, name, value) {
 		const json_t *def = product_model_property(service, name);
 		char where[160];
-		place(where, sizeof(where), "%s.%s", sid, name);
-		if (!def)
+		if (!def) {
+			place(where, sizeof(where), "%s.%s", sid, name);
 			return fail(err, errlen, "%s: not a property of service %s", where, sid);
-		int rc = product_model_check_value(def, value, where, err, errlen);
-		if (rc)
-			return rc;
+		}
+		/* Every report checks here: the message's "service.property" is only written when
+		 * there is an error to say (the check runs again with it). */
+		if (product_model_check_value(def, value, name, err, errlen) != 0) {
+			place(where, sizeof(where), "%s.%s", sid, name);
+			return product_model_check_value(def, value, where, err, errlen);
+		}
 	}
 	return 0;
 }

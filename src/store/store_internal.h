@@ -13,7 +13,7 @@
 /* Prepared statements slots: store_platform.c's first, then store_push.c's, then
  * store_search.c's, then store_tokens.c's, then store_fw_packages.c's, then
  * store_fw_campaigns.c's, then store_bootstrap.c's. */
-#define STORE_PLATFORM_STMTS 30
+#define STORE_PLATFORM_STMTS 32
 #define STORE_PUSH_STMTS 18
 #define STORE_SEARCH_STMTS 16
 #define STORE_TOKENS_STMTS 16

@@ -41,6 +41,9 @@ enum slot {
 	SL_EXAMPLES_SET,
 	SL_DEVICE_CLASH,
 	SL_DEVICES_CHUNK,
+	SL_CMD_COUNT_OPEN_NODE,
+	SL_CMD_NEXT_SEQ,
+	SL_SHADOW_UPDATE,
 };
 
 #define OPEN_STATUSES "('PENDING','SENT','DELIVERED')"
@@ -124,6 +127,18 @@ static const char *const sql[] = {
 	[SL_DEVICE_CLASH] = "SELECT max(node_id = ?2) FROM devices"
 			    " WHERE device_id = ?1 OR node_id = ?2 HAVING count(*) > 0",
 	[SL_DEVICES_CHUNK] = INSERT_HEAD ROW100,
+	/* commands_by_node (node_id, status, seq) covers it: the device's history of closed
+	 * commands is not read, as it is by device_id. */
+	[SL_CMD_COUNT_OPEN_NODE] = "SELECT count(*) FROM commands WHERE node_id = ?1"
+				   " AND status IN " OPEN_STATUSES,
+	/* AUTOINCREMENT: the next row's seq is one past the larger of these two. */
+	[SL_CMD_NEXT_SEQ] = "SELECT max(IFNULL((SELECT seq FROM sqlite_sequence"
+			    " WHERE name = 'commands'), 0), IFNULL((SELECT max(seq) FROM commands),"
+			    " 0)) + 1",
+	/* In place: REPLACE deletes the row and its key and inserts both again. */
+	[SL_SHADOW_UPDATE] = "UPDATE shadows SET reported = ?3, reported_version = ?4,"
+			     " reported_time_ms = ?5, desired = ?6, desired_version = ?7,"
+			     " desired_time_ms = ?8 WHERE device_id = ?1 AND service_id = ?2",
 };
 
 /* Slots 0 .. STORE_PLATFORM_STMTS - 1; store_push.c has the ones after. */
@@ -309,9 +324,9 @@ int store_shadow_get(struct store *s, const char *device_id, const char *service
 	return rc;
 }
 
-int store_shadow_put(struct store *s, const struct store_shadow *sh)
+static int shadow_write(struct store *s, const struct store_shadow *sh, enum slot slot)
 {
-	sqlite3_stmt *st = prep(s, SL_SHADOW_PUT);
+	sqlite3_stmt *st = prep(s, slot);
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, sh->device_id);
@@ -323,6 +338,19 @@ int store_shadow_put(struct store *s, const struct store_shadow *sh)
 	sqlite3_bind_int64(st, 7, sh->desired_version);
 	sqlite3_bind_int64(st, 8, sh->desired_time_ms);
 	return store_step_done(s, st, "shadow put");
+}
+
+int store_shadow_put(struct store *s, const struct store_shadow *sh)
+{
+	return shadow_write(s, sh, SL_SHADOW_PUT);
+}
+
+int store_shadow_update(struct store *s, const struct store_shadow *sh)
+{
+	int rc = shadow_write(s, sh, SL_SHADOW_UPDATE);
+	if (rc == 0 && sqlite3_changes(store_db(s)) == 0)
+		rc = -ENOENT;
+	return rc;
 }
 
 int store_shadow_list(struct store *s, const char *device_id,
@@ -497,6 +525,23 @@ int store_command_count_open(struct store *s, const char *device_id, int64_t *n)
 		return -EIO;
 	store_bind_text(st, 1, device_id);
 	return store_step_count(s, st, n, "command count open");
+}
+
+int store_command_count_open_node(struct store *s, const char *node_id, int64_t *n)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_COUNT_OPEN_NODE);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, node_id);
+	return store_step_count(s, st, n, "command count open by node");
+}
+
+int store_command_next_seq(struct store *s, int64_t *seq)
+{
+	sqlite3_stmt *st = prep(s, SL_CMD_NEXT_SEQ);
+	if (!st)
+		return -EIO;
+	return store_step_count(s, st, seq, "command next seq");
 }
 
 int store_command_load_open(struct store *s, int (*cb)(const struct store_command *, void *),

@@ -54,6 +54,9 @@ int store_shadow_get(struct store *s, const char *device_id, const char *service
 		     struct store_shadow *out);
 /* Inserts or replaces the row. */
 int store_shadow_put(struct store *s, const struct store_shadow *sh);
+/* Rewrites an existing row in place (cheaper than put's delete and insert); -ENOENT when
+ * there is none. */
+int store_shadow_update(struct store *s, const struct store_shadow *sh);
 /* Every service's shadow of a device, in service_id order. */
 int store_shadow_list(struct store *s, const char *device_id,
 		      int (*cb)(const struct store_shadow *, void *), void *ctx);
@@ -79,6 +82,9 @@ struct store_command {
 void store_command_clear(struct store_command *c);
 /* Inserts c (c->seq is set). -EEXIST when command_id exists. */
 int store_command_insert(struct store *s, struct store_command *c);
+/* The seq the next insert will get (so that what derives from it, the mid, goes in with
+ * the row instead of an update after it). */
+int store_command_next_seq(struct store *s, int64_t *seq);
 /* Writes status, mid, the times and result of c->command_id. */
 int store_command_update(struct store *s, const struct store_command *c);
 int store_command_get(struct store *s, const char *command_id, struct store_command *out);
@@ -88,6 +94,10 @@ int store_command_list(struct store *s, const char *device_id, int64_t offset, i
 		       int64_t *total);
 /* How many of a device's commands are still open (PENDING, SENT or DELIVERED). */
 int store_command_count_open(struct store *s, const char *device_id, int64_t *count);
+/* The same by node_id, from an index that holds only what it counts (cost independent of
+ * the device's history). A deleted device's open commands are closed with it, so the open
+ * commands of a node_id are its current device's. */
+int store_command_count_open_node(struct store *s, const char *node_id, int64_t *count);
 /* Every open command of every device, oldest first (to rebuild queues at start). */
 int store_command_load_open(struct store *s, int (*cb)(const struct store_command *, void *),
 			    void *ctx);

@@ -15,7 +15,10 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "store/store.h"
+#include "store/store_internal.h"
 #include "store/store_platform.h"
 
 static int setup(void **state)
@@ -50,6 +53,20 @@ static void test_shadow_desired(void **state)
 	assert_int_equal(got.desired_time_ms, 1764500000123);
 	assert_int_equal(got.reported_version, 3);
 	store_shadow_clear(&got);
+	assert_int_equal(store_shadow_get(s, "d1", "Other", &got), -ENOENT);
+
+	/* An update rewrites the row; of a row that does not exist, it is -ENOENT. */
+	sh.reported = "{\"flow\":2}";
+	sh.reported_version = 4;
+	assert_int_equal(store_shadow_update(s, &sh), 0);
+	assert_int_equal(store_shadow_get(s, "d1", "WaterMeter", &got), 0);
+	assert_string_equal(got.reported, "{\"flow\":2}");
+	assert_int_equal(got.reported_version, 4);
+	assert_string_equal(got.desired, "{\"interval\":900}");
+	store_shadow_clear(&got);
+	struct store_shadow other = sh;
+	snprintf(other.service_id, sizeof(other.service_id), "Other");
+	assert_int_equal(store_shadow_update(s, &other), -ENOENT);
 	assert_int_equal(store_shadow_get(s, "d1", "Other", &got), -ENOENT);
 }
 
@@ -98,6 +115,58 @@ static void test_pending_named(void **state)
 	store_command_clear(&c);
 }
 
+/* Open commands counted by node_id: PENDING, SENT and DELIVERED, not the closed ones, and
+ * as many as by device_id. */
+static void test_count_open_node(void **state)
+{
+	struct store *s = *state;
+	int64_t n = -1;
+	assert_int_equal(store_command_count_open_node(s, "n1", &n), 0);
+	assert_int_equal(n, 0);
+	const char *statuses[] = { "PENDING", "SENT", "DELIVERED", "SUCCESSFUL", "FAILED",
+				   "TIMEOUT", "EXPIRED", "PENDING" };
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "c%zu", i);
+		command(s, id, "WaterMeter", "SET_INTERVAL", statuses[i]);
+	}
+	assert_int_equal(store_command_count_open_node(s, "n1", &n), 0);
+	assert_int_equal(n, 4);
+	int64_t by_device = -1;
+	assert_int_equal(store_command_count_open(s, "d1", &by_device), 0);
+	assert_int_equal(by_device, n);
+	assert_int_equal(store_command_count_open_node(s, "n2", &n), 0);
+	assert_int_equal(n, 0);
+	/* The device deleted: its open commands are closed, the node counts none. */
+	assert_int_equal(store_command_close_device(s, "d1", 5), 0);
+	assert_int_equal(store_command_count_open_node(s, "n1", &n), 0);
+	assert_int_equal(n, 0);
+}
+
+/* The seq an insert will get is known before it: AUTOINCREMENT never reuses one, even
+ * after the last rows are gone. */
+static void test_next_seq(void **state)
+{
+	struct store *s = *state;
+	int64_t next = 0;
+	assert_int_equal(store_command_next_seq(s, &next), 0);
+	assert_int_equal(next, 1);
+	struct store_command c = { .created_ms = 1, .expire_ms = 2, .paras = "{}",
+				   .result = "null" };
+	for (int i = 0; i < 3; i++) {
+		snprintf(c.command_id, sizeof(c.command_id), "k%d", i);
+		assert_int_equal(store_command_next_seq(s, &next), 0);
+		assert_int_equal(store_command_insert(s, &c), 0);
+		assert_int_equal(c.seq, next);
+	}
+	/* The last row gone (as a project's deletion takes its commands): not reused. */
+	assert_int_equal(sqlite3_exec(store_db(s), "DELETE FROM commands WHERE command_id = 'k2'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(store_command_next_seq(s, &next), 0);
+	assert_int_equal(next, 4);
+}
+
 static void test_codec_examples(void **state)
 {
 	struct store *s = *state;
@@ -132,6 +201,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shadow_desired, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_codec_examples, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_open_node, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_seq, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
