@@ -38,6 +38,11 @@
  *                  /19/1/0 [1, mid hi, mid lo, interval hi, interval lo] is answered 2.04
  *                  and followed by a CON report [2, mid hi, mid lo, errcode 0, result 0]
  *                  (a deviceRsp) on the observation; "ok" counts the reports acknowledged.
+ *   --mode soak    the soak benchmark's fleet (bench/soak.sh; lwm2m_soak.h): the water
+ *                  meters register and are observed, then for --soak-seconds they Update
+ *                  (--rate a second), report (--report-rate a second), reboot
+ *                  (--reboot-rate a minute) and answer commands at once, with a line
+ *                  "window=K ..." every --window-seconds and "phase=soak ..." at the end.
  *
  * In every mode but echo, the devices answer what the server asks of them as a real
  * client would: a Read or Observe of /3/0, /3/0/0, /3/0/9 or /3/0/20 gets 2.05 with the
@@ -51,10 +56,11 @@
  * choosing the payload; --format opaque: the water meter's report). Each phase prints one line of key=value pairs on
  * stdout (see bench/README.md); diagnostics go to stderr.
  *
- *   lwm2m_load --mode echo|lwm2m|notify|serve|report --target IPV4:PORT [--devices N]
+ *   lwm2m_load --mode echo|lwm2m|notify|serve|report|soak --target IPV4:PORT [--devices N]
  *              [--prefix P] [--updates K] [--notifications K] [--format tlv|senml-cbor|opaque]
  *              [--shape update|notify] [--window W] [--timeout-ms MS] [--retries R]
- *              [--max-seconds S] [--pid PID] [--net B] [--rate R]
+ *              [--max-seconds S] [--pid PID] [--net B] [--rate R] [--soak-seconds S]
+ *              [--window-seconds W] [--report-rate R] [--reboot-rate PER_MINUTE]
  *
  * --rate R paces the update and notify phases to at most R new requests a second across
  * all devices (0, the default: as fast as the window allows), so that a fleet can be kept

@@ -373,8 +373,12 @@ static void soak_run(struct load *ld, struct phase *ph, uint64_t tail_until)
 	uint32_t pool = o->devices / REBOOT_POOL_DIVISOR > 0 ? o->devices / REBOOT_POOL_DIVISOR : 1;
 	soak.reboot_first = o->devices - pool;
 	soak.making = tail_until == 0;
+	/* The ring starts empty (a phase ended with some queued perhaps); the deviceRsp
+	 * reports owed since the previous phase can go. */
 	for (uint32_t i = 0; i < o->devices; i++)
-		soak_kick(ld, i); /* deviceRsp reports owed since the observe phase */
+		ld->dev[i].soak_queued = false;
+	for (uint32_t i = 0; i < o->devices; i++)
+		soak_kick(ld, i);
 	struct epoll_event events[EPOLL_BATCH];
 	ph->start_ns = now_ns();
 	uint64_t win_ns = (uint64_t)o->window_seconds * 1000 * NS_PER_MS;
