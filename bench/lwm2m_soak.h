@@ -77,11 +77,14 @@ static uint32_t stream_rate(const struct options *o, enum soak_stream k)
 	return k == STREAM_UPDATE ? o->rate : k == STREAM_REPORT ? o->report_rate : o->reboot_rate;
 }
 
-/* The time stream k's next request is due; rates are a second except reboots (a minute). */
+/* The time stream k's next request is due; rates are a second except reboots (a minute),
+ * which are half a period late so that none falls on a window's end (the window line
+ * would catch its device between Register and the daemon's new Observe). */
 static uint64_t stream_due_ns(const struct options *o, enum soak_stream k, uint64_t start)
 {
-	uint64_t per = k == STREAM_REBOOT ? 60000000000ull : 1000000000ull;
-	return start + (soak.made[k] + 1) * per / stream_rate(o, k);
+	if (k == STREAM_REBOOT)
+		return start + (2 * soak.made[k] + 1) * 60000000000ull / (2ull * o->reboot_rate);
+	return start + (soak.made[k] + 1) * 1000000000ull / stream_rate(o, k);
 }
 
 /* The op device d would send now, or OP_COUNT when it has nothing it can send. */
