@@ -146,6 +146,9 @@ static int soak_build_rd(struct load *ld, uint32_t i, struct slot *s)
 {
 	struct device *d = &ld->dev[i];
 	struct coap_msg m;
+	/* The message points into these until it is encoded. */
+	char node[NODE_MAX];
+	char q_ep[NODE_MAX + 4];
 	uint8_t code = s->op == OP_DEREGISTER ? COAP_CODE_DELETE : COAP_CODE_POST;
 	int rc = coap_msg_init(&m, COAP_TYPE_CON, code, s->mid, s->token, s->token_len);
 	if (rc == 0)
@@ -153,8 +156,6 @@ static int soak_build_rd(struct load *ld, uint32_t i, struct slot *s)
 	if (rc < 0)
 		return rc;
 	if (s->op == OP_REGISTER) {
-		char node[NODE_MAX];
-		char q_ep[NODE_MAX + 4];
 		format_node_id(&ld->opt, i, node, sizeof(node));
 		snprintf(q_ep, sizeof(q_ep), "ep=%s", node);
 		const char *queries[] = {q_ep, REGISTER_LIFETIME, REGISTER_VERSION,
