@@ -23,7 +23,7 @@ FUZZ_TARGETS ?=
 FUZZ_NICE ?= 0
 
 .PHONY: all deps deps-console build build-programs build-asan build-fuzz run install deb test test-fast test-console \
-	test-console-fast test-fuzz fuzz bench bench-dm bench-platform bench-firmware bench-bootstrap bench-console clean
+	test-console-fast test-fuzz fuzz bench bench-dm bench-platform bench-firmware bench-bootstrap bench-console bench-soak clean
 
 all: build
 
@@ -148,6 +148,12 @@ bench-firmware: build
 BS_DEVICES ?= 10000
 bench-bootstrap: build
 	./bench/bootstrap.sh $(BUILD) $(BS_DEVICES)
+
+# Only the soak benchmark (bench/soak.sh): 100 000 devices for 30 minutes, a line per 5;
+# SOAK_ARGS="2000 2 1" for the smoke (DEVICES MINUTES WINDOW_MINUTES).
+SOAK_ARGS ?=
+bench-soak: build
+	./bench/soak.sh $(BUILD) $(SOAK_ARGS)
 
 # The web console in headless Chromium: its files' sizes, the device list's first row at
 # 1k and 100k devices, the daemon's memory and CPU with consoles open on a busy fleet

@@ -38,6 +38,11 @@
  *                  /19/1/0 [1, mid hi, mid lo, interval hi, interval lo] is answered 2.04
  *                  and followed by a CON report [2, mid hi, mid lo, errcode 0, result 0]
  *                  (a deviceRsp) on the observation; "ok" counts the reports acknowledged.
+ *   --mode soak    the soak benchmark's fleet (bench/soak.sh; lwm2m_soak.h): the water
+ *                  meters register and are observed, then for --soak-seconds they Update
+ *                  (--rate a second), report (--report-rate a second), reboot
+ *                  (--reboot-rate a minute) and answer commands at once, with a line
+ *                  "window=K ..." every --window-seconds and "phase=soak ..." at the end.
  *
  * In every mode but echo, the devices answer what the server asks of them as a real
  * client would: a Read or Observe of /3/0, /3/0/0, /3/0/9 or /3/0/20 gets 2.05 with the
@@ -51,10 +56,11 @@
  * choosing the payload; --format opaque: the water meter's report). Each phase prints one line of key=value pairs on
  * stdout (see bench/README.md); diagnostics go to stderr.
  *
- *   lwm2m_load --mode echo|lwm2m|notify|serve|report --target IPV4:PORT [--devices N]
+ *   lwm2m_load --mode echo|lwm2m|notify|serve|report|soak --target IPV4:PORT [--devices N]
  *              [--prefix P] [--updates K] [--notifications K] [--format tlv|senml-cbor|opaque]
  *              [--shape update|notify] [--window W] [--timeout-ms MS] [--retries R]
- *              [--max-seconds S] [--pid PID] [--net B] [--rate R]
+ *              [--max-seconds S] [--pid PID] [--net B] [--rate R] [--soak-seconds S]
+ *              [--window-seconds W] [--report-rate R] [--reboot-rate PER_MINUTE]
  *
  * --rate R paces the update and notify phases to at most R new requests a second across
  * all devices (0, the default: as fast as the window allows), so that a fleet can be kept
@@ -138,14 +144,15 @@
 #define CONTENT_MAX 64
 
 
-enum mode { MODE_ECHO, MODE_LWM2M, MODE_NOTIFY, MODE_SERVE, MODE_REPORT };
+enum mode { MODE_ECHO, MODE_LWM2M, MODE_NOTIFY, MODE_SERVE, MODE_REPORT, MODE_SOAK };
 enum phase_kind {
 	PHASE_ECHO,
 	PHASE_REGISTER,
 	PHASE_UPDATE,
 	PHASE_NOTIFY,
 	PHASE_SERVE,
-	PHASE_COMMAND
+	PHASE_COMMAND,
+	PHASE_SOAK /* --mode soak: requests of several kinds at once (lwm2m_soak.h) */
 };
 
 struct options {
@@ -165,6 +172,12 @@ struct options {
 	long pid;
 	uint32_t net;
 	uint32_t rate; /* requests a second in the update and notify phases; 0: unpaced */
+	/* --mode soak (lwm2m_soak.h): how long, the window of its per-window lines, the
+	 * reports a second and the reboots a minute (--rate is the Updates a second). */
+	uint32_t soak_seconds;
+	uint32_t window_seconds;
+	uint32_t report_rate;
+	uint32_t reboot_rate;
 };
 
 struct device {
@@ -195,6 +208,10 @@ struct device {
 	uint8_t rsp_count;
 	bool put_seen;
 	uint16_t put_mid;
+	/* --mode soak: what the device has to send (SOAK_* bits) and whether it waits in the
+	 * ready ring for a free slot. */
+	uint8_t soak_pending;
+	bool soak_queued;
 };
 
 /* One request in flight. The encoded datagram is kept for retransmission, so memory for
@@ -203,6 +220,7 @@ struct slot {
 	bool used;
 	bool acked; /* an empty ACK came: the response will follow separately */
 	uint8_t tries;
+	uint8_t op; /* --mode soak: what the request is (enum soak_op) */
 	uint16_t mid;
 	uint16_t len;
 	uint32_t dev;
@@ -258,6 +276,14 @@ struct load {
 };
 
 static volatile sig_atomic_t stop_requested;
+
+/* --mode soak's hooks into the common request machinery (lwm2m_soak.h). */
+struct slot;
+enum outcome { OUT_OK, OUT_LOST, OUT_ERR };
+static void soak_finish(struct load *ld, struct slot *s, enum outcome out, uint8_t code,
+			uint64_t now);
+static void soak_datagram(struct load *ld, uint32_t i, const struct coap_msg *r, uint64_t now);
+static void soak_kick(struct load *ld, uint32_t i);
 
 static void on_stop_signal(int sig)
 {
@@ -603,7 +629,9 @@ static int build_request(struct load *ld, uint32_t i, struct slot *s)
 					      COAP_CT_LINK_FORMAT);
 		if (rc < 0)
 			return rc;
-		const char *links = ld->opt.mode == MODE_REPORT ? OBJECT_LINKS_REPORT : OBJECT_LINKS;
+		const char *links = ld->opt.mode == MODE_REPORT || ld->opt.mode == MODE_SOAK
+					    ? OBJECT_LINKS_REPORT
+					    : OBJECT_LINKS;
 		coap_msg_set_payload(&m, links, strlen(links));
 	} else {
 		rc = coap_msg_add_option(&m, COAP_OPTION_URI_PATH, d->reg_id, d->reg_id_len);
@@ -693,10 +721,12 @@ static void issue(struct load *ld, uint32_t i, uint64_t now)
 	schedule_check(ld, s->deadline_ns);
 }
 
-enum outcome { OUT_OK, OUT_LOST, OUT_ERR };
-
 static void finish(struct load *ld, struct slot *s, enum outcome out, uint8_t code, uint64_t now)
 {
+	if (ld->ph->kind == PHASE_SOAK) {
+		soak_finish(ld, s, out, code, now);
+		return;
+	}
 	struct device *d = &ld->dev[s->dev];
 	struct phase *ph = ld->ph;
 	switch (out) {
@@ -808,6 +838,8 @@ static int take_command(struct load *ld, uint32_t i, const struct coap_msg *r,
 				ld->ph->requests++;
 				if (d->rounds_left++ == 0 && d->slot < 0)
 					ready_push(ld, i);
+			} else if (ld->ph->kind == PHASE_SOAK) {
+				soak_kick(ld, i);
 			}
 		}
 	}
@@ -836,7 +868,8 @@ static int answer_request(struct load *ld, uint32_t i, const struct coap_msg *r,
 	uint16_t object = DEVICE_OBJECT;
 	uint32_t ids[3];
 	size_t n = 0;
-	if (ld->opt.mode == MODE_REPORT && request_path(r, ids, &n) == 0 && n == 3 &&
+	if ((ld->opt.mode == MODE_REPORT || ld->opt.mode == MODE_SOAK) &&
+	    request_path(r, ids, &n) == 0 && n == 3 &&
 	    ids[0] == BINARY_OBJECT && ids[1] <= 1 && ids[2] == 0) {
 		/* The water meter: its reports are read or observed on /19/0/0 (or, for the
 		 * baseline, /19/1/0), opaque; commands are written to /19/1/0. */
@@ -882,6 +915,8 @@ static int answer_request(struct load *ld, uint32_t i, const struct coap_msg *r,
 		d->obs_format = format;
 		d->obs_seq = 1;
 		rc = coap_msg_add_uint_option(m, COAP_OPTION_OBSERVE, d->obs_seq);
+		if (ld->ph->kind == PHASE_SOAK)
+			soak_kick(ld, i); /* deviceRsp reports owed can go now */
 	} else {
 		ld->reads++;
 		if (has_observe && observe == 1 && d->observed && r->token_len == d->obs_token_len &&
@@ -935,6 +970,10 @@ static void on_datagram(struct load *ld, uint32_t i, const uint8_t *buf, size_t 
 	struct coap_msg r;
 	if (coap_msg_parse(&r, buf, len) < 0)
 		return;
+	if (ld->ph->kind == PHASE_SOAK) {
+		soak_datagram(ld, i, &r, now);
+		return;
+	}
 	struct device *d = &ld->dev[i];
 	struct slot *s = d->slot >= 0 ? &ld->slots[d->slot] : NULL;
 	enum phase_kind kind = ld->ph->kind;
@@ -1230,11 +1269,13 @@ static void print_phase(const struct load *ld, const struct phase *ph)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: lwm2m_load --mode echo|lwm2m|notify|serve|report --target IPV4:PORT\n"
+		"usage: lwm2m_load --mode echo|lwm2m|notify|serve|report|soak --target IPV4:PORT\n"
 		"                  [--devices N] [--prefix P] [--updates K] [--notifications K]\n"
 		"                  [--format tlv|senml-cbor|opaque] [--shape update|notify]\n"
 		"                  [--window W] [--timeout-ms MS] [--retries R]\n"
-		"                  [--max-seconds S] [--pid PID] [--net B] [--rate R]\n");
+		"                  [--max-seconds S] [--pid PID] [--net B] [--rate R]\n"
+		"                  [--soak-seconds S] [--window-seconds W] [--report-rate R]\n"
+		"                  [--reboot-rate PER_MINUTE]\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -1252,6 +1293,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		.max_seconds = 300,
 		.pid = 0,
 		.net = 1,
+		.soak_seconds = 60,
+		.window_seconds = 10,
 	};
 	bool have_mode = false;
 	for (int i = 1; i < argc; i++) {
@@ -1274,6 +1317,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 				o->mode = MODE_SERVE;
 			else if (strcmp(v, "report") == 0)
 				o->mode = MODE_REPORT;
+			else if (strcmp(v, "soak") == 0)
+				o->mode = MODE_SOAK;
 			else
 				rc = -EINVAL;
 		} else if (strcmp(a, "--notifications") == 0) {
@@ -1317,6 +1362,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			rc = parse_u32(v, 1, 254, &o->net);
 		} else if (strcmp(a, "--rate") == 0) {
 			rc = parse_u32(v, 0, 10000000, &o->rate);
+		} else if (strcmp(a, "--soak-seconds") == 0) {
+			rc = parse_u32(v, 1, SECONDS_MAX, &o->soak_seconds);
+		} else if (strcmp(a, "--window-seconds") == 0) {
+			rc = parse_u32(v, 1, SECONDS_MAX, &o->window_seconds);
+		} else if (strcmp(a, "--report-rate") == 0) {
+			rc = parse_u32(v, 0, 10000000, &o->report_rate);
+		} else if (strcmp(a, "--reboot-rate") == 0) {
+			rc = parse_u32(v, 0, 1000000, &o->reboot_rate);
 		} else {
 			rc = -EINVAL;
 		}
@@ -1386,6 +1439,8 @@ static void fake_registrations(struct load *ld)
 	}
 }
 
+#include "lwm2m_soak.h"
+
 int main(int argc, char **argv)
 {
 	static struct load ld;
@@ -1423,6 +1478,8 @@ int main(int argc, char **argv)
 		run_phase(&ld, &echo);
 		print_phase(&ld, &echo);
 		status = echo.ok == echo.requests ? 0 : 1;
+	} else if (ld.opt.mode == MODE_SOAK) {
+		status = soak_main(&ld);
 	} else if (ld.opt.mode == MODE_REPORT) {
 		struct sigaction sa = {.sa_handler = on_stop_signal};
 		sigemptyset(&sa.sa_mask);
