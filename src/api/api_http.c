@@ -310,9 +310,6 @@ static int check_query(struct api_call *c)
 	return -EINVAL;
 }
 
-/* How stale a token's last_used may get, in seconds. */
-#define TOKEN_TOUCH_S 60
-
 /* Checks X-Auth-Token against the path's project; sets the error reply when it fails. */
 static int check_auth(struct api_call *c, const char *project_id)
 {
@@ -331,7 +328,7 @@ static int check_auth(struct api_call *c, const char *project_id)
 	}
 	token_hash(token, hash);
 	struct store_token t;
-	int rc = store_token_lookup(c->api->deps.store, hash, &t);
+	int rc = api_token_verify(c->api, hash, &t); /* a cache, then the store */
 	if (rc == -ENOENT) {
 		api_reply_error(c, 401, "X-Auth-Token is not valid");
 		return -EACCES;
@@ -345,10 +342,6 @@ static int check_auth(struct api_call *c, const char *project_id)
 		api_reply_error(c, 401, "X-Auth-Token has expired");
 		return -EACCES;
 	}
-	/* When it was last used, to the minute: one write a minute at most per token (the
-	 * answer that makes it waits for the turn's commit, as every write's does). */
-	if (now - t.last_used >= TOKEN_TOUCH_S && store_token_touch(c->api->deps.store, hash, now))
-		LOG_WARN("api", "a token's last use was not recorded");
 	memcpy(project, t.project_id, sizeof(project));
 	/* A route without a project in its path (GET /v5/token) serves the token's own. */
 	if (project_id && strcmp(project, project_id) != 0) {

@@ -40,6 +40,15 @@ struct lwm2m_path;
 
 struct api_conn;
 
+/* A token verified against the store, kept for API_TOKEN_CACHE_MS (api_token.c). */
+#define API_TOKEN_CACHE_SLOTS 32
+#define API_TOKEN_CACHE_MS 500
+struct api_token_cached {
+	char hash[TOKEN_HEX_LEN + 1]; /* "" for an empty slot */
+	struct store_token t;
+	uint64_t read_ms; /* the loop's time when it was read from the store */
+};
+
 struct api_server {
 	uv_loop_t *loop;
 	struct MHD_Daemon *mhd;
@@ -61,6 +70,8 @@ struct api_server {
 	uint64_t events_truncated, events_too_big;
 	/* Open connections, in the order they opened (api_conn.c). */
 	struct api_conn *conns, *conns_tail;
+	/* Tokens verified lately, by their hash's first bits (api_token.c). */
+	struct api_token_cached token_cache[API_TOKEN_CACHE_SLOTS];
 	unsigned conn_count;
 	uint64_t closed_deadline, closed_per_ip, closed_reserve;
 	uint64_t deferred_gone; /* calls waiting for a device whose client closed first */
@@ -235,6 +246,10 @@ void api_token_get(struct api_call *c);
 void api_tokens_list(struct api_call *c);
 void api_tokens_create(struct api_call *c);
 void api_tokens_delete(struct api_call *c);
+/* The token whose SHA-256 (hex) is hash, from the tokens verified in the last
+ * API_TOKEN_CACHE_MS or else the store; records its use (last_used, to the minute).
+ * 0, -ENOENT for no such token, or a store error (api_token.c). */
+int api_token_verify(struct api_server *api, const char *hash, struct store_token *t);
 /* GET /v5/iot/{p}/statistics (api_stats.c). */
 void api_statistics(struct api_call *c);
 /* Wall-clock milliseconds. */
