@@ -429,6 +429,12 @@ static enum MHD_Result respond(struct api_call *c, const char *allow)
 			free(c->text);
 		c->text = NULL;
 		type = c->content_type;
+	} else if (c->reply_text) {
+		resp = MHD_create_response_from_buffer(c->reply_text_len, c->reply_text,
+						       MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			free(c->reply_text);
+		c->reply_text = NULL;
 	} else if (c->reply) {
 		/* Compact JSON and a line end, as a terminal and line-based tools want it. */
 		size_t len = json_dumpb(c->reply, NULL, 0, JSON_COMPACT);
@@ -582,6 +588,9 @@ static enum MHD_Result hold_until_commit(struct api_server *api, struct api_requ
 	req->status = c->status;
 	req->reply = c->reply;
 	c->reply = NULL;
+	req->reply_text = c->reply_text;
+	req->reply_text_len = c->reply_text_len;
+	c->reply_text = NULL;
 	req->held = true;
 	req->next_held = api->held;
 	api->held = req;
@@ -601,6 +610,8 @@ void api_server_committed(struct api_server *api, int rc)
 		req->committed = true;
 		if (rc != 0) {
 			json_decref(req->reply);
+			free(req->reply_text);
+			req->reply_text = NULL;
 			req->status = 500;
 			req->reply = json_pack("{s:s, s:s}", "error_code", "IOTDA.000500",
 					       "error_msg", "the store failed to commit the change");
@@ -654,8 +665,10 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 			return MHD_YES;
 		/* A deferred call resumed with its reply, or a held answer after the commit. */
 		struct api_call done = {.api = api, .conn = conn, .status = req->status,
-					.reply = req->reply};
+					.reply = req->reply, .reply_text = req->reply_text,
+					.reply_text_len = req->reply_text_len};
 		req->reply = NULL;
+		req->reply_text = NULL;
 		req->reply_ready = false;
 		if (!req->committed && must_wait_commit(api, &done))
 			return hold_until_commit(api, req, &done);
@@ -714,6 +727,7 @@ void api_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	api_firmware_upload_free(req); /* a client gone mid-upload: the temporary file goes */
 	json_decref(req->reply);
+	free(req->reply_text);
 	free(req->body);
 	free(req);
 	*con_cls = NULL;

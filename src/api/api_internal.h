@@ -106,6 +106,8 @@ struct api_request {
 	struct api_request *next_held;
 	unsigned status;
 	json_t *reply;
+	char *reply_text; /* or the reply already written as JSON text (owned), see api_call */
+	size_t reply_text_len;
 	uint64_t dm_handle; /* the device request it waits for, 0 when none */
 	uint8_t dm_op;      /* enum lwm2m_op, for the reply */
 	uint8_t dm_path_len;
@@ -138,6 +140,10 @@ struct api_call {
 
 	unsigned status; /* 0 until a reply is set */
 	json_t *reply;   /* owned; NULL for an empty body */
+	/* Or a JSON reply already written as text (owned, malloc; api_jsonw.h): answered
+	 * and held for the commit as reply would be. */
+	char *reply_text;
+	size_t reply_text_len;
 	char *text;      /* owned (malloc); a non-JSON reply, e.g. /metrics */
 	size_t text_len;
 	const char *content_type; /* of text */
@@ -159,6 +165,9 @@ void api_console_headers(struct MHD_Response *resp, const struct api_call *c);
 /* Sets the reply: status and a JSON body (owned from now on; NULL for none, e.g. 204).
  * A NULL body with a status that needs one (allocation failure) becomes a 500. */
 void api_reply(struct api_call *c, unsigned status, json_t *body);
+/* Sets the reply: status and a JSON body already written as text (owned from now on:
+ * api_jsonw_take's); NULL (out of memory) becomes a 500. */
+void api_reply_text(struct api_call *c, unsigned status, char *json, size_t len);
 /* Sets an error reply {"error_code":"IOTDA.000<status>","error_msg":msg}. */
 void api_reply_error(struct api_call *c, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
