@@ -3,8 +3,6 @@
  */
 #include "api/api_jsonw.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
