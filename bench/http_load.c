@@ -8,16 +8,23 @@
  * in) goes into a histogram. Just enough HTTP, as in api_create: a GET out, a status
  * line, headers and a Content-Length body in. Only libc.
  *
- *   http_load --api IPV4:PORT --route health|device|lwm2m|command [--token T] [--project P]
- *             [--product P] [--prefix P] [--path 3/0/9] [--query Q] [--devices N]
- *             [--requests R] [--connections C] [--expect STR] [--timeout-s S]
- *             [--max-seconds S] [--name NAME]
+ *   http_load --api IPV4:PORT --route health|device|lwm2m|command|list [--token T]
+ *             [--project P] [--product P] [--prefix P] [--path 3/0/9] [--query Q]
+ *             [--devices N] [--requests R] [--connections C] [--expect STR]
+ *             [--timeout-s S] [--max-seconds S] [--name NAME] [--random 0|1]
+ *             [--walk 0|1] [--spread N]
  *
  * The routes: health is GET /health (no store, no device: the API's own floor); device is
  * GET /v5/iot/P/devices/<product>_<prefix><i> (one SQLite read); lwm2m is GET
  * .../devices/<id>/lwm2m/<path>[?<query>] (a CoAP request to the device and its answer);
  * command is POST .../devices/<id>/async-commands with the water meter's SET_INTERVAL
  * (docs/api.md "Commands"; interval 1 + k % 65535, send_strategy immediately).
+ * list is GET /v5/iot/P/devices?<query> (default limit=50): with --walk 1 each connection
+ * follows the answers' page.marker (appending &marker=M) and starts again at the first
+ * page after the last; --spread N starts connection c's walk at the creation order's
+ * marker r<c*N/C> instead (a fleet of N rowids, so that the connections read different
+ * parts of it). --random 1 sends request k to a device drawn from k (a fixed
+ * pseudo-random sequence) instead of k % N.
  * A request is ok when the answer is 200 (201 for command) and, with --expect, its body
  * contains STR (for a Read: "code":"2.05"). Prints one line of key=value pairs (see bench/README.md) and exits
  * 0 when every request was ok.
@@ -47,8 +54,11 @@
 #define REQUESTS_MAX 100000000u
 #define ARG_MAX_LEN 256
 #define REQ_MAX 2048
-/* A whole answer (headers and body) must fit here; a Read of /3/0 is under 1 KB. */
-#define RESP_BUF 16384
+/* A whole answer (headers and body) must fit here; a Read of /3/0 is under 1 KB, a page
+ * of the device list about 400 bytes a device (so up to ~600 a page). */
+#define RESP_BUF (256 * 1024)
+/* A page's marker (the longest is a 256-byte name in hex and a node_id). */
+#define MARKER_MAX 640
 #define EPOLL_BATCH 256
 #define WAIT_MS 100
 /* Failures whose details are printed; later ones are only counted. */
@@ -58,7 +68,7 @@
 #define NS_PER_S 1000000000ull
 
 
-enum route { ROUTE_HEALTH, ROUTE_DEVICE, ROUTE_LWM2M, ROUTE_COMMAND };
+enum route { ROUTE_HEALTH, ROUTE_DEVICE, ROUTE_LWM2M, ROUTE_COMMAND, ROUTE_LIST };
 
 struct options {
 	struct sockaddr_in api;
@@ -78,6 +88,9 @@ struct options {
 	uint32_t connections;
 	uint32_t timeout_s;
 	uint32_t max_seconds;
+	uint32_t random;  /* device k drawn pseudo-randomly, not k % N */
+	uint32_t walk;    /* list: follow page.marker */
+	uint32_t spread;  /* list: connection c starts at marker r<c * spread / C> */
 };
 
 struct conn {
@@ -85,6 +98,7 @@ struct conn {
 	bool busy;          /* a request is in flight */
 	uint64_t start_ns;  /* when it was sent */
 	size_t len;         /* bytes in buf */
+	char marker[MARKER_MAX + 1]; /* list --walk: where the next page starts, "" = first */
 	char buf[RESP_BUF + 1];
 };
 
@@ -98,6 +112,7 @@ struct load {
 	uint64_t err;    /* answered, but not 200 with the expected body */
 	uint64_t lost;   /* no answer: the connection broke or the request timed out */
 	uint64_t reconnects;
+	uint64_t walks_ended; /* list --walk: pages without a marker (a walk's last) */
 	uint64_t shown;
 	uint64_t status[6]; /* answers by status class, 1xx..5xx */
 	struct hist lat;
@@ -140,15 +155,30 @@ static void conn_close(struct conn *c)
 	c->len = 0;
 }
 
-/* Writes request k's text into buf. Returns its length or -ENOBUFS. */
-static int format_request(const struct options *o, uint64_t k, char *buf, size_t cap)
+/* splitmix64: a fixed pseudo-random sequence, so that runs ask for the same devices. */
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9E3779B97F4A7C15ull;
+	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+	return x ^ (x >> 31);
+}
+
+/* Writes request k's text into buf (marker: a list page's, "" for the first). Returns its
+ * length or -ENOBUFS. */
+static int format_request(const struct options *o, uint64_t k, const char *marker, char *buf,
+			  size_t cap)
 {
 	char target[REQ_MAX / 2];
-	uint32_t dev = (uint32_t)(k % o->devices);
+	uint32_t dev = (uint32_t)((o->random ? mix(k) : k) % o->devices);
 	int n;
 	switch (o->route) {
 	case ROUTE_HEALTH:
 		n = snprintf(target, sizeof(target), "/health");
+		break;
+	case ROUTE_LIST:
+		n = snprintf(target, sizeof(target), "/v5/iot/%s/devices?%s%s%s", o->project,
+			     o->query ? o->query : "limit=50", marker[0] ? "&marker=" : "", marker);
 		break;
 	case ROUTE_DEVICE:
 		n = snprintf(target, sizeof(target), "/v5/iot/%s/devices/%s_%s%06" PRIu32,
@@ -203,7 +233,7 @@ static int conn_issue(struct load *ld, struct conn *c)
 	if (ld->issued >= ld->opt.requests)
 		return 0;
 	char req[REQ_MAX];
-	int n = format_request(&ld->opt, ld->issued, req, sizeof(req));
+	int n = format_request(&ld->opt, ld->issued, c->marker, req, sizeof(req));
 	if (n < 0)
 		return n;
 	ld->issued++;
@@ -278,6 +308,26 @@ static int answer_complete(struct conn *c, int *status, const char **body, size_
 	return 1;
 }
 
+/* list --walk: the page's marker becomes the connection's next, or the walk starts over. */
+static void next_marker(struct load *ld, struct conn *c, const char *body, size_t len)
+{
+	static const char key[] = "\"marker\":\"";
+	const char *m = memmem(body, len, key, sizeof(key) - 1);
+	c->marker[0] = '\0';
+	if (m == NULL) {
+		ld->walks_ended++;
+		return;
+	}
+	m += sizeof(key) - 1;
+	const char *end = memchr(m, '"', len - (size_t)(m - body));
+	if (end == NULL || end - m > MARKER_MAX) {
+		failure(ld, "a marker not understood", m, len - (size_t)(m - body));
+		return;
+	}
+	memcpy(c->marker, m, (size_t)(end - m));
+	c->marker[end - m] = '\0';
+}
+
 /* Reads what connection k has; completes its request when the answer is whole. */
 static void on_readable(struct load *ld, uint32_t k)
 {
@@ -325,6 +375,8 @@ static void on_readable(struct load *ld, uint32_t k)
 		if (ok) {
 			ld->ok++;
 			hist_add(&ld->lat, (now - c->start_ns) / NS_PER_US);
+			if (ld->opt.walk)
+				next_marker(ld, c, body, body_len);
 		} else {
 			char what[32];
 			snprintf(what, sizeof(what), "HTTP %d", status);
@@ -372,10 +424,12 @@ static uint32_t busy_count(const struct load *ld)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: http_load --api IPV4:PORT --route health|device|lwm2m|command [--token T]\n"
-		"                 [--project P] [--product P] [--prefix P] [--path 3/0/9]\n"
-		"                 [--query Q] [--devices N] [--requests R] [--connections C]\n"
-		"                 [--expect STR] [--timeout-s S] [--max-seconds S] [--name NAME]\n");
+		"usage: http_load --api IPV4:PORT --route health|device|lwm2m|command|list\n"
+		"                 [--token T] [--project P] [--product P] [--prefix P]\n"
+		"                 [--path 3/0/9] [--query Q] [--devices N] [--requests R]\n"
+		"                 [--connections C] [--expect STR] [--timeout-s S]\n"
+		"                 [--max-seconds S] [--name NAME] [--random 0|1] [--walk 0|1]\n"
+		"                 [--spread N]\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -413,6 +467,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 				o->route = ROUTE_LWM2M;
 			else if (strcmp(v, "command") == 0)
 				o->route = ROUTE_COMMAND;
+			else if (strcmp(v, "list") == 0)
+				o->route = ROUTE_LIST;
 			else
 				rc = -EINVAL;
 		} else if (strcmp(a, "--token") == 0) {
@@ -441,6 +497,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			rc = parse_u32(v, 1, 3600, &o->timeout_s);
 		} else if (strcmp(a, "--max-seconds") == 0) {
 			rc = parse_u32(v, 1, 86400, &o->max_seconds);
+		} else if (strcmp(a, "--random") == 0) {
+			rc = parse_u32(v, 0, 1, &o->random);
+		} else if (strcmp(a, "--walk") == 0) {
+			rc = parse_u32(v, 0, 1, &o->walk);
+		} else if (strcmp(a, "--spread") == 0) {
+			rc = parse_u32(v, 0, DEVICES_MAX, &o->spread);
 		} else {
 			rc = -EINVAL;
 		}
@@ -472,8 +534,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "http_load: out of resources\n");
 		goto cleanup;
 	}
-	for (uint32_t k = 0; k < o->connections; k++)
+	for (uint32_t k = 0; k < o->connections; k++) {
 		ld.conns[k].fd = -1;
+		if (o->walk && o->spread)
+			snprintf(ld.conns[k].marker, sizeof(ld.conns[k].marker), "r%" PRIu64,
+				 (uint64_t)k * o->spread / o->connections);
+	}
 	for (uint32_t k = 0; k < o->connections; k++) {
 		int rc = conn_open(&ld, &ld.conns[k], k);
 		if (rc < 0) {
@@ -529,12 +595,13 @@ int main(int argc, char **argv)
 	       " err=%" PRIu64 " lost=%" PRIu64 " seconds=%.3f rps=%.0f p50_us=%" PRIu64
 	       " p90_us=%" PRIu64 " p99_us=%" PRIu64 " p999_us=%" PRIu64 " max_us=%" PRIu64
 	       " http_2xx=%" PRIu64 " http_4xx=%" PRIu64 " http_5xx=%" PRIu64
-	       " reconnects=%" PRIu64 " aborted=%d\n",
+	       " reconnects=%" PRIu64 " walks_ended=%" PRIu64 " aborted=%d\n",
 	       o->name, o->route_text, o->devices, o->connections, o->requests, ld.ok, ld.err,
 	       ld.lost + unanswered, secs, secs > 0 ? (double)ld.ok / secs : 0.0,
 	       hist_quantile(&ld.lat, 0.50), hist_quantile(&ld.lat, 0.90),
 	       hist_quantile(&ld.lat, 0.99), hist_quantile(&ld.lat, 0.999), ld.lat.max,
-	       ld.status[2], ld.status[4], ld.status[5], ld.reconnects, aborted ? 1 : 0);
+	       ld.status[2], ld.status[4], ld.status[5], ld.reconnects, ld.walks_ended,
+	       aborted ? 1 : 0);
 	fflush(stdout);
 	status = ld.ok == o->requests ? 0 : 1;
 cleanup:

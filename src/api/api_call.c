@@ -26,12 +26,28 @@ json_t *api_json_str(const char *s)
 
 void api_reply(struct api_call *c, unsigned status, json_t *body)
 {
+	free(c->reply_text);
+	c->reply_text = NULL;
 	json_decref(c->reply);
 	c->reply = body;
 	c->status = status;
 	/* A reply that should have a body but has none ran out of memory building it. */
 	if (!body && status != 204)
 		api_reply_error(c, 500, "out of memory");
+}
+
+void api_reply_text(struct api_call *c, unsigned status, char *json, size_t len)
+{
+	if (!json) {
+		api_reply_error(c, 500, "out of memory");
+		return;
+	}
+	json_decref(c->reply);
+	c->reply = NULL;
+	free(c->reply_text);
+	c->reply_text = json;
+	c->reply_text_len = len;
+	c->status = status;
 }
 
 /* The length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms, no
@@ -96,6 +112,8 @@ void api_reply_error(struct api_call *c, unsigned status, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	json_decref(c->reply);
+	free(c->reply_text);
+	c->reply_text = NULL;
 	c->reply = api_error_json(status, msg);
 	c->status = status;
 	if (status >= 500)

@@ -312,9 +312,6 @@ static int check_query(struct api_call *c)
 	return -EINVAL;
 }
 
-/* How stale a token's last_used may get, in seconds. */
-#define TOKEN_TOUCH_S 60
-
 /* Checks X-Auth-Token against the path's project; sets the error reply when it fails. */
 static int check_auth(struct api_call *c, const char *project_id)
 {
@@ -333,7 +330,7 @@ static int check_auth(struct api_call *c, const char *project_id)
 	}
 	token_hash(token, hash);
 	struct store_token t;
-	int rc = store_token_lookup(c->api->deps.store, hash, &t);
+	int rc = api_token_verify(c->api, hash, &t); /* a cache, then the store */
 	if (rc == -ENOENT) {
 		api_reply_error(c, 401, "X-Auth-Token is not valid");
 		return -EACCES;
@@ -347,10 +344,6 @@ static int check_auth(struct api_call *c, const char *project_id)
 		api_reply_error(c, 401, "X-Auth-Token has expired");
 		return -EACCES;
 	}
-	/* When it was last used, to the minute: one write a minute at most per token (the
-	 * answer that makes it waits for the turn's commit, as every write's does). */
-	if (now - t.last_used >= TOKEN_TOUCH_S && store_token_touch(c->api->deps.store, hash, now))
-		LOG_WARN("api", "a token's last use was not recorded");
 	memcpy(project, t.project_id, sizeof(project));
 	/* A route without a project in its path (GET /v5/token) serves the token's own. */
 	if (project_id && strcmp(project, project_id) != 0) {
@@ -438,6 +431,12 @@ static enum MHD_Result respond(struct api_call *c, const char *allow)
 			free(c->text);
 		c->text = NULL;
 		type = c->content_type;
+	} else if (c->reply_text) {
+		resp = MHD_create_response_from_buffer(c->reply_text_len, c->reply_text,
+						       MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			free(c->reply_text);
+		c->reply_text = NULL;
 	} else if (c->reply) {
 		/* Compact JSON and a line end, as a terminal and line-based tools want it. */
 		size_t len = json_dumpb(c->reply, NULL, 0, JSON_COMPACT);
@@ -591,6 +590,9 @@ static enum MHD_Result hold_until_commit(struct api_server *api, struct api_requ
 	req->status = c->status;
 	req->reply = c->reply;
 	c->reply = NULL;
+	req->reply_text = c->reply_text;
+	req->reply_text_len = c->reply_text_len;
+	c->reply_text = NULL;
 	req->held = true;
 	req->next_held = api->held;
 	api->held = req;
@@ -610,6 +612,8 @@ void api_server_committed(struct api_server *api, int rc)
 		req->committed = true;
 		if (rc != 0) {
 			json_decref(req->reply);
+			free(req->reply_text);
+			req->reply_text = NULL;
 			req->status = 500;
 			req->reply = json_pack("{s:s, s:s}", "error_code", "IOTDA.000500",
 					       "error_msg", "the store failed to commit the change");
@@ -664,8 +668,10 @@ enum MHD_Result api_http_handle(void *cls, struct MHD_Connection *conn, const ch
 			return MHD_YES;
 		/* A deferred call resumed with its reply, or a held answer after the commit. */
 		struct api_call done = {.api = api, .conn = conn, .status = req->status,
-					.reply = req->reply};
+					.reply = req->reply, .reply_text = req->reply_text,
+					.reply_text_len = req->reply_text_len};
 		req->reply = NULL;
+		req->reply_text = NULL;
 		req->reply_ready = false;
 		if (!req->committed && must_wait_commit(api, &done))
 			return hold_until_commit(api, req, &done);
@@ -724,6 +730,7 @@ void api_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	api_firmware_upload_free(req); /* a client gone mid-upload: the temporary file goes */
 	json_decref(req->reply);
+	free(req->reply_text);
 	free(req->body);
 	free(req);
 	*con_cls = NULL;

@@ -45,6 +45,15 @@ struct lwm2m_path;
 
 struct api_conn;
 
+/* A token verified against the store, kept for API_TOKEN_CACHE_MS (api_token.c). */
+#define API_TOKEN_CACHE_SLOTS 32
+#define API_TOKEN_CACHE_MS 500
+struct api_token_cached {
+	char hash[TOKEN_HEX_LEN + 1]; /* "" for an empty slot */
+	struct store_token t;
+	uint64_t read_ms; /* the loop's time when it was read from the store */
+};
+
 struct api_server {
 	uv_loop_t *loop;
 	struct MHD_Daemon *mhd;
@@ -66,6 +75,8 @@ struct api_server {
 	uint64_t events_truncated, events_too_big;
 	/* Open connections, in the order they opened (api_conn.c). */
 	struct api_conn *conns, *conns_tail;
+	/* Tokens verified lately, by their hash's first bits (api_token.c). */
+	struct api_token_cached token_cache[API_TOKEN_CACHE_SLOTS];
 	unsigned conn_count;
 	uint64_t closed_deadline, closed_per_ip, closed_reserve;
 	uint64_t deferred_gone; /* calls waiting for a device whose client closed first */
@@ -101,6 +112,8 @@ struct api_request {
 	struct api_request *next_held;
 	unsigned status;
 	json_t *reply;
+	char *reply_text; /* or the reply already written as JSON text (owned), see api_call */
+	size_t reply_text_len;
 	uint64_t dm_handle; /* the device request it waits for, 0 when none */
 	uint8_t dm_op;      /* enum lwm2m_op, for the reply */
 	uint8_t dm_path_len;
@@ -133,6 +146,10 @@ struct api_call {
 
 	unsigned status; /* 0 until a reply is set */
 	json_t *reply;   /* owned; NULL for an empty body */
+	/* Or a JSON reply already written as text (owned, malloc; api_jsonw.h): answered
+	 * and held for the commit as reply would be. */
+	char *reply_text;
+	size_t reply_text_len;
 	char *text;      /* owned (malloc); a non-JSON reply, e.g. /metrics */
 	size_t text_len;
 	const char *content_type; /* of text */
@@ -154,6 +171,9 @@ void api_console_headers(struct MHD_Response *resp, const struct api_call *c);
 /* Sets the reply: status and a JSON body (owned from now on; NULL for none, e.g. 204).
  * A NULL body with a status that needs one (allocation failure) becomes a 500. */
 void api_reply(struct api_call *c, unsigned status, json_t *body);
+/* Sets the reply: status and a JSON body already written as text (owned from now on:
+ * api_jsonw_take's); NULL (out of memory) becomes a 500. */
+void api_reply_text(struct api_call *c, unsigned status, char *json, size_t len);
 /* Sets an error reply {"error_code":"IOTDA.000<status>","error_msg":msg}. */
 void api_reply_error(struct api_call *c, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -252,6 +272,10 @@ void api_token_get(struct api_call *c);
 void api_tokens_list(struct api_call *c);
 void api_tokens_create(struct api_call *c);
 void api_tokens_delete(struct api_call *c);
+/* The token whose SHA-256 (hex) is hash, from the tokens verified in the last
+ * API_TOKEN_CACHE_MS or else the store; records its use (last_used, to the minute).
+ * 0, -ENOENT for no such token, or a store error (api_token.c). */
+int api_token_verify(struct api_server *api, const char *hash, struct store_token *t);
 /* GET /v5/iot/{p}/statistics (api_stats.c). */
 void api_statistics(struct api_call *c);
 /* Wall-clock milliseconds. */

@@ -10,6 +10,13 @@
  * tokens with any of its tokens. A token is shown once, in the answer that creates it:
  * the store keeps only its hash. A revocation is effective at once, the token's open
  * event streams included (api_events_close_token).
+ *
+ * Every authenticated request verifies its token, and a lookup in the store costs more
+ * than a device GET's own read (a read transaction of its own: file locks). So a token
+ * found is kept, by its hash (never the token itself), for API_TOKEN_CACHE_MS: a
+ * revocation through the API forgets it at once; one by `lwm2md token revoke`, another
+ * process on the same database, is seen within that bound (docs/api.md "Tokens"). An
+ * unknown token is never kept: each try asks the store, as before.
  */
 #include "api/api_internal.h"
 
@@ -17,8 +24,59 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/log.h"
 #include "util/str.h"
 #include "util/timefmt.h"
+
+/* How stale a token's last_used may get, in seconds. */
+#define TOKEN_TOUCH_S 60
+
+/* The slot of a hash: its first 32 bits (hex), a uniform draw since it is a SHA-256. */
+static struct api_token_cached *cache_slot(struct api_server *api, const char *hash)
+{
+	uint32_t v = 0;
+	for (int i = 0; i < 8 && hash[i]; i++) {
+		char ch = hash[i];
+		v = v << 4 | (uint32_t)(ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10);
+	}
+	return &api->token_cache[v % API_TOKEN_CACHE_SLOTS];
+}
+
+int api_token_verify(struct api_server *api, const char *hash, struct store_token *t)
+{
+	struct api_token_cached *slot = cache_slot(api, hash);
+	uint64_t now_ms = uv_now(api->loop);
+	bool fresh = strcmp(slot->hash, hash) == 0 && now_ms - slot->read_ms < API_TOKEN_CACHE_MS;
+	if (fresh) {
+		*t = slot->t;
+	} else {
+		slot->hash[0] = '\0';
+		int rc = store_token_lookup(api->deps.store, hash, t);
+		if (rc)
+			return rc;
+		str_copy(slot->hash, sizeof(slot->hash), hash);
+		slot->t = *t;
+		slot->read_ms = now_ms;
+	}
+	/* When it was last used, to the minute: one write a minute at most per token (the
+	 * answer that makes it waits for the turn's commit, as every write's does). */
+	int64_t now = (int64_t)time(NULL);
+	if (now - t->last_used >= TOKEN_TOUCH_S) {
+		if (store_token_touch(api->deps.store, hash, now) == 0)
+			slot->t.last_used = t->last_used = now;
+		else
+			LOG_WARN("api", "a token's last use was not recorded");
+	}
+	return 0;
+}
+
+/* Drops a revoked token from the cache: its next request asks the store. */
+static void cache_forget(struct api_server *api, const char *hash)
+{
+	struct api_token_cached *slot = cache_slot(api, hash);
+	if (strcmp(slot->hash, hash) == 0)
+		slot->hash[0] = '\0';
+}
 
 /* A project's tokens are bounded, as its forwarding rules are. */
 #define TOKENS_PER_PROJECT_MAX 100
@@ -179,6 +237,7 @@ void api_tokens_delete(struct api_call *c)
 		api_reply_store_error(c, rc, "token");
 		return;
 	}
+	cache_forget(c->api, hash);
 	api_events_close_token(c->api, hash);
 	api_reply(c, 204, NULL);
 }

@@ -1,8 +1,9 @@
 /*
  * admin: token and project management on the database (admin.h), for the operator at
  * the daemon's host. Another process may be the running daemon on the same database:
- * SQLite's locking makes that safe, and the daemon sees a revocation on the token's next
- * request (and ends the token's open event streams within seconds: api_events.c).
+ * SQLite's locking makes that safe, and the daemon sees a revocation within half a second
+ * (API_TOKEN_CACHE_MS) and ends the token's open event streams within seconds
+ * (api_events.c).
  */
 #include "daemon/admin.h"
 

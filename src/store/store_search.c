@@ -11,6 +11,13 @@
  * key orders walk a COVERING index (devices_by_name, devices_by_node hold node_id,
  * device_name, product_id and status): the filters are checked on index entries, and
  * only the page's devices are read whole, by rowid.
+ *
+ * A listing reads in one transaction: outside the group commit's, every statement that
+ * starts with no other one running opens a read transaction of its own, and that costs
+ * more than the reads (file locks, a few µs each: most of what a device GET or a page of
+ * the list cost the loop). So each listing starts its walk first and runs its other
+ * statements — the count, the page's devices read by rowid — while the walk is still
+ * stepping, inside the transaction the walk opened.
  */
 #include "store/store_search.h"
 
@@ -34,6 +41,8 @@ enum slot {
 	SL_COUNT_NAME,
 	SL_COUNT_NODE,
 	SL_GET_ROWID,
+	SL_COUNT_SCAN_NAME, /* the same as SL_SCAN_*, for a count while a page walks */
+	SL_COUNT_SCAN_NODE,
 	SL_COUNT
 };
 
@@ -48,20 +57,28 @@ enum slot {
 	"SELECT count(*) FROM (SELECT 1 FROM devices WHERE project_id = ?1 AND " key " >= ?2" \
 	" AND " key " < ?3 LIMIT ?4)"
 
+#define SCAN_NAME                                                                          \
+	SCAN_HEAD " AND device_name >= ?2 AND device_name < ?3"                              \
+		  " AND (device_name > ?4 OR (device_name = ?4 AND node_id > ?5))"            \
+		  " ORDER BY device_name, node_id LIMIT ?6"
+#define SCAN_NODE SCAN_HEAD " AND node_id >= ?2 AND node_id < ?3 AND node_id > ?5 ORDER BY node_id LIMIT ?6"
+
 static const char *const sql[SL_COUNT] = {
-	[SL_COUNTS_PROJECT] = "SELECT status, sum(n) FROM device_counts WHERE project_id = ?1"
-			      " GROUP BY status",
+	/* Summed here rather than by GROUP BY status, which sorts (a temporary B-tree). */
+	[SL_COUNTS_PROJECT] = "SELECT status, n FROM device_counts WHERE project_id = ?1",
 	[SL_COUNTS_PRODUCT] = "SELECT status, n FROM device_counts WHERE project_id = ?1"
 			      " AND product_id = ?2",
 	[SL_LIST_ALL] = LIST_HEAD LIST_TAIL,
 	[SL_LIST_PRODUCT] = LIST_HEAD " AND product_id = ?2" LIST_TAIL,
-	[SL_LIST_STATUS] = LIST_HEAD " AND status = ?3" LIST_TAIL,
-	[SL_LIST_PRODUCT_STATUS] = LIST_HEAD " AND product_id = ?2 AND status = ?3" LIST_TAIL,
-	[SL_SCAN_NAME] = SCAN_HEAD " AND device_name >= ?2 AND device_name < ?3"
-			 " AND (device_name > ?4 OR (device_name = ?4 AND node_id > ?5))"
-			 " ORDER BY device_name, node_id LIMIT ?6",
-	[SL_SCAN_NODE] = SCAN_HEAD " AND node_id >= ?2 AND node_id < ?3 AND node_id > ?5"
-			 " ORDER BY node_id LIMIT ?6",
+	/* "+?3", not "?3": a bare parameter compared with status is checked against the
+	 * partial index devices_inactive (WHERE status = 0), which marks the statement to be
+	 * prepared again whenever ?3 is bound — every page. The plan is the same. */
+	[SL_LIST_STATUS] = LIST_HEAD " AND status = +?3" LIST_TAIL,
+	[SL_LIST_PRODUCT_STATUS] = LIST_HEAD " AND product_id = ?2 AND status = +?3" LIST_TAIL,
+	[SL_SCAN_NAME] = SCAN_NAME,
+	[SL_SCAN_NODE] = SCAN_NODE,
+	[SL_COUNT_SCAN_NAME] = SCAN_NAME,
+	[SL_COUNT_SCAN_NODE] = SCAN_NODE,
 	[SL_COUNT_NAME] = COUNT("device_name"),
 	[SL_COUNT_NODE] = COUNT("node_id"),
 	[SL_GET_ROWID] = "SELECT " STORE_DEVICE_COLUMNS " FROM devices WHERE rowid = ?1",
@@ -271,6 +288,33 @@ static void bind_range(sqlite3_stmt *st, const struct range *r)
 		sqlite3_bind_blob(st, 3, "\xFF", 1, SQLITE_STATIC);
 }
 
+/* A text column into dst, as store_copy_column copies it but with the length SQLite
+ * knows (no strnlen). */
+static void column_into(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	str_copy_n(dst, cap, v ? v : "", v ? strnlen(v, (size_t)sqlite3_column_bytes(st, col)) : 0);
+}
+
+/* store_read_device for a page's rows: the same columns (STORE_DEVICE_COLUMNS) without
+ * clearing the whole struct first (every member is written; its 1.7 KB are most of a
+ * device's description) — a page reads 50 of them. */
+static void read_device(sqlite3_stmt *st, struct store_device *d)
+{
+	column_into(st, 0, d->project_id, sizeof(d->project_id));
+	column_into(st, 1, d->device_id, sizeof(d->device_id));
+	column_into(st, 2, d->node_id, sizeof(d->node_id));
+	column_into(st, 3, d->device_name, sizeof(d->device_name));
+	column_into(st, 4, d->product_id, sizeof(d->product_id));
+	column_into(st, 5, d->description, sizeof(d->description));
+	column_into(st, 6, d->secret, sizeof(d->secret));
+	d->secure_access = sqlite3_column_int(st, 7) != 0;
+	d->timeout = sqlite3_column_int64(st, 8);
+	d->status = sqlite3_column_int(st, 9);
+	d->create_time = sqlite3_column_int64(st, 10);
+	d->read_format = sqlite3_column_int(st, 11);
+}
+
 /* Creation order: one index range per filter, an exact count from device_counts. The
  * statement asks for one device more than the page, to know whether a marker is due. */
 static int list_created(struct store *s, const char *project_id,
@@ -281,10 +325,26 @@ static int list_created(struct store *s, const char *project_id,
 	struct position pos;
 	if (marker_parse(f->marker, ORDER_CREATED, &pos) != 0)
 		return -EINVAL;
+	enum slot slot = set(f->product_id) ? (f->status >= 0 ? SL_LIST_PRODUCT_STATUS
+							       : SL_LIST_PRODUCT)
+					    : (f->status >= 0 ? SL_LIST_STATUS : SL_LIST_ALL);
+	sqlite3_stmt *st = prep(s, slot);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, f->product_id);
+	sqlite3_bind_int(st, 3, f->status);
+	sqlite3_bind_int64(st, 4, pos.rowid);
+	sqlite3_bind_int64(st, 5, f->limit + 1);
+	sqlite3_bind_int64(st, 6, f->offset);
+	/* The walk's first step opens the read transaction the count then reads in. */
+	int rc = sqlite3_step(st);
 	struct store_device_counts counts;
-	int rc = store_device_counts(s, project_id, f->product_id, &counts);
-	if (rc)
-		return rc;
+	int crc = store_device_counts(s, project_id, f->product_id, &counts);
+	if (crc) {
+		sqlite3_reset(st);
+		return crc;
+	}
 	switch (f->status) {
 	case STORE_DEVICE_ONLINE:
 		page->count = counts.online;
@@ -299,28 +359,16 @@ static int list_created(struct store *s, const char *project_id,
 		page->count = counts.total;
 		break;
 	}
-	enum slot slot = set(f->product_id) ? (f->status >= 0 ? SL_LIST_PRODUCT_STATUS
-							       : SL_LIST_PRODUCT)
-					    : (f->status >= 0 ? SL_LIST_STATUS : SL_LIST_ALL);
-	sqlite3_stmt *st = prep(s, slot);
-	if (!st)
-		return -EIO;
-	store_bind_text(st, 1, project_id);
-	store_bind_text(st, 2, f->product_id);
-	sqlite3_bind_int(st, 3, f->status);
-	sqlite3_bind_int64(st, 4, pos.rowid);
-	sqlite3_bind_int64(st, 5, f->limit + 1);
-	sqlite3_bind_int64(st, 6, f->offset);
 	int64_t n = 0;
 	struct position last = { .rowid = -1 };
 	int ret = 0;
 	struct store_device d;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
 		if (n == f->limit) {
 			marker_format(page->marker, ORDER_CREATED, &last);
 			break;
 		}
-		store_read_device(st, &d);
+		read_device(st, &d);
 		last.rowid = sqlite3_column_int64(st, COL_ROWID);
 		n++;
 		if ((ret = cb(&d, ctx)) != 0)
@@ -370,7 +418,7 @@ static int count_range(struct store *s, const char *project_id,
 		page->count = page->count_capped ? STORE_COUNT_MAX : n;
 		return 0;
 	}
-	st = prep(s, order == ORDER_NAME ? SL_SCAN_NAME : SL_SCAN_NODE);
+	st = prep(s, order == ORDER_NAME ? SL_COUNT_SCAN_NAME : SL_COUNT_SCAN_NODE);
 	if (!st)
 		return -EIO;
 	struct position start = { .rowid = -1 };
@@ -389,33 +437,31 @@ static int count_range(struct store *s, const char *project_id,
 	return 0;
 }
 
-/* Reads the page's devices whole, by rowid, and hands them to cb. */
-static int emit(struct store *s, const int64_t *rowids, int64_t n,
+/* Reads a device of the page whole, by rowid, and hands it to cb (while the walk that
+ * found it steps: in its read transaction). */
+static int emit(struct store *s, int64_t rowid,
 		int (*cb)(const struct store_device *, void *), void *ctx)
 {
-	for (int64_t i = 0; i < n; i++) {
-		sqlite3_stmt *st = prep(s, SL_GET_ROWID);
-		if (!st)
-			return -EIO;
-		sqlite3_bind_int64(st, 1, rowids[i]);
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_DONE) {
-			sqlite3_reset(st);
-			continue; /* deleted by a trigger of this very walk: cannot happen, skip */
-		}
-		if (rc != SQLITE_ROW)
-			return store_step_fail(s, st, "device list");
-		struct store_device d;
-		store_read_device(st, &d);
+	sqlite3_stmt *st = prep(s, SL_GET_ROWID);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, rowid);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
 		sqlite3_reset(st);
-		if ((rc = cb(&d, ctx)) != 0)
-			return rc;
+		return 0; /* the walk's index entry has its row: cannot happen, skip */
 	}
-	return 0;
+	if (rc != SQLITE_ROW)
+		return store_step_fail(s, st, "device list");
+	struct store_device d;
+	read_device(st, &d);
+	sqlite3_reset(st);
+	return cb(&d, ctx);
 }
 
 /* A key order: the key's index range from the marker on, the other filters checked on
- * its entries, at most STORE_SEARCH_SCAN_MAX examined; then the page's devices read. */
+ * its entries, at most STORE_SEARCH_SCAN_MAX examined, each match of the page read whole
+ * as it is found. */
 static int list_by_key(struct store *s, const char *project_id,
 		       const struct store_device_filter *f, enum order order,
 		       int (*cb)(const struct store_device *, void *), void *ctx,
@@ -439,24 +485,20 @@ static int list_by_key(struct store *s, const char *project_id,
 	 * costliest search costs. Other pages count from the range's start on their own. */
 	_Static_assert(STORE_SEARCH_SCAN_MAX == STORE_COUNT_MAX, "one walk counts and pages");
 	bool counting = !range_is_filter && !set(f->marker) && f->offset == 0;
-	int rc = counting ? 0 : count_range(s, project_id, f, order, &r, range_is_filter, page);
-	if (rc)
-		return rc;
-	int64_t *rowids = malloc((size_t)f->limit * sizeof(*rowids));
-	sqlite3_stmt *st = rowids ? prep(s, order == ORDER_NAME ? SL_SCAN_NAME : SL_SCAN_NODE)
-				  : NULL;
-	if (!st) {
-		free(rowids);
-		return rowids ? -EIO : -ENOMEM;
-	}
+	sqlite3_stmt *st = prep(s, order == ORDER_NAME ? SL_SCAN_NAME : SL_SCAN_NODE);
+	if (!st)
+		return -EIO;
 	/* The walk starts at the marker's key, not the range's start: an index seek. */
 	const char *key = order == ORDER_NAME ? pos.name : pos.node;
 	bind_scan(st, project_id, &r, strcmp(key, r.lo) > 0 ? key : r.lo, &pos,
 		  STORE_SEARCH_SCAN_MAX);
+	/* Its first step opens the read transaction the count and the devices read in. */
+	int rc = sqlite3_step(st);
+	int ret = counting ? 0 : count_range(s, project_id, f, order, &r, range_is_filter, page);
 	int64_t examined = 0, skipped = 0, n = 0;
 	bool full = false; /* a match came after the page */
 	memset(&last, 0, sizeof(last));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	for (; ret == 0 && rc == SQLITE_ROW; rc = sqlite3_step(st)) {
 		examined++;
 		bool match = matches(f, st);
 		if (counting)
@@ -472,7 +514,8 @@ static int list_by_key(struct store *s, const char *project_id,
 		if (match && skipped < f->offset) {
 			skipped++;
 		} else if (match) {
-			rowids[n++] = sqlite3_column_int64(st, SC_ROWID);
+			n++;
+			ret = emit(s, sqlite3_column_int64(st, SC_ROWID), cb, ctx);
 		} else if (examined < STORE_SEARCH_SCAN_MAX) {
 			continue;
 		}
@@ -481,20 +524,18 @@ static int list_by_key(struct store *s, const char *project_id,
 		str_copy(last.node, sizeof(last.node), text(st, SC_NODE));
 		str_copy(last.name, sizeof(last.name), text(st, SC_NAME));
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		free(rowids);
+	if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_step_fail(s, st, "device list");
-	}
 	sqlite3_reset(st);
+	if (ret)
+		return ret;
 	if (counting)
 		page->count_capped = examined == STORE_COUNT_MAX;
 	/* More may follow a match left over, or the walk's bound (the next page goes on
 	 * from the last entry examined). */
 	if (full || examined == STORE_SEARCH_SCAN_MAX)
 		marker_format(page->marker, order, &last);
-	rc = emit(s, rowids, n, cb, ctx);
-	free(rowids);
-	return rc;
+	return 0;
 }
 
 int store_device_list(struct store *s, const char *project_id,

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/store_internal.h"
 #include "store/store_search.h"
 
 #define MAX_DEVICES 12500
@@ -403,6 +404,61 @@ static void test_bounds(void **state)
 	free(w);
 }
 
+/* Times the store's statements were prepared again (SQLite does when a bound parameter
+ * can change the plan): none of a listing's should be, page after page. */
+static int reprepared(struct store *s)
+{
+	int n = 0;
+	for (sqlite3_stmt *st = sqlite3_next_stmt(store_db(s), NULL); st;
+	     st = sqlite3_next_stmt(store_db(s), st))
+		n += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_REPREPARE, 0);
+	return n;
+}
+
+/* 10 000 devices over three products and three statuses, paged by marker through every
+ * filter of the creation order: each device exactly once, in order, the count exact; and
+ * no statement prepared again (a status listing was, at each page: "+?3"). */
+static void test_ten_thousand_by_marker(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const products[] = { "meter", "tracker", "valve" };
+	for (int i = 0; i < 3; i++) {
+		add_product(fx->s, "p1", products[i]);
+		add_product(fx->s, "p2", products[i]);
+	}
+	assert_int_equal(store_begin(fx->s), 0);
+	for (int i = 0; i < 10000; i++) {
+		char node[32];
+		snprintf(node, sizeof(node), "d%05d", i);
+		/* Products in runs, statuses scattered: filters interleave. */
+		int status = i % 7 == 0 ? STORE_DEVICE_ONLINE
+			   : i % 11 == 0 ? STORE_DEVICE_OFFLINE : STORE_DEVICE_INACTIVE;
+		add_device(fx, i % 10 == 9 ? "p2" : "p1", products[(i / 100) % 3], node, node,
+			   status);
+	}
+	assert_int_equal(store_commit(fx->s), 0);
+	struct walk *w = calloc(1, sizeof(*w));
+	assert_non_null(w);
+	int before = -1;
+	for (int p = -1; p < 3; p++) {
+		for (int status = -1; status <= STORE_DEVICE_OFFLINE; status++) {
+			struct store_device_filter f = { .product_id = p < 0 ? NULL : products[p],
+							 .status = status, .limit = 97 };
+			struct store_device_page first;
+			walk_all(fx, "p1", f, w, &first);
+			check_walk(fx, "p1", &f, w);
+			assert_int_equal(first.count, w->count);
+			assert_false(first.count_capped);
+			assert_int_equal(w->short_pages, 0);
+			assert_int_equal(w->pages, w->count / 97 + 1);
+			if (before < 0)
+				before = reprepared(fx->s); /* the first walk prepared them */
+		}
+	}
+	assert_int_equal(reprepared(fx->s), before);
+	free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +468,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_offset_and_markers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ten_thousand_by_marker, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
