@@ -9,13 +9,15 @@
 # device count and the same number of requests. Per device count:
 #   1. lwm2m_load --mode echo against udp_echo                   -> echo_rps, the ceiling
 #   2. a fresh lwm2md on a temp database; a product and N devices through the REST API
-#      (bench/api_create, one keep-alive connection)             -> api devices/s
+#      (bench/api_create, one keep-alive connection, BENCH_API_BATCH devices per request
+#      through POST .../devices/batch; 0: one per request)        -> api devices/s
 #   3. lwm2m_load --mode lwm2m: N Registers, then N x UPDATES Updates, with the daemon's
 #      VmRSS read before and after registration                  -> rps, latency, RSS/device
 # then a summary table. Everything is on loopback; every wait is bounded; the processes
 # started here are stopped on exit.
 #
-# Environment: BENCH_UPDATES (Update rounds per device, 10), BENCH_MIN_REQUESTS (at least
+# Environment: BENCH_API_BATCH (devices per API request, 1000; 0 for one per request),
+# BENCH_UPDATES (Update rounds per device, 10), BENCH_MIN_REQUESTS (at least
 # this many Updates per device count, 500000, so that a small fleet's run lasts long
 # enough to be steady: 1 000 devices then send 500 Updates each), BENCH_WINDOW (requests in
 # flight, 256), BENCH_MAX_SECONDS (limit per phase, 300), BENCH_BIN (where udp_echo,
@@ -28,12 +30,16 @@ if [ $# -gt 0 ]; then devices=("$@"); else devices=(1000 10000); fi
 bin=${BENCH_BIN:-$build}
 updates=${BENCH_UPDATES:-10}
 min_requests=${BENCH_MIN_REQUESTS:-500000}
+api_batch=${BENCH_API_BATCH:-1000}
 window=${BENCH_WINDOW:-256}
 max_seconds=${BENCH_MAX_SECONDS:-300}
 
 . "$(dirname "$0")/lib.sh"
 
 [[ $min_requests =~ ^[0-9]{1,8}$ ]] || die "not a count: BENCH_MIN_REQUESTS='$min_requests'"
+[[ $api_batch =~ ^[0-9]{1,4}$ ]] || die "not a batch size: BENCH_API_BATCH='$api_batch'"
+batch_args=()
+if [ "$api_batch" -gt 0 ]; then batch_args=(--batch "$api_batch"); fi
 for n in "${devices[@]}" "$updates" "$window" "$max_seconds"; do
   [[ $n =~ ^[1-9][0-9]{0,5}$ ]] || die "not a count in 1..999999: '$n'"
 done
@@ -107,7 +113,7 @@ run_one() {
   fi
 
   local api_line
-  api_line=$("$bin/api_create" --api "$http" --token "$token" --project bench --product bench \
+  api_line=$("$bin/api_create" "${batch_args[@]}" --api "$http" --token "$token" --project bench --product bench \
                --prefix bench --devices "$n") ||
     { echo "bench: device create failed: $api_line" >&2; return 1; }
   echo "n=$n $api_line"
@@ -162,6 +168,7 @@ done
 
 echo
 echo "bench: update_rps / echo_rps is the figure to track; absolute numbers vary with the machine."
+echo "bench: api/s creates devices $([ "$api_batch" -gt 0 ] && echo "$api_batch per request (devices/batch)" || echo "one per request")."
 printf '%8s %10s %10s %7s %10s %7s %7s %13s %13s %10s %9s\n' devices echo_rps update_rps ratio \
   reg_rps reg/echo api/s echo_p50/p99 upd_p50/p99 rss_B/dev lwm2m_lost
 for line in "${summary[@]}"; do
