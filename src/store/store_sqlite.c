@@ -269,7 +269,26 @@ static int open_registry(struct store *s, const char *path)
 		if (rc != 0)
 			return rc;
 	}
-	return store_registry_open(&s->registry, name, s->db);
+	int rc = store_registry_open(&s->registry, name, s->db);
+	if (rc != -EIO || memory)
+		return rc;
+	/* Registrations are soft state (store_registry.h): a file SQLite cannot use is moved
+	 * aside, for whoever wants to look at it, and the daemon starts without them. */
+	char aside[4200];
+	snprintf(aside, sizeof(aside), "%s.broken-%lld", name, (long long)time(NULL));
+	if (rename(name, aside) != 0)
+		return rc;
+	static const char *const sidecars[] = {"-wal", "-shm"};
+	for (size_t i = 0; i < 2; i++) {
+		char from[4200], to[4300];
+		snprintf(from, sizeof(from), "%s%s", name, sidecars[i]);
+		snprintf(to, sizeof(to), "%s%s", aside, sidecars[i]);
+		(void)rename(from, to);
+	}
+	LOG_ERROR("store", "%s could not be used: moved to %s; the devices register again", name,
+		  aside);
+	rc = protect_files(name);
+	return rc != 0 ? rc : store_registry_open(&s->registry, name, s->db);
 }
 
 int store_open(struct store **out, const char *path)

@@ -175,6 +175,34 @@ static void test_legacy_rows_moved(void **state)
 	remove_dir(dir);
 }
 
+/* The registrations are soft state: a file that is not a database is moved aside and the
+ * store opens without them, rather than the daemon refusing to start. */
+static void test_broken_file_moved_aside(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/lwm2md-registry-XXXXXX", db[128], name[160];
+	make_dir(dir, db, sizeof(db));
+	snprintf(name, sizeof(name), "%s.registrations", db);
+	FILE *f = fopen(name, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 512; i++)
+		fputs("this is not an SQLite database. ", f);
+	fclose(f);
+	struct store *s;
+	assert_int_equal(store_open(&s, db), 0);
+	struct seen seen = load(s);
+	assert_int_equal(seen.count, 0);
+	struct store_registration r = reg("ep7", 9);
+	assert_int_equal(store_registration_put(s, &r), 0);
+	seen = load(s);
+	assert_int_equal(seen.count, 1);
+	store_close(s);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "ls %s.broken-* >/dev/null 2>&1", name);
+	assert_int_equal(system(cmd), 0);
+	remove_dir(dir);
+}
+
 /* A private in-memory store has a private in-memory registrations database. */
 static void test_memory(void **state)
 {
@@ -195,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_written_by_the_thread_and_reloaded),
 		cmocka_unit_test(test_legacy_rows_moved),
 		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_broken_file_moved_aside),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
