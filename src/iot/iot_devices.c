@@ -384,7 +384,9 @@ static void flush_one(struct iot_devices *dev, const struct dirty *d)
  * writer's batch, their status changes to the loop turn's transaction. */
 static int flush_some(struct iot_devices *dev, size_t max)
 {
-	int rc = store_begin(dev->store);
+	/* Under group commit the status changes join the turn's transaction as they are. */
+	bool own_tx = !store_batching(dev->store);
+	int rc = own_tx ? store_begin(dev->store) : 0;
 	size_t n = 0;
 	while (dev->dirty_head && n < max) {
 		struct dirty *d = dev->dirty_head;
@@ -397,7 +399,7 @@ static int flush_some(struct iot_devices *dev, size_t max)
 	}
 	if (!dev->dirty_head)
 		dev->dirty_tail = NULL;
-	if (rc == 0)
+	if (rc == 0 && own_tx)
 		rc = store_commit(dev->store);
 	store_registrations_submit(dev->store);
 	dev->stats.flushes++;

@@ -100,6 +100,9 @@ int store_rollback(struct store *s);
  * commits what is open. store_batch_commit returns 0, -EIO (rolled back), or -EINVAL (a
  * store_begin is still open). */
 void store_batch_enable(struct store *s, bool on);
+/* Whether group commit is on: a caller grouping writes needs no store_begin of its own
+ * then (which would be a savepoint, and cost a copy of every page it changes). */
+bool store_batching(const struct store *s);
 int store_batch_commit(struct store *s);
 /* Whether the open batch has changed any row: an answer that reports a stored change must
  * wait for store_batch_commit while this is true (the REST API holds it until then). */

@@ -131,6 +131,11 @@ static void batch_touch(struct store *s)
 	}
 }
 
+bool store_batching(const struct store *s)
+{
+	return s->batching;
+}
+
 sqlite3 *store_db(struct store *s)
 {
 	return s->db;
