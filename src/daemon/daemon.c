@@ -331,6 +331,8 @@ static void end_device_access(void *ctx, const char *node_id)
 static void on_batch(uv_prepare_t *h)
 {
 	struct daemon *d = h->data;
+	/* A step of the registrations' write-behind, its status changes in this commit. */
+	iot_devices_flush_step(d->devices);
 	int rc = store_batch_commit(d->store);
 	if (rc != 0)
 		LOG_ERROR("daemon", "a loop turn's writes were not committed");

@@ -380,10 +380,12 @@ static void flush_one(struct iot_devices *dev, const struct dirty *d)
 	dev->stats.flushed_writes++;
 }
 
-/* Hands up to max dirty endpoints to the store: their registrations to the registrations
- * writer's batch, their status changes to the loop turn's transaction. */
-static int flush_some(struct iot_devices *dev, size_t max)
+/* Hands up to max dirty endpoints to the store: their registrations to the batch the
+ * registrations writer gets next, their status changes to the loop turn's transaction. */
+static int move_dirty(struct iot_devices *dev, size_t max)
 {
+	if (!dev->dirty_head || max == 0)
+		return 0;
 	/* Under group commit the status changes join the turn's transaction as they are. */
 	bool own_tx = !store_batching(dev->store);
 	int rc = own_tx ? store_begin(dev->store) : 0;
@@ -401,8 +403,6 @@ static int flush_some(struct iot_devices *dev, size_t max)
 		dev->dirty_tail = NULL;
 	if (rc == 0 && own_tx)
 		rc = store_commit(dev->store);
-	store_registrations_submit(dev->store);
-	dev->stats.flushes++;
 	if (rc != 0) {
 		dev->stats.store_errors++;
 		LOG_ERROR("iot", "flushing registrations failed: %d", rc);
@@ -411,24 +411,40 @@ static int flush_some(struct iot_devices *dev, size_t max)
 	return 0;
 }
 
+int iot_devices_flush_step(struct iot_devices *dev)
+{
+	size_t building = store_registrations_building(dev->store);
+	if (building >= IOT_FLUSH_MAX_ROWS)
+		return 0;
+	size_t room = IOT_FLUSH_MAX_ROWS - building;
+	return move_dirty(dev, room < IOT_FLUSH_STEP_ROWS ? room : IOT_FLUSH_STEP_ROWS);
+}
+
 int iot_devices_flush(struct iot_devices *dev)
 {
-	/* While the writer still has the last batch, changes keep collecting in the dirty set,
-	 * where ten Updates of one device stay one entry: the loop never queues more than one
-	 * batch ahead of the writer, whatever the rate. */
+	/* While the writer still has the last batch, the next one keeps building (up to
+	 * IOT_FLUSH_MAX_ROWS) and the rest of the changes wait in the dirty set, where ten
+	 * Updates of one device stay one entry: the loop never queues more than one batch
+	 * ahead of the writer, whatever the rate. */
 	if (store_registrations_busy(dev->store)) {
 		dev->stats.flushes_deferred++;
 		return 0;
 	}
-	return flush_some(dev, IOT_FLUSH_MAX_ROWS);
+	int rc = iot_devices_flush_step(dev);
+	store_registrations_submit(dev->store);
+	dev->stats.flushes++;
+	return rc;
 }
 
 int iot_devices_flush_all(struct iot_devices *dev)
 {
 	int rc = 0;
-	while (dev->dirty_head)
-		rc |= flush_some(dev, IOT_FLUSH_MAX_ROWS);
+	while (dev->dirty_head) {
+		rc |= move_dirty(dev, IOT_FLUSH_MAX_ROWS);
+		store_registrations_submit(dev->store);
+	}
 	store_registrations_sync(dev->store);
+	dev->stats.flushes++;
 	return rc ? -EIO : 0;
 }
 

@@ -209,6 +209,8 @@ int store_device_next_expiry(struct store *s, int64_t *when);
 int store_registration_put(struct store *s, const struct store_registration *r);
 int store_registration_delete(struct store *s, const char *node_id);
 void store_registrations_submit(struct store *s);
+/* Rows put or deleted since the last submit. */
+size_t store_registrations_building(struct store *s);
 bool store_registrations_busy(struct store *s);
 void store_registrations_sync(struct store *s);
 struct store_registry_stats {

@@ -366,6 +366,11 @@ void store_registry_submit(struct store_registry *reg)
 	pthread_mutex_unlock(&reg->mu);
 }
 
+size_t store_registry_building(const struct store_registry *reg)
+{
+	return reg->building.n;
+}
+
 bool store_registry_busy(struct store_registry *reg)
 {
 	pthread_mutex_lock(&reg->mu);

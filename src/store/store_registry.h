@@ -22,6 +22,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store/store.h"
@@ -42,6 +43,8 @@ int store_registry_add(struct store_registry *reg, const struct store_registrati
 		       const char *node_id);
 /* Hands the batch being built to the writer (appending it to one still waiting). */
 void store_registry_submit(struct store_registry *reg);
+/* Rows in the batch being built. */
+size_t store_registry_building(const struct store_registry *reg);
 /* Whether a submitted batch is still waiting or being written. */
 bool store_registry_busy(struct store_registry *reg);
 /* Submits what is built and waits until everything submitted is written. */

@@ -859,6 +859,11 @@ void store_registrations_submit(struct store *s)
 	store_registry_submit(s->registry);
 }
 
+size_t store_registrations_building(struct store *s)
+{
+	return store_registry_building(s->registry);
+}
+
 void store_registrations_sync(struct store *s)
 {
 	store_registry_sync(s->registry);
