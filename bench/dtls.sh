@@ -104,6 +104,8 @@ for n in "${devices[@]}"; do
   live=$(metric lwm2md_dtls_sessions_live "$http")
   hib=$(metric lwm2md_dtls_sessions_hibernated "$http")
   hs_before=$(metric lwm2md_dtls_handshakes_total "$http")
+  created1=$(metric lwm2md_dtls_contexts_created_total "$http")
+  reused1=$(metric lwm2md_dtls_contexts_reused_total "$http")
   rss_end=$(rss_kb "$daemon_pid")
   t_stop=$(now)
   stop_daemon
@@ -120,6 +122,8 @@ for n in "${devices[@]}"; do
   e2e=$(cat "$tmp/e2e")
   echo "$e2e" | grep -v waiting_for_restart | sed "s/^/n=$n /"
   hs_after=$(metric lwm2md_dtls_handshakes_total "$http")
+  reused=$(metric lwm2md_dtls_contexts_reused_total "$http")
+  created=$(metric lwm2md_dtls_contexts_created_total "$http")
   res_after=$(metric lwm2md_dtls_resumptions_total "$http")
   stop_daemon
 
@@ -130,20 +134,25 @@ for n in "${devices[@]}"; do
   back_s=$(field "$e2e" after_restart seconds)
   lost=$(field "$e2e" after_restart lost)
   ratio=$(awk -v a="$hs_e2e" -v b="$hs_inmem" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "-" }')
+  # The same ratio on CPU time (handshakes per CPU second of the daemon, of dtls_load
+  # inmem), which the other processes of a shared machine disturb less.
+  cpu_inmem=$(field "$inmem" inmem per_cpu_second)
+  cpu_e2e=$(field "$e2e" handshake_register per_daemon_cpu_second)
+  cpu_ratio=$(awk -v a="$cpu_e2e" -v b="$cpu_inmem" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "-" }')
   per_hib=$(( restored > 0 ? hib_bytes / restored : -1 ))
   restart_s=$(awk -v a="$t_restart" -v b="$t_listening" -v s="$t_stop" \
     'BEGIN{ printf "%.2f", b - a }')
   stop_s=$(awk -v a="$t_stop" -v b="$t_restart" 'BEGIN{ printf "%.2f", b - a }')
   all_back=$(awk -v a="$restart_s" -v b="$back_s" 'BEGIN{ printf "%.2f", a + b }')
-  echo "n=$n phase=sessions idle_s=$idle live=$live hibernated=$hib full_handshakes=$hs_before rss_kb=$rss_end rss_fresh_kb=$rss_fresh rss_growth_per_device_bytes=$(( (rss_end - rss_fresh) * 1024 / n ))"
+  echo "n=$n phase=sessions idle_s=$idle live=$live hibernated=$hib full_handshakes=$hs_before rss_kb=$rss_end rss_fresh_kb=$rss_fresh rss_growth_per_device_bytes=$(( (rss_end - rss_fresh) * 1024 / n )) contexts_created=$created1 contexts_reused=$reused1"
   echo "n=$n phase=restart stop_s=$stop_s start_s=$restart_s restored=$restored bytes_per_hibernated_session=$per_hib rss_after_restore_kb=$rss_restored rss_over_fresh_per_restored_device_bytes=$(( (rss_restored - rss_fresh) * 1024 / n ))"
-  echo "n=$n phase=back handshakes_after_restart=$hs_after resumptions_after_restart=$res_after seconds_to_all_back=$all_back (start $restart_s + updates $back_s) lost=$lost"
-  echo "n=$n result: handshake+register/s=$hs_e2e inmem_handshakes/s=$hs_inmem ratio=$ratio live_B=$per_live hibernated_B=$per_hib after_restart_handshakes=$hs_after back_s=$all_back lost=$lost"
-  summary+=("$(printf '%8s %10s %12s %6s %10s %10s %10s %8s %8s %6s' "$n" "$hs_inmem" "$hs_e2e" "$ratio" "$upd" "$per_live" "$per_hib" "$hs_after" "$all_back" "$lost")")
+  echo "n=$n phase=back handshakes_after_restart=$hs_after resumptions_after_restart=$res_after seconds_to_all_back=$all_back (start $restart_s + updates $back_s) lost=$lost contexts_created=$created contexts_reused=$reused"
+  echo "n=$n result: handshake+register/s=$hs_e2e inmem_handshakes/s=$hs_inmem ratio=$ratio cpu_ratio=$cpu_ratio live_B=$per_live hibernated_B=$per_hib after_restart_handshakes=$hs_after back_s=$all_back lost=$lost"
+  summary+=("$(printf '%8s %10s %12s %6s %6s %10s %10s %10s %8s %8s %6s' "$n" "$hs_inmem" "$hs_e2e" "$ratio" "$cpu_ratio" "$upd" "$per_live" "$per_hib" "$hs_after" "$all_back" "$lost")")
 done
 
 echo
 echo "bench: handshake+Register per second end to end / mbedTLS in-memory handshakes per second;"
 echo "       after a restart: full handshakes (aim 0), seconds from the restart to every device's Update answered, devices lost"
-printf '%8s %10s %12s %6s %10s %10s %10s %8s %8s %6s\n' devices inmem_hs/s e2e_hs+reg/s ratio upd/s rss_B/dev hibern_B hs_after back_s lost
+printf '%8s %10s %12s %6s %6s %10s %10s %10s %8s %8s %6s\n' devices inmem_hs/s e2e_hs+reg/s ratio cpu_r upd/s rss_B/dev hibern_B hs_after back_s lost
 for line in "${summary[@]}"; do echo "$line"; done
