@@ -115,7 +115,7 @@ for n in "${devices[@]}"; do
   restored=$(metric lwm2md_dtls_sessions_hibernated "$http")
   hib_bytes=$(metric lwm2md_dtls_hibernated_bytes "$http")
   rss_restored=$(rss_kb "$daemon_pid")
-  echo "$coaps" >&3
+  echo "$coaps $daemon_pid" >&3
   exec 3>&-
   wait "$load_pid" || true
   load_pid=

@@ -13,7 +13,8 @@
  *       address (127.1.x.1, a port below the ephemeral range), do a full handshake with
  *       the daemon and Register over it, at most W at once; then every device sends K
  *       Updates over its session. With --after-restart 1 it then prints
- *       phase=waiting_for_restart and reads the restarted daemon's IPV4:PORT from stdin,
+ *       phase=waiting_for_restart and reads the restarted daemon's "IPV4:PORT [PID]" from
+ *       stdin,
  *       and every device sends one Update on its session as it was before the restart
  *       (no handshake). Prints a line per phase:
  *         phase=handshake_register devices=N ok=N failed=F seconds=S per_second=R
@@ -260,11 +261,16 @@ struct e2e {
 	uint32_t n;
 	int epfd;
 	mbedtls_ssl_config wake_conf; /* the conf a hibernated client is loaded on */
+	/* Reset clients on wake_conf for the next wake-up, as the daemon pools its
+	 * contexts: the client would otherwise pay fresh pages for each one. */
+	struct client_live **spare;
+	uint32_t spare_count, spare_max;
 	uint32_t active; /* devices with an exchange in flight */
 	uint32_t ok, failed;
 	uint64_t *lat; /* ms, per completed exchange of the current phase */
 	uint32_t nlat;
 	uint32_t open_failed, save_failed;
+	long pid; /* the daemon's, for its CPU time; 0: unknown */
 };
 
 static void identity_of(const struct e2e *e, uint32_t i, char out[64])
@@ -314,8 +320,13 @@ static int dev_open(struct e2e *e, uint32_t i)
 	return 0;
 }
 
-static void live_free(struct device *d)
+static void live_free(struct e2e *e, struct device *d)
 {
+	if (d->live && !d->live->own_conf && e->spare_count < e->spare_max &&
+	    mbedtls_ssl_session_reset(&d->live->ssl) == 0) {
+		e->spare[e->spare_count++] = d->live;
+		d->live = NULL;
+	}
 	if (d->live) {
 		mbedtls_ssl_free(&d->live->ssl);
 		if (d->live->own_conf)
@@ -355,7 +366,7 @@ static void dev_hibernate(struct e2e *e, struct device *d)
 		e->save_failed++;
 		d->state = DEV_FAILED;
 	}
-	live_free(d);
+	live_free(e, d);
 }
 
 /* Back from hibernation: socket, context, session. */
@@ -364,10 +375,17 @@ static int dev_wake(struct e2e *e, uint32_t i)
 	struct device *d = &e->dev[i];
 	if (!d->saved || dev_open(e, i) != 0)
 		return -1;
-	d->live = calloc(1, sizeof(*d->live));
-	if (!d->live || mbedtls_ssl_setup(&d->live->ssl, &e->wake_conf) != 0 ||
-	    mbedtls_ssl_context_load(&d->live->ssl, d->saved, d->saved_len) != 0) {
-		live_free(d);
+	if (e->spare_count > 0) {
+		d->live = e->spare[--e->spare_count];
+	} else {
+		d->live = calloc(1, sizeof(*d->live));
+		if (d->live && mbedtls_ssl_setup(&d->live->ssl, &e->wake_conf) != 0) {
+			free(d->live);
+			d->live = NULL;
+		}
+	}
+	if (!d->live || mbedtls_ssl_context_load(&d->live->ssl, d->saved, d->saved_len) != 0) {
+		live_free(e, d);
 		return -1;
 	}
 	bind_live(d);
@@ -387,7 +405,7 @@ static void finish(struct e2e *e, struct device *d, bool ok, enum dev_state next
 	if (ok && d->live)
 		dev_hibernate(e, d);
 	else
-		live_free(d);
+		live_free(e, d);
 }
 
 /* Sends a Register (ep = identity) or an Update over the device's session; again == true
@@ -558,7 +576,7 @@ static bool start_register(struct e2e *e, uint32_t i, void *ctx)
 	if (dev_start(e, i) != 0) {
 		e->failed++;
 		e->dev[i].state = DEV_FAILED;
-		live_free(&e->dev[i]);
+		live_free(e, &e->dev[i]);
 		return false;
 	}
 	return true;
@@ -654,15 +672,17 @@ static uint32_t update_phase(struct e2e *e, const char *name, uint32_t window, u
 		ready += e->dev[i].state == DEV_READY;
 	e->ok = e->failed = e->nlat = 0;
 	uint64_t t0 = now_ms();
+	double cpu0 = e->pid > 0 ? proc_cpu_seconds(e->pid) : -1;
 	drive(e, window, start_updates, &updates);
 	double secs = (double)(now_ms() - t0) / 1000.0;
+	double cpu = cpu0 >= 0 ? proc_cpu_seconds(e->pid) - cpu0 : -1;
 	uint32_t back = 0;
 	for (uint32_t i = 0; i < e->n; i++)
 		back += e->dev[i].state == DEV_READY;
 	printf("phase=%s devices=%u requests=%u ok=%u failed=%u lost=%u seconds=%.3f "
-	       "per_second=%.0f p50_ms=%" PRIu64 " p99_ms=%" PRIu64 "\n",
+	       "per_second=%.0f p50_ms=%" PRIu64 " p99_ms=%" PRIu64 " daemon_cpu_seconds=%.2f\n",
 	       name, ready, e->ok + e->failed, e->ok, e->failed, ready - back, secs,
-	       secs > 0 ? e->ok / secs : 0.0, quantile(e, 0.5), quantile(e, 0.99));
+	       secs > 0 ? e->ok / secs : 0.0, quantile(e, 0.5), quantile(e, 0.99), cpu);
 	fflush(stdout);
 	return ready - back;
 }
@@ -673,8 +693,11 @@ static int run_e2e(struct e2e *e, uint32_t window, uint32_t updates, long pid,
 	e->dev = calloc(e->n, sizeof(*e->dev));
 	e->lat = calloc((size_t)e->n * (updates + 1), sizeof(*e->lat));
 	e->epfd = epoll_create1(EPOLL_CLOEXEC);
+	e->spare_max = window;
+	e->spare = calloc(window, sizeof(*e->spare));
+	e->pid = pid;
 	mbedtls_ssl_config_init(&e->wake_conf);
-	if (!e->dev || !e->lat || e->epfd < 0 ||
+	if (!e->dev || !e->lat || e->epfd < 0 || !e->spare ||
 	    mbedtls_ssl_config_defaults(&e->wake_conf, MBEDTLS_SSL_IS_CLIENT,
 					MBEDTLS_SSL_TRANSPORT_DATAGRAM, MBEDTLS_SSL_PRESET_DEFAULT))
 		return 2;
@@ -710,17 +733,25 @@ static int run_e2e(struct e2e *e, uint32_t window, uint32_t updates, long pid,
 		char line[128];
 		printf("phase=waiting_for_restart\n");
 		fflush(stdout);
-		if (!fgets(line, sizeof(line), stdin) || parse_target(&e->target,
-								      strtok(line, " \r\n")) != 0) {
+		if (!fgets(line, sizeof(line), stdin) ||
+		    parse_target(&e->target, strtok(line, " \r\n")) != 0) {
 			fprintf(stderr, "dtls_load: no new target on stdin\n");
 			return 2;
 		}
+		const char *new_pid = strtok(NULL, " \r\n"); /* optional */
+		e->pid = new_pid ? strtol(new_pid, NULL, 10) : 0;
 		failed += update_phase(e, "after_restart", window, 1);
 	}
 	for (uint32_t i = 0; i < e->n; i++) {
-		live_free(&e->dev[i]);
+		live_free(e, &e->dev[i]);
 		free(e->dev[i].saved);
 	}
+	while (e->spare_count > 0) {
+		struct client_live *l = e->spare[--e->spare_count];
+		mbedtls_ssl_free(&l->ssl);
+		free(l);
+	}
+	free(e->spare);
 	mbedtls_ssl_config_free(&e->wake_conf);
 	free(e->dev);
 	free(e->lat);
