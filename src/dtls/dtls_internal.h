@@ -99,6 +99,10 @@ void dtls_pool_destroy(struct dtls_pool *p);
 mbedtls_ssl_context *dtls_pool_get(struct dtls_pool *p, const mbedtls_ssl_config *conf);
 /* Gives ssl back (NULL is ignored): reset and kept, or freed when the pool is full. */
 void dtls_pool_put(struct dtls_pool *p, mbedtls_ssl_context *ssl);
+/* Frees ssl without keeping it: for a context mbedTLS left in an unspecified state (a
+ * failed mbedtls_ssl_context_load), which a reset cannot be trusted to clean (it crashes
+ * on one). */
+void dtls_pool_discard(mbedtls_ssl_context *ssl);
 
 /* The handshakes in progress from one IP address (any port), least recently moved first. */
 struct dtls_source {

@@ -61,6 +61,12 @@ mbedtls_ssl_context *dtls_pool_get(struct dtls_pool *p, const mbedtls_ssl_config
 	return ssl;
 }
 
+void dtls_pool_discard(mbedtls_ssl_context *ssl)
+{
+	if (ssl)
+		free_ssl(ssl);
+}
+
 void dtls_pool_put(struct dtls_pool *p, mbedtls_ssl_context *ssl)
 {
 	if (!ssl)

@@ -490,7 +490,8 @@ static int wake(struct dtls_session *s)
 		LOG_WARN("dtls", "%s: cannot restore the session of '%s': %s",
 			 addr_format(&s->peer, peer), s->identity, err_text(rc, why));
 		s->ssl = NULL;
-		free_ssl(srv, ssl);
+		/* mbedTLS: after a failed load the context must be freed, not reused. */
+		dtls_pool_discard(ssl);
 		return -EIO;
 	}
 	set_transport_id(ssl, &s->peer);

@@ -3,7 +3,7 @@
  * first out, and nothing of a session survives into the next (no keys, no handshake
  * PSK, no peer id, no callbacks, zeroed buffers); through a dtls_server, a second device
  * on the first one's pooled context gets its own identity's keys, and a wrong key still
- * fails on it.
+ * fails on it; a context whose saved session failed to load is freed, not pooled.
  */
 #include "dtls_wire.h"
 
@@ -187,6 +187,34 @@ static void test_hibernate_and_wake_through_the_pool(void **state)
 	client_free(&c);
 }
 
+/* A saved session that does not load (corrupt, or from another mbedTLS build) leaves
+ * mbedTLS's context unusable: it is freed, not pooled, and the device handshakes anew. */
+static void test_failed_wake_is_not_pooled(void **state)
+{
+	struct wire *w = *state;
+	static const uint8_t garbage[] = { 2, 28, 3, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	assert_int_equal(dtls_server_restore(w->srv, "dev1", &w->client_addr, garbage,
+					     sizeof(garbage), w->now),
+			 0);
+	/* Fill the pool with one good context first. */
+	mbedtls_ssl_context *ssl = dtls_pool_get(&w->srv->pool, &w->srv->conf);
+	assert_non_null(ssl);
+	dtls_pool_put(&w->srv->pool, ssl);
+	assert_int_equal(w->srv->pool.count, 1);
+	assert_int_equal(dtls_server_send(w->srv, &w->client_addr, (const uint8_t *)"x", 1,
+					  w->now),
+			 -ENOTCONN);
+	/* The pooled context went to the failed wake-up and was freed, not given back. */
+	assert_int_equal(w->srv->pool.count, 0);
+	assert_null(dtls_server_identity_ciphersuite(w->srv, "dev1"));
+	/* The device's next handshake works, on a context from the pool or a new one. */
+	struct client c;
+	client_init(&c, w, "dev1", the_key, sizeof(the_key), DTLS_PSK_AES_128_CCM_8);
+	assert_int_equal(client_handshake(&c), 0);
+	assert_string_equal(dtls_server_peer_identity(w->srv, &w->client_addr), "dev1");
+	client_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +222,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_next_device_gets_its_own_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hibernate_and_wake_through_the_pool, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_failed_wake_is_not_pooled, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
