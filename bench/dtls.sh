@@ -19,6 +19,8 @@
 # The daemon's sessions hibernate after DTLS_IDLE_SECONDS (default: 3600 up to 10 000
 # devices, so that RSS is that of N live sessions; 2 beyond, as 100 000 live sessions
 # would take 3.6 GB: RSS is then that of hibernated sessions and the contexts in use).
+# DTLS_TICKETS=0: the devices take no session tickets, so the daemon puts every session
+# in its session-id cache (10 000 entries), as for clients without ticket support.
 # DTLS_EXTRA_ARGS are passed to the daemon (e.g. "--dtls-context-pool 0"; leave it empty
 # for a build that predates a flag).
 set -euo pipefail
@@ -77,6 +79,7 @@ for n in "${devices[@]}"; do
   rm -f "$db"*
   inmem=$("$build/dtls_load" --mode inmem --count "$(( n < 10000 ? n : 10000 ))" --key "$key")
   echo "n=$n $inmem"
+  echo "n=$n $("$build/dtls_load" --mode cache --count 10000)"
   token=$("$build/lwm2md" token create --db "$db" --project bench 2>/dev/null)
   start_daemon "$db" "$idle"
   curl -sf -X POST "http://$http/v5/iot/bench/products" -H "X-Auth-Token: $token" \
@@ -89,7 +92,7 @@ for n in "${devices[@]}"; do
   # The load generator waits, sessions and all, for the restarted daemon's address.
   rm -f "$tmp/ctl"; mkfifo "$tmp/ctl"
   "$build/dtls_load" --mode e2e --target "$coaps" --devices "$n" --key "$key" \
-    --window 64 --updates 10 --pid "$daemon_pid" --after-restart 1 \
+    --window 64 --updates 10 --pid "$daemon_pid" --after-restart 1 --tickets "${DTLS_TICKETS:-1}" \
     < "$tmp/ctl" > "$tmp/e2e" &
   load_pid=$!
   exec 3> "$tmp/ctl"

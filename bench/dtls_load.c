@@ -7,8 +7,15 @@
  *       through memory, N times. No sockets, no daemon: the ceiling for one core doing
  *       both sides. Prints: phase=inmem handshakes=N seconds=S per_second=R
  *
+ *   dtls_load --mode cache [--count N]
+ *       The session-id cache: N sessions set then each looked up once in a cache of N,
+ *       ours (dtls_cache: a hash) against mbedTLS's mbedtls_ssl_cache (a list), in CPU ns
+ *       per operation. Prints: phase=cache entries=N mbedtls_ssl_cache_ns_per_op=..
+ *       dtls_cache_ns_per_op=.. speedup=..
+ *
  *   dtls_load --mode e2e --target IPV4:PORT --devices N [--prefix bench] --key HEX
  *             [--updates K] [--window W] [--suite ccm8|cbc] [--pid PID] [--after-restart 1]
+ *             [--tickets 0]
  *       N devices (identity PREFIX + six digits, all with key HEX), each from its own
  *       address (127.1.x.1, a port below the ephemeral range), do a full handshake with
  *       the daemon and Register over it, at most W at once; then every device sends K
@@ -16,7 +23,8 @@
  *       phase=waiting_for_restart and reads the restarted daemon's "IPV4:PORT [PID]" from
  *       stdin,
  *       and every device sends one Update on its session as it was before the restart
- *       (no handshake). Prints a line per phase:
+ *       (no handshake). --tickets 0: the clients do not take session tickets, so the
+ *       daemon keeps each session in its session-id cache. Prints a line per phase:
  *         phase=handshake_register devices=N ok=N failed=F seconds=S per_second=R
  *             p50_ms=.. p99_ms=.. rss_before_kb=.. rss_after_kb=.. rss_per_session_bytes=..
  *             client_saved_bytes_per_device=.. socket_failures=..
@@ -51,7 +59,10 @@
 #include <mbedtls/ssl_cookie.h>
 #include <mbedtls/timing.h>
 
+#include <mbedtls/ssl_cache.h>
+
 #include "coap/coap_msg.h"
+#include "dtls/dtls_internal.h" /* dtls_cache, for --mode cache */
 
 #define DEVICE_DEADLINE_MS 20000
 #define DGRAM_MAX 2048
@@ -75,6 +86,7 @@ static mbedtls_ctr_drbg_context drbg;
 static int suites[2] = { 0xC0A8, 0 };
 static uint8_t key[32];
 static size_t key_len;
+static bool no_tickets; /* --tickets 0: clients resume by session id only */
 
 static int parse_hex(const char *hex)
 {
@@ -92,6 +104,58 @@ static int parse_hex(const char *hex)
 }
 
 #include "dtls_inmem.h" /* the in-memory baseline: run_inmem */
+
+/* ---- the session-id cache: ours (a hash) against mbedtls_ssl_cache (a list) ---- */
+
+/* N sessions set, then each looked up once, in a cache of N entries; returns ns per
+ * operation. */
+static double cache_round(uint32_t n, void *cache, int (*get)(void *, mbedtls_ssl_session *),
+			  int (*set)(void *, const mbedtls_ssl_session *), uint32_t *found)
+{
+	mbedtls_ssl_session s;
+	mbedtls_ssl_session_init(&s);
+	s.id_len = 32;
+	s.ciphersuite = suites[0];
+	double t0 = cpu_seconds();
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(s.id, &i, sizeof(i));
+		set(cache, &s);
+	}
+	*found = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		mbedtls_ssl_session q;
+		mbedtls_ssl_session_init(&q);
+		q.id_len = 32;
+		memcpy(q.id, &i, sizeof(i));
+		*found += get(cache, &q) == 0;
+		mbedtls_ssl_session_free(&q);
+	}
+	double secs = cpu_seconds() - t0;
+	mbedtls_ssl_session_free(&s);
+	return secs * 1e9 / (2.0 * n);
+}
+
+static int run_cache(uint32_t n)
+{
+	mbedtls_ssl_cache_context theirs;
+	mbedtls_ssl_cache_init(&theirs);
+	mbedtls_ssl_cache_set_max_entries(&theirs, (int)n);
+	struct dtls_cache ours;
+	uint64_t clock = 0;
+	if (dtls_cache_init(&ours, n, 0, &clock) != 0)
+		return 2;
+	uint32_t found_theirs, found_ours;
+	double ns_theirs = cache_round(n, &theirs, mbedtls_ssl_cache_get, mbedtls_ssl_cache_set,
+				       &found_theirs);
+	double ns_ours = cache_round(n, &ours, dtls_cache_get, dtls_cache_set, &found_ours);
+	printf("phase=cache entries=%u mbedtls_ssl_cache_ns_per_op=%.0f dtls_cache_ns_per_op=%.0f "
+	       "speedup=%.1f found=%u/%u\n",
+	       n, ns_theirs, ns_ours, ns_ours > 0 ? ns_theirs / ns_ours : 0.0, found_ours,
+	       found_theirs);
+	mbedtls_ssl_cache_free(&theirs);
+	dtls_cache_destroy(&ours);
+	return found_ours == n && found_theirs == n ? 0 : 1;
+}
 
 /* ---- end to end: devices over UDP to the daemon ---- */
 
@@ -390,6 +454,8 @@ static int dev_start(struct e2e *e, uint32_t i)
 	mbedtls_ssl_conf_ciphersuites(&l->conf, suites);
 	mbedtls_ssl_conf_psk(&l->conf, key, key_len, (const unsigned char *)identity,
 			     strlen(identity));
+	if (no_tickets) /* the server then caches each session under its id */
+		mbedtls_ssl_conf_session_tickets(&l->conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
 	if (mbedtls_ssl_setup(&l->ssl, &l->conf))
 		return -EIO;
 	bind_live(d);
@@ -638,9 +704,10 @@ static int run_e2e(struct e2e *e, uint32_t window, uint32_t updates, long pid,
 static void usage(void)
 {
 	fprintf(stderr, "usage: dtls_load --mode inmem [--count N] [--suite ccm8|cbc] [--key HEX]\n"
+			"       dtls_load --mode cache [--count N]\n"
 			"       dtls_load --mode e2e --target IPV4:PORT --devices N --key HEX\n"
 			"                 [--prefix P] [--updates K] [--window W] [--suite ccm8|cbc]\n"
-			"                 [--pid PID] [--after-restart 0|1]\n");
+			"                 [--pid PID] [--after-restart 0|1] [--tickets 0|1]\n");
 }
 
 int main(int argc, char **argv)
@@ -667,6 +734,8 @@ int main(int argc, char **argv)
 			updates = (uint32_t)strtoul(v, NULL, 10);
 		else if (strcmp(a, "--window") == 0)
 			window = (uint32_t)strtoul(v, NULL, 10);
+		else if (strcmp(a, "--tickets") == 0)
+			no_tickets = strcmp(v, "0") == 0;
 		else if (strcmp(a, "--after-restart") == 0)
 			after_restart = strcmp(v, "0") != 0;
 		else if (strcmp(a, "--pid") == 0)
@@ -690,6 +759,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (strcmp(mode, "inmem") == 0)
 		return run_inmem(count);
+	if (strcmp(mode, "cache") == 0)
+		return run_cache(count);
 	struct e2e e = { .n = devices, .prefix = prefix };
 	if (strcmp(mode, "e2e") != 0 || parse_target(&e.target, target) != 0 ||
 	    devices > PORTS_PER_IP * 254u) {
