@@ -150,6 +150,8 @@ static const struct option options[] = {
 	    "idle time before a DTLS session hibernates"),
 	NUM("dtls-max-handshakes", OPT_SIZE, dtls.max_handshakes, 1, 86400, 1,
 	    "DTLS handshakes in progress at once"),
+	NUM("dtls-context-pool", OPT_SIZE, dtls.context_pool, 0, 65536, 1,
+	    "reset mbedTLS contexts (~36 KB each) kept for new DTLS sessions to reuse"),
 	NUM("dtls-max-handshakes-per-address", OPT_SIZE, dtls.max_handshakes_per_addr, 1,
 	    86400, 1, "of them from one IP address"),
 	NUM("dtls-handshake-stall-seconds", OPT_UINT, dtls.handshake_stall_ms, 1, 3600, 1000,

@@ -115,6 +115,9 @@ void daemon_write_metrics(void *ctx, FILE *out)
 		ds.sessions_hibernated += x->sessions_hibernated;
 		ds.handshakes_in_progress += x->handshakes_in_progress;
 		ds.hibernated_bytes += x->hibernated_bytes;
+		ds.contexts_created += x->contexts_created;
+		ds.contexts_reused += x->contexts_reused;
+		ds.cache_entries += x->cache_entries;
 	}
 	COUNTER("lwm2md_dtls_hello_verify_sent_total",
 		"HelloVerifyRequests sent to ClientHellos without a valid cookie.",
@@ -160,6 +163,13 @@ void daemon_write_metrics(void *ctx, FILE *out)
 	      ds.handshakes_in_progress);
 	GAUGE("lwm2md_dtls_hibernated_bytes", "Memory of the hibernated DTLS sessions: serialized records and their entries.",
 	      ds.hibernated_bytes);
+	COUNTER("lwm2md_dtls_contexts_created_total",
+		"mbedTLS contexts allocated for new DTLS sessions and wake-ups.", ds.contexts_created);
+	COUNTER("lwm2md_dtls_contexts_reused_total",
+		"mbedTLS contexts taken from the pool instead (--dtls-context-pool).",
+		ds.contexts_reused);
+	GAUGE("lwm2md_dtls_session_cache_entries", "Sessions in the DTLS session-id cache.",
+	      ds.cache_entries);
 	COUNTER("lwm2md_sends_total", "LwM2M Send (POST /dp) requests accepted.", d->sends);
 	COUNTER("lwm2md_sends_refused_total", "LwM2M Sends refused: the peer is not registered.",
 		d->sends_refused);

@@ -7,6 +7,8 @@
  *   dtls_handshakes.c  the handshake slots: who gets one, who loses one, and when a
  *                      handshake that stopped moving ends ("Handshake slots")
  *   dtls_backoff.c     the per-identity backoff after wrong keys ("Wrong keys")
+ *   dtls_cache.c       the session-id cache (a hash, O(1) per operation)
+ *   dtls_pool.c        the pool of reset mbedTLS contexts new sessions reuse
  */
 #ifndef LWM2MD_DTLS_INTERNAL_H
 #define LWM2MD_DTLS_INTERNAL_H
@@ -17,7 +19,6 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/ssl.h>
-#include <mbedtls/ssl_cache.h>
 #include <mbedtls/ssl_cookie.h>
 #include <mbedtls/ssl_ticket.h>
 
@@ -59,6 +60,49 @@ static inline void list_push_back(struct list *head, struct list *n)
 	head->prev->next = n;
 	head->prev = n;
 }
+
+/* dtls_cache.c: the session-id cache behind mbedtls_ssl_conf_session_cache. */
+struct dtls_cache {
+	struct hmap by_id;
+	struct list order;     /* entries, oldest set first */
+	size_t count, max;
+	uint64_t timeout_ms;   /* 0: entries never expire */
+	const uint64_t *now;   /* the owner's clock, in ms */
+	size_t bytes;          /* the entries' memory */
+	uint64_t hits, misses, evicted, expired;
+};
+
+/* An empty cache of at most max entries (0: nothing is cached). 0 or -ENOMEM. */
+int dtls_cache_init(struct dtls_cache *c, size_t max, uint64_t timeout_ms, const uint64_t *now);
+void dtls_cache_destroy(struct dtls_cache *c);
+/* mbedTLS's f_get_cache: 0 with the session of session->id loaded into session, else 1. */
+int dtls_cache_get(void *cache, mbedtls_ssl_session *session);
+/* mbedTLS's f_set_cache: keeps a copy of session under its id (replacing one of the same
+ * id; evicting the oldest when full). 0, or 1 when it was not kept. */
+int dtls_cache_set(void *cache, const mbedtls_ssl_session *session);
+
+/* dtls_pool.c: mbedTLS contexts set up on the server's config (record buffers included),
+ * reset and kept for the next session, so that a new handshake reuses memory already
+ * touched instead of faulting in fresh pages. */
+struct dtls_pool {
+	mbedtls_ssl_context **free; /* reset contexts, up to max */
+	size_t count, max;
+	uint64_t reused, created;
+};
+
+/* The pool keeps at most max contexts (0: none). 0 or -ENOMEM. */
+int dtls_pool_init(struct dtls_pool *p, size_t max);
+/* Frees the kept contexts. */
+void dtls_pool_destroy(struct dtls_pool *p);
+/* A context ready for a new session (reset, nothing of any earlier session in it; its
+ * bio and timer callbacks are the caller's to set), or NULL on -ENOMEM. */
+mbedtls_ssl_context *dtls_pool_get(struct dtls_pool *p, const mbedtls_ssl_config *conf);
+/* Gives ssl back (NULL is ignored): reset and kept, or freed when the pool is full. */
+void dtls_pool_put(struct dtls_pool *p, mbedtls_ssl_context *ssl);
+/* Frees ssl without keeping it: for a context mbedTLS left in an unspecified state (a
+ * failed mbedtls_ssl_context_load), which a reset cannot be trusted to clean (it crashes
+ * on one). */
+void dtls_pool_discard(mbedtls_ssl_context *ssl);
 
 /* The handshakes in progress from one IP address (any port), least recently moved first. */
 struct dtls_source {
@@ -107,7 +151,8 @@ struct dtls_server {
 	mbedtls_ctr_drbg_context drbg;
 	mbedtls_ssl_config conf;
 	mbedtls_ssl_cookie_ctx cookies;
-	mbedtls_ssl_cache_context cache;
+	struct dtls_cache cache;
+	struct dtls_pool pool;
 	mbedtls_ssl_ticket_context tickets;
 	struct hmap by_peer;
 	struct hmap by_identity;

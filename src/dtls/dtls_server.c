@@ -100,26 +100,17 @@ static void set_transport_id(mbedtls_ssl_context *ssl, const struct addr *peer)
 	mbedtls_ssl_set_client_transport_id(ssl, id, sizeof(id));
 }
 
+/* A context for a new session or a wake-up: from the pool when it has one
+ * (dtls_pool.c). */
 static mbedtls_ssl_context *new_ssl(struct dtls_server *srv)
 {
-	mbedtls_ssl_context *ssl = malloc(sizeof(*ssl));
-	if (!ssl)
-		return NULL;
-	mbedtls_ssl_init(ssl);
-	if (mbedtls_ssl_setup(ssl, &srv->conf) != 0) {
-		mbedtls_ssl_free(ssl);
-		free(ssl);
-		return NULL;
-	}
-	return ssl;
+	return dtls_pool_get(&srv->pool, &srv->conf);
 }
 
-static void free_ssl(mbedtls_ssl_context *ssl)
+/* Reset and back to the pool, or freed when it is full. */
+static void free_ssl(struct dtls_server *srv, mbedtls_ssl_context *ssl)
 {
-	if (ssl) {
-		mbedtls_ssl_free(ssl);
-		free(ssl);
-	}
+	dtls_pool_put(&srv->pool, ssl);
 }
 
 /* Master secret → identity. */
@@ -288,7 +279,7 @@ void dtls_session_free(struct dtls_session *s)
 	leave_state(s);
 	forget_identity(s);
 	hmap_remove(&srv->by_peer, &s->by_peer);
-	free_ssl(s->ssl);
+	free_ssl(srv, s->ssl);
 	free(s->saved);
 	free(s);
 }
@@ -476,7 +467,7 @@ static int hibernate(struct dtls_session *s)
 		return -ENOTSUP;
 	}
 	leave_state(s);
-	free_ssl(s->ssl);
+	free_ssl(srv, s->ssl);
 	s->ssl = NULL;
 	s->saved = buf;
 	s->saved_len = len;
@@ -499,7 +490,8 @@ static int wake(struct dtls_session *s)
 		LOG_WARN("dtls", "%s: cannot restore the session of '%s': %s",
 			 addr_format(&s->peer, peer), s->identity, err_text(rc, why));
 		s->ssl = NULL;
-		free_ssl(ssl);
+		/* mbedTLS: after a failed load the context must be freed, not reused. */
+		dtls_pool_discard(ssl);
 		return -EIO;
 	}
 	set_transport_id(ssl, &s->peer);
@@ -751,8 +743,13 @@ const char *dtls_server_identity_ciphersuite(struct dtls_server *srv, const char
 	return mbedtls_ssl_get_ciphersuite_name(s->suite);
 }
 
-const struct dtls_server_stats *dtls_server_stats(const struct dtls_server *srv)
+const struct dtls_server_stats *dtls_server_stats(struct dtls_server *srv)
 {
+	srv->stats.contexts_created = srv->pool.created;
+	srv->stats.contexts_reused = srv->pool.reused;
+	srv->stats.contexts_pooled = srv->pool.count;
+	srv->stats.cache_entries = srv->cache.count;
+	srv->stats.cache_hits = srv->cache.hits;
 	return &srv->stats;
 }
 

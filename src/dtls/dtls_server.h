@@ -29,8 +29,10 @@
  *  - Idle sessions hibernate: after idle_ms without traffic the mbedTLS context is
  *    serialized (mbedtls_ssl_context_save, a few hundred bytes) and freed; the next record
  *    from the peer, or the next datagram the server sends it, restores it.
- *  - Resumption: session ids (an in-memory cache) and session tickets, so a device waking
- *    from sleep pays an abbreviated handshake.
+ *  - Resumption: session ids (an in-memory cache, a hash: O(1) per lookup) and session
+ *    tickets, so a device waking from sleep pays an abbreviated handshake.
+ *  - Memory reuse: a context whose session ends or hibernates is reset and pooled (up to
+ *    context_pool) for the next handshake, so new sessions do not fault in fresh pages.
  */
 #ifndef LWM2MD_DTLS_SERVER_H
 #define LWM2MD_DTLS_SERVER_H
@@ -72,6 +74,9 @@ struct dtls_server_config {
 	size_t psk_backoff_entries;     /* default 65536 */
 	uint32_t idle_ms;              /* hibernate after this long idle; default 60000 */
 	size_t session_cache;          /* session-id cache entries; default 10000 */
+	/* Reset mbedTLS contexts (~36 KB each with their record buffers) kept for new
+	 * handshakes and wake-ups to reuse; default 256 (as max_handshakes), 0: none. */
+	size_t context_pool;
 };
 
 struct dtls_server_hooks {
@@ -107,6 +112,11 @@ struct dtls_server_stats {
 	uint64_t hibernated_bytes;     /* gauge: the hibernated sessions' records and structs */
 	uint64_t psk_lockouts;         /* backoffs started after wrong keys */
 	uint64_t psk_identities_tracked; /* gauge: identities with recent wrong keys */
+	uint64_t contexts_created;     /* mbedTLS contexts allocated and set up */
+	uint64_t contexts_reused;      /* ... taken from the pool instead */
+	uint64_t contexts_pooled;      /* gauge: reset contexts in the pool */
+	uint64_t cache_entries;        /* gauge: sessions in the session-id cache */
+	uint64_t cache_hits;           /* ClientHellos whose session id was found */
 };
 
 void dtls_server_config_defaults(struct dtls_server_config *cfg);
@@ -152,6 +162,7 @@ int dtls_server_save_all(struct dtls_server *srv,
 int dtls_server_restore(struct dtls_server *srv, const char *identity, const struct addr *peer,
 			const uint8_t *data, size_t len, uint64_t now_ms);
 
-const struct dtls_server_stats *dtls_server_stats(const struct dtls_server *srv);
+/* The counters; the pool's and the cache's are brought up to date by the call. */
+const struct dtls_server_stats *dtls_server_stats(struct dtls_server *srv);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * dtls_setup: a DTLS server's configuration, its mbedTLS set-up (one config shared by
  * every session: DTLS 1.2 only, our PSK suites, cookies, anti-replay, flight timers on our
- * clock, the session-id cache and tickets) and its teardown. The sessions themselves are
+ * clock, the session-id cache (dtls_cache.c) and tickets) and its teardown. The sessions themselves are
  * dtls_server.c's.
  */
 #include <errno.h>
@@ -17,6 +17,8 @@
 #define FLIGHT_TIMEOUT_MIN_MS 1000
 #define FLIGHT_TIMEOUT_MAX_MS 8000
 #define TICKET_LIFETIME_S 86400
+/* A cached session id is good for a day, as it was with mbedtls_ssl_cache. */
+#define SESSION_CACHE_TIMEOUT_MS (86400 * 1000ULL)
 
 void dtls_server_config_defaults(struct dtls_server_config *cfg)
 {
@@ -34,6 +36,7 @@ void dtls_server_config_defaults(struct dtls_server_config *cfg)
 	cfg->psk_backoff_entries = 65536;
 	cfg->idle_ms = 60000;
 	cfg->session_cache = 10000;
+	cfg->context_pool = 256;
 }
 
 int dtls_server_parse_ciphersuites(struct dtls_server_config *cfg, const char *list)
@@ -85,9 +88,10 @@ int dtls_server_create(struct dtls_server **out, const struct dtls_server_config
 	mbedtls_ctr_drbg_init(&srv->drbg);
 	mbedtls_ssl_config_init(&srv->conf);
 	mbedtls_ssl_cookie_init(&srv->cookies);
-	mbedtls_ssl_cache_init(&srv->cache);
 	mbedtls_ssl_ticket_init(&srv->tickets);
-	if (hmap_init(&srv->by_peer) || hmap_init(&srv->by_identity) || hmap_init(&srv->masters) ||
+	if (dtls_cache_init(&srv->cache, srv->cfg.session_cache, SESSION_CACHE_TIMEOUT_MS,
+			    &srv->now) ||
+	    dtls_pool_init(&srv->pool, srv->cfg.context_pool) || hmap_init(&srv->by_peer) || hmap_init(&srv->by_identity) || hmap_init(&srv->masters) ||
 	    hmap_init(&srv->sources) || hmap_init(&srv->backoff)) {
 		dtls_server_destroy(srv);
 		return -ENOMEM;
@@ -124,9 +128,7 @@ int dtls_server_create(struct dtls_server **out, const struct dtls_server_config
 	mbedtls_ssl_conf_dtls_anti_replay(&srv->conf, MBEDTLS_SSL_ANTI_REPLAY_ENABLED);
 	mbedtls_ssl_conf_handshake_timeout(&srv->conf, FLIGHT_TIMEOUT_MIN_MS, FLIGHT_TIMEOUT_MAX_MS);
 	mbedtls_ssl_conf_psk_cb(&srv->conf, dtls_on_psk, srv);
-	mbedtls_ssl_cache_set_max_entries(&srv->cache, (int)srv->cfg.session_cache);
-	mbedtls_ssl_conf_session_cache(&srv->conf, &srv->cache, mbedtls_ssl_cache_get,
-				       mbedtls_ssl_cache_set);
+	mbedtls_ssl_conf_session_cache(&srv->conf, &srv->cache, dtls_cache_get, dtls_cache_set);
 	mbedtls_ssl_conf_session_tickets_cb(&srv->conf, mbedtls_ssl_ticket_write,
 					    mbedtls_ssl_ticket_parse, &srv->tickets);
 	*out = srv;
@@ -155,7 +157,8 @@ void dtls_server_destroy(struct dtls_server *srv)
 		free(srv->verifier.ssl);
 	}
 	mbedtls_ssl_ticket_free(&srv->tickets);
-	mbedtls_ssl_cache_free(&srv->cache);
+	dtls_cache_destroy(&srv->cache);
+	dtls_pool_destroy(&srv->pool);
 	mbedtls_ssl_cookie_free(&srv->cookies);
 	mbedtls_ssl_config_free(&srv->conf);
 	mbedtls_ctr_drbg_free(&srv->drbg);
