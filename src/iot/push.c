@@ -34,7 +34,6 @@ struct delivery {
 	int64_t id;
 	int attempts;
 	char *body;
-	struct curl_slist *headers;
 	CURL *easy;
 	/* Set when the policy refused an address curl was about to connect to. */
 	enum push_target_class refused;
@@ -50,6 +49,8 @@ struct watch {
 };
 
 static void pump(struct push *p);
+static void pump_soon(struct push *p);
+static curl_socket_t open_socket(void *ctx, curlsocktype purpose, struct curl_sockaddr *a);
 
 static void handle_closed(uv_handle_t *h)
 {
@@ -79,9 +80,37 @@ static void handle_closed(uv_handle_t *h)
 static void delivery_free(struct delivery *d)
 {
 	LIST_UNLINK(d);
-	curl_slist_free_all(d->headers);
 	free(d->body);
 	free(d);
+}
+
+/* Easy handles are kept between POSTs (at most max_in_flight idle): making one and
+ * setting its constant options cost more than the request itself on a keep-alive
+ * connection. The connections live in the multi handle's cache either way. */
+static CURL *easy_get(struct push *p)
+{
+	if (p->idle_count)
+		return p->idle[--p->idle_count];
+	CURL *easy = curl_easy_init();
+	if (!easy)
+		return NULL;
+	/* A black-holed endpoint costs a slot for the connect timeout, a hanging one for the
+	 * whole timeout; never longer. */
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)p->cfg.connect_timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)p->cfg.timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, p->headers);
+	return easy;
+}
+
+static void easy_put(struct push *p, CURL *easy)
+{
+	if (p->idle_count < p->cfg.max_in_flight && !p->closing)
+		p->idle[p->idle_count++] = easy;
+	else
+		curl_easy_cleanup(easy);
 }
 
 static enum push_failure failure_of(const struct delivery *d, CURLcode result)
@@ -169,11 +198,13 @@ static void check_done(struct push *p)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
 		CURLcode result = msg->data.result;
 		curl_multi_remove_handle(p->multi, msg->easy_handle);
-		curl_easy_cleanup(msg->easy_handle);
+		easy_put(p, msg->easy_handle);
 		finished(p, d, result, status);
 		delivery_free(d);
 	}
-	pump(p);
+	/* The slots freed here are filled by one pump at the loop's next turn, with every
+	 * other completion and event of this turn: one outbox query for all of them. */
+	pump_soon(p);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events)
@@ -271,12 +302,11 @@ static int start_one(const struct store_outbox_item *it, void *ctx)
 	struct take_ctx *t = ctx;
 	struct push *p = t->p;
 	struct delivery *d = calloc(1, sizeof(*d));
-	CURL *easy = curl_easy_init();
-	if (!d || !easy || !(d->body = strdup(it->body))) {
-		if (d)
-			free(d->body);
+	CURL *easy = d ? easy_get(p) : NULL;
+	if (!easy || !(d->body = strdup(it->body))) {
+		if (easy)
+			easy_put(p, easy);
 		free(d);
-		curl_easy_cleanup(easy);
 		goto later;
 	}
 	LIST_PUSH(p->deliveries, d);
@@ -285,22 +315,13 @@ static int start_one(const struct store_outbox_item *it, void *ctx)
 	d->id = it->id;
 	d->attempts = it->attempts;
 	d->easy = easy;
-	d->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	curl_easy_setopt(easy, CURLOPT_URL, it->url);
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, d->body);
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(d->body));
-	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, d->headers);
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, d);
-	/* A black-holed endpoint costs a slot for the connect timeout, a hanging one for the
-	 * whole timeout; never longer. */
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)p->cfg.connect_timeout_ms);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)p->cfg.timeout_ms);
-	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, d);
 	if (curl_multi_add_handle(p->multi, easy) != CURLM_OK) {
-		curl_easy_cleanup(easy);
+		easy_put(p, easy);
 		delivery_free(d);
 		goto later;
 	}
@@ -343,6 +364,7 @@ static int64_t pump_endpoint(struct push *p, struct push_endpoint *e, int64_t no
 		return INT64_MAX; /* a slot frees when a transfer ends, which pumps */
 	room = min_u(room, p->cfg.max_in_flight - (unsigned)p->stats.in_flight);
 	room = min_u(room, p->cfg.project_in_flight - (unsigned)proj->in_flight);
+	room = min_u(room, STORE_OUTBOX_TAKE_MAX);
 	struct take_ctx t = { p, e };
 	int n = store_outbox_take(p->store, proj->id, e->rule_id, now, (int)room, start_one, &t);
 	if (n < 0)
@@ -362,6 +384,7 @@ static int64_t pump_endpoint(struct push *p, struct push_endpoint *e, int64_t no
  * first); wakes up again for the next due item or breaker probe. */
 static void pump(struct push *p)
 {
+	p->pump_soon = false;
 	if (p->closing)
 		return;
 	int64_t now = p->now_ms(), wake = INT64_MAX;
@@ -379,6 +402,16 @@ static void pump(struct push *p)
 	else
 		uv_timer_start(&p->pump_timer, on_pump_timer, wake > now ? (uint64_t)(wake - now) : 1,
 			       0);
+}
+
+/* Pumps at the loop's next turn, once for everything this turn queued or finished (the
+ * pump timer at 0; pump() sets it again to its own wake-up). */
+static void pump_soon(struct push *p)
+{
+	if (p->pump_soon || p->closing)
+		return;
+	p->pump_soon = true;
+	uv_timer_start(&p->pump_timer, on_pump_timer, 0, 0);
 }
 
 /* At start: the projects' and rules' counts from the rows the outbox holds. */
@@ -449,6 +482,20 @@ int push_create(struct push **out, uv_loop_t *loop, struct store *store,
 	p->cfg = *cfg;
 	push_config_defaults(&p->cfg);
 	p->policy.allow_private = p->cfg.allow_private;
+	p->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	p->idle = calloc(p->cfg.max_in_flight, sizeof(*p->idle));
+	if (!p->headers || !p->idle) {
+		curl_slist_free_all(p->headers);
+		free(p->idle);
+		curl_multi_cleanup(p->multi);
+		curl_global_cleanup();
+		push_tables_destroy(p);
+		free(p);
+		return -ENOMEM;
+	}
+	/* Idle keep-alive connections kept: one per slot. A rule's endpoint gets at most its
+	 * project's slots of them (--push-project-in-flight), each reused POST after POST. */
+	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->cfg.max_in_flight);
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
@@ -478,7 +525,11 @@ void push_destroy(struct push *p)
 		curl_easy_cleanup(d->easy);
 		delivery_free(d);
 	}
+	while (p->idle_count)
+		curl_easy_cleanup(p->idle[--p->idle_count]);
+	free(p->idle);
 	curl_multi_cleanup(p->multi);
+	curl_slist_free_all(p->headers);
 	while (p->watches) {
 		struct watch *w = p->watches;
 		LIST_UNLINK(w);
@@ -654,5 +705,5 @@ void push_event(struct push *p, const char *project_id, const char *resource,
 	store_rule_list(p->store, project_id, queue_for_rule, &q);
 	free(text);
 	if (q.queued)
-		pump(p);
+		pump_soon(p);
 }

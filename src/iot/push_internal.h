@@ -75,6 +75,10 @@ struct push {
 	uint64_t failure_reasons[PUSH_FAIL_COUNT];
 	int handles_open; /* libuv handles not yet closed */
 	bool closing;
+	bool pump_soon; /* the pump timer is set to 0: a pump comes at the next turn */
+	struct curl_slist *headers; /* the same for every POST */
+	CURL **idle; /* easy handles between POSTs, at most cfg.max_in_flight */
+	unsigned idle_count;
 	struct delivery *deliveries; /* in flight */
 	struct watch *watches;
 	int64_t outbox_len; /* items in the outbox: counted here, not by a table scan */

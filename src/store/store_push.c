@@ -24,7 +24,6 @@ enum slot {
 	SL_OUT_DROP,
 	SL_OUT_TAKE,
 	SL_OUT_LEASE,
-	SL_OUT_GET,
 	SL_OUT_DONE,
 	SL_OUT_RETRY,
 	SL_OUT_RESET,
@@ -51,10 +50,14 @@ static const char *const sql[SL_COUNT] = {
 	/* In the index's order (project_id, rule_id, state, next_ms) and then id: ORDER BY
 	 * id alone made SQLite sort every due row on each call — all 50 000 of a backlog,
 	 * per event pushed (docs/benchmarks.md). */
-	[SL_OUT_TAKE] = "SELECT id FROM outbox WHERE project_id = ?1 AND rule_id = ?2"
-			" AND state = 0 AND next_ms <= ?3 ORDER BY next_ms, id LIMIT ?4",
-	[SL_OUT_LEASE] = "UPDATE outbox SET state = 1 WHERE id = ?1",
-	[SL_OUT_GET] = "SELECT url, body, attempts FROM outbox WHERE id = ?1",
+	[SL_OUT_TAKE] = "SELECT id, url, body, attempts FROM outbox WHERE project_id = ?1"
+			" AND rule_id = ?2 AND state = 0 AND next_ms <= ?3 ORDER BY next_ms, id"
+			" LIMIT ?4",
+	/* The same rows as SL_OUT_TAKE just read (same turn, same transaction): one
+	 * statement leases them all. */
+	[SL_OUT_LEASE] = "UPDATE outbox SET state = 1 WHERE id IN (SELECT id FROM outbox"
+			 " WHERE project_id = ?1 AND rule_id = ?2 AND state = 0 AND next_ms <= ?3"
+			 " ORDER BY next_ms, id LIMIT ?4)",
 	[SL_OUT_DONE] = "DELETE FROM outbox WHERE id = ?1",
 	[SL_OUT_RETRY] = "UPDATE outbox SET state = 0, attempts = ?2, next_ms = ?3 WHERE id = ?1",
 	[SL_OUT_RESET] = "UPDATE outbox SET state = 0 WHERE state = 1",
@@ -225,48 +228,74 @@ static int outbox_set(struct store *s, enum slot slot, int64_t id, const char *w
 	return done(s, st, true, what);
 }
 
-int store_outbox_take(struct store *s, const char *project_id, const char *rule_id,
-		      int64_t now_ms, int limit,
-		      int (*cb)(const struct store_outbox_item *, void *), void *ctx)
+/* A row read by store_outbox_take, copied out of its statement. */
+struct taken {
+	int64_t id;
+	int attempts;
+	char *url, *body;
+};
+
+/* Binds the four parameters SL_OUT_TAKE and SL_OUT_LEASE share. */
+static void bind_take(sqlite3_stmt *st, const char *project_id, const char *rule_id,
+		      int64_t now_ms, int limit)
 {
-	sqlite3_stmt *st = prep(s, SL_OUT_TAKE);
-	if (!st)
-		return -EIO;
 	store_bind_text(st, 1, project_id);
 	store_bind_text(st, 2, rule_id);
 	sqlite3_bind_int64(st, 3, now_ms);
 	sqlite3_bind_int(st, 4, limit);
-	/* Collect the ids first: the lease is another statement on the same rows. */
-	int64_t ids[256];
-	int n = 0, rc;
-	while (n < limit && n < 256 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	for (int i = 0; i < n; i++) {
-		if (outbox_set(s, SL_OUT_LEASE, ids[i], "outbox lease") == -EIO)
-			return -EIO;
-	}
-	/* Then read each (bodies may be large; the statement is reused per row). */
-	for (int i = 0; i < n; i++) {
-		sqlite3_stmt *one = prep(s, SL_OUT_GET);
-		if (!one)
-			return -EIO;
-		sqlite3_bind_int64(one, 1, ids[i]);
-		rc = 0;
-		if (sqlite3_step(one) == SQLITE_ROW) {
-			struct store_outbox_item it = {
-				.id = ids[i],
-				.url = (const char *)sqlite3_column_text(one, 0),
-				.body = (const char *)sqlite3_column_text(one, 1),
-				.attempts = sqlite3_column_int(one, 2),
-			};
-			rc = cb(&it, ctx);
+}
+
+int store_outbox_take(struct store *s, const char *project_id, const char *rule_id,
+		      int64_t now_ms, int limit,
+		      int (*cb)(const struct store_outbox_item *, void *), void *ctx)
+{
+	if (limit > STORE_OUTBOX_TAKE_MAX)
+		limit = STORE_OUTBOX_TAKE_MAX;
+	sqlite3_stmt *st = prep(s, SL_OUT_TAKE);
+	if (!st)
+		return -EIO;
+	bind_take(st, project_id, rule_id, now_ms, limit);
+	/* Three statements per call, however many rows: read them (copied, since the lease
+	 * and the callbacks' own writes come after), lease them, hand them out. */
+	struct taken rows[STORE_OUTBOX_TAKE_MAX];
+	int n = 0, rc, ret = 0;
+	while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *url = (const char *)sqlite3_column_text(st, 1);
+		const char *body = (const char *)sqlite3_column_text(st, 2);
+		struct taken *t = &rows[n];
+		t->id = sqlite3_column_int64(st, 0);
+		t->attempts = sqlite3_column_int(st, 3);
+		t->url = strdup(url ? url : "");
+		t->body = strdup(body ? body : "");
+		if (!t->url || !t->body) {
+			free(t->url);
+			free(t->body);
+			break; /* out of memory: what was read goes; the rest waits */
 		}
-		sqlite3_reset(one);
-		if (rc)
-			return rc;
+		n++;
 	}
-	return n;
+	sqlite3_reset(st);
+	if (n > 0) {
+		sqlite3_stmt *lease = prep(s, SL_OUT_LEASE);
+		if (!lease) {
+			ret = -EIO;
+			goto out;
+		}
+		bind_take(lease, project_id, rule_id, now_ms, n);
+		if ((ret = done(s, lease, false, "outbox lease")) != 0)
+			goto out;
+	}
+	for (int i = 0; i < n && ret == 0; i++) {
+		struct store_outbox_item it = { .id = rows[i].id, .url = rows[i].url,
+						.body = rows[i].body, .attempts = rows[i].attempts };
+		ret = cb(&it, ctx);
+	}
+out:
+	for (int i = 0; i < n; i++) {
+		free(rows[i].url);
+		free(rows[i].body);
+	}
+	return ret ? ret : n;
 }
 
 int store_outbox_done(struct store *s, int64_t id)

@@ -55,6 +55,8 @@ int store_outbox_groups(struct store *s,
 int store_outbox_drop_oldest(struct store *s, const char *project_id, int64_t n,
 			     void (*cb)(const char *rule_id, void *ctx), void *ctx,
 			     int64_t *dropped);
+/* The most rows one store_outbox_take hands out (a larger limit is cut to it). */
+#define STORE_OUTBOX_TAKE_MAX 64
 /* Marks up to limit due rows of one rule (next_ms <= now, not in flight) in flight and
  * calls cb for each, the longest due first (new events in the order they came). Returns
  * how many, or a negative errno (or what cb returned, when not 0). */
