@@ -135,6 +135,31 @@ static enum push_failure failure_of(const struct delivery *d, CURLcode result)
 	}
 }
 
+static void row_deleted(int64_t id, void *ctx)
+{
+	struct push *p = ctx;
+	for (unsigned i = 0; i < p->done_count; i++) {
+		if (p->done_ids[i] != id)
+			continue;
+		struct push_endpoint *e = p->done_eps[i];
+		p->outbox_len--;
+		e->project->outbox--;
+		e->backlog--;
+		return;
+	}
+}
+
+/* Deletes the delivered rows in one statement. A row dropped by its project's quota while
+ * in flight is gone already, and counted then. Before anything may free an endpoint
+ * (push_endpoints_collect): the list points at them. */
+static void flush_done(struct push *p)
+{
+	if (p->done_count == 0)
+		return;
+	store_outbox_done_many(p->store, p->done_ids, p->done_count, row_deleted, p);
+	p->done_count = 0;
+}
+
 /* One transfer ended: delivered, or due again later. */
 static void finished(struct push *p, struct delivery *d, CURLcode result, long status)
 {
@@ -148,12 +173,11 @@ static void finished(struct push *p, struct delivery *d, CURLcode result, long s
 		p->stats.delivered++;
 		proj->delivered++;
 		e->delivered++;
-		/* A row dropped by its project's quota while in flight is gone already. */
-		if (store_outbox_done(p->store, d->id) == 0) {
-			p->outbox_len--;
-			proj->outbox--;
-			e->backlog--;
-		}
+		/* Deleted with the turn's other deliveries, at the next pump. */
+		if (p->done_count == p->cfg.max_in_flight)
+			flush_done(p);
+		p->done_ids[p->done_count] = d->id;
+		p->done_eps[p->done_count++] = e;
 		push_breaker_result(p, e, true, now);
 		return;
 	}
@@ -387,6 +411,7 @@ static void pump(struct push *p)
 	p->pump_soon = false;
 	if (p->closing)
 		return;
+	flush_done(p);
 	int64_t now = p->now_ms(), wake = INT64_MAX;
 	size_t n = p->eps_count;
 	for (size_t k = 0; k < n; k++) {
@@ -484,9 +509,13 @@ int push_create(struct push **out, uv_loop_t *loop, struct store *store,
 	p->policy.allow_private = p->cfg.allow_private;
 	p->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	p->idle = calloc(p->cfg.max_in_flight, sizeof(*p->idle));
-	if (!p->headers || !p->idle) {
+	p->done_ids = calloc(p->cfg.max_in_flight, sizeof(*p->done_ids));
+	p->done_eps = calloc(p->cfg.max_in_flight, sizeof(*p->done_eps));
+	if (!p->headers || !p->idle || !p->done_ids || !p->done_eps) {
 		curl_slist_free_all(p->headers);
 		free(p->idle);
+		free(p->done_ids);
+		free(p->done_eps);
 		curl_multi_cleanup(p->multi);
 		curl_global_cleanup();
 		push_tables_destroy(p);
@@ -516,6 +545,9 @@ void push_destroy(struct push *p)
 {
 	if (!p)
 		return;
+	flush_done(p); /* or they would go again at the next start */
+	free(p->done_ids);
+	free(p->done_eps);
 	p->closing = true;
 	/* Removing the handles makes curl ask us to stop watching their sockets; whatever it
 	 * still has open is closed here. */
@@ -564,6 +596,7 @@ void push_rule_deleted(struct push *p, const char *project_id, const char *rule_
 	struct push_endpoint *e = proj ? push_endpoint_find(p, proj, rule_id, false) : NULL;
 	if (e) {
 		e->collectable = true;
+		flush_done(p);
 		push_endpoints_collect(p);
 	}
 }
@@ -702,7 +735,13 @@ void push_event(struct push *p, const char *project_id, const char *resource,
 	if (!text)
 		return;
 	struct queue_ctx q = { .p = p, .name = name, .body = text };
-	store_rule_list(p->store, project_id, queue_for_rule, &q);
+	const struct push_rules *rs = push_rules_of(p, project_id);
+	if (rs) {
+		for (size_t i = 0; i < rs->count; i++)
+			queue_for_rule(&rs->rules[i], &q);
+	} else {
+		store_rule_list(p->store, project_id, queue_for_rule, &q);
+	}
 	free(text);
 	if (q.queued)
 		pump_soon(p);

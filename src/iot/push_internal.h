@@ -12,6 +12,7 @@
 
 #include "iot/push.h"
 #include "iot/push_target.h"
+#include "store/store_push.h"
 #include "util/hash.h"
 
 /* Why an attempt failed, for the log and lwm2md_push_failure_reasons_total. */
@@ -38,6 +39,17 @@ struct push_project {
 	int64_t outbox;     /* its rows in the outbox */
 	uint64_t in_flight;
 	uint64_t queued, delivered, failures, dropped;
+};
+
+/* A project's forwarding rules, as the store had them at generation gen
+ * (store_rule_generation): read once per change instead of once per event. One per
+ * project that had an event since the daemon started, at most max_rules rules each. */
+struct push_rules {
+	struct hmap_node node;
+	char project_id[STORE_ID_MAX + 1];
+	uint64_t gen;
+	size_t count, cap;
+	struct store_rule *rules;
 };
 
 /* One forwarding rule: where its items stand, and its circuit breaker. */
@@ -79,11 +91,16 @@ struct push {
 	struct curl_slist *headers; /* the same for every POST */
 	CURL **idle; /* easy handles between POSTs, at most cfg.max_in_flight */
 	unsigned idle_count;
+	/* Delivered items whose rows the next pump deletes, at most cfg.max_in_flight. */
+	int64_t *done_ids;
+	struct push_endpoint **done_eps;
+	unsigned done_count;
 	struct delivery *deliveries; /* in flight */
 	struct watch *watches;
 	int64_t outbox_len; /* items in the outbox: counted here, not by a table scan */
 	struct hmap projects; /* push_project by id */
 	struct hmap endpoints; /* push_endpoint by (project, rule) */
+	struct hmap rules;     /* push_rules by project */
 	struct push_endpoint **eps; /* the same, for the pump's round robin */
 	size_t eps_count, eps_cap, eps_cursor;
 };
@@ -97,6 +114,9 @@ void push_tables_destroy(struct push *p);
 struct push_project *push_project_find(struct push *p, const char *id, bool create);
 struct push_endpoint *push_endpoint_find(struct push *p, struct push_project *proj,
 					 const char *rule_id, bool create);
+/* The project's rules, read again from the store when they changed; NULL when they could
+ * not be read (out of memory, the store failed): then ask the store. */
+const struct push_rules *push_rules_of(struct push *p, const char *project_id);
 /* Frees the collectable endpoints that are idle (nothing waits, nothing in flight). */
 void push_endpoints_collect(struct push *p);
 /* How many of e's items may start now: UINT32_MAX when its breaker is closed, 1 for a

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ enum slot {
 	SL_OUT_TAKE,
 	SL_OUT_LEASE,
 	SL_OUT_DONE,
+	SL_OUT_DONE_MANY,
 	SL_OUT_RETRY,
 	SL_OUT_RESET,
 	SL_OUT_NEXT,
@@ -59,6 +61,9 @@ static const char *const sql[SL_COUNT] = {
 			 " WHERE project_id = ?1 AND rule_id = ?2 AND state = 0 AND next_ms <= ?3"
 			 " ORDER BY next_ms, id LIMIT ?4)",
 	[SL_OUT_DONE] = "DELETE FROM outbox WHERE id = ?1",
+	/* ?1 is a JSON array of ids: one statement for a loop turn's deliveries. */
+	[SL_OUT_DONE_MANY] = "DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?1))"
+			     " RETURNING id",
 	[SL_OUT_RETRY] = "UPDATE outbox SET state = 0, attempts = ?2, next_ms = ?3 WHERE id = ?1",
 	[SL_OUT_RESET] = "UPDATE outbox SET state = 0 WHERE state = 1",
 	[SL_OUT_NEXT] = "SELECT min(next_ms) FROM outbox WHERE project_id = ?1 AND rule_id = ?2"
@@ -87,6 +92,16 @@ static int done(struct store *s, sqlite3_stmt *st, bool must_change, const char 
 
 /* Forwarding rules. */
 
+/* Bumped by every rule inserted or deleted: push keeps each project's rules in memory
+ * (an event used to cost a sorted query of them) and reads them again when it changes.
+ * The loop's thread alone writes rules and reads this. */
+static uint64_t rule_generation = 1;
+
+uint64_t store_rule_generation(void)
+{
+	return rule_generation;
+}
+
 int store_rule_insert(struct store *s, const struct store_rule *r)
 {
 	sqlite3_stmt *st = prep(s, SL_RULE_INSERT);
@@ -97,6 +112,7 @@ int store_rule_insert(struct store *s, const struct store_rule *r)
 	store_bind_text(st, 3, r->url);
 	store_bind_text(st, 4, r->events);
 	sqlite3_bind_int64(st, 5, r->create_time);
+	rule_generation++;
 	return done(s, st, false, "rule insert");
 }
 
@@ -107,6 +123,7 @@ int store_rule_delete(struct store *s, const char *project_id, const char *rule_
 		return -EIO;
 	store_bind_text(st, 1, project_id);
 	store_bind_text(st, 2, rule_id);
+	rule_generation++;
 	return done(s, st, true, "rule delete");
 }
 
@@ -301,6 +318,32 @@ out:
 int store_outbox_done(struct store *s, int64_t id)
 {
 	return outbox_set(s, SL_OUT_DONE, id, "outbox done");
+}
+
+int store_outbox_done_many(struct store *s, const int64_t *ids, size_t n,
+			   void (*cb)(int64_t id, void *ctx), void *ctx)
+{
+	if (n == 0)
+		return 0;
+	sqlite3_stmt *st = prep(s, SL_OUT_DONE_MANY);
+	/* "[" + n ids of at most 20 digits and a comma + "]" */
+	char *list = st ? malloc(n * 21 + 3) : NULL;
+	if (!list)
+		return st ? -ENOMEM : -EIO;
+	size_t len = 0;
+	list[len++] = '[';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(list + len, "%s%lld", i ? "," : "", (long long)ids[i]);
+	list[len++] = ']';
+	sqlite3_bind_text(st, 1, list, (int)len, free);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb(sqlite3_column_int64(st, 0), ctx);
+	if (rc != SQLITE_DONE)
+		return store_step_fail(s, st, "outbox done");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return 0;
 }
 
 int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_ms)

@@ -26,6 +26,9 @@ int store_rule_insert(struct store *s, const struct store_rule *r);
 int store_rule_delete(struct store *s, const char *project_id, const char *rule_id);
 int store_rule_list(struct store *s, const char *project_id,
 		    int (*cb)(const struct store_rule *, void *), void *ctx);
+/* Changes whenever a rule is inserted or deleted (by any store of this process): a
+ * cache of rules is stale when the generation it was read at is not this one. */
+uint64_t store_rule_generation(void);
 /* How many rules a project has. */
 int store_rule_count(struct store *s, const char *project_id, int64_t *n);
 
@@ -65,6 +68,10 @@ int store_outbox_take(struct store *s, const char *project_id, const char *rule_
 		      int (*cb)(const struct store_outbox_item *, void *), void *ctx);
 /* -ENOENT when the row is gone (dropped by its project's quota while in flight). */
 int store_outbox_done(struct store *s, int64_t id);
+/* Deletes the rows of ids (delivered), in one statement; cb is told each id that was still
+ * there (the others were dropped by their project's quota while in flight). */
+int store_outbox_done_many(struct store *s, const int64_t *ids, size_t n,
+			   void (*cb)(int64_t id, void *ctx), void *ctx);
 int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_ms);
 /* Everything in flight when the daemon stopped is due again. */
 int store_outbox_reset(struct store *s);
