@@ -365,6 +365,18 @@ static void on_pump_timer(uv_timer_t *t)
 	pump(t->data);
 }
 
+static void on_pump_check(uv_check_t *c)
+{
+	struct push *p = c->data;
+	if (p->pump_soon)
+		pump(p);
+}
+
+static void on_pump_idle(uv_idle_t *i)
+{
+	(void)i; /* only there to keep poll from blocking; the check phase pumps */
+}
+
 static unsigned min_u(unsigned a, unsigned b)
 {
 	return a < b ? a : b;
@@ -408,7 +420,10 @@ static int64_t pump_endpoint(struct push *p, struct push_endpoint *e, int64_t no
  * first); wakes up again for the next due item or breaker probe. */
 static void pump(struct push *p)
 {
-	p->pump_soon = false;
+	if (p->pump_soon) {
+		p->pump_soon = false;
+		uv_idle_stop(&p->pump_idle);
+	}
 	if (p->closing)
 		return;
 	flush_done(p);
@@ -429,14 +444,16 @@ static void pump(struct push *p)
 			       0);
 }
 
-/* Pumps at the loop's next turn, once for everything this turn queued or finished (the
- * pump timer at 0; pump() sets it again to its own wake-up). */
+/* Pumps once for everything this loop turn queued or finished: in the turn's check phase,
+ * after its I/O callbacks and before the store's group commit of the turn (the next
+ * prepare phase), so the pump's writes share that transaction. The idle handle keeps the
+ * loop from blocking in poll first when the request came from a timer. */
 static void pump_soon(struct push *p)
 {
 	if (p->pump_soon || p->closing)
 		return;
 	p->pump_soon = true;
-	uv_timer_start(&p->pump_timer, on_pump_timer, 0, 0);
+	uv_idle_start(&p->pump_idle, on_pump_idle);
 }
 
 /* At start: the projects' and rules' counts from the rows the outbox holds. */
@@ -531,8 +548,12 @@ int push_create(struct push **out, uv_loop_t *loop, struct store *store,
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
 	uv_timer_init(loop, &p->curl_timer);
 	uv_timer_init(loop, &p->pump_timer);
-	p->curl_timer.data = p->pump_timer.data = p;
-	p->handles_open = 2;
+	uv_check_init(loop, &p->pump_check);
+	uv_idle_init(loop, &p->pump_idle);
+	p->curl_timer.data = p->pump_timer.data = p->pump_check.data = p->pump_idle.data = p;
+	p->handles_open = 4;
+	uv_check_start(&p->pump_check, on_pump_check);
+	uv_unref((uv_handle_t *)&p->pump_check); /* it alone keeps no loop running */
 	store_outbox_reset(p->store);
 	if (store_outbox_groups(p->store, load_group, p) != 0)
 		LOG_ERROR("push", "the outbox was not read; what it holds waits for a restart");
@@ -572,6 +593,8 @@ void push_destroy(struct push *p)
 	push_tables_destroy(p);
 	uv_close((uv_handle_t *)&p->curl_timer, handle_closed);
 	uv_close((uv_handle_t *)&p->pump_timer, handle_closed);
+	uv_close((uv_handle_t *)&p->pump_check, handle_closed);
+	uv_close((uv_handle_t *)&p->pump_idle, handle_closed);
 }
 
 void push_set_api_addr(struct push *p, const struct addr *api)

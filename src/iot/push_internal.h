@@ -83,11 +83,13 @@ struct push {
 	CURLM *multi;
 	uv_timer_t curl_timer; /* curl's own timeouts */
 	uv_timer_t pump_timer; /* the next due item or breaker probe */
+	uv_check_t pump_check; /* the pump of a turn that asked for one (pump_soon) */
+	uv_idle_t pump_idle;   /* active while one is asked for */
 	struct push_stats stats;
 	uint64_t failure_reasons[PUSH_FAIL_COUNT];
 	int handles_open; /* libuv handles not yet closed */
 	bool closing;
-	bool pump_soon; /* the pump timer is set to 0: a pump comes at the next turn */
+	bool pump_soon; /* a pump comes in this turn's check phase */
 	struct curl_slist *headers; /* the same for every POST */
 	CURL **idle; /* easy handles between POSTs, at most cfg.max_in_flight */
 	unsigned idle_count;
