@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -51,6 +52,7 @@ struct watch {
 static void pump(struct push *p);
 static void pump_soon(struct push *p);
 static curl_socket_t open_socket(void *ctx, curlsocktype purpose, struct curl_sockaddr *a);
+static int close_socket(void *ctx, curl_socket_t fd);
 
 static void handle_closed(uv_handle_t *h)
 {
@@ -101,6 +103,8 @@ static CURL *easy_get(struct push *p)
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+	curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, p);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, p->headers);
 	return easy;
 }
@@ -246,6 +250,18 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	check_done(w->p);
 }
 
+/* The watch of one of curl's sockets, kept while the socket is open: between two POSTs on
+ * a keep-alive connection curl stops watching it (CURL_POLL_REMOVE), and making and
+ * closing a poll handle each time cost more syscalls than the request. The list holds
+ * at most the sockets curl has open: the transfers and its idle connections. */
+static struct watch *watch_find(struct push *p, curl_socket_t fd)
+{
+	for (struct watch *w = p->watches; w; w = w->next)
+		if (w->fd == fd)
+			return w;
+	return NULL;
+}
+
 static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
 {
 	(void)easy;
@@ -253,14 +269,14 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
 	struct watch *w = socketp;
 	if (action == CURL_POLL_REMOVE) {
 		if (w) {
-			uv_poll_stop(&w->poll);
+			uv_poll_stop(&w->poll); /* closed with the socket (close_socket) */
 			curl_multi_assign(p->multi, fd, NULL);
-			LIST_UNLINK(w);
-			uv_close((uv_handle_t *)&w->poll, handle_closed);
 		}
 		return 0;
 	}
-	if (!w) {
+	if (!w && (w = watch_find(p, fd)) != NULL) {
+		curl_multi_assign(p->multi, fd, w);
+	} else if (!w) {
 		w = calloc(1, sizeof(*w));
 		if (!w || uv_poll_init_socket(p->loop, &w->poll, fd) != 0) {
 			free(w);
@@ -277,6 +293,19 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
 		     (action & CURL_POLL_OUT ? UV_WRITABLE : 0);
 	uv_poll_start(&w->poll, events, on_poll);
 	return 0;
+}
+
+/* curl closes a socket (a connection ends): its watch goes first. */
+static int close_socket(void *ctx, curl_socket_t fd)
+{
+	struct push *p = ctx;
+	struct watch *w = watch_find(p, fd);
+	if (w) {
+		LIST_UNLINK(w);
+		uv_poll_stop(&w->poll);
+		uv_close((uv_handle_t *)&w->poll, handle_closed);
+	}
+	return close(fd);
 }
 
 static void on_curl_timer(uv_timer_t *t)
@@ -524,6 +553,9 @@ int push_create(struct push **out, uv_loop_t *loop, struct store *store,
 	p->cfg = *cfg;
 	push_config_defaults(&p->cfg);
 	p->policy.allow_private = p->cfg.allow_private;
+	if (token_random_hex(p->request_prefix, sizeof(p->request_prefix), 8) != 0)
+		snprintf(p->request_prefix, sizeof(p->request_prefix), "%016llx",
+			 (unsigned long long)now_ms());
 	p->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	p->idle = calloc(p->cfg.max_in_flight, sizeof(*p->idle));
 	p->done_ids = calloc(p->cfg.max_in_flight, sizeof(*p->done_ids));
@@ -745,10 +777,20 @@ void push_event(struct push *p, const char *project_id, const char *resource,
 {
 	char name[96], request_id[33], t[TIME_TEXT_MAX];
 	snprintf(name, sizeof(name), "%s/%s", resource, event);
+	/* Most projects push nothing: then the event is not even shaped. */
+	const struct push_rules *rs = push_rules_of(p, project_id);
+	bool wanted = !rs;
+	for (size_t i = 0; rs && i < rs->count && !wanted; i++)
+		wanted = wants(rs->rules[i].events, name);
+	if (!wanted) {
+		json_decref(body);
+		return;
+	}
 	int64_t now = p->now_ms();
 	time_format(now / 1000, t);
-	if (token_random_hex(request_id, sizeof(request_id), 16) != 0)
-		request_id[0] = '\0';
+	/* Unique without a getrandom per event: the daemon's random half, then a count. */
+	snprintf(request_id, sizeof(request_id), "%s%016llx", p->request_prefix,
+		 (unsigned long long)++p->request_seq);
 	json_t *msg = json_pack("{s:s, s:s, s:s, s:I, s:s, s:{s:O, s:o}}", "resource", resource,
 				"event", event, "event_time", t, "event_time_ms", (json_int_t)now,
 				"request_id", request_id, "notify_data", "header", header, "body",
@@ -758,7 +800,6 @@ void push_event(struct push *p, const char *project_id, const char *resource,
 	if (!text)
 		return;
 	struct queue_ctx q = { .p = p, .name = name, .body = text };
-	const struct push_rules *rs = push_rules_of(p, project_id);
 	if (rs) {
 		for (size_t i = 0; i < rs->count; i++)
 			queue_for_rule(&rs->rules[i], &q);

@@ -89,6 +89,8 @@ struct push {
 	uint64_t failure_reasons[PUSH_FAIL_COUNT];
 	int handles_open; /* libuv handles not yet closed */
 	bool closing;
+	char request_prefix[17]; /* an event's request_id: these 16 random hex digits, */
+	uint64_t request_seq;    /* then this count's 16 */
 	bool pump_soon; /* a pump comes in this turn's check phase */
 	struct curl_slist *headers; /* the same for every POST */
 	CURL **idle; /* easy handles between POSTs, at most cfg.max_in_flight */
