@@ -154,14 +154,31 @@ static void row_deleted(int64_t id, void *ctx)
 }
 
 /* Deletes the delivered rows in one statement. A row dropped by its project's quota while
- * in flight is gone already, and counted then. Before anything may free an endpoint
- * (push_endpoints_collect): the list points at them. */
+ * in flight is gone already, and counted then. An endpoint with rows here is not freed
+ * (done_pending; push_endpoints_collect). */
 static void flush_done(struct push *p)
 {
 	if (p->done_count == 0)
 		return;
 	store_outbox_done_many(p->store, p->done_ids, p->done_count, row_deleted, p);
+	for (unsigned i = 0; i < p->done_count; i++)
+		p->done_eps[i]->done_pending--;
 	p->done_count = 0;
+}
+
+static void on_pump_idle(uv_idle_t *i)
+{
+	(void)i; /* only there to keep poll from blocking; the check phase does the work */
+}
+
+/* The check phase of this loop turn has work (pump_soon, rows to delete): it runs after
+ * the turn's I/O callbacks and before the store's group commit of the turn (the next
+ * prepare phase), so its writes share that transaction. The idle handle keeps the loop
+ * from blocking in poll first when the work came from a timer. */
+static void check_soon(struct push *p)
+{
+	if (!uv_is_active((uv_handle_t *)&p->pump_idle))
+		uv_idle_start(&p->pump_idle, on_pump_idle);
 }
 
 /* One transfer ended: delivered, or due again later. */
@@ -177,11 +194,13 @@ static void finished(struct push *p, struct delivery *d, CURLcode result, long s
 		p->stats.delivered++;
 		proj->delivered++;
 		e->delivered++;
-		/* Deleted with the turn's other deliveries, at the next pump. */
+		/* Deleted with the turn's other deliveries, in its check phase. */
 		if (p->done_count == p->cfg.max_in_flight)
 			flush_done(p);
 		p->done_ids[p->done_count] = d->id;
 		p->done_eps[p->done_count++] = e;
+		e->done_pending++;
+		check_soon(p);
 		push_breaker_result(p, e, true, now);
 		return;
 	}
@@ -230,9 +249,11 @@ static void check_done(struct push *p)
 		finished(p, d, result, status);
 		delivery_free(d);
 	}
-	/* The slots freed here are filled by one pump at the loop's next turn, with every
-	 * other completion and event of this turn: one outbox query for all of them. */
-	pump_soon(p);
+	/* At once, not in the check phase: the next POST then goes out with curl's next
+	 * socket action, still in this poll phase, while the receiver answers quickly — a
+	 * pump deferred to the check phase made it one round of POSTs per loop turn, far
+	 * slower than the events came under load. */
+	pump(p);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events)
@@ -397,18 +418,30 @@ static void on_pump_timer(uv_timer_t *t)
 static void on_pump_check(uv_check_t *c)
 {
 	struct push *p = c->data;
+	flush_done(p);
 	if (p->pump_soon)
 		pump(p);
-}
-
-static void on_pump_idle(uv_idle_t *i)
-{
-	(void)i; /* only there to keep poll from blocking; the check phase pumps */
+	uv_idle_stop(&p->pump_idle);
 }
 
 static unsigned min_u(unsigned a, unsigned b)
 {
 	return a < b ? a : b;
+}
+
+/* The ids of e's rows that are in flight or delivered and not yet deleted, in p->busy:
+ * the outbox's take skips them (there are no leases on disk; see store_outbox_take_except).
+ * At most max_in_flight of each. */
+static size_t busy_ids(struct push *p, const struct push_endpoint *e)
+{
+	size_t n = 0;
+	for (const struct delivery *d = p->deliveries; d; d = d->next)
+		if (d->ep == e)
+			p->busy[n++] = d->id;
+	for (unsigned i = 0; i < p->done_count; i++)
+		if (p->done_eps[i] == e)
+			p->busy[n++] = p->done_ids[i];
+	return n;
 }
 
 /* Starts what may start of one rule; returns when it wants the pump again (INT64_MAX:
@@ -431,14 +464,19 @@ static int64_t pump_endpoint(struct push *p, struct push_endpoint *e, int64_t no
 	room = min_u(room, p->cfg.project_in_flight - (unsigned)proj->in_flight);
 	room = min_u(room, STORE_OUTBOX_TAKE_MAX);
 	struct take_ctx t = { p, e };
-	int n = store_outbox_take(p->store, proj->id, e->rule_id, now, (int)room, start_one, &t);
+	size_t nbusy = busy_ids(p, e);
+	int n = store_outbox_take_except(p->store, proj->id, e->rule_id, now, (int)room, p->busy,
+					 nbusy, start_one, &t);
 	if (n < 0)
 		return now + BACKOFF_FIRST_MS; /* the store failed (logged): try again soon */
 	if ((unsigned)n < room) {
 		/* Fewer than asked: nothing else is due now; when is the next? */
 		int64_t when;
-		e->due = store_outbox_next_due(p->store, proj->id, e->rule_id, &when) == 0 ? when
-											  : INT64_MAX;
+		nbusy = busy_ids(p, e); /* with what just started */
+		e->due = store_outbox_next_due_except(p->store, proj->id, e->rule_id, p->busy, nbusy,
+						      &when) == 0
+				 ? when
+				 : INT64_MAX;
 		if (e->due <= now)
 			e->due = now + 1; /* what failed to start just now waits a moment */
 	}
@@ -449,13 +487,9 @@ static int64_t pump_endpoint(struct push *p, struct push_endpoint *e, int64_t no
  * first); wakes up again for the next due item or breaker probe. */
 static void pump(struct push *p)
 {
-	if (p->pump_soon) {
-		p->pump_soon = false;
-		uv_idle_stop(&p->pump_idle);
-	}
+	p->pump_soon = false;
 	if (p->closing)
 		return;
-	flush_done(p);
 	int64_t now = p->now_ms(), wake = INT64_MAX;
 	size_t n = p->eps_count;
 	for (size_t k = 0; k < n; k++) {
@@ -473,16 +507,14 @@ static void pump(struct push *p)
 			       0);
 }
 
-/* Pumps once for everything this loop turn queued or finished: in the turn's check phase,
- * after its I/O callbacks and before the store's group commit of the turn (the next
- * prepare phase), so the pump's writes share that transaction. The idle handle keeps the
- * loop from blocking in poll first when the request came from a timer. */
+/* Pumps once for all the events of this loop turn, in its check phase: a burst of events
+ * then costs one outbox query, not one each. */
 static void pump_soon(struct push *p)
 {
 	if (p->pump_soon || p->closing)
 		return;
 	p->pump_soon = true;
-	uv_idle_start(&p->pump_idle, on_pump_idle);
+	check_soon(p);
 }
 
 /* At start: the projects' and rules' counts from the rows the outbox holds. */
@@ -560,7 +592,9 @@ int push_create(struct push **out, uv_loop_t *loop, struct store *store,
 	p->idle = calloc(p->cfg.max_in_flight, sizeof(*p->idle));
 	p->done_ids = calloc(p->cfg.max_in_flight, sizeof(*p->done_ids));
 	p->done_eps = calloc(p->cfg.max_in_flight, sizeof(*p->done_eps));
-	if (!p->headers || !p->idle || !p->done_ids || !p->done_eps) {
+	p->busy = calloc(2 * (size_t)p->cfg.max_in_flight, sizeof(*p->busy));
+	if (!p->headers || !p->idle || !p->done_ids || !p->done_eps || !p->busy) {
+		free(p->busy);
 		curl_slist_free_all(p->headers);
 		free(p->idle);
 		free(p->done_ids);
@@ -601,6 +635,7 @@ void push_destroy(struct push *p)
 	flush_done(p); /* or they would go again at the next start */
 	free(p->done_ids);
 	free(p->done_eps);
+	free(p->busy);
 	p->closing = true;
 	/* Removing the handles makes curl ask us to stop watching their sockets; whatever it
 	 * still has open is closed here. */
@@ -651,7 +686,6 @@ void push_rule_deleted(struct push *p, const char *project_id, const char *rule_
 	struct push_endpoint *e = proj ? push_endpoint_find(p, proj, rule_id, false) : NULL;
 	if (e) {
 		e->collectable = true;
-		flush_done(p);
 		push_endpoints_collect(p);
 	}
 }

@@ -160,7 +160,7 @@ void push_endpoints_collect(struct push *p)
 {
 	for (size_t i = p->eps_count; i-- > 0;) {
 		struct push_endpoint *e = p->eps[i];
-		if (!e->collectable || e->in_flight || e->due != INT64_MAX)
+		if (!e->collectable || e->in_flight || e->done_pending || e->due != INT64_MAX)
 			continue;
 		hmap_remove(&p->endpoints, &e->node);
 		/* The last one takes its place: the round robin's order changes, not its reach. */

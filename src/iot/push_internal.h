@@ -62,6 +62,7 @@ struct push_endpoint {
 	 * fewer than it asked for); INT64_MAX: none waits. */
 	int64_t due;
 	unsigned in_flight;
+	unsigned done_pending; /* its delivered rows not yet deleted (push.done_ids) */
 	/* Freed once idle: the rule was deleted, or the endpoint was made at start from
 	 * rows whose rule may be gone. An event for the rule clears it. */
 	bool collectable;
@@ -83,8 +84,8 @@ struct push {
 	CURLM *multi;
 	uv_timer_t curl_timer; /* curl's own timeouts */
 	uv_timer_t pump_timer; /* the next due item or breaker probe */
-	uv_check_t pump_check; /* the pump of a turn that asked for one (pump_soon) */
-	uv_idle_t pump_idle;   /* active while one is asked for */
+	uv_check_t pump_check; /* a turn's deletions, and its pump when one was asked for */
+	uv_idle_t pump_idle;   /* active while the check phase has work */
 	struct push_stats stats;
 	uint64_t failure_reasons[PUSH_FAIL_COUNT];
 	int handles_open; /* libuv handles not yet closed */
@@ -95,10 +96,12 @@ struct push {
 	struct curl_slist *headers; /* the same for every POST */
 	CURL **idle; /* easy handles between POSTs, at most cfg.max_in_flight */
 	unsigned idle_count;
-	/* Delivered items whose rows the next pump deletes, at most cfg.max_in_flight. */
+	/* Delivered items whose rows this turn's check phase deletes, at most
+	 * cfg.max_in_flight. */
 	int64_t *done_ids;
 	struct push_endpoint **done_eps;
 	unsigned done_count;
+	int64_t *busy; /* room for 2 * cfg.max_in_flight ids (busy_ids in push.c) */
 	struct delivery *deliveries; /* in flight */
 	struct watch *watches;
 	int64_t outbox_len; /* items in the outbox: counted here, not by a table scan */

@@ -30,6 +30,8 @@ enum slot {
 	SL_OUT_RETRY,
 	SL_OUT_RESET,
 	SL_OUT_NEXT,
+	SL_OUT_TAKE_EX,
+	SL_OUT_NEXT_EX,
 	SL_COUNT
 };
 
@@ -68,9 +70,20 @@ static const char *const sql[SL_COUNT] = {
 	[SL_OUT_RESET] = "UPDATE outbox SET state = 0 WHERE state = 1",
 	[SL_OUT_NEXT] = "SELECT min(next_ms) FROM outbox WHERE project_id = ?1 AND rule_id = ?2"
 			" AND state = 0",
+	/* The same without leases: ?5 (?3) is a JSON array of the ids the caller has in
+	 * flight. In the index's order, so the few in flight are skipped, not sorted. */
+	[SL_OUT_TAKE_EX] = "SELECT id, url, body, attempts FROM outbox WHERE project_id = ?1"
+			   " AND rule_id = ?2 AND state = 0 AND next_ms <= ?3"
+			   " AND id NOT IN (SELECT value FROM json_each(?5))"
+			   " ORDER BY next_ms, id LIMIT ?4",
+	[SL_OUT_NEXT_EX] = "SELECT next_ms FROM outbox WHERE project_id = ?1 AND rule_id = ?2"
+			   " AND state = 0 AND id NOT IN (SELECT value FROM json_each(?3))"
+			   " ORDER BY next_ms LIMIT 1",
 };
 
 _Static_assert(SL_COUNT <= STORE_PUSH_STMTS, "more slots needed");
+
+static int bind_ids(sqlite3_stmt *st, int i, const int64_t *ids, size_t n);
 
 static sqlite3_stmt *prep(struct store *s, enum slot slot)
 {
@@ -262,16 +275,19 @@ static void bind_take(sqlite3_stmt *st, const char *project_id, const char *rule
 	sqlite3_bind_int(st, 4, limit);
 }
 
-int store_outbox_take(struct store *s, const char *project_id, const char *rule_id,
-		      int64_t now_ms, int limit,
-		      int (*cb)(const struct store_outbox_item *, void *), void *ctx)
+/* store_outbox_take (busy NULL: leases what it hands out) and store_outbox_take_except. */
+static int take(struct store *s, const char *project_id, const char *rule_id, int64_t now_ms,
+		int limit, const int64_t *busy, size_t nbusy,
+		int (*cb)(const struct store_outbox_item *, void *), void *ctx)
 {
 	if (limit > STORE_OUTBOX_TAKE_MAX)
 		limit = STORE_OUTBOX_TAKE_MAX;
-	sqlite3_stmt *st = prep(s, SL_OUT_TAKE);
+	sqlite3_stmt *st = prep(s, busy ? SL_OUT_TAKE_EX : SL_OUT_TAKE);
 	if (!st)
 		return -EIO;
 	bind_take(st, project_id, rule_id, now_ms, limit);
+	if (busy && bind_ids(st, 5, busy, nbusy) != 0)
+		return -ENOMEM;
 	/* Three statements per call, however many rows: read them (copied, since the lease
 	 * and the callbacks' own writes come after), lease them, hand them out. */
 	struct taken rows[STORE_OUTBOX_TAKE_MAX];
@@ -292,7 +308,7 @@ int store_outbox_take(struct store *s, const char *project_id, const char *rule_
 		n++;
 	}
 	sqlite3_reset(st);
-	if (n > 0) {
+	if (n > 0 && !busy) {
 		sqlite3_stmt *lease = prep(s, SL_OUT_LEASE);
 		if (!lease) {
 			ret = -EIO;
@@ -315,9 +331,41 @@ out:
 	return ret ? ret : n;
 }
 
+int store_outbox_take(struct store *s, const char *project_id, const char *rule_id,
+		      int64_t now_ms, int limit,
+		      int (*cb)(const struct store_outbox_item *, void *), void *ctx)
+{
+	return take(s, project_id, rule_id, now_ms, limit, NULL, 0, cb, ctx);
+}
+
+int store_outbox_take_except(struct store *s, const char *project_id, const char *rule_id,
+			     int64_t now_ms, int limit, const int64_t *busy, size_t nbusy,
+			     int (*cb)(const struct store_outbox_item *, void *), void *ctx)
+{
+	static const int64_t none[1] = { 0 };
+	return take(s, project_id, rule_id, now_ms, limit, busy ? busy : none, busy ? nbusy : 0,
+		    cb, ctx);
+}
+
 int store_outbox_done(struct store *s, int64_t id)
 {
 	return outbox_set(s, SL_OUT_DONE, id, "outbox done");
+}
+
+/* Binds ids as a JSON array (for json_each) to parameter i; -ENOMEM. */
+static int bind_ids(sqlite3_stmt *st, int i, const int64_t *ids, size_t n)
+{
+	/* "[" + n ids of at most 20 digits and a comma + "]" */
+	char *list = malloc(n * 21 + 3);
+	if (!list)
+		return -ENOMEM;
+	size_t len = 0;
+	list[len++] = '[';
+	for (size_t k = 0; k < n; k++)
+		len += (size_t)sprintf(list + len, "%s%lld", k ? "," : "", (long long)ids[k]);
+	list[len++] = ']';
+	sqlite3_bind_text(st, i, list, (int)len, free);
+	return 0;
 }
 
 int store_outbox_done_many(struct store *s, const int64_t *ids, size_t n,
@@ -326,16 +374,10 @@ int store_outbox_done_many(struct store *s, const int64_t *ids, size_t n,
 	if (n == 0)
 		return 0;
 	sqlite3_stmt *st = prep(s, SL_OUT_DONE_MANY);
-	/* "[" + n ids of at most 20 digits and a comma + "]" */
-	char *list = st ? malloc(n * 21 + 3) : NULL;
-	if (!list)
-		return st ? -ENOMEM : -EIO;
-	size_t len = 0;
-	list[len++] = '[';
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)sprintf(list + len, "%s%lld", i ? "," : "", (long long)ids[i]);
-	list[len++] = ']';
-	sqlite3_bind_text(st, 1, list, (int)len, free);
+	if (!st)
+		return -EIO;
+	if (bind_ids(st, 1, ids, n) != 0)
+		return -ENOMEM;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		cb(sqlite3_column_int64(st, 0), ctx);
@@ -377,4 +419,26 @@ int store_outbox_next_due(struct store *s, const char *project_id, const char *r
 	*when = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return rc;
+}
+
+int store_outbox_next_due_except(struct store *s, const char *project_id, const char *rule_id,
+				 const int64_t *busy, size_t nbusy, int64_t *when)
+{
+	sqlite3_stmt *st = prep(s, SL_OUT_NEXT_EX);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, rule_id);
+	if (bind_ids(st, 3, busy, nbusy) != 0)
+		return -ENOMEM;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW)
+		return store_step_fail(s, st, "outbox next");
+	*when = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
 }

@@ -66,6 +66,16 @@ int store_outbox_drop_oldest(struct store *s, const char *project_id, int64_t n,
 int store_outbox_take(struct store *s, const char *project_id, const char *rule_id,
 		      int64_t now_ms, int limit,
 		      int (*cb)(const struct store_outbox_item *, void *), void *ctx);
+/* The same without leasing: the rows stay as they are, and those whose ids are in busy
+ * (the caller's own in flight, at most a few) are skipped. For a caller that keeps what
+ * is in flight in memory — push: a lease is a write of the whole row per event, and
+ * store_outbox_reset clears every lease at start anyway. */
+int store_outbox_take_except(struct store *s, const char *project_id, const char *rule_id,
+			     int64_t now_ms, int limit, const int64_t *busy, size_t nbusy,
+			     int (*cb)(const struct store_outbox_item *, void *), void *ctx);
+/* The earliest next_ms of one rule's rows not leased and not in busy; -ENOENT: none. */
+int store_outbox_next_due_except(struct store *s, const char *project_id, const char *rule_id,
+				 const int64_t *busy, size_t nbusy, int64_t *when);
 /* -ENOENT when the row is gone (dropped by its project's quota while in flight). */
 int store_outbox_done(struct store *s, int64_t id);
 /* Deletes the rows of ids (delivered), in one statement; cb is told each id that was still
