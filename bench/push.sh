@@ -15,7 +15,8 @@
 # loop's CPU µs per report of the variant less that of the same codec without push (what
 # pushing costs the loop per event). Ratios only: the machine's speed cancels out.
 # Environment: as bench/platform.sh (BENCH_COMMANDS defaults to 200 here: the commands
-# phase is not what this measures).
+# phase is not what this measures); BENCH_RAW=FILE keeps platform.sh's own output there,
+# and with BENCH_PARSE_ONLY=1 summarises such a kept output without running anything.
 set -euo pipefail
 
 build=${1:-build}
@@ -23,9 +24,13 @@ if [ $# -gt 0 ]; then shift; fi
 if [ $# -gt 0 ]; then devices=("$@"); else devices=(1000 10000); fi
 export BENCH_COMMANDS=${BENCH_COMMANDS:-200} BENCH_PUSH=1
 
-out=$(mktemp "${TMPDIR:-/tmp}/lwm2md-push.XXXXXX")
-trap 'rm -f "$out"' EXIT
-"$(dirname "$0")/platform.sh" "$build" "${devices[@]}" >"$out" 2>&1 ||
+if [ -n "${BENCH_RAW:-}" ]; then
+  out=$BENCH_RAW
+else
+  out=$(mktemp "${TMPDIR:-/tmp}/lwm2md-push.XXXXXX")
+  trap 'rm -f "$out"' EXIT
+fi
+[ -n "${BENCH_PARSE_ONLY:-}" ] || "$(dirname "$0")/platform.sh" "$build" "${devices[@]}" >"$out" 2>&1 ||
   { tail -n 30 "$out" >&2; echo "bench: platform.sh failed" >&2; exit 1; }
 
 # The summary table: devices variant echo report/s r/echo r/plain applied/s a/plain
@@ -46,7 +51,7 @@ awk '
       pushed = secs > 0 ? f[n, v, "queued"] / secs : 0
       printf "push n=%s variant=%s report_rps=%s r_plain=%s pushed_per_s=%.0f p_plain=%.3f " \
              "push_loop_us_per_event=%.1f delivered=%s dropped=%s drain_s=%s\n", n, v, rps[n, v],
-             rplain[n, v], pushed, rps[n, "plain"] > 0 ? pushed / rps[n, "plain"] : 0,
+             rplain[n, v], pushed, (rps[n, "plain"] > 0 ? pushed / rps[n, "plain"] : 0),
              loop[n, v] - loop[n, base], f[n, v, "delivered"], f[n, v, "dropped"],
              f[n, v, "drain_after_reports_s"]
     }
