@@ -112,6 +112,9 @@ struct push {
 	size_t eps_count, eps_cap, eps_cursor;
 };
 
+/* push.c: pumps once for all the events of this loop turn, in its check phase. */
+void push_pump_soon(struct push *p);
+
 /* push_ep.c */
 int push_tables_init(struct push *p);
 /* Frees every project and endpoint. */
