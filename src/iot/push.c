@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -34,7 +35,6 @@ struct delivery {
 	int64_t id;
 	int attempts;
 	char *body;
-	struct curl_slist *headers;
 	CURL *easy;
 	/* Set when the policy refused an address curl was about to connect to. */
 	enum push_target_class refused;
@@ -50,6 +50,8 @@ struct watch {
 };
 
 static void pump(struct push *p);
+static curl_socket_t open_socket(void *ctx, curlsocktype purpose, struct curl_sockaddr *a);
+static int close_socket(void *ctx, curl_socket_t fd);
 
 static void handle_closed(uv_handle_t *h)
 {
@@ -79,9 +81,39 @@ static void handle_closed(uv_handle_t *h)
 static void delivery_free(struct delivery *d)
 {
 	LIST_UNLINK(d);
-	curl_slist_free_all(d->headers);
 	free(d->body);
 	free(d);
+}
+
+/* Easy handles are kept between POSTs (at most max_in_flight idle): making one and
+ * setting its constant options cost more than the request itself on a keep-alive
+ * connection. The connections live in the multi handle's cache either way. */
+static CURL *easy_get(struct push *p)
+{
+	if (p->idle_count)
+		return p->idle[--p->idle_count];
+	CURL *easy = curl_easy_init();
+	if (!easy)
+		return NULL;
+	/* A black-holed endpoint costs a slot for the connect timeout, a hanging one for the
+	 * whole timeout; never longer. */
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)p->cfg.connect_timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)p->cfg.timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+	curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, p);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, p->headers);
+	return easy;
+}
+
+static void easy_put(struct push *p, CURL *easy)
+{
+	if (p->idle_count < p->cfg.max_in_flight && !p->closing)
+		p->idle[p->idle_count++] = easy;
+	else
+		curl_easy_cleanup(easy);
 }
 
 static enum push_failure failure_of(const struct delivery *d, CURLcode result)
@@ -106,6 +138,48 @@ static enum push_failure failure_of(const struct delivery *d, CURLcode result)
 	}
 }
 
+static void row_deleted(int64_t id, void *ctx)
+{
+	struct push *p = ctx;
+	for (unsigned i = 0; i < p->done_count; i++) {
+		if (p->done_ids[i] != id)
+			continue;
+		struct push_endpoint *e = p->done_eps[i];
+		p->outbox_len--;
+		e->project->outbox--;
+		e->backlog--;
+		return;
+	}
+}
+
+/* Deletes the delivered rows in one statement. A row dropped by its project's quota while
+ * in flight is gone already, and counted then. An endpoint with rows here is not freed
+ * (done_pending; push_endpoints_collect). */
+static void flush_done(struct push *p)
+{
+	if (p->done_count == 0)
+		return;
+	store_outbox_done_many(p->store, p->done_ids, p->done_count, row_deleted, p);
+	for (unsigned i = 0; i < p->done_count; i++)
+		p->done_eps[i]->done_pending--;
+	p->done_count = 0;
+}
+
+static void on_pump_idle(uv_idle_t *i)
+{
+	(void)i; /* only there to keep poll from blocking; the check phase does the work */
+}
+
+/* The check phase of this loop turn has work (pump_soon, rows to delete): it runs after
+ * the turn's I/O callbacks and before the store's group commit of the turn (the next
+ * prepare phase), so its writes share that transaction. The idle handle keeps the loop
+ * from blocking in poll first when the work came from a timer. */
+static void check_soon(struct push *p)
+{
+	if (!uv_is_active((uv_handle_t *)&p->pump_idle))
+		uv_idle_start(&p->pump_idle, on_pump_idle);
+}
+
 /* One transfer ended: delivered, or due again later. */
 static void finished(struct push *p, struct delivery *d, CURLcode result, long status)
 {
@@ -119,12 +193,13 @@ static void finished(struct push *p, struct delivery *d, CURLcode result, long s
 		p->stats.delivered++;
 		proj->delivered++;
 		e->delivered++;
-		/* A row dropped by its project's quota while in flight is gone already. */
-		if (store_outbox_done(p->store, d->id) == 0) {
-			p->outbox_len--;
-			proj->outbox--;
-			e->backlog--;
-		}
+		/* Deleted with the turn's other deliveries, in its check phase. */
+		if (p->done_count == p->cfg.max_in_flight)
+			flush_done(p);
+		p->done_ids[p->done_count] = d->id;
+		p->done_eps[p->done_count++] = e;
+		e->done_pending++;
+		check_soon(p);
 		push_breaker_result(p, e, true, now);
 		return;
 	}
@@ -169,10 +244,14 @@ static void check_done(struct push *p)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
 		CURLcode result = msg->data.result;
 		curl_multi_remove_handle(p->multi, msg->easy_handle);
-		curl_easy_cleanup(msg->easy_handle);
+		easy_put(p, msg->easy_handle);
 		finished(p, d, result, status);
 		delivery_free(d);
 	}
+	/* At once, not in the check phase: the next POST then goes out with curl's next
+	 * socket action, still in this poll phase, while the receiver answers quickly — a
+	 * pump deferred to the check phase made it one round of POSTs per loop turn, far
+	 * slower than the events came under load. */
 	pump(p);
 }
 
@@ -191,6 +270,18 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	check_done(w->p);
 }
 
+/* The watch of one of curl's sockets, kept while the socket is open: between two POSTs on
+ * a keep-alive connection curl stops watching it (CURL_POLL_REMOVE), and making and
+ * closing a poll handle each time cost more syscalls than the request. The list holds
+ * at most the sockets curl has open: the transfers and its idle connections. */
+static struct watch *watch_find(struct push *p, curl_socket_t fd)
+{
+	for (struct watch *w = p->watches; w; w = w->next)
+		if (w->fd == fd)
+			return w;
+	return NULL;
+}
+
 static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
 {
 	(void)easy;
@@ -198,14 +289,14 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
 	struct watch *w = socketp;
 	if (action == CURL_POLL_REMOVE) {
 		if (w) {
-			uv_poll_stop(&w->poll);
+			uv_poll_stop(&w->poll); /* closed with the socket (close_socket) */
 			curl_multi_assign(p->multi, fd, NULL);
-			LIST_UNLINK(w);
-			uv_close((uv_handle_t *)&w->poll, handle_closed);
 		}
 		return 0;
 	}
-	if (!w) {
+	if (!w && (w = watch_find(p, fd)) != NULL) {
+		curl_multi_assign(p->multi, fd, w);
+	} else if (!w) {
 		w = calloc(1, sizeof(*w));
 		if (!w || uv_poll_init_socket(p->loop, &w->poll, fd) != 0) {
 			free(w);
@@ -222,6 +313,19 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
 		     (action & CURL_POLL_OUT ? UV_WRITABLE : 0);
 	uv_poll_start(&w->poll, events, on_poll);
 	return 0;
+}
+
+/* curl closes a socket (a connection ends): its watch goes first. */
+static int close_socket(void *ctx, curl_socket_t fd)
+{
+	struct push *p = ctx;
+	struct watch *w = watch_find(p, fd);
+	if (w) {
+		LIST_UNLINK(w);
+		uv_poll_stop(&w->poll);
+		uv_close((uv_handle_t *)&w->poll, handle_closed);
+	}
+	return close(fd);
 }
 
 static void on_curl_timer(uv_timer_t *t)
@@ -271,12 +375,11 @@ static int start_one(const struct store_outbox_item *it, void *ctx)
 	struct take_ctx *t = ctx;
 	struct push *p = t->p;
 	struct delivery *d = calloc(1, sizeof(*d));
-	CURL *easy = curl_easy_init();
-	if (!d || !easy || !(d->body = strdup(it->body))) {
-		if (d)
-			free(d->body);
+	CURL *easy = d ? easy_get(p) : NULL;
+	if (!easy || !(d->body = strdup(it->body))) {
+		if (easy)
+			easy_put(p, easy);
 		free(d);
-		curl_easy_cleanup(easy);
 		goto later;
 	}
 	LIST_PUSH(p->deliveries, d);
@@ -285,22 +388,13 @@ static int start_one(const struct store_outbox_item *it, void *ctx)
 	d->id = it->id;
 	d->attempts = it->attempts;
 	d->easy = easy;
-	d->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	curl_easy_setopt(easy, CURLOPT_URL, it->url);
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, d->body);
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(d->body));
-	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, d->headers);
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, d);
-	/* A black-holed endpoint costs a slot for the connect timeout, a hanging one for the
-	 * whole timeout; never longer. */
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)p->cfg.connect_timeout_ms);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)p->cfg.timeout_ms);
-	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, d);
 	if (curl_multi_add_handle(p->multi, easy) != CURLM_OK) {
-		curl_easy_cleanup(easy);
+		easy_put(p, easy);
 		delivery_free(d);
 		goto later;
 	}
@@ -320,9 +414,33 @@ static void on_pump_timer(uv_timer_t *t)
 	pump(t->data);
 }
 
+static void on_pump_check(uv_check_t *c)
+{
+	struct push *p = c->data;
+	flush_done(p);
+	if (p->pump_soon)
+		pump(p);
+	uv_idle_stop(&p->pump_idle);
+}
+
 static unsigned min_u(unsigned a, unsigned b)
 {
 	return a < b ? a : b;
+}
+
+/* The ids of e's rows that are in flight or delivered and not yet deleted, in p->busy:
+ * the outbox's take skips them (there are no leases on disk; see store_outbox_take_except).
+ * At most max_in_flight of each. */
+static size_t busy_ids(struct push *p, const struct push_endpoint *e)
+{
+	size_t n = 0;
+	for (const struct delivery *d = p->deliveries; d; d = d->next)
+		if (d->ep == e)
+			p->busy[n++] = d->id;
+	for (unsigned i = 0; i < p->done_count; i++)
+		if (p->done_eps[i] == e)
+			p->busy[n++] = p->done_ids[i];
+	return n;
 }
 
 /* Starts what may start of one rule; returns when it wants the pump again (INT64_MAX:
@@ -343,15 +461,21 @@ static int64_t pump_endpoint(struct push *p, struct push_endpoint *e, int64_t no
 		return INT64_MAX; /* a slot frees when a transfer ends, which pumps */
 	room = min_u(room, p->cfg.max_in_flight - (unsigned)p->stats.in_flight);
 	room = min_u(room, p->cfg.project_in_flight - (unsigned)proj->in_flight);
+	room = min_u(room, STORE_OUTBOX_TAKE_MAX);
 	struct take_ctx t = { p, e };
-	int n = store_outbox_take(p->store, proj->id, e->rule_id, now, (int)room, start_one, &t);
+	size_t nbusy = busy_ids(p, e);
+	int n = store_outbox_take_except(p->store, proj->id, e->rule_id, now, (int)room, p->busy,
+					 nbusy, start_one, &t);
 	if (n < 0)
 		return now + BACKOFF_FIRST_MS; /* the store failed (logged): try again soon */
 	if ((unsigned)n < room) {
 		/* Fewer than asked: nothing else is due now; when is the next? */
 		int64_t when;
-		e->due = store_outbox_next_due(p->store, proj->id, e->rule_id, &when) == 0 ? when
-											  : INT64_MAX;
+		nbusy = busy_ids(p, e); /* with what just started */
+		e->due = store_outbox_next_due_except(p->store, proj->id, e->rule_id, p->busy, nbusy,
+						      &when) == 0
+				 ? when
+				 : INT64_MAX;
 		if (e->due <= now)
 			e->due = now + 1; /* what failed to start just now waits a moment */
 	}
@@ -362,6 +486,7 @@ static int64_t pump_endpoint(struct push *p, struct push_endpoint *e, int64_t no
  * first); wakes up again for the next due item or breaker probe. */
 static void pump(struct push *p)
 {
+	p->pump_soon = false;
 	if (p->closing)
 		return;
 	int64_t now = p->now_ms(), wake = INT64_MAX;
@@ -379,6 +504,16 @@ static void pump(struct push *p)
 	else
 		uv_timer_start(&p->pump_timer, on_pump_timer, wake > now ? (uint64_t)(wake - now) : 1,
 			       0);
+}
+
+/* Pumps once for all the events of this loop turn, in its check phase: a burst of events
+ * then costs one outbox query, not one each. */
+void push_pump_soon(struct push *p)
+{
+	if (p->pump_soon || p->closing)
+		return;
+	p->pump_soon = true;
+	check_soon(p);
 }
 
 /* At start: the projects' and rules' counts from the rows the outbox holds. */
@@ -449,14 +584,41 @@ int push_create(struct push **out, uv_loop_t *loop, struct store *store,
 	p->cfg = *cfg;
 	push_config_defaults(&p->cfg);
 	p->policy.allow_private = p->cfg.allow_private;
+	if (token_random_hex(p->request_prefix, sizeof(p->request_prefix), 8) != 0)
+		snprintf(p->request_prefix, sizeof(p->request_prefix), "%016llx",
+			 (unsigned long long)now_ms());
+	p->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	p->idle = calloc(p->cfg.max_in_flight, sizeof(*p->idle));
+	p->done_ids = calloc(p->cfg.max_in_flight, sizeof(*p->done_ids));
+	p->done_eps = calloc(p->cfg.max_in_flight, sizeof(*p->done_eps));
+	p->busy = calloc(2 * (size_t)p->cfg.max_in_flight, sizeof(*p->busy));
+	if (!p->headers || !p->idle || !p->done_ids || !p->done_eps || !p->busy) {
+		free(p->busy);
+		curl_slist_free_all(p->headers);
+		free(p->idle);
+		free(p->done_ids);
+		free(p->done_eps);
+		curl_multi_cleanup(p->multi);
+		curl_global_cleanup();
+		push_tables_destroy(p);
+		free(p);
+		return -ENOMEM;
+	}
+	/* Idle keep-alive connections kept: one per slot. A rule's endpoint gets at most its
+	 * project's slots of them (--push-project-in-flight), each reused POST after POST. */
+	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->cfg.max_in_flight);
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
 	uv_timer_init(loop, &p->curl_timer);
 	uv_timer_init(loop, &p->pump_timer);
-	p->curl_timer.data = p->pump_timer.data = p;
-	p->handles_open = 2;
+	uv_check_init(loop, &p->pump_check);
+	uv_idle_init(loop, &p->pump_idle);
+	p->curl_timer.data = p->pump_timer.data = p->pump_check.data = p->pump_idle.data = p;
+	p->handles_open = 4;
+	uv_check_start(&p->pump_check, on_pump_check);
+	uv_unref((uv_handle_t *)&p->pump_check); /* it alone keeps no loop running */
 	store_outbox_reset(p->store);
 	if (store_outbox_groups(p->store, load_group, p) != 0)
 		LOG_ERROR("push", "the outbox was not read; what it holds waits for a restart");
@@ -469,6 +631,10 @@ void push_destroy(struct push *p)
 {
 	if (!p)
 		return;
+	flush_done(p); /* or they would go again at the next start */
+	free(p->done_ids);
+	free(p->done_eps);
+	free(p->busy);
 	p->closing = true;
 	/* Removing the handles makes curl ask us to stop watching their sockets; whatever it
 	 * still has open is closed here. */
@@ -478,7 +644,11 @@ void push_destroy(struct push *p)
 		curl_easy_cleanup(d->easy);
 		delivery_free(d);
 	}
+	while (p->idle_count)
+		curl_easy_cleanup(p->idle[--p->idle_count]);
+	free(p->idle);
 	curl_multi_cleanup(p->multi);
+	curl_slist_free_all(p->headers);
 	while (p->watches) {
 		struct watch *w = p->watches;
 		LIST_UNLINK(w);
@@ -489,6 +659,8 @@ void push_destroy(struct push *p)
 	push_tables_destroy(p);
 	uv_close((uv_handle_t *)&p->curl_timer, handle_closed);
 	uv_close((uv_handle_t *)&p->pump_timer, handle_closed);
+	uv_close((uv_handle_t *)&p->pump_check, handle_closed);
+	uv_close((uv_handle_t *)&p->pump_idle, handle_closed);
 }
 
 void push_set_api_addr(struct push *p, const struct addr *api)
@@ -520,139 +692,4 @@ void push_rule_deleted(struct push *p, const char *project_id, const char *rule_
 const struct push_stats *push_stats(const struct push *p)
 {
 	return &p->stats;
-}
-
-/* Does a rule's event list ("" = all) name this event? */
-static bool wants(const char *events, const char *name)
-{
-	if (!events[0])
-		return true;
-	size_t n = strlen(name);
-	for (const char *s = events; *s;) {
-		const char *comma = strchr(s, ',');
-		size_t len = comma ? (size_t)(comma - s) : strlen(s);
-		if (len == n && memcmp(s, name, n) == 0)
-			return true;
-		s += len + (comma ? 1 : 0);
-	}
-	return false;
-}
-
-struct queue_ctx {
-	struct push *p;
-	const char *name;
-	const char *body;
-	int queued;
-};
-
-static int log2_floor(uint64_t v)
-{
-	int n = -1;
-	for (; v; v >>= 1)
-		n++;
-	return n;
-}
-
-/* Counts drops; logs when a project's total reaches 1, 2, 4, 8 …, so that a project
- * dropping all day is seen without a line per event. */
-static void count_dropped(struct push *p, struct push_project *proj, int64_t n)
-{
-	uint64_t before = proj->dropped;
-	proj->dropped += (uint64_t)n;
-	p->stats.dropped += (uint64_t)n;
-	if (log2_floor(proj->dropped) > log2_floor(before))
-		LOG_WARN("push", "project %s: %llu events dropped so far (its quota is %lld, the "
-				 "outbox's %lld)",
-			 proj->id, (unsigned long long)proj->dropped,
-			 (long long)p->cfg.project_outbox, (long long)p->cfg.max_outbox);
-}
-
-struct drop_ctx {
-	struct push *p;
-	struct push_project *proj;
-};
-
-/* One of proj's rows was dropped: its rule's backlog and drops (push_rule_stats). */
-static void dropped_row(const char *rule_id, void *ctx)
-{
-	struct drop_ctx *dc = ctx;
-	struct push_endpoint *e = push_endpoint_find(dc->p, dc->proj, rule_id, false);
-	if (e) {
-		e->backlog--;
-		e->dropped++;
-	}
-}
-
-/* Makes room for one more row of proj: over its quota, or when the whole outbox is full,
- * its own oldest rows go — never another project's. false when it has none to give (the
- * new event is then the one dropped). */
-static bool make_room(struct push *p, struct push_project *proj)
-{
-	int64_t over = proj->outbox + 1 - p->cfg.project_outbox;
-	if (p->outbox_len + 1 - p->cfg.max_outbox > over)
-		over = p->outbox_len + 1 - p->cfg.max_outbox;
-	if (over <= 0)
-		return true;
-	int64_t dropped = 0;
-	struct drop_ctx dc = { p, proj };
-	store_outbox_drop_oldest(p->store, proj->id, over, dropped_row, &dc, &dropped);
-	proj->outbox -= dropped;
-	p->outbox_len -= dropped;
-	if (dropped)
-		count_dropped(p, proj, dropped);
-	return dropped >= over;
-}
-
-static int queue_for_rule(const struct store_rule *r, void *ctx)
-{
-	struct queue_ctx *q = ctx;
-	if (!wants(r->events, q->name))
-		return 0;
-	struct push *p = q->p;
-	struct push_project *proj = push_project_find(p, r->project_id, true);
-	struct push_endpoint *e = proj ? push_endpoint_find(p, proj, r->rule_id, true) : NULL;
-	if (!e)
-		return 0; /* out of memory: the event is lost, as when the store fails */
-	e->collectable = false;
-	if (!make_room(p, proj)) {
-		count_dropped(p, proj, 1);
-		e->dropped++;
-		return 0;
-	}
-	int64_t now = p->now_ms();
-	if (store_outbox_add(p->store, r->project_id, r->rule_id, r->url, q->body, now) == 0) {
-		p->stats.queued++;
-		proj->queued++;
-		p->outbox_len++;
-		proj->outbox++;
-		e->backlog++;
-		if (now < e->due)
-			e->due = now;
-		q->queued++;
-	}
-	return 0;
-}
-
-void push_event(struct push *p, const char *project_id, const char *resource,
-		const char *event, const json_t *header, json_t *body)
-{
-	char name[96], request_id[33], t[TIME_TEXT_MAX];
-	snprintf(name, sizeof(name), "%s/%s", resource, event);
-	int64_t now = p->now_ms();
-	time_format(now / 1000, t);
-	if (token_random_hex(request_id, sizeof(request_id), 16) != 0)
-		request_id[0] = '\0';
-	json_t *msg = json_pack("{s:s, s:s, s:s, s:I, s:s, s:{s:O, s:o}}", "resource", resource,
-				"event", event, "event_time", t, "event_time_ms", (json_int_t)now,
-				"request_id", request_id, "notify_data", "header", header, "body",
-				body ? body : json_object());
-	char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-	json_decref(msg);
-	if (!text)
-		return;
-	struct queue_ctx q = { .p = p, .name = name, .body = text };
-	store_rule_list(p->store, project_id, queue_for_rule, &q);
-	free(text);
-	if (q.queued)
-		pump(p);
 }

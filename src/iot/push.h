@@ -89,6 +89,12 @@ unsigned push_max_rules(const struct push *p);
 /* A rule was deleted: its breaker and counters go once its last item has. */
 void push_rule_deleted(struct push *p, const char *project_id, const char *rule_id);
 
+/* Whether a rule of project_id wants "resource/event", from the rules push keeps in
+ * memory (no store query once they are read): a caller can skip building an event
+ * nobody takes. p may be NULL (false). */
+bool push_wants(struct push *p, const char *project_id, const char *resource,
+		const char *event);
+
 /* Queues an event for every rule of project_id that wants "resource/event". header is
  * borrowed; body is stolen. */
 void push_event(struct push *p, const char *project_id, const char *resource,

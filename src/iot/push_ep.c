@@ -16,7 +16,8 @@
 
 int push_tables_init(struct push *p)
 {
-	if (hmap_init(&p->projects) != 0 || hmap_init(&p->endpoints) != 0)
+	if (hmap_init(&p->projects) != 0 || hmap_init(&p->endpoints) != 0 ||
+	    hmap_init(&p->rules) != 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -27,8 +28,18 @@ static void free_project(struct hmap_node *n, void *ctx)
 	free(container_of(n, struct push_project, node));
 }
 
+static void free_rules(struct hmap_node *n, void *ctx)
+{
+	struct push_rules *r = container_of(n, struct push_rules, node);
+	hmap_remove(ctx, n);
+	free(r->rules);
+	free(r);
+}
+
 void push_tables_destroy(struct push *p)
 {
+	hmap_for_each(&p->rules, free_rules, &p->rules);
+	hmap_destroy(&p->rules);
 	for (size_t i = 0; i < p->eps_count; i++)
 		free(p->eps[i]);
 	free(p->eps);
@@ -58,6 +69,52 @@ struct push_project *push_project_find(struct push *p, const char *id, bool crea
 	}
 	hmap_insert(&p->projects, &x->node, h);
 	return x;
+}
+
+static int keep_rule(const struct store_rule *r, void *ctx)
+{
+	struct push_rules *rs = ctx;
+	if (rs->count == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 4;
+		struct store_rule *x = realloc(rs->rules, cap * sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		rs->rules = x;
+		rs->cap = cap;
+	}
+	rs->rules[rs->count++] = *r;
+	return 0;
+}
+
+const struct push_rules *push_rules_of(struct push *p, const char *project_id)
+{
+	uint64_t h = hash_str(project_id), gen = store_rule_generation();
+	struct push_rules *rs = NULL;
+	struct hmap_node *n;
+	HMAP_FOR_EACH_WITH_HASH(n, h, &p->rules)
+	{
+		struct push_rules *x = container_of(n, struct push_rules, node);
+		if (strcmp(x->project_id, project_id) == 0) {
+			rs = x;
+			break;
+		}
+	}
+	if (rs && rs->gen == gen)
+		return rs;
+	if (!rs) {
+		rs = calloc(1, sizeof(*rs));
+		if (!rs || str_copy(rs->project_id, sizeof(rs->project_id), project_id) != 0) {
+			free(rs);
+			return NULL;
+		}
+		hmap_insert(&p->rules, &rs->node, h);
+	}
+	rs->count = 0;
+	rs->gen = 0; /* stale until read whole */
+	if (store_rule_list(p->store, project_id, keep_rule, rs) != 0)
+		return NULL;
+	rs->gen = gen;
+	return rs;
 }
 
 static uint64_t endpoint_hash(const struct push_project *proj, const char *rule_id)
@@ -103,7 +160,7 @@ void push_endpoints_collect(struct push *p)
 {
 	for (size_t i = p->eps_count; i-- > 0;) {
 		struct push_endpoint *e = p->eps[i];
-		if (!e->collectable || e->in_flight || e->due != INT64_MAX)
+		if (!e->collectable || e->in_flight || e->done_pending || e->due != INT64_MAX)
 			continue;
 		hmap_remove(&p->endpoints, &e->node);
 		/* The last one takes its place: the round robin's order changes, not its reach. */

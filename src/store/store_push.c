@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,11 +25,13 @@ enum slot {
 	SL_OUT_DROP,
 	SL_OUT_TAKE,
 	SL_OUT_LEASE,
-	SL_OUT_GET,
 	SL_OUT_DONE,
+	SL_OUT_DONE_MANY,
 	SL_OUT_RETRY,
 	SL_OUT_RESET,
 	SL_OUT_NEXT,
+	SL_OUT_TAKE_EX,
+	SL_OUT_NEXT_EX,
 	SL_COUNT
 };
 
@@ -51,18 +54,36 @@ static const char *const sql[SL_COUNT] = {
 	/* In the index's order (project_id, rule_id, state, next_ms) and then id: ORDER BY
 	 * id alone made SQLite sort every due row on each call — all 50 000 of a backlog,
 	 * per event pushed (docs/benchmarks.md). */
-	[SL_OUT_TAKE] = "SELECT id FROM outbox WHERE project_id = ?1 AND rule_id = ?2"
-			" AND state = 0 AND next_ms <= ?3 ORDER BY next_ms, id LIMIT ?4",
-	[SL_OUT_LEASE] = "UPDATE outbox SET state = 1 WHERE id = ?1",
-	[SL_OUT_GET] = "SELECT url, body, attempts FROM outbox WHERE id = ?1",
+	[SL_OUT_TAKE] = "SELECT id, url, body, attempts FROM outbox WHERE project_id = ?1"
+			" AND rule_id = ?2 AND state = 0 AND next_ms <= ?3 ORDER BY next_ms, id"
+			" LIMIT ?4",
+	/* The same rows as SL_OUT_TAKE just read (same turn, same transaction): one
+	 * statement leases them all. */
+	[SL_OUT_LEASE] = "UPDATE outbox SET state = 1 WHERE id IN (SELECT id FROM outbox"
+			 " WHERE project_id = ?1 AND rule_id = ?2 AND state = 0 AND next_ms <= ?3"
+			 " ORDER BY next_ms, id LIMIT ?4)",
 	[SL_OUT_DONE] = "DELETE FROM outbox WHERE id = ?1",
+	/* ?1 is a JSON array of ids: one statement for a loop turn's deliveries. */
+	[SL_OUT_DONE_MANY] = "DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?1))"
+			     " RETURNING id",
 	[SL_OUT_RETRY] = "UPDATE outbox SET state = 0, attempts = ?2, next_ms = ?3 WHERE id = ?1",
 	[SL_OUT_RESET] = "UPDATE outbox SET state = 0 WHERE state = 1",
 	[SL_OUT_NEXT] = "SELECT min(next_ms) FROM outbox WHERE project_id = ?1 AND rule_id = ?2"
 			" AND state = 0",
+	/* The same without leases: ?5 (?3) is a JSON array of the ids the caller has in
+	 * flight. In the index's order, so the few in flight are skipped, not sorted. */
+	[SL_OUT_TAKE_EX] = "SELECT id, url, body, attempts FROM outbox WHERE project_id = ?1"
+			   " AND rule_id = ?2 AND state = 0 AND next_ms <= ?3"
+			   " AND id NOT IN (SELECT value FROM json_each(?5))"
+			   " ORDER BY next_ms, id LIMIT ?4",
+	[SL_OUT_NEXT_EX] = "SELECT next_ms FROM outbox WHERE project_id = ?1 AND rule_id = ?2"
+			   " AND state = 0 AND id NOT IN (SELECT value FROM json_each(?3))"
+			   " ORDER BY next_ms LIMIT 1",
 };
 
 _Static_assert(SL_COUNT <= STORE_PUSH_STMTS, "more slots needed");
+
+static int bind_ids(sqlite3_stmt *st, int i, const int64_t *ids, size_t n);
 
 static sqlite3_stmt *prep(struct store *s, enum slot slot)
 {
@@ -84,6 +105,16 @@ static int done(struct store *s, sqlite3_stmt *st, bool must_change, const char 
 
 /* Forwarding rules. */
 
+/* Bumped by every rule inserted or deleted: push keeps each project's rules in memory
+ * (an event used to cost a sorted query of them) and reads them again when it changes.
+ * The loop's thread alone writes rules and reads this. */
+static uint64_t rule_generation = 1;
+
+uint64_t store_rule_generation(void)
+{
+	return rule_generation;
+}
+
 int store_rule_insert(struct store *s, const struct store_rule *r)
 {
 	sqlite3_stmt *st = prep(s, SL_RULE_INSERT);
@@ -94,6 +125,7 @@ int store_rule_insert(struct store *s, const struct store_rule *r)
 	store_bind_text(st, 3, r->url);
 	store_bind_text(st, 4, r->events);
 	sqlite3_bind_int64(st, 5, r->create_time);
+	rule_generation++;
 	return done(s, st, false, "rule insert");
 }
 
@@ -104,6 +136,7 @@ int store_rule_delete(struct store *s, const char *project_id, const char *rule_
 		return -EIO;
 	store_bind_text(st, 1, project_id);
 	store_bind_text(st, 2, rule_id);
+	rule_generation++;
 	return done(s, st, true, "rule delete");
 }
 
@@ -225,53 +258,134 @@ static int outbox_set(struct store *s, enum slot slot, int64_t id, const char *w
 	return done(s, st, true, what);
 }
 
-int store_outbox_take(struct store *s, const char *project_id, const char *rule_id,
-		      int64_t now_ms, int limit,
-		      int (*cb)(const struct store_outbox_item *, void *), void *ctx)
+/* A row read by store_outbox_take, copied out of its statement. */
+struct taken {
+	int64_t id;
+	int attempts;
+	char *url, *body;
+};
+
+/* Binds the four parameters SL_OUT_TAKE and SL_OUT_LEASE share. */
+static void bind_take(sqlite3_stmt *st, const char *project_id, const char *rule_id,
+		      int64_t now_ms, int limit)
 {
-	sqlite3_stmt *st = prep(s, SL_OUT_TAKE);
-	if (!st)
-		return -EIO;
 	store_bind_text(st, 1, project_id);
 	store_bind_text(st, 2, rule_id);
 	sqlite3_bind_int64(st, 3, now_ms);
 	sqlite3_bind_int(st, 4, limit);
-	/* Collect the ids first: the lease is another statement on the same rows. */
-	int64_t ids[256];
-	int n = 0, rc;
-	while (n < limit && n < 256 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	for (int i = 0; i < n; i++) {
-		if (outbox_set(s, SL_OUT_LEASE, ids[i], "outbox lease") == -EIO)
-			return -EIO;
-	}
-	/* Then read each (bodies may be large; the statement is reused per row). */
-	for (int i = 0; i < n; i++) {
-		sqlite3_stmt *one = prep(s, SL_OUT_GET);
-		if (!one)
-			return -EIO;
-		sqlite3_bind_int64(one, 1, ids[i]);
-		rc = 0;
-		if (sqlite3_step(one) == SQLITE_ROW) {
-			struct store_outbox_item it = {
-				.id = ids[i],
-				.url = (const char *)sqlite3_column_text(one, 0),
-				.body = (const char *)sqlite3_column_text(one, 1),
-				.attempts = sqlite3_column_int(one, 2),
-			};
-			rc = cb(&it, ctx);
+}
+
+/* store_outbox_take (busy NULL: leases what it hands out) and store_outbox_take_except. */
+static int take(struct store *s, const char *project_id, const char *rule_id, int64_t now_ms,
+		int limit, const int64_t *busy, size_t nbusy,
+		int (*cb)(const struct store_outbox_item *, void *), void *ctx)
+{
+	if (limit > STORE_OUTBOX_TAKE_MAX)
+		limit = STORE_OUTBOX_TAKE_MAX;
+	sqlite3_stmt *st = prep(s, busy ? SL_OUT_TAKE_EX : SL_OUT_TAKE);
+	if (!st)
+		return -EIO;
+	bind_take(st, project_id, rule_id, now_ms, limit);
+	if (busy && bind_ids(st, 5, busy, nbusy) != 0)
+		return -ENOMEM;
+	/* Three statements per call, however many rows: read them (copied, since the lease
+	 * and the callbacks' own writes come after), lease them, hand them out. */
+	struct taken rows[STORE_OUTBOX_TAKE_MAX];
+	int n = 0, rc, ret = 0;
+	while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *url = (const char *)sqlite3_column_text(st, 1);
+		const char *body = (const char *)sqlite3_column_text(st, 2);
+		struct taken *t = &rows[n];
+		t->id = sqlite3_column_int64(st, 0);
+		t->attempts = sqlite3_column_int(st, 3);
+		t->url = strdup(url ? url : "");
+		t->body = strdup(body ? body : "");
+		if (!t->url || !t->body) {
+			free(t->url);
+			free(t->body);
+			break; /* out of memory: what was read goes; the rest waits */
 		}
-		sqlite3_reset(one);
-		if (rc)
-			return rc;
+		n++;
 	}
-	return n;
+	sqlite3_reset(st);
+	if (n > 0 && !busy) {
+		sqlite3_stmt *lease = prep(s, SL_OUT_LEASE);
+		if (!lease) {
+			ret = -EIO;
+			goto out;
+		}
+		bind_take(lease, project_id, rule_id, now_ms, n);
+		if ((ret = done(s, lease, false, "outbox lease")) != 0)
+			goto out;
+	}
+	for (int i = 0; i < n && ret == 0; i++) {
+		struct store_outbox_item it = { .id = rows[i].id, .url = rows[i].url,
+						.body = rows[i].body, .attempts = rows[i].attempts };
+		ret = cb(&it, ctx);
+	}
+out:
+	for (int i = 0; i < n; i++) {
+		free(rows[i].url);
+		free(rows[i].body);
+	}
+	return ret ? ret : n;
+}
+
+int store_outbox_take(struct store *s, const char *project_id, const char *rule_id,
+		      int64_t now_ms, int limit,
+		      int (*cb)(const struct store_outbox_item *, void *), void *ctx)
+{
+	return take(s, project_id, rule_id, now_ms, limit, NULL, 0, cb, ctx);
+}
+
+int store_outbox_take_except(struct store *s, const char *project_id, const char *rule_id,
+			     int64_t now_ms, int limit, const int64_t *busy, size_t nbusy,
+			     int (*cb)(const struct store_outbox_item *, void *), void *ctx)
+{
+	static const int64_t none[1] = { 0 };
+	return take(s, project_id, rule_id, now_ms, limit, busy ? busy : none, busy ? nbusy : 0,
+		    cb, ctx);
 }
 
 int store_outbox_done(struct store *s, int64_t id)
 {
 	return outbox_set(s, SL_OUT_DONE, id, "outbox done");
+}
+
+/* Binds ids as a JSON array (for json_each) to parameter i; -ENOMEM. */
+static int bind_ids(sqlite3_stmt *st, int i, const int64_t *ids, size_t n)
+{
+	/* "[" + n ids of at most 20 digits and a comma + "]" */
+	char *list = malloc(n * 21 + 3);
+	if (!list)
+		return -ENOMEM;
+	size_t len = 0;
+	list[len++] = '[';
+	for (size_t k = 0; k < n; k++)
+		len += (size_t)sprintf(list + len, "%s%lld", k ? "," : "", (long long)ids[k]);
+	list[len++] = ']';
+	sqlite3_bind_text(st, i, list, (int)len, free);
+	return 0;
+}
+
+int store_outbox_done_many(struct store *s, const int64_t *ids, size_t n,
+			   void (*cb)(int64_t id, void *ctx), void *ctx)
+{
+	if (n == 0)
+		return 0;
+	sqlite3_stmt *st = prep(s, SL_OUT_DONE_MANY);
+	if (!st)
+		return -EIO;
+	if (bind_ids(st, 1, ids, n) != 0)
+		return -ENOMEM;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb(sqlite3_column_int64(st, 0), ctx);
+	if (rc != SQLITE_DONE)
+		return store_step_fail(s, st, "outbox done");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return 0;
 }
 
 int store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next_ms)
@@ -305,4 +419,26 @@ int store_outbox_next_due(struct store *s, const char *project_id, const char *r
 	*when = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return rc;
+}
+
+int store_outbox_next_due_except(struct store *s, const char *project_id, const char *rule_id,
+				 const int64_t *busy, size_t nbusy, int64_t *when)
+{
+	sqlite3_stmt *st = prep(s, SL_OUT_NEXT_EX);
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, project_id);
+	store_bind_text(st, 2, rule_id);
+	if (bind_ids(st, 3, busy, nbusy) != 0)
+		return -ENOMEM;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW)
+		return store_step_fail(s, st, "outbox next");
+	*when = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
 }

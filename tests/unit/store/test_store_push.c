@@ -120,6 +120,46 @@ static void test_outbox_order(void **state)
 	assert_int_equal(t.count, 3);
 }
 
+/* Push's take: no lease; the caller's busy ids are skipped; a batch of deliveries is
+ * deleted in one call that names the rows still there. */
+static void note_id(int64_t id, void *ctx)
+{
+	int64_t *sum = ctx;
+	*sum += id;
+}
+
+static void test_outbox_take_except(void **state)
+{
+	struct store *s = *state;
+	assert_int_equal(store_outbox_add(s, "A", "r1", "http://a/", "e1", 10), 0);
+	assert_int_equal(store_outbox_add(s, "A", "r1", "http://a/", "e2", 10), 0);
+	assert_int_equal(store_outbox_add(s, "A", "r1", "http://a/", "e3", 30), 0);
+	struct taken t = { .count = 0 };
+	const int64_t busy1[] = { 1 };
+	assert_int_equal(store_outbox_take_except(s, "A", "r1", 20, 8, busy1, 1, take_one, &t), 1);
+	assert_string_equal(t.bodies[0], "e2"); /* e1 busy, e3 not due */
+	/* Nothing was leased: without busy ids the same rows come again, in order. */
+	t.count = 0;
+	assert_int_equal(store_outbox_take_except(s, "A", "r1", 40, 8, NULL, 0, take_one, &t), 3);
+	assert_string_equal(t.bodies[0], "e1");
+	assert_string_equal(t.bodies[2], "e3");
+	int64_t when = 0;
+	const int64_t busy12[] = { 1, 2 }, busy123[] = { 1, 2, 3 };
+	assert_int_equal(store_outbox_next_due_except(s, "A", "r1", busy12, 2, &when), 0);
+	assert_int_equal(when, 30);
+	assert_int_equal(store_outbox_next_due_except(s, "A", "r1", busy123, 3, &when), -ENOENT);
+	assert_int_equal(store_outbox_next_due_except(s, "A", "r2", busy1, 1, &when), -ENOENT);
+	/* Rows 1 and 3 delivered, 99 never existed (or was dropped): only 1 and 3 named. */
+	const int64_t done[] = { 1, 99, 3 };
+	int64_t sum = 0;
+	assert_int_equal(store_outbox_done_many(s, done, 3, note_id, &sum), 0);
+	assert_int_equal(sum, 4);
+	int64_t n = 0;
+	assert_int_equal(store_outbox_count(s, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_outbox_done_many(s, done, 0, note_id, &sum), 0); /* nothing */
+}
+
 struct group {
 	char project[8], rule[8];
 	int64_t rows, next;
@@ -238,6 +278,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_outbox_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_drop_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_take_except, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rule_count, setup, teardown),
 		cmocka_unit_test(test_migration_v10),
 	};
