@@ -212,7 +212,12 @@ static void on_iot_event(void *ctx, enum iot_event event, const struct lwm2m_reg
 		queue_active(d, reg->endpoint, event == IOT_EVENT_REGISTERED);
 	if (event == IOT_EVENT_DEREGISTERED && d->platform)
 		iot_platform_device_forget(d->platform, reg->endpoint);
-	if (event != IOT_EVENT_UPDATED && d->push && event_device(d, reg->endpoint, &dev) == 0) {
+	/* The device is read only when a rule of its project wants its status (the project
+	 * is the registration's owner's). */
+	const char *project = project_stats_id(reg->owner);
+	if (event != IOT_EVENT_UPDATED && d->push &&
+	    (!project || push_wants(d->push, project, "device.status", "update")) &&
+	    event_device(d, reg->endpoint, &dev) == 0) {
 		json_t *header = iot_push_header(&dev);
 		char t[TIME_TEXT_MAX];
 		time_format(now_ms() / 1000, t);

@@ -10,7 +10,6 @@
 
 #include "iot/iot_platform_internal.h"
 #include "iot/push.h"
-#include "store/store_push.h"
 #include "util/log.h"
 
 static bool pushable(const char *event)
@@ -23,16 +22,16 @@ static bool listened(struct iot_platform *p)
 	return p->deps.publish && (!p->deps.listening || p->deps.listening(p->deps.ctx));
 }
 
-/* Whether push would queue the event anywhere: push_event builds and dumps the whole
- * message before it looks for rules; most projects have none, and one indexed count is a
- * fraction of that work. */
+/* Whether push would queue the event anywhere, from the rules push keeps in memory (most
+ * projects have none, and building and dumping a message nobody takes cost more than the
+ * report itself). */
 static bool pushed(struct iot_platform *p, const char *project_id, const char *event)
 {
 	if (!p->deps.push || !pushable(event))
 		return false;
-	int64_t rules = 1; /* the store failed: push decides */
-	store_rule_count(p->deps.store, project_id, &rules);
-	return rules > 0;
+	if (event[0] == 'p')
+		return push_wants(p->deps.push, project_id, "device.property", "report");
+	return push_wants(p->deps.push, project_id, "device.command.status", "update");
 }
 
 bool iot_event_wanted(struct iot_platform *p, const char *project_id, const char *event)

@@ -110,6 +110,11 @@ const struct project_stats *project_stats_find(const struct project_stats_table 
 	return t && project_id ? lookup(t, project_id, hash_str(project_id)) : NULL;
 }
 
+const char *project_stats_id(const struct project_stats *ps)
+{
+	return ps ? ps->id : NULL;
+}
+
 struct project_counters *project_stats_counters(struct project_stats *ps)
 {
 	static struct project_counters scratch; /* loop thread only */

@@ -61,6 +61,8 @@ struct project_stats *project_stats_get(struct project_stats_table *t, const cha
 const struct project_stats *project_stats_find(const struct project_stats_table *t,
 					       const char *project_id);
 
+/* The project's id; NULL for NULL. */
+const char *project_stats_id(const struct project_stats *ps);
 /* The counters, to add to (accepts NULL: then a scratch copy nobody reads). */
 struct project_counters *project_stats_counters(struct project_stats *ps);
 void project_stats_read(const struct project_stats *ps, struct project_counters *out);
