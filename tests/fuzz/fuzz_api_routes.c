@@ -180,7 +180,18 @@ static unsigned call_keep(struct env *e, void (*route)(struct api_call *), const
 			       json_string_length(msg) > 0,
 			   "a %u without error_code and error_msg", status);
 	} else if (status != 204) {
-		FUZZ_CHECK(c.reply != NULL, "a %u without a body", status);
+		FUZZ_CHECK(c.reply != NULL || c.reply_text != NULL, "a %u without a body", status);
+	}
+	if (c.reply_text) {
+		/* A reply written as text (api_jsonw.h) must be JSON all the same. */
+		json_error_t err;
+		json_t *parsed = json_loadb(c.reply_text, c.reply_text_len, 0, &err);
+		FUZZ_CHECK(parsed != NULL, "a reply written as text is not JSON: %s", err.text);
+		if (!c.reply && keep)
+			c.reply = parsed;
+		else
+			json_decref(parsed);
+		free(c.reply_text);
 	}
 	if (c.reply) {
 		char *text = json_dumps(c.reply, JSON_COMPACT);
