@@ -337,7 +337,7 @@ static void on_batch(uv_prepare_t *h)
 {
 	struct daemon *d = h->data;
 	/* A step of the registrations' write-behind, its status changes in this commit. */
-	iot_devices_flush_step(d->devices);
+	iot_devices_flush_step(d->devices, now_ms());
 	int rc = store_batch_commit(d->store);
 	if (rc != 0)
 		LOG_ERROR("daemon", "a loop turn's writes were not committed");
@@ -369,7 +369,7 @@ static void on_tick(uv_timer_t *t)
 		daemon_firmware_tick(d, now);
 	}
 	if (d->ticks % FLUSH_EVERY_TICKS == 0)
-		iot_devices_flush(d->devices);
+		iot_devices_flush(d->devices, now);
 }
 
 static void on_signal(uv_signal_t *s, int signum)

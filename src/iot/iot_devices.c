@@ -31,7 +31,8 @@ enum status_change {
 
 struct dirty {
 	struct hmap_node node;
-	struct dirty *next; /* flush order */
+	struct dirty *next; /* flush order: the order they were first marked in */
+	int64_t since_ms;   /* when it was first marked (the layer's clock) */
 	uint8_t status;     /* enum status_change */
 	char endpoint[LWM2M_ENDPOINT_MAX + 1];
 };
@@ -53,6 +54,7 @@ struct iot_devices {
 	bool have_replaced;
 	/* Per-project counters and the queue-mode census (project_stats.h); may be NULL. */
 	struct project_stats_table *projects;
+	int64_t clock_ms; /* the time of the last flush step: what marks are dated with */
 };
 
 static void emit(struct iot_devices *dev, enum iot_event event,
@@ -92,6 +94,7 @@ static void mark_dirty(struct iot_devices *dev, const char *endpoint, enum statu
 			return;
 		}
 		str_copy(d->endpoint, sizeof(d->endpoint), endpoint);
+		d->since_ms = dev->clock_ms;
 		hmap_insert(&dev->dirty_map, &d->node, h);
 		if (dev->dirty_tail)
 			dev->dirty_tail->next = d;
@@ -380,17 +383,18 @@ static void flush_one(struct iot_devices *dev, const struct dirty *d)
 	dev->stats.flushed_writes++;
 }
 
-/* Hands up to max dirty endpoints to the store: their registrations to the batch the
- * registrations writer gets next, their status changes to the loop turn's transaction. */
-static int move_dirty(struct iot_devices *dev, size_t max)
+/* Hands up to max dirty endpoints first marked at or before older_than to the store:
+ * their registrations to the batch the registrations writer gets next, their status
+ * changes to the loop turn's transaction. */
+static int move_dirty(struct iot_devices *dev, size_t max, int64_t older_than)
 {
-	if (!dev->dirty_head || max == 0)
+	if (!dev->dirty_head || max == 0 || dev->dirty_head->since_ms > older_than)
 		return 0;
 	/* Under group commit the status changes join the turn's transaction as they are. */
 	bool own_tx = !store_batching(dev->store);
 	int rc = own_tx ? store_begin(dev->store) : 0;
 	size_t n = 0;
-	while (dev->dirty_head && n < max) {
+	while (dev->dirty_head && n < max && dev->dirty_head->since_ms <= older_than) {
 		struct dirty *d = dev->dirty_head;
 		dev->dirty_head = d->next;
 		if (rc == 0)
@@ -411,16 +415,20 @@ static int move_dirty(struct iot_devices *dev, size_t max)
 	return 0;
 }
 
-int iot_devices_flush_step(struct iot_devices *dev)
+int iot_devices_flush_step(struct iot_devices *dev, int64_t now_ms)
 {
+	dev->clock_ms = now_ms;
 	size_t building = store_registrations_building(dev->store);
 	if (building >= IOT_FLUSH_MAX_ROWS)
 		return 0;
 	size_t room = IOT_FLUSH_MAX_ROWS - building;
-	return move_dirty(dev, room < IOT_FLUSH_STEP_ROWS ? room : IOT_FLUSH_STEP_ROWS);
+	/* Only changes at least IOT_FLUSH_AGE_MS old: the Updates of a device within that
+	 * time stay one row, however often the loop turns. */
+	return move_dirty(dev, room < IOT_FLUSH_STEP_ROWS ? room : IOT_FLUSH_STEP_ROWS,
+			  now_ms - IOT_FLUSH_AGE_MS);
 }
 
-int iot_devices_flush(struct iot_devices *dev)
+int iot_devices_flush(struct iot_devices *dev, int64_t now_ms)
 {
 	/* While the writer still has the last batch, the next one keeps building (up to
 	 * IOT_FLUSH_MAX_ROWS) and the rest of the changes wait in the dirty set, where ten
@@ -430,7 +438,7 @@ int iot_devices_flush(struct iot_devices *dev)
 		dev->stats.flushes_deferred++;
 		return 0;
 	}
-	int rc = iot_devices_flush_step(dev);
+	int rc = iot_devices_flush_step(dev, now_ms);
 	store_registrations_submit(dev->store);
 	dev->stats.flushes++;
 	return rc;
@@ -440,7 +448,7 @@ int iot_devices_flush_all(struct iot_devices *dev)
 {
 	int rc = 0;
 	while (dev->dirty_head) {
-		rc |= move_dirty(dev, IOT_FLUSH_MAX_ROWS);
+		rc |= move_dirty(dev, IOT_FLUSH_MAX_ROWS, INT64_MAX);
 		store_registrations_submit(dev->store);
 	}
 	store_registrations_sync(dev->store);

@@ -48,15 +48,18 @@ struct lwm2m_server *iot_devices_lwm2m(struct iot_devices *dev);
 int iot_devices_restore(struct iot_devices *dev, int64_t now_ms);
 
 /* The write-behind in two steps. Every loop turn (before its commit) iot_devices_flush_step
- * moves up to IOT_FLUSH_STEP_ROWS changed endpoints into the batch being built, which
- * holds at most IOT_FLUSH_MAX_ROWS: their registrations to the registrations writer's next
- * batch, their status changes into the turn's transaction, so no turn pays for more than
- * a step. Every 100 ms iot_devices_flush hands the built batch to the writer, unless the
- * writer is still busy with the previous one. Both return 0 or -EIO. */
+ * moves up to IOT_FLUSH_STEP_ROWS endpoints changed at least IOT_FLUSH_AGE_MS ago into the
+ * batch being built, which holds at most IOT_FLUSH_MAX_ROWS: their registrations to the
+ * registrations writer's next batch, their status changes into the turn's transaction, so
+ * no turn pays for more than a step, and a device's Updates within IOT_FLUSH_AGE_MS stay
+ * one row. Every 100 ms iot_devices_flush hands the built batch to the writer, unless the
+ * writer is still busy with the previous one. now_ms is the caller's clock. Both return 0
+ * or -EIO. */
 #define IOT_FLUSH_STEP_ROWS 1024
 #define IOT_FLUSH_MAX_ROWS 16384
-int iot_devices_flush_step(struct iot_devices *dev);
-int iot_devices_flush(struct iot_devices *dev);
+#define IOT_FLUSH_AGE_MS 100
+int iot_devices_flush_step(struct iot_devices *dev, int64_t now_ms);
+int iot_devices_flush(struct iot_devices *dev, int64_t now_ms);
 /* Hands everything over and waits until the writer has written it (shutdown). */
 int iot_devices_flush_all(struct iot_devices *dev);
 
