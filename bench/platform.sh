@@ -309,6 +309,9 @@ report_run() {
       q=$(( $(metric lwm2md_push_queued_total) - pq0 ))
       d=$(( $(metric lwm2md_push_delivered_total) - pd0 ))
       [ "$d" -ge "$q" ] && break
+      # Events the project's quota dropped are never delivered: the outbox empty and
+      # nothing in flight is the end too.
+      [ "$(metric lwm2md_push_outbox)" = 0 ] && [ "$(metric lwm2md_push_in_flight)" = 0 ] && break
       sleep 0.1
     done
     t3=$(now_s)
