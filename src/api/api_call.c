@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "util/str.h"
 
 json_t *api_json_str(const char *s)
 {
@@ -50,33 +51,6 @@ void api_reply_text(struct api_call *c, unsigned status, char *json, size_t len)
 	c->status = status;
 }
 
-/* The length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms, no
- * surrogates, nothing over U+10FFFF), or 0 when it is not one. */
-static size_t utf8_sequence(const unsigned char *p)
-{
-	size_t n;
-	uint32_t cp;
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xC2 && p[0] <= 0xDF)
-		n = 2, cp = p[0] & 0x1Fu;
-	else if ((p[0] & 0xF0) == 0xE0)
-		n = 3, cp = p[0] & 0x0Fu;
-	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-		n = 4, cp = p[0] & 0x07u;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80) /* also stops at the NUL */
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3Fu);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 /* Replaces each byte of msg that is not part of well-formed UTF-8 with '?'. An error
  * message may quote the client's bytes (jansson's "near '...'" can end inside a character)
  * or be cut inside a character by its buffer; jansson refuses such a string, and the 400
@@ -85,7 +59,7 @@ static void utf8_scrub(char *msg)
 {
 	unsigned char *p = (unsigned char *)msg;
 	while (*p) {
-		size_t n = utf8_sequence(p);
+		size_t n = str_utf8_len(p);
 		if (n == 0)
 			*p++ = '?';
 		else

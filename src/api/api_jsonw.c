@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/str.h"
 #include "util/timefmt.h"
 
 /* The first allocation when none was reserved: a device is ~350 bytes. */
@@ -54,32 +55,6 @@ void api_jsonw_raw(struct api_jsonw *w, const char *s, size_t n)
 	w->len += n;
 }
 
-/* The length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms, no
- * surrogates, nothing over U+10FFFF: what jansson's json_string accepts), or 0. p[0] is
- * at least 0x80. */
-static size_t utf8_len(const unsigned char *p)
-{
-	size_t n;
-	uint32_t cp;
-	if (p[0] >= 0xC2 && p[0] <= 0xDF)
-		n = 2, cp = p[0] & 0x1Fu;
-	else if ((p[0] & 0xF0) == 0xE0)
-		n = 3, cp = p[0] & 0x0Fu;
-	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-		n = 4, cp = p[0] & 0x07u;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80) /* also stops at the NUL */
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3Fu);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 void api_jsonw_str(struct api_jsonw *w, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -94,7 +69,7 @@ void api_jsonw_str(struct api_jsonw *w, const char *s)
 	while (*p) {
 		unsigned char b = *p;
 		if (b >= 0x80) {
-			size_t k = utf8_len(p);
+			size_t k = str_utf8_len(p);
 			if (k == 0) { /* not UTF-8: "" as api_json_str writes it */
 				w->len = start;
 				api_jsonw_lit(w, "\"\"");
