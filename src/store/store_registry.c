@@ -116,6 +116,24 @@ static const char *col(sqlite3_stmt *st, int i)
 	return v ? v : "";
 }
 
+/* A row selected with REG_COLUMNS; links points into the statement (valid until its next
+ * step). */
+static void read_row(sqlite3_stmt *st, struct store_registration *r)
+{
+	memset(r, 0, sizeof(*r));
+	str_copy(r->node_id, sizeof(r->node_id), col(st, 0));
+	str_copy(r->reg_id, sizeof(r->reg_id), col(st, 1));
+	r->lifetime = sqlite3_column_int64(st, 2);
+	str_copy(r->binding, sizeof(r->binding), col(st, 3));
+	str_copy(r->lwm2m_version, sizeof(r->lwm2m_version), col(st, 4));
+	r->links = (char *)col(st, 5);
+	str_copy(r->peer, sizeof(r->peer), col(st, 6));
+	str_copy(r->transport, sizeof(r->transport), col(st, 7));
+	r->queue_mode = sqlite3_column_int(st, 8) != 0;
+	r->registered_at_ms = sqlite3_column_int64(st, 9);
+	r->updated_at_ms = sqlite3_column_int64(st, 10);
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
@@ -214,8 +232,7 @@ static void *writer_main(void *arg)
 static int import_legacy(struct store_registry *reg, sqlite3 *legacy)
 {
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(legacy, "SELECT " REG_COLUMNS " FROM registrations", -1, &st,
-			       NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(legacy, LOAD_SQL, -1, &st, NULL) != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return 0; /* no such table (a database made after the move): nothing to do */
 	}
@@ -223,19 +240,7 @@ static int import_legacy(struct store_registry *reg, sqlite3 *legacy)
 	size_t moved = 0;
 	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		struct reg_entry e = {0};
-		str_copy(e.r.node_id, sizeof(e.r.node_id), col(st, 0));
-		str_copy(e.r.reg_id, sizeof(e.r.reg_id), col(st, 1));
-		e.r.lifetime = sqlite3_column_int64(st, 2);
-		str_copy(e.r.binding, sizeof(e.r.binding), col(st, 3));
-		str_copy(e.r.lwm2m_version, sizeof(e.r.lwm2m_version),
-			 col(st, 4));
-		e.r.links = (char *)sqlite3_column_text(st, 5);
-		str_copy(e.r.peer, sizeof(e.r.peer), col(st, 6));
-		str_copy(e.r.transport, sizeof(e.r.transport),
-			 col(st, 7));
-		e.r.queue_mode = sqlite3_column_int(st, 8) != 0;
-		e.r.registered_at_ms = sqlite3_column_int64(st, 9);
-		e.r.updated_at_ms = sqlite3_column_int64(st, 10);
+		read_row(st, &e.r);
 		rc = write_entry(reg, &e);
 		moved++;
 	}
@@ -406,19 +411,7 @@ int store_registry_load(struct store_registry *reg,
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_registration r;
-		memset(&r, 0, sizeof(r));
-		str_copy(r.node_id, sizeof(r.node_id), col(st, 0));
-		str_copy(r.reg_id, sizeof(r.reg_id), col(st, 1));
-		r.lifetime = sqlite3_column_int64(st, 2);
-		str_copy(r.binding, sizeof(r.binding), col(st, 3));
-		str_copy(r.lwm2m_version, sizeof(r.lwm2m_version),
-			 col(st, 4));
-		r.links = (char *)sqlite3_column_text(st, 5); /* valid until the next step */
-		str_copy(r.peer, sizeof(r.peer), col(st, 6));
-		str_copy(r.transport, sizeof(r.transport), col(st, 7));
-		r.queue_mode = sqlite3_column_int(st, 8) != 0;
-		r.registered_at_ms = sqlite3_column_int64(st, 9);
-		r.updated_at_ms = sqlite3_column_int64(st, 10);
+		read_row(st, &r);
 		project_of(pctx, &r);
 		ret = cb(&r, ctx);
 		if (ret)
