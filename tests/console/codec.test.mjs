@@ -190,13 +190,15 @@ suite.test('the declarative layout: JSON errors at their line, a rule broken, up
 
 	/* The console's own water-meter example is that meter too. */
 	await page.getByLabel('Test the uploaded codec instead of the editor\'s').uncheck();
+	/* The editor holds the uploaded layout, which has "messages" too: wait for the file's
+	 * own text, or the payload typed next lands in the editor the insert focuses. */
 	await page.getByRole('button', { name: 'Insert the water-meter example' }).click();
-	await waitUntil(async () => (await source.inputValue()).includes('"messages"'), { message: 'the example was not inserted' });
+	await waitUntil(async () => (await source.inputValue()) === meter.layout, { message: 'the example was not inserted' });
 	assert.deepEqual(await decode(page, REPORT), DECODED);
 	assert.equal(await encode(page, COMMAND), setIntervalHex(COMMAND.mid, COMMAND.paras.interval));
 	await page.getByLabel('Kind').selectOption('js');
 	await page.getByRole('button', { name: 'Insert the water-meter example' }).click();
-	await waitUntil(async () => (await source.inputValue()).includes('function decode'), { message: 'the example was not inserted' });
+	await waitUntil(async () => (await source.inputValue()) === meter.script, { message: 'the example was not inserted' });
 	assert.deepEqual(await decode(page, REPORT), DECODED);
 	assert.equal(await encode(page, COMMAND), setIntervalHex(COMMAND.mid, COMMAND.paras.interval));
 });
